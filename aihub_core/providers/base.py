@@ -1,0 +1,122 @@
+"""What every provider adapter takes and gives back, as plain data.
+
+Adapters never see a gRPC context or a Starlette request. They raise only `UpstreamError`
+subclasses (`aihub_core.errors`), translating httpx and upstream errors exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Role = Literal["system", "user", "assistant"]
+FinishReason = Literal["stop", "length", "content_filter", "tool_calls", "error"]
+UsageSource = Literal["provider", "estimated"]
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image to send inline: raw base64 (no `data:` prefix) and its sniffed MIME type."""
+
+    mime_type: str
+    data_b64: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """One turn of the conversation. `images` only on user turns."""
+
+    role: Role
+    content: str
+    images: tuple[Image, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProviderRequest:
+    """A chat call as the adapter sends it: upstream model id and the whole conversation.
+
+    `messages` holds at most one system message (first), then alternating user/assistant
+    turns ending with the user's new message.
+    """
+
+    model: str
+    messages: tuple[Message, ...]
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    """Tokens of one call; `source` says whether the provider reported them or we estimated."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    source: UsageSource = "provider"
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A whole answer."""
+
+    text: str
+    model: str
+    finish_reason: FinishReason
+    usage: TokenUsage
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """The next piece of a streamed answer."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class StreamEnd:
+    """The last event of a successful stream: why it stopped and the final usage."""
+
+    finish_reason: FinishReason
+    usage: TokenUsage
+    model: str
+
+
+StreamEvent = TextDelta | StreamEnd
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    """How a configured service presents itself in `/services`."""
+
+    name: str
+    simulated: bool
+    capabilities: dict[str, bool] = field(default_factory=dict)
+
+
+class Provider(Protocol):
+    """One upstream service (OpenRouter, Gemini, an OpenAI-compatible server)."""
+
+    @property
+    def name(self) -> str:
+        """The service name used in the API, e.g. `openrouter`."""
+        ...
+
+    @property
+    def simulated(self) -> bool:
+        """True when the base URL points at a built-in simulator."""
+        ...
+
+    async def complete(self, request: ProviderRequest) -> Completion:
+        """Send a non-streaming request and return the whole answer."""
+        ...
+
+    def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+        """Send a streaming request; yield TextDelta events then exactly one StreamEnd.
+
+        Closing the iterator early (`aclose`) must close the upstream connection at once.
+        """
+        ...

@@ -1,0 +1,106 @@
+"""Process settings: flags, then environment, then defaults, frozen once at start-up."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from aihub_core.errors import InvalidRequestError
+
+DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
+DEFAULT_OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
+DEFAULT_GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class UpstreamTimeouts:
+    """Seconds to wait for an upstream: to connect, for the first byte, between two chunks."""
+
+    connect: float = 10.0
+    first_byte: float = 120.0
+    idle: float = 60.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a process needs to know, built from an injectable environment."""
+
+    host: str = "127.0.0.1"
+    http_port: int = 8000
+    grpc_port: int = 50051
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    jwt_secret: str | None = None
+    jwt_ttl_seconds: int = 24 * 3600
+    openrouter_api_key: str | None = None
+    openrouter_base_url: str = DEFAULT_OPENROUTER_BASE_URL
+    gemini_api_key: str | None = None
+    gemini_base_url: str = DEFAULT_GEMINI_BASE_URL
+    simulate: bool = False
+    simulator_chunk_delay_ms: int = 20
+    timeouts: UpstreamTimeouts = dataclasses.field(default_factory=UpstreamTimeouts)
+    config_path: Path | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **overrides: object) -> Settings:
+        """Read the documented AIHUB_* / provider variables; `overrides` (flags) win."""
+
+        def text(name: str) -> str | None:
+            value = environ.get(name, "").strip()
+            return value or None
+
+        def number(name: str, default: float) -> float:
+            raw = text(name)
+            if raw is None:
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                raise InvalidRequestError(f"{name} must be a number, got {raw!r}", param=name) from None
+            if value <= 0:
+                raise InvalidRequestError(f"{name} must be positive, got {raw!r}", param=name)
+            return value
+
+        base = UpstreamTimeouts()
+        config = text("AIHUB_CONFIG")
+        values: dict[str, object] = {
+            "database_url": text("AIHUB_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            "redis_url": text("AIHUB_REDIS_URL"),
+            "jwt_secret": text("AIHUB_JWT_SECRET"),
+            "openrouter_api_key": text("OPENROUTER_API_KEY"),
+            "openrouter_base_url": (text("OPENROUTER_BASE_URL") or DEFAULT_OPENROUTER_BASE_URL).rstrip("/"),
+            "gemini_api_key": text("GEMINI_API_KEY"),
+            "gemini_base_url": (text("GEMINI_BASE_URL") or DEFAULT_GEMINI_BASE_URL).rstrip("/"),
+            "simulate": (text("AIHUB_SIMULATE") or "").lower() in _TRUE,
+            "simulator_chunk_delay_ms": int(
+                number("AIHUB_SIMULATOR_CHUNK_DELAY_MS", 20) if text("AIHUB_SIMULATOR_CHUNK_DELAY_MS") != "0"
+                else 0
+            ),
+            "timeouts": UpstreamTimeouts(
+                connect=number("AIHUB_UPSTREAM_CONNECT_TIMEOUT", base.connect),
+                first_byte=number("AIHUB_UPSTREAM_FIRST_BYTE_TIMEOUT", base.first_byte),
+                idle=number("AIHUB_UPSTREAM_IDLE_TIMEOUT", base.idle),
+            ),
+            "config_path": Path(config) if config else None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The file of a `sqlite:///PATH` URL (or a bare path), else None."""
+        url = self.database_url
+        if url.startswith("sqlite:///"):
+            return Path(url.removeprefix("sqlite:///"))
+        if "://" not in url:
+            return Path(url)
+        return None
+
+    def simulated(self, service: str) -> bool:
+        """Whether a built-in provider is answered by its simulator."""
+        key = {"openrouter": self.openrouter_api_key, "gemini": self.gemini_api_key}.get(service)
+        return self.simulate or not key

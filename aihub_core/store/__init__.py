@@ -1,0 +1,1 @@
+"""Persistence behind one small interface (`base.Store`); SQLite is the embedded default."""

@@ -1,0 +1,144 @@
+"""The storage interface and its records. Every method is async; implementations never block
+the event loop. Times are timezone-aware UTC datetimes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal, Protocol
+
+UsageStatus = Literal["ok", "error", "refused", "cancelled"]
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: str
+    email: str
+    password_hash: str
+    plan: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    id: str
+    user_id: str
+    name: str
+    key_hash: str
+    prefix: str
+    permissions: tuple[str, ...]
+    requests_per_minute: int | None
+    created_at: datetime
+    last_used: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One stored turn of a session: role `user` or `assistant`, with its images (base64)."""
+
+    role: Literal["user", "assistant"]
+    content: str
+    created_at: datetime
+    images: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    """One call as charged. Keyed by request id: recording the same id twice keeps the first."""
+
+    request_id: str
+    user_id: str
+    key_id: str | None
+    service: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    status: UsageStatus
+    usage_source: Literal["provider", "estimated", "none"]
+    created_at: datetime
+    session_id: str | None = None
+    response_time_ms: int = 0
+
+
+@dataclass(frozen=True)
+class DailyTotals:
+    day: date
+    requests: int
+    tokens: int
+    cost_usd: float
+
+
+class Store(Protocol):
+    """Users, API keys, sessions and the usage ledger."""
+
+    async def open(self) -> None:
+        """Connect and apply pending migrations."""
+        ...
+
+    async def close(self) -> None:
+        """Finish pending writes and release the connection."""
+        ...
+
+    # users
+    async def create_user(self, user: UserRecord) -> None:
+        """Insert a user; raises ConflictError if the email is taken."""
+        ...
+
+    async def get_user(self, user_id: str) -> UserRecord | None: ...
+
+    async def get_user_by_email(self, email: str) -> UserRecord | None: ...
+
+    async def set_plan(self, email: str, plan: str) -> bool:
+        """Change a user's plan; False if there is no such user."""
+        ...
+
+    # API keys
+    async def create_api_key(self, key: ApiKeyRecord) -> None: ...
+
+    async def get_api_key_by_hash(self, key_hash: str) -> ApiKeyRecord | None:
+        """The live (not deleted) key with this hash."""
+        ...
+
+    async def list_api_keys(self, user_id: str) -> list[ApiKeyRecord]:
+        """The user's live keys, newest first."""
+        ...
+
+    async def delete_api_key(self, user_id: str, key_id: str) -> bool:
+        """Delete one of the user's keys; False if the user has no such live key."""
+        ...
+
+    async def touch_api_key(self, key_id: str, when: datetime) -> None:
+        """Record that a key was used."""
+        ...
+
+    # sessions
+    async def session_messages(self, user_id: str, session_id: str) -> list[StoredMessage] | None:
+        """The session's turns, oldest first; None if the user has no such session."""
+        ...
+
+    async def append_turn(
+        self,
+        user_id: str,
+        session_id: str,
+        user_message: StoredMessage,
+        assistant_message: StoredMessage,
+        usage: UsageRecord | None = None,
+    ) -> None:
+        """Store a user turn and its answer (creating the session if new), and the usage
+        record if given, in one transaction."""
+        ...
+
+    # usage ledger
+    async def record_usage(self, record: UsageRecord) -> None:
+        """Insert a usage record; a second record with the same request id is ignored."""
+        ...
+
+    async def daily_usage(self, user_id: str, first: date, last: date) -> list[DailyTotals]:
+        """Totals per UTC day with at least one billable record, first..last inclusive, oldest first.
+        Billable: status ok, error or cancelled (refused requests cost nothing and are not counted)."""
+        ...
+
+    async def count_requests(self, user_id: str, since: datetime) -> int:
+        """Billable requests since a moment (for the monthly quota)."""
+        ...
