@@ -1,0 +1,1 @@
+"""Credentials: password hashes, access tokens (JWT), API keys and the signing secret."""

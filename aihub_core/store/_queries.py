@@ -1,0 +1,194 @@
+"""The store's SQL, as plain functions of a sqlite-utils `Database`.
+
+They block, so only `SQLiteStore`'s worker thread calls them. Constraint failures a caller can
+cause are translated here, once, to the core's errors.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from aihub_core.errors import ConflictError, NotFoundError
+from aihub_core.store import _codec as codec
+from aihub_core.store.base import ApiKeyRecord, DailyTotals, StoredMessage, UsageRecord, UserRecord
+
+Params = list[Any] | dict[str, Any]
+
+_BILLABLE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in codec.BILLABLE))
+# ON CONFLICT names the key: unlike INSERT OR IGNORE it does not also swallow a CHECK failure.
+_ONCE_PER_REQUEST = "ON CONFLICT (request_id) DO NOTHING"
+_SESSION_UPSERT = "ON CONFLICT (user_id, session_id) DO UPDATE SET updated_at = excluded.updated_at"
+
+
+def create_user(db: Database, user: UserRecord) -> None:
+    """Insert a user; ConflictError if the email (case-folded) or id is taken."""
+    row = {
+        "id": user.id,
+        "email": codec.normalize_email(user.email),
+        "password_hash": user.password_hash,
+        "plan": user.plan,
+        "created_at": codec.encode_time(user.created_at),
+    }
+    try:
+        _insert(db, "users", row)
+    except sqlite3.IntegrityError as exc:
+        if "users.email" in str(exc):
+            raise ConflictError("an account with this email already exists", param="email") from None
+        raise _translate(exc, conflict="a user with this id already exists") from None
+
+
+def get_user(db: Database, user_id: str) -> UserRecord | None:
+    """The user with this id."""
+    row = _one(db, "SELECT * FROM users WHERE id = ?", [user_id])
+    return codec.user_from_row(row) if row else None
+
+
+def get_user_by_email(db: Database, email: str) -> UserRecord | None:
+    """The user with this email, compared case-insensitively."""
+    row = _one(db, "SELECT * FROM users WHERE email = ?", [codec.normalize_email(email)])
+    return codec.user_from_row(row) if row else None
+
+
+def set_plan(db: Database, email: str, plan: str) -> bool:
+    """Change a user's plan; False if there is no such user."""
+    return _changed(db, "UPDATE users SET plan = ? WHERE email = ?", [plan, codec.normalize_email(email)])
+
+
+def create_api_key(db: Database, key: ApiKeyRecord) -> None:
+    """Insert a key; ConflictError on a duplicate id or hash, NotFoundError for an unknown user."""
+    try:
+        _insert(db, "api_keys", codec.api_key_row(key))
+    except sqlite3.IntegrityError as exc:
+        raise _translate(exc, conflict="an API key with this id or hash already exists") from None
+
+
+def get_api_key_by_hash(db: Database, key_hash: str) -> ApiKeyRecord | None:
+    """The live (not deleted) key with this hash."""
+    row = _one(db, "SELECT * FROM api_keys WHERE key_hash = ? AND deleted_at IS NULL", [key_hash])
+    return codec.api_key_from_row(row) if row else None
+
+
+def list_api_keys(db: Database, user_id: str) -> list[ApiKeyRecord]:
+    """The user's live keys, newest first."""
+    sql = (
+        "SELECT * FROM api_keys WHERE user_id = ? AND deleted_at IS NULL ORDER BY created_at DESC, rowid DESC"
+    )
+    return [codec.api_key_from_row(row) for row in db.query(sql, [user_id])]
+
+
+def delete_api_key(db: Database, user_id: str, key_id: str) -> bool:
+    """Soft-delete one of the user's live keys; False if there is none."""
+    # Soft delete: usage records keep naming the key, and its hash can never be issued again.
+    sql = "UPDATE api_keys SET deleted_at = ? WHERE id = ? AND user_id = ? AND deleted_at IS NULL"
+    return _changed(db, sql, [codec.encode_time(datetime.now(UTC)), key_id, user_id])
+
+
+def touch_api_key(db: Database, key_id: str, when: datetime) -> None:
+    """Record that a key was used."""
+    # Touches race; an older one arriving late must not move last_used back.
+    sql = "UPDATE api_keys SET last_used = :when WHERE id = :id AND (last_used IS NULL OR last_used < :when)"
+    _changed(db, sql, {"when": codec.encode_time(when), "id": key_id})
+
+
+def session_messages(db: Database, user_id: str, session_id: str) -> list[StoredMessage] | None:
+    """The session's turns, oldest first; None if the user has no such session."""
+    key = [user_id, session_id]
+    if _one(db, "SELECT 1 AS found FROM sessions WHERE user_id = ? AND session_id = ?", key) is None:
+        return None
+    sql = "SELECT * FROM messages WHERE user_id = ? AND session_id = ? ORDER BY id"
+    return [codec.message_from_row(row) for row in db.query(sql, key)]
+
+
+def append_turn(
+    db: Database,
+    user_id: str,
+    session_id: str,
+    user_message: StoredMessage,
+    assistant_message: StoredMessage,
+    usage: UsageRecord | None,
+) -> None:
+    """Store a turn, its answer, the session row and the usage record in one transaction."""
+    # Encode everything first, so that a bad value fails before the transaction starts.
+    messages = [codec.message_row(user_id, session_id, m) for m in (user_message, assistant_message)]
+    usage_row = codec.usage_row(usage) if usage else None
+    session = {
+        "user_id": user_id,
+        "session_id": session_id,
+        "created_at": messages[0]["created_at"],
+        "updated_at": messages[1]["created_at"],
+    }
+    try:
+        with db.atomic():
+            _insert(db, "sessions", session, _SESSION_UPSERT)
+            for row in messages:
+                _insert(db, "messages", row)
+            if usage_row is not None:
+                _insert(db, "usage_records", usage_row, _ONCE_PER_REQUEST)
+    except sqlite3.IntegrityError as exc:
+        raise _translate(exc) from None
+
+
+def record_usage(db: Database, record: UsageRecord) -> None:
+    """Insert a usage record unless its request id is recorded already."""
+    try:
+        _insert(db, "usage_records", codec.usage_row(record), _ONCE_PER_REQUEST)
+    except sqlite3.IntegrityError as exc:
+        raise _translate(exc) from None
+
+
+def daily_usage(db: Database, user_id: str, first: date, last: date) -> list[DailyTotals]:
+    """Billable totals per UTC day with records, first..last inclusive, oldest first."""
+    # fsum, not SUM: the day's cost must be the exact sum of the costs the responses reported.
+    sql = (
+        "SELECT substr(created_at, 1, 10) AS day, count(*) AS requests, "
+        "sum(prompt_tokens + completion_tokens) AS tokens, fsum(cost_usd) AS cost_usd "
+        f"FROM usage_records WHERE user_id = ? AND created_at >= ? AND created_at < ? AND {_BILLABLE_SQL} "
+        "GROUP BY day ORDER BY day"
+    )
+    params = [user_id, codec.day_start(first), codec.next_day_start(last)]
+    return [
+        DailyTotals(
+            day=date.fromisoformat(row["day"]),
+            requests=int(row["requests"]),
+            tokens=int(row["tokens"]),
+            cost_usd=float(row["cost_usd"]),
+        )
+        for row in db.query(sql, params)
+    ]
+
+
+def count_requests(db: Database, user_id: str, since: datetime) -> int:
+    """Billable requests since a moment."""
+    sql = f"SELECT count(*) AS n FROM usage_records WHERE user_id = ? AND created_at >= ? AND {_BILLABLE_SQL}"
+    row = _one(db, sql, [user_id, codec.encode_time(since)])
+    return int(row["n"]) if row else 0
+
+
+def _one(db: Database, sql: str, params: Params) -> dict[str, Any] | None:
+    # Read to the end, so the statement is finished (and its read snapshot let go) right here.
+    rows = list(db.query(sql, params))
+    return rows[0] if rows else None
+
+
+def _changed(db: Database, sql: str, params: Params) -> bool:
+    return int(db.execute(sql, params).rowcount) > 0
+
+
+def _insert(db: Database, table: str, row: dict[str, Any], suffix: str = "") -> None:
+    # Table and column names come from this module and the codec, never from callers.
+    columns = ", ".join(row)
+    values = ", ".join(f":{name}" for name in row)
+    db.execute(f"INSERT INTO {table} ({columns}) VALUES ({values}) {suffix}", row)
+
+
+def _translate(exc: sqlite3.IntegrityError, conflict: str = "") -> Exception:
+    """The core error for a constraint failure a caller can cause; any other stays as it is."""
+    if exc.sqlite_errorname == "SQLITE_CONSTRAINT_FOREIGNKEY":
+        return NotFoundError("no such user")
+    if conflict and exc.sqlite_errorname in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"):
+        return ConflictError(conflict)
+    return exc

@@ -1,0 +1,155 @@
+"""Forward-only schema migrations for the SQLite store, versioned by `PRAGMA user_version`.
+
+Each migration runs in its own transaction together with the version bump, so a failure leaves
+the database at the previous version. A database newer than this code is refused rather than
+guessed at: an older binary writing to a newer schema is how ledgers get corrupted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+Step = str | Callable[[Database], None]
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: SQL statements, or a function given the database inside the transaction."""
+
+    version: int
+    description: str
+    step: Step
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was migrated by a newer AI Hub than this one."""
+
+
+# Times are ISO-8601 UTC strings of one fixed width, so text order is time order and the first
+# ten characters are the UTC day. Emails are stored lower-cased, which makes the unique index
+# case-insensitive for all of Unicode (COLLATE NOCASE would only fold ASCII).
+_V1_SCHEMA = """
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX users_email ON users (email);
+
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    name TEXT NOT NULL,
+    key_hash TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    permissions TEXT NOT NULL,
+    requests_per_minute INTEGER,
+    created_at TEXT NOT NULL,
+    last_used TEXT,
+    deleted_at TEXT
+);
+CREATE UNIQUE INDEX api_keys_key_hash ON api_keys (key_hash);
+CREATE INDEX api_keys_user_created ON api_keys (user_id, created_at);
+
+CREATE TABLE sessions (
+    user_id TEXT NOT NULL REFERENCES users (id),
+    session_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, session_id)
+) WITHOUT ROWID;
+
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content TEXT NOT NULL,
+    images TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL,
+    FOREIGN KEY (user_id, session_id) REFERENCES sessions (user_id, session_id)
+);
+CREATE INDEX messages_session ON messages (user_id, session_id, id);
+
+CREATE TABLE usage_records (
+    request_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    key_id TEXT,
+    service TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL CHECK (prompt_tokens >= 0),
+    completion_tokens INTEGER NOT NULL CHECK (completion_tokens >= 0),
+    cost_usd REAL NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'refused', 'cancelled')),
+    usage_source TEXT NOT NULL CHECK (usage_source IN ('provider', 'estimated', 'none')),
+    session_id TEXT,
+    response_time_ms INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX usage_records_user_created ON usage_records (user_id, created_at);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "users, API keys, sessions with messages, usage ledger", _V1_SCHEMA),
+)
+
+
+def latest_version(migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """The schema version the given migrations lead to."""
+    return migrations[-1].version if migrations else 0
+
+
+def current_version(db: Database) -> int:
+    """The schema version recorded in the database file (0 for a new one)."""
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def apply_migrations(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
+    """Apply pending migrations, one transaction each; return the versions applied."""
+    _check_sequence(migrations)
+    latest = latest_version(migrations)
+    _refuse_newer(current_version(db), latest)
+    applied: list[int] = []
+    for migration in migrations:
+        if current_version(db) >= migration.version:
+            continue
+        # IMMEDIATE takes the write lock before the version is re-read, so two processes
+        # opening the same new file cannot both apply the same step.
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = current_version(db)
+            _refuse_newer(version, latest)
+            if version < migration.version:
+                if isinstance(migration.step, str):
+                    db.executescript(migration.step)
+                else:
+                    migration.step(db)
+                db.execute(f"PRAGMA user_version = {int(migration.version)}")
+                applied.append(migration.version)
+            db.execute("COMMIT")
+        except BaseException:
+            db.rollback()
+            raise
+    return applied
+
+
+def _refuse_newer(version: int, latest: int) -> None:
+    if version > latest:
+        raise SchemaTooNewError(
+            f"the database schema is at version {version}, but this AI Hub only knows versions up "
+            f"to {latest}: upgrade AI Hub, or point it at another database"
+        )
+
+
+def _check_sequence(migrations: Sequence[Migration]) -> None:
+    # A gap or reordering would silently skip a step on some databases and not others.
+    for expected, migration in enumerate(migrations, start=1):
+        if migration.version != expected:
+            raise ValueError(
+                f"migration versions must run 1, 2, 3, ...: got {migration.version} at {expected}"
+            )

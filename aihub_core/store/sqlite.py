@@ -1,0 +1,186 @@
+"""The embedded store: one SQLite file in WAL mode, driven through sqlite-utils.
+
+SQLite calls block, so the connection lives on one dedicated worker thread and every call is
+awaited through `run_in_executor`. One thread also serialises this process's writes, which is
+what SQLite wants anyway (one writer at a time), and lets `check_same_thread` keep its safe default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlite_utils import Database
+
+from aihub_core.store import MEMORY
+from aihub_core.store import _codec as codec
+from aihub_core.store import _queries as q
+from aihub_core.store.base import ApiKeyRecord, DailyTotals, StoredMessage, UsageRecord, UserRecord
+from aihub_core.store.migrations import apply_migrations
+
+P = ParamSpec("P")
+T = TypeVar("T")
+Tracer = Callable[[str, Any], None]
+
+
+class SQLiteStore:
+    """`base.Store` on one SQLite file (or `:memory:`), owned by a single worker thread.
+
+    `tracer(sql, params)` is called with every statement, on the worker thread (debugging, tests).
+    """
+
+    def __init__(
+        self, path: Path | str, *, busy_timeout_ms: int = 5000, tracer: Tracer | None = None
+    ) -> None:
+        self.path = str(path)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._tracer = tracer
+        self._executor: ThreadPoolExecutor | None = None
+        self._db: Database | None = None  # only ever touched on the worker thread
+
+    async def __aenter__(self) -> SQLiteStore:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        """Connect and apply pending migrations."""
+        if self._executor is not None:
+            raise RuntimeError("the store is already open")
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aihub-sqlite")
+        self._executor = executor
+        try:
+            await asyncio.get_running_loop().run_in_executor(executor, self._connect)
+        except BaseException:
+            self._executor = None
+            # When we were cancelled the connect job may still succeed: queue its undoing behind it.
+            executor.submit(self._disconnect)
+            executor.shutdown(wait=False)
+            raise
+
+    async def close(self) -> None:
+        """Finish pending writes and release the connection."""
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        try:
+            # Jobs run in order, so every call queued before this one completes first.
+            await asyncio.get_running_loop().run_in_executor(executor, self._disconnect)
+        finally:
+            # Nothing is queued any more, so joining the idle worker returns at once.
+            executor.shutdown(wait=True)
+
+    def _connect(self) -> None:
+        memory = self.path == MEMORY
+        if not memory:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=self._busy_timeout_ms / 1000)
+        try:
+            db = Database(conn, tracer=self._tracer, execute_plugins=False)
+            db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            db.execute("PRAGMA foreign_keys = ON")
+            if not memory:
+                db.enable_wal()
+                # Safe with WAL: a power cut may lose the last commits, never corrupt the file.
+                db.execute("PRAGMA synchronous = NORMAL")
+            # typeshed's protocol wants finalize() -> int; SQLite takes any value.
+            conn.create_aggregate("fsum", 1, codec.ExactSum)  # type: ignore[arg-type]
+            apply_migrations(db)
+        except BaseException:
+            conn.close()
+            raise
+        self._db = db
+
+    def _disconnect(self) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            db.close()
+
+    async def _call(self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        executor = self._executor
+        if executor is None:
+            raise RuntimeError("the store is not open")
+        job = functools.partial(self._on_worker, fn, *args, **kwargs)
+        # Once made, a call runs to its end even if the caller is cancelled: a client hanging up
+        # must not drop the usage record of what was already generated.
+        return await asyncio.shield(asyncio.get_running_loop().run_in_executor(executor, job))
+
+    def _on_worker(self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        if self._db is None:
+            raise RuntimeError("the store is not open")
+        return fn(self._db, *args, **kwargs)
+
+    # users
+    async def create_user(self, user: UserRecord) -> None:
+        """Insert a user; raises ConflictError if the email is taken."""
+        await self._call(q.create_user, user)
+
+    async def get_user(self, user_id: str) -> UserRecord | None:
+        """The user with this id."""
+        return await self._call(q.get_user, user_id)
+
+    async def get_user_by_email(self, email: str) -> UserRecord | None:
+        """The user with this email, compared case-insensitively."""
+        return await self._call(q.get_user_by_email, email)
+
+    async def set_plan(self, email: str, plan: str) -> bool:
+        """Change a user's plan; False if there is no such user."""
+        return await self._call(q.set_plan, email, plan)
+
+    # API keys
+    async def create_api_key(self, key: ApiKeyRecord) -> None:
+        """Insert a key; ConflictError on a duplicate id or hash, NotFoundError for an unknown user."""
+        await self._call(q.create_api_key, key)
+
+    async def get_api_key_by_hash(self, key_hash: str) -> ApiKeyRecord | None:
+        """The live (not deleted) key with this hash."""
+        return await self._call(q.get_api_key_by_hash, key_hash)
+
+    async def list_api_keys(self, user_id: str) -> list[ApiKeyRecord]:
+        """The user's live keys, newest first."""
+        return await self._call(q.list_api_keys, user_id)
+
+    async def delete_api_key(self, user_id: str, key_id: str) -> bool:
+        """Delete one of the user's keys; False if the user has no such live key."""
+        return await self._call(q.delete_api_key, user_id, key_id)
+
+    async def touch_api_key(self, key_id: str, when: datetime) -> None:
+        """Record that a key was used."""
+        await self._call(q.touch_api_key, key_id, when)
+
+    # sessions
+    async def session_messages(self, user_id: str, session_id: str) -> list[StoredMessage] | None:
+        """The session's turns, oldest first; None if the user has no such session."""
+        return await self._call(q.session_messages, user_id, session_id)
+
+    async def append_turn(
+        self,
+        user_id: str,
+        session_id: str,
+        user_message: StoredMessage,
+        assistant_message: StoredMessage,
+        usage: UsageRecord | None = None,
+    ) -> None:
+        """Store a turn and its answer (creating the session), and the usage record, in one transaction."""
+        await self._call(q.append_turn, user_id, session_id, user_message, assistant_message, usage)
+
+    # usage ledger
+    async def record_usage(self, record: UsageRecord) -> None:
+        """Insert a usage record; a second record with the same request id is ignored."""
+        await self._call(q.record_usage, record)
+
+    async def daily_usage(self, user_id: str, first: date, last: date) -> list[DailyTotals]:
+        """Billable totals per UTC day, first..last inclusive, oldest first; days without records omitted."""
+        return await self._call(q.daily_usage, user_id, first, last)
+
+    async def count_requests(self, user_id: str, since: datetime) -> int:
+        """Billable requests since a moment (for the monthly quota)."""
+        return await self._call(q.count_requests, user_id, since)

@@ -1,0 +1,104 @@
+"""Schema migrations: from empty, on re-open, refusing a newer schema, one transaction each."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from aihub_core.store.migrations import (
+    MIGRATIONS,
+    Migration,
+    SchemaTooNewError,
+    apply_migrations,
+    current_version,
+    latest_version,
+)
+from aihub_core.store.sqlite import SQLiteStore
+
+
+def read_schema(path: Path) -> tuple[int, str, set[str]]:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    return version, mode, names
+
+
+async def test_open_migrates_an_empty_database_in_wal_mode(db_path: Path) -> None:
+    async with SQLiteStore(db_path):
+        pass
+    version, mode, names = read_schema(db_path)
+    assert version == latest_version() == MIGRATIONS[-1].version
+    assert mode == "wal"
+    assert {"users", "api_keys", "sessions", "messages", "usage_records"} <= names
+    assert {"users_email", "api_keys_key_hash", "usage_records_user_created"} <= names
+
+
+async def test_reopening_applies_nothing_and_keeps_data(db_path: Path) -> None:
+    async with SQLiteStore(db_path) as store:
+        assert await store.set_plan("nobody@example.com", "free") is False
+    async with SQLiteStore(db_path):
+        pass
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        assert apply_migrations(Database(conn, execute_plugins=False)) == []
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
+
+
+async def test_a_newer_schema_is_refused(db_path: Path) -> None:
+    async with SQLiteStore(db_path):
+        pass
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        conn.execute(f"PRAGMA user_version = {latest_version() + 1}")
+    store = SQLiteStore(db_path)
+    with pytest.raises(SchemaTooNewError, match="upgrade AI Hub"):
+        await store.open()
+    with pytest.raises(RuntimeError, match="not open"):
+        await store.get_user("usr_1")
+
+
+def test_each_migration_is_one_transaction(tmp_path: Path) -> None:
+    def add_plans(db: Database) -> None:
+        db.execute("CREATE TABLE plans (name TEXT PRIMARY KEY)")
+
+    def broken(db: Database) -> None:
+        db.execute("CREATE TABLE half_done (x INTEGER)")
+        raise RuntimeError("step failed")
+
+    steps = [
+        Migration(
+            1,
+            "things",
+            "CREATE TABLE things (id INTEGER PRIMARY KEY); CREATE INDEX things_id ON things (id);",
+        ),
+        Migration(2, "plans", add_plans),
+        Migration(3, "broken", broken),
+    ]
+    with contextlib.closing(sqlite3.connect(tmp_path / "m.db")) as conn:
+        db = Database(conn, execute_plugins=False)
+        with pytest.raises(RuntimeError, match="step failed"):
+            apply_migrations(db, steps)
+        assert current_version(db) == 2
+        assert "half_done" not in db.table_names()
+        assert {"things", "plans"} <= set(db.table_names())
+        assert apply_migrations(db, steps[:2]) == []
+        with pytest.raises(SchemaTooNewError):
+            apply_migrations(db, steps[:1])
+
+
+def test_migration_versions_must_be_contiguous(tmp_path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(tmp_path / "m.db")) as conn:
+        db = Database(conn, execute_plugins=False)
+        with pytest.raises(ValueError, match="1, 2, 3"):
+            apply_migrations(db, [Migration(1, "a", "SELECT 1;"), Migration(3, "b", "SELECT 1;")])
+        assert current_version(db) == 0
+
+
+async def test_open_creates_the_parent_directory(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "aihub.db"
+    async with SQLiteStore(path):
+        pass
+    assert path.is_file()

@@ -1,0 +1,89 @@
+"""The usage ledger: idempotent by request id, grouped by UTC day, exact cost sums."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from aihub_core.store.base import DailyTotals, UsageRecord, UserRecord
+from aihub_core.store.sqlite import SQLiteStore
+
+UsageFactory = Callable[..., UsageRecord]
+MIDNIGHT = datetime(2026, 4, 1, tzinfo=UTC)
+
+
+async def test_recording_twice_keeps_the_first(
+    store: SQLiteStore, alice: UserRecord, usage: UsageFactory
+) -> None:
+    await store.record_usage(usage("req_1", alice.id, cost=0.25))
+    await store.record_usage(usage("req_1", alice.id, cost=7.0, status="error", prompt_tokens=999))
+    assert await store.daily_usage(alice.id, date(2026, 3, 31), date(2026, 3, 31)) == [
+        DailyTotals(date(2026, 3, 31), requests=1, tokens=15, cost_usd=0.25)
+    ]
+
+
+async def test_daily_usage_groups_by_utc_day_with_exact_sums(
+    store: SQLiteStore, alice: UserRecord, bob: UserRecord, usage: UsageFactory
+) -> None:
+    tokyo = timezone(timedelta(hours=9))
+    march = [0.1] * 10
+    april = [0.000035, 0.00035, 0.0035]
+    for i, cost in enumerate(march):
+        await store.record_usage(
+            usage(f"m{i}", alice.id, cost=cost, created_at=MIDNIGHT - timedelta(seconds=i + 1))
+        )
+    for i, cost in enumerate(april):
+        # Tokyo local time is already April 1 09:00 at UTC midnight: grouping must use UTC.
+        await store.record_usage(
+            usage(
+                f"a{i}", alice.id, cost=cost, created_at=(MIDNIGHT + timedelta(seconds=i)).astimezone(tokyo)
+            )
+        )
+    await store.record_usage(usage("refused", alice.id, cost=5.0, status="refused", created_at=MIDNIGHT))
+    await store.record_usage(usage("bobs", bob.id, cost=5.0, created_at=MIDNIGHT))
+    await store.record_usage(usage("cancel", alice.id, cost=0.01, status="cancelled", created_at=MIDNIGHT))
+    april.append(0.01)
+
+    days = await store.daily_usage(alice.id, date(2026, 3, 31), date(2026, 4, 1))
+    assert [(d.day, d.requests, d.tokens) for d in days] == [
+        (date(2026, 3, 31), 10, 150),
+        (date(2026, 4, 1), 4, 60),
+    ]
+    assert days[0].cost_usd == math.fsum(march)
+    assert days[1].cost_usd == math.fsum(april)
+    assert days[0].cost_usd == 1.0  # adding 0.1 ten times, in any order, gives 0.9999999999999999
+
+
+async def test_daily_usage_bounds_are_inclusive_days(
+    store: SQLiteStore, alice: UserRecord, usage: UsageFactory
+) -> None:
+    for day in range(1, 6):
+        start = datetime(2026, 4, day, tzinfo=UTC)
+        await store.record_usage(usage(f"first-{day}", alice.id, created_at=start))
+        await store.record_usage(
+            usage(f"last-{day}", alice.id, created_at=start + timedelta(days=1, microseconds=-1))
+        )
+    days = await store.daily_usage(alice.id, date(2026, 4, 2), date(2026, 4, 4))
+    assert [(d.day.day, d.requests) for d in days] == [(2, 2), (3, 2), (4, 2)]
+    assert await store.daily_usage(alice.id, date(2026, 4, 4), date(2026, 4, 2)) == []
+    assert await store.daily_usage(alice.id, date(2026, 5, 1), date(2026, 5, 31)) == []
+
+
+async def test_count_requests_counts_billable_since_a_moment(
+    store: SQLiteStore, alice: UserRecord, bob: UserRecord, usage: UsageFactory
+) -> None:
+    since = MIDNIGHT
+    await store.record_usage(usage("before", alice.id, created_at=since - timedelta(microseconds=1)))
+    await store.record_usage(usage("at", alice.id, created_at=since))
+    await store.record_usage(usage("error", alice.id, status="error", created_at=since + timedelta(days=3)))
+    await store.record_usage(
+        usage("cancelled", alice.id, status="cancelled", created_at=since + timedelta(days=3))
+    )
+    await store.record_usage(
+        usage("refused", alice.id, status="refused", created_at=since + timedelta(days=3))
+    )
+    await store.record_usage(usage("bob", bob.id, created_at=since + timedelta(days=3)))
+    assert await store.count_requests(alice.id, since) == 3
+    assert await store.count_requests(alice.id, since.astimezone(timezone(timedelta(hours=-5)))) == 3
+    assert await store.count_requests("usr_nobody", since) == 0
