@@ -1,0 +1,262 @@
+/**
+ * Decoded JSON bodies (snake_case) and headers -> the SDK's camelCase answers.
+ *
+ * Readers are lenient about optional fields (a missing count is 0, a missing text null) so an
+ * older or newer gateway still parses, and strict about the few fields an answer is meaningless
+ * without. Each top-level answer keeps the decoded body as a non-enumerable `raw` property.
+ * @module
+ */
+
+import { APIError } from './errors.js';
+
+/** @typedef {Record<string, any>} Json */
+
+/** @param {unknown} value @returns {Json} */
+const obj = (value) =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? /** @type {Json} */ (value) : {};
+/** @param {unknown} value @returns {string | null} */
+const optStr = (value) => (typeof value === 'string' ? value : null);
+/** @param {unknown} value @returns {number | null} */
+const optNum = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+/** @param {unknown} value @returns {number} */
+const num = (value) => optNum(value) ?? 0;
+/** @param {unknown} value @returns {string[]} */
+const strs = (value) => (Array.isArray(value) ? value.filter((v) => typeof v === 'string') : []);
+/** @param {string} text */
+const camel = (text) => text.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+
+/**
+ * @param {Json} data
+ * @param {string} key
+ * @param {string} what
+ * @returns {string}
+ */
+function required(data, key, what) {
+  const value = data[key];
+  if (typeof value === 'number' && key.endsWith('id')) return String(value);
+  if (typeof value !== 'string') {
+    throw new APIError(`Unexpected answer from the gateway: ${what} has no "${key}"`, { type: 'api_error' });
+  }
+  return value;
+}
+
+/**
+ * @template {object} T
+ * @param {T} answer
+ * @param {Json} body
+ * @returns {T}
+ */
+function withRaw(answer, body) {
+  return Object.defineProperty(answer, 'raw', { value: body, enumerable: false });
+}
+
+/**
+ * What an answer's headers say about it.
+ * @param {Headers} headers
+ */
+export function responseMeta(headers) {
+  /** @param {string} name */
+  const int = (name) => {
+    const value = headers.get(name);
+    const parsed = value === null ? NaN : Math.trunc(Number(value));
+    return Number.isFinite(parsed) ? parsed : null;
+  };
+  const limit = int('x-ratelimit-limit');
+  const remaining = int('x-ratelimit-remaining');
+  const reset = int('x-ratelimit-reset');
+  const any = limit !== null || remaining !== null || reset !== null;
+  return { requestId: headers.get('x-request-id'), rateLimit: any ? { limit, remaining, reset } : null };
+}
+
+/** @typedef {ReturnType<typeof responseMeta>} ResponseMeta */
+
+/** @param {unknown} data */
+export function usage(data) {
+  const d = obj(data);
+  return {
+    promptTokens: num(d.prompt_tokens),
+    completionTokens: num(d.completion_tokens),
+    totalTokens: num(d.total_tokens),
+    estimatedCostUsd: num(d.estimated_cost_usd),
+  };
+}
+
+/** @param {unknown} data */
+export function chatMetadata(data) {
+  const d = obj(data);
+  /** @type {Json} */
+  const extra = {};
+  for (const [key, value] of Object.entries(d)) extra[camel(key)] = value;
+  return {
+    ...extra,
+    responseTimeMs: optNum(d.response_time_ms),
+    serviceUsed: optStr(d.service_used),
+    simulated: d.simulated === true,
+    finishReason: optStr(d.finish_reason),
+    requestId: optStr(d.request_id),
+  };
+}
+
+/** @param {Json} body @param {ResponseMeta} meta */
+export function chatResponse(body, meta) {
+  return withRaw(
+    {
+      message: required(body, 'message', 'the chat answer'),
+      model: optStr(body.model) ?? '',
+      sessionId: optStr(body.session_id),
+      usage: usage(body.usage),
+      metadata: chatMetadata(body.metadata),
+      requestId: meta.requestId ?? optStr(obj(body.metadata).request_id),
+      rateLimit: meta.rateLimit,
+    },
+    body,
+  );
+}
+
+/** @param {unknown} data */
+function model(data) {
+  const d = obj(data);
+  const id = required(d, 'id', 'a model');
+  const pricing = obj(d.pricing);
+  return {
+    id,
+    name: optStr(d.name) ?? id,
+    description: optStr(d.description) ?? '',
+    contextLength: optNum(d.context_length),
+    pricing: { prompt: num(pricing.prompt), completion: num(pricing.completion) },
+    capabilities: strs(d.capabilities),
+  };
+}
+
+/** @param {Json} body @param {ResponseMeta} meta */
+export function modelList(body, meta) {
+  const models = Array.isArray(body.models) ? body.models.map(model) : [];
+  return withRaw(
+    {
+      service: optStr(body.service),
+      models,
+      totalCount: optNum(body.total_count) ?? models.length,
+      requestId: meta.requestId,
+    },
+    body,
+  );
+}
+
+/** @param {Json} body @param {ResponseMeta} meta */
+export function serviceList(body, meta) {
+  /** @type {Record<string, Record<string, unknown>>} */
+  const capabilities = {};
+  for (const [service, flags] of Object.entries(obj(body.capabilities))) {
+    capabilities[service] = Object.fromEntries(Object.entries(obj(flags)).map(([k, v]) => [camel(k), v]));
+  }
+  return withRaw(
+    { services: strs(body.services), default: optStr(body.default), capabilities, requestId: meta.requestId },
+    body,
+  );
+}
+
+/** @param {Json} body @param {ResponseMeta} meta */
+export function usageReport(body, meta) {
+  const days = Array.isArray(body.daily_breakdown) ? body.daily_breakdown.map(obj) : [];
+  return withRaw(
+    {
+      period: optStr(body.period),
+      totalRequests: num(body.total_requests),
+      totalTokens: num(body.total_tokens),
+      totalCostUsd: num(body.total_cost_usd),
+      quotaLimit: optNum(body.quota_limit),
+      quotaUsed: optNum(body.quota_used),
+      quotaRemaining: optNum(body.quota_remaining),
+      dailyBreakdown: days.map((d) => ({
+        date: optStr(d.date) ?? '',
+        requests: num(d.requests),
+        tokens: num(d.tokens),
+        costUsd: num(d.cost_usd),
+      })),
+      requestId: meta.requestId,
+    },
+    body,
+  );
+}
+
+/** @param {unknown} data */
+function policy(data) {
+  const d = obj(data);
+  return { requestsPerMinute: optNum(d.requests_per_minute), tokensPerMinute: optNum(d.tokens_per_minute) };
+}
+
+/** @param {Json} body @param {ResponseMeta} meta */
+export function quota(body, meta) {
+  return withRaw(
+    {
+      plan: optStr(body.plan) ?? '',
+      quotaLimit: optNum(body.quota_limit),
+      quotaUsed: num(body.quota_used),
+      quotaRemaining: optNum(body.quota_remaining),
+      resetDate: optStr(body.reset_date),
+      rateLimit: policy(body.rate_limit),
+      requestId: meta.requestId,
+    },
+    body,
+  );
+}
+
+/** @param {Json} body @param {ResponseMeta} meta */
+export function apiKey(body, meta) {
+  return withRaw(
+    {
+      id: required(body, 'id', 'an API key'),
+      name: optStr(body.name) ?? '',
+      prefix: optStr(body.prefix),
+      createdAt: optStr(body.created_at),
+      permissions: strs(body.permissions),
+      lastUsed: optStr(body.last_used),
+      rateLimit: body.rate_limit && typeof body.rate_limit === 'object' ? policy(body.rate_limit) : null,
+      requestId: meta.requestId,
+    },
+    body,
+  );
+}
+
+/** `POST /api-keys`: the key with its secret. @param {Json} body @param {ResponseMeta} meta */
+export function createdApiKey(body, meta) {
+  const key = required(body, 'key', 'the created key');
+  return Object.assign(apiKey(body, meta), { key });
+}
+
+/** @param {Json} body @param {ResponseMeta} meta */
+export function apiKeyList(body, meta) {
+  const entries = Array.isArray(body.api_keys) ? body.api_keys : [];
+  const apiKeys = entries.map((entry) => apiKey(obj(entry), { requestId: null, rateLimit: null }));
+  return withRaw(
+    {
+      apiKeys,
+      totalCount: optNum(body.total_count) ?? apiKeys.length,
+      nextPageToken: optStr(body.next_page_token) ?? '',
+      requestId: meta.requestId,
+    },
+    body,
+  );
+}
+
+/** @param {Json} body @param {ResponseMeta} meta */
+export function deletedApiKey(body, meta) {
+  return withRaw(
+    { id: required(body, 'id', 'the deleted key'), deleted: body.deleted === true, requestId: meta.requestId },
+    body,
+  );
+}
+
+/** @param {Json} body @param {ResponseMeta} meta */
+export function tokenInfo(body, meta) {
+  return withRaw(
+    {
+      userId: required(body, 'user_id', 'the login answer'),
+      email: optStr(body.email) ?? '',
+      token: required(body, 'token', 'the login answer'),
+      expiresAt: optStr(body.expires_at),
+      requestId: meta.requestId,
+    },
+    body,
+  );
+}

@@ -1,0 +1,85 @@
+"""Python client for AI Hub, the self-hosted gateway in front of many AI models.
+
+Start with `AIHub` (or `AsyncAIHub`); every error is an `AIHubError`.
+"""
+
+from ._async_client import AsyncAIHub
+from ._client import AIHub
+from ._exceptions import (
+    AIHubError,
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+from ._streaming import AsyncStream, Stream
+from ._version import __version__
+from .types import (
+    ApiKey,
+    ApiKeyList,
+    ChatMetadata,
+    ChatResponse,
+    ContentEvent,
+    CreatedApiKey,
+    DailyUsage,
+    DeletedApiKey,
+    DoneEvent,
+    Model,
+    ModelList,
+    ModelPricing,
+    Quota,
+    RateLimit,
+    RateLimitPolicy,
+    ServiceList,
+    SessionEvent,
+    StreamEvent,
+    TokenInfo,
+    Usage,
+    UsageEvent,
+    UsageReport,
+)
+
+__all__ = [
+    "AIHub",
+    "AIHubError",
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "ApiKey",
+    "ApiKeyList",
+    "AsyncAIHub",
+    "AsyncStream",
+    "AuthenticationError",
+    "ChatMetadata",
+    "ChatResponse",
+    "ConflictError",
+    "ContentEvent",
+    "CreatedApiKey",
+    "DailyUsage",
+    "DeletedApiKey",
+    "DoneEvent",
+    "InvalidRequestError",
+    "Model",
+    "ModelList",
+    "ModelPricing",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "Quota",
+    "RateLimit",
+    "RateLimitError",
+    "RateLimitPolicy",
+    "ServiceList",
+    "SessionEvent",
+    "Stream",
+    "StreamEvent",
+    "TokenInfo",
+    "Usage",
+    "UsageEvent",
+    "UsageReport",
+    "__version__",
+]

@@ -1,0 +1,283 @@
+"""Decoded JSON bodies and headers -> the dataclasses of `types`.
+
+Readers are lenient about optional fields (a missing count is 0, a missing text None) so an older
+or newer gateway still parses, and strict about the few fields an answer is meaningless without.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ._exceptions import APIError
+from .types import (
+    ApiKey,
+    ApiKeyList,
+    ChatMetadata,
+    ChatResponse,
+    CreatedApiKey,
+    DailyUsage,
+    DeletedApiKey,
+    Model,
+    ModelList,
+    ModelPricing,
+    Quota,
+    RateLimit,
+    RateLimitPolicy,
+    ServiceList,
+    TokenInfo,
+    Usage,
+    UsageReport,
+)
+
+
+@dataclass(frozen=True)
+class ResponseMeta:
+    """What an answer's headers say about it."""
+
+    request_id: str | None = None
+    rate_limit: RateLimit | None = None
+
+    @classmethod
+    def from_headers(cls, headers: httpx.Headers) -> ResponseMeta:
+        values = [_header_int(headers.get(name)) for name in _RATE_LIMIT_HEADERS]
+        rate_limit = RateLimit(*values) if any(v is not None for v in values) else None
+        return cls(request_id=headers.get("x-request-id"), rate_limit=rate_limit)
+
+
+_RATE_LIMIT_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
+
+
+def _header_int(value: str | None) -> int | None:
+    try:
+        return int(float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _obj(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _str(data: Mapping[str, Any], key: str, what: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str):
+        raise APIError(f"Unexpected answer from the gateway: {what} has no {key!r}", error_type="api_error")
+    return value
+
+
+def _id(data: Mapping[str, Any], key: str, what: str) -> str:
+    value = data.get(key)
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else _str(data, key, what)
+
+
+def _opt_int(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+def _int(data: Mapping[str, Any], key: str) -> int:
+    return _opt_int(data, key) or 0
+
+
+def _float(data: Mapping[str, Any], key: str) -> float:
+    value = data.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _strs(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key)
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def usage(data: Any) -> Usage:
+    """A usage object (the chat answer's or a stream's usage event)."""
+    d = _obj(data)
+    return Usage(
+        prompt_tokens=_int(d, "prompt_tokens"),
+        completion_tokens=_int(d, "completion_tokens"),
+        total_tokens=_int(d, "total_tokens"),
+        estimated_cost_usd=_float(d, "estimated_cost_usd"),
+    )
+
+
+def chat_metadata(data: Any) -> ChatMetadata:
+    """The `metadata` object of a chat answer or usage event."""
+    d = _obj(data)
+    return ChatMetadata(
+        response_time_ms=_opt_int(d, "response_time_ms"),
+        service_used=_opt_str(d, "service_used"),
+        simulated=d.get("simulated") is True,
+        finish_reason=_opt_str(d, "finish_reason"),
+        request_id=_opt_str(d, "request_id"),
+        raw=dict(d),
+    )
+
+
+def chat_response(body: Mapping[str, Any], meta: ResponseMeta) -> ChatResponse:
+    """`POST /chat`."""
+    return ChatResponse(
+        message=_str(body, "message", "the chat answer"),
+        model=_opt_str(body, "model") or "",
+        session_id=_opt_str(body, "session_id"),
+        usage=usage(body.get("usage")),
+        metadata=chat_metadata(body.get("metadata")),
+        request_id=meta.request_id or _opt_str(_obj(body.get("metadata")), "request_id"),
+        rate_limit=meta.rate_limit,
+        raw=body,
+    )
+
+
+def _model(data: Any) -> Model:
+    d = _obj(data)
+    pricing = _obj(d.get("pricing"))
+    model_id = _id(d, "id", "a model")
+    return Model(
+        id=model_id,
+        name=_opt_str(d, "name") or model_id,
+        description=_opt_str(d, "description") or "",
+        context_length=_opt_int(d, "context_length"),
+        pricing=ModelPricing(prompt=_float(pricing, "prompt"), completion=_float(pricing, "completion")),
+        capabilities=_strs(d, "capabilities"),
+        raw=dict(d),
+    )
+
+
+def model_list(body: Mapping[str, Any], meta: ResponseMeta) -> ModelList:
+    """`GET /models`."""
+    raw_models = body.get("models")
+    models = tuple(_model(m) for m in raw_models) if isinstance(raw_models, list) else ()
+    total = _opt_int(body, "total_count")
+    return ModelList(
+        models=models,
+        total_count=len(models) if total is None else total,
+        service=_opt_str(body, "service"),
+        request_id=meta.request_id,
+        raw=body,
+    )
+
+
+def service_list(body: Mapping[str, Any], meta: ResponseMeta) -> ServiceList:
+    """`GET /services`."""
+    capabilities = {str(k): dict(_obj(v)) for k, v in _obj(body.get("capabilities")).items()}
+    return ServiceList(
+        services=_strs(body, "services"),
+        default=_opt_str(body, "default"),
+        capabilities=capabilities,
+        request_id=meta.request_id,
+        raw=body,
+    )
+
+
+def usage_report(body: Mapping[str, Any], meta: ResponseMeta) -> UsageReport:
+    """`GET /usage`."""
+    days = body.get("daily_breakdown")
+    breakdown = tuple(
+        DailyUsage(
+            date=_opt_str(_obj(day), "date") or "",
+            requests=_int(_obj(day), "requests"),
+            tokens=_int(_obj(day), "tokens"),
+            cost_usd=_float(_obj(day), "cost_usd"),
+        )
+        for day in (days if isinstance(days, list) else ())
+    )
+    return UsageReport(
+        period=_opt_str(body, "period"),
+        total_requests=_int(body, "total_requests"),
+        total_tokens=_int(body, "total_tokens"),
+        total_cost_usd=_float(body, "total_cost_usd"),
+        quota_limit=_opt_int(body, "quota_limit"),
+        quota_used=_opt_int(body, "quota_used"),
+        quota_remaining=_opt_int(body, "quota_remaining"),
+        daily_breakdown=breakdown,
+        request_id=meta.request_id,
+        raw=body,
+    )
+
+
+def _policy(data: Any) -> RateLimitPolicy:
+    d = _obj(data)
+    return RateLimitPolicy(
+        requests_per_minute=_opt_int(d, "requests_per_minute"),
+        tokens_per_minute=_opt_int(d, "tokens_per_minute"),
+    )
+
+
+def quota(body: Mapping[str, Any], meta: ResponseMeta) -> Quota:
+    """`GET /quota`."""
+    return Quota(
+        plan=_opt_str(body, "plan") or "",
+        quota_limit=_opt_int(body, "quota_limit"),
+        quota_used=_int(body, "quota_used"),
+        quota_remaining=_opt_int(body, "quota_remaining"),
+        reset_date=_opt_str(body, "reset_date"),
+        rate_limit=_policy(body.get("rate_limit")),
+        request_id=meta.request_id,
+        raw=body,
+    )
+
+
+def _api_key_fields(body: Mapping[str, Any], meta: ResponseMeta) -> dict[str, Any]:
+    return dict(
+        id=_id(body, "id", "an API key"),
+        name=_opt_str(body, "name") or "",
+        created_at=_opt_str(body, "created_at"),
+        permissions=_strs(body, "permissions"),
+        last_used=_opt_str(body, "last_used"),
+        rate_limit=_policy(body["rate_limit"]) if isinstance(body.get("rate_limit"), Mapping) else None,
+        prefix=_opt_str(body, "prefix"),
+        request_id=meta.request_id,
+        raw=body,
+    )
+
+
+def api_key(body: Mapping[str, Any], meta: ResponseMeta) -> ApiKey:
+    """Each entry of `GET /api-keys`."""
+    return ApiKey(**_api_key_fields(body, meta))
+
+
+def created_api_key(body: Mapping[str, Any], meta: ResponseMeta) -> CreatedApiKey:
+    """`POST /api-keys`: the key with its secret."""
+    return CreatedApiKey(**_api_key_fields(body, meta), key=_str(body, "key", "the created key"))
+
+
+def api_key_list(body: Mapping[str, Any], meta: ResponseMeta) -> ApiKeyList:
+    """`GET /api-keys`."""
+    entries = body.get("api_keys")
+    keys = tuple(api_key(_obj(k), ResponseMeta()) for k in (entries if isinstance(entries, list) else ()))
+    total = _opt_int(body, "total_count")
+    return ApiKeyList(
+        api_keys=keys,
+        total_count=len(keys) if total is None else total,
+        next_page_token=_opt_str(body, "next_page_token") or "",
+        request_id=meta.request_id,
+        raw=body,
+    )
+
+
+def deleted_api_key(body: Mapping[str, Any], meta: ResponseMeta) -> DeletedApiKey:
+    """`DELETE /api-keys/{key_id}`."""
+    return DeletedApiKey(
+        id=_id(body, "id", "the deleted key"), deleted=body.get("deleted") is True, request_id=meta.request_id
+    )
+
+
+def token_info(body: Mapping[str, Any], meta: ResponseMeta) -> TokenInfo:
+    """`POST /auth/register` and `POST /auth/login`."""
+    return TokenInfo(
+        user_id=_id(body, "user_id", "the login answer"),
+        email=_opt_str(body, "email") or "",
+        token=_str(body, "token", "the login answer"),
+        expires_at=_opt_str(body, "expires_at"),
+        request_id=meta.request_id,
+    )
