@@ -1,0 +1,131 @@
+"""The composition root of the shim: `create_app(core_target)` builds the whole Starlette app."""
+
+from __future__ import annotations
+
+import http
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import MappingProxyType
+from typing import Any
+
+import grpc
+from prometheus_client import CollectorRegistry
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from aihub_http.docs import render_docs
+from aihub_http.endpoints import Endpoint, healthz, rpc_endpoint
+from aihub_http.errors import ApiError
+from aihub_http.metrics import Metrics, MetricsMiddleware
+from aihub_http.openapi import build_openapi
+from aihub_http.request_ids import RequestIdMiddleware, request_id_of
+from aihub_http.routes import ROUTES, RpcRoute
+from aihub_http.stubs import CHANNEL_OPTIONS, LifespanState, Stubs
+
+# Codes for the shim's own HTTP-level errors; anything else falls back to its reason phrase.
+_HTTP_ERROR_CODES = MappingProxyType({404: "not_found", 405: "method_not_allowed"})
+
+
+def create_app(core_target: str, *, registry: CollectorRegistry | None = None) -> Starlette:
+    """The REST/SSE shim in front of the core at `core_target` (`host:port`)."""
+    metrics = Metrics(registry if registry is not None else CollectorRegistry())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[LifespanState]:
+        channel = grpc.aio.insecure_channel(core_target, options=CHANNEL_OPTIONS)
+        try:
+            yield {"channel": channel, "stubs": Stubs.on(channel)}
+        finally:
+            await channel.close()
+
+    routes = _rpc_routes(ROUTES) + _service_routes(metrics)
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(MetricsMiddleware, metrics=metrics, routes=routes),
+        ],
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected_error},
+        lifespan=lifespan,
+    )
+
+
+def _rpc_routes(table: tuple[RpcRoute, ...]) -> list[BaseRoute]:
+    # One Starlette route per path, so a 405 lists every method the path allows in `Allow`.
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for route in table:
+        by_path.setdefault(route.path, {})[route.http_method] = rpc_endpoint(route)
+    return [
+        Route(path, _by_method(endpoints), methods=list(endpoints)) for path, endpoints in by_path.items()
+    ]
+
+
+def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
+    async def dispatch(request: Request[LifespanState]) -> Response:
+        # Starlette answers HEAD with the GET route; the server drops the body.
+        return await endpoints["GET" if request.method == "HEAD" else request.method](request)
+
+    return dispatch
+
+
+def _service_routes(metrics: Metrics) -> list[BaseRoute]:
+    extra_paths = {
+        "/healthz": _plain_operation("Health of the shim and the core", "application/json"),
+        "/metrics": _plain_operation("Prometheus metrics of the shim", "text/plain"),
+        "/openapi.json": _plain_operation("This document", "application/json"),
+        "/docs": _plain_operation("Human-readable API reference", "text/html"),
+    }
+    document = build_openapi(ROUTES, extra_paths)
+    page = render_docs(document)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(document)
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(page)
+
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics.endpoint, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
+    ]
+
+
+def _plain_operation(summary: str, media_type: str) -> dict[str, Any]:
+    return {
+        "get": {"summary": summary, "responses": {"200": {"description": "OK", "content": {media_type: {}}}}}
+    }
+
+
+def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return exc.response(request_id_of(request))
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    code = _HTTP_ERROR_CODES.get(status) or _snake(http.HTTPStatus(status).phrase)
+    if status == 404:
+        message = f"No endpoint at {request.url.path}"
+    elif status == 405:
+        message = f"{request.method} is not allowed on {request.url.path}"
+    else:
+        message = exc.detail
+    error_type = "invalid_request_error" if status < 500 else "api_error"
+    return ApiError(status, error_type, code, message, headers=exc.headers).response(request_id_of(request))
+
+
+def _unexpected_error(request: Request, exc: Exception) -> Response:
+    # Runs in ServerErrorMiddleware, outside RequestIdMiddleware: the answer stamps its own id.
+    error = ApiError(500, "api_error", "internal_error", "Internal error in the AI Hub gateway")
+    return error.response(request_id_of(request))
+
+
+def _snake(phrase: str) -> str:
+    return "_".join(phrase.lower().split())

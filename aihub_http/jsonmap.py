@@ -1,0 +1,97 @@
+"""Protobuf messages -> the spec's JSON, driven by the message descriptors.
+
+The rules differ from `json_format.MessageToDict` on purpose, to match the API document:
+proto field names; int64 as JSON numbers; an unset message field is `null` (`"last_used": null`);
+an unset proto3 `optional` scalar or oneof member is left out (so `/services` capabilities list
+only what a service claims); every other scalar is always present; Timestamps are RFC 3339 UTC.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from typing import Any, cast
+
+from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+JsonValue = Any  # str | int | float | bool | None | list[JsonValue] | dict[str, JsonValue]
+
+_FLOAT_TYPES = frozenset({FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT})
+
+
+def message_to_json(message: Message) -> dict[str, JsonValue]:
+    """The JSON object for `message`."""
+    out: dict[str, JsonValue] = {}
+    for field in descriptor_of(message).fields:
+        value = getattr(message, field.name)
+        if is_map(field):
+            value_field = message_type(field).fields_by_name["value"]
+            out[field.name] = {str(k): _single(value_field, v) for k, v in value.items()}
+        elif field.is_repeated:
+            out[field.name] = [_single(field, item) for item in value]
+        elif field.type == FieldDescriptor.TYPE_MESSAGE and field.containing_oneof is None:
+            out[field.name] = _single(field, value) if message.HasField(field.name) else None
+        elif field.has_presence and not message.HasField(field.name):
+            continue
+        else:
+            out[field.name] = _single(field, value)
+    return out
+
+
+def is_map(field: FieldDescriptor) -> bool:
+    """Whether `field` is a protobuf map."""
+    return field.is_repeated and field.message_type is not None and field.message_type.GetOptions().map_entry
+
+
+def descriptor_of(message: Message | type[Message]) -> Descriptor:
+    """The descriptor of a message or message class (the stubs type it as a C/Python union)."""
+    return cast(Descriptor, message.DESCRIPTOR)
+
+
+def message_type(field: FieldDescriptor) -> Descriptor:
+    """The message type of a message-typed field."""
+    assert field.message_type is not None, field.full_name
+    return field.message_type
+
+
+def enum_type(field: FieldDescriptor) -> EnumDescriptor:
+    """The enum type of an enum-typed field."""
+    assert field.enum_type is not None, field.full_name
+    return field.enum_type
+
+
+def format_timestamp(value: Timestamp) -> str:
+    """RFC 3339 in UTC with a `Z`, fractional seconds only when there are some."""
+    return value.ToJsonString()
+
+
+def _single(field: FieldDescriptor, value: Any) -> JsonValue:
+    if field.type == FieldDescriptor.TYPE_MESSAGE:
+        if isinstance(value, Timestamp):
+            return format_timestamp(value)
+        if message_type(field).full_name.startswith("google.protobuf."):
+            # Other well-known types have their own JSON forms (Struct, Duration, wrappers).
+            return json_format.MessageToDict(value, preserving_proto_field_name=True)
+        return message_to_json(value)
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        enum_value = enum_type(field).values_by_number.get(value)
+        return enum_value.name if enum_value is not None else value
+    if field.type == FieldDescriptor.TYPE_BYTES:
+        return base64.b64encode(value).decode("ascii")
+    if field.type in _FLOAT_TYPES:
+        return _float(field, value)
+    return value
+
+
+def _float(field: FieldDescriptor, value: float) -> JsonValue:
+    if math.isnan(value):
+        return "NaN"  # proto3 JSON's spelling; bare NaN is not JSON
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if field.type == FieldDescriptor.TYPE_FLOAT:
+        # A 32-bit float read back as a Python float shows noise digits (0.7 -> 0.699999988...).
+        return float(f"{value:.7g}")
+    return value

@@ -1,0 +1,67 @@
+"""What crosses the gRPC boundary besides messages: request metadata out, response headers back."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+# HTTP header -> gRPC metadata key, forwarded verbatim when the client sent it.
+FORWARDED_REQUEST_HEADERS = (("authorization", "authorization"), ("idempotency-key", "idempotency-key"))
+
+# gRPC metadata key -> HTTP header, copied from the core's initial and trailing metadata.
+COPIED_RESPONSE_METADATA = (
+    ("x-ratelimit-limit", "X-RateLimit-Limit"),
+    ("x-ratelimit-remaining", "X-RateLimit-Remaining"),
+    ("x-ratelimit-reset", "X-RateLimit-Reset"),
+)
+
+# gRPC refuses (and logs loudly) any ASCII metadata value outside printable ASCII; catching it
+# here lets the shim answer 400/401 instead of an opaque INTERNAL.
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+
+MetadataPairs = Iterable[tuple[str, str | bytes]]
+
+
+class BadHeaderError(ValueError):
+    """A request header that cannot travel as gRPC metadata; `header` names it."""
+
+    def __init__(self, header: str) -> None:
+        super().__init__(f"The {header} header may only contain printable ASCII characters")
+        self.header = header
+
+
+def new_request_id() -> str:
+    """A fresh request id: `req_` and 24 lowercase hex digits."""
+    return "req_" + secrets.token_hex(12)
+
+
+def outgoing_metadata(headers: Mapping[str, str], request_id: str) -> tuple[tuple[str, str], ...]:
+    """The metadata for a core call made on behalf of an HTTP request with these headers."""
+    pairs = [("x-request-id", request_id)]
+    for header, key in FORWARDED_REQUEST_HEADERS:
+        value = headers.get(header)
+        if value is None:
+            continue
+        if not _PRINTABLE_ASCII.fullmatch(value):
+            raise BadHeaderError(_display_name(header))
+        pairs.append((key, value))
+    return tuple(pairs)
+
+
+def response_headers(*metadata: MetadataPairs | None) -> dict[str, str]:
+    """HTTP headers copied from core metadata; later metadata (the trailers) wins."""
+    wanted = dict(COPIED_RESPONSE_METADATA)
+    headers: dict[str, str] = {}
+    for pairs in metadata:
+        for key, value in pairs or ():
+            header = wanted.get(key)
+            if header is not None and isinstance(value, str):
+                headers[header] = value
+    return headers
+
+
+def _display_name(header: str) -> str:
+    return "-".join(part.capitalize() for part in header.split("-"))

@@ -1,0 +1,85 @@
+"""Prometheus metrics of the shim itself, in a registry owned by the app."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Label for requests no route matched, so random paths cannot blow up label cardinality.
+UNMATCHED = "<unmatched>"
+# nginx's code for "client closed the request before an answer was sent".
+CLIENT_CLOSED = 499
+
+
+class Metrics:
+    """A request counter and a latency histogram, by method, route template and status."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.requests = Counter(
+            "aihub_http_requests",
+            "HTTP requests answered by the REST/SSE shim.",
+            ("method", "route", "status"),
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "aihub_http_request_duration_seconds",
+            "Time from request to the end of the answer (the whole stream for SSE).",
+            ("method", "route", "status"),
+            registry=registry,
+        )
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Record one answered request."""
+        labels = (method, route, str(status))
+        self.requests.labels(*labels).inc()
+        self.latency.labels(*labels).observe(seconds)
+
+    async def endpoint(self, request: Request) -> Response:
+        """`GET /metrics`: the exposition of this registry."""
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class MetricsMiddleware:
+    """Times every HTTP request and records it under its route template."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: list[BaseRoute]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = CLIENT_CLOSED
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        except Exception:
+            if status == CLIENT_CLOSED:
+                status = 500  # what ServerErrorMiddleware, outside us, is about to answer
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            self.metrics.observe(scope["method"], self._route_of(scope), status, elapsed)
+
+    def _route_of(self, scope: Scope) -> str:
+        # Matching here rather than reading scope["route"] also labels 405s by their route.
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is not Match.NONE:
+                return str(getattr(route, "path", UNMATCHED))
+        return UNMATCHED

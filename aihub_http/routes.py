@@ -1,0 +1,160 @@
+"""The REST surface: which HTTP route calls which gRPC method of the core.
+
+The table is data, read by the endpoint factory, the OpenAPI builder and contract tests alike,
+so a route is added in exactly one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+from google.protobuf.descriptor import MethodDescriptor
+
+from aihub.v1 import (
+    auth_service_pb2,
+    chat_service_pb2,
+    key_service_pb2,
+    model_service_pb2,
+    usage_service_pb2,
+)
+
+DEVELOPER = "/v1/developer"
+HEALTH_CHECK_METHOD = "/grpc.health.v1.Health/Check"
+
+
+def _rpc(module: ModuleType, service: str, method: str) -> MethodDescriptor:
+    descriptor: MethodDescriptor = module.DESCRIPTOR.services_by_name[service].methods_by_name[method]
+    return descriptor
+
+
+def grpc_path(rpc: MethodDescriptor) -> str:
+    """The full gRPC method name as it goes on the wire, e.g. `/aihub.v1.ChatService/Chat`."""
+    return f"/{rpc.containing_service.full_name}/{rpc.name}"
+
+
+@dataclass(frozen=True)
+class RpcRoute:
+    """One REST endpoint answered by one core RPC.
+
+    `stream_rpc` is the server-streaming alternative chosen by a REST-only `"stream": true`
+    in the body; a route whose `rpc` is itself server-streaming always answers with SSE.
+    """
+
+    http_method: str
+    path: str
+    rpc: MethodDescriptor
+    status_code: int
+    summary: str
+    stream_rpc: MethodDescriptor | None = None
+
+    @property
+    def reads_body(self) -> bool:
+        """POST routes take a JSON body; the others take query and path parameters."""
+        return self.http_method == "POST"
+
+    @property
+    def takes_stream_flag(self) -> bool:
+        """Whether the body may carry the REST-only `stream` boolean."""
+        return self.stream_rpc is not None or self.rpc.server_streaming
+
+    def grpc_methods(self) -> tuple[str, ...]:
+        """Every gRPC method this route may call."""
+        rpcs = (self.rpc,) if self.stream_rpc is None else (self.rpc, self.stream_rpc)
+        return tuple(grpc_path(rpc) for rpc in rpcs)
+
+
+_CHAT = _rpc(chat_service_pb2, "ChatService", "Chat")
+_STREAM_CHAT = _rpc(chat_service_pb2, "ChatService", "StreamChat")
+
+ROUTES: tuple[RpcRoute, ...] = (
+    RpcRoute(
+        "POST",
+        "/v1/auth/register",
+        _rpc(auth_service_pb2, "AuthService", "Register"),
+        201,
+        "Create an account on the free plan and get a JWT",
+    ),
+    RpcRoute(
+        "POST",
+        "/v1/auth/login",
+        _rpc(auth_service_pb2, "AuthService", "Login"),
+        200,
+        "Exchange email and password for a JWT",
+    ),
+    RpcRoute(
+        "POST",
+        f"{DEVELOPER}/chat",
+        _CHAT,
+        200,
+        'Send a message; with `"stream": true` the answer comes as Server-Sent Events',
+        stream_rpc=_STREAM_CHAT,
+    ),
+    RpcRoute(
+        "POST",
+        f"{DEVELOPER}/chat/stream",
+        _STREAM_CHAT,
+        200,
+        "Send a message; the answer streams as Server-Sent Events",
+    ),
+    RpcRoute(
+        "GET",
+        f"{DEVELOPER}/models",
+        _rpc(model_service_pb2, "ModelService", "ListModels"),
+        200,
+        "List models",
+    ),
+    RpcRoute(
+        "GET",
+        f"{DEVELOPER}/services",
+        _rpc(model_service_pb2, "ModelService", "ListServices"),
+        200,
+        "List AI services",
+    ),
+    RpcRoute(
+        "GET",
+        f"{DEVELOPER}/usage",
+        _rpc(usage_service_pb2, "UsageService", "GetUsage"),
+        200,
+        "Usage statistics",
+    ),
+    RpcRoute(
+        "GET",
+        f"{DEVELOPER}/quota",
+        _rpc(usage_service_pb2, "UsageService", "GetQuota"),
+        200,
+        "Plan, quota and limits",
+    ),
+    RpcRoute(
+        "POST",
+        f"{DEVELOPER}/api-keys",
+        _rpc(key_service_pb2, "KeyService", "CreateApiKey"),
+        201,
+        "Create an API key",
+    ),
+    RpcRoute(
+        "GET",
+        f"{DEVELOPER}/api-keys",
+        _rpc(key_service_pb2, "KeyService", "ListApiKeys"),
+        200,
+        "List API keys",
+    ),
+    RpcRoute(
+        "DELETE",
+        f"{DEVELOPER}/api-keys/{{key_id}}",
+        _rpc(key_service_pb2, "KeyService", "DeleteApiKey"),
+        200,
+        "Delete an API key",
+    ),
+)
+
+
+def grpc_methods() -> list[tuple[str, str, str]]:
+    """(HTTP method, path, full gRPC method name) for every route that calls the core.
+
+    `POST /v1/developer/chat` appears twice (Chat, and StreamChat when `stream` is true);
+    `GET /healthz` calls the standard health service.
+    """
+    rows = [(route.http_method, route.path, name) for route in ROUTES for name in route.grpc_methods()]
+    rows.append(("GET", "/healthz", HEALTH_CHECK_METHOD))
+    return rows
