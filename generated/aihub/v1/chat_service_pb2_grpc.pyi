@@ -39,7 +39,7 @@ class ChatServiceStub:
     def __new__(cls, channel: _aio.Channel) -> ChatServiceAsyncStub: ...
     Chat: _grpc.UnaryUnaryMultiCallable[_chat_service_pb2.ChatRequest, _chat_service_pb2.ChatResponse]
     """Chat returns the whole answer at once.
-    Errors: INVALID_ARGUMENT (bad field; ErrorInfo metadata `param` names it),
+    Errors: INVALID_ARGUMENT (bad field; ErrorInfo metadata `parameter` names it),
     NOT_FOUND (unknown model or service), UNAUTHENTICATED, PERMISSION_DENIED,
     RESOURCE_EXHAUSTED (rate limit or quota; RetryInfo says when to retry),
     UNAVAILABLE or INTERNAL (the upstream provider failed), DEADLINE_EXCEEDED (upstream timeout).
@@ -61,7 +61,7 @@ class ChatServiceAsyncStub(ChatServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     Chat: _aio.UnaryUnaryMultiCallable[_chat_service_pb2.ChatRequest, _chat_service_pb2.ChatResponse]  # type: ignore[assignment]
     """Chat returns the whole answer at once.
-    Errors: INVALID_ARGUMENT (bad field; ErrorInfo metadata `param` names it),
+    Errors: INVALID_ARGUMENT (bad field; ErrorInfo metadata `parameter` names it),
     NOT_FOUND (unknown model or service), UNAUTHENTICATED, PERMISSION_DENIED,
     RESOURCE_EXHAUSTED (rate limit or quota; RetryInfo says when to retry),
     UNAVAILABLE or INTERNAL (the upstream provider failed), DEADLINE_EXCEEDED (upstream timeout).
@@ -86,7 +86,7 @@ class ChatServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_chat_service_pb2.ChatResponse, _abc.Awaitable[_chat_service_pb2.ChatResponse]]:
         """Chat returns the whole answer at once.
-        Errors: INVALID_ARGUMENT (bad field; ErrorInfo metadata `param` names it),
+        Errors: INVALID_ARGUMENT (bad field; ErrorInfo metadata `parameter` names it),
         NOT_FOUND (unknown model or service), UNAUTHENTICATED, PERMISSION_DENIED,
         RESOURCE_EXHAUSTED (rate limit or quota; RetryInfo says when to retry),
         UNAVAILABLE or INTERNAL (the upstream provider failed), DEADLINE_EXCEEDED (upstream timeout).

@@ -55,7 +55,7 @@ class UsageServiceServicer:
 
     def GetUsage(self, request, context):
         """GetUsage totals usage over a period or a date range, with a daily breakdown.
-        Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `param` names it),
+        Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `parameter` names it),
         UNAUTHENTICATED, PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -37,7 +37,7 @@ class UsageServiceStub:
     def __new__(cls, channel: _aio.Channel) -> UsageServiceAsyncStub: ...
     GetUsage: _grpc.UnaryUnaryMultiCallable[_usage_service_pb2.GetUsageRequest, _usage_service_pb2.GetUsageResponse]
     """GetUsage totals usage over a period or a date range, with a daily breakdown.
-    Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `param` names it),
+    Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `parameter` names it),
     UNAUTHENTICATED, PERMISSION_DENIED.
     """
     GetQuota: _grpc.UnaryUnaryMultiCallable[_usage_service_pb2.GetQuotaRequest, _usage_service_pb2.GetQuotaResponse]
@@ -54,7 +54,7 @@ class UsageServiceAsyncStub(UsageServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetUsage: _aio.UnaryUnaryMultiCallable[_usage_service_pb2.GetUsageRequest, _usage_service_pb2.GetUsageResponse]  # type: ignore[assignment]
     """GetUsage totals usage over a period or a date range, with a daily breakdown.
-    Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `param` names it),
+    Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `parameter` names it),
     UNAUTHENTICATED, PERMISSION_DENIED.
     """
     GetQuota: _aio.UnaryUnaryMultiCallable[_usage_service_pb2.GetQuotaRequest, _usage_service_pb2.GetQuotaResponse]  # type: ignore[assignment]
@@ -74,7 +74,7 @@ class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_usage_service_pb2.GetUsageResponse, _abc.Awaitable[_usage_service_pb2.GetUsageResponse]]:
         """GetUsage totals usage over a period or a date range, with a daily breakdown.
-        Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `param` names it),
+        Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `parameter` names it),
         UNAUTHENTICATED, PERMISSION_DENIED.
         """
 
