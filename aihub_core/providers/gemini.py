@@ -1,0 +1,192 @@
+"""The Gemini API (generativelanguage.googleapis.com, API-key flavour): generateContent and its SSE stream.
+
+Every stream chunk is a whole response whose `usageMetadata` is cumulative, so the last one is
+the bill (never the sum), and completion = candidates + thoughts (upstream-protocols §3.5).
+A stream has no `[DONE]`: it ends at EOF, and one that ends without a finishReason failed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from aihub_core.providers._answer import Answer
+from aihub_core.providers._http import HTTPProvider, UpstreamFailure
+from aihub_core.providers.base import (
+    Completion,
+    FinishReason,
+    Message,
+    ProviderRequest,
+    StreamEvent,
+    TextDelta,
+    TokenUsage,
+)
+from aihub_core.providers.sse import SSEStream
+
+_FINISH: dict[str, FinishReason] = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    **dict.fromkeys(
+        ("SAFETY", "RECITATION", "LANGUAGE", "OTHER", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII"),
+        "content_filter",
+    ),
+}
+_RETRY_DELAY = re.compile(r"^(\d+(?:\.\d*)?)s$")
+
+
+class GeminiProvider(HTTPProvider):
+    """The Gemini API at `{base_url}` (…/v1beta), authenticated with `x-goog-api-key`."""
+
+    @staticmethod
+    def _auth_headers(api_key: str) -> dict[str, str]:
+        return {"x-goog-api-key": api_key}
+
+    @staticmethod
+    def _parse_failure(response: httpx.Response, body: bytes) -> UpstreamFailure:
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list) and len(parsed) == 1:
+            parsed = parsed[0]
+        if isinstance(parsed, dict) and "error" in parsed:
+            return _failure_from(parsed["error"])
+        return UpstreamFailure(body.decode("utf-8", "replace").strip()[:200] or response.reason_phrase)
+
+    async def complete(self, request: ProviderRequest) -> Completion:
+        """Send a non-streaming request and return the whole answer."""
+        url = self._url(request.model, "generateContent")
+        body = await self._upstream.post_json(url, _payload(request), self._headers)
+        answer = _Answer(request)
+        answer.read(self._check(body))
+        answer.finish_reason = answer.finish_reason or "stop"  # a whole body is complete by its framing
+        return answer.completion(self._upstream)
+
+    async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+        """Send a streaming request; yield TextDelta events then exactly one StreamEnd."""
+        url = self._url(request.model, "streamGenerateContent") + "?alt=sse"
+        answer = _Answer(request)
+        headers = {**self._headers, "Accept": "text/event-stream"}
+        async with self._upstream.post(url, _payload(request), headers) as chunks:
+            async for event in SSEStream(chunks):
+                try:
+                    chunk = json.loads(event.data)
+                except ValueError:
+                    raise self._upstream.error(None, UpstreamFailure("an unreadable stream event")) from None
+                text = answer.read(self._check(chunk))
+                if text:
+                    yield TextDelta(text)
+        yield answer.end(self._upstream)
+
+    def _url(self, model: str, method: str) -> str:
+        return f"{self._base_url}/models/{quote(model.removeprefix('models/'), safe='@')}:{method}"
+
+    def _check(self, body: Any) -> dict[str, Any]:
+        """Raise on an in-band `{"error": ...}`; return the response object."""
+        if isinstance(body, list) and len(body) == 1:
+            body = body[0]  # the JSON-array framing some proxies and error paths use
+        if not isinstance(body, dict):
+            raise self._upstream.error(None, UpstreamFailure("an answer that is not a JSON object"))
+        if body.get("error"):
+            failure = _failure_from(body["error"])
+            code = body["error"].get("code") if isinstance(body["error"], dict) else None
+            raise self._upstream.error(code if isinstance(code, int) else None, failure, in_band=True)
+        return body
+
+
+class _Answer(Answer):
+    """What the responses have told us so far, read in this protocol."""
+
+    def read(self, body: dict[str, Any]) -> str:
+        """Take one response (or stream chunk) and return its new answer text."""
+        if isinstance(body.get("modelVersion"), str) and body["modelVersion"]:
+            self.model = body["modelVersion"]
+        self._read_usage(body.get("usageMetadata"))
+        candidates = body.get("candidates")
+        if not isinstance(candidates, list) or not candidates:
+            feedback = body.get("promptFeedback")
+            if isinstance(feedback, dict) and feedback.get("blockReason"):
+                self.finish_reason = "content_filter"  # the prompt itself was blocked: no candidates at all
+            return ""
+        candidate = candidates[0] if isinstance(candidates[0], dict) else {}
+        content = candidate.get("content")
+        parts = content.get("parts") if isinstance(content, dict) else None
+        text = "".join(
+            part["text"]
+            for part in parts or ()
+            if isinstance(part, dict) and isinstance(part.get("text"), str) and not part.get("thought")
+        )
+        if text:
+            self.text.append(text)
+        reason = candidate.get("finishReason")
+        if isinstance(reason, str) and reason:
+            self.finish_reason = _finish(reason)
+        return text
+
+    def _read_usage(self, metadata: object) -> None:
+        # Cumulative snapshots: replace, never add. Vertex sends some without any counts: skip those.
+        if not isinstance(metadata, dict) or "promptTokenCount" not in metadata:
+            return
+        counts = {
+            key: metadata.get(key)
+            for key in ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount")
+        }
+        prompt, candidates, thoughts = (value if isinstance(value, int) else 0 for value in counts.values())
+        self.usage = TokenUsage(prompt, candidates + thoughts)
+
+
+def _finish(reason: str) -> FinishReason:
+    if reason.startswith("IMAGE_"):
+        return "content_filter"
+    # MALFORMED_FUNCTION_CALL, tool-call limits, FINISH_REASON_UNSPECIFIED and new values: as litellm, `stop`.
+    return _FINISH.get(reason, "stop")
+
+
+def _payload(request: ProviderRequest) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "contents": [_content(m) for m in request.messages if m.role != "system"],
+    }
+    system = [m.content for m in request.messages if m.role == "system"]
+    if system:
+        payload["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
+    config: dict[str, Any] = {}
+    if request.max_tokens is not None:
+        config["maxOutputTokens"] = request.max_tokens
+    if request.temperature is not None:
+        config["temperature"] = request.temperature
+    if config:
+        payload["generationConfig"] = config
+    return payload
+
+
+def _content(message: Message) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = []
+    if message.content or not message.images:
+        parts.append({"text": message.content})  # Gemini rejects an empty text part beside an image
+    parts.extend({"inlineData": {"mimeType": i.mime_type, "data": i.data_b64}} for i in message.images)
+    return {"role": "model" if message.role == "assistant" else "user", "parts": parts}
+
+
+def _failure_from(error: object) -> UpstreamFailure:
+    """Google's `{code, message, status, details[]}`: the key check and the retry delay hide in details."""
+    if not isinstance(error, dict):
+        return UpstreamFailure(str(error))
+    details = error.get("details")
+    auth, retry_after = False, None
+    for detail in details if isinstance(details, list) else ():
+        if not isinstance(detail, dict):
+            continue
+        if detail.get("reason") in ("API_KEY_INVALID", "API_KEY_EXPIRED"):
+            auth = True
+        match = _RETRY_DELAY.match(str(detail.get("retryDelay", "")))
+        if match:
+            retry_after = float(match[1])
+    status = error.get("status")
+    return UpstreamFailure(
+        str(error.get("message") or ""), str(status) if status else None, retry_after, auth
+    )

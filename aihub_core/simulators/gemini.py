@@ -1,0 +1,192 @@
+"""The Gemini API's wire protocol (upstream-protocols §3) under `/v1beta`.
+
+`models/{m}:generateContent`, `:streamGenerateContent?alt=sse` (CRLF framing, no `[DONE]`,
+cumulative usageMetadata on every chunk, finishReason only on the last) and a paginated
+`models` list. Errors are Google's pretty-printed `{"error": {code, message, status, details}}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+from urllib.parse import unquote
+
+from aihub_core.simulators.gemini_payloads import AnswerChunks, camel, listing, read_request
+from aihub_core.simulators.models import GEMINI_MODELS
+from aihub_core.simulators.scenarios import split_model
+from aihub_core.simulators.server import HTTPRequest, Responder
+from aihub_core.simulators.simulator import Simulator
+from aihub_core.simulators.text import prompt_tokens, simulate_answer
+
+PAGE_SIZE = 3  # small on purpose: every client of the list has to follow nextPageToken
+_TYPE = "type.googleapis.com/google.rpc."
+_STATUS = {
+    400: "INVALID_ARGUMENT",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+_SCENARIO_ERRORS: dict[int, tuple[int, str, list[dict[str, Any]]]] = {
+    400: (400, "The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).", []),
+    401: (
+        400,
+        "API key not valid. Please pass a valid API key.",
+        [
+            {
+                "@type": _TYPE + "ErrorInfo",
+                "reason": "API_KEY_INVALID",
+                "domain": "googleapis.com",
+                "metadata": {"service": "generativelanguage.googleapis.com"},
+            }
+        ],
+    ),
+    429: (
+        429,
+        "You exceeded your current quota, please check your plan and billing details. Please retry in 1.5s.",
+        [{"@type": _TYPE + "RetryInfo", "retryDelay": "1.5s"}],
+    ),
+    500: (
+        500,
+        "An internal error has occurred. Please retry or report in https://developers.generativeai.google/"
+        "guide/troubleshooting",
+        [],
+    ),
+    503: (503, "The model is overloaded. Please try again later.", []),
+}
+
+
+class GeminiSimulator(Simulator):
+    """A simulated Gemini API; `start()` returns `http://127.0.0.1:PORT/v1beta`."""
+
+    base_path = "/v1beta"
+    catalog = GEMINI_MODELS
+
+    async def route(self, request: HTTPRequest, body: Any, responder: Responder) -> None:
+        """Generate, stream, list and get models; anything else is a 404."""
+        path = (
+            unquote(request.path.removeprefix(self.base_path))
+            if request.path.startswith(self.base_path)
+            else ""
+        )
+        key = request.headers.get("x-goog-api-key") or request.query.get("key")
+        name, _, method = path.removeprefix("/models/").partition(":")
+        if self.api_key is not None and key != self.api_key:
+            if key:
+                await self._error(responder, *_SCENARIO_ERRORS[401])
+            else:
+                await self.reject(
+                    responder,
+                    403,
+                    "Method doesn't allow unregistered callers (callers without "
+                    "established identity). Please use API Key or other form of API consumer identity.",
+                )
+        elif (
+            request.method == "POST"
+            and path.startswith("/models/")
+            and method in ("generateContent", "streamGenerateContent")
+        ):
+            stream = method == "streamGenerateContent"
+            await self._generate(request, camel(body), name, stream, responder)
+        elif request.method == "GET" and path == "/models":
+            await self._list(request, responder)
+        elif request.method == "GET" and path.startswith("/models/") and not method:
+            model = self.models.get(name.removeprefix("models/"))
+            if model is None:
+                await self.reject(responder, 404, f"models/{name} is not found for API version v1beta.")
+            else:
+                await self.send_json(responder, 200, listing(model))
+        else:
+            await self.reject(responder, 404, f"Method not found: {request.method} {request.path}")
+
+    async def reject(self, responder: Responder, status: int, message: str) -> None:
+        """Google's error shape, with the canonical status name for the HTTP code."""
+        await self._error(responder, status, message, [])
+
+    async def _error(
+        self, responder: Responder, status: int, message: str, details: list[dict[str, Any]]
+    ) -> None:
+        error = {"code": status, "message": message, "status": _STATUS.get(status, "UNKNOWN")}
+        if details:
+            error["details"] = details
+        body = json.dumps({"error": error}, indent=2).encode()
+        await responder.send(status, {"content-type": "application/json; charset=UTF-8"}, body)
+
+    async def _list(self, request: HTTPRequest, responder: Responder) -> None:
+        names = sorted(self.models)
+        token = request.query.get("pageToken")
+        try:
+            size = int(request.query.get("pageSize") or 0) or PAGE_SIZE  # 0 means the default, as Google's
+            if size < 0:
+                raise ValueError(size)
+            start = names.index(base64.urlsafe_b64decode(token).decode()) + 1 if token else 0
+        except (ValueError, binascii.Error):
+            await self.reject(responder, 400, "Invalid page token or page size.")
+            return
+        page = names[start : start + size]
+        body: dict[str, Any] = {"models": [listing(self.models[n]) for n in page]}
+        if start + size < len(names):
+            body["nextPageToken"] = base64.urlsafe_b64encode(page[-1].encode()).decode()
+        await self.send_json(responder, 200, body)
+
+    async def _generate(
+        self, request: HTTPRequest, body: Any, name: str, stream: bool, responder: Responder
+    ) -> None:
+        model_id, suffix = split_model(name.removeprefix("models/"))
+        scenario = self.pick(request, suffix)
+        model = self.models.get(model_id)
+        if model is None or not model.chat:
+            await self.reject(
+                responder,
+                404,
+                f"models/{model_id} is not found for API version v1beta, or is not "
+                "supported for generateContent. Call ListModels to see the list of available models "
+                "and their supported methods.",
+            )
+            return
+        try:
+            texts, images, max_tokens = read_request(body)
+        except ValueError as exc:
+            await self.reject(responder, 400, str(exc))
+            return
+        await self.pace(scenario.first_byte_delay)
+        if scenario.status is not None:
+            await self._error(
+                responder, *_SCENARIO_ERRORS.get(scenario.status, (scenario.status, "Error", []))
+            )
+            return
+        seed = json.dumps([model_id, body.get("systemInstruction"), body["contents"]], sort_keys=True)
+        thinking = model.thinks or scenario.thoughts
+        answer = simulate_answer(seed, model_id, max_tokens, unicode=scenario.unicode, thinking=thinking)
+        chunks = AnswerChunks(model_id, scenario, answer, prompt_tokens(texts, 0, 0), images)
+        if not stream or request.query.get("alt") != "sse":
+            if not stream and scenario.midstream_error:
+                await self._error(responder, *_SCENARIO_ERRORS[500])
+                return
+            await self.pace(scenario.stall)
+            whole = chunks.whole() if not stream else list(chunks)  # without alt=sse a stream is a JSON array
+            await self.send_json(responder, 200, whole)
+            return
+        await responder.start(200, {"content-type": "text/event-stream"})
+        for index, chunk in enumerate(chunks):
+            if index:
+                await self.pace()
+            data = json.dumps(chunk, ensure_ascii=False, separators=(",", ": "))
+            await self.write(responder, f"data: {data}\r\n\r\n".encode(), scenario)
+            if index == int(scenario.thoughts) and not scenario.blocked:  # after the first piece of text
+                if scenario.midstream_error:
+                    error = {
+                        "code": 503,
+                        "message": "The model is overloaded. Please try again later.",
+                        "status": "UNAVAILABLE",
+                    }
+                    await self.write(
+                        responder, f"data: {json.dumps({'error': error})}\r\n\r\n".encode(), scenario
+                    )
+                    break
+                await self.pace(scenario.stall)
+        await responder.end()
