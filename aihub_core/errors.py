@@ -20,7 +20,7 @@ REST shim derives the HTTP answer from the wire and never keeps a second table.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Self
 
 import grpc
 
@@ -52,6 +52,12 @@ class AIHubError(Exception):
             self.details["parameter"] = param
         if suggestion is not None:
             self.details["suggestion"] = suggestion
+        self.response_metadata: tuple[tuple[str, str], ...] = ()
+
+    def with_metadata(self, metadata: tuple[tuple[str, str], ...]) -> Self:
+        """Attach metadata to send with the error (e.g. the X-RateLimit-* figures of a 429)."""
+        self.response_metadata = metadata
+        return self
 
     @property
     def reason(self) -> str:

@@ -77,7 +77,8 @@ class Settings:
             "gemini_base_url": (text("GEMINI_BASE_URL") or DEFAULT_GEMINI_BASE_URL).rstrip("/"),
             "simulate": (text("AIHUB_SIMULATE") or "").lower() in _TRUE,
             "simulator_chunk_delay_ms": int(
-                number("AIHUB_SIMULATOR_CHUNK_DELAY_MS", 20) if text("AIHUB_SIMULATOR_CHUNK_DELAY_MS") != "0"
+                number("AIHUB_SIMULATOR_CHUNK_DELAY_MS", 20)
+                if text("AIHUB_SIMULATOR_CHUNK_DELAY_MS") != "0"
                 else 0
             ),
             "timeouts": UpstreamTimeouts(

@@ -28,12 +28,17 @@ def generate(out: Path) -> None:
     well_known = Path(grpc_tools.__file__).parent / "_proto"
     scripts = Path(sysconfig.get_path("scripts"))
     cmd = [
-        sys.executable, "-m", "grpc_tools.protoc",
-        f"-I{PROTO_ROOT}", f"-I{well_known}",
-        f"--python_out={out}", f"--grpc_python_out={out}",
+        sys.executable,
+        "-m",
+        "grpc_tools.protoc",
+        f"-I{PROTO_ROOT}",
+        f"-I{well_known}",
+        f"--python_out={out}",
+        f"--grpc_python_out={out}",
         f"--plugin=protoc-gen-mypy={scripts / 'protoc-gen-mypy'}",
         f"--plugin=protoc-gen-mypy_grpc={scripts / 'protoc-gen-mypy_grpc'}",
-        f"--mypy_out=quiet:{out}", f"--mypy_grpc_out=quiet:{out}",
+        f"--mypy_out=quiet:{out}",
+        f"--mypy_grpc_out=quiet:{out}",
         *protos,
     ]
     subprocess.run(cmd, check=True, cwd=PROTO_ROOT)

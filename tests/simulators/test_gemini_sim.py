@@ -127,7 +127,7 @@ async def test_the_model_list_is_paginated(gemini_sim: GeminiSimulator, client: 
     token = None
     pages = 0
     while True:
-        params = {"pageToken": token} if token else {}
+        params: dict[str, str] = {"pageToken": token} if token else {}
         page = (await client.get(f"{gemini_sim.base_url}/models", params=params)).json()
         names += [m["name"] for m in page["models"]]
         pages += 1

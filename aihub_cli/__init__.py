@@ -1,0 +1,1 @@
+"""The `aihub` command: composes the gRPC core and the REST/SSE shim into processes."""

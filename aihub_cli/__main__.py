@@ -1,0 +1,3 @@
+from aihub_cli.main import main
+
+raise SystemExit(main())

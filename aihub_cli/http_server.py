@@ -1,0 +1,47 @@
+"""Run the shim under uvicorn inside an existing event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.types import ASGIApp
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn that leaves signals to the process: `aihub serve` must stop the core after the
+    shim, and uvicorn would re-raise SIGTERM after its own shutdown, killing the process first."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class RunningHTTP:
+    """A started uvicorn server, its task and the port it bound."""
+
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+    port: int
+
+    async def stop(self) -> None:
+        """Ask uvicorn to exit and wait for it (in-flight streams are closed)."""
+        self.server.should_exit = True
+        await self.task
+
+
+async def start_http(app: ASGIApp, host: str, port: int) -> RunningHTTP:
+    """Start uvicorn on host:port (0 picks a free port) and wait until it listens."""
+    server = _EmbeddedServer(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn offers no start-up event
+        await asyncio.sleep(0.01)
+    if task.done():
+        await task
+        raise OSError(f"the HTTP server did not start on {host}:{port}")
+    bound = int(server.servers[0].sockets[0].getsockname()[1])
+    return RunningHTTP(server, task, bound)

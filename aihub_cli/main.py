@@ -1,0 +1,94 @@
+"""`aihub serve`, `aihub users set-plan`: argument parsing and process wiring."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+
+from aihub_cli.serve import serve
+from aihub_core.errors import AIHubError
+from aihub_core.plans import BUILTIN_PLANS, Plans
+from aihub_core.settings import Settings
+from aihub_core.store import open_store
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aihub", description="AI Hub: one gateway in front of many AI models."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--db", help="database path or URL (default: AIHUB_DATABASE_URL or sqlite:///./aihub.db)"
+        )
+
+    run = commands.add_parser("serve", help="run the gRPC core and the REST/SSE shim")
+    common(run)
+    run.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1)")
+    run.add_argument("--http-port", type=int, default=None, help="REST/SSE port (default 8000)")
+    run.add_argument("--grpc-port", type=int, default=None, help="gRPC port (default 50051)")
+    run.add_argument("--only", choices=("grpc", "http"), help="run only the core or only the shim")
+    run.add_argument("--core", help="with --only http: the core's gRPC address host:port")
+
+    users = commands.add_parser("users", help="manage users").add_subparsers(
+        dest="users_command", required=True
+    )
+    set_plan = users.add_parser("set-plan", help="change a user's plan")
+    common(set_plan)
+    set_plan.add_argument("email")
+    set_plan.add_argument("plan", help=f"one of {', '.join(BUILTIN_PLANS)} or an operator-defined plan")
+    return parser
+
+
+def _settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
+    def database_url(value: str | None) -> str | None:
+        if value and "://" not in value:
+            return f"sqlite:///{value}"
+        return value
+
+    return Settings.from_env(
+        environ,
+        host=getattr(args, "host", None),
+        http_port=getattr(args, "http_port", None),
+        grpc_port=getattr(args, "grpc_port", None),
+        database_url=database_url(args.db),
+    )
+
+
+async def _set_plan(settings: Settings, email: str, plan: str) -> int:
+    Plans().require(plan)
+    store = open_store(settings.database_url)
+    await store.open()
+    try:
+        if not await store.set_plan(email.strip().lower(), plan):
+            print(f"aihub: no user with email {email}", file=sys.stderr)
+            return 1
+    finally:
+        await store.close()
+    print(f"{email}: plan set to {plan}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Entry point of the `aihub` console script."""
+    args = _parser().parse_args(argv)
+    env = os.environ if environ is None else environ
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = _settings(args, env)
+        if args.command == "serve":
+            if args.only == "http" and not args.core:
+                print("aihub: --only http needs --core HOST:PORT", file=sys.stderr)
+                return 2
+            return asyncio.run(serve(settings, only=args.only, core_address=args.core))
+        return asyncio.run(_set_plan(settings, args.email, args.plan))
+    except AIHubError as err:
+        print(f"aihub: {err.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

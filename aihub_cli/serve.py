@@ -1,0 +1,52 @@
+"""`aihub serve`: the core and the shim in one process, or either alone."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from aihub_cli.http_server import start_http
+from aihub_core.app import Core
+from aihub_core.settings import Settings
+from aihub_http.app import create_app
+
+
+def _banner(settings: Settings, core: Core | None, http_port: int | None, core_address: str) -> str:
+    lines = ["AI Hub is running"]
+    if http_port is not None:
+        base = f"http://{settings.host}:{http_port}"
+        lines.append(f"  REST/SSE   {base}/v1/developer   (docs {base}/docs, health {base}/healthz)")
+    lines.append(f"  gRPC       {core_address}   (reflection and grpc.health.v1 enabled)")
+    if core is not None:
+        lines.append(f"  database   {settings.database_url}")
+        lines.append(f"  upstreams  {core.describe_upstreams()}")
+    return "\n".join(lines)
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve(settings: Settings, *, only: str | None = None, core_address: str | None = None) -> int:
+    """Run until SIGINT/SIGTERM, then shut down gracefully: the shim first, then the core."""
+    core = None if only == "http" else await Core.start(settings)
+    try:
+        address = core.address if core is not None else str(core_address)
+        if only == "grpc":
+            print(_banner(settings, core, None, address), flush=True)
+            await _wait_for_signal()
+            return 0
+        http = await start_http(create_app(address), settings.host, settings.http_port)
+        try:
+            print(_banner(settings, core, http.port, address), flush=True)
+            await _wait_for_signal()
+        finally:
+            await http.stop()
+        return 0
+    finally:
+        if core is not None:
+            await core.stop()

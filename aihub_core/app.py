@@ -1,0 +1,158 @@
+"""The composition root of the core: builds every part from Settings, starts and stops them."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from aihub_core.auth.secrets import load_or_create_jwt_secret
+from aihub_core.auth.tokens import TokenIssuer
+from aihub_core.catalog import Catalog, load_builtin_catalog
+from aihub_core.grpc_api.gate import Gate
+from aihub_core.grpc_api.server import RunningServer, Servicers, start_server
+from aihub_core.grpc_api.servicers.auth import AuthServicer
+from aihub_core.grpc_api.servicers.chat import ChatServicer
+from aihub_core.grpc_api.servicers.keys import KeyServicer
+from aihub_core.grpc_api.servicers.models import ModelServicer
+from aihub_core.grpc_api.servicers.usage import UsageServicer
+from aihub_core.plans import Plans
+from aihub_core.providers.base import Provider
+from aihub_core.providers.gemini import GeminiProvider
+from aihub_core.providers.openai_compat import OpenAICompatibleProvider
+from aihub_core.services.accounts import Accounts
+from aihub_core.services.admission import Admission
+from aihub_core.services.chat import ChatEngine
+from aihub_core.services.keys import KeyManager
+from aihub_core.services.usage import UsageReporter
+from aihub_core.settings import Settings
+from aihub_core.simulators import GeminiSimulator, OpenRouterSimulator, Simulator
+from aihub_core.store import open_store
+from aihub_core.store.base import Store
+
+log = logging.getLogger("aihub.core")
+
+# Simulators need a key-shaped value; it never leaves loopback.
+SIMULATOR_KEY = "simulated-key"
+
+
+@dataclass(frozen=True)
+class Upstreams:
+    """The providers by service name, and which of them are simulated."""
+
+    providers: dict[str, Provider]
+    simulated: dict[str, bool]
+    simulators: dict[str, Simulator]
+
+
+async def _start_upstreams(
+    settings: Settings, catalog: Catalog, client: httpx.AsyncClient, stack: AsyncExitStack
+) -> Upstreams:
+    """One provider per built-in service; a simulator stands in where no key is configured."""
+    builtins: dict[str, tuple[Callable[..., Provider], Callable[..., Simulator], str | None, str]] = {
+        "openrouter": (
+            OpenAICompatibleProvider,
+            OpenRouterSimulator,
+            settings.openrouter_api_key,
+            settings.openrouter_base_url,
+        ),
+        "gemini": (GeminiProvider, GeminiSimulator, settings.gemini_api_key, settings.gemini_base_url),
+    }
+    upstreams = Upstreams({}, {}, {})
+    for service, (provider_class, simulator_class, key, url) in builtins.items():
+        sim = settings.simulated(service)
+        if sim:
+            simulator = simulator_class(
+                chunk_delay_ms=settings.simulator_chunk_delay_ms,
+                models=[m.id for m in catalog.models(service)],
+            )
+            url, key = await simulator.start(), SIMULATOR_KEY
+            stack.push_async_callback(simulator.stop)
+            upstreams.simulators[service] = simulator
+        upstreams.providers[service] = provider_class(
+            name=service, base_url=url, api_key=key, client=client, timeouts=settings.timeouts, simulated=sim
+        )
+        upstreams.simulated[service] = sim
+    return upstreams
+
+
+class Core:
+    """A running gRPC core. Build with `await Core.start(settings)`, end with `await core.stop()`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        server: RunningServer,
+        store: Store,
+        upstreams: Upstreams,
+        stack: AsyncExitStack,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.upstreams = upstreams
+        self._server = server
+        self._stack = stack
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def address(self) -> str:
+        """host:port for a gRPC channel."""
+        return f"{self.settings.host}:{self.port}"
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Core:
+        """Open the store, start simulators where no key is set, and serve gRPC."""
+        stack = AsyncExitStack()
+        try:
+            store = open_store(settings.database_url)
+            await store.open()
+            stack.push_async_callback(store.close)
+            secret_dir = (settings.sqlite_path or Path("aihub.db")).resolve().parent
+            secret, generated = load_or_create_jwt_secret(settings.jwt_secret, secret_dir)
+            if generated:
+                log.warning(
+                    "AIHUB_JWT_SECRET is not set: using a generated development secret stored in %s; "
+                    "set AIHUB_JWT_SECRET in production",
+                    secret_dir,
+                )
+            catalog = load_builtin_catalog()
+            plans = Plans()
+            client = httpx.AsyncClient(
+                limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200),
+                timeout=httpx.Timeout(settings.timeouts.first_byte, connect=settings.timeouts.connect),
+            )
+            stack.push_async_callback(client.aclose)
+            upstreams = await _start_upstreams(settings, catalog, client, stack)
+            accounts = Accounts(store, TokenIssuer(secret, settings.jwt_ttl_seconds), plans)
+            gate = Gate(accounts, Admission(store, time.time))
+            servicers = Servicers(
+                auth=AuthServicer(gate, accounts),
+                chat=ChatServicer(gate, ChatEngine(store, catalog, upstreams.providers)),
+                models=ModelServicer(gate, catalog, upstreams.simulated),
+                usage=UsageServicer(gate, UsageReporter(store)),
+                keys=KeyServicer(gate, KeyManager(store)),
+            )
+            server = await start_server(servicers, settings.host, settings.grpc_port)
+        except BaseException:
+            await stack.aclose()
+            raise
+        return cls(settings, server, store, upstreams, stack)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop taking calls, let in-flight ones finish, then close upstreams and the store."""
+        await self._server.stop(grace)
+        await self._stack.aclose()
+
+    def describe_upstreams(self) -> str:
+        """One line per service for the start-up banner."""
+        return ", ".join(
+            f"{name}: {'simulated' if sim else 'live'}" for name, sim in self.upstreams.simulated.items()
+        )

@@ -1,0 +1,153 @@
+"""Catalog lookups over data shipped in the package (`models.toml`)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from aihub_core.errors import InvalidRequestError, NotFoundError
+
+CATEGORIES = ("chat", "completion", "embedding")
+
+
+@dataclass(frozen=True)
+class CatalogModel:
+    """One model as offered by one service."""
+
+    id: str
+    service: str
+    name: str
+    description: str
+    context_length: int
+    max_output_tokens: int
+    prompt_price: float
+    completion_price: float
+    capabilities: tuple[str, ...]
+    category: str = "chat"
+
+    @property
+    def qualified_id(self) -> str:
+        """`service:model-id`, as the chat response's `model` field shows it."""
+        return f"{self.service}:{self.id}"
+
+    @property
+    def multimodal(self) -> bool:
+        return "multimodal" in self.capabilities
+
+
+@dataclass(frozen=True)
+class CatalogService:
+    """A service and what it claims to support."""
+
+    name: str
+    default_model: str
+    capabilities: Mapping[str, bool] = field(default_factory=dict)
+
+
+class Catalog:
+    """Immutable view of the models and services the gateway offers."""
+
+    def __init__(self, services: Iterable[CatalogService], models: Iterable[CatalogModel]) -> None:
+        self._services = {s.name: s for s in services}
+        self._models = sorted(models, key=lambda m: (list(self._services).index(m.service), m.id))
+        self._by_key = {(m.service, m.id): m for m in self._models}
+        for service in self._services.values():
+            if (service.name, service.default_model) not in self._by_key:
+                raise ValueError(f"default model {service.default_model!r} of {service.name!r} is not listed")
+
+    @property
+    def services(self) -> list[CatalogService]:
+        """Services in configured order; the first is the default."""
+        return list(self._services.values())
+
+    @property
+    def default_service(self) -> CatalogService:
+        return next(iter(self._services.values()))
+
+    def service(self, name: str) -> CatalogService:
+        """The named service, or a 400 naming `service`."""
+        try:
+            return self._services[name]
+        except KeyError:
+            known = ", ".join(self._services)
+            raise InvalidRequestError(
+                f"Unknown service {name!r}; available: {known}", code="unknown_service", param="service"
+            ) from None
+
+    def models(self, service: str = "", category: str = "") -> list[CatalogModel]:
+        """Models filtered by service and category (empty means any)."""
+        if service:
+            self.service(service)
+        if category and category not in CATEGORIES:
+            raise InvalidRequestError(
+                f"Unknown category {category!r}; use one of {', '.join(CATEGORIES)}",
+                code="invalid_category",
+                param="category",
+            )
+        return [
+            m
+            for m in self._models
+            if (not service or m.service == service) and (not category or m.category == category)
+        ]
+
+    def resolve(self, model: str, service: str) -> CatalogModel:
+        """The model a chat request means: explicit model and/or service, else the default."""
+        if service:
+            svc = self.service(service)
+            model_id = model or svc.default_model
+            found = self._by_key.get((svc.name, model_id))
+            if found is None:
+                owners = [m.service for m in self._models if m.id == model_id]
+                if owners:
+                    raise InvalidRequestError(
+                        f"Model {model_id!r} is offered by {', '.join(owners)}, not {service!r}",
+                        code="model_service_mismatch",
+                        param="service",
+                    )
+                raise self._unknown(model_id)
+            return found
+        if not model:
+            svc = self.default_service
+            return self._by_key[(svc.name, svc.default_model)]
+        for candidate in self._models:
+            if candidate.id == model:
+                return candidate
+        raise self._unknown(model)
+
+    @staticmethod
+    def _unknown(model_id: str) -> NotFoundError:
+        return NotFoundError(
+            f"Model {model_id!r} does not exist",
+            code="model_not_found",
+            param="model",
+            suggestion="List the available models with GET /v1/developer/models",
+        )
+
+
+def _model(raw: Mapping[str, Any]) -> CatalogModel:
+    return CatalogModel(
+        id=str(raw["id"]),
+        service=str(raw["service"]),
+        name=str(raw["name"]),
+        description=str(raw.get("description", "")),
+        context_length=int(raw["context_length"]),
+        max_output_tokens=int(raw["max_output_tokens"]),
+        prompt_price=float(raw["prompt_price"]),
+        completion_price=float(raw["completion_price"]),
+        capabilities=tuple(str(c) for c in raw.get("capabilities", ["chat"])),
+        category=str(raw.get("category", "chat")),
+    )
+
+
+def load_builtin_catalog() -> Catalog:
+    """The catalog shipped with the package."""
+    text = resources.files("aihub_core.catalog").joinpath("models.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    services = [
+        CatalogService(name=name, default_model=str(s["default_model"]), capabilities=dict(s["capabilities"]))
+        for name, s in data["services"].items()
+    ]
+    return Catalog(services, (_model(m) for m in data["models"]))

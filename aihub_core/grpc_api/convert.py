@@ -1,0 +1,135 @@
+"""Domain results -> protobuf messages (and ChatRequest -> ChatParams)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf import timestamp_pb2
+
+from aihub.v1 import chat_service_pb2 as chat_pb
+from aihub.v1 import key_service_pb2 as key_pb
+from aihub.v1 import model_service_pb2 as model_pb
+from aihub.v1 import usage_service_pb2 as usage_pb
+from aihub_core.catalog import CatalogModel
+from aihub_core.services.chat import ChatOutcome
+from aihub_core.services.chat_params import ChatParams
+from aihub_core.services.usage import QuotaReport, UsageReport
+from aihub_core.store.base import ApiKeyRecord
+
+
+def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
+    """A protobuf Timestamp of an aware datetime, in whole seconds as the spec shows times."""
+    out = timestamp_pb2.Timestamp()
+    out.FromDatetime(value.replace(microsecond=0))
+    return out
+
+
+def chat_params(request: chat_pb.ChatRequest | chat_pb.StreamChatRequest) -> ChatParams:
+    """The validated parameters of a Chat or StreamChat request (they share their fields)."""
+    return ChatParams(
+        message=request.message,
+        model=request.model.strip(),
+        service=request.service.strip(),
+        max_tokens=request.max_tokens if request.HasField("max_tokens") else None,
+        temperature=request.temperature if request.HasField("temperature") else None,
+        session_id=request.session_id,
+        images=tuple(request.images),
+        system_prompt=request.context.system_prompt,
+    )
+
+
+def usage(outcome: ChatOutcome) -> chat_pb.Usage:
+    return chat_pb.Usage(
+        prompt_tokens=outcome.usage.prompt_tokens,
+        completion_tokens=outcome.usage.completion_tokens,
+        total_tokens=outcome.usage.total_tokens,
+        estimated_cost_usd=outcome.cost_usd,
+    )
+
+
+def chat_metadata(outcome: ChatOutcome) -> chat_pb.ChatMetadata:
+    return chat_pb.ChatMetadata(
+        response_time_ms=outcome.response_time_ms,
+        service_used=outcome.model.service,
+        simulated=outcome.simulated,
+        finish_reason=outcome.finish_reason,
+        request_id=outcome.request_id,
+    )
+
+
+def chat_response(outcome: ChatOutcome) -> chat_pb.ChatResponse:
+    return chat_pb.ChatResponse(
+        message=outcome.text,
+        model=outcome.model.qualified_id,
+        session_id=outcome.session_id,
+        usage=usage(outcome),
+        metadata=chat_metadata(outcome),
+    )
+
+
+def model(entry: CatalogModel) -> model_pb.Model:
+    return model_pb.Model(
+        id=entry.id,
+        name=entry.name,
+        description=entry.description,
+        context_length=entry.context_length,
+        pricing=model_pb.ModelPricing(prompt=entry.prompt_price, completion=entry.completion_price),
+        capabilities=list(entry.capabilities),
+        service=entry.service,
+        category=entry.category,
+    )
+
+
+def quota(report: QuotaReport) -> usage_pb.GetQuotaResponse:
+    plan = report.plan
+    return usage_pb.GetQuotaResponse(
+        plan=plan.name,
+        quota_limit=report.quota_limit,
+        quota_used=report.quota_used,
+        quota_remaining=report.quota_remaining,
+        reset_date=timestamp(report.reset_date),
+        rate_limit=usage_pb.RateLimit(
+            requests_per_minute=plan.requests_per_minute,
+            tokens_per_minute=plan.tokens_per_minute,
+            concurrent_requests=plan.concurrent_requests,
+        ),
+    )
+
+
+def usage_report(report: UsageReport) -> usage_pb.GetUsageResponse:
+    return usage_pb.GetUsageResponse(
+        period=report.window.period,
+        start_date=report.window.first.isoformat(),
+        end_date=report.window.last.isoformat(),
+        total_requests=report.total_requests,
+        total_tokens=report.total_tokens,
+        total_cost_usd=report.total_cost_usd,
+        quota_limit=report.quota.quota_limit,
+        quota_used=report.quota.quota_used,
+        quota_remaining=report.quota.quota_remaining,
+        daily_breakdown=[
+            usage_pb.DailyUsage(
+                date=d.day.isoformat(), requests=d.requests, tokens=d.tokens, cost_usd=d.cost_usd
+            )
+            for d in report.days
+        ],
+    )
+
+
+def key_rate_limit(record: ApiKeyRecord) -> key_pb.KeyRateLimit | None:
+    rpm = record.requests_per_minute
+    return key_pb.KeyRateLimit(requests_per_minute=rpm) if rpm else None
+
+
+def api_key(record: ApiKeyRecord) -> key_pb.ApiKey:
+    out = key_pb.ApiKey(
+        id=record.id,
+        name=record.name,
+        prefix=record.prefix,
+        created_at=timestamp(record.created_at),
+        permissions=list(record.permissions),
+        rate_limit=key_rate_limit(record),
+    )
+    if record.last_used is not None:
+        out.last_used.CopyFrom(timestamp(record.last_used))
+    return out

@@ -1,0 +1,136 @@
+"""The per-call gate: request id, authentication, admission, and the metadata that goes back."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import NoReturn, Protocol
+
+import grpc
+
+from aihub_core.errors import AIHubError, AuthenticationError, PermissionDeniedError
+from aihub_core.grpc_api.access import Access
+from aihub_core.grpc_api.errors import error_trailers
+from aihub_core.identity import Caller
+from aihub_core.limits import RateState
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+
+
+class Authenticator(Protocol):
+    """Turns a bearer credential into a Caller, or raises AuthenticationError."""
+
+    async def from_api_key(self, secret: str) -> Caller: ...
+
+    async def from_jwt(self, token: str) -> Caller: ...
+
+    def is_api_key(self, secret: str) -> bool: ...
+
+
+class Admitter(Protocol):
+    """Admits or refuses a key-authenticated call (RateLimitError / QuotaExceededError)."""
+
+    async def admit(self, caller: Caller, permission: str) -> RateState: ...
+
+
+@dataclass
+class Call:
+    """One RPC in flight, as the servicers see it."""
+
+    request_id: str
+    context: grpc.aio.ServicerContext[object, object]
+    idempotency_key: str | None = None
+    caller: Caller | None = None
+    metadata: tuple[tuple[str, str], ...] = ()
+    sent_metadata: bool = field(default=False)
+
+    @property
+    def user(self) -> Caller:
+        """The authenticated caller (every non-public RPC has one)."""
+        if self.caller is None:
+            raise AuthenticationError("This call requires credentials")
+        return self.caller
+
+
+def _incoming(context: grpc.aio.ServicerContext[object, object]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in context.invocation_metadata() or ():
+        if isinstance(value, str):
+            out[key.lower()] = value
+    return out
+
+
+def _bearer(headers: dict[str, str]) -> str:
+    raw = headers.get("authorization", "").strip()
+    if not raw:
+        raise AuthenticationError(
+            "No credentials: send 'authorization: Bearer <key>'",
+            code="missing_api_key",
+            param="Authorization",
+            suggestion="Add the header 'Authorization: Bearer ai-hub-...'",
+        )
+    scheme, _, value = raw.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise AuthenticationError(
+            "The authorization header must be 'Bearer <credential>'",
+            code="invalid_authorization_header",
+            param="Authorization",
+            suggestion="Check your API key format",
+        )
+    return value.strip()
+
+
+class Gate:
+    """Opens, admits and fails calls; one instance per server."""
+
+    def __init__(self, authenticator: Authenticator, admitter: Admitter) -> None:
+        self._auth = authenticator
+        self._admitter = admitter
+
+    def open(self, context: grpc.aio.ServicerContext[object, object]) -> Call:
+        """Start a call: take the caller's request id if well-formed, else mint one."""
+        headers = _incoming(context)
+        rid = headers.get("x-request-id", "")
+        request_id = rid if REQUEST_ID.match(rid) else f"req_{secrets.token_hex(12)}"
+        return Call(request_id, context, headers.get("idempotency-key") or None)
+
+    async def admit(self, call: Call, access: Access) -> None:
+        """Authenticate and admit per the RPC's access rule, then send the initial metadata."""
+        headers = _incoming(call.context)
+        if access.credential == "jwt":
+            call.caller = await self._auth.from_jwt(_bearer(headers))
+        elif access.credential == "api_key":
+            secret = _bearer(headers)
+            if not self._auth.is_api_key(secret):
+                raise AuthenticationError(
+                    "This endpoint takes an API key (ai-hub-...), not a login token",
+                    param="Authorization",
+                    suggestion="Create a key with POST /v1/developer/api-keys and send it as Bearer",
+                )
+            caller = await self._auth.from_api_key(secret)
+            call.caller = caller
+            if access.permission and access.permission not in caller.permissions:
+                raise PermissionDeniedError(
+                    f"This API key lacks the '{access.permission}' permission",
+                    details={"required_permission": access.permission},
+                    suggestion="Create a key with the needed permission",
+                )
+            state = await self._admitter.admit(caller, access.permission or "")
+            call.metadata = state.metadata()
+        await self.send_metadata(call)
+
+    async def send_metadata(self, call: Call) -> None:
+        """Send x-request-id (and any rate-limit figures) once, before the first message."""
+        if not call.sent_metadata:
+            call.sent_metadata = True
+            await call.context.send_initial_metadata((("x-request-id", call.request_id), *call.metadata))
+
+    async def fail(self, call: Call, err: AIHubError) -> NoReturn:
+        """End the call with the error's rich status; the error's metadata goes out as well."""
+        if err.response_metadata and not call.metadata:
+            call.metadata = err.response_metadata
+        await self.send_metadata(call)
+        trailers = error_trailers(err, call.request_id)
+        await call.context.abort(err.grpc_code, err.message, trailing_metadata=(*trailers, *call.metadata))
+        raise AssertionError("abort returned")  # pragma: no cover - abort always raises

@@ -1,0 +1,83 @@
+"""Decorators that wrap each servicer method in the gate: thin servicers, errors mapped once."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, NoReturn, Protocol, TypeVar
+
+import grpc
+
+from aihub_core.errors import AIHubError
+from aihub_core.grpc_api.access import Access
+from aihub_core.grpc_api.gate import Call, Gate
+
+log = logging.getLogger("aihub.core")
+
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+class HasGate(Protocol):
+    gate: Gate
+
+
+async def _fail(gate: Gate, call: Call, err: Exception) -> NoReturn:
+    """End the call with err mapped once; anything not ours is logged and hidden as a 500."""
+    if isinstance(err, grpc.aio.AbortError):
+        raise err
+    if not isinstance(err, AIHubError):
+        log.error("unexpected error in %s", call.request_id, exc_info=err)
+        err = AIHubError(f"Internal error (request {call.request_id})")
+    await gate.fail(call, err)
+
+
+def unary(
+    access: Access,
+) -> Callable[[Callable[[Any, Req, Call], Awaitable[Resp]]], Callable[[Any, Req, Context], Awaitable[Resp]]]:
+    """Wrap a unary method `(self, request, call) -> response`."""
+
+    def decorate(
+        fn: Callable[[Any, Req, Call], Awaitable[Resp]],
+    ) -> Callable[[Any, Req, Context], Awaitable[Resp]]:
+        @functools.wraps(fn)
+        async def handler(self: HasGate, request: Req, context: Context) -> Resp:
+            call = self.gate.open(context)
+            try:
+                await self.gate.admit(call, access)
+                return await fn(self, request, call)
+            except Exception as err:
+                await _fail(self.gate, call, err)
+
+        handler.__aihub_access__ = access  # type: ignore[attr-defined]
+        return handler
+
+    return decorate
+
+
+def server_stream(
+    access: Access,
+) -> Callable[
+    [Callable[[Any, Req, Call], AsyncIterator[Resp]]], Callable[[Any, Req, Context], AsyncIterator[Resp]]
+]:
+    """Wrap a server-streaming method written as an async generator `(self, request, call)`."""
+
+    def decorate(
+        fn: Callable[[Any, Req, Call], AsyncIterator[Resp]],
+    ) -> Callable[[Any, Req, Context], AsyncIterator[Resp]]:
+        @functools.wraps(fn)
+        async def handler(self: HasGate, request: Req, context: Context) -> AsyncIterator[Resp]:
+            call = self.gate.open(context)
+            try:
+                await self.gate.admit(call, access)
+                async for item in fn(self, request, call):
+                    yield item
+            except Exception as err:
+                await _fail(self.gate, call, err)
+
+        handler.__aihub_access__ = access  # type: ignore[attr-defined]
+        return handler
+
+    return decorate

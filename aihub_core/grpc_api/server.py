@@ -1,0 +1,92 @@
+"""The grpc.aio server: our services, health checking and reflection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from aihub.v1 import (
+    auth_service_pb2,
+    auth_service_pb2_grpc,
+    chat_service_pb2,
+    chat_service_pb2_grpc,
+    key_service_pb2,
+    key_service_pb2_grpc,
+    model_service_pb2,
+    model_service_pb2_grpc,
+    usage_service_pb2,
+    usage_service_pb2_grpc,
+)
+from aihub_core.grpc_api.servicers.auth import AuthServicer
+from aihub_core.grpc_api.servicers.chat import ChatServicer
+from aihub_core.grpc_api.servicers.keys import KeyServicer
+from aihub_core.grpc_api.servicers.models import ModelServicer
+from aihub_core.grpc_api.servicers.usage import UsageServicer
+
+SERVICE_NAMES = tuple(
+    module.DESCRIPTOR.services_by_name[name].full_name
+    for module, name in (
+        (auth_service_pb2, "AuthService"),
+        (chat_service_pb2, "ChatService"),
+        (model_service_pb2, "ModelService"),
+        (usage_service_pb2, "UsageService"),
+        (key_service_pb2, "KeyService"),
+    )
+)
+
+# Large enough for a message with several inline images (spec: up to 20 MB of images).
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Servicers:
+    auth: AuthServicer
+    chat: ChatServicer
+    models: ModelServicer
+    usage: UsageServicer
+    keys: KeyServicer
+
+
+@dataclass
+class RunningServer:
+    """A started server, its bound port and its health servicer."""
+
+    server: grpc.aio.Server
+    port: int
+    health: health.aio.HealthServicer
+
+    async def stop(self, grace: float) -> None:
+        """Flip health to NOT_SERVING, then let in-flight calls finish for up to `grace` seconds."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+
+async def start_server(servicers: Servicers, host: str, port: int) -> RunningServer:
+    """Bind host:port (0 picks a free port), start serving and report SERVING."""
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0),
+        ]
+    )
+    auth_service_pb2_grpc.add_AuthServiceServicer_to_server(servicers.auth, server)
+    chat_service_pb2_grpc.add_ChatServiceServicer_to_server(servicers.chat, server)
+    model_service_pb2_grpc.add_ModelServiceServicer_to_server(servicers.models, server)
+    usage_service_pb2_grpc.add_UsageServiceServicer_to_server(servicers.usage, server)
+    key_service_pb2_grpc.add_KeyServiceServicer_to_server(servicers.keys, server)
+    checker = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(checker, server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if bound == 0:
+        raise OSError(f"cannot bind the gRPC port {host}:{port}")
+    await server.start()
+    for name in (*SERVICE_NAMES, health.OVERALL_HEALTH):
+        await checker.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return RunningServer(server, bound, checker)

@@ -1,0 +1,28 @@
+"""UsageService: usage and quota reports."""
+
+from __future__ import annotations
+
+from aihub.v1 import usage_service_pb2 as pb
+from aihub.v1 import usage_service_pb2_grpc as pb_grpc
+from aihub_core.grpc_api import convert
+from aihub_core.grpc_api.access import api_key
+from aihub_core.grpc_api.gate import Call, Gate
+from aihub_core.grpc_api.rpc import unary
+from aihub_core.services.usage import UsageReporter
+
+
+class UsageServicer(pb_grpc.UsageServiceServicer):
+    def __init__(self, gate: Gate, reporter: UsageReporter) -> None:
+        self.gate = gate
+        self._reporter = reporter
+
+    @unary(api_key("usage"))
+    async def GetUsage(self, request: pb.GetUsageRequest, call: Call) -> pb.GetUsageResponse:
+        report = await self._reporter.usage(
+            call.user, request.period.strip(), request.start_date.strip(), request.end_date.strip()
+        )
+        return convert.usage_report(report)
+
+    @unary(api_key("usage"))
+    async def GetQuota(self, request: pb.GetQuotaRequest, call: Call) -> pb.GetQuotaResponse:
+        return convert.quota(await self._reporter.quota(call.user))

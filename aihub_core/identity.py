@@ -1,0 +1,18 @@
+"""Who is calling: the result of authentication, passed to the services as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aihub_core.plans import Plan
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated user, and the API key used if any (None for a JWT)."""
+
+    user_id: str
+    plan: Plan
+    key_id: str | None = None
+    permissions: frozenset[str] = frozenset()
+    key_requests_per_minute: int | None = None

@@ -1,0 +1,54 @@
+"""Plans: rate limits and the monthly request quota, from the spec's table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aihub_core.errors import InvalidRequestError
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A plan's limits; 0 means no limit."""
+
+    name: str
+    requests_per_minute: int
+    tokens_per_minute: int
+    concurrent_requests: int
+    monthly_requests: int
+
+
+DEFAULT_PLAN = "free"
+
+# The spec's table (免费版/专业版/企业版); the monthly quotas are ours: the spec's example
+# shows 10,000 for professional.
+BUILTIN_PLANS: Mapping[str, Plan] = {
+    "free": Plan("free", 20, 5_000, 3, 1_000),
+    "professional": Plan("professional", 60, 15_000, 10, 10_000),
+    "enterprise": Plan("enterprise", 200, 50_000, 25, 100_000),
+}
+
+
+class Plans:
+    """The built-in plans plus any an operator configured."""
+
+    def __init__(self, extra: Mapping[str, Plan] | None = None) -> None:
+        self._plans = {**BUILTIN_PLANS, **(extra or {})}
+
+    def get(self, name: str) -> Plan:
+        """The named plan; unknown names (a plan removed from config) fall back to free."""
+        return self._plans.get(name) or self._plans[DEFAULT_PLAN]
+
+    def require(self, name: str) -> Plan:
+        """The named plan, or a 400 listing the known ones."""
+        try:
+            return self._plans[name]
+        except KeyError:
+            raise InvalidRequestError(
+                f"Unknown plan {name!r}; known plans: {', '.join(self._plans)}", param="plan"
+            ) from None
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._plans)

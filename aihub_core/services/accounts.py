@@ -1,0 +1,130 @@
+"""Accounts: register, login, and turning bearer credentials into a Caller."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from aihub_core.auth import api_keys
+from aihub_core.auth.passwords import hash_password_async, verify_password_async
+from aihub_core.auth.tokens import TokenIssuer
+from aihub_core.errors import AuthenticationError, InvalidRequestError
+from aihub_core.identity import Caller
+from aihub_core.plans import DEFAULT_PLAN, Plans
+from aihub_core.store.base import Store, UserRecord
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+# last_used is written at most this often per key, so authentication stays a read.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Login:
+    """A user and a fresh JWT."""
+
+    user: UserRecord
+    token: str
+    expires_at: datetime
+
+
+def _email(raw: str) -> str:
+    email = raw.strip().lower()
+    if len(email) > 254 or not EMAIL.match(email):
+        raise InvalidRequestError("email must be a valid email address", code="invalid_email", param="email")
+    return email
+
+
+def _bad_login() -> AuthenticationError:
+    return AuthenticationError("Incorrect email or password", code="invalid_credentials", param="password")
+
+
+class Accounts:
+    """Registration, login and credential checks."""
+
+    def __init__(
+        self,
+        store: Store,
+        tokens: TokenIssuer,
+        plans: Plans,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._tokens = tokens
+        self._plans = plans
+        self._now = now
+
+    async def register(self, email: str, password: str) -> Login:
+        """Create an account on the free plan (409 if the email is taken)."""
+        address = _email(email)
+        if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+            raise InvalidRequestError(
+                f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters",
+                code="invalid_password",
+                param="password",
+            )
+        user = UserRecord(
+            id=f"user_{secrets.token_hex(12)}",
+            email=address,
+            password_hash=await hash_password_async(password),
+            plan=DEFAULT_PLAN,
+            created_at=self._now(),
+        )
+        await self._store.create_user(user)
+        return self._login(user)
+
+    async def login(self, email: str, password: str) -> Login:
+        """Check the password and issue a fresh JWT."""
+        if not email.strip() or not password:
+            raise InvalidRequestError(
+                "email and password are required",
+                code="missing_parameter",
+                param="email" if not email else "password",
+            )
+        user = await self._store.get_user_by_email(email.strip().lower())
+        # Verify even for unknown emails (against a dummy hash) so timing does not reveal accounts.
+        ok = await verify_password_async(user.password_hash if user else None, password)
+        if user is None or not ok:
+            raise _bad_login()
+        return self._login(user)
+
+    def _login(self, user: UserRecord) -> Login:
+        token = self._tokens.issue(user.id)
+        return Login(user, token.token, token.expires_at)
+
+    def is_api_key(self, secret: str) -> bool:
+        """Whether a bearer credential has the shape of an API key."""
+        return api_keys.looks_like_api_key(secret)
+
+    async def from_jwt(self, token: str) -> Caller:
+        """The caller of a valid JWT whose user still exists."""
+        claims = self._tokens.verify(token)
+        user = await self._store.get_user(claims.user_id)
+        if user is None:
+            raise AuthenticationError("The account of this token no longer exists", code="invalid_token")
+        return Caller(user.id, self._plans.get(user.plan), permissions=frozenset(api_keys.PERMISSIONS))
+
+    async def from_api_key(self, secret: str) -> Caller:
+        """The caller of a live API key; a deleted key fails at once."""
+        key = await self._store.get_api_key_by_hash(api_keys.hash_api_key(secret))
+        user = await self._store.get_user(key.user_id) if key else None
+        if key is None or user is None:
+            raise AuthenticationError(
+                "Invalid API key provided",
+                param="Authorization",
+                suggestion="Check your API key format, or create a new key",
+            )
+        now = self._now()
+        if key.last_used is None or now - key.last_used >= TOUCH_INTERVAL:
+            await self._store.touch_api_key(key.id, now)
+        return Caller(
+            user_id=user.id,
+            plan=self._plans.get(user.plan),
+            key_id=key.id,
+            permissions=frozenset(key.permissions),
+            key_requests_per_minute=key.requests_per_minute,
+        )

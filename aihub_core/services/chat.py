@@ -1,0 +1,221 @@
+"""The chat use case: resolve the model, build the conversation, call the provider, settle usage."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from aihub_core.catalog import Catalog, CatalogModel
+from aihub_core.errors import AIHubError, InvalidRequestError
+from aihub_core.identity import Caller
+from aihub_core.pricing import cost_usd
+from aihub_core.providers.base import Message, Provider, ProviderRequest, StreamEnd, TextDelta, TokenUsage
+from aihub_core.providers.images import decode_images
+from aihub_core.services.chat_params import ChatParams
+from aihub_core.services.conversation import build_request, image_to_data_uri
+from aihub_core.store.base import Store, StoredMessage, UsageRecord, UsageStatus
+from aihub_core.tokens import estimate_messages, estimate_text
+
+INLINE_DECODE_LIMIT = 256 * 1024
+
+
+@dataclass(frozen=True)
+class PreparedChat:
+    """Everything decided before the provider is called."""
+
+    caller: Caller
+    request_id: str
+    model: CatalogModel
+    provider: Provider
+    session_id: str
+    user_turn: StoredMessage
+    upstream: ProviderRequest
+    started: float
+
+
+@dataclass(frozen=True)
+class ChatOutcome:
+    """A finished answer with its usage, as recorded in the ledger."""
+
+    text: str
+    model: CatalogModel
+    session_id: str
+    usage: TokenUsage
+    cost_usd: float
+    finish_reason: str
+    response_time_ms: int
+    simulated: bool
+    request_id: str
+
+
+@dataclass(frozen=True)
+class ContentPiece:
+    """A piece of a streamed answer."""
+
+    text: str
+
+
+def new_session_id() -> str:
+    """A fresh session id."""
+    return f"session_{secrets.token_hex(12)}"
+
+
+class ChatEngine:
+    """Runs chat turns against the configured providers and records each one."""
+
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        providers: Mapping[str, Provider],
+        monotonic: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._providers = providers
+        self._monotonic = monotonic
+        self._now = now
+
+    async def prepare(self, caller: Caller, params: ChatParams, request_id: str) -> PreparedChat:
+        """Validate against the catalog and load the session; nothing is charged yet."""
+        started = self._monotonic()
+        model = self._catalog.resolve(params.model, params.service)
+        if model.category != "chat":
+            raise InvalidRequestError(
+                f"{model.id} is a {model.category} model and cannot chat",
+                code="model_not_chat",
+                param="model",
+            )
+        provider = self._providers.get(model.service)
+        if provider is None:
+            raise InvalidRequestError(f"Service {model.service!r} is not configured", param="service")
+        # Decoding 20 MB of base64 takes tens of milliseconds: off the event loop when large.
+        large = sum(len(i) for i in params.images) > INLINE_DECODE_LIMIT
+        images = (
+            await asyncio.to_thread(decode_images, params.images) if large else decode_images(params.images)
+        )
+        if images and not model.multimodal:
+            raise InvalidRequestError(
+                f"{model.id} does not accept images; choose a model with the multimodal capability",
+                code="images_not_supported",
+                param="images",
+            )
+        session_id = params.session_id or new_session_id()
+        history = (await self._store.session_messages(caller.user_id, session_id)) or []
+        user_turn = Message("user", params.message, images)
+        upstream = build_request(
+            model, history, user_turn, params.system_prompt, params.max_tokens, params.temperature
+        )
+        stored_turn = StoredMessage(
+            role="user",
+            content=params.message,
+            created_at=self._now(),
+            images=tuple(image_to_data_uri(i) for i in images),
+        )
+        return PreparedChat(caller, request_id, model, provider, session_id, stored_turn, upstream, started)
+
+    async def complete(self, chat: PreparedChat) -> ChatOutcome:
+        """Call the provider for the whole answer and record it."""
+        try:
+            completion = await chat.provider.complete(chat.upstream)
+        except AIHubError:
+            await self._record_failure(chat, "", "error")
+            raise
+        except asyncio.CancelledError:
+            await self._record_failure(chat, "", "cancelled")
+            raise
+        return await self._settle(chat, completion.text, completion.usage, completion.finish_reason)
+
+    async def stream(self, chat: PreparedChat) -> AsyncIterator[ContentPiece | ChatOutcome]:
+        """Yield pieces of the answer, then the recorded outcome.
+
+        If the upstream fails, or the consumer goes away (cancellation or aclose), what was
+        generated is still recorded, with estimated token counts.
+        """
+        pieces: list[str] = []
+        upstream = chat.provider.stream(chat.upstream)
+        settled = False
+        try:
+            async for event in upstream:
+                if isinstance(event, TextDelta):
+                    if event.text:
+                        pieces.append(event.text)
+                        yield ContentPiece(event.text)
+                elif isinstance(event, StreamEnd):
+                    outcome = await self._settle(chat, "".join(pieces), event.usage, event.finish_reason)
+                    settled = True
+                    yield outcome
+                    return
+            raise AIHubError("The upstream stream ended without a final event", code="upstream_error")
+        except AIHubError:
+            if not settled:
+                await self._record_failure(chat, "".join(pieces), "error")
+            raise
+        except (asyncio.CancelledError, GeneratorExit):
+            if not settled:
+                await self._record_failure(chat, "".join(pieces), "cancelled")
+            raise
+        finally:
+            await upstream.aclose()  # type: ignore[attr-defined]
+
+    def _record(self, chat: PreparedChat, usage: TokenUsage, status: UsageStatus, cost: float) -> UsageRecord:
+        return UsageRecord(
+            request_id=chat.request_id,
+            user_id=chat.caller.user_id,
+            key_id=chat.caller.key_id,
+            service=chat.model.service,
+            model=chat.model.id,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost_usd=cost,
+            status=status,
+            usage_source=usage.source,
+            created_at=self._now(),
+            session_id=chat.session_id,
+            response_time_ms=self._elapsed_ms(chat),
+        )
+
+    async def _settle(self, chat: PreparedChat, text: str, usage: TokenUsage, finish: str) -> ChatOutcome:
+        cost = cost_usd(usage.prompt_tokens, usage.completion_tokens, chat.model)
+        answer = StoredMessage(role="assistant", content=text, created_at=self._now())
+        record = self._record(chat, usage, "ok", cost)
+        await self._store.append_turn(chat.caller.user_id, chat.session_id, chat.user_turn, answer, record)
+        return ChatOutcome(
+            text=text,
+            model=chat.model,
+            session_id=chat.session_id,
+            usage=usage,
+            cost_usd=cost,
+            finish_reason=finish,
+            response_time_ms=record.response_time_ms,
+            simulated=chat.provider.simulated,
+            request_id=chat.request_id,
+        )
+
+    async def _record_failure(self, chat: PreparedChat, partial: str, status: UsageStatus) -> None:
+        """Record an interrupted call (billing policy: docs/accounting.md).
+
+        An upstream failure before any content costs nothing. Once content flowed, or when the
+        client went away (the model kept generating for it), the prompt and the partial answer
+        are charged as estimated tokens.
+        """
+        if status == "error" and not partial:
+            usage = TokenUsage(prompt_tokens=0, completion_tokens=0, source="estimated")
+            record = self._record(chat, usage, status, 0.0)
+            await self._store.record_usage(replace(record, usage_source="none"))
+            return
+        usage = TokenUsage(
+            prompt_tokens=estimate_messages(chat.upstream.messages),
+            completion_tokens=estimate_text(partial) if partial else 0,
+            source="estimated",
+        )
+        cost = cost_usd(usage.prompt_tokens, usage.completion_tokens, chat.model)
+        await self._store.record_usage(self._record(chat, usage, status, cost))
+
+    def _elapsed_ms(self, chat: PreparedChat) -> int:
+        return round((self._monotonic() - chat.started) * 1000)

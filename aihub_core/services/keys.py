@@ -1,0 +1,68 @@
+"""API key management for the key's owner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from aihub_core.auth import api_keys
+from aihub_core.errors import InvalidRequestError, NotFoundError
+from aihub_core.identity import Caller
+from aihub_core.store.base import ApiKeyRecord, Store
+
+MAX_NAME = 100
+MAX_KEYS_PER_USER = 100
+
+
+class KeyManager:
+    """Create, list and delete the caller's own keys."""
+
+    def __init__(self, store: Store, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self._store = store
+        self._now = now
+
+    async def create(
+        self, caller: Caller, name: str, permissions: tuple[str, ...], requests_per_minute: int | None
+    ) -> tuple[ApiKeyRecord, str]:
+        """A new key and its secret, which is never stored and never shown again."""
+        name = name.strip()
+        if not 1 <= len(name) <= MAX_NAME:
+            raise InvalidRequestError(f"name must be 1 to {MAX_NAME} characters", param="name")
+        granted = api_keys.validate_permissions(permissions or None)  # proto: empty means all
+        plan_rpm = caller.plan.requests_per_minute
+        if requests_per_minute is not None and (
+            requests_per_minute < 0 or (plan_rpm and requests_per_minute > plan_rpm)
+        ):
+            raise InvalidRequestError(
+                "rate_limit.requests_per_minute must be between 1 and the "
+                f"{caller.plan.name} plan's {plan_rpm}",
+                code="invalid_rate_limit",
+                param="rate_limit.requests_per_minute",
+            )
+        if len(await self._store.list_api_keys(caller.user_id)) >= MAX_KEYS_PER_USER:
+            raise InvalidRequestError(
+                f"An account may hold at most {MAX_KEYS_PER_USER} keys; delete one first",
+                code="too_many_keys",
+            )
+        new = api_keys.generate_api_key()
+        record = ApiKeyRecord(
+            id=api_keys.new_key_id(),
+            user_id=caller.user_id,
+            name=name,
+            key_hash=new.key_hash,
+            prefix=new.prefix,
+            permissions=granted,
+            requests_per_minute=requests_per_minute or None,
+            created_at=self._now(),
+        )
+        await self._store.create_api_key(record)
+        return record, new.key
+
+    async def list(self, caller: Caller) -> list[ApiKeyRecord]:
+        """The caller's live keys, newest first."""
+        return await self._store.list_api_keys(caller.user_id)
+
+    async def delete(self, caller: Caller, key_id: str) -> None:
+        """Delete one of the caller's keys; another user's key id is simply not found."""
+        if not key_id or not await self._store.delete_api_key(caller.user_id, key_id):
+            raise NotFoundError(f"No API key {key_id!r}", code="api_key_not_found", param="key_id")

@@ -1,0 +1,96 @@
+"""Shared fixtures: a real core on port 0 (simulated upstreams, SQLite in tmp_path) and the
+real shim over HTTP in front of it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import httpx
+import pytest
+
+from aihub_cli.http_server import start_http
+from aihub_core.app import Core
+from aihub_core.settings import Settings
+from aihub_http.app import create_app
+
+TEST_JWT_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+
+
+def test_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings for an isolated core: ports 0, a fresh database, instant simulated upstreams."""
+    values: dict[str, object] = {
+        "grpc_port": 0,
+        "http_port": 0,
+        "database_url": f"sqlite:///{tmp_path / 'aihub.db'}",
+        "jwt_secret": TEST_JWT_SECRET,
+        "simulator_chunk_delay_ms": 0,
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def core(tmp_path: Path) -> AsyncIterator[Core]:
+    running = await Core.start(test_settings(tmp_path))
+    try:
+        yield running
+    finally:
+        await running.stop(grace=0)
+
+
+@pytest.fixture
+async def channel(core: Core) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(core.address) as ch:
+        yield ch
+
+
+@pytest.fixture
+async def http(core: Core) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the real shim (uvicorn on a free port) in front of `core`."""
+    server = await start_http(create_app(core.address), "127.0.0.1", 0)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as client:
+            yield client
+    finally:
+        await server.stop()
+
+
+@dataclass(frozen=True)
+class Account:
+    """A registered user with a JWT and an API key holding every permission."""
+
+    email: str
+    token: str
+    key: str
+    key_id: str
+
+    @property
+    def key_auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    @property
+    def jwt_auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def make_account(
+    http: httpx.AsyncClient, email: str = "dev@example.com", **key_body: object
+) -> Account:
+    """Register over REST and create one API key."""
+    registered = await http.post("/v1/auth/register", json={"email": email, "password": "correct horse"})
+    assert registered.status_code == 201, registered.text
+    token = registered.json()["token"]
+    body = {"name": "test key", **key_body}
+    created = await http.post(
+        "/v1/developer/api-keys", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert created.status_code == 201, created.text
+    return Account(email, token, created.json()["key"], created.json()["id"])
+
+
+@pytest.fixture
+async def account(http: httpx.AsyncClient) -> Account:
+    return await make_account(http)

@@ -1,0 +1,49 @@
+"""The Python SDK against the real gateway: every resource, streaming and error mapping."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from ai_hub import AsyncAIHub, AuthenticationError, ContentEvent, NotFoundError, PermissionDeniedError
+
+
+async def test_the_sdk_drives_every_endpoint(http: httpx.AsyncClient) -> None:
+    base_url = str(http.base_url)
+    async with AsyncAIHub(base_url=base_url) as client:
+        info = await client.auth.register("sdk@example.com", "a-long-password")
+        assert (await client.auth.login("sdk@example.com", "a-long-password")).user_id == info.user_id
+        admin = client.with_token(info.token)
+        created = await admin.api_keys.create("sdk", permissions=["chat", "models", "usage"])
+        app = client.with_api_key(created.key)
+
+        answer = await app.chat.create("Hello, world!", model="x-ai/grok-beta", max_tokens=150)
+        assert answer.message and answer.model == "openrouter:x-ai/grok-beta"
+        assert answer.usage.total_tokens == answer.usage.prompt_tokens + answer.usage.completion_tokens
+        assert answer.rate_limit is not None and answer.rate_limit.limit == 20
+
+        async with app.chat.stream("Tell me a story", session_id=answer.session_id) as stream:
+            pieces = [e.content async for e in stream if isinstance(e, ContentEvent)]
+        assert pieces and stream.session_id == answer.session_id and stream.usage is not None
+
+        models = await app.models.list(service="gemini")
+        assert models.total_count == len(models.models) > 0
+        assert (await app.services.list()).default == "openrouter"
+        report = await app.usage.get(period="day")
+        assert report.total_requests == 2
+        assert report.total_cost_usd == pytest.approx(
+            answer.usage.estimated_cost_usd + stream.usage.estimated_cost_usd
+        )
+        assert (await app.quota.get()).quota_used == 2
+
+        with pytest.raises(NotFoundError):
+            await app.chat.create("hi", model="no/such-model")
+        limited = await admin.api_keys.create("models only", permissions=["models"])
+        with pytest.raises(PermissionDeniedError):
+            await client.with_api_key(limited.key).chat.create("hi")
+
+        listed = await admin.api_keys.list()
+        assert {k.id for k in listed} == {created.id, limited.id}
+        await admin.api_keys.delete(created.id)
+        with pytest.raises(AuthenticationError):
+            await app.quota.get()

@@ -1,0 +1,155 @@
+"""The quick start as a user runs it: `aihub serve` in its own process, then `aihub users set-plan`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+PROVIDER_ENV = (
+    "OPENROUTER_API_KEY",
+    "GEMINI_API_KEY",
+    "AIHUB_DATABASE_URL",
+    "AIHUB_JWT_SECRET",
+    "AIHUB_CONFIG",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def aihub(*args: str) -> list[str]:
+    return [sys.executable, "-m", "aihub_cli", *args]
+
+
+def clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in PROVIDER_ENV}
+    env["AIHUB_SIMULATOR_CHUNK_DELAY_MS"] = "0"
+    return env
+
+
+def wait_for_banner(process: subprocess.Popen[str], last: str = "upstreams") -> str:
+    lines = []
+    deadline = time.monotonic() + 30
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if last in line:
+            return "".join(lines)
+    process.kill()
+    raise AssertionError("no banner: " + "".join(lines))
+
+
+def test_serve_answers_and_set_plan_changes_the_plan(tmp_path: Path) -> None:
+    http_port, grpc_port = free_port(), free_port()
+    env = clean_env()
+    with subprocess.Popen(
+        aihub("serve", "--http-port", str(http_port), "--grpc-port", str(grpc_port)),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        serve_and_set_plan(process, tmp_path, http_port, grpc_port, env)
+    assert process.returncode == 0
+
+    unknown = subprocess.run(
+        aihub("users", "set-plan", "nobody@example.com", "free"),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert unknown.returncode == 1 and "no user" in unknown.stderr
+    bad_plan = subprocess.run(
+        aihub("users", "set-plan", "cli@example.com", "platinum"),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad_plan.returncode == 2 and "Unknown plan" in bad_plan.stderr
+
+
+def serve_and_set_plan(
+    process: subprocess.Popen[str], tmp_path: Path, http_port: int, grpc_port: int, env: dict[str, str]
+) -> None:
+    try:
+        banner = wait_for_banner(process)
+        assert f"http://127.0.0.1:{http_port}" in banner and f"127.0.0.1:{grpc_port}" in banner
+        assert "openrouter: simulated" in banner and "gemini: simulated" in banner
+        base = f"http://127.0.0.1:{http_port}"
+        with httpx.Client(base_url=base, timeout=30) as client:
+            token = client.post(
+                "/v1/auth/register", json={"email": "cli@example.com", "password": "pass-word"}
+            )
+            jwt = token.json()["token"]
+            key = client.post(
+                "/v1/developer/api-keys", json={"name": "k"}, headers={"Authorization": f"Bearer {jwt}"}
+            ).json()["key"]
+            auth = {"Authorization": f"Bearer {key}"}
+            chat = client.post("/v1/developer/chat", json={"message": "Hello, AI Hub!"}, headers=auth)
+            assert chat.status_code == 200 and chat.json()["metadata"]["simulated"] is True
+            assert client.get("/v1/developer/quota", headers=auth).json()["plan"] == "free"
+
+            changed = subprocess.run(
+                aihub("users", "set-plan", "CLI@example.com", "professional"),
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert changed.returncode == 0, changed.stderr
+            quota = client.get("/v1/developer/quota", headers=auth).json()
+            assert quota["plan"] == "professional" and quota["rate_limit"]["requests_per_minute"] == 60
+        assert (tmp_path / "aihub.db").exists()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+
+
+def test_core_and_shim_run_as_separate_processes(tmp_path: Path) -> None:
+    http_port, grpc_port = free_port(), free_port()
+    env = clean_env()
+    core_cmd = aihub("serve", "--only", "grpc", "--grpc-port", str(grpc_port))
+    shim_cmd = aihub(
+        "serve", "--only", "http", "--http-port", str(http_port), "--core", f"127.0.0.1:{grpc_port}"
+    )
+    with subprocess.Popen(
+        core_cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as core:
+        try:
+            assert "gRPC" in wait_for_banner(core, "gRPC")
+            with subprocess.Popen(
+                shim_cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            ) as shim:
+                try:
+                    assert f":{http_port}" in wait_for_banner(shim, "gRPC")
+                    with httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=30) as client:
+                        assert client.get("/healthz").json() == {"status": "ok"}
+                        registered = client.post(
+                            "/v1/auth/register", json={"email": "split@example.com", "password": "pass-word"}
+                        )
+                        assert registered.status_code == 201
+                finally:
+                    shim.send_signal(signal.SIGTERM)
+                    assert shim.wait(timeout=30) == 0
+        finally:
+            core.send_signal(signal.SIGTERM)
+            assert core.wait(timeout=30) == 0
