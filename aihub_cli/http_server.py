@@ -10,6 +10,9 @@ from dataclasses import dataclass
 import uvicorn
 from starlette.types import ASGIApp
 
+# Open streams get this long to finish on shutdown before they are closed.
+GRACEFUL_SECONDS = 10
+
 
 class _EmbeddedServer(uvicorn.Server):
     """uvicorn that leaves signals to the process: `aihub serve` must stop the core after the
@@ -36,7 +39,16 @@ class RunningHTTP:
 
 async def start_http(app: ASGIApp, host: str, port: int) -> RunningHTTP:
     """Start uvicorn on host:port (0 picks a free port) and wait until it listens."""
-    server = _EmbeddedServer(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+    server = _EmbeddedServer(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        )
+    )
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn offers no start-up event
         await asyncio.sleep(0.01)

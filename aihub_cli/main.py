@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from aihub_cli.serve import serve
 from aihub_core.errors import AIHubError
 from aihub_core.plans import BUILTIN_PLANS, Plans
-from aihub_core.settings import Settings
+from aihub_core.settings import ConfigError, Settings
 from aihub_core.store import open_store
 
 
@@ -89,6 +89,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return asyncio.run(_set_plan(settings, args.email, args.plan))
     except AIHubError as err:
         print(f"aihub: {err.message}", file=sys.stderr)
+        return 2
+    except ConfigError as err:
+        print(f"aihub: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -30,7 +30,7 @@ from aihub_core.services.admission import Admission
 from aihub_core.services.chat import ChatEngine
 from aihub_core.services.keys import KeyManager
 from aihub_core.services.usage import UsageReporter
-from aihub_core.settings import Settings
+from aihub_core.settings import ConfigError, Settings
 from aihub_core.simulators import GeminiSimulator, OpenRouterSimulator, Simulator
 from aihub_core.store import open_store
 from aihub_core.store.base import Store
@@ -110,6 +110,11 @@ class Core:
     @classmethod
     async def start(cls, settings: Settings) -> Core:
         """Open the store, start simulators where no key is set, and serve gRPC."""
+        if settings.config_path is not None:
+            raise ConfigError(
+                f"AIHUB_CONFIG={settings.config_path}: operator services and plans are not supported by "
+                "this version yet; unset AIHUB_CONFIG"
+            )
         stack = AsyncExitStack()
         try:
             store = open_store(settings.database_url)

@@ -14,7 +14,7 @@
     └── ServiceUnavailableError     503 UNAVAILABLE         api_error
 
 Each class knows its gRPC code, HTTP status, the spec's error type and a default spec error
-code. The gRPC boundary (`grpc_errors.py`) sends all of it in `google.rpc.ErrorInfo`, so the
+code. The gRPC boundary (`grpc_api/errors.py`) sends all of it in `google.rpc.ErrorInfo`, so the
 REST shim derives the HTTP answer from the wire and never keeps a second table.
 """
 

@@ -51,6 +51,13 @@ class MinuteLimiter:
 
     def admit(self, caller: Caller) -> RateState:
         """Count one request, or raise RateLimitError (with the state) if a limit is reached."""
+        return self._check(caller, count=True)
+
+    def peek(self, caller: Caller) -> RateState:
+        """The current state without counting a request (for answers that refuse it anyway)."""
+        return self._check(caller, count=False)
+
+    def _check(self, caller: Caller, *, count: bool) -> RateState:
         now = self._clock()
         window = int(now // WINDOW_SECONDS)
         if window != self._window:
@@ -61,7 +68,7 @@ class MinuteLimiter:
             checks.append((f"key:{caller.key_id}", caller.key_requests_per_minute))
         limit = effective_limit(caller.plan.requests_per_minute, caller.key_requests_per_minute)
         for scope, scope_limit in checks:
-            if scope_limit and self._counts.get(scope, 0) >= scope_limit:
+            if count and scope_limit and self._counts.get(scope, 0) >= scope_limit:
                 state = RateState(limit, 0, reset)
                 raise RateLimitError(
                     f"Rate limit of {scope_limit} requests per minute reached",
@@ -69,7 +76,8 @@ class MinuteLimiter:
                     details={"limit": str(scope_limit), "scope": scope.split(":")[0]},
                     suggestion="Wait until the time in X-RateLimit-Reset, or upgrade your plan",
                 ).with_metadata(state.metadata())
-        for scope, _ in checks:
-            self._counts[scope] = self._counts.get(scope, 0) + 1
-        remaining = [lim - self._counts[s] for s, lim in checks if lim]
+        if count:
+            for scope, _ in checks:
+                self._counts[scope] = self._counts.get(scope, 0) + 1
+        remaining = [lim - self._counts.get(s, 0) for s, lim in checks if lim]
         return RateState(limit, max(0, min(remaining)) if remaining else 0, reset)

@@ -48,7 +48,3 @@ class Plans:
             raise InvalidRequestError(
                 f"Unknown plan {name!r}; known plans: {', '.join(self._plans)}", param="plan"
             ) from None
-
-    @property
-    def names(self) -> list[str]:
-        return list(self._plans)

@@ -7,13 +7,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from aihub_core.errors import InvalidRequestError
-
 DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
 DEFAULT_OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
 DEFAULT_GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 
 _TRUE = {"1", "true", "yes", "on"}
+
+
+class ConfigError(ValueError):
+    """The process configuration (flags, environment) is unusable; the message says why."""
+
+
+def _delay_ms(raw: str | None) -> int:
+    """AIHUB_SIMULATOR_CHUNK_DELAY_MS: milliseconds from 0 to a minute."""
+    if raw is None:
+        return 20
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60_000:
+        raise ConfigError(f"AIHUB_SIMULATOR_CHUNK_DELAY_MS must be 0 to 60000, got {raw!r}")
+    return round(value)
 
 
 @dataclass(frozen=True)
@@ -60,9 +75,9 @@ class Settings:
             try:
                 value = float(raw)
             except ValueError:
-                raise InvalidRequestError(f"{name} must be a number, got {raw!r}", param=name) from None
+                raise ConfigError(f"{name} must be a number, got {raw!r}") from None
             if value <= 0:
-                raise InvalidRequestError(f"{name} must be positive, got {raw!r}", param=name)
+                raise ConfigError(f"{name} must be positive, got {raw!r}")
             return value
 
         base = UpstreamTimeouts()
@@ -76,11 +91,7 @@ class Settings:
             "gemini_api_key": text("GEMINI_API_KEY"),
             "gemini_base_url": (text("GEMINI_BASE_URL") or DEFAULT_GEMINI_BASE_URL).rstrip("/"),
             "simulate": (text("AIHUB_SIMULATE") or "").lower() in _TRUE,
-            "simulator_chunk_delay_ms": int(
-                number("AIHUB_SIMULATOR_CHUNK_DELAY_MS", 20)
-                if text("AIHUB_SIMULATOR_CHUNK_DELAY_MS") != "0"
-                else 0
-            ),
+            "simulator_chunk_delay_ms": _delay_ms(text("AIHUB_SIMULATOR_CHUNK_DELAY_MS")),
             "timeouts": UpstreamTimeouts(
                 connect=number("AIHUB_UPSTREAM_CONNECT_TIMEOUT", base.connect),
                 first_byte=number("AIHUB_UPSTREAM_FIRST_BYTE_TIMEOUT", base.first_byte),

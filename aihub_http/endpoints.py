@@ -17,9 +17,9 @@ from aihub.v1 import chat_service_pb2
 from aihub_http.disconnect import ClientGone, NoResponse, until_disconnect
 from aihub_http.errors import ApiError, from_rpc_error, invalid_request
 from aihub_http.jsonmap import message_to_json
-from aihub_http.metadata import BadHeaderError, outgoing_metadata, response_headers
+from aihub_http.metadata import BadHeaderError, core_request_id, outgoing_metadata, response_headers
 from aihub_http.parse import decode_json_object, message_from_json, pop_bool, query_to_json
-from aihub_http.request_ids import request_id_of
+from aihub_http.request_ids import adopt_request_id, request_id_of
 from aihub_http.routes import RpcRoute
 from aihub_http.sse import SseResponse
 from aihub_http.stubs import LifespanState, Stubs
@@ -77,15 +77,21 @@ async def _unary(
     except ClientGone:
         return NoResponse()
     except grpc.aio.AioRpcError as err:
-        raise from_rpc_error(err) from None
+        raise _failed(request, err) from None
     finally:
         call.cancel()  # a no-op once the call has finished
+    adopt_request_id(request, core_request_id(await call.initial_metadata()))
     return JSONResponse(message_to_json(reply), status_code=status_code, headers=headers)
 
 
 async def _finish(call: grpc.aio.UnaryUnaryCall[Any, Any]) -> tuple[Message, dict[str, str]]:
     reply: Message = await call
     return reply, response_headers(await call.initial_metadata())
+
+
+def _failed(request: Request[LifespanState], err: grpc.aio.AioRpcError) -> ApiError:
+    adopt_request_id(request, core_request_id(err.initial_metadata(), err.trailing_metadata()))
+    return from_rpc_error(err)
 
 
 async def _stream(request: Request[LifespanState], call: grpc.aio.UnaryStreamCall[Any, Any]) -> Response:
@@ -95,8 +101,10 @@ async def _stream(request: Request[LifespanState], call: grpc.aio.UnaryStreamCal
         call.cancel()
         return NoResponse()
     except grpc.aio.AioRpcError as err:
-        raise from_rpc_error(err) from None
-    headers = response_headers(await call.initial_metadata())
+        raise _failed(request, err) from None
+    initial = await call.initial_metadata()
+    adopt_request_id(request, core_request_id(initial))
+    headers = response_headers(initial)
     return SseResponse(
         call, first if isinstance(first, chat_service_pb2.StreamChatResponse) else None, headers
     )

@@ -63,5 +63,14 @@ def response_headers(*metadata: MetadataPairs | None) -> dict[str, str]:
     return headers
 
 
+def core_request_id(*metadata: MetadataPairs | None) -> str | None:
+    """The request id the core gave the call (it mints its own: it keys the usage ledger)."""
+    for pairs in metadata:
+        for key, value in pairs or ():
+            if key == "x-request-id" and isinstance(value, str):
+                return value
+    return None
+
+
 def _display_name(header: str) -> str:
     return "-".join(part.capitalize() for part in header.split("-"))

@@ -94,7 +94,13 @@ class Catalog:
         ]
 
     def resolve(self, model: str, service: str) -> CatalogModel:
-        """The model a chat request means: explicit model and/or service, else the default."""
+        """The model a chat request means: explicit model and/or service, else the default.
+
+        `service:model-id` (the form a chat response's `model` field shows) is accepted too.
+        """
+        prefix, colon, rest = model.partition(":")
+        if colon and prefix in self._services and (not service or service == prefix):
+            model, service = rest, prefix
         if service:
             svc = self.service(service)
             model_id = model or svc.default_model

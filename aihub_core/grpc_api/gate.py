@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass, field
 from typing import NoReturn, Protocol
@@ -14,8 +13,6 @@ from aihub_core.grpc_api.access import Access
 from aihub_core.grpc_api.errors import error_trailers
 from aihub_core.identity import Caller
 from aihub_core.limits import RateState
-
-REQUEST_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
 class Authenticator(Protocol):
@@ -32,6 +29,8 @@ class Admitter(Protocol):
     """Admits or refuses a key-authenticated call (RateLimitError / QuotaExceededError)."""
 
     async def admit(self, caller: Caller, permission: str) -> RateState: ...
+
+    def peek(self, caller: Caller) -> RateState: ...
 
 
 @dataclass
@@ -89,11 +88,10 @@ class Gate:
         self._admitter = admitter
 
     def open(self, context: grpc.aio.ServicerContext[object, object]) -> Call:
-        """Start a call: take the caller's request id if well-formed, else mint one."""
+        """Start a call under a request id minted here, never the caller's: it keys the usage
+        ledger, and a caller-chosen id could collide with (and so erase) another call's record."""
         headers = _incoming(context)
-        rid = headers.get("x-request-id", "")
-        request_id = rid if REQUEST_ID.match(rid) else f"req_{secrets.token_hex(12)}"
-        return Call(request_id, context, headers.get("idempotency-key") or None)
+        return Call(f"req_{secrets.token_hex(12)}", context, headers.get("idempotency-key") or None)
 
     async def admit(self, call: Call, access: Access) -> None:
         """Authenticate and admit per the RPC's access rule, then send the initial metadata."""
@@ -111,6 +109,7 @@ class Gate:
             caller = await self._auth.from_api_key(secret)
             call.caller = caller
             if access.permission and access.permission not in caller.permissions:
+                call.metadata = self._admitter.peek(caller).metadata()
                 raise PermissionDeniedError(
                     f"This API key lacks the '{access.permission}' permission",
                     details={"required_permission": access.permission},

@@ -6,7 +6,7 @@ subclasses (`aihub_core.errors`), translating httpx and upstream errors exactly 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -114,7 +114,7 @@ class Provider(Protocol):
         """Send a non-streaming request and return the whole answer."""
         ...
 
-    def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+    def stream(self, request: ProviderRequest) -> AsyncGenerator[StreamEvent, None]:
         """Send a streaming request; yield TextDelta events then exactly one StreamEnd.
 
         Closing the iterator early (`aclose`) must close the upstream connection at once.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import quote
 
@@ -67,7 +67,7 @@ class GeminiProvider(HTTPProvider):
         answer.finish_reason = answer.finish_reason or "stop"  # a whole body is complete by its framing
         return answer.completion(self._upstream)
 
-    async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: ProviderRequest) -> AsyncGenerator[StreamEvent, None]:
         """Send a streaming request; yield TextDelta events then exactly one StreamEnd."""
         url = self._url(request.model, "streamGenerateContent") + "?alt=sse"
         answer = _Answer(request)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -75,7 +75,7 @@ class OpenAICompatibleProvider(HTTPProvider):
         answer.read(body)
         return answer.completion(self._upstream)
 
-    async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: ProviderRequest) -> AsyncGenerator[StreamEvent, None]:
         """Send a streaming request; yield TextDelta events then exactly one StreamEnd."""
         answer = _Answer(request)
         headers = {**self._headers, "Accept": "text/event-stream"}

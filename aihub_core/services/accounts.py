@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from collections.abc import Callable
@@ -21,6 +22,7 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 # last_used is written at most this often per key, so authentication stays a read.
 TOUCH_INTERVAL = timedelta(seconds=60)
+MAX_CONCURRENT_HASHES = 2
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class Accounts:
         self._tokens = tokens
         self._plans = plans
         self._now = now
+        # argon2 takes ~100 ms and 64 MiB per hash: a flood of logins must not take every
+        # worker thread (and all memory) from the rest of the gateway.
+        self._hashing = asyncio.Semaphore(MAX_CONCURRENT_HASHES)
 
     async def register(self, email: str, password: str) -> Login:
         """Create an account on the free plan (409 if the email is taken)."""
@@ -70,7 +75,7 @@ class Accounts:
         user = UserRecord(
             id=f"user_{secrets.token_hex(12)}",
             email=address,
-            password_hash=await hash_password_async(password),
+            password_hash=await self._hash(password),
             plan=DEFAULT_PLAN,
             created_at=self._now(),
         )
@@ -83,14 +88,19 @@ class Accounts:
             raise InvalidRequestError(
                 "email and password are required",
                 code="missing_parameter",
-                param="email" if not email else "password",
+                param="email" if not email.strip() else "password",
             )
         user = await self._store.get_user_by_email(email.strip().lower())
         # Verify even for unknown emails (against a dummy hash) so timing does not reveal accounts.
-        ok = await verify_password_async(user.password_hash if user else None, password)
+        async with self._hashing:
+            ok = await verify_password_async(user.password_hash if user else None, password)
         if user is None or not ok:
             raise _bad_login()
         return self._login(user)
+
+    async def _hash(self, password: str) -> str:
+        async with self._hashing:
+            return await hash_password_async(password)
 
     def _login(self, user: UserRecord) -> Login:
         token = self._tokens.issue(user.id)

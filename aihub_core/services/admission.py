@@ -1,4 +1,4 @@
-"""One admission decision per request: rate limit, then (for chat) the monthly quota."""
+"""One admission decision per request: (for chat) the monthly quota, then the rate limit."""
 
 from __future__ import annotations
 
@@ -21,9 +21,13 @@ class Admission:
         self._clock = clock
         self._limiter = MinuteLimiter(clock)
 
+    def peek(self, caller: Caller) -> RateState:
+        """The rate-limit figures for an answer that refuses the call without counting it."""
+        return self._limiter.peek(caller)
+
     async def admit(self, caller: Caller, permission: str) -> RateState:
-        """Count the call against the rate limits; chat calls also against the monthly quota."""
-        state = self._limiter.admit(caller)
+        """Chat calls are checked against the monthly quota first; then every call is counted
+        against the rate limits. A refused call is not counted."""
         quota = caller.plan.monthly_requests
         if permission == "chat" and quota:
             now = datetime.fromtimestamp(self._clock(), UTC)
@@ -35,5 +39,5 @@ class Admission:
                     retry_after=math.ceil((reset - now).total_seconds()),
                     details={"quota_limit": str(quota), "reset_date": reset.strftime("%Y-%m-%dT%H:%M:%SZ")},
                     suggestion="Wait for the reset date or upgrade your plan",
-                ).with_metadata(state.metadata())
-        return state
+                ).with_metadata(self._limiter.peek(caller).metadata())
+        return self._limiter.admit(caller)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from aihub_core.catalog import Catalog, CatalogModel
-from aihub_core.errors import AIHubError, InvalidRequestError
+from aihub_core.errors import InvalidRequestError, UpstreamError
 from aihub_core.identity import Caller
 from aihub_core.pricing import cost_usd
-from aihub_core.providers.base import Message, Provider, ProviderRequest, StreamEnd, TextDelta, TokenUsage
+from aihub_core.providers.base import Message, Provider, ProviderRequest, StreamEnd, TokenUsage
 from aihub_core.providers.images import decode_images
 from aihub_core.services.chat_params import ChatParams
 from aihub_core.services.conversation import build_request, image_to_data_uri
@@ -57,6 +57,11 @@ class ContentPiece:
     """A piece of a streamed answer."""
 
     text: str
+
+
+def _failure_status(err: BaseException) -> UsageStatus:
+    """A consumer that went away cancelled the call; anything else is an error."""
+    return "cancelled" if isinstance(err, asyncio.CancelledError | GeneratorExit) else "error"
 
 
 def new_session_id() -> str:
@@ -123,45 +128,39 @@ class ChatEngine:
         """Call the provider for the whole answer and record it."""
         try:
             completion = await chat.provider.complete(chat.upstream)
-        except AIHubError:
-            await self._record_failure(chat, "", "error")
-            raise
-        except asyncio.CancelledError:
-            await self._record_failure(chat, "", "cancelled")
+        except BaseException as err:
+            await self._record_failure(chat, "", _failure_status(err))
             raise
         return await self._settle(chat, completion.text, completion.usage, completion.finish_reason)
 
-    async def stream(self, chat: PreparedChat) -> AsyncIterator[ContentPiece | ChatOutcome]:
+    async def stream(self, chat: PreparedChat) -> AsyncGenerator[ContentPiece | ChatOutcome, None]:
         """Yield pieces of the answer, then the recorded outcome.
 
-        If the upstream fails, or the consumer goes away (cancellation or aclose), what was
-        generated is still recorded, with estimated token counts.
+        Exactly one usage record per call: if the upstream fails (in any way), or the consumer
+        goes away (cancellation or aclose), the upstream is closed first and what was generated
+        is recorded with estimated token counts.
         """
         pieces: list[str] = []
         upstream = chat.provider.stream(chat.upstream)
-        settled = False
+        end: StreamEnd | None = None
         try:
             async for event in upstream:
-                if isinstance(event, TextDelta):
-                    if event.text:
-                        pieces.append(event.text)
-                        yield ContentPiece(event.text)
-                elif isinstance(event, StreamEnd):
-                    outcome = await self._settle(chat, "".join(pieces), event.usage, event.finish_reason)
-                    settled = True
-                    yield outcome
-                    return
-            raise AIHubError("The upstream stream ended without a final event", code="upstream_error")
-        except AIHubError:
-            if not settled:
-                await self._record_failure(chat, "".join(pieces), "error")
+                if isinstance(event, StreamEnd):
+                    end = event
+                    break
+                if event.text:
+                    pieces.append(event.text)
+                    yield ContentPiece(event.text)
+            if end is None:
+                raise UpstreamError("The upstream stream ended without a final event")
+        except BaseException as err:
+            await upstream.aclose()
+            await self._record_failure(chat, "".join(pieces), _failure_status(err))
             raise
-        except (asyncio.CancelledError, GeneratorExit):
-            if not settled:
-                await self._record_failure(chat, "".join(pieces), "cancelled")
-            raise
-        finally:
-            await upstream.aclose()  # type: ignore[attr-defined]
+        await upstream.aclose()
+        # The store finishes a write even if this task is cancelled meanwhile, so a consumer that
+        # leaves during settlement still gets exactly this one record.
+        yield await self._settle(chat, "".join(pieces), end.usage, end.finish_reason)
 
     def _record(self, chat: PreparedChat, usage: TokenUsage, status: UsageStatus, cost: float) -> UsageRecord:
         return UsageRecord(
@@ -205,9 +204,10 @@ class ChatEngine:
         are charged as estimated tokens.
         """
         if status == "error" and not partial:
-            usage = TokenUsage(prompt_tokens=0, completion_tokens=0, source="estimated")
-            record = self._record(chat, usage, status, 0.0)
-            await self._store.record_usage(replace(record, usage_source="none"))
+            nothing = TokenUsage(prompt_tokens=0, completion_tokens=0)
+            await self._store.record_usage(
+                replace(self._record(chat, nothing, status, 0.0), usage_source="none")
+            )
             return
         usage = TokenUsage(
             prompt_tokens=estimate_messages(chat.upstream.messages),

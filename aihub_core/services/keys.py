@@ -31,7 +31,7 @@ class KeyManager:
         granted = api_keys.validate_permissions(permissions or None)  # proto: empty means all
         plan_rpm = caller.plan.requests_per_minute
         if requests_per_minute is not None and (
-            requests_per_minute < 0 or (plan_rpm and requests_per_minute > plan_rpm)
+            requests_per_minute < 1 or (plan_rpm and requests_per_minute > plan_rpm)
         ):
             raise InvalidRequestError(
                 "rate_limit.requests_per_minute must be between 1 and the "
@@ -52,7 +52,7 @@ class KeyManager:
             key_hash=new.key_hash,
             prefix=new.prefix,
             permissions=granted,
-            requests_per_minute=requests_per_minute or None,
+            requests_per_minute=requests_per_minute,
             created_at=self._now(),
         )
         await self._store.create_api_key(record)

@@ -99,6 +99,16 @@ async def test_every_rpc_answers_over_grpc(channel: grpc.aio.Channel) -> None:
         model_pb.ListModelsRequest(service="gemini", page_size=2), metadata=bearer(key)
     )
     assert len(models.models) == 2 and models.next_page_token and models.total_count > 2
+    second = await model_grpc.ModelServiceStub(channel).ListModels(
+        model_pb.ListModelsRequest(service="gemini", page_size=2, page_token=models.next_page_token),
+        metadata=bearer(key),
+    )
+    assert {m.id for m in second.models}.isdisjoint(m.id for m in models.models)
+    with pytest.raises(grpc.aio.AioRpcError) as bad_token:
+        await model_grpc.ModelServiceStub(channel).ListModels(
+            model_pb.ListModelsRequest(page_token="garbage"), metadata=bearer(key)
+        )
+    assert error_info(bad_token.value).reason == "INVALID_PAGE_TOKEN"
     services = await model_grpc.ModelServiceStub(channel).ListServices(
         model_pb.ListServicesRequest(), metadata=bearer(key)
     )

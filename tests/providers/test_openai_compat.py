@@ -238,7 +238,7 @@ async def test_aclose_closes_the_upstream_connection_at_once(
     openrouter_sim.chunk_delay = 0.05
     stream = openrouter.stream(ask(MODEL))
     assert isinstance(await anext(stream), TextDelta)
-    await stream.aclose()  # type: ignore[attr-defined]
+    await stream.aclose()
     await asyncio.wait_for(openrouter_sim.requests[-1].client_gone.wait(), 0.1)
 
 

@@ -41,4 +41,4 @@ class ChatServicer(pb_grpc.ChatServiceServicer):
                 )
                 yield pb.StreamChatResponse(done=pb.DoneEvent())
         finally:
-            await events.aclose()  # type: ignore[attr-defined]
+            await events.aclose()

@@ -19,7 +19,8 @@ class KeyServicer(pb_grpc.KeyServiceServicer):
 
     @unary(JWT)
     async def CreateApiKey(self, request: pb.CreateApiKeyRequest, call: Call) -> pb.CreateApiKeyResponse:
-        rpm = request.rate_limit.requests_per_minute if request.HasField("rate_limit") else None
+        # Unset (or 0, which proto3 cannot tell apart) means the plan's limit.
+        rpm = request.rate_limit.requests_per_minute or None
         record, secret = await self._keys.create(call.user, request.name, tuple(request.permissions), rpm)
         return pb.CreateApiKeyResponse(
             id=record.id,
