@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import sys
 
 from aihub_cli.http_server import start_http
 from aihub_core.app import Core
@@ -24,10 +26,18 @@ def _banner(settings: Settings, core: Core | None, http_port: int | None, core_a
 
 
 async def _wait_for_signal() -> None:
+    """Until SIGINT or SIGTERM; a second one ends the process at once."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            print("aihub: second signal, exiting without waiting", file=sys.stderr, flush=True)
+            os._exit(130)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     await stop.wait()
 
 

@@ -21,6 +21,8 @@ from aihub_core.store.base import Store, StoredMessage, UsageRecord, UsageStatus
 from aihub_core.tokens import estimate_messages, estimate_text
 
 INLINE_DECODE_LIMIT = 256 * 1024
+# Only this many of a session's newest messages are read; older ones would rarely fit anyway.
+MAX_HISTORY_MESSAGES = 400
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class ChatEngine:
                 param="images",
             )
         session_id = params.session_id or new_session_id()
-        history = (await self._store.session_messages(caller.user_id, session_id)) or []
+        history = (await self._store.session_messages(caller.user_id, session_id, MAX_HISTORY_MESSAGES)) or []
         user_turn = Message("user", params.message, images)
         upstream = build_request(
             model, history, user_turn, params.system_prompt, params.max_tokens, params.temperature

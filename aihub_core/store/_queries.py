@@ -94,13 +94,16 @@ def touch_api_key(db: Database, key_id: str, when: datetime) -> None:
     _changed(db, sql, {"when": codec.encode_time(when), "id": key_id})
 
 
-def session_messages(db: Database, user_id: str, session_id: str) -> list[StoredMessage] | None:
-    """The session's turns, oldest first; None if the user has no such session."""
+def session_messages(
+    db: Database, user_id: str, session_id: str, newest: int | None = None
+) -> list[StoredMessage] | None:
+    """The session's turns (only the `newest` if given), oldest first; None if there is no such session."""
     key = [user_id, session_id]
     if _one(db, "SELECT 1 AS found FROM sessions WHERE user_id = ? AND session_id = ?", key) is None:
         return None
-    sql = "SELECT * FROM messages WHERE user_id = ? AND session_id = ? ORDER BY id"
-    return [codec.message_from_row(row) for row in db.query(sql, key)]
+    sql = "SELECT * FROM messages WHERE user_id = ? AND session_id = ? ORDER BY id DESC LIMIT ?"
+    rows = db.query(sql, [*key, -1 if newest is None else newest])
+    return [codec.message_from_row(row) for row in rows][::-1]
 
 
 def append_turn(

@@ -113,8 +113,10 @@ class Store(Protocol):
         ...
 
     # sessions
-    async def session_messages(self, user_id: str, session_id: str) -> list[StoredMessage] | None:
-        """The session's turns, oldest first; None if the user has no such session."""
+    async def session_messages(
+        self, user_id: str, session_id: str, newest: int | None = None
+    ) -> list[StoredMessage] | None:
+        """The session's turns (only the `newest` if given), oldest first; None if there is none."""
         ...
 
     async def append_turn(

@@ -157,9 +157,11 @@ class SQLiteStore:
         await self._call(q.touch_api_key, key_id, when)
 
     # sessions
-    async def session_messages(self, user_id: str, session_id: str) -> list[StoredMessage] | None:
-        """The session's turns, oldest first; None if the user has no such session."""
-        return await self._call(q.session_messages, user_id, session_id)
+    async def session_messages(
+        self, user_id: str, session_id: str, newest: int | None = None
+    ) -> list[StoredMessage] | None:
+        """The session's turns (only the `newest` if given), oldest first; None if there is none."""
+        return await self._call(q.session_messages, user_id, session_id, newest)
 
     async def append_turn(
         self,

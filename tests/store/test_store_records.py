@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -171,3 +172,18 @@ async def test_closed_store_refuses_calls(db_path: object, t0: datetime) -> None
     with pytest.raises(RuntimeError, match="not open"):
         await store.get_user("usr_1")
     assert t0 == T0
+
+
+async def test_session_messages_can_return_only_the_newest(tmp_path: Path) -> None:
+    """Long sessions are read from the newest end, still oldest first."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    async with SQLiteStore(tmp_path / "s.db") as store:
+        await store.create_user(UserRecord("u1", "u1@example.com", "h", "free", now))
+        for i in range(5):
+            await store.append_turn(
+                "u1", "s1", StoredMessage("user", f"q{i}", now), StoredMessage("assistant", f"a{i}", now)
+            )
+        newest = await store.session_messages("u1", "s1", newest=4)
+        everything = await store.session_messages("u1", "s1")
+    assert [m.content for m in newest or []] == ["q3", "a3", "q4", "a4"]
+    assert len(everything or []) == 10
