@@ -140,7 +140,7 @@ class Core:
             gate = Gate(accounts, Admission(store, time.time))
             servicers = Servicers(
                 auth=AuthServicer(gate, accounts),
-                chat=ChatServicer(gate, ChatEngine(store, catalog, upstreams.providers)),
+                chat=ChatServicer(gate, ChatEngine(store, catalog, upstreams.providers), store),
                 models=ModelServicer(gate, catalog, upstreams.simulated),
                 usage=UsageServicer(gate, UsageReporter(store)),
                 keys=KeyServicer(gate, KeyManager(store)),

@@ -10,16 +10,21 @@ Credential = Literal["none", "jwt", "api_key"]
 
 @dataclass(frozen=True)
 class Access:
-    """An RPC's requirement; `permission` applies to API keys."""
+    """An RPC's requirement; `permission` applies to API keys.
+
+    `deferred`: the handler makes the admission decision itself (chat, once it knows the
+    token estimate); the gate then only authenticates.
+    """
 
     credential: Credential
     permission: str | None = None
+    deferred: bool = False
 
 
 PUBLIC = Access("none")
 JWT = Access("jwt")
 
 
-def api_key(permission: str) -> Access:
+def api_key(permission: str, *, deferred: bool = False) -> Access:
     """An API key holding `permission` (chat, models or usage)."""
-    return Access("api_key", permission)
+    return Access("api_key", permission, deferred)

@@ -12,7 +12,7 @@ from aihub_core.errors import AIHubError, AuthenticationError, PermissionDeniedE
 from aihub_core.grpc_api.access import Access
 from aihub_core.grpc_api.errors import error_trailers
 from aihub_core.identity import Caller
-from aihub_core.limits import RateState
+from aihub_core.limits import Grant, RateState
 
 
 class Authenticator(Protocol):
@@ -28,7 +28,9 @@ class Authenticator(Protocol):
 class Admitter(Protocol):
     """Admits or refuses a key-authenticated call (RateLimitError / QuotaExceededError)."""
 
-    async def admit(self, caller: Caller, permission: str) -> RateState: ...
+    async def admit(self, caller: Caller, permission: str, tokens: int = 0) -> Grant: ...
+
+    def release(self, grant: Grant, tokens_used: int | None = None) -> None: ...
 
     def peek(self, caller: Caller) -> RateState: ...
 
@@ -109,15 +111,27 @@ class Gate:
             caller = await self._auth.from_api_key(secret)
             call.caller = caller
             if access.permission and access.permission not in caller.permissions:
-                call.metadata = self._admitter.peek(caller).metadata()
                 raise PermissionDeniedError(
                     f"This API key lacks the '{access.permission}' permission",
                     details={"required_permission": access.permission},
                     suggestion="Create a key with the needed permission",
                 )
-            state = await self._admitter.admit(caller, access.permission or "")
-            call.metadata = state.metadata()
+            if access.deferred:
+                return  # the handler admits (admit_deferred) and the metadata goes out then
+            grant = await self._admitter.admit(caller, access.permission or "")
+            call.metadata = grant.state.metadata()
         await self.send_metadata(call)
+
+    async def admit_deferred(self, call: Call, permission: str, tokens: int) -> Grant:
+        """The admission of a deferred RPC, with its token estimate; sends the metadata."""
+        grant = await self._admitter.admit(call.user, permission, tokens)
+        call.metadata = grant.state.metadata()
+        await self.send_metadata(call)
+        return grant
+
+    def release(self, grant: Grant, tokens_used: int | None = None) -> None:
+        """End an admitted call (see Admission.release)."""
+        self._admitter.release(grant, tokens_used)
 
     async def send_metadata(self, call: Call) -> None:
         """Send x-request-id (and any rate-limit figures) once, before the first message."""
@@ -127,8 +141,12 @@ class Gate:
 
     async def fail(self, call: Call, err: AIHubError) -> NoReturn:
         """End the call with the error's rich status; the error's metadata goes out as well."""
-        if err.response_metadata and not call.metadata:
-            call.metadata = err.response_metadata
+        if not call.metadata:
+            if err.response_metadata:
+                call.metadata = err.response_metadata
+            elif call.caller is not None and call.caller.key_id is not None:
+                # Every key-authenticated answer carries the figures, refusals included.
+                call.metadata = self._admitter.peek(call.caller).metadata()
         await self.send_metadata(call)
         trailers = error_trailers(err, call.request_id)
         await call.context.abort(err.grpc_code, err.message, trailing_metadata=(*trailers, *call.metadata))

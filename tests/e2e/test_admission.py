@@ -15,6 +15,7 @@ from aihub.v1 import usage_service_pb2_grpc as usage_grpc
 from aihub_core.app import Core
 from aihub_core.store.base import UsageRecord
 from tests.conftest import Account, make_account
+from tests.e2e.minutes import clear_of_minute_boundary
 from tests.e2e.test_grpc import bearer, new_key
 
 DEV = "/v1/developer"
@@ -46,6 +47,7 @@ async def test_the_rest_request_id_is_the_ledger_id(http: httpx.AsyncClient, acc
 
 async def test_a_403_carries_rate_limit_headers_and_costs_nothing(http: httpx.AsyncClient) -> None:
     account = await make_account(http, permissions=["models"], rate_limit={"requests_per_minute": 3})
+    await clear_of_minute_boundary()
     denied = await http.post(f"{DEV}/chat", json={"message": "hi"}, headers=account.key_auth)
     assert denied.status_code == 403
     assert denied.headers["x-ratelimit-limit"] == "3" and denied.headers["x-ratelimit-remaining"] == "3"

@@ -1,44 +1,71 @@
-"""ChatService: Chat and StreamChat over the chat engine."""
+"""ChatService: Chat and StreamChat over the chat engine, admitted once the token estimate is known."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 from aihub.v1 import chat_service_pb2 as pb
 from aihub.v1 import chat_service_pb2_grpc as pb_grpc
+from aihub_core.errors import RateLimitError
 from aihub_core.grpc_api import convert
 from aihub_core.grpc_api.access import api_key
 from aihub_core.grpc_api.gate import Call, Gate
 from aihub_core.grpc_api.rpc import server_stream, unary
-from aihub_core.services.chat import ChatEngine, ContentPiece
+from aihub_core.limits import Grant
+from aihub_core.services.chat import ChatEngine, ContentPiece, PreparedChat
+from aihub_core.services.chat_admission import check_fits_plan, refused_record, token_estimate
+from aihub_core.store.base import Store
+
+CHAT = api_key("chat", deferred=True)
 
 
 class ChatServicer(pb_grpc.ChatServiceServicer):
-    def __init__(self, gate: Gate, engine: ChatEngine) -> None:
+    def __init__(self, gate: Gate, engine: ChatEngine, store: Store) -> None:
         self.gate = gate
         self._engine = engine
+        self._store = store
 
-    @unary(api_key("chat"))
+    async def _admit(self, call: Call, chat: PreparedChat) -> Grant:
+        tokens = token_estimate(chat)
+        check_fits_plan(call.user, tokens)
+        try:
+            return await self.gate.admit_deferred(call, "chat", tokens)
+        except RateLimitError:
+            await self._store.record_usage(refused_record(chat, datetime.now(UTC)))
+            raise
+
+    @unary(CHAT)
     async def Chat(self, request: pb.ChatRequest, call: Call) -> pb.ChatResponse:
         prepared = await self._engine.prepare(call.user, convert.chat_params(request), call.request_id)
-        return convert.chat_response(await self._engine.complete(prepared))
+        grant = await self._admit(call, prepared)
+        try:
+            outcome = await self._engine.complete(prepared)
+        except BaseException:
+            self.gate.release(grant)
+            raise
+        self.gate.release(grant, outcome.usage.total_tokens)
+        return convert.chat_response(outcome)
 
-    @server_stream(api_key("chat"))
+    @server_stream(CHAT)
     async def StreamChat(
         self, request: pb.StreamChatRequest, call: Call
     ) -> AsyncIterator[pb.StreamChatResponse]:
         prepared = await self._engine.prepare(call.user, convert.chat_params(request), call.request_id)
-        model_id = prepared.model.id
+        grant = await self._admit(call, prepared)
         events = self._engine.stream(prepared)
+        used: int | None = None
         try:
             async for event in events:
                 if isinstance(event, ContentPiece):
-                    yield pb.StreamChatResponse(content=pb.ContentEvent(content=event.text, model=model_id))
+                    yield pb.StreamChatResponse(content=convert.content(event))
                     continue
+                used = event.usage.total_tokens
                 yield pb.StreamChatResponse(session=pb.SessionEvent(session_id=event.session_id))
                 yield pb.StreamChatResponse(
                     usage=pb.UsageEvent(usage=convert.usage(event), metadata=convert.chat_metadata(event))
                 )
                 yield pb.StreamChatResponse(done=pb.DoneEvent())
         finally:
+            self.gate.release(grant, used)
             await events.aclose()
