@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from aihub_core.errors import UpstreamError
 from aihub_core.providers._http import UpstreamClient, UpstreamFailure
 from aihub_core.providers.base import Completion, FinishReason, ProviderRequest, StreamEnd, TokenUsage
 from aihub_core.tokens import estimate_messages, estimate_text
@@ -22,12 +25,26 @@ class Answer:
     def __post_init__(self) -> None:
         self.model = self.model or self.request.model
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Around the reading of a stream: once text has gone out, a failure is not retryable,
+        because a retry would repeat what the caller has already shown."""
+        try:
+            yield
+        except UpstreamError as err:
+            if self.text:
+                err.details["retryable"] = "false"
+            raise
+
     def end(self, upstream: UpstreamClient) -> StreamEnd:
         """The final event; an answer that never said why it stopped was cut off, and is an error."""
+        after = bool(self.text)
         if self.finish_reason is None:
-            raise upstream.error(None, UpstreamFailure("the answer ended without a finish reason"))
+            failure = UpstreamFailure("the answer ended without a finish reason")
+            raise upstream.error(None, failure, after_content=after)
         if self.finish_reason == "error":
-            raise upstream.error(None, UpstreamFailure("the answer ended with finish reason `error`"))
+            failure = UpstreamFailure("the answer ended with finish reason `error`")
+            raise upstream.error(None, failure, after_content=after)
         # No usage reported (an OpenAI-compatible server asked without include_usage): estimate it.
         usage = self.usage or TokenUsage(
             estimate_messages(self.request.messages), estimate_text("".join(self.text)), source="estimated"

@@ -7,6 +7,13 @@
     HTTP 429                              -> UpstreamError, code `upstream_rate_limited`
     any other non-2xx                     -> UpstreamError
 
+Every error carries the details a retry layer decides on (all strings, as details are):
+    retryable    "true" for connect errors, timeouts before the first byte, 408, 409, 429 and
+                 5xx (524 and 529 included); "false" for other 4xx, for quota exhaustion
+                 (insufficient_quota, per-day quotas) and for anything after text went out
+    retry_after  seconds the upstream asked us to wait (`retry-after-ms`, `Retry-After`, or
+                 Gemini's RetryInfo.retryDelay), only when it said
+
 Waits: the request must get its headers and first body bytes within `first_byte` of being
 sent; after that, each read must arrive within `idle` of the previous one. httpx applies one
 read timeout to every socket read, so it only gets the larger of the two as a backstop and the
@@ -43,6 +50,7 @@ class UpstreamFailure:
     code: str | None = None
     retry_after: float | None = None
     auth: bool = False  # the provider refused our key without saying 401/403 (Gemini: 400)
+    retryable: bool | None = None  # the provider's own word (a quota is not retryable); None: by status
 
 
 FailureParser = Callable[[httpx.Response, bytes], UpstreamFailure]
@@ -68,14 +76,25 @@ class UpstreamClient:
         self._parse_failure = parse_failure
         self._http_timeout = httpx.Timeout(max(timeouts.first_byte, timeouts.idle), connect=timeouts.connect)
 
-    def error(self, status: int | None, failure: UpstreamFailure, *, in_band: bool = False) -> UpstreamError:
-        """Our error for an upstream failure; `in_band` when it came inside a 200 answer or stream."""
+    def error(
+        self,
+        status: int | None,
+        failure: UpstreamFailure,
+        *,
+        in_band: bool = False,
+        after_content: bool = False,
+    ) -> UpstreamError:
+        """Our error for an upstream failure; `in_band` when it came inside a 200 answer or stream,
+        `after_content` when part of the answer has already gone out."""
         reason = self._scrub(failure.message)[:_MAX_MESSAGE] or "no reason given"
-        details = {"service": self._service}
+        retryable = failure.retryable if failure.retryable is not None else _retryable_status(status)
+        details = {"service": self._service, "retryable": _flag(retryable and not after_content)}
         if status is not None:
             details["upstream_status"] = str(status)
         if failure.code:
             details["upstream_code"] = self._scrub(failure.code)[:_MAX_MESSAGE]
+        if failure.retry_after is not None:
+            details["retry_after"] = f"{failure.retry_after:g}"
         if in_band or status is None:
             message = f"{self._service} failed mid-response: {reason}"
         else:
@@ -87,8 +106,6 @@ class UpstreamClient:
         if status in _TIMEOUT_STATUSES:
             return UpstreamTimeoutError(message, details=details)
         if status == 429:
-            if failure.retry_after is not None:
-                details["retry_after"] = f"{failure.retry_after:g}"
             return UpstreamError(message, code="upstream_rate_limited", details=details)
         return UpstreamError(message, details=details)
 
@@ -132,7 +149,9 @@ class UpstreamClient:
         return _Chunks(response.aiter_bytes(), deadline, self._timeouts.idle, self._transport_error)
 
     def _transport_error(self, exc: Exception, first: bool) -> UpstreamError:
-        details = {"service": self._service}
+        # Nothing received yet: the request can go again. After the first byte the upstream has
+        # started (and may bill) the answer, so a retry is no longer the safe default.
+        details = {"service": self._service, "retryable": _flag(first)}
         if isinstance(exc, httpx.ConnectTimeout):
             return UpstreamTimeoutError(
                 f"{self._service} did not accept a connection within {self._timeouts.connect:g}s",
@@ -152,6 +171,15 @@ class UpstreamClient:
     def _scrub(self, text: str) -> str:
         """Never let the provider key travel on in an error, even if an upstream echoes it."""
         return self._secret.sub(_REDACTED, text) if self._secret else text
+
+
+def _retryable_status(status: int | None) -> bool:
+    """As openai-python and python-genai retry: 408, 409, 429, 5xx; and an in-band error without a status."""
+    return status is None or status in (408, 409, 429) or status >= 500
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
 
 
 class HTTPProvider(abc.ABC):

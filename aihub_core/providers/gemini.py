@@ -3,6 +3,8 @@
 Every stream chunk is a whole response whose `usageMetadata` is cumulative, so the last one is
 the bill (never the sum), and completion = candidates + thoughts (upstream-protocols §3.5).
 A stream has no `[DONE]`: it ends at EOF, and one that ends without a finishReason failed.
+Bare JSON without `data:` (a pretty-printed mid-stream error, or the JSON-array framing a
+stream has when `alt=sse` got lost on the way) is read too, by balancing braces as python-genai does.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class GeminiProvider(HTTPProvider):
         url = self._url(request.model, "generateContent")
         body = await self._upstream.post_json(url, _payload(request), self._headers)
         answer = _Answer(request)
-        answer.read(self._check(body))
+        answer.read(self._check(body, answer))
         answer.finish_reason = answer.finish_reason or "stop"  # a whole body is complete by its framing
         return answer.completion(self._upstream)
 
@@ -72,21 +74,25 @@ class GeminiProvider(HTTPProvider):
         url = self._url(request.model, "streamGenerateContent") + "?alt=sse"
         answer = _Answer(request)
         headers = {**self._headers, "Accept": "text/event-stream"}
-        async with self._upstream.post(url, _payload(request), headers) as chunks:
-            async for event in SSEStream(chunks):
-                try:
-                    chunk = json.loads(event.data)
-                except ValueError:
-                    raise self._upstream.error(None, UpstreamFailure("an unreadable stream event")) from None
-                text = answer.read(self._check(chunk))
-                if text:
-                    yield TextDelta(text)
+        bare = _BareJSON()
+        with answer.reading():
+            async with self._upstream.post(url, _payload(request), headers) as chunks:
+                async for event in SSEStream(chunks, raw_lines=True):
+                    for data in bare.feed(event.data) if event.raw else (event.data,):
+                        try:
+                            chunk = json.loads(data)
+                        except ValueError:
+                            failure = UpstreamFailure("an unreadable stream event")
+                            raise self._upstream.error(None, failure) from None
+                        text = answer.read(self._check(chunk, answer))
+                        if text:
+                            yield TextDelta(text)
         yield answer.end(self._upstream)
 
     def _url(self, model: str, method: str) -> str:
         return f"{self._base_url}/models/{quote(model.removeprefix('models/'), safe='@')}:{method}"
 
-    def _check(self, body: Any) -> dict[str, Any]:
+    def _check(self, body: Any, answer: Answer) -> dict[str, Any]:
         """Raise on an in-band `{"error": ...}`; return the response object."""
         if isinstance(body, list) and len(body) == 1:
             body = body[0]  # the JSON-array framing some proxies and error paths use
@@ -95,12 +101,49 @@ class GeminiProvider(HTTPProvider):
         if body.get("error"):
             failure = _failure_from(body["error"])
             code = body["error"].get("code") if isinstance(body["error"], dict) else None
-            raise self._upstream.error(code if isinstance(code, int) else None, failure, in_band=True)
+            status = code if isinstance(code, int) else None
+            raise self._upstream.error(status, failure, in_band=True, after_content=bool(answer.text))
         return body
+
+
+class _BareJSON:
+    """Whole top-level JSON objects out of lines that are not SSE; `[`, `,` and `]` between them
+    (the JSON-array framing) are skipped."""
+
+    def __init__(self) -> None:
+        self._text: list[str] = []
+        self._depth = 0
+        self._in_string = False
+        self._escaped = False
+
+    def feed(self, line: str) -> list[str]:
+        """Take one line; return the objects it completed, as JSON text."""
+        done: list[str] = []
+        for char in line + "\n":
+            if self._depth == 0 and char != "{":
+                continue
+            self._text.append(char)
+            if self._escaped:
+                self._escaped = False
+            elif self._in_string:
+                self._escaped = char == "\\"
+                self._in_string = char != '"'
+            elif char == '"':
+                self._in_string = True
+            elif char in "{[":
+                self._depth += 1
+            elif char in "}]":
+                self._depth -= 1
+                if self._depth == 0:
+                    done.append("".join(self._text))
+                    self._text = []
+        return done
 
 
 class _Answer(Answer):
     """What the responses have told us so far, read in this protocol."""
+
+    tool_calls: bool = False
 
     def read(self, body: dict[str, Any]) -> str:
         """Take one response (or stream chunk) and return its new answer text."""
@@ -113,19 +156,26 @@ class _Answer(Answer):
             if isinstance(feedback, dict) and feedback.get("blockReason"):
                 self.finish_reason = "content_filter"  # the prompt itself was blocked: no candidates at all
             return ""
-        candidate = candidates[0] if isinstance(candidates[0], dict) else {}
+        # With candidateCount > 1 every chunk carries each candidate, in any order: go by `index`.
+        candidate = next((c for c in candidates if isinstance(c, dict) and c.get("index", 0) == 0), {})
         content = candidate.get("content")
-        parts = content.get("parts") if isinstance(content, dict) else None
+        parts = [
+            p
+            for p in (content.get("parts") if isinstance(content, dict) else None) or ()
+            if isinstance(p, dict)
+        ]
         text = "".join(
-            part["text"]
-            for part in parts or ()
-            if isinstance(part, dict) and isinstance(part.get("text"), str) and not part.get("thought")
+            part["text"] for part in parts if isinstance(part.get("text"), str) and not part.get("thought")
         )
         if text:
             self.text.append(text)
+        # A function call arrives whole, and its finish (STOP) maybe in a later chunk: remember it.
+        self.tool_calls = self.tool_calls or any("functionCall" in part for part in parts)
         reason = candidate.get("finishReason")
         if isinstance(reason, str) and reason:
             self.finish_reason = _finish(reason)
+            if self.tool_calls and self.finish_reason == "stop":
+                self.finish_reason = "tool_calls"
         return text
 
     def _read_usage(self, metadata: object) -> None:
@@ -177,7 +227,7 @@ def _failure_from(error: object) -> UpstreamFailure:
     if not isinstance(error, dict):
         return UpstreamFailure(str(error))
     details = error.get("details")
-    auth, retry_after = False, None
+    auth, retry_after, per_day = False, None, False
     for detail in details if isinstance(details, list) else ():
         if not isinstance(detail, dict):
             continue
@@ -186,7 +236,17 @@ def _failure_from(error: object) -> UpstreamFailure:
         match = _RETRY_DELAY.match(str(detail.get("retryDelay", "")))
         if match:
             retry_after = float(match[1])
+        violations = detail.get("violations")
+        # A per-day quota is spent until tomorrow: waiting out retryDelay would only fail again.
+        per_day = per_day or any(
+            isinstance(v, dict) and "PerDay" in str(v.get("quotaId", ""))
+            for v in (violations if isinstance(violations, list) else ())
+        )
     status = error.get("status")
     return UpstreamFailure(
-        str(error.get("message") or ""), str(status) if status else None, retry_after, auth
+        str(error.get("message") or status or ""),
+        str(status) if status else None,
+        retry_after,
+        auth,
+        retryable=False if per_day else None,
     )

@@ -1,11 +1,14 @@
 """OpenAI Chat Completions over HTTP: OpenRouter, OpenAI itself, vLLM, Ollama, llama.cpp.
 
 Tolerates the dialects (upstream-protocols §1.9, §2): SSE comments, usage in a final
-`choices: []` chunk or not at all, errors inside a 200 answer or stream, int or string codes.
+`choices: []` chunk or not at all, errors inside a 200 answer or stream, int or string codes,
+older vLLM's unwrapped `{"object": "error"}`, nulls omitted, `n > 1` (only choice 0 is read) and
+tool calls (not offered to callers, so an answer that is only a tool call has empty text).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import json
 import time
@@ -55,8 +58,7 @@ class OpenAICompatibleProvider(HTTPProvider):
             failure = _failure_from(parsed.get("error", parsed))
         else:
             failure = UpstreamFailure(body.decode("utf-8", "replace").strip()[:200] or response.reason_phrase)
-        retry_after = _retry_after(response.headers)
-        return UpstreamFailure(failure.message, failure.code, retry_after, failure.auth)
+        return dataclasses.replace(failure, retry_after=_retry_after(response.headers))
 
     @property
     def _url(self) -> str:
@@ -66,11 +68,12 @@ class OpenAICompatibleProvider(HTTPProvider):
         """Send a non-streaming request and return the whole answer."""
         body = await self._upstream.post_json(self._url, _payload(request, stream=False), self._headers)
         answer = _Answer(request)
-        choice = self._check(body)
+        choice = self._check(body, answer)
         if choice is not None:
             message = choice.get("message")
             if isinstance(message, dict) and isinstance(message.get("content"), str):
                 answer.text.append(message["content"])
+            answer.tool_calls = isinstance(message, dict) and bool(message.get("tool_calls"))
             answer.finish(choice.get("finish_reason") or "stop")  # a whole body is complete by its framing
         answer.read(body)
         return answer.completion(self._upstream)
@@ -79,43 +82,56 @@ class OpenAICompatibleProvider(HTTPProvider):
         """Send a streaming request; yield TextDelta events then exactly one StreamEnd."""
         answer = _Answer(request)
         headers = {**self._headers, "Accept": "text/event-stream"}
-        async with self._upstream.post(self._url, _payload(request, stream=True), headers) as chunks:
-            async for event in SSEStream(chunks):
-                if event.data.startswith("[DONE]"):
-                    # The sentinel says the answer is complete: nothing after it is waited for.
-                    answer.finish_reason = answer.finish_reason or "stop"
-                    break
-                try:
-                    chunk = json.loads(event.data)
-                except ValueError:
-                    raise self._upstream.error(None, UpstreamFailure("an unreadable stream event")) from None
-                choice = self._check(chunk)
-                answer.read(chunk)
-                if choice is None:
-                    continue
-                delta = choice.get("delta")
-                text = delta.get("content") if isinstance(delta, dict) else None
-                if isinstance(text, str) and text:
-                    answer.text.append(text)
-                    yield TextDelta(text)
-                if choice.get("finish_reason"):
-                    answer.finish(choice["finish_reason"])
+        payload = _payload(request, stream=True)
+        with answer.reading():
+            async with self._upstream.post(self._url, payload, headers) as chunks:
+                async for event in SSEStream(chunks):
+                    if event.data.startswith("[DONE]"):
+                        # The sentinel says the answer is complete: nothing after it is waited for.
+                        answer.finish_reason = answer.finish_reason or "stop"
+                        break
+                    try:
+                        chunk = json.loads(event.data)
+                    except ValueError:
+                        failure = UpstreamFailure("an unreadable stream event")
+                        raise self._upstream.error(None, failure) from None
+                    choice = self._check(chunk, answer)
+                    answer.read(chunk)
+                    if choice is None:
+                        continue
+                    delta = choice.get("delta")
+                    delta = delta if isinstance(delta, dict) else {}
+                    text = delta.get("content")
+                    if isinstance(text, str) and text:
+                        answer.text.append(text)
+                        yield TextDelta(text)
+                    answer.tool_calls = answer.tool_calls or bool(delta.get("tool_calls"))
+                    if choice.get("finish_reason"):
+                        answer.finish(choice["finish_reason"])
         yield answer.end(self._upstream)
 
-    def _check(self, body: Any) -> dict[str, Any] | None:
-        """Raise on an in-band error; return the first choice, if any (a usage chunk has none)."""
+    def _check(self, body: Any, answer: Answer) -> dict[str, Any] | None:
+        """Raise on an in-band error; return choice 0, if this body has it (a usage chunk has none)."""
         if not isinstance(body, dict):
             raise self._upstream.error(None, UpstreamFailure("an answer that is not a JSON object"))
         choices = body.get("choices")
-        choice = (
-            choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else None
+        # With n > 1 the choices interleave, one or more per chunk, in any order: go by `index`.
+        choice = next(
+            (
+                c
+                for c in (choices if isinstance(choices, list) else ())
+                if isinstance(c, dict) and c.get("index", 0) == 0
+            ),
+            None,
         )
         error = body.get("error") or (choice or {}).get("error")
+        if not error and body.get("object") == "error":
+            error = body  # older vLLM, in a stream or a 200 body too
         if error:
             failure = _failure_from(error)
             code = error.get("code") if isinstance(error, dict) else None
             status = code if isinstance(code, int) and 400 <= code <= 599 else None
-            raise self._upstream.error(status, failure, in_band=True)
+            raise self._upstream.error(status, failure, in_band=True, after_content=bool(answer.text))
         if "choices" not in body and "usage" not in body:
             raise self._upstream.error(None, UpstreamFailure("an answer without choices"))
         return choice
@@ -124,9 +140,14 @@ class OpenAICompatibleProvider(HTTPProvider):
 class _Answer(Answer):
     """What the responses have told us so far, read in this protocol."""
 
+    tool_calls: bool = False
+
     def finish(self, reason: object) -> None:
-        # As litellm does: a finish reason we do not know counts as `stop`.
+        # As litellm does: a finish reason we do not know counts as `stop`; and an answer that
+        # called a tool ends in `tool_calls` even where a server says `stop`.
         self.finish_reason = _FINISH.get(str(reason), "stop")
+        if self.tool_calls and self.finish_reason == "stop":
+            self.finish_reason = "tool_calls"
 
     def read(self, body: dict[str, Any]) -> None:
         """Take the reported model and usage, when a body carries them (the last one wins)."""
@@ -169,7 +190,11 @@ def _failure_from(error: object) -> UpstreamFailure:
     metadata = error.get("metadata")
     error_type = metadata.get("error_type") if isinstance(metadata, dict) else None
     code = error.get("code") if isinstance(error.get("code"), str) else error_type or error.get("type")
-    return UpstreamFailure(str(error.get("message") or ""), str(code) if code else None)
+    message = str(error.get("message") or "")
+    # Same 429, different meaning: an empty balance or a request bigger than the per-minute limit
+    # will fail again however long we wait (§4.8).
+    quota = "insufficient_quota" in (code, error.get("type")) or message.startswith("Request too large")
+    return UpstreamFailure(message, str(code) if code else None, retryable=False if quota else None)
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:

@@ -23,12 +23,21 @@ class SSEEvent:
     data: str
     event: str = "message"
     id: str | None = None
+    raw: bool = False  # not SSE at all: one line of bare JSON (only with `raw_lines`)
+
+
+_FIELDS = frozenset({"data", "event", "id", "retry"})
 
 
 class SSEDecoder:
-    """Turns byte chunks, split anywhere, into events: `feed` each read, then `close` at EOF."""
+    """Turns byte chunks, split anywhere, into events: `feed` each read, then `close` at EOF.
 
-    def __init__(self) -> None:
+    With `raw_lines`, a line that is no SSE field comes out at once as a `raw` event instead of
+    being ignored: Gemini may send a pretty-printed `{"error": ...}` or a JSON array without `data:`.
+    """
+
+    def __init__(self, *, raw_lines: bool = False) -> None:
+        self._raw_lines = raw_lines
         self._pending: list[bytes] = []  # the current line so far: never contains a line end
         self._skip_lf = False  # the last read ended in CR; its LF may start the next read
         self._started = False
@@ -79,6 +88,9 @@ class SSEDecoder:
         if line.startswith(":"):
             return
         name, colon, value = line.partition(":")  # `retry:` and unknown fields are ignored
+        if self._raw_lines and name not in _FIELDS:
+            events.append(SSEEvent(line, raw=True))
+            return
         if colon and value.startswith(" "):
             value = value[1:]
         if name == "data":
@@ -98,9 +110,9 @@ class SSEDecoder:
 class SSEStream:
     """The events of an async byte stream, decoded as they complete and flushed at its end."""
 
-    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+    def __init__(self, chunks: AsyncIterator[bytes], *, raw_lines: bool = False) -> None:
         self._chunks = chunks
-        self._decoder = SSEDecoder()
+        self._decoder = SSEDecoder(raw_lines=raw_lines)
         self._ready: deque[SSEEvent] = deque()
         self._ended = False
 

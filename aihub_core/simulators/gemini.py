@@ -18,7 +18,7 @@ from aihub_core.simulators.models import GEMINI_MODELS
 from aihub_core.simulators.scenarios import split_model
 from aihub_core.simulators.server import HTTPRequest, Responder
 from aihub_core.simulators.simulator import Simulator
-from aihub_core.simulators.text import prompt_tokens, simulate_answer
+from aihub_core.simulators.text import exhausted, prompt_tokens, simulate_answer
 
 PAGE_SIZE = 3  # small on purpose: every client of the list has to follow nextPageToken
 _TYPE = "type.googleapis.com/google.rpc."
@@ -26,11 +26,35 @@ _STATUS = {
     400: "INVALID_ARGUMENT",
     403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
+    408: "DEADLINE_EXCEEDED",
+    413: "INVALID_ARGUMENT",
     429: "RESOURCE_EXHAUSTED",
     500: "INTERNAL",
     503: "UNAVAILABLE",
     504: "DEADLINE_EXCEEDED",
 }
+_MIDSTREAM = {
+    "code": 503,
+    "message": "The model is overloaded. Please try again later.",
+    "status": "UNAVAILABLE",
+}
+# A per-day quota: the delay is until tomorrow, so retrying in 20 s would only fail again (§3.8).
+_PER_DAY = (
+    429,
+    "You exceeded your current quota, please check your plan and billing details.",
+    [
+        {
+            "@type": _TYPE + "QuotaFailure",
+            "violations": [
+                {
+                    "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                    "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+                }
+            ],
+        },
+        {"@type": _TYPE + "RetryInfo", "retryDelay": "20s"},
+    ],
+)
 _SCENARIO_ERRORS: dict[int, tuple[int, str, list[dict[str, Any]]]] = {
     400: (400, "The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).", []),
     401: (
@@ -155,38 +179,61 @@ class GeminiSimulator(Simulator):
             return
         await self.pace(scenario.first_byte_delay)
         if scenario.status is not None:
+            failure = _SCENARIO_ERRORS.get(scenario.status, (scenario.status, "Error", []))
             await self._error(
-                responder, *_SCENARIO_ERRORS.get(scenario.status, (scenario.status, "Error", []))
+                responder, *(_PER_DAY if scenario.error_kind == "insufficient_quota" else failure)
             )
             return
         seed = json.dumps([model_id, body.get("systemInstruction"), body["contents"]], sort_keys=True)
         thinking = model.thinks or scenario.thoughts
         answer = simulate_answer(seed, model_id, max_tokens, unicode=scenario.unicode, thinking=thinking)
-        chunks = AnswerChunks(model_id, scenario, answer, prompt_tokens(texts, 0, 0), images)
-        if not stream or request.query.get("alt") != "sse":
-            if not stream and scenario.midstream_error:
+        if scenario.exhausted:
+            answer = exhausted(answer, max_tokens)
+        other = simulate_answer(seed + "#1", model_id, max_tokens) if scenario.choices > 1 else None
+        chunks = AnswerChunks(model_id, scenario, answer, prompt_tokens(texts, 0, 0), images, other)
+        if not stream:
+            if scenario.midstream_error:
                 await self._error(responder, *_SCENARIO_ERRORS[500])
                 return
             await self.pace(scenario.stall)
-            whole = chunks.whole() if not stream else list(chunks)  # without alt=sse a stream is a JSON array
-            await self.send_json(responder, 200, whole)
-            return
+            await self.send_json(responder, 200, chunks.whole())
+        elif request.query.get("alt") != "sse" or scenario.json_array:
+            await self._array(chunks, responder)
+        else:
+            await self._sse(chunks, responder)
+
+    async def _sse(self, chunks: AnswerChunks, responder: Responder) -> None:
+        scenario = chunks.scenario
+        end = self.event_end(scenario, crlf=True)
         await responder.start(200, {"content-type": "text/event-stream"})
         for index, chunk in enumerate(chunks):
             if index:
                 await self.pace()
             data = json.dumps(chunk, ensure_ascii=False, separators=(",", ": "))
-            await self.write(responder, f"data: {data}\r\n\r\n".encode(), scenario)
+            await self.write(responder, f"data: {data}".encode() + end, scenario)
             if index == int(scenario.thoughts) and not scenario.blocked:  # after the first piece of text
                 if scenario.midstream_error:
-                    error = {
-                        "code": 503,
-                        "message": "The model is overloaded. Please try again later.",
-                        "status": "UNAVAILABLE",
-                    }
-                    await self.write(
-                        responder, f"data: {json.dumps({'error': error})}\r\n\r\n".encode(), scenario
+                    error = json.dumps(
+                        {"error": _MIDSTREAM}, indent=2 if scenario.error_shape == "raw" else None
                     )
+                    # Raw: pretty-printed over several lines with no `data:` (python-genai balances braces).
+                    prefix = "" if scenario.error_shape == "raw" else "data: "
+                    await self.write(responder, f"{prefix}{error}".encode() + end, scenario)
                     break
+                if scenario.drop:
+                    return  # no terminating chunk: the connection is cut mid-body
                 await self.pace(scenario.stall)
+        await responder.end()
+
+    async def _array(self, chunks: AnswerChunks, responder: Responder) -> None:
+        """Without `alt=sse`: one JSON array, pretty-printed, written element by element."""
+        await responder.start(200, {"content-type": "application/json; charset=UTF-8"})
+        for index, chunk in enumerate(chunks):
+            if index:
+                await self.pace()
+            element = json.dumps(chunk, ensure_ascii=False, indent=2)
+            await self.write(
+                responder, ("[" if not index else ",\r\n").encode() + element.encode(), chunks.scenario
+            )
+        await responder.write(b"]")
         await responder.end()

@@ -11,7 +11,7 @@ from typing import Any
 
 from aihub_core.simulators.models import SimModel
 from aihub_core.simulators.scenarios import Scenario
-from aihub_core.simulators.text import SimulatedAnswer
+from aihub_core.simulators.text import TOOL_ARGS, TOOL_NAME, TOOL_TOKENS, SimulatedAnswer
 
 IMAGE_TOKENS = 258  # Gemini's fixed charge for an image up to 384 px
 _SNAKE = re.compile(r"_([a-z])")
@@ -21,44 +21,82 @@ class AnswerChunks:
     """The stream of one answer: cumulative usage on each chunk, finishReason on the last."""
 
     def __init__(
-        self, model: str, scenario: Scenario, answer: SimulatedAnswer, text_tokens: int, images: int
+        self,
+        model: str,
+        scenario: Scenario,
+        answer: SimulatedAnswer,
+        text_tokens: int,
+        images: int,
+        other: SimulatedAnswer | None = None,
     ) -> None:
         self.model, self.scenario, self.answer = model, scenario, answer
         self.text_tokens, self.images = text_tokens, images
+        self.other = other  # a second candidate (`n-2`), listed before the first on purpose
         self.response_id = uuid.uuid4().hex[:22]
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        if self.scenario.blocked:
+        scenario = self.scenario
+        if scenario.blocked:
             feedback = {
                 "blockReason": "SAFETY",
                 "safetyRatings": [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH"}],
             }
             yield {"promptFeedback": feedback, **self._envelope(0)}
             return
-        if self.scenario.thoughts:
+        if scenario.thoughts:
             yield self._chunk([{"text": "**Weighing the question**", "thought": True}], 0, None)
-        pieces = self.answer.pieces() or [("", 0)]
+        if scenario.tool_call:
+            # Whole in one part with object args; the finish is STOP, never a tool-call reason (§3.4).
+            call = {"functionCall": {"name": TOOL_NAME, "args": TOOL_ARGS}}
+            yield self._chunk([call], TOOL_TOKENS, "STOP" if scenario.finish else None)
+            return
+        pieces = self.answer.pieces(scenario.piece_tokens) or [("", 0)]
+        if scenario.candidate_blocked:
+            yield self._chunk([{"text": pieces[0][0]}], pieces[0][1], None)
+            yield self._blocked(pieces[0][1])
+            return
+        final = ("MAX_TOKENS" if self.answer.truncated else "STOP") if scenario.finish else None
         for index, (piece, sent) in enumerate(pieces):
-            last = index == len(pieces) - 1
-            finish = (
-                ("MAX_TOKENS" if self.answer.truncated else "STOP") if last and self.scenario.finish else None
-            )
-            yield self._chunk([{"text": piece}] if piece else [], sent, finish)
+            last = index == len(pieces) - 1 and not scenario.empty_final
+            yield self._chunk([{"text": piece}] if piece else [], sent, final if last else None)
+        if scenario.empty_final:
+            yield self._chunk([{"text": ""}], pieces[-1][1], final)
 
     def whole(self) -> dict[str, Any]:
         """The non-streaming response: one chunk with everything."""
         *_, last = iter(self)
-        if "candidates" in last:
-            parts = [{"text": self.answer.text}] if self.answer.text else []
-            last["candidates"][0]["content"]["parts"] = parts
+        candidates = last.get("candidates", [])
+        if candidates and "content" in candidates[-1] and not self.scenario.tool_call:
+            text = (
+                self.answer.pieces(self.scenario.piece_tokens)[0][0]
+                if self.scenario.candidate_blocked
+                else ""
+            )
+            parts = [{"text": text or self.answer.text}] if (text or self.answer.text) else []
+            candidates[-1]["content"]["parts"] = parts
         return last
+
+    def _blocked(self, sent: int) -> dict[str, Any]:
+        """A candidate stopped by the safety filter: no content, the offending rating `blocked` (§3.7)."""
+        ratings = [
+            {"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "probability": "HIGH", "blocked": True},
+            {"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE"},
+        ]
+        candidate = {"finishReason": "SAFETY", "index": 0, "safetyRatings": ratings}
+        return {"candidates": [candidate], **self._envelope(sent)}
 
     def _chunk(self, parts: list[dict[str, Any]], sent: int, finish: str | None) -> dict[str, Any]:
         content: dict[str, Any] = {"role": "model", **({"parts": parts} if parts else {})}
         candidate: dict[str, Any] = {"content": content, "index": 0}
         if finish:
             candidate["finishReason"] = finish
-        return {"candidates": [candidate], **self._envelope(sent)}
+            if self.scenario.tool_call:
+                candidate["finishMessage"] = "Model generated function call(s)."
+        candidates = [candidate]
+        if self.other is not None:
+            other = {"content": {"role": "model", "parts": [{"text": "[second candidate] "}]}, "index": 1}
+            candidates.insert(0, other)
+        return {"candidates": candidates, **self._envelope(sent)}
 
     def _envelope(self, sent: int) -> dict[str, Any]:
         image_tokens = self.images * IMAGE_TOKENS

@@ -1,74 +1,27 @@
-"""OpenRouter's wire protocol (upstream-protocols §1-§2): `/api/v1/chat/completions` and `/api/v1/models`.
+"""OpenRouter's wire protocol (upstream-protocols §1-§2): `/api/v1/chat/completions`, `/models`, `/key`.
 
 Streams are LF-framed SSE: a `: OPENROUTER PROCESSING` comment first and between events,
 `gen-` ids, a `provider` field, usage with `cost` in a last `choices: []` chunk, `[DONE]`.
+A scenario's `dialect` makes it speak another OpenAI-compatible server (`openai_wire`).
 """
 
 from __future__ import annotations
 
 import json
-import time
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from aihub_core.simulators.models import OPENROUTER_MODELS, SimModel
-from aihub_core.simulators.scenarios import Scenario, split_model
+from aihub_core.simulators.openai_errors import error_response, message_for
+from aihub_core.simulators.openai_wire import REASONING, ChatCall
+from aihub_core.simulators.scenarios import Dialect, split_model
 from aihub_core.simulators.server import HTTPRequest, Responder
 from aihub_core.simulators.simulator import Simulator
-from aihub_core.simulators.text import SimulatedAnswer, prompt_tokens, simulate_answer
+from aihub_core.simulators.text import SimulatedAnswer, exhausted, prompt_tokens, simulate_answer
 
 IMAGE_TOKENS = 85  # what OpenAI-style vision models charge for a low-detail image
 _KEEPALIVE = b": OPENROUTER PROCESSING\n\n"
-_REASONING = "Considering the question step by step. "
-_MIDSTREAM_ERROR = {
-    "code": 502,
-    "message": "Upstream connection reset",
-    "metadata": {"error_type": "provider_unavailable"},
-}
-_ERRORS: dict[int, tuple[str, str]] = {
-    400: (
-        "This endpoint's maximum context length is 131072 tokens. You requested about 140000 tokens.",
-        "context_length_exceeded",
-    ),
-    401: ("No auth credentials found", "unauthorized"),
-    404: ("Not Found", "not_found"),
-    429: ("Rate limit exceeded: too many requests, please retry shortly", "rate_limit_exceeded"),
-    500: ("Internal Server Error", "server"),
-    503: ("provider overloaded", "provider_overloaded"),
-}
-
-
-@dataclass(frozen=True)
-class _Call:
-    """One accepted chat request, ready to answer."""
-
-    model: SimModel
-    scenario: Scenario
-    answer: SimulatedAnswer
-    prompt_tokens: int
-    envelope: dict[str, Any]
-
-    @property
-    def finish(self) -> str:
-        if self.scenario.blocked:
-            return "content_filter"
-        return "length" if self.answer.truncated else "stop"
-
-    def usage(self) -> dict[str, Any]:
-        completion = len(self.answer.tokens) + self.answer.thoughts  # reasoning is part of completion here
-        cost = self.prompt_tokens * float(self.model.prompt_price) + completion * float(
-            self.model.completion_price
-        )
-        return {
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": completion,
-            "total_tokens": self.prompt_tokens + completion,
-            "cost": cost,
-            "is_byok": False,
-            "prompt_tokens_details": {"cached_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": self.answer.thoughts},
-        }
+# The router entry of OpenRouter's list: `"-1"` prices (decided per request) and no context length.
+_ROUTER = SimModel("openrouter/auto", "Auto Router", 0, 0, "-1", "-1", images=True)
 
 
 class OpenRouterSimulator(Simulator):
@@ -78,49 +31,56 @@ class OpenRouterSimulator(Simulator):
     catalog = OPENROUTER_MODELS
 
     async def route(self, request: HTTPRequest, body: Any, responder: Responder) -> None:
-        """`POST /chat/completions`, `GET /models`; anything else is a 404."""
+        """`POST /chat/completions`, `GET /models`, `GET /key`; anything else is a 404."""
         path = request.path.removeprefix(self.base_path) if request.path.startswith(self.base_path) else ""
         if (request.method, path) == ("POST", "/chat/completions"):
             await self._chat(request, body, responder)
         elif (request.method, path) == ("GET", "/models"):
-            await self.send_json(responder, 200, {"data": [_listing(m) for m in self.models.values()]})
+            listed = [_listing(m) for m in (*self.models.values(), _ROUTER)]
+            await self.send_json(responder, 200, {"data": listed})
+        elif (request.method, path) == ("GET", "/key"):
+            if self._authorized(request):
+                await self.send_json(responder, 200, {"data": _key_info(request)})
+            else:
+                await self.reject(responder, 401, "No auth credentials found")
         else:
             await self.reject(responder, 404, f"Not Found: {request.method} {request.path}")
 
     async def reject(self, responder: Responder, status: int, message: str) -> None:
         """`{"error": {"code": <int status>, "message", "metadata": {"error_type"}}}`."""
-        headers = {}
-        if status == 429:
-            headers = {
-                "retry-after": "12",
-                "x-ratelimit-limit": "20",
-                "x-ratelimit-remaining": "0",
-                "x-ratelimit-reset": str(int(time.time() + 12) * 1000),
-            }
-        error_type = _ERRORS.get(status, ("", "server"))[1]
-        body = {"error": {"code": status, "message": message, "metadata": {"error_type": error_type}}}
+        await self._error(responder, "openrouter", status, message)
+
+    async def _error(
+        self, responder: Responder, dialect: Dialect, status: int, message: str, kind: str = ""
+    ) -> None:
+        body, headers = error_response(dialect, status, message, kind)
         await self.send_json(responder, status, body, headers)
 
+    def _authorized(self, request: HTTPRequest) -> bool:
+        return self.api_key is None or request.headers.get("authorization") == f"Bearer {self.api_key}"
+
     async def _chat(self, request: HTTPRequest, body: Any, responder: Responder) -> None:
-        auth = request.headers.get("authorization", "")
-        if self.api_key is not None and auth != f"Bearer {self.api_key}":
-            await self.reject(responder, 401, "No auth credentials found" if not auth else "User not found.")
+        if not self._authorized(request):
+            auth = request.headers.get("authorization")
+            await self.reject(responder, 401, "User not found." if auth else "No auth credentials found")
             return
         call = await self._accept(request, body, responder)
         if call is None:
             return
-        await self.pace(call.scenario.first_byte_delay)
-        if call.scenario.status is not None:
-            await self.reject(
-                responder, call.scenario.status, _ERRORS.get(call.scenario.status, ("Error", ""))[0]
-            )
+        scenario = call.scenario
+        await self.pace(scenario.first_byte_delay)
+        if scenario.status is not None:
+            message = message_for(scenario.status)
+            await self._error(responder, scenario.dialect, scenario.status, message, scenario.error_kind)
+        elif scenario.dialect == "openai" and "stream_options" in body and not body.get("stream"):
+            await self._error(responder, "openai", 400, "", "stream_options")  # OpenAI checks; OpenRouter not
         elif body.get("stream"):
             await self._stream(call, responder)
         else:
-            await self.pace(call.scenario.stall)
-            await self.send_json(responder, 200, _whole(call))
+            await self.pace(scenario.stall)
+            await self._whole(call, responder)
 
-    async def _accept(self, request: HTTPRequest, body: Any, responder: Responder) -> _Call | None:
+    async def _accept(self, request: HTTPRequest, body: Any, responder: Responder) -> ChatCall | None:
         """Validate the request as OpenRouter would; answer and return None when it is refused."""
         messages = body.get("messages") if isinstance(body, dict) else None
         if not isinstance(body, dict) or not isinstance(body.get("model"), str) or not messages:
@@ -145,94 +105,94 @@ class OpenRouterSimulator(Simulator):
         answer = simulate_answer(
             seed, model_id, max_tokens, unicode=scenario.unicode, thinking=scenario.thoughts
         )
-        if scenario.blocked:
+        if scenario.blocked or scenario.tool_call:
             answer = SimulatedAnswer((), False)
-        envelope = {
-            "id": f"gen-{int(time.time())}-{uuid.uuid4().hex[:20]}",
-            "provider": "Simulated",
-            "model": model_id,
-            "created": int(time.time()),
-        }
-        return _Call(model, scenario, answer, prompt_tokens(texts, images, IMAGE_TOKENS), envelope)
+        if scenario.exhausted:
+            answer = exhausted(answer, max_tokens)
+        others = tuple(
+            simulate_answer(f"{seed}#{n}", model_id, max_tokens) for n in range(1, scenario.choices)
+        )
+        options = body.get("stream_options")
+        # vLLM turns usage on for any `stream_options` object; the others need include_usage.
+        asked = isinstance(options, dict) and (
+            scenario.dialect == "vllm" or bool(options.get("include_usage"))
+        )
+        return ChatCall(model, scenario, answer, prompt_tokens(texts, images, IMAGE_TOKENS), asked, others)
 
-    async def _stream(self, call: _Call, responder: Responder) -> None:
+    async def _whole(self, call: ChatCall, responder: Responder) -> None:
+        data = json.dumps(call.whole(), ensure_ascii=False).encode()
+        if not call.scenario.drop:
+            await responder.send(200, {"content-type": "application/json"}, data)
+            return
+        # Cut after half the promised body: the client sees a connection closed mid-message.
+        await responder.start(200, {"content-type": "application/json", "content-length": str(len(data))})
+        await responder.write(data[: len(data) // 2])
+
+    async def _stream(self, call: ChatCall, responder: Responder) -> None:
         scenario = call.scenario
-        headers = {
-            "content-type": "text/event-stream",
-            "cache-control": "no-cache",
-            "x-generation-id": call.envelope["id"],
-        }
+        headers = {"content-type": "text/event-stream", "cache-control": "no-cache"}
+        if call.dialect == "openrouter":
+            headers["x-generation-id"] = call.id
         await responder.start(200, headers)
+        end = self.event_end(scenario, crlf=False)
+        keepalive = call.dialect == "openrouter"
 
-        async def event(choices: list[dict[str, Any]], **extra: Any) -> None:
-            chunk = {**call.envelope, "object": "chat.completion.chunk", "choices": choices, **extra}
-            await self.write(
-                responder, b"data: " + json.dumps(chunk, ensure_ascii=False).encode() + b"\n\n", scenario
-            )
+        async def send(body: dict[str, Any]) -> None:
+            await self.write(responder, call.encode(body, end), scenario)
 
-        def delta(content: str, finish: str | None = None, **more: str) -> list[dict[str, Any]]:
-            return [
-                {
-                    "index": 0,
-                    "delta": {"role": "assistant", "content": content, **more},
-                    "finish_reason": finish,
-                    "native_finish_reason": finish,
-                    "logprobs": None,
-                }
-            ]
-
-        await responder.write(_KEEPALIVE)
-        await event(delta(""))
-        if scenario.thoughts:
-            for _ in range(3):
+        if keepalive:
+            await responder.write(_KEEPALIVE)
+        if scenario.tool_call:
+            rows = call.tool_call_chunks()
+        else:
+            await send(call.chunk([call.delta(first=True, content="")]))
+            for _ in range(3 if scenario.thoughts else 0):
                 await self.pace()
-                await event(delta("", reasoning=_REASONING))
-        for index, (piece, _) in enumerate(call.answer.pieces() or [("", 0)]):
+                # The same text is `reasoning` (OpenRouter, vLLM, Ollama) or `reasoning_content` (§4.13).
+                fields: dict[str, Any] = {"content": "" if keepalive else None}
+                fields["reasoning" if call.dialect != "llamacpp" else "reasoning_content"] = REASONING
+                await send(call.chunk([call.delta(**fields)]))
+            rows = call.pieces() if call.answer.tokens else []
+        for index, choices in enumerate(rows):
             await self.pace()
-            await event(delta(piece))
-            if index == 0:
-                if scenario.midstream_error:
-                    await event(delta("", "error"), error=_MIDSTREAM_ERROR)
-                    await responder.end()
-                    return
-                await self.pace(scenario.stall)
+            await send(call.chunk(choices))
+            if index > 0:
+                continue
+            if scenario.midstream_error:
+                await send(call.error_event())
+                if scenario.done_after_error:
+                    await responder.write(b"data: [DONE]" + end)
+                await responder.end()
+                return
+            if scenario.drop:
+                return  # no terminating chunk: the connection is cut mid-body
+            if scenario.candidate_blocked:
+                break
+            await self.pace(scenario.stall)
+            if keepalive:
                 await responder.write(_KEEPALIVE)  # keep-alives come between events too
         if scenario.finish:
-            await event(delta("", call.finish))
-            if scenario.usage:
-                await event([], usage=call.usage())
-            await responder.write(b"data: [DONE]\n\n")
+            await send(call.chunk(call.finishes()))
+            if call.streams_usage:
+                await send(call.usage_chunk())
+            await responder.write(b"data: [DONE]" + end)
         await responder.end()
 
 
-def _whole(call: _Call) -> dict[str, Any]:
-    finish = call.finish if call.scenario.finish else None
-    message = {
-        "role": "assistant",
-        "content": call.answer.text,
-        "refusal": None,
-        "reasoning": _REASONING * 3 if call.scenario.thoughts else None,
+def _key_info(request: HTTPRequest) -> dict[str, Any]:
+    key = request.headers.get("authorization", "").removeprefix("Bearer ")
+    return {
+        "label": f"{key[:9]}...{key[-3:]}" if len(key) > 12 else "simulated",
+        "limit": None,
+        "limit_remaining": None,
+        "limit_reset": None,
+        "usage": 0.0,
+        "usage_daily": 0.0,
+        "usage_weekly": 0.0,
+        "usage_monthly": 0.0,
+        "is_free_tier": False,
+        "is_provisioning_key": False,
     }
-    body: dict[str, Any] = {
-        **call.envelope,
-        "object": "chat.completion",
-        "system_fingerprint": None,
-        "choices": [
-            {
-                "index": 0,
-                "logprobs": None,
-                "finish_reason": finish,
-                "native_finish_reason": finish,
-                "message": message,
-            }
-        ],
-    }
-    if call.scenario.midstream_error:  # OpenRouter: once generation started, errors come inside a 200
-        body["error"] = _MIDSTREAM_ERROR
-        body["choices"][0]["finish_reason"] = "error"
-    if call.scenario.usage:
-        body["usage"] = call.usage()
-    return body
 
 
 def _read_messages(messages: list[Any]) -> tuple[list[str], int]:
@@ -266,13 +226,14 @@ def _read_messages(messages: list[Any]) -> tuple[list[str], int]:
 
 def _listing(model: SimModel) -> dict[str, Any]:
     modality = "text+image->text" if model.images else "text->text"
+    context = model.context_length or None  # the router has none: `null`, as OpenRouter lists it
     return {
         "id": model.id,
         "canonical_slug": model.id,
         "name": model.name,
         "created": 1735689600,
         "description": f"{model.name}, served by the AI Hub simulator.",
-        "context_length": model.context_length,
+        "context_length": context,
         "architecture": {
             "modality": modality,
             "input_modalities": ["text", "image"] if model.images else ["text"],
@@ -289,8 +250,8 @@ def _listing(model: SimModel) -> dict[str, Any]:
             "internal_reasoning": "0",
         },
         "top_provider": {
-            "context_length": model.context_length,
-            "max_completion_tokens": model.max_output_tokens,
+            "context_length": context,
+            "max_completion_tokens": model.max_output_tokens or None,
             "is_moderated": False,
         },
         "per_request_limits": None,

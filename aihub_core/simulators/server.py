@@ -4,6 +4,7 @@ Each `Responder.write` goes out as its own chunk of the chunked body, and h11 on
 side never merges chunks, so a simulator can make the client's reads split exactly where it
 wants (inside a UTF-8 character, between CR and LF). While a handler runs, the connection is
 watched: the moment the client hangs up, the handler is cancelled and `client_gone` is set.
+A handler that returns without `end` cuts the connection: the client sees a truncated body.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Responder:
         self._conn = conn
         self._writer = writer
         self.started = False
+        self.written = 0  # body bytes sent so far, for cuts at absolute offsets
 
     async def send(self, status: int, headers: dict[str, str], body: bytes) -> None:
         """A complete response with a Content-Length."""
@@ -58,6 +60,7 @@ class Responder:
 
     async def write(self, data: bytes) -> None:
         """One body chunk, flushed before returning."""
+        self.written += len(data)
         await self._out(h11.Data(data=data))
 
     async def end(self) -> None:

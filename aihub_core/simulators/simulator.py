@@ -92,9 +92,19 @@ class Simulator(abc.ABC):
             await asyncio.sleep(delay)
 
     async def write(self, responder: Responder, data: bytes, scenario: Scenario) -> None:
-        """Send one event; under `unicode`, in fragments cut inside characters and line ends."""
-        for fragment in fragments(data) if scenario.unicode else (data,):
-            await responder.write(fragment)
+        """Send one event; under `unicode`, in fragments cut inside characters and line ends,
+        and cut wherever one of the scenario's absolute `fragment_offsets` falls inside it."""
+        start = responder.written
+        cuts = set(_cuts(data)) if scenario.unicode else set()
+        cuts.update(offset - start for offset in scenario.fragment_offsets if 0 < offset - start < len(data))
+        edges = [0, *sorted(cuts), len(data)]
+        for a, b in itertools.pairwise(edges):
+            await responder.write(data[a:b])
+
+    @staticmethod
+    def event_end(scenario: Scenario, crlf: bool) -> bytes:
+        """The blank line that ends an event: the provider's own framing unless the scenario forces one."""
+        return b"\r\n\r\n" if (crlf if scenario.crlf is None else scenario.crlf) else b"\n\n"
 
     async def send_json(
         self, responder: Responder, status: int, body: object, headers: dict[str, str] | None = None
@@ -133,9 +143,13 @@ class Simulator(abc.ABC):
 
 def fragments(data: bytes) -> list[bytes]:
     """`data` cut right after every UTF-8 lead byte and every CR, and in the middle."""
+    edges = [0, *_cuts(data), len(data)]
+    return [data[a:b] for a, b in itertools.pairwise(edges)]
+
+
+def _cuts(data: bytes) -> list[int]:
     cuts = {len(data) // 2}
     for i in range(1, len(data)):
         if data[i - 1] >= 0xC0 or data[i - 1] == 0x0D:
             cuts.add(i)
-    edges = [0, *sorted(c for c in cuts if 0 < c < len(data)), len(data)]
-    return [data[a:b] for a, b in itertools.pairwise(edges)]
+    return sorted(c for c in cuts if 0 < c < len(data))

@@ -73,3 +73,14 @@ def simulate_answer(
 def prompt_tokens(texts: Iterable[str], images: int, image_tokens: int) -> int:
     """The prompt's size as the simulated tokenizer sees it: grows with every byte and image."""
     return sum(estimate_text(text) + MESSAGE_OVERHEAD for text in texts) + images * image_tokens
+
+
+# The one tool call a `tool-call` scenario answers with, and what it costs in completion tokens.
+TOOL_NAME = "get_weather"
+TOOL_ARGS = {"city": "Oslo", "unit": "celsius"}
+TOOL_TOKENS = 9
+
+
+def exhausted(answer: SimulatedAnswer, max_tokens: int | None) -> SimulatedAnswer:
+    """The same request when thinking spent the whole output budget: no text at all."""
+    return SimulatedAnswer((), True, max_tokens or max(answer.thoughts, 16))

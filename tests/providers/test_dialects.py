@@ -151,11 +151,13 @@ async def test_gemini_error_bodies_wrapped_in_an_array() -> None:
         await run("gemini", reply(403, body), stream=True)
 
 
-async def test_gemini_raw_multiline_error_without_data_prefix_is_not_a_short_answer() -> None:
+async def test_gemini_raw_multiline_error_without_data_prefix_is_read_as_the_error() -> None:
     chunk = {"candidates": [{"content": {"parts": [{"text": "Once"}]}}]}
     raw = b'{\n  "error": {\n    "code": 503,\n    "status": "UNAVAILABLE"\n  }\n}\r\n\r\n'
-    with pytest.raises(UpstreamError, match="without a finish reason"):
+    with pytest.raises(UpstreamError, match="mid-response: UNAVAILABLE") as raised:
         await run("gemini", streamed([*sse(chunk, end=b"\r\n\r\n"), raw]), stream=True)
+    assert raised.value.details["upstream_status"] == "503"
+    assert raised.value.details["retryable"] == "false"  # "Once" has gone out already
 
 
 async def test_gemini_usage_only_at_the_end_and_vertex_chunks_without_counts() -> None:

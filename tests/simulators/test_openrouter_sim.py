@@ -96,7 +96,7 @@ async def test_the_model_list_has_string_prices(
     grok = next(m for m in listed if m["id"] == MODEL)
     assert grok["pricing"]["prompt"] == "0.000002" and isinstance(grok["pricing"]["completion"], str)
     assert grok["context_length"] == 131072
-    assert {m["id"] for m in listed} == set(openrouter_sim.models)
+    assert {m["id"] for m in listed} == {*openrouter_sim.models, "openrouter/auto"}
 
 
 async def test_errors_have_openrouters_shape(
