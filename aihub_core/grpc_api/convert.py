@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from google.protobuf import timestamp_pb2
 
@@ -11,8 +11,9 @@ from aihub.v1 import key_service_pb2 as key_pb
 from aihub.v1 import model_service_pb2 as model_pb
 from aihub.v1 import usage_service_pb2 as usage_pb
 from aihub_core.catalog import CatalogModel
-from aihub_core.services.chat import ChatOutcome
+from aihub_core.services.chat import ChatOutcome, ContentPiece
 from aihub_core.services.chat_params import ChatParams
+from aihub_core.services.quota_watch import QuotaSnapshot
 from aihub_core.services.usage import QuotaReport, UsageReport
 from aihub_core.store.base import ApiKeyRecord
 
@@ -36,6 +37,11 @@ def chat_params(request: chat_pb.ChatRequest | chat_pb.StreamChatRequest) -> Cha
         images=tuple(request.images),
         system_prompt=request.context.system_prompt,
     )
+
+
+def content(piece: ContentPiece) -> chat_pb.ContentEvent:
+    """A piece of a streamed answer, naming the model that wrote it (a fallback's, maybe)."""
+    return chat_pb.ContentEvent(content=piece.text, model=piece.model.id)
 
 
 def usage(outcome: ChatOutcome) -> chat_pb.Usage:
@@ -133,3 +139,23 @@ def api_key(record: ApiKeyRecord) -> key_pb.ApiKey:
     if record.last_used is not None:
         out.last_used.CopyFrom(timestamp(record.last_used))
     return out
+
+
+def quota_snapshot(snapshot: QuotaSnapshot) -> usage_pb.WatchQuotaResponse:
+    budget = snapshot.budget
+    return usage_pb.WatchQuotaResponse(
+        plan=snapshot.plan.name,
+        quota_limit=snapshot.quota_limit,
+        quota_used=snapshot.quota_used,
+        quota_remaining=snapshot.quota_remaining,
+        reset_date=timestamp(snapshot.reset_date),
+        rate_limit=usage_pb.RateBudget(
+            requests_per_minute=budget.requests_per_minute,
+            requests_remaining=budget.requests_remaining,
+            tokens_per_minute=budget.tokens_per_minute,
+            tokens_remaining=budget.tokens_remaining,
+            concurrent_requests=budget.concurrent_requests,
+            concurrent_in_flight=budget.in_flight,
+            window_reset=timestamp(datetime.fromtimestamp(budget.window_reset, UTC)),
+        ),
+    )

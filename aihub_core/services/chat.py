@@ -1,4 +1,9 @@
-"""The chat use case: resolve the model, build the conversation, call the provider, settle usage."""
+"""The chat use case: resolve the model, build the conversation, call the provider, settle usage.
+
+Which upstream answers (retries, circuit breakers, fallback models) is the router's business
+(`aihub_core.services.routing`); the engine asks it for the first upstream that starts and
+records the call's one outcome against the model that answered.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from aihub_core.providers.base import Message, Provider, ProviderRequest, Stream
 from aihub_core.providers.images import decode_images
 from aihub_core.services.chat_params import ChatParams
 from aihub_core.services.conversation import build_request, image_to_data_uri
+from aihub_core.services.routing import Candidate, Router, fallback_candidates
 from aihub_core.store.base import Store, StoredMessage, UsageRecord, UsageStatus
 from aihub_core.tokens import estimate_messages, estimate_text
 
@@ -31,12 +37,25 @@ class PreparedChat:
 
     caller: Caller
     request_id: str
-    model: CatalogModel
-    provider: Provider
     session_id: str
     user_turn: StoredMessage
-    upstream: ProviderRequest
     started: float
+    # The requested model first, then the configured fallbacks that can take this request.
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def model(self) -> CatalogModel:
+        """The requested model."""
+        return self.candidates[0].model
+
+    @property
+    def provider(self) -> Provider:
+        return self.candidates[0].provider
+
+    @property
+    def upstream(self) -> ProviderRequest:
+        """The request for the requested model (admission estimates tokens from it)."""
+        return self.candidates[0].upstream
 
 
 @dataclass(frozen=True)
@@ -56,9 +75,10 @@ class ChatOutcome:
 
 @dataclass(frozen=True)
 class ContentPiece:
-    """A piece of a streamed answer."""
+    """A piece of a streamed answer, and the model writing it (a fallback's, maybe)."""
 
     text: str
+    model: CatalogModel
 
 
 def _failure_status(err: BaseException) -> UsageStatus:
@@ -81,12 +101,18 @@ class ChatEngine:
         providers: Mapping[str, Provider],
         monotonic: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        fallbacks: Mapping[str, tuple[str, ...]] | None = None,
+        router: Router | None = None,
     ) -> None:
+        """`fallbacks` maps a model id (or `service:model-id`) to the models to try, in order,
+        when it fails before answering; `router` holds the retry and circuit-breaker policies."""
         self._store = store
         self._catalog = catalog
         self._providers = providers
         self._monotonic = monotonic
         self._now = now
+        self._fallbacks = dict(fallbacks or {})
+        self._router = router or Router(clock=monotonic)
 
     async def prepare(self, caller: Caller, params: ChatParams, request_id: str) -> PreparedChat:
         """Validate against the catalog and load the session; nothing is charged yet."""
@@ -115,35 +141,47 @@ class ChatEngine:
         session_id = params.session_id or new_session_id()
         history = (await self._store.session_messages(caller.user_id, session_id, MAX_HISTORY_MESSAGES)) or []
         user_turn = Message("user", params.message, images)
-        upstream = build_request(
-            model, history, user_turn, params.system_prompt, params.max_tokens, params.temperature
-        )
+
+        def build(target: CatalogModel) -> ProviderRequest:
+            return build_request(
+                target, history, user_turn, params.system_prompt, params.max_tokens, params.temperature
+            )
+
+        # The requested model must take the request; a fallback that cannot is merely left out.
+        primary = Candidate(model, provider, build(model))
+        names = self._fallbacks.get(model.qualified_id, self._fallbacks.get(model.id, ()))
+        fallbacks = fallback_candidates(model, names, self._catalog, self._providers, build, bool(images))
         stored_turn = StoredMessage(
             role="user",
             content=params.message,
             created_at=self._now(),
             images=tuple(image_to_data_uri(i) for i in images),
         )
-        return PreparedChat(caller, request_id, model, provider, session_id, stored_turn, upstream, started)
+        return PreparedChat(caller, request_id, session_id, stored_turn, started, (primary, *fallbacks))
 
     async def complete(self, chat: PreparedChat) -> ChatOutcome:
-        """Call the provider for the whole answer and record it."""
+        """Get the whole answer from the first upstream that gives one, and record it."""
+        route = self._router.route(chat.candidates)
         try:
-            completion = await chat.provider.complete(chat.upstream)
+            completion = await route.complete()
         except BaseException as err:
-            await self._record_failure(chat, "", _failure_status(err))
+            await self._record_failure(chat, route.candidate, "", _failure_status(err))
             raise
-        return await self._settle(chat, completion.text, completion.usage, completion.finish_reason)
+        return await self._settle(
+            chat, route.candidate, completion.text, completion.usage, completion.finish_reason
+        )
 
     async def stream(self, chat: PreparedChat) -> AsyncGenerator[ContentPiece | ChatOutcome, None]:
         """Yield pieces of the answer, then the recorded outcome.
 
         Exactly one usage record per call: if the upstream fails (in any way), or the consumer
         goes away (cancellation or aclose), the upstream is closed first and what was generated
-        is recorded with estimated token counts.
+        is recorded with estimated token counts. Attempts the router gave up on before the first
+        piece leave no record of their own.
         """
         pieces: list[str] = []
-        upstream = chat.provider.stream(chat.upstream)
+        route = self._router.route(chat.candidates)
+        upstream = route.stream()
         end: StreamEnd | None = None
         try:
             async for event in upstream:
@@ -152,25 +190,27 @@ class ChatEngine:
                     break
                 if event.text:
                     pieces.append(event.text)
-                    yield ContentPiece(event.text)
+                    yield ContentPiece(event.text, route.candidate.model)
             if end is None:
                 raise UpstreamError("The upstream stream ended without a final event")
         except BaseException as err:
             await upstream.aclose()
-            await self._record_failure(chat, "".join(pieces), _failure_status(err))
+            await self._record_failure(chat, route.candidate, "".join(pieces), _failure_status(err))
             raise
         await upstream.aclose()
         # The store finishes a write even if this task is cancelled meanwhile, so a consumer that
         # leaves during settlement still gets exactly this one record.
-        yield await self._settle(chat, "".join(pieces), end.usage, end.finish_reason)
+        yield await self._settle(chat, route.candidate, "".join(pieces), end.usage, end.finish_reason)
 
-    def _record(self, chat: PreparedChat, usage: TokenUsage, status: UsageStatus, cost: float) -> UsageRecord:
+    def _record(
+        self, chat: PreparedChat, answered: Candidate, usage: TokenUsage, status: UsageStatus, cost: float
+    ) -> UsageRecord:
         return UsageRecord(
             request_id=chat.request_id,
             user_id=chat.caller.user_id,
             key_id=chat.caller.key_id,
-            service=chat.model.service,
-            model=chat.model.id,
+            service=answered.model.service,
+            model=answered.model.id,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             cost_usd=cost,
@@ -181,25 +221,30 @@ class ChatEngine:
             response_time_ms=self._elapsed_ms(chat),
         )
 
-    async def _settle(self, chat: PreparedChat, text: str, usage: TokenUsage, finish: str) -> ChatOutcome:
-        cost = cost_usd(usage.prompt_tokens, usage.completion_tokens, chat.model)
+    async def _settle(
+        self, chat: PreparedChat, answered: Candidate, text: str, usage: TokenUsage, finish: str
+    ) -> ChatOutcome:
+        """Record the answer at the prices of the model that gave it (a fallback's, maybe)."""
+        cost = cost_usd(usage.prompt_tokens, usage.completion_tokens, answered.model)
         answer = StoredMessage(role="assistant", content=text, created_at=self._now())
-        record = self._record(chat, usage, "ok", cost)
+        record = self._record(chat, answered, usage, "ok", cost)
         await self._store.append_turn(chat.caller.user_id, chat.session_id, chat.user_turn, answer, record)
         return ChatOutcome(
             text=text,
-            model=chat.model,
+            model=answered.model,
             session_id=chat.session_id,
             usage=usage,
             cost_usd=cost,
             finish_reason=finish,
             response_time_ms=record.response_time_ms,
-            simulated=chat.provider.simulated,
+            simulated=answered.provider.simulated,
             request_id=chat.request_id,
         )
 
-    async def _record_failure(self, chat: PreparedChat, partial: str, status: UsageStatus) -> None:
-        """Record an interrupted call (billing policy: docs/accounting.md).
+    async def _record_failure(
+        self, chat: PreparedChat, tried: Candidate, partial: str, status: UsageStatus
+    ) -> None:
+        """Record an interrupted call against the model tried last (billing: docs/accounting.md).
 
         An upstream failure before any content costs nothing. Once content flowed, or when the
         client went away (the model kept generating for it), the prompt and the partial answer
@@ -208,16 +253,16 @@ class ChatEngine:
         if status == "error" and not partial:
             nothing = TokenUsage(prompt_tokens=0, completion_tokens=0)
             await self._store.record_usage(
-                replace(self._record(chat, nothing, status, 0.0), usage_source="none")
+                replace(self._record(chat, tried, nothing, status, 0.0), usage_source="none")
             )
             return
         usage = TokenUsage(
-            prompt_tokens=estimate_messages(chat.upstream.messages),
+            prompt_tokens=estimate_messages(tried.upstream.messages),
             completion_tokens=estimate_text(partial) if partial else 0,
             source="estimated",
         )
-        cost = cost_usd(usage.prompt_tokens, usage.completion_tokens, chat.model)
-        await self._store.record_usage(self._record(chat, usage, status, cost))
+        cost = cost_usd(usage.prompt_tokens, usage.completion_tokens, tried.model)
+        await self._store.record_usage(self._record(chat, tried, usage, status, cost))
 
     def _elapsed_ms(self, chat: PreparedChat) -> int:
         return round((self._monotonic() - chat.started) * 1000)

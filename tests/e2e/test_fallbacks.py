@@ -1,0 +1,204 @@
+"""Retries, fallback models and circuit breakers through REST and gRPC, against the simulators.
+
+Test seam: the composition root builds its engine as `aihub_core.app.ChatEngine(...)`; the `core`
+fixture below swaps that name for a factory adding fallbacks and a router with a manual clock
+and no real sleeping, over the core's own store, catalog and providers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncGenerator, AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+
+from aihub.v1 import chat_service_pb2 as chat_pb
+from aihub.v1 import chat_service_pb2_grpc as chat_grpc
+from aihub_core import app
+from aihub_core.app import Core
+from aihub_core.catalog import load_builtin_catalog
+from aihub_core.pricing import cost_usd
+from aihub_core.providers.base import Completion, Provider, ProviderRequest, StreamEvent
+from aihub_core.resilience import BreakerPolicy, BreakerState, RetryPolicy
+from aihub_core.services.chat import ChatEngine
+from aihub_core.services.routing import Router
+from aihub_core.simulators import Simulator
+from tests.conftest import Account
+from tests.conftest import test_settings as settings_in
+from tests.e2e.sse import sse_events
+from tests.e2e.test_grpc import bearer, new_key
+
+CHAT = "/v1/developer/chat"
+FLASH = load_builtin_catalog().resolve("gemini:gemini-2.5-flash", "")
+FALLBACKS = {"x-ai/grok-beta": ("gemini:gemini-2.5-flash",)}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def no_sleep(seconds: float) -> None:
+    """Backoff waits are asserted in the unit tests; here they only cost time."""
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def router(clock: Clock) -> Router:
+    return Router(RetryPolicy(), BreakerPolicy(failure_threshold=5, cooldown=30.0), clock, no_sleep)
+
+
+@pytest.fixture
+async def core(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, router: Router) -> AsyncIterator[Core]:
+    def engine(*args: Any, **kwargs: Any) -> ChatEngine:
+        return ChatEngine(*args, **{**kwargs, "fallbacks": FALLBACKS, "router": router})
+
+    monkeypatch.setattr(app, "ChatEngine", engine)
+    running = await Core.start(settings_in(tmp_path))
+    try:
+        yield running
+    finally:
+        await running.stop(grace=0)
+
+
+class Flaky:
+    """The real provider, with its simulator put on `scenario` for the first `failures` calls."""
+
+    def __init__(self, real: Provider, sim: Simulator, scenario: str, failures: int) -> None:
+        self._real, self._sim, self._scenario = real, sim, scenario
+        self.failures = failures
+        self.calls = 0
+
+    @property
+    def name(self) -> str:
+        return self._real.name
+
+    @property
+    def simulated(self) -> bool:
+        return self._real.simulated
+
+    def _next(self) -> None:
+        self.calls += 1
+        self._sim.scenario = self._scenario if self.calls <= self.failures else None
+
+    async def complete(self, request: ProviderRequest) -> Completion:
+        self._next()
+        return await self._real.complete(request)
+
+    async def stream(self, request: ProviderRequest) -> AsyncGenerator[StreamEvent, None]:
+        self._next()
+        async for event in self._real.stream(request):
+            yield event
+
+
+def flaky(core: Core, service: str, scenario: str, failures: int = 1_000) -> Flaky:
+    wrapped = Flaky(core.upstreams.providers[service], core.upstreams.simulators[service], scenario, failures)
+    core.upstreams.providers[service] = wrapped
+    return wrapped
+
+
+def ledger(core: Core) -> list[tuple[str, str, str, float]]:
+    """Every usage row: (service, model, status, cost)."""
+    assert core.settings.sqlite_path is not None
+    with sqlite3.connect(core.settings.sqlite_path) as db:
+        rows = db.execute(
+            "SELECT service, model, status, cost_usd FROM usage_records ORDER BY rowid"
+        ).fetchall()
+    return [(str(s), str(m), str(st), float(c)) for s, m, st, c in rows]
+
+
+async def test_a_failure_before_the_first_byte_is_retried(
+    core: Core, http: httpx.AsyncClient, account: Account
+) -> None:
+    primary = flaky(core, "openrouter", "error-503", failures=1)
+    answer = await http.post(CHAT, json={"message": "hi"}, headers=account.key_auth)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["model"] == "openrouter:x-ai/grok-beta" and primary.calls == 2
+    [(service, model, status, cost)] = ledger(core)
+    assert (service, model, status) == ("openrouter", "x-ai/grok-beta", "ok")
+    assert cost == answer.json()["usage"]["estimated_cost_usd"] > 0
+
+
+async def test_a_stream_is_retried_over_grpc(core: Core, channel: grpc.aio.Channel) -> None:
+    _, key = await new_key(channel)
+    primary = flaky(core, "openrouter", "error-500", failures=2)
+    stream = chat_grpc.ChatServiceStub(channel).StreamChat(
+        chat_pb.StreamChatRequest(message="hi"), metadata=bearer(key)
+    )
+    kinds = [event.WhichOneof("event") async for event in stream]
+    assert kinds[0] == "content" and kinds[-3:] == ["session", "usage", "done"]
+    assert primary.calls == 3 and [row[2] for row in ledger(core)] == ["ok"]
+
+
+async def test_a_model_that_keeps_failing_falls_back(
+    core: Core, http: httpx.AsyncClient, account: Account
+) -> None:
+    primary, fallback = flaky(core, "openrouter", "error-503"), flaky(core, "gemini", "error-503", 0)
+    answer = await http.post(CHAT, json={"message": "hi"}, headers=account.key_auth)
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    assert data["model"] == "gemini:gemini-2.5-flash" and data["metadata"]["service_used"] == "gemini"
+    usage = data["usage"]
+    assert usage["estimated_cost_usd"] == cost_usd(usage["prompt_tokens"], usage["completion_tokens"], FLASH)
+    assert (primary.calls, fallback.calls) == (3, 1)
+    assert ledger(core) == [("gemini", "gemini-2.5-flash", "ok", usage["estimated_cost_usd"])]
+
+
+async def test_a_stream_falls_back_over_grpc(core: Core, channel: grpc.aio.Channel) -> None:
+    _, key = await new_key(channel)
+    flaky(core, "openrouter", "error-503")
+    events = [
+        event
+        async for event in chat_grpc.ChatServiceStub(channel).StreamChat(
+            chat_pb.StreamChatRequest(message="hi"), metadata=bearer(key)
+        )
+    ]
+    content = [e.content for e in events if e.WhichOneof("event") == "content"]
+    assert content and all(c.model == "gemini-2.5-flash" for c in content)
+    [usage] = [e.usage for e in events if e.WhichOneof("event") == "usage"]
+    assert usage.metadata.service_used == "gemini"
+    assert [(row[0], row[2]) for row in ledger(core)] == [("gemini", "ok")]
+
+
+async def test_nothing_is_retried_once_content_has_started(
+    core: Core, http: httpx.AsyncClient, account: Account
+) -> None:
+    primary, fallback = flaky(core, "openrouter", "midstream-error"), flaky(core, "gemini", "error-503", 0)
+    async with http.stream("POST", f"{CHAT}/stream", json={"message": "hi"}, headers=account.key_auth) as r:
+        assert r.status_code == 200
+        events = await sse_events(r)
+    assert events[0]["type"] == "content" and events[-1]["type"] == "error"
+    assert (primary.calls, fallback.calls) == (1, 0)
+    assert [(row[0], row[2]) for row in ledger(core)] == [("openrouter", "error")]
+
+
+async def test_the_breaker_opens_fails_fast_and_probes_after_the_cooldown(
+    core: Core, http: httpx.AsyncClient, account: Account, router: Router, clock: Clock
+) -> None:
+    primary = flaky(core, "openrouter", "error-503")
+    for _ in range(2):  # 3 + 2 failed attempts open the breaker; the second call's third is not sent
+        answer = await http.post(CHAT, json={"message": "hi"}, headers=account.key_auth)
+        assert answer.json()["model"] == "gemini:gemini-2.5-flash"
+    assert primary.calls == 5 and router.breaker("openrouter").state is BreakerState.OPEN
+    answer = await http.post(CHAT, json={"message": "hi"}, headers=account.key_auth)
+    assert answer.json()["model"] == "gemini:gemini-2.5-flash" and primary.calls == 5  # failed fast
+    no_fallback = {"message": "hi", "model": "openrouter:openai/gpt-4o"}
+    refused = await http.post(CHAT, json=no_fallback, headers=account.key_auth)
+    assert refused.status_code == 502 and refused.json()["error"]["code"] == "circuit_open"
+    primary.failures = 0  # openrouter recovers
+    clock.now += 30.0
+    probe = await http.post(CHAT, json={"message": "hi"}, headers=account.key_auth)
+    assert probe.json()["model"] == "openrouter:x-ai/grok-beta" and primary.calls == 6
+    assert router.breaker("openrouter").state is BreakerState.CLOSED
+    assert [row[2] for row in ledger(core)] == ["ok", "ok", "ok", "error", "ok"]
