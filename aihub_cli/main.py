@@ -1,4 +1,4 @@
-"""`aihub serve`, `aihub users set-plan`: argument parsing and process wiring."""
+"""`aihub serve`, `aihub users set-plan`, `aihub models sync`: argument parsing and process wiring."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from aihub_cli.models_sync import sync_models
 from aihub_cli.serve import serve
 from aihub_core.errors import AIHubError
+from aihub_core.operator_config import load_operator_config
 from aihub_core.plans import BUILTIN_PLANS, Plans
 from aihub_core.settings import ConfigError, Settings
 from aihub_core.store import open_store
@@ -41,7 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     set_plan = users.add_parser("set-plan", help="change a user's plan")
     common(set_plan)
     set_plan.add_argument("email")
-    set_plan.add_argument("plan", help=f"one of {', '.join(BUILTIN_PLANS)} or an operator-defined plan")
+    set_plan.add_argument("plan", help=f"one of {', '.join(BUILTIN_PLANS)} or a plan from AIHUB_CONFIG")
+
+    models = commands.add_parser("models", help="manage the model catalog").add_subparsers(
+        dest="models_command", required=True
+    )
+    sync = models.add_parser(
+        "sync", help="refresh the catalog from the providers' model lists (simulators when no key is set)"
+    )
+    common(sync)
     return parser
 
 
@@ -60,8 +70,9 @@ def _settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
     )
 
 
-async def _set_plan(settings: Settings, email: str, plan: str) -> int:
-    Plans().require(plan)
+async def _set_plan(settings: Settings, environ: Mapping[str, str], email: str, plan: str) -> int:
+    path = settings.config_path
+    Plans(extra=load_operator_config(path, environ).plans if path else None).require(plan)
     store = open_store(settings.database_url)
     await store.open()
     try:
@@ -85,8 +96,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             if args.only == "http" and not args.core:
                 print("aihub: --only http needs --core HOST:PORT", file=sys.stderr)
                 return 2
-            return asyncio.run(serve(settings, only=args.only, core_address=args.core))
-        return asyncio.run(_set_plan(settings, args.email, args.plan))
+            return asyncio.run(serve(settings, env, only=args.only, core_address=args.core))
+        if args.command == "models":
+            return asyncio.run(sync_models(settings, env))
+        return asyncio.run(_set_plan(settings, env, args.email, args.plan))
     except AIHubError as err:
         print(f"aihub: {err.message}", file=sys.stderr)
         return 2

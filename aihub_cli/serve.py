@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Mapping
 
 from aihub_cli.http_server import start_http
 from aihub_core.app import Core
@@ -41,9 +42,15 @@ async def _wait_for_signal() -> None:
     await stop.wait()
 
 
-async def serve(settings: Settings, *, only: str | None = None, core_address: str | None = None) -> int:
+async def serve(
+    settings: Settings,
+    environ: Mapping[str, str],
+    *,
+    only: str | None = None,
+    core_address: str | None = None,
+) -> int:
     """Run until SIGINT/SIGTERM, then shut down gracefully: the shim first, then the core."""
-    core = None if only == "http" else await Core.start(settings)
+    core = None if only == "http" else await Core.start(settings, environ)
     try:
         address = core.address if core is not None else str(core_address)
         if only == "grpc":

@@ -112,6 +112,16 @@ class Settings:
             return Path(url)
         return None
 
+    @property
+    def data_dir(self) -> Path:
+        """Where files beside the database live (the dev JWT secret, the synced catalog)."""
+        return (self.sqlite_path or Path("aihub.db")).resolve().parent
+
+    @property
+    def synced_catalog_path(self) -> Path:
+        """The file `aihub models sync` writes and the core reads at start."""
+        return self.data_dir / "aihub-catalog.json"
+
     def simulated(self, service: str) -> bool:
         """Whether a built-in provider is answered by its simulator."""
         key = {"openrouter": self.openrouter_api_key, "gemini": self.gemini_api_key}.get(service)

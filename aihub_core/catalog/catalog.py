@@ -148,12 +148,17 @@ def _model(raw: Mapping[str, Any]) -> CatalogModel:
     )
 
 
-def load_builtin_catalog() -> Catalog:
-    """The catalog shipped with the package."""
+def builtin_entries() -> tuple[list[CatalogService], list[CatalogModel]]:
+    """The services and models shipped with the package (`models.toml`)."""
     text = resources.files("aihub_core.catalog").joinpath("models.toml").read_text(encoding="utf-8")
     data = tomllib.loads(text)
     services = [
         CatalogService(name=name, default_model=str(s["default_model"]), capabilities=dict(s["capabilities"]))
         for name, s in data["services"].items()
     ]
-    return Catalog(services, (_model(m) for m in data["models"]))
+    return services, [_model(m) for m in data["models"]]
+
+
+def load_builtin_catalog() -> Catalog:
+    """The catalog shipped with the package."""
+    return Catalog(*builtin_entries())
