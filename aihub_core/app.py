@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
 from aihub_core.auth.secrets import load_or_create_jwt_secret
 from aihub_core.auth.tokens import TokenIssuer
-from aihub_core.catalog import Catalog, load_builtin_catalog
+from aihub_core.catalog import Catalog
+from aihub_core.catalog.synced import load_catalog
 from aihub_core.grpc_api.gate import Gate
 from aihub_core.grpc_api.server import RunningServer, Servicers, start_server
 from aihub_core.grpc_api.servicers.auth import AuthServicer
@@ -21,6 +22,12 @@ from aihub_core.grpc_api.servicers.chat import ChatServicer
 from aihub_core.grpc_api.servicers.keys import KeyServicer
 from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
+from aihub_core.operator_config import (
+    OperatorConfig,
+    apply_to_catalog,
+    load_operator_config,
+    resolve_fallbacks,
+)
 from aihub_core.plans import Plans
 from aihub_core.providers.base import Provider
 from aihub_core.providers.gemini import GeminiProvider
@@ -29,8 +36,9 @@ from aihub_core.services.accounts import Accounts
 from aihub_core.services.admission import Admission
 from aihub_core.services.chat import ChatEngine
 from aihub_core.services.keys import KeyManager
+from aihub_core.services.quota_watch import QuotaWatch
 from aihub_core.services.usage import UsageReporter
-from aihub_core.settings import ConfigError, Settings
+from aihub_core.settings import Settings
 from aihub_core.simulators import GeminiSimulator, OpenRouterSimulator, Simulator
 from aihub_core.store import open_store
 from aihub_core.store.base import Store
@@ -50,10 +58,41 @@ class Upstreams:
     simulators: dict[str, Simulator]
 
 
+@dataclass(frozen=True)
+class Configured:
+    """What the operator file and the synced catalog decide before anything starts."""
+
+    config: OperatorConfig
+    catalog: Catalog
+    plans: Plans
+    fallbacks: Mapping[str, tuple[str, ...]]
+
+
+def configure(settings: Settings, environ: Mapping[str, str]) -> Configured:
+    """Read AIHUB_CONFIG (if set) and the synced catalog; every problem is a ConfigError."""
+    path = settings.config_path
+    config = load_operator_config(path, environ) if path is not None else OperatorConfig()
+    catalog = apply_to_catalog(config, load_catalog(settings.synced_catalog_path))
+    fallbacks = resolve_fallbacks(config, catalog)
+    if path is not None:
+        log.info(
+            "AIHUB_CONFIG %s: %d services, %d plans, %d fallback lists",
+            path,
+            len(config.services),
+            len(config.plans),
+            len(fallbacks),
+        )
+    return Configured(config, catalog, Plans(extra=config.plans), fallbacks)
+
+
 async def _start_upstreams(
-    settings: Settings, catalog: Catalog, client: httpx.AsyncClient, stack: AsyncExitStack
+    settings: Settings,
+    configured: Configured,
+    client: httpx.AsyncClient,
+    stack: AsyncExitStack,
 ) -> Upstreams:
-    """One provider per built-in service; a simulator stands in where no key is configured."""
+    """One provider per service; a simulator stands in for a built-in one without a key."""
+    catalog = configured.catalog
     builtins: dict[str, tuple[Callable[..., Provider], Callable[..., Simulator], str | None, str]] = {
         "openrouter": (
             OpenAICompatibleProvider,
@@ -78,6 +117,16 @@ async def _start_upstreams(
             name=service, base_url=url, api_key=key, client=client, timeouts=settings.timeouts, simulated=sim
         )
         upstreams.simulated[service] = sim
+    for operator in configured.config.services:
+        upstreams.providers[operator.name] = OpenAICompatibleProvider(
+            name=operator.name,
+            base_url=operator.base_url,
+            api_key=operator.api_key,
+            client=client,
+            timeouts=settings.timeouts,
+            simulated=False,
+        )
+        upstreams.simulated[operator.name] = False
     return upstreams
 
 
@@ -91,10 +140,13 @@ class Core:
         store: Store,
         upstreams: Upstreams,
         stack: AsyncExitStack,
+        configured: Configured,
     ) -> None:
         self.settings = settings
         self.store = store
         self.upstreams = upstreams
+        self.catalog = configured.catalog
+        self.fallbacks = configured.fallbacks
         self._server = server
         self._stack = stack
 
@@ -108,19 +160,18 @@ class Core:
         return f"{self.settings.host}:{self.port}"
 
     @classmethod
-    async def start(cls, settings: Settings) -> Core:
-        """Open the store, start simulators where no key is set, and serve gRPC."""
-        if settings.config_path is not None:
-            raise ConfigError(
-                f"AIHUB_CONFIG={settings.config_path}: operator services and plans are not supported by "
-                "this version yet; unset AIHUB_CONFIG"
-            )
+    async def start(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> Core:
+        """Read the configuration, open the store, start simulators where no key is set, serve gRPC.
+
+        `environ` supplies the API keys AIHUB_CONFIG names (`api_key_env`); default `os.environ`.
+        """
+        configured = configure(settings, os.environ if environ is None else environ)
         stack = AsyncExitStack()
         try:
             store = open_store(settings.database_url)
             await store.open()
             stack.push_async_callback(store.close)
-            secret_dir = (settings.sqlite_path or Path("aihub.db")).resolve().parent
+            secret_dir = settings.data_dir
             secret, generated = load_or_create_jwt_secret(settings.jwt_secret, secret_dir)
             if generated:
                 log.warning(
@@ -128,28 +179,29 @@ class Core:
                     "set AIHUB_JWT_SECRET in production",
                     secret_dir,
                 )
-            catalog = load_builtin_catalog()
-            plans = Plans()
             client = httpx.AsyncClient(
                 limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200),
                 timeout=httpx.Timeout(settings.timeouts.first_byte, connect=settings.timeouts.connect),
             )
             stack.push_async_callback(client.aclose)
-            upstreams = await _start_upstreams(settings, catalog, client, stack)
-            accounts = Accounts(store, TokenIssuer(secret, settings.jwt_ttl_seconds), plans)
-            gate = Gate(accounts, Admission(store, time.time))
+            upstreams = await _start_upstreams(settings, configured, client, stack)
+            catalog = configured.catalog
+            accounts = Accounts(store, TokenIssuer(secret, settings.jwt_ttl_seconds), configured.plans)
+            admission = Admission(store, time.time)
+            gate = Gate(accounts, admission)
+            engine = ChatEngine(store, catalog, upstreams.providers, fallbacks=configured.fallbacks)
             servicers = Servicers(
                 auth=AuthServicer(gate, accounts),
-                chat=ChatServicer(gate, ChatEngine(store, catalog, upstreams.providers), store),
+                chat=ChatServicer(gate, engine, store),
                 models=ModelServicer(gate, catalog, upstreams.simulated),
-                usage=UsageServicer(gate, UsageReporter(store)),
+                usage=UsageServicer(gate, UsageReporter(store), QuotaWatch(store, admission)),
                 keys=KeyServicer(gate, KeyManager(store)),
             )
             server = await start_server(servicers, settings.host, settings.grpc_port)
         except BaseException:
             await stack.aclose()
             raise
-        return cls(settings, server, store, upstreams, stack)
+        return cls(settings, server, store, upstreams, stack, configured)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop taking calls, let in-flight ones finish, then close upstreams and the store."""

@@ -45,6 +45,19 @@ def effective_limit(plan_limit: int, key_limit: int | None) -> int:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """What is left of a caller's per-minute limits now (limits of 0 mean none)."""
+
+    requests_per_minute: int
+    requests_remaining: int
+    tokens_per_minute: int
+    tokens_remaining: int
+    concurrent_requests: int
+    in_flight: int
+    window_reset: int
+
+
+@dataclass(frozen=True)
 class Demand:
     """What one call asks of the limits."""
 
@@ -106,6 +119,25 @@ class Limiter:
         """The request figures without counting anything (for answers that refuse the call)."""
         _, reset = self._roll()
         return self._state(caller, reset)
+
+    def budget(self, caller: Caller) -> Budget:
+        """The caller's remaining per-minute budget and calls in flight."""
+        _, reset = self._roll()
+        state = self._state(caller, reset)
+        plan = caller.plan
+        user = f"user:{caller.user_id}"
+        tokens_left = (
+            max(0, plan.tokens_per_minute - self._tokens.get(user, 0)) if plan.tokens_per_minute else 0
+        )
+        return Budget(
+            requests_per_minute=state.limit,
+            requests_remaining=state.remaining,
+            tokens_per_minute=plan.tokens_per_minute,
+            tokens_remaining=tokens_left,
+            concurrent_requests=plan.concurrent_requests,
+            in_flight=self._in_flight.get(user, 0),
+            window_reset=reset,
+        )
 
     def take(self, caller: Caller, demand: Demand) -> Grant:
         """Admit one call or raise RateLimitError naming the first limit it would break."""

@@ -21,6 +21,8 @@ from aihub.v1 import (
 
 DEVELOPER = "/v1/developer"
 HEALTH_CHECK_METHOD = "/grpc.health.v1.Health/Check"
+# Core RPCs with no REST route, on purpose: a long-lived push stream has no REST counterpart.
+GRPC_ONLY_METHODS = frozenset({"/aihub.v1.UsageService/WatchQuota"})
 
 
 def _rpc(module: ModuleType, service: str, method: str) -> MethodDescriptor:

@@ -3,13 +3,15 @@ concurrency, all checked before anything is counted."""
 
 from __future__ import annotations
 
+import asyncio
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from aihub_core.errors import QuotaExceededError
 from aihub_core.identity import Caller
-from aihub_core.limits import Demand, Grant, Limiter, RateState
+from aihub_core.limits import Budget, Demand, Grant, Limiter, RateState
 from aihub_core.periods import month_start, next_month_start
 from aihub_core.store.base import Store
 
@@ -25,6 +27,8 @@ class Admission:
         # so that concurrent admissions see each other without a database round trip.
         self._month = ""
         self._month_calls: dict[str, int] = {}
+        # WatchQuota streams waiting for a user's figures to change.
+        self._watchers: dict[str, set[asyncio.Event]] = {}
 
     def peek(self, caller: Caller) -> RateState:
         """The rate-limit figures for an answer that refuses the call without counting it."""
@@ -51,11 +55,34 @@ class Admission:
         grant = self._limiter.take(caller, Demand(tokens=tokens, concurrent=chat))
         if quota:
             self._month_calls[caller.user_id] = used + 1
+        self._notify(caller.user_id)
         return grant
 
     def release(self, grant: Grant, tokens_used: int | None = None) -> None:
         """The call ended: free its slot and settle its tokens (None keeps the estimate)."""
         self._limiter.release(grant, tokens_used)
+        self._notify(grant.user_id)
+
+    def budget(self, caller: Caller) -> Budget:
+        """What is left of the caller's per-minute limits now."""
+        return self._limiter.budget(caller)
+
+    @contextmanager
+    def watch(self, user_id: str) -> Iterator[asyncio.Event]:
+        """An event set whenever the user's figures change, for as long as the block runs."""
+        event = asyncio.Event()
+        self._watchers.setdefault(user_id, set()).add(event)
+        try:
+            yield event
+        finally:
+            watchers = self._watchers.get(user_id, set())
+            watchers.discard(event)
+            if not watchers:
+                self._watchers.pop(user_id, None)
+
+    def _notify(self, user_id: str) -> None:
+        for event in self._watchers.get(user_id, ()):
+            event.set()
 
     def quota_used(self, user_id: str) -> int | None:
         """Chat calls admitted this month, if this process has counted them."""

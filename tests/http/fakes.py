@@ -194,6 +194,11 @@ class _Usage(usage_service_pb2_grpc.UsageServiceServicer):
     async def GetQuota(self, request: Any, context: Any) -> Any:
         return await self.core.unary("GetQuota", request, context)
 
+    async def WatchQuota(self, request: Any, context: Any) -> AsyncIterator[Any]:
+        # gRPC-only: the shim has no route for it, so the fake never serves it.
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "not served by the fake core")
+        yield  # pragma: no cover - makes this an async generator, as the servicer expects
+
 
 class _Keys(key_service_pb2_grpc.KeyServiceServicer):
     def __init__(self, core: FakeCore) -> None:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from aihub.v1 import usage_service_pb2 as pb
 from aihub.v1 import usage_service_pb2_grpc as pb_grpc
 from aihub_core.grpc_api import convert
 from aihub_core.grpc_api.access import api_key
 from aihub_core.grpc_api.gate import Call, Gate
-from aihub_core.grpc_api.rpc import unary
+from aihub_core.grpc_api.rpc import server_stream, unary
+from aihub_core.services.quota_watch import QuotaWatch
 from aihub_core.services.usage import UsageReporter
 
 
 class UsageServicer(pb_grpc.UsageServiceServicer):
-    def __init__(self, gate: Gate, reporter: UsageReporter) -> None:
+    def __init__(self, gate: Gate, reporter: UsageReporter, watch: QuotaWatch) -> None:
         self.gate = gate
         self._reporter = reporter
+        self._watch = watch
 
     @unary(api_key("usage"))
     async def GetUsage(self, request: pb.GetUsageRequest, call: Call) -> pb.GetUsageResponse:
@@ -26,3 +30,14 @@ class UsageServicer(pb_grpc.UsageServiceServicer):
     @unary(api_key("usage"))
     async def GetQuota(self, request: pb.GetQuotaRequest, call: Call) -> pb.GetQuotaResponse:
         return convert.quota(await self._reporter.quota(call.user))
+
+    @server_stream(api_key("usage"))
+    async def WatchQuota(
+        self, request: pb.WatchQuotaRequest, call: Call
+    ) -> AsyncIterator[pb.WatchQuotaResponse]:
+        snapshots = self._watch.snapshots(call.user)
+        try:
+            async for snapshot in snapshots:
+                yield convert.quota_snapshot(snapshot)
+        finally:
+            await snapshots.aclose()

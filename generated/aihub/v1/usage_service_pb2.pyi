@@ -237,3 +237,114 @@ class GetQuotaResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetQuotaResponse: _TypeAlias = GetQuotaResponse  # noqa: Y015
+
+@_typing.final
+class WatchQuotaRequest(_message.Message):
+    """WatchQuotaRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchQuotaRequest: _TypeAlias = WatchQuotaRequest  # noqa: Y015
+
+@_typing.final
+class RateBudget(_message.Message):
+    """RateBudget is what is left of the rate limits in the current minute; limits of 0 mean none."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUESTS_PER_MINUTE_FIELD_NUMBER: _builtins.int
+    REQUESTS_REMAINING_FIELD_NUMBER: _builtins.int
+    TOKENS_PER_MINUTE_FIELD_NUMBER: _builtins.int
+    TOKENS_REMAINING_FIELD_NUMBER: _builtins.int
+    CONCURRENT_REQUESTS_FIELD_NUMBER: _builtins.int
+    CONCURRENT_IN_FLIGHT_FIELD_NUMBER: _builtins.int
+    WINDOW_RESET_FIELD_NUMBER: _builtins.int
+    requests_per_minute: _builtins.int
+    """The effective requests per minute: the lower of the plan's and the key's."""
+    requests_remaining: _builtins.int
+    """Requests left in this minute (0 when there is no limit)."""
+    tokens_per_minute: _builtins.int
+    """The plan's tokens per minute."""
+    tokens_remaining: _builtins.int
+    """Tokens left in this minute, counting the estimates of calls in flight."""
+    concurrent_requests: _builtins.int
+    """The plan's concurrent requests."""
+    concurrent_in_flight: _builtins.int
+    """Chat calls in flight now."""
+    @_builtins.property
+    def window_reset(self) -> _timestamp_pb2.Timestamp:
+        """When this minute's window ends and the per-minute budgets refill."""
+
+    def __init__(
+        self,
+        *,
+        requests_per_minute: _builtins.int = ...,
+        requests_remaining: _builtins.int = ...,
+        tokens_per_minute: _builtins.int = ...,
+        tokens_remaining: _builtins.int = ...,
+        concurrent_requests: _builtins.int = ...,
+        concurrent_in_flight: _builtins.int = ...,
+        window_reset: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["window_reset", b"window_reset"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["concurrent_in_flight", b"concurrent_in_flight", "concurrent_requests", b"concurrent_requests", "requests_per_minute", b"requests_per_minute", "requests_remaining", b"requests_remaining", "tokens_per_minute", b"tokens_per_minute", "tokens_remaining", b"tokens_remaining", "window_reset", b"window_reset"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RateBudget: _TypeAlias = RateBudget  # noqa: Y015
+
+@_typing.final
+class WatchQuotaResponse(_message.Message):
+    """WatchQuotaResponse is one snapshot of the caller's quota and budget."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_FIELD_NUMBER: _builtins.int
+    QUOTA_LIMIT_FIELD_NUMBER: _builtins.int
+    QUOTA_USED_FIELD_NUMBER: _builtins.int
+    QUOTA_REMAINING_FIELD_NUMBER: _builtins.int
+    RESET_DATE_FIELD_NUMBER: _builtins.int
+    RATE_LIMIT_FIELD_NUMBER: _builtins.int
+    plan: _builtins.str
+    """The plan."""
+    quota_limit: _builtins.int
+    """Requests allowed this calendar month (0 means no limit)."""
+    quota_used: _builtins.int
+    """Requests counted this month, calls in flight included."""
+    quota_remaining: _builtins.int
+    """quota_limit - quota_used, never below 0."""
+    @_builtins.property
+    def reset_date(self) -> _timestamp_pb2.Timestamp:
+        """When the monthly quota resets."""
+
+    @_builtins.property
+    def rate_limit(self) -> Global___RateBudget:
+        """What is left of the rate limits in this minute."""
+
+    def __init__(
+        self,
+        *,
+        plan: _builtins.str = ...,
+        quota_limit: _builtins.int = ...,
+        quota_used: _builtins.int = ...,
+        quota_remaining: _builtins.int = ...,
+        reset_date: _timestamp_pb2.Timestamp | None = ...,
+        rate_limit: Global___RateBudget | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rate_limit", b"rate_limit", "reset_date", b"reset_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan", "quota_limit", b"quota_limit", "quota_remaining", b"quota_remaining", "quota_used", b"quota_used", "rate_limit", b"rate_limit", "reset_date", b"reset_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchQuotaResponse: _TypeAlias = WatchQuotaResponse  # noqa: Y015

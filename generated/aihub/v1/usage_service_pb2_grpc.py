@@ -46,6 +46,11 @@ class UsageServiceStub:
                 request_serializer=aihub_dot_v1_dot_usage__service__pb2.GetQuotaRequest.SerializeToString,
                 response_deserializer=aihub_dot_v1_dot_usage__service__pb2.GetQuotaResponse.FromString,
                 _registered_method=True)
+        self.WatchQuota = channel.unary_stream(
+                '/aihub.v1.UsageService/WatchQuota',
+                request_serializer=aihub_dot_v1_dot_usage__service__pb2.WatchQuotaRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_usage__service__pb2.WatchQuotaResponse.FromString,
+                _registered_method=True)
 
 
 class UsageServiceServicer:
@@ -70,6 +75,16 @@ class UsageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchQuota(self, request, context):
+        """WatchQuota streams the caller's remaining quota and rate-limit budget: one snapshot at
+        once, then a new one whenever it changes (a call counted, a chat finished, the minute
+        window rolling over). The stream lasts until the caller cancels it. gRPC only.
+        Errors: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit on opening).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UsageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -82,6 +97,11 @@ def add_UsageServiceServicer_to_server(servicer, server):
                     servicer.GetQuota,
                     request_deserializer=aihub_dot_v1_dot_usage__service__pb2.GetQuotaRequest.FromString,
                     response_serializer=aihub_dot_v1_dot_usage__service__pb2.GetQuotaResponse.SerializeToString,
+            ),
+            'WatchQuota': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchQuota,
+                    request_deserializer=aihub_dot_v1_dot_usage__service__pb2.WatchQuotaRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_usage__service__pb2.WatchQuotaResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -140,6 +160,33 @@ class UsageService:
             '/aihub.v1.UsageService/GetQuota',
             aihub_dot_v1_dot_usage__service__pb2.GetQuotaRequest.SerializeToString,
             aihub_dot_v1_dot_usage__service__pb2.GetQuotaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchQuota(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/aihub.v1.UsageService/WatchQuota',
+            aihub_dot_v1_dot_usage__service__pb2.WatchQuotaRequest.SerializeToString,
+            aihub_dot_v1_dot_usage__service__pb2.WatchQuotaResponse.FromString,
             options,
             channel_credentials,
             insecure,

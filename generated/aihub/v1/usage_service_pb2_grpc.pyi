@@ -44,6 +44,12 @@ class UsageServiceStub:
     """GetQuota returns the plan, the monthly request quota and the plan's rate limits.
     Errors: UNAUTHENTICATED, PERMISSION_DENIED.
     """
+    WatchQuota: _grpc.UnaryStreamMultiCallable[_usage_service_pb2.WatchQuotaRequest, _usage_service_pb2.WatchQuotaResponse]
+    """WatchQuota streams the caller's remaining quota and rate-limit budget: one snapshot at
+    once, then a new one whenever it changes (a call counted, a chat finished, the minute
+    window rolling over). The stream lasts until the caller cancels it. gRPC only.
+    Errors: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit on opening).
+    """
 
 @_typing.type_check_only
 class UsageServiceAsyncStub(UsageServiceStub):
@@ -60,6 +66,12 @@ class UsageServiceAsyncStub(UsageServiceStub):
     GetQuota: _aio.UnaryUnaryMultiCallable[_usage_service_pb2.GetQuotaRequest, _usage_service_pb2.GetQuotaResponse]  # type: ignore[assignment]
     """GetQuota returns the plan, the monthly request quota and the plan's rate limits.
     Errors: UNAUTHENTICATED, PERMISSION_DENIED.
+    """
+    WatchQuota: _aio.UnaryStreamMultiCallable[_usage_service_pb2.WatchQuotaRequest, _usage_service_pb2.WatchQuotaResponse]  # type: ignore[assignment]
+    """WatchQuota streams the caller's remaining quota and rate-limit budget: one snapshot at
+    once, then a new one whenever it changes (a call counted, a chat finished, the minute
+    window rolling over). The stream lasts until the caller cancels it. gRPC only.
+    Errors: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit on opening).
     """
 
 class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -86,6 +98,18 @@ class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_usage_service_pb2.GetQuotaResponse, _abc.Awaitable[_usage_service_pb2.GetQuotaResponse]]:
         """GetQuota returns the plan, the monthly request quota and the plan's rate limits.
         Errors: UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def WatchQuota(
+        self,
+        request: _usage_service_pb2.WatchQuotaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_usage_service_pb2.WatchQuotaResponse], _abc.AsyncIterator[_usage_service_pb2.WatchQuotaResponse]]:
+        """WatchQuota streams the caller's remaining quota and rate-limit budget: one snapshot at
+        once, then a new one whenever it changes (a call counted, a chat finished, the minute
+        window rolling over). The stream lasts until the caller cancels it. gRPC only.
+        Errors: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit on opening).
         """
 
 def add_UsageServiceServicer_to_server(servicer: UsageServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

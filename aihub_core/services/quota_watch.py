@@ -1,0 +1,64 @@
+"""Live quota: snapshots of a caller's quota and rate-limit budget, pushed as they change."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aihub_core.identity import Caller
+from aihub_core.limits import Budget
+from aihub_core.periods import month_start, next_month_start
+from aihub_core.plans import Plan
+from aihub_core.services.admission import Admission
+from aihub_core.store.base import Store
+
+
+@dataclass(frozen=True)
+class QuotaSnapshot:
+    """The caller's monthly quota and per-minute budget at one moment."""
+
+    plan: Plan
+    quota_used: int
+    reset_date: datetime
+    budget: Budget
+
+    @property
+    def quota_limit(self) -> int:
+        return self.plan.monthly_requests
+
+    @property
+    def quota_remaining(self) -> int:
+        return max(0, self.quota_limit - self.quota_used) if self.quota_limit else 0
+
+
+class QuotaWatch:
+    """Streams snapshots: one at once, then one per change (changes in a burst coalesce)."""
+
+    def __init__(
+        self, store: Store, admission: Admission, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._store = store
+        self._admission = admission
+        self._now = now
+
+    async def snapshot(self, caller: Caller) -> QuotaSnapshot:
+        """The figures now; the quota counts calls in flight when this process has counted them."""
+        now = self._now()
+        used = self._admission.quota_used(caller.user_id)
+        if used is None:
+            used = await self._store.count_requests(caller.user_id, month_start(now))
+        return QuotaSnapshot(caller.plan, used, next_month_start(now), self._admission.budget(caller))
+
+    async def snapshots(self, caller: Caller) -> AsyncGenerator[QuotaSnapshot, None]:
+        """Snapshots until the consumer stops; also one when the minute window refills."""
+        with self._admission.watch(caller.user_id) as changed:
+            while True:
+                changed.clear()
+                current = await self.snapshot(caller)
+                yield current
+                until_refill = max(0.05, current.budget.window_reset - self._now().timestamp())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), timeout=until_refill)

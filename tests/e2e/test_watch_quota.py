@@ -1,0 +1,71 @@
+"""UsageService.WatchQuota: live quota and budget pushed as calls are admitted and finish."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+
+from aihub.v1 import chat_service_pb2 as chat_pb
+from aihub.v1 import chat_service_pb2_grpc as chat_grpc
+from aihub.v1 import key_service_pb2 as key_pb
+from aihub.v1 import key_service_pb2_grpc as key_grpc
+from aihub.v1 import usage_service_pb2 as usage_pb
+from aihub.v1 import usage_service_pb2_grpc as usage_grpc
+from aihub_core.app import Core
+from tests.e2e.minutes import clear_of_minute_boundary
+from tests.e2e.test_grpc import bearer, new_key
+
+Stream = grpc.aio.UnaryStreamCall[usage_pb.WatchQuotaRequest, usage_pb.WatchQuotaResponse]
+
+
+async def next_snapshot(stream: Stream) -> usage_pb.WatchQuotaResponse:
+    snapshot = await asyncio.wait_for(stream.read(), timeout=10)
+    assert isinstance(snapshot, usage_pb.WatchQuotaResponse)
+    return snapshot
+
+
+async def test_snapshots_follow_admission_and_completion(core: Core, channel: grpc.aio.Channel) -> None:
+    _, key = await new_key(channel)
+    await clear_of_minute_boundary()
+    watch = usage_grpc.UsageServiceStub(channel).WatchQuota(
+        usage_pb.WatchQuotaRequest(), metadata=bearer(key)
+    )
+    first = await next_snapshot(watch)
+    assert (first.plan, first.quota_limit, first.quota_used, first.quota_remaining) == ("free", 1000, 0, 1000)
+    budget = first.rate_limit
+    assert (budget.requests_per_minute, budget.concurrent_requests, budget.concurrent_in_flight) == (20, 3, 0)
+    assert budget.requests_remaining == 19  # opening the watch was itself a counted call
+    assert budget.tokens_remaining == 5000 and budget.window_reset.seconds > 0
+
+    core.upstreams.simulators["openrouter"].scenario = "slow-first-byte"
+    chat = asyncio.ensure_future(
+        chat_grpc.ChatServiceStub(channel).Chat(chat_pb.ChatRequest(message="hi"), metadata=bearer(key))
+    )
+    admitted = await next_snapshot(watch)
+    assert admitted.quota_used == 1 and admitted.quota_remaining == 999
+    assert admitted.rate_limit.concurrent_in_flight == 1
+    assert admitted.rate_limit.requests_remaining == 18
+    assert admitted.rate_limit.tokens_remaining < 5000 - 1000  # the estimate is held while in flight
+
+    answer = await chat
+    finished = await next_snapshot(watch)
+    assert finished.rate_limit.concurrent_in_flight == 0
+    assert (
+        finished.rate_limit.tokens_remaining == 5000 - answer.usage.total_tokens
+    )  # settled to the real count
+    watch.cancel()
+
+
+async def test_watching_takes_the_usage_permission(channel: grpc.aio.Channel) -> None:
+    jwt, _ = await new_key(channel)
+    chat_only = await key_grpc.KeyServiceStub(channel).CreateApiKey(
+        key_pb.CreateApiKeyRequest(name="chat only", permissions=["chat"]), metadata=bearer(jwt)
+    )
+    watch = usage_grpc.UsageServiceStub(channel).WatchQuota(
+        usage_pb.WatchQuotaRequest(), metadata=bearer(chat_only.key)
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await watch.read()
+    assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
