@@ -19,7 +19,7 @@ from aihub_http.app import create_app
 TEST_JWT_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 
 
-def test_settings(tmp_path: Path, **overrides: object) -> Settings:
+def isolated_settings(tmp_path: Path, **overrides: object) -> Settings:
     """Settings for an isolated core: ports 0, a fresh database, instant simulated upstreams."""
     values: dict[str, object] = {
         "grpc_port": 0,
@@ -34,7 +34,7 @@ def test_settings(tmp_path: Path, **overrides: object) -> Settings:
 
 @pytest.fixture
 async def core(tmp_path: Path) -> AsyncIterator[Core]:
-    running = await Core.start(test_settings(tmp_path))
+    running = await Core.start(isolated_settings(tmp_path))
     try:
         yield running
     finally:

@@ -87,7 +87,7 @@ async def test_sync_follows_every_page_skips_pseudo_models_and_keeps_overrides(
             "GEMINI_API_KEY": "g-key",
             "GEMINI_BASE_URL": gemini.base_url,
         }
-        settings = conftest.test_settings(tmp_path, **vars_from(environ))
+        settings = conftest.isolated_settings(tmp_path, **vars_from(environ))
         assert await sync_models(settings, environ) == 0
         tokens = [r.query.get("pageToken") for r in gemini.requests if r.path.endswith("/models")]
         priced = sum(not m.prompt_price.startswith("-") for m in router.models.values())
@@ -108,7 +108,7 @@ async def test_sync_follows_every_page_skips_pseudo_models_and_keeps_overrides(
     config.write_text(
         '[model_overrides."openrouter:x-ai/grok-beta"]\nprompt_price = 0.00009\n', encoding="utf-8"
     )
-    core = await Core.start(conftest.test_settings(tmp_path, config_path=config), environ={})
+    core = await Core.start(conftest.isolated_settings(tmp_path, config_path=config), environ={})
     try:
         catalog = core.catalog
         grok = catalog.resolve("x-ai/grok-beta", "openrouter")
@@ -136,7 +136,7 @@ def vars_from(environ: dict[str, str]) -> dict[str, object]:
 async def test_sync_without_keys_uses_fresh_simulators(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert await sync_models(conftest.test_settings(tmp_path), {}) == 0
+    assert await sync_models(conftest.isolated_settings(tmp_path), {}) == 0
     out = capsys.readouterr().out
     assert "openrouter: no OPENROUTER_API_KEY: syncing from a fresh built-in simulator" in out
     assert "gemini: no GEMINI_API_KEY" in out and "0 removed" in out
@@ -148,7 +148,7 @@ async def test_an_upstream_error_fails_the_sync_and_changes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with GeminiSimulator(chunk_delay_ms=0, api_key="g-key") as gemini:
-        settings = conftest.test_settings(
+        settings = conftest.isolated_settings(
             tmp_path, gemini_api_key="wrong-key", gemini_base_url=gemini.base_url
         )
         assert await sync_models(settings, {}) == 1

@@ -28,7 +28,7 @@ from aihub_core.services.chat import ChatEngine
 from aihub_core.services.routing import Router
 from aihub_core.simulators import Simulator
 from tests.conftest import Account
-from tests.conftest import test_settings as settings_in
+from tests.conftest import isolated_settings as settings_in
 from tests.e2e.sse import sse_events
 from tests.e2e.test_grpc import bearer, new_key
 

@@ -73,7 +73,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
     ) as sim:
         config = tmp_path / "aihub.toml"
         config.write_text(operator_toml(sim.base_url), encoding="utf-8")
-        settings = conftest.test_settings(tmp_path, config_path=config)
+        settings = conftest.isolated_settings(tmp_path, config_path=config)
         core = await Core.start(settings, environ={"LOCAL_API_KEY": LOCAL_KEY})
         server = await start_http(create_app(core.address), "127.0.0.1", 0)
         try:
