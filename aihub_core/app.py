@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 
@@ -130,6 +131,16 @@ async def _start_upstreams(
     return upstreams
 
 
+async def _recover_reservations(store: Store) -> None:
+    """Settle the reservations a killed process left pending, before any call is taken: a call cut
+    by a crash is not charged (docs/accounting.md), and no reservation hangs."""
+    recovered = await store.recover_pending(datetime.now(UTC))
+    if recovered:
+        log.warning(
+            "settled %d usage reservation(s) left pending by an earlier run as uncharged errors", recovered
+        )
+
+
 class Core:
     """A running gRPC core. Build with `await Core.start(settings)`, end with `await core.stop()`."""
 
@@ -171,6 +182,7 @@ class Core:
             store = open_store(settings.database_url)
             await store.open()
             stack.push_async_callback(store.close)
+            await _recover_reservations(store)
             secret_dir = settings.data_dir
             secret, generated = load_or_create_jwt_secret(settings.jwt_secret, secret_dir)
             if generated:

@@ -160,9 +160,11 @@ class ChatEngine:
         return PreparedChat(caller, request_id, session_id, stored_turn, started, (primary, *fallbacks))
 
     async def complete(self, chat: PreparedChat) -> ChatOutcome:
-        """Get the whole answer from the first upstream that gives one, and record it."""
+        """Reserve the call in the ledger, get the whole answer from the first upstream that gives
+        one, and settle it; the record is committed before this returns."""
         route = self._router.route(chat.candidates)
         try:
+            await self._reserve(chat)
             completion = await route.complete()
         except BaseException as err:
             await self._record_failure(chat, route.candidate, "", _failure_status(err))
@@ -172,18 +174,22 @@ class ChatEngine:
         )
 
     async def stream(self, chat: PreparedChat) -> AsyncGenerator[ContentPiece | ChatOutcome, None]:
-        """Yield pieces of the answer, then the recorded outcome.
+        """Reserve the call in the ledger, yield pieces of the answer, then the outcome once its
+        record is committed (so a client that saw `done` has a durable record).
 
-        Exactly one usage record per call: if the upstream fails (in any way), or the consumer
-        goes away (cancellation or aclose), the upstream is closed first and what was generated
-        is recorded with estimated token counts. Attempts the router gave up on before the first
-        piece leave no record of their own.
+        Exactly one usage record per call, settled from the reservation: if the upstream fails
+        (in any way), or the consumer goes away (cancellation or aclose), the upstream is closed
+        first and what was generated is recorded with estimated token counts. Attempts the
+        router gave up on before the first piece leave no record of their own.
         """
         pieces: list[str] = []
         route = self._router.route(chat.candidates)
         upstream = route.stream()
         end: StreamEnd | None = None
         try:
+            # Inside the try: a consumer leaving during the (shielded, so landing) reservation
+            # gets it settled as cancelled rather than left pending.
+            await self._reserve(chat)
             async for event in upstream:
                 if isinstance(event, StreamEnd):
                     end = event
@@ -220,6 +226,12 @@ class ChatEngine:
             session_id=chat.session_id,
             response_time_ms=self._elapsed_ms(chat),
         )
+
+    async def _reserve(self, chat: PreparedChat) -> None:
+        """Write the call's pending ledger row: the caller was admitted, the provider not yet called."""
+        nothing = TokenUsage(prompt_tokens=0, completion_tokens=0)
+        pending = self._record(chat, chat.candidates[0], nothing, "pending", 0.0)
+        await self._store.reserve_usage(replace(pending, usage_source="none"))
 
     async def _settle(
         self, chat: PreparedChat, answered: Candidate, text: str, usage: TokenUsage, finish: str

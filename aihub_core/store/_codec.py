@@ -10,6 +10,8 @@ from typing import Any, Literal, cast
 from aihub_core.store.base import ApiKeyRecord, StoredMessage, UsageRecord, UsageStatus, UserRecord
 
 BILLABLE: tuple[UsageStatus, ...] = ("ok", "error", "cancelled")
+# In-flight calls count against the monthly quota too, or a burst could overrun it before settling.
+QUOTA_COUNTED: tuple[UsageStatus, ...] = (*BILLABLE, "pending")
 
 
 def encode_time(value: datetime) -> str:
@@ -121,6 +123,20 @@ def usage_row(record: UsageRecord) -> dict[str, Any]:
         "response_time_ms": record.response_time_ms,
         "created_at": encode_time(record.created_at),
     }
+
+
+def reservation_row(record: UsageRecord) -> dict[str, Any]:
+    """The ledger row of an admitted call, pending until settled."""
+    if record.status != "pending":
+        raise ValueError(f"a reservation has status 'pending', not {record.status!r}")
+    return usage_row(record)
+
+
+def settled_row(record: UsageRecord) -> dict[str, Any]:
+    """The ledger row of a settled call; its record's time is when it was settled."""
+    if record.status == "pending":
+        raise ValueError("a settlement cannot leave a call pending")
+    return {**usage_row(record), "settled_at": encode_time(record.created_at)}
 
 
 class ExactSum:

@@ -19,8 +19,29 @@ from aihub_core.store.base import ApiKeyRecord, DailyTotals, StoredMessage, Usag
 Params = list[Any] | dict[str, Any]
 
 _BILLABLE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in codec.BILLABLE))
+_QUOTA_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in codec.QUOTA_COUNTED))
 # ON CONFLICT names the key: unlike INSERT OR IGNORE it does not also swallow a CHECK failure.
 _ONCE_PER_REQUEST = "ON CONFLICT (request_id) DO NOTHING"
+# A settlement fills in its call's pending row; the WHERE leaves a settled row as it is (settle
+# once), and never lets one user's record touch another's. The reservation keeps its created_at
+# (when the call was admitted, the moment the quota counted it) and key.
+_SETTLED = (
+    "service",
+    "model",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+    "status",
+    "usage_source",
+    "session_id",
+    "response_time_ms",
+    "settled_at",
+)
+_SETTLE_ONCE = (
+    "ON CONFLICT (request_id) DO UPDATE SET "
+    + ", ".join(f"{column} = excluded.{column}" for column in _SETTLED)
+    + " WHERE usage_records.status = 'pending' AND usage_records.user_id = excluded.user_id"
+)
 _SESSION_UPSERT = "ON CONFLICT (user_id, session_id) DO UPDATE SET updated_at = excluded.updated_at"
 
 
@@ -114,10 +135,10 @@ def append_turn(
     assistant_message: StoredMessage,
     usage: UsageRecord | None,
 ) -> None:
-    """Store a turn, its answer, the session row and the usage record in one transaction."""
+    """Store a turn, its answer, the session row and the usage settlement in one transaction."""
     # Encode everything first, so that a bad value fails before the transaction starts.
     messages = [codec.message_row(user_id, session_id, m) for m in (user_message, assistant_message)]
-    usage_row = codec.usage_row(usage) if usage else None
+    usage_row = codec.settled_row(usage) if usage else None
     session = {
         "user_id": user_id,
         "session_id": session_id,
@@ -130,17 +151,34 @@ def append_turn(
             for row in messages:
                 _insert(db, "messages", row)
             if usage_row is not None:
-                _insert(db, "usage_records", usage_row, _ONCE_PER_REQUEST)
+                _insert(db, "usage_records", usage_row, _SETTLE_ONCE)
+    except sqlite3.IntegrityError as exc:
+        raise _translate(exc) from None
+
+
+def reserve_usage(db: Database, record: UsageRecord) -> None:
+    """Insert the pending row of an admitted call, unless its request id is in the ledger already."""
+    try:
+        _insert(db, "usage_records", codec.reservation_row(record), _ONCE_PER_REQUEST)
     except sqlite3.IntegrityError as exc:
         raise _translate(exc) from None
 
 
 def record_usage(db: Database, record: UsageRecord) -> None:
-    """Insert a usage record unless its request id is recorded already."""
+    """Settle a call: fill in its pending row, or insert the record if there is none; once."""
     try:
-        _insert(db, "usage_records", codec.usage_row(record), _ONCE_PER_REQUEST)
+        _insert(db, "usage_records", codec.settled_row(record), _SETTLE_ONCE)
     except sqlite3.IntegrityError as exc:
         raise _translate(exc) from None
+
+
+def recover_pending(db: Database, now: datetime) -> int:
+    """Settle every pending row as an uncharged, recovered error; how many there were."""
+    sql = (
+        "UPDATE usage_records SET status = 'error', prompt_tokens = 0, completion_tokens = 0, "
+        "cost_usd = 0.0, usage_source = 'none', settled_at = ?, recovered = 1 WHERE status = 'pending'"
+    )
+    return int(db.execute(sql, [codec.encode_time(now)]).rowcount)
 
 
 def daily_usage(db: Database, user_id: str, first: date, last: date) -> list[DailyTotals]:
@@ -165,8 +203,8 @@ def daily_usage(db: Database, user_id: str, first: date, last: date) -> list[Dai
 
 
 def count_requests(db: Database, user_id: str, since: datetime) -> int:
-    """Billable requests since a moment."""
-    sql = f"SELECT count(*) AS n FROM usage_records WHERE user_id = ? AND created_at >= ? AND {_BILLABLE_SQL}"
+    """Requests since a moment that count against the quota: billable and pending ones."""
+    sql = f"SELECT count(*) AS n FROM usage_records WHERE user_id = ? AND created_at >= ? AND {_QUOTA_SQL}"
     row = _one(db, sql, [user_id, codec.encode_time(since)])
     return int(row["n"]) if row else 0
 

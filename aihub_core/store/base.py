@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, Protocol
 
-UsageStatus = Literal["ok", "error", "refused", "cancelled"]
+# `pending` marks a reservation: a call admitted and not yet settled (docs/accounting.md).
+UsageStatus = Literal["pending", "ok", "error", "refused", "cancelled"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ class StoredMessage:
 
 @dataclass(frozen=True)
 class UsageRecord:
-    """One call as charged. Keyed by request id: recording the same id twice keeps the first."""
+    """One call as charged. Keyed by request id: a call is reserved (status `pending`) when admitted
+    and settled once; settling an already settled id keeps the first settlement."""
 
     request_id: str
     user_id: str
@@ -127,20 +129,32 @@ class Store(Protocol):
         assistant_message: StoredMessage,
         usage: UsageRecord | None = None,
     ) -> None:
-        """Store a user turn and its answer (creating the session if new), and the usage
-        record if given, in one transaction."""
+        """Store a user turn and its answer (creating the session if new), and settle the usage
+        record if given (as `record_usage` does), in one transaction."""
         ...
 
     # usage ledger
+    async def reserve_usage(self, record: UsageRecord) -> None:
+        """Write the `pending` row of an admitted call; an id already in the ledger is left alone."""
+        ...
+
     async def record_usage(self, record: UsageRecord) -> None:
-        """Insert a usage record; a second record with the same request id is ignored."""
+        """Settle a call: turn its pending row into this record (or insert it if there is none).
+        A settled row is never changed: a second settlement of the same request id is ignored.
+        The call returns once the record is committed."""
+        ...
+
+    async def recover_pending(self, now: datetime) -> int:
+        """Settle every reservation left `pending` by a process that died as an uncharged, recovered
+        `error`; return how many. Only for start-up: it would also settle live calls."""
         ...
 
     async def daily_usage(self, user_id: str, first: date, last: date) -> list[DailyTotals]:
         """Totals per UTC day with at least one billable record, first..last inclusive, oldest first.
-        Billable: status ok, error or cancelled (refused requests cost nothing and are not counted)."""
+        Billable: status ok, error or cancelled (refused requests cost nothing, pending ones are not
+        settled yet, and neither is counted)."""
         ...
 
     async def count_requests(self, user_id: str, since: datetime) -> int:
-        """Billable requests since a moment (for the monthly quota)."""
+        """Requests counted against the monthly quota since a moment: billable and pending ones."""
         ...

@@ -94,8 +94,46 @@ CREATE TABLE usage_records (
 CREATE INDEX usage_records_user_created ON usage_records (user_id, created_at);
 """
 
+# Reservations. SQLite cannot alter a CHECK constraint in place, so the ledger is rebuilt: new
+# table, rows copied (each already settled, at its creation), old table dropped, indexes remade.
+# A row is pending exactly while it has no settled_at. The partial index keeps the start-up
+# recovery scan cheap however long the ledger grows.
+_V2_RESERVATIONS = """
+CREATE TABLE usage_records_v2 (
+    request_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    key_id TEXT,
+    service TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL CHECK (prompt_tokens >= 0),
+    completion_tokens INTEGER NOT NULL CHECK (completion_tokens >= 0),
+    cost_usd REAL NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'ok', 'error', 'refused', 'cancelled')),
+    usage_source TEXT NOT NULL CHECK (usage_source IN ('provider', 'estimated', 'none')),
+    session_id TEXT,
+    response_time_ms INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    settled_at TEXT,
+    recovered INTEGER NOT NULL DEFAULT 0 CHECK (recovered IN (0, 1)),
+    CHECK ((status = 'pending') = (settled_at IS NULL))
+);
+INSERT INTO usage_records_v2 (
+    request_id, user_id, key_id, service, model, prompt_tokens, completion_tokens, cost_usd, status,
+    usage_source, session_id, response_time_ms, created_at, settled_at
+)
+SELECT
+    request_id, user_id, key_id, service, model, prompt_tokens, completion_tokens, cost_usd, status,
+    usage_source, session_id, response_time_ms, created_at, created_at
+FROM usage_records;
+DROP TABLE usage_records;
+ALTER TABLE usage_records_v2 RENAME TO usage_records;
+CREATE INDEX usage_records_user_created ON usage_records (user_id, created_at);
+CREATE INDEX usage_records_pending ON usage_records (request_id) WHERE status = 'pending';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, API keys, sessions with messages, usage ledger", _V1_SCHEMA),
+    Migration(2, "usage ledger reservations: pending status, settled_at, recovered", _V2_RESERVATIONS),
 )
 
 

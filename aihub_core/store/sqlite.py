@@ -3,6 +3,11 @@
 SQLite calls block, so the connection lives on one dedicated worker thread and every call is
 awaited through `run_in_executor`. One thread also serialises this process's writes, which is
 what SQLite wants anyway (one writer at a time), and lets `check_same_thread` keep its safe default.
+
+Usage ledger writes (reservations and settlements) go through a group commit (`_group`): writes
+that queue while the worker is busy share one transaction, and each caller resumes only once its
+write is committed. Their commits use `ledger_synchronous` (FULL by default: a settled record
+survives a power cut, not only a killed process); docs/accounting.md has the measurements.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
 from aihub_core.store import MEMORY
 from aihub_core.store import _codec as codec
 from aihub_core.store import _queries as q
+from aihub_core.store._group import GroupCommit
 from aihub_core.store.base import ApiKeyRecord, DailyTotals, StoredMessage, UsageRecord, UserRecord
 from aihub_core.store.migrations import apply_migrations
 
@@ -33,16 +39,26 @@ class SQLiteStore:
     """`base.Store` on one SQLite file (or `:memory:`), owned by a single worker thread.
 
     `tracer(sql, params)` is called with every statement, on the worker thread (debugging, tests).
+    Up to `ledger_batch` ledger writes share a commit, made at `ledger_synchronous` (FULL or NORMAL).
     """
 
     def __init__(
-        self, path: Path | str, *, busy_timeout_ms: int = 5000, tracer: Tracer | None = None
+        self,
+        path: Path | str,
+        *,
+        busy_timeout_ms: int = 5000,
+        tracer: Tracer | None = None,
+        ledger_batch: int = 64,
+        ledger_synchronous: Literal["FULL", "NORMAL"] = "FULL",
     ) -> None:
         self.path = str(path)
         self._busy_timeout_ms = busy_timeout_ms
         self._tracer = tracer
         self._executor: ThreadPoolExecutor | None = None
         self._db: Database | None = None  # only ever touched on the worker thread
+        # An in-memory database has nothing to sync; a file's other writes stay at NORMAL.
+        synchronous = None if self.path == MEMORY else ledger_synchronous
+        self._ledger = GroupCommit(ledger_batch, synchronous, restore="NORMAL")
 
     async def __aenter__(self) -> SQLiteStore:
         await self.open()
@@ -113,6 +129,27 @@ class SQLiteStore:
         # must not drop the usage record of what was already generated.
         return await asyncio.shield(asyncio.get_running_loop().run_in_executor(executor, job))
 
+    async def _write_ledger(
+        self, fn: Callable[Concatenate[Database, P], None], *args: P.args, **kwargs: P.kwargs
+    ) -> None:
+        executor = self._executor
+        if executor is None:
+            raise RuntimeError("the store is not open")
+
+        def write(db: Database) -> None:
+            fn(db, *args, **kwargs)
+
+        done = self._ledger.put(write)
+        # One commit job per write: a job finding the queue emptied by an earlier batch does
+        # nothing, and every write is taken before close()'s disconnect job, which queues last.
+        executor.submit(self._commit_ledger_batch)
+        # Shielded like _call: the write is queued and will be committed; a cancelled caller
+        # only stops waiting for it.
+        await asyncio.shield(asyncio.wrap_future(done))
+
+    def _commit_ledger_batch(self) -> None:
+        self._ledger.commit_batch(self._db)
+
     def _on_worker(self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         if self._db is None:
             raise RuntimeError("the store is not open")
@@ -171,18 +208,30 @@ class SQLiteStore:
         assistant_message: StoredMessage,
         usage: UsageRecord | None = None,
     ) -> None:
-        """Store a turn and its answer (creating the session), and the usage record, in one transaction."""
-        await self._call(q.append_turn, user_id, session_id, user_message, assistant_message, usage)
+        """Store a turn and its answer (creating the session), and settle the usage record, in one
+        transaction (group-committed with other ledger writes when it settles one)."""
+        if usage is None:
+            await self._call(q.append_turn, user_id, session_id, user_message, assistant_message, usage)
+            return
+        await self._write_ledger(q.append_turn, user_id, session_id, user_message, assistant_message, usage)
 
     # usage ledger
+    async def reserve_usage(self, record: UsageRecord) -> None:
+        """Write the pending row of an admitted call; an id already in the ledger is left alone."""
+        await self._write_ledger(q.reserve_usage, record)
+
     async def record_usage(self, record: UsageRecord) -> None:
-        """Insert a usage record; a second record with the same request id is ignored."""
-        await self._call(q.record_usage, record)
+        """Settle a call once (its pending row, or a new row); returns once committed."""
+        await self._write_ledger(q.record_usage, record)
+
+    async def recover_pending(self, now: datetime) -> int:
+        """Settle reservations a dead process left pending as uncharged, recovered errors; how many."""
+        return await self._call(q.recover_pending, now)
 
     async def daily_usage(self, user_id: str, first: date, last: date) -> list[DailyTotals]:
         """Billable totals per UTC day, first..last inclusive, oldest first; days without records omitted."""
         return await self._call(q.daily_usage, user_id, first, last)
 
     async def count_requests(self, user_id: str, since: datetime) -> int:
-        """Billable requests since a moment (for the monthly quota)."""
+        """Requests counted against the monthly quota since a moment: billable and pending ones."""
         return await self._call(q.count_requests, user_id, since)

@@ -102,3 +102,40 @@ async def test_open_creates_the_parent_directory(tmp_path: Path) -> None:
     async with SQLiteStore(path):
         pass
     assert path.is_file()
+
+
+async def test_v1_ledger_migrates_to_v2_keeping_its_rows(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        assert apply_migrations(Database(conn, execute_plugins=False), MIGRATIONS[:1]) == [1]
+        conn.execute("INSERT INTO users VALUES ('usr_1', 'a@example.com', 'h', 'free', '2026-03-01')")
+        for request_id, status, cost in (("req_ok", "ok", 0.1), ("req_refused", "refused", 0.0)):
+            conn.execute(
+                "INSERT INTO usage_records VALUES (?, 'usr_1', 'key_1', 'openrouter', 'm', 3, 4, ?, ?, "
+                "'provider', 'session_1', 12, '2026-03-02T10:00:00.000000+00:00')",
+                [request_id, cost, status],
+            )
+        conn.commit()
+    async with SQLiteStore(db_path):
+        pass
+    version, _, names = read_schema(db_path)
+    assert version == 2
+    assert {"usage_records_user_created", "usage_records_pending"} <= names
+    assert "usage_records_v2" not in names
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        conn.execute("PRAGMA foreign_keys = ON")
+        rows = conn.execute(
+            "SELECT request_id, key_id, prompt_tokens, completion_tokens, cost_usd, status, session_id, "
+            "response_time_ms, created_at = settled_at, recovered FROM usage_records ORDER BY request_id"
+        ).fetchall()
+        assert rows == [
+            ("req_ok", "key_1", 3, 4, 0.1, "ok", "session_1", 12, 1, 0),
+            ("req_refused", "key_1", 3, 4, 0.0, "refused", "session_1", 12, 1, 0),
+        ]
+        # The rebuilt table keeps its checks: a pending row has no settled_at, a settled one has.
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            conn.execute("UPDATE usage_records SET status = 'pending' WHERE request_id = 'req_ok'")
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            conn.execute("UPDATE usage_records SET status = 'bogus' WHERE request_id = 'req_ok'")
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            conn.execute("UPDATE usage_records SET user_id = 'usr_ghost' WHERE request_id = 'req_ok'")

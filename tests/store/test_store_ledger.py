@@ -1,0 +1,137 @@
+"""The ledger's reservations: reserve then settle leaves one row, settled once; recovery."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aihub_core.store.base import DailyTotals, StoredMessage, UsageRecord, UserRecord
+from aihub_core.store.sqlite import SQLiteStore
+
+UsageFactory = Callable[..., UsageRecord]
+
+
+def pending(usage: UsageFactory, request_id: str, user_id: str, at: datetime) -> UsageRecord:
+    """A reservation as the chat engine writes it: nothing counted yet."""
+    record = usage(request_id, user_id, created_at=at, prompt_tokens=0, completion_tokens=0)
+    return replace(record, status="pending", usage_source="none")
+
+
+def ledger_rows(db_path: Path) -> list[dict[str, Any]]:
+    """The ledger as another connection sees it: only what was committed."""
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(row) for row in conn.execute("SELECT * FROM usage_records ORDER BY request_id")]
+
+
+async def test_reserve_then_settle_leaves_one_settled_row(
+    store: SQLiteStore, db_path: Path, alice: UserRecord, usage: UsageFactory, t0: datetime
+) -> None:
+    await store.reserve_usage(pending(usage, "req_1", alice.id, t0))
+    [row] = ledger_rows(db_path)  # committed by the time the call returned
+    assert (row["status"], row["settled_at"], row["cost_usd"]) == ("pending", None, 0.0)
+    # In flight: counted against the quota, not in the reports (it has no cost yet).
+    assert await store.count_requests(alice.id, t0) == 1
+    assert await store.daily_usage(alice.id, t0.date(), t0.date()) == []
+
+    settled_at = t0 + timedelta(seconds=3)
+    await store.record_usage(usage("req_1", alice.id, cost=0.25, created_at=settled_at, prompt_tokens=7))
+    [row] = ledger_rows(db_path)
+    assert row["status"] == "ok" and row["usage_source"] == "provider"
+    assert (row["prompt_tokens"], row["completion_tokens"], row["cost_usd"]) == (7, 5, 0.25)
+    # The row keeps the moment the call was admitted, and says when it was settled.
+    assert row["created_at"] == t0.isoformat(timespec="microseconds")
+    assert row["settled_at"] == settled_at.isoformat(timespec="microseconds")
+    assert row["recovered"] == 0
+    assert await store.count_requests(alice.id, t0) == 1
+    assert await store.daily_usage(alice.id, t0.date(), t0.date()) == [
+        DailyTotals(t0.date(), requests=1, tokens=12, cost_usd=0.25)
+    ]
+
+
+async def test_settling_twice_keeps_the_first_settlement(
+    store: SQLiteStore, db_path: Path, alice: UserRecord, usage: UsageFactory, t0: datetime
+) -> None:
+    await store.reserve_usage(pending(usage, "req_1", alice.id, t0))
+    await store.record_usage(usage("req_1", alice.id, cost=0.5))
+    await store.record_usage(usage("req_1", alice.id, cost=9.0, status="error", prompt_tokens=999))
+    user_turn = StoredMessage("user", "hi", t0)
+    answer = StoredMessage("assistant", "hello", t0)
+    await store.append_turn(alice.id, "s1", user_turn, answer, usage("req_1", alice.id, cost=7.0))
+    await store.reserve_usage(pending(usage, "req_1", alice.id, t0))  # a late reservation changes nothing
+    [row] = ledger_rows(db_path)
+    assert (row["status"], row["cost_usd"], row["prompt_tokens"]) == ("ok", 0.5, 10)
+    assert await store.session_messages(alice.id, "s1") == [user_turn, answer]
+
+
+async def test_append_turn_settles_the_reservation_with_its_turn(
+    store: SQLiteStore, db_path: Path, alice: UserRecord, usage: UsageFactory, t0: datetime
+) -> None:
+    await store.reserve_usage(pending(usage, "req_1", alice.id, t0))
+    turn = (StoredMessage("user", "hi", t0), StoredMessage("assistant", "hello", t0))
+    settlement = replace(usage("req_1", alice.id, cost=0.1), model="fallback")
+    await store.append_turn(alice.id, "s1", *turn, settlement)
+    [row] = ledger_rows(db_path)
+    assert (row["status"], row["cost_usd"], row["model"]) == ("ok", 0.1, "fallback")
+    assert len(await store.session_messages(alice.id, "s1") or []) == 2
+
+
+async def test_a_settlement_without_reservation_is_inserted_and_refusals_need_none(
+    store: SQLiteStore, db_path: Path, alice: UserRecord, usage: UsageFactory
+) -> None:
+    await store.record_usage(usage("req_ok", alice.id, cost=0.5))
+    await store.record_usage(usage("req_refused", alice.id, status="refused", prompt_tokens=0))
+    rows = ledger_rows(db_path)
+    assert [(r["request_id"], r["status"]) for r in rows] == [("req_ok", "ok"), ("req_refused", "refused")]
+    assert all(r["settled_at"] == r["created_at"] for r in rows)
+
+
+async def test_another_users_settlement_cannot_touch_a_reservation(
+    store: SQLiteStore, db_path: Path, alice: UserRecord, bob: UserRecord, usage: UsageFactory, t0: datetime
+) -> None:
+    await store.reserve_usage(pending(usage, "req_1", alice.id, t0))
+    await store.record_usage(usage("req_1", bob.id, cost=1.0))
+    [row] = ledger_rows(db_path)
+    assert (row["user_id"], row["status"]) == (alice.id, "pending")
+
+
+async def test_reservations_are_pending_and_settlements_are_not(
+    store: SQLiteStore, db_path: Path, alice: UserRecord, usage: UsageFactory, t0: datetime
+) -> None:
+    with pytest.raises(ValueError, match="pending"):
+        await store.reserve_usage(usage("req_1", alice.id))
+    with pytest.raises(ValueError, match="pending"):
+        await store.record_usage(pending(usage, "req_2", alice.id, t0))
+    assert ledger_rows(db_path) == []
+
+
+async def test_recovery_settles_pending_rows_as_uncharged_errors(
+    db_path: Path, alice: UserRecord, usage: UsageFactory, t0: datetime
+) -> None:
+    async with SQLiteStore(db_path) as before_crash:
+        for request_id in ("req_a", "req_b", "req_c"):
+            await before_crash.reserve_usage(pending(usage, request_id, alice.id, t0))
+        await before_crash.record_usage(usage("req_b", alice.id, cost=0.5))
+    restart = t0 + timedelta(minutes=5)
+    async with SQLiteStore(db_path) as after_restart:
+        assert await after_restart.recover_pending(restart) == 2
+        assert await after_restart.recover_pending(restart) == 0
+        # A settlement arriving after recovery (it cannot, from a dead process) is ignored.
+        await after_restart.record_usage(usage("req_a", alice.id, cost=3.0))
+        assert await after_restart.count_requests(alice.id, t0) == 3
+        [day] = await after_restart.daily_usage(alice.id, t0.date(), t0.date())
+    assert (day.requests, day.tokens, day.cost_usd) == (3, 15, 0.5)
+    rows = {r["request_id"]: r for r in ledger_rows(db_path)}
+    for request_id in ("req_a", "req_c"):
+        row = rows[request_id]
+        assert (row["status"], row["usage_source"], row["recovered"]) == ("error", "none", 1)
+        assert (row["prompt_tokens"], row["completion_tokens"], row["cost_usd"]) == (0, 0, 0.0)
+        assert row["settled_at"] == restart.isoformat(timespec="microseconds")
+    assert (rows["req_b"]["status"], rows["req_b"]["recovered"]) == ("ok", 0)
