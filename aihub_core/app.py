@@ -36,6 +36,7 @@ from aihub_core.providers.openai_compat import OpenAICompatibleProvider
 from aihub_core.services.accounts import Accounts
 from aihub_core.services.admission import Admission
 from aihub_core.services.chat import ChatEngine
+from aihub_core.services.idempotency import Idempotency
 from aihub_core.services.keys import KeyManager
 from aihub_core.services.quota_watch import QuotaWatch
 from aihub_core.services.usage import UsageReporter
@@ -204,7 +205,7 @@ class Core:
             engine = ChatEngine(store, catalog, upstreams.providers, fallbacks=configured.fallbacks)
             servicers = Servicers(
                 auth=AuthServicer(gate, accounts),
-                chat=ChatServicer(gate, engine, store),
+                chat=ChatServicer(gate, engine, store, Idempotency(store)),
                 models=ModelServicer(gate, catalog, upstreams.simulated),
                 usage=UsageServicer(gate, UsageReporter(store), QuotaWatch(store, admission)),
                 keys=KeyServicer(gate, KeyManager(store)),

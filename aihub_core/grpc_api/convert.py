@@ -159,3 +159,16 @@ def quota_snapshot(snapshot: QuotaSnapshot) -> usage_pb.WatchQuotaResponse:
             window_reset=timestamp(datetime.fromtimestamp(budget.window_reset, UTC)),
         ),
     )
+
+
+def replayed_stream(response: chat_pb.ChatResponse) -> list[chat_pb.StreamChatResponse]:
+    """A stored answer as the events of a stream: the whole text at once, then session, usage, done."""
+    model_id = response.model.partition(":")[2] or response.model
+    return [
+        chat_pb.StreamChatResponse(content=chat_pb.ContentEvent(content=response.message, model=model_id)),
+        chat_pb.StreamChatResponse(session=chat_pb.SessionEvent(session_id=response.session_id)),
+        chat_pb.StreamChatResponse(
+            usage=chat_pb.UsageEvent(usage=response.usage, metadata=response.metadata)
+        ),
+        chat_pb.StreamChatResponse(done=chat_pb.DoneEvent()),
+    ]

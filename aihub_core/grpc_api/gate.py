@@ -129,6 +129,11 @@ class Gate:
         await self.send_metadata(call)
         return grant
 
+    async def send_current_limits(self, call: Call) -> None:
+        """Send the metadata of a call answered without admission (a replay): figures, uncounted."""
+        call.metadata = self._admitter.peek(call.user).metadata()
+        await self.send_metadata(call)
+
     def release(self, grant: Grant, tokens_used: int | None = None) -> None:
         """End an admitted call (see Admission.release)."""
         self._admitter.release(grant, tokens_used)

@@ -64,6 +64,22 @@ class UsageRecord:
 
 
 @dataclass(frozen=True)
+class IdempotencyRecord:
+    """A claimed Idempotency-Key: the request it belongs to and, once done, the stored answer."""
+
+    user_id: str
+    key: str
+    request_hash: str
+    request_id: str
+    created_at: datetime
+    response: bytes | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.response is not None
+
+
+@dataclass(frozen=True)
 class DailyTotals:
     day: date
     requests: int
@@ -157,4 +173,20 @@ class Store(Protocol):
 
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment: billable and pending ones."""
+        ...
+
+    # idempotency keys
+    async def claim_idempotency_key(
+        self, claim: IdempotencyRecord, expired_before: datetime
+    ) -> IdempotencyRecord | None:
+        """Claim a key for a call (None), or return the live claim already holding it. A claim made
+        before `expired_before` is dropped first, so keys can be reused after they expire."""
+        ...
+
+    async def complete_idempotency_key(self, user_id: str, key: str, response: bytes) -> None:
+        """Store the answer of a claimed key's call, for replays."""
+        ...
+
+    async def release_idempotency_key(self, user_id: str, key: str) -> None:
+        """Drop a pending claim whose call failed, so a retry runs afresh."""
         ...

@@ -131,9 +131,27 @@ CREATE INDEX usage_records_user_created ON usage_records (user_id, created_at);
 CREATE INDEX usage_records_pending ON usage_records (request_id) WHERE status = 'pending';
 """
 
+# Idempotency keys: one stored answer per (user, key). `request_hash` tells a true retry from a
+# reused key; `state` is pending while the first call runs, so a concurrent duplicate is refused.
+_V3_IDEMPOTENCY = """
+CREATE TABLE idempotency_keys (
+    user_id TEXT NOT NULL REFERENCES users (id),
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+    response BLOB,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, key),
+    CHECK ((state = 'done') = (response IS NOT NULL))
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, API keys, sessions with messages, usage ledger", _V1_SCHEMA),
     Migration(2, "usage ledger reservations: pending status, settled_at, recovered", _V2_RESERVATIONS),
+    Migration(3, "idempotency keys with their stored answers", _V3_IDEMPOTENCY),
 )
 
 

@@ -25,9 +25,17 @@ from sqlite_utils import Database
 
 from aihub_core.store import MEMORY
 from aihub_core.store import _codec as codec
+from aihub_core.store import _idempotency as idem
 from aihub_core.store import _queries as q
 from aihub_core.store._group import GroupCommit
-from aihub_core.store.base import ApiKeyRecord, DailyTotals, StoredMessage, UsageRecord, UserRecord
+from aihub_core.store.base import (
+    ApiKeyRecord,
+    DailyTotals,
+    IdempotencyRecord,
+    StoredMessage,
+    UsageRecord,
+    UserRecord,
+)
 from aihub_core.store.migrations import apply_migrations
 
 P = ParamSpec("P")
@@ -235,3 +243,18 @@ class SQLiteStore:
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment: billable and pending ones."""
         return await self._call(q.count_requests, user_id, since)
+
+    # idempotency keys
+    async def claim_idempotency_key(
+        self, claim: IdempotencyRecord, expired_before: datetime
+    ) -> IdempotencyRecord | None:
+        """Claim a key for a call (None), or return the live claim already holding it."""
+        return await self._call(idem.claim, claim, codec.encode_time(expired_before))
+
+    async def complete_idempotency_key(self, user_id: str, key: str, response: bytes) -> None:
+        """Store the answer of a claimed key's call, for replays."""
+        await self._call(idem.complete, user_id, key, response)
+
+    async def release_idempotency_key(self, user_id: str, key: str) -> None:
+        """Drop a pending claim whose call failed, so a retry runs afresh."""
+        await self._call(idem.release, user_id, key)

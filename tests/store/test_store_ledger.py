@@ -6,13 +6,13 @@ import contextlib
 import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from aihub_core.store.base import DailyTotals, StoredMessage, UsageRecord, UserRecord
+from aihub_core.store.base import DailyTotals, IdempotencyRecord, StoredMessage, UsageRecord, UserRecord
 from aihub_core.store.sqlite import SQLiteStore
 
 UsageFactory = Callable[..., UsageRecord]
@@ -135,3 +135,24 @@ async def test_recovery_settles_pending_rows_as_uncharged_errors(
         assert (row["prompt_tokens"], row["completion_tokens"], row["cost_usd"]) == (0, 0, 0.0)
         assert row["settled_at"] == restart.isoformat(timespec="microseconds")
     assert (rows["req_b"]["status"], rows["req_b"]["recovered"]) == ("ok", 0)
+
+
+async def test_idempotency_claims_complete_release_and_expire(tmp_path: Path) -> None:
+    """A key is claimed once; the holder's answer is stored; a failed claim or an expired one frees it."""
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    async with SQLiteStore(tmp_path / "i.db") as store:
+        await store.create_user(UserRecord("u1", "u1@example.com", "h", "free", t0))
+        claim = IdempotencyRecord("u1", "k", "hash-a", "req_1", t0)
+        assert await store.claim_idempotency_key(claim, t0 - timedelta(days=1)) is None
+        held = await store.claim_idempotency_key(replace(claim, request_id="req_2"), t0 - timedelta(days=1))
+        assert held is not None and (held.request_id, held.done) == ("req_1", False)
+        await store.release_idempotency_key("u1", "k")
+        assert await store.claim_idempotency_key(claim, t0 - timedelta(days=1)) is None
+        await store.complete_idempotency_key("u1", "k", b"answer")
+        await store.release_idempotency_key("u1", "k")  # a finished claim is not released
+        held = await store.claim_idempotency_key(
+            replace(claim, request_hash="hash-b"), t0 - timedelta(days=1)
+        )
+        assert held is not None and held.response == b"answer" and held.request_hash == "hash-a"
+        later = replace(claim, created_at=t0 + timedelta(days=2), request_id="req_3")
+        assert await store.claim_idempotency_key(later, t0 + timedelta(days=1)) is None  # the old one expired

@@ -15,16 +15,18 @@ from aihub_core.grpc_api.rpc import server_stream, unary
 from aihub_core.limits import Grant
 from aihub_core.services.chat import ChatEngine, ContentPiece, PreparedChat
 from aihub_core.services.chat_admission import check_fits_plan, refused_record, token_estimate
+from aihub_core.services.idempotency import Idempotency
 from aihub_core.store.base import Store
 
 CHAT = api_key("chat", deferred=True)
 
 
 class ChatServicer(pb_grpc.ChatServiceServicer):
-    def __init__(self, gate: Gate, engine: ChatEngine, store: Store) -> None:
+    def __init__(self, gate: Gate, engine: ChatEngine, store: Store, idempotency: Idempotency) -> None:
         self.gate = gate
         self._engine = engine
         self._store = store
+        self._idempotency = idempotency
 
     async def _admit(self, call: Call, chat: PreparedChat) -> Grant:
         tokens = token_estimate(chat)
@@ -37,6 +39,50 @@ class ChatServicer(pb_grpc.ChatServiceServicer):
 
     @unary(CHAT)
     async def Chat(self, request: pb.ChatRequest, call: Call) -> pb.ChatResponse:
+        key = call.idempotency_key
+        if not key:
+            return await self._chat(request, call)
+        stored = await self._idempotency.begin(
+            call.user, key, "Chat", request.SerializeToString(deterministic=True), call.request_id
+        )
+        if stored is not None:
+            await self.gate.send_current_limits(call)
+            return pb.ChatResponse.FromString(stored)
+        try:
+            response = await self._chat(request, call)
+        except BaseException:
+            await self._idempotency.abandon(call.user, key)
+            raise
+        await self._idempotency.finish(call.user, key, response.SerializeToString())
+        return response
+
+    @server_stream(CHAT)
+    async def StreamChat(
+        self, request: pb.StreamChatRequest, call: Call
+    ) -> AsyncIterator[pb.StreamChatResponse]:
+        key = call.idempotency_key
+        if not key:
+            async for event in self._stream(request, call, None):
+                yield event
+            return
+        stored = await self._idempotency.begin(
+            call.user, key, "StreamChat", request.SerializeToString(deterministic=True), call.request_id
+        )
+        if stored is not None:
+            await self.gate.send_current_limits(call)
+            for event in convert.replayed_stream(pb.ChatResponse.FromString(stored)):
+                yield event
+            return
+        finished = False
+        try:
+            async for event in self._stream(request, call, key):
+                finished = finished or event.HasField("session")
+                yield event
+        finally:
+            if not finished:
+                await self._idempotency.abandon(call.user, key)
+
+    async def _chat(self, request: pb.ChatRequest, call: Call) -> pb.ChatResponse:
         prepared = await self._engine.prepare(call.user, convert.chat_params(request), call.request_id)
         grant = await self._admit(call, prepared)
         try:
@@ -47,9 +93,8 @@ class ChatServicer(pb_grpc.ChatServiceServicer):
         self.gate.release(grant, outcome.usage.total_tokens)
         return convert.chat_response(outcome)
 
-    @server_stream(CHAT)
-    async def StreamChat(
-        self, request: pb.StreamChatRequest, call: Call
+    async def _stream(
+        self, request: pb.StreamChatRequest, call: Call, key: str | None
     ) -> AsyncIterator[pb.StreamChatResponse]:
         prepared = await self._engine.prepare(call.user, convert.chat_params(request), call.request_id)
         grant = await self._admit(call, prepared)
@@ -61,6 +106,11 @@ class ChatServicer(pb_grpc.ChatServiceServicer):
                     yield pb.StreamChatResponse(content=convert.content(event))
                     continue
                 used = event.usage.total_tokens
+                if key:
+                    # Stored before the last events go out: a client that sees `done` can replay.
+                    await self._idempotency.finish(
+                        call.user, key, convert.chat_response(event).SerializeToString()
+                    )
                 yield pb.StreamChatResponse(session=pb.SessionEvent(session_id=event.session_id))
                 yield pb.StreamChatResponse(
                     usage=pb.UsageEvent(usage=convert.usage(event), metadata=convert.chat_metadata(event))

@@ -1,0 +1,66 @@
+"""The SQL of idempotency keys (worker thread only, like `_queries`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from aihub_core.store import _codec as codec
+from aihub_core.store.base import IdempotencyRecord
+
+
+def _from_row(row: dict[str, Any]) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        user_id=row["user_id"],
+        key=row["key"],
+        request_hash=row["request_hash"],
+        request_id=row["request_id"],
+        created_at=codec.decode_time(row["created_at"]),
+        response=row["response"],
+    )
+
+
+def claim(db: Database, record: IdempotencyRecord, expired_before: str) -> IdempotencyRecord | None:
+    """Insert the claim, or return the live one holding the key (an expired one is replaced)."""
+    with db.atomic():
+        db.execute(
+            "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND created_at < ?",
+            [record.user_id, record.key, expired_before],
+        )
+        inserted = db.execute(
+            "INSERT INTO idempotency_keys (user_id, key, request_hash, request_id, state, created_at) "
+            "VALUES (?, ?, ?, ?, 'pending', ?) ON CONFLICT (user_id, key) DO NOTHING",
+            [
+                record.user_id,
+                record.key,
+                record.request_hash,
+                record.request_id,
+                codec.encode_time(record.created_at),
+            ],
+        ).rowcount
+        if inserted:
+            return None
+        rows = list(
+            db.query(
+                "SELECT * FROM idempotency_keys WHERE user_id = ? AND key = ?", [record.user_id, record.key]
+            )
+        )
+    return _from_row(rows[0])
+
+
+def complete(db: Database, user_id: str, key: str, response: bytes) -> None:
+    """Store the answer; the claim becomes replayable."""
+    with db.atomic():
+        db.execute(
+            "UPDATE idempotency_keys SET state = 'done', response = ? WHERE user_id = ? AND key = ?",
+            [response, user_id, key],
+        )
+
+
+def release(db: Database, user_id: str, key: str) -> None:
+    """Drop a pending claim (a finished one stays: its answer was given)."""
+    with db.atomic():
+        db.execute(
+            "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND state = 'pending'", [user_id, key]
+        )
