@@ -4,7 +4,9 @@ Windows are fixed minutes aligned to the clock, so `X-RateLimit-Reset` is the ne
 boundary. Every check of a demand and its commit happen with no await in between, so one
 event loop never over-admits: N simultaneous calls against a limit L admit exactly min(N, L).
 A demand is checked against every limit before any counter moves, so a refusal consumes
-nothing. (Several replicas share these counters through Redis in a later issue.)
+nothing. A token bucket such as aiolimiter's waits for capacity instead of refusing, and keeps no
+figures to report, so the counting is ours. (Several replicas share these counters through
+Redis in a later issue.)
 """
 
 from __future__ import annotations
