@@ -140,6 +140,10 @@ async def _recover_reservations(store: Store) -> None:
         log.warning(
             "settled %d usage reservation(s) left pending by an earlier run as uncharged errors", recovered
         )
+    # Their Idempotency-Keys were claimed by calls that will never finish: free them for retries.
+    freed = await store.release_pending_idempotency_keys()
+    if freed:
+        log.warning("freed %d Idempotency-Key(s) whose calls an earlier run left unfinished", freed)
 
 
 class Core:

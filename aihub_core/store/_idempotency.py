@@ -64,3 +64,9 @@ def release(db: Database, user_id: str, key: str) -> None:
         db.execute(
             "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND state = 'pending'", [user_id, key]
         )
+
+
+def release_all_pending(db: Database) -> int:
+    """Drop every pending claim; how many there were."""
+    with db.atomic():
+        return int(db.execute("DELETE FROM idempotency_keys WHERE state = 'pending'").rowcount)

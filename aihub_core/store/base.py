@@ -190,3 +190,7 @@ class Store(Protocol):
     async def release_idempotency_key(self, user_id: str, key: str) -> None:
         """Drop a pending claim whose call failed, so a retry runs afresh."""
         ...
+
+    async def release_pending_idempotency_keys(self) -> int:
+        """Drop every pending claim (at start: their calls died with an earlier process)."""
+        ...

@@ -258,3 +258,7 @@ class SQLiteStore:
     async def release_idempotency_key(self, user_id: str, key: str) -> None:
         """Drop a pending claim whose call failed, so a retry runs afresh."""
         await self._call(idem.release, user_id, key)
+
+    async def release_pending_idempotency_keys(self) -> int:
+        """Drop every pending claim (at start: their calls died with an earlier process)."""
+        return await self._call(idem.release_all_pending)

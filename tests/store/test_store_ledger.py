@@ -156,3 +156,16 @@ async def test_idempotency_claims_complete_release_and_expire(tmp_path: Path) ->
         assert held is not None and held.response == b"answer" and held.request_hash == "hash-a"
         later = replace(claim, created_at=t0 + timedelta(days=2), request_id="req_3")
         assert await store.claim_idempotency_key(later, t0 + timedelta(days=1)) is None  # the old one expired
+
+
+async def test_pending_idempotency_claims_are_released_at_start(tmp_path: Path) -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    async with SQLiteStore(tmp_path / "i.db") as store:
+        await store.create_user(UserRecord("u1", "u1@example.com", "h", "free", t0))
+        for key in ("running", "finished"):
+            await store.claim_idempotency_key(IdempotencyRecord("u1", key, "h", "req", t0), t0)
+        await store.complete_idempotency_key("u1", "finished", b"answer")
+        assert await store.release_pending_idempotency_keys() == 1
+        fresh = IdempotencyRecord("u1", "running", "h", "req_2", t0)
+        assert await store.claim_idempotency_key(fresh, t0) is None
+        assert await store.claim_idempotency_key(replace(fresh, key="finished"), t0) is not None
