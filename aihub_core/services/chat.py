@@ -139,7 +139,12 @@ class ChatEngine:
                 param="images",
             )
         session_id = params.session_id or new_session_id()
-        history = (await self._store.session_messages(caller.user_id, session_id, MAX_HISTORY_MESSAGES)) or []
+        # A session minted just now has no history: no read on that path.
+        history = (
+            (await self._store.session_messages(caller.user_id, session_id, MAX_HISTORY_MESSAGES)) or []
+            if params.session_id
+            else []
+        )
         user_turn = Message("user", params.message, images)
 
         def build(target: CatalogModel) -> ProviderRequest:
