@@ -232,11 +232,14 @@ class ChatEngine:
             response_time_ms=self._elapsed_ms(chat),
         )
 
+    def _uncharged(self, chat: PreparedChat, candidate: Candidate, status: UsageStatus) -> UsageRecord:
+        """A record with nothing to count: no tokens, no cost, usage_source `none`."""
+        nothing = TokenUsage(prompt_tokens=0, completion_tokens=0)
+        return replace(self._record(chat, candidate, nothing, status, 0.0), usage_source="none")
+
     async def _reserve(self, chat: PreparedChat) -> None:
         """Write the call's pending ledger row: the caller was admitted, the provider not yet called."""
-        nothing = TokenUsage(prompt_tokens=0, completion_tokens=0)
-        pending = self._record(chat, chat.candidates[0], nothing, "pending", 0.0)
-        await self._store.reserve_usage(replace(pending, usage_source="none"))
+        await self._store.reserve_usage(self._uncharged(chat, chat.candidates[0], "pending"))
 
     async def _settle(
         self, chat: PreparedChat, answered: Candidate, text: str, usage: TokenUsage, finish: str
@@ -268,10 +271,7 @@ class ChatEngine:
         are charged as estimated tokens.
         """
         if status == "error" and not partial:
-            nothing = TokenUsage(prompt_tokens=0, completion_tokens=0)
-            await self._store.record_usage(
-                replace(self._record(chat, tried, nothing, status, 0.0), usage_source="none")
-            )
+            await self._store.record_usage(self._uncharged(chat, tried, status))
             return
         usage = TokenUsage(
             prompt_tokens=estimate_messages(tried.upstream.messages),
