@@ -12,6 +12,7 @@ from typing import Any
 
 from aihub_core.simulators.models import OPENROUTER_MODELS, SimModel
 from aihub_core.simulators.openai_errors import error_response, message_for
+from aihub_core.simulators.openai_models import ollama_images_ok, openai_listing
 from aihub_core.simulators.openai_wire import REASONING, ChatCall
 from aihub_core.simulators.scenarios import Dialect, split_model
 from aihub_core.simulators.server import HTTPRequest, Responder
@@ -36,8 +37,13 @@ class OpenRouterSimulator(Simulator):
         if (request.method, path) == ("POST", "/chat/completions"):
             await self._chat(request, body, responder)
         elif (request.method, path) == ("GET", "/models"):
-            listed = [_listing(m) for m in (*self.models.values(), _ROUTER)]
-            await self.send_json(responder, 200, {"data": listed})
+            dialect = self.pick(request, None).dialect
+            if dialect == "openrouter":
+                listed = [_listing(m) for m in (*self.models.values(), _ROUTER)]
+                await self.send_json(responder, 200, {"data": listed})
+            else:  # an OpenAI-compatible server's list: ids only, no prices or context (§1.8, §1.9)
+                body = {"object": "list", "data": [openai_listing(m, dialect) for m in self.models.values()]}
+                await self.send_json(responder, 200, body)
         elif (request.method, path) == ("GET", "/key"):
             if self._authorized(request):
                 await self.send_json(responder, 200, {"data": _key_info(request)})
@@ -100,6 +106,9 @@ class OpenRouterSimulator(Simulator):
             texts, images = _read_messages(messages)
         except ValueError as exc:
             await self.reject(responder, 400, str(exc))
+            return None
+        if scenario.dialect == "ollama" and not ollama_images_ok(messages):
+            await self._error(responder, "ollama", 400, "invalid image input")
             return None
         seed = json.dumps([model_id, messages], sort_keys=True)
         answer = simulate_answer(

@@ -175,3 +175,12 @@ async def test_not_json_is_a_clear_400(http: httpx.AsyncClient, account: Account
     )
     assert answer.status_code == 400
     assert answer.json()["error"]["code"] == "invalid_json"
+
+
+async def test_images_go_as_data_urls_that_even_ollama_accepts(
+    core: Core, http: httpx.AsyncClient, account: Account
+) -> None:
+    core.upstreams.simulators["openrouter"].scenario = "ollama"  # refuses any image but a data URL
+    body = {"message": "What is this?", "model": "x-ai/grok-vision-beta", "images": [png_base64()]}
+    answer = await http.post(CHAT, json=body, headers=account.key_auth)
+    assert answer.status_code == 200, answer.text

@@ -245,3 +245,33 @@ async def test_gemini_per_day_quota(gemini_sim: GeminiSimulator, client: httpx.A
     url = f"{gemini_sim.base_url}/models/{GEMINI_MODEL}@insufficient-quota:generateContent"
     error = (await client.post(url, json={"contents": [{"parts": [{"text": "Hi"}]}]})).json()["error"]
     assert "PerDay" in error["details"][0]["violations"][0]["quotaId"]
+
+
+@pytest.mark.parametrize(
+    ("dialect", "owner"), [("openai", "system"), ("vllm", "vllm"), ("ollama", "library")]
+)
+async def test_openai_compatible_model_lists_carry_ids_not_prices(
+    openrouter_sim: OpenRouterSimulator, client: httpx.AsyncClient, dialect: str, owner: str
+) -> None:
+    answer = await client.get(openrouter_sim.base_url + "/models", headers={"x-aihub-sim-scenario": dialect})
+    listed = answer.json()
+    assert listed["object"] == "list" and listed["data"]
+    entry = listed["data"][0]
+    assert entry["object"] == "model" and entry["owned_by"] == owner and "pricing" not in entry
+    assert ("max_model_len" in entry) == (dialect == "vllm")
+    openrouter = (await client.get(openrouter_sim.base_url + "/models")).json()
+    assert "pricing" in openrouter["data"][0] and "object" not in openrouter
+
+
+async def test_ollama_takes_only_data_url_images(
+    openrouter_sim: OpenRouterSimulator, client: httpx.AsyncClient
+) -> None:
+    def with_image(url: str) -> dict[str, Any]:
+        parts = [{"type": "text", "text": "what is this?"}, {"type": "image_url", "image_url": {"url": url}}]
+        return {"model": "x-ai/grok-vision-beta@ollama", "messages": [{"role": "user", "content": parts}]}
+
+    url = openrouter_sim.base_url + "/chat/completions"
+    remote = await client.post(url, json=with_image("https://example.com/cat.png"))
+    assert remote.status_code == 400 and remote.json()["error"]["message"] == "invalid image input"
+    inline = await client.post(url, json=with_image("data:image/png;base64,iVBORw0KGgo="))
+    assert inline.status_code == 200
