@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from aihub_core.errors import InvalidRequestError
+from aihub_core.store import MEMORY, sqlite_path
+
 DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
 DEFAULT_OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
 DEFAULT_GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
@@ -103,19 +106,14 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
     @property
-    def sqlite_path(self) -> Path | None:
-        """The file of a `sqlite:///PATH` URL (or a bare path), else None."""
-        url = self.database_url
-        if url.startswith("sqlite:///"):
-            return Path(url.removeprefix("sqlite:///"))
-        if "://" not in url:
-            return Path(url)
-        return None
-
-    @property
     def data_dir(self) -> Path:
-        """Where files beside the database live (the dev JWT secret, the synced catalog)."""
-        return (self.sqlite_path or Path("aihub.db")).resolve().parent
+        """Where files beside the database live (the dev JWT secret, the synced catalog): the
+        SQLite file's folder, or the working directory for an in-memory or non-SQLite database."""
+        try:
+            path = sqlite_path(self.database_url)
+        except InvalidRequestError:  # not a SQLite URL
+            return Path.cwd()
+        return Path.cwd() if path == MEMORY else Path(path).resolve().parent
 
     @property
     def synced_catalog_path(self) -> Path:

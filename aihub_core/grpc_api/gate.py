@@ -41,6 +41,7 @@ class Call:
 
     request_id: str
     context: grpc.aio.ServicerContext[object, object]
+    authorization: str = ""
     idempotency_key: str | None = None
     caller: Caller | None = None
     metadata: tuple[tuple[str, str], ...] = ()
@@ -62,8 +63,8 @@ def _incoming(context: grpc.aio.ServicerContext[object, object]) -> dict[str, st
     return out
 
 
-def _bearer(headers: dict[str, str]) -> str:
-    raw = headers.get("authorization", "").strip()
+def _bearer(authorization: str) -> str:
+    raw = authorization.strip()
     if not raw:
         raise AuthenticationError(
             "No credentials: send 'authorization: Bearer <key>'",
@@ -93,15 +94,19 @@ class Gate:
         """Start a call under a request id minted here, never the caller's: it keys the usage
         ledger, and a caller-chosen id could collide with (and so erase) another call's record."""
         headers = _incoming(context)
-        return Call(f"req_{secrets.token_hex(12)}", context, headers.get("idempotency-key") or None)
+        return Call(
+            f"req_{secrets.token_hex(12)}",
+            context,
+            authorization=headers.get("authorization", ""),
+            idempotency_key=headers.get("idempotency-key") or None,
+        )
 
     async def admit(self, call: Call, access: Access) -> None:
         """Authenticate and admit per the RPC's access rule, then send the initial metadata."""
-        headers = _incoming(call.context)
         if access.credential == "jwt":
-            call.caller = await self._auth.from_jwt(_bearer(headers))
+            call.caller = await self._auth.from_jwt(_bearer(call.authorization))
         elif access.credential == "api_key":
-            secret = _bearer(headers)
+            secret = _bearer(call.authorization)
             if not self._auth.is_api_key(secret):
                 raise AuthenticationError(
                     "This endpoint takes an API key (ai-hub-...), not a login token",

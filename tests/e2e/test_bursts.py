@@ -17,6 +17,7 @@ from aihub.v1 import chat_service_pb2_grpc as chat_grpc
 from aihub.v1 import model_service_pb2 as model_pb
 from aihub.v1 import model_service_pb2_grpc as model_grpc
 from aihub_core.app import Core
+from aihub_core.store import sqlite_path
 from aihub_core.store.base import UsageRecord
 from tests.conftest import Account, make_account
 from tests.e2e.minutes import clear_of_minute_boundary
@@ -46,8 +47,7 @@ async def rpc(call: Awaitable[object]) -> Outcome:
 
 
 def refused_rows(core: Core) -> int:
-    path = core.settings.database_url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
+    with sqlite3.connect(sqlite_path(core.settings.database_url)) as db:
         (count,) = db.execute("SELECT COUNT(*) FROM usage_records WHERE status = 'refused'").fetchone()
     return int(count)
 

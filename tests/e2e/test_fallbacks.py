@@ -27,6 +27,7 @@ from aihub_core.resilience import BreakerPolicy, BreakerState, RetryPolicy
 from aihub_core.services.chat import ChatEngine
 from aihub_core.services.routing import Router
 from aihub_core.simulators import Simulator
+from aihub_core.store import sqlite_path
 from tests.conftest import Account
 from tests.conftest import isolated_settings as settings_in
 from tests.e2e.sse import sse_events
@@ -110,8 +111,7 @@ def flaky(core: Core, service: str, scenario: str, failures: int = 1_000) -> Fla
 
 def ledger(core: Core) -> list[tuple[str, str, str, float]]:
     """Every usage row: (service, model, status, cost)."""
-    assert core.settings.sqlite_path is not None
-    with sqlite3.connect(core.settings.sqlite_path) as db:
+    with sqlite3.connect(sqlite_path(core.settings.database_url)) as db:
         rows = db.execute(
             "SELECT service, model, status, cost_usd FROM usage_records ORDER BY rowid"
         ).fetchall()
