@@ -209,7 +209,7 @@ class Core:
             engine = ChatEngine(store, catalog, upstreams.providers, fallbacks=configured.fallbacks)
             servicers = Servicers(
                 auth=AuthServicer(gate, accounts),
-                chat=ChatServicer(gate, engine, store, Idempotency(store)),
+                chat=ChatServicer(gate, engine, Idempotency(store)),
                 models=ModelServicer(gate, catalog, upstreams.simulated),
                 usage=UsageServicer(gate, UsageReporter(store), QuotaWatch(store, admission)),
                 keys=KeyServicer(gate, KeyManager(store)),

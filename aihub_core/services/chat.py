@@ -237,6 +237,10 @@ class ChatEngine:
         nothing = TokenUsage(prompt_tokens=0, completion_tokens=0)
         return replace(self._record(chat, candidate, nothing, status, 0.0), usage_source="none")
 
+    async def record_refused(self, chat: PreparedChat) -> None:
+        """Admission refused the call: its one ledger row, at no cost."""
+        await self._store.record_usage(self._uncharged(chat, chat.candidates[0], "refused"))
+
     async def _reserve(self, chat: PreparedChat) -> None:
         """Write the call's pending ledger row: the caller was admitted, the provider not yet called."""
         await self._store.reserve_usage(self._uncharged(chat, chat.candidates[0], "pending"))

@@ -1,14 +1,11 @@
-"""What admission needs to know of a prepared chat: its token estimate, and its refused record."""
+"""What admission needs to know of a prepared chat: its token estimate, and whether it can ever fit."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from aihub_core.errors import InvalidRequestError
 from aihub_core.identity import Caller
 from aihub_core.services.chat import PreparedChat
 from aihub_core.services.conversation import DEFAULT_ANSWER_RESERVE
-from aihub_core.store.base import UsageRecord
 from aihub_core.tokens import estimate_messages
 
 
@@ -30,21 +27,3 @@ def check_fits_plan(caller: Caller, tokens: int) -> None:
             code="request_exceeds_token_limit",
             param="max_tokens",
         )
-
-
-def refused_record(chat: PreparedChat, now: datetime) -> UsageRecord:
-    """The ledger row of a call that admission refused: it costs nothing."""
-    return UsageRecord(
-        request_id=chat.request_id,
-        user_id=chat.caller.user_id,
-        key_id=chat.caller.key_id,
-        service=chat.model.service,
-        model=chat.model.id,
-        prompt_tokens=0,
-        completion_tokens=0,
-        cost_usd=0.0,
-        status="refused",
-        usage_source="none",
-        created_at=now,
-        session_id=chat.session_id,
-    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 from aihub.v1 import chat_service_pb2 as pb
 from aihub.v1 import chat_service_pb2_grpc as pb_grpc
@@ -14,18 +13,16 @@ from aihub_core.grpc_api.gate import Call, Gate
 from aihub_core.grpc_api.rpc import server_stream, unary
 from aihub_core.limits import Grant
 from aihub_core.services.chat import ChatEngine, ContentPiece, PreparedChat
-from aihub_core.services.chat_admission import check_fits_plan, refused_record, token_estimate
+from aihub_core.services.chat_admission import check_fits_plan, token_estimate
 from aihub_core.services.idempotency import Idempotency
-from aihub_core.store.base import Store
 
 CHAT = api_key("chat", deferred=True)
 
 
 class ChatServicer(pb_grpc.ChatServiceServicer):
-    def __init__(self, gate: Gate, engine: ChatEngine, store: Store, idempotency: Idempotency) -> None:
+    def __init__(self, gate: Gate, engine: ChatEngine, idempotency: Idempotency) -> None:
         self.gate = gate
         self._engine = engine
-        self._store = store
         self._idempotency = idempotency
 
     async def _admit(self, call: Call, chat: PreparedChat) -> Grant:
@@ -34,7 +31,7 @@ class ChatServicer(pb_grpc.ChatServiceServicer):
         try:
             return await self.gate.admit_deferred(call, "chat", tokens)
         except RateLimitError:
-            await self._store.record_usage(refused_record(chat, datetime.now(UTC)))
+            await self._engine.record_refused(chat)
             raise
 
     @unary(CHAT)
