@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,8 @@ MAX_PASSWORD = 1024
 # last_used is written at most this often per key, so authentication stays a read.
 TOUCH_INTERVAL = timedelta(seconds=60)
 MAX_CONCURRENT_HASHES = 2
+# Callers kept by the auth cache (keys and JWT users together), least recently used dropped first.
+AUTH_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,64 @@ def _bad_login() -> AuthenticationError:
     return AuthenticationError("Incorrect email or password", code="invalid_credentials", param="password")
 
 
+def _bad_key() -> AuthenticationError:
+    return AuthenticationError(
+        "Invalid API key provided",
+        param="Authorization",
+        suggestion="Check your API key format, or create a new key",
+    )
+
+
+@dataclass
+class CachedCaller:
+    """A cached caller; for a key, also when its last_used was last written (or read)."""
+
+    caller: Caller
+    touched: datetime | None = None
+
+
+class AuthCache:
+    """Callers by key hash or user id, all read under one auth generation of the store.
+
+    Exact because entries are only ever read under the generation they were loaded under: each
+    request first `sync`s to the store's current generation (which drops everything if it moved),
+    and a lookup stores what it loaded only if no newer generation was seen meanwhile. A lookup
+    reads the generation before the records, so its records are at least that new; a write that
+    commits after that read moves the generation, and the next request drops the entry.
+    """
+
+    def __init__(self, capacity: int = AUTH_CACHE_SIZE) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self._capacity = capacity
+        self._generation: int | None = None
+        self._entries: OrderedDict[tuple[str, str], CachedCaller] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def sync(self, generation: int) -> None:
+        """Move to the store's current generation, dropping every entry if it changed."""
+        if generation != self._generation:
+            self._entries.clear()
+            self._generation = generation
+
+    def get(self, kind: str, ident: str) -> CachedCaller | None:
+        seen = self._entries.get((kind, ident))
+        if seen is not None:
+            self._entries.move_to_end((kind, ident))
+        return seen
+
+    def put(self, generation: int, kind: str, ident: str, seen: CachedCaller) -> None:
+        """Keep what a lookup loaded after reading `generation`, unless a newer one was seen since."""
+        if generation != self._generation:
+            return
+        self._entries[(kind, ident)] = seen
+        self._entries.move_to_end((kind, ident))
+        while len(self._entries) > self._capacity:
+            self._entries.popitem(last=False)
+
+
 class Accounts:
     """Registration, login and credential checks."""
 
@@ -54,11 +115,14 @@ class Accounts:
         tokens: TokenIssuer,
         plans: Plans,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        cache_size: int = AUTH_CACHE_SIZE,
     ) -> None:
         self._store = store
         self._tokens = tokens
         self._plans = plans
         self._now = now
+        # A key or user already seen costs one auth_generation read, not two store reads.
+        self._cache = AuthCache(cache_size)
         # argon2 takes ~100 ms and 64 MiB per hash: a flood of logins must not take every
         # worker thread (and all memory) from the rest of the gateway.
         self._hashing = asyncio.Semaphore(MAX_CONCURRENT_HASHES)
@@ -113,28 +177,46 @@ class Accounts:
     async def from_jwt(self, token: str) -> Caller:
         """The caller of a valid JWT whose user still exists."""
         claims = self._tokens.verify(token)
+        generation = await self._store.auth_generation()
+        self._cache.sync(generation)
+        seen = self._cache.get("user", claims.user_id)
+        if seen is not None:
+            return seen.caller
         user = await self._store.get_user(claims.user_id)
         if user is None:
             raise AuthenticationError("The account of this token no longer exists", code="invalid_token")
-        return Caller(user.id, self._plans.get(user.plan), permissions=frozenset(api_keys.PERMISSIONS))
+        caller = Caller(user.id, self._plans.get(user.plan), permissions=frozenset(api_keys.PERMISSIONS))
+        self._cache.put(generation, "user", user.id, CachedCaller(caller))
+        return caller
 
     async def from_api_key(self, secret: str) -> Caller:
-        """The caller of a live API key; a deleted key fails at once."""
-        key = await self._store.get_api_key_by_hash(api_keys.hash_api_key(secret))
+        """The caller of a live API key; a deleted key fails at once (and so does a key whose
+        deletion committed while this lookup ran, from the next request on)."""
+        key_hash = api_keys.hash_api_key(secret)
+        generation = await self._store.auth_generation()
+        self._cache.sync(generation)
+        seen = self._cache.get("key", key_hash)
+        if seen is None:
+            seen = await self._load_key(generation, key_hash)
+        now = self._now()
+        key_id = seen.caller.key_id
+        if key_id is not None and (seen.touched is None or now - seen.touched >= TOUCH_INTERVAL):
+            seen.touched = now  # before the await: concurrent calls write it once
+            await self._store.touch_api_key(key_id, now)
+        return seen.caller
+
+    async def _load_key(self, generation: int, key_hash: str) -> CachedCaller:
+        key = await self._store.get_api_key_by_hash(key_hash)
         user = await self._store.get_user(key.user_id) if key else None
         if key is None or user is None:
-            raise AuthenticationError(
-                "Invalid API key provided",
-                param="Authorization",
-                suggestion="Check your API key format, or create a new key",
-            )
-        now = self._now()
-        if key.last_used is None or now - key.last_used >= TOUCH_INTERVAL:
-            await self._store.touch_api_key(key.id, now)
-        return Caller(
+            raise _bad_key()
+        caller = Caller(
             user_id=user.id,
             plan=self._plans.get(user.plan),
             key_id=key.id,
             permissions=frozenset(key.permissions),
             key_requests_per_minute=key.requests_per_minute,
         )
+        seen = CachedCaller(caller, key.last_used)
+        self._cache.put(generation, "key", key_hash, seen)
+        return seen

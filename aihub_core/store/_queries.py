@@ -79,6 +79,15 @@ def set_plan(db: Database, email: str, plan: str) -> bool:
     return _changed(db, "UPDATE users SET plan = ? WHERE email = ?", [plan, codec.normalize_email(email)])
 
 
+AUTH_GENERATION_SQL = "SELECT value FROM auth_generation WHERE id = 1"
+
+
+def auth_generation(db: Database) -> int:
+    """The auth generation counter (bumped by triggers, migration 4)."""
+    row = _one(db, AUTH_GENERATION_SQL, [])
+    return int(row["value"]) if row else 0
+
+
 def create_api_key(db: Database, key: ApiKeyRecord) -> None:
     """Insert a key; ConflictError on a duplicate id or hash, NotFoundError for an unknown user."""
     try:

@@ -111,6 +111,20 @@ class Store(Protocol):
         """Change a user's plan; False if there is no such user."""
         ...
 
+    async def auth_generation(self) -> int:
+        """A number that changes whenever a committed write may change what `get_api_key_by_hash`
+        or `get_user` return for a key or user that exists: a plan change, a key deletion, any
+        change to a user or to a key's permissions or limit (not `touch_api_key`; not new users
+        or keys, since nothing caches an absent one). Writes of every process count, and the
+        number changes in the same transaction as the write, so it is current the moment the
+        write returns.
+
+        It is read on every authenticated request so that callers can cache those records: read
+        it before reading the records, keep them under it, and drop them all once it differs.
+        So it must cost far less than a store read (SQLite: a one-row read on a connection of
+        its own, never the worker's queue)."""
+        ...
+
     # API keys
     async def create_api_key(self, key: ApiKeyRecord) -> None: ...
 

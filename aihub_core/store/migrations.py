@@ -148,10 +148,29 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 """
 
+# The auth generation (`Store.auth_generation`): one counter that every write able to change what
+# authenticating an existing key or user yields bumps in its own transaction, whichever process
+# makes it. Triggers rather than the store's queries, so no writer can forget it. Inserts are left
+# out (nothing caches an absent key); so is `last_used`, which every key's use touches.
+_BUMP = "BEGIN UPDATE auth_generation SET value = value + 1 WHERE id = 1; END"
+_V4_AUTH_GENERATION = f"""
+CREATE TABLE auth_generation (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT INTO auth_generation (id, value) VALUES (1, 0);
+CREATE TRIGGER users_auth_update AFTER UPDATE ON users {_BUMP};
+CREATE TRIGGER users_auth_delete AFTER DELETE ON users {_BUMP};
+CREATE TRIGGER api_keys_auth_update
+AFTER UPDATE OF id, user_id, key_hash, permissions, requests_per_minute, deleted_at ON api_keys {_BUMP};
+CREATE TRIGGER api_keys_auth_delete AFTER DELETE ON api_keys {_BUMP};
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, API keys, sessions with messages, usage ledger", _V1_SCHEMA),
     Migration(2, "usage ledger reservations: pending status, settled_at, recovered", _V2_RESERVATIONS),
     Migration(3, "idempotency keys with their stored answers", _V3_IDEMPOTENCY),
+    Migration(4, "auth generation, bumped by every auth-relevant write", _V4_AUTH_GENERATION),
 )
 
 
