@@ -57,7 +57,9 @@ async def serve(
             print(_banner(settings, core, None, address), flush=True)
             await _wait_for_signal()
             return 0
-        http = await start_http(create_app(address), settings.host, settings.http_port)
+        # In one process the shim calls the core's servicers directly (no loopback gRPC hop).
+        app = create_app(core.local_channel() if core is not None else address)
+        http = await start_http(app, settings.host, settings.http_port)
         try:
             print(_banner(settings, core, http.port, address), flush=True)
             await _wait_for_signal()

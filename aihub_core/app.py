@@ -17,6 +17,7 @@ from aihub_core.auth.tokens import TokenIssuer
 from aihub_core.catalog import Catalog
 from aihub_core.catalog.synced import load_catalog
 from aihub_core.grpc_api.gate import Gate
+from aihub_core.grpc_api.local_channel import LocalChannel
 from aihub_core.grpc_api.server import RunningServer, Servicers, start_server
 from aihub_core.grpc_api.servicers.auth import AuthServicer
 from aihub_core.grpc_api.servicers.chat import ChatServicer
@@ -174,6 +175,10 @@ class Core:
     def address(self) -> str:
         """host:port for a gRPC channel."""
         return f"{self.settings.host}:{self.port}"
+
+    def local_channel(self) -> LocalChannel:
+        """A grpc.aio channel to this core that calls its servicers in process (no sockets)."""
+        return self._server.local_channel()
 
     @classmethod
     async def start(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> Core:

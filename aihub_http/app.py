@@ -30,13 +30,18 @@ from aihub_http.stubs import CHANNEL_OPTIONS, LifespanState, Stubs
 _HTTP_ERROR_CODES = MappingProxyType({404: "not_found", 405: "method_not_allowed"})
 
 
-def create_app(core_target: str, *, registry: CollectorRegistry | None = None) -> Starlette:
-    """The REST/SSE shim in front of the core at `core_target` (`host:port`)."""
+def create_app(core: str | grpc.aio.Channel, *, registry: CollectorRegistry | None = None) -> Starlette:
+    """The REST/SSE shim in front of the core: at `core` (`host:port`, a channel the app opens and
+    closes), or through `core` itself, a channel its owner opens and closes (`aihub serve` passes
+    the core's in-process channel when both run in one process)."""
     metrics = Metrics(registry if registry is not None else CollectorRegistry())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[LifespanState]:
-        channel = grpc.aio.insecure_channel(core_target, options=CHANNEL_OPTIONS)
+        if not isinstance(core, str):
+            yield {"channel": core, "stubs": Stubs.on(core)}
+            return
+        channel = grpc.aio.insecure_channel(core, options=CHANNEL_OPTIONS)
         try:
             yield {"channel": channel, "stubs": Stubs.on(channel)}
         finally:

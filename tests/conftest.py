@@ -18,6 +18,10 @@ from aihub_http.app import create_app
 
 TEST_JWT_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 
+# How the shim reaches the core: `aihub serve`'s default (one process, the core's servicers
+# called directly) and the separate-process mode's loopback gRPC. Shim tests run over both.
+TRANSPORTS = ("in-process", "grpc")
+
 
 def isolated_settings(tmp_path: Path, **overrides: object) -> Settings:
     """Settings for an isolated core: ports 0, a fresh database, instant simulated upstreams."""
@@ -42,15 +46,37 @@ async def core(tmp_path: Path) -> AsyncIterator[Core]:
 
 
 @pytest.fixture
-async def channel(core: Core) -> AsyncIterator[grpc.aio.Channel]:
+async def grpc_channel(core: Core) -> AsyncIterator[grpc.aio.Channel]:
+    """Real gRPC over loopback only (reflection, client streaming)."""
     async with grpc.aio.insecure_channel(core.address) as ch:
         yield ch
 
 
+@pytest.fixture(params=TRANSPORTS)
+async def channel(core: Core, request: pytest.FixtureRequest) -> AsyncIterator[grpc.aio.Channel]:
+    """A channel to `core`: real gRPC over loopback, or the in-process channel the shim uses
+    (every test written against gRPC also checks that the two behave alike)."""
+    if request.param == "in-process":
+        yield core.local_channel()
+        return
+    async with grpc.aio.insecure_channel(core.address) as ch:
+        yield ch
+
+
+def shim_target(core: Core, transport: str) -> str | grpc.aio.Channel:
+    """What `create_app` gets for `transport`: the core's in-process channel or its gRPC address."""
+    return core.local_channel() if transport == "in-process" else core.address
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-async def http(core: Core) -> AsyncIterator[httpx.AsyncClient]:
+async def http(core: Core, transport: str) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the real shim (uvicorn on a free port) in front of `core`."""
-    server = await start_http(create_app(core.address), "127.0.0.1", 0)
+    server = await start_http(create_app(shim_target(core, transport)), "127.0.0.1", 0)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as client:
             yield client

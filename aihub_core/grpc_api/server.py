@@ -20,22 +20,25 @@ from aihub.v1 import (
     usage_service_pb2,
     usage_service_pb2_grpc,
 )
+from aihub_core.grpc_api.local_channel import LocalChannel, method_table
 from aihub_core.grpc_api.servicers.auth import AuthServicer
 from aihub_core.grpc_api.servicers.chat import ChatServicer
 from aihub_core.grpc_api.servicers.keys import KeyServicer
 from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
 
-SERVICE_NAMES = tuple(
-    module.DESCRIPTOR.services_by_name[name].full_name
-    for module, name in (
-        (auth_service_pb2, "AuthService"),
-        (chat_service_pb2, "ChatService"),
-        (model_service_pb2, "ModelService"),
-        (usage_service_pb2, "UsageService"),
-        (key_service_pb2, "KeyService"),
+# Each service's descriptor, and the Servicers attribute that serves it.
+_SERVICES = tuple(
+    (module.DESCRIPTOR.services_by_name[name], attribute)
+    for module, name, attribute in (
+        (auth_service_pb2, "AuthService", "auth"),
+        (chat_service_pb2, "ChatService", "chat"),
+        (model_service_pb2, "ModelService", "models"),
+        (usage_service_pb2, "UsageService", "usage"),
+        (key_service_pb2, "KeyService", "keys"),
     )
 )
+SERVICE_NAMES = tuple(service.full_name for service, _ in _SERVICES)
 
 # Large enough for a message with several inline images (spec: up to 20 MB of images).
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
@@ -57,6 +60,13 @@ class RunningServer:
     server: grpc.aio.Server
     port: int
     health: health.aio.HealthServicer
+    servicers: Servicers
+
+    def local_channel(self) -> LocalChannel:
+        """A channel to these same servicers (and health) that never leaves the process."""
+        ours = [(service, getattr(self.servicers, attribute)) for service, attribute in _SERVICES]
+        checker = (health_pb2.DESCRIPTOR.services_by_name["Health"], self.health)
+        return LocalChannel(method_table([*ours, checker]))
 
     async def stop(self, grace: float) -> None:
         """Flip health to NOT_SERVING, then let in-flight calls finish for up to `grace` seconds."""
@@ -89,4 +99,4 @@ async def start_server(servicers: Servicers, host: str, port: int) -> RunningSer
     await server.start()
     for name in (*SERVICE_NAMES, health.OVERALL_HEALTH):
         await checker.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server, bound, checker)
+    return RunningServer(server, bound, checker, servicers)

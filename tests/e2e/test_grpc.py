@@ -181,12 +181,14 @@ async def test_rate_limit_sends_retry_info(channel: grpc.aio.Channel) -> None:
     assert dict(info.value.initial_metadata())["x-ratelimit-remaining"] == "0"
 
 
-async def test_health_and_reflection_list_every_service(core: Core, channel: grpc.aio.Channel) -> None:
+async def test_health_and_reflection_list_every_service(
+    core: Core, channel: grpc.aio.Channel, grpc_channel: grpc.aio.Channel
+) -> None:
     health = health_pb2_grpc.HealthStub(channel)
     for name in ("", *SERVICE_NAMES):
         answer = await health.Check(health_pb2.HealthCheckRequest(service=name))
         assert answer.status == health_pb2.HealthCheckResponse.SERVING
-    reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
+    reflection = reflection_pb2_grpc.ServerReflectionStub(grpc_channel)  # client streaming: gRPC only
     call = reflection.ServerReflectionInfo()
     await call.write(reflection_pb2.ServerReflectionRequest(list_services=""))
     listed = await call.read()

@@ -66,7 +66,7 @@ class Running:
 
 
 @pytest.fixture
-async def running(tmp_path: Path) -> AsyncIterator[Running]:
+async def running(tmp_path: Path, transport: str) -> AsyncIterator[Running]:
     # Any OpenAI-compatible server will do; the OpenRouter simulator is one, checking our key.
     async with OpenRouterSimulator(
         chunk_delay_ms=0, models=["llama3.1", "qwen2.5-coder"], api_key=LOCAL_KEY
@@ -75,7 +75,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
         config.write_text(operator_toml(sim.base_url), encoding="utf-8")
         settings = conftest.isolated_settings(tmp_path, config_path=config)
         core = await Core.start(settings, environ={"LOCAL_API_KEY": LOCAL_KEY})
-        server = await start_http(create_app(core.address), "127.0.0.1", 0)
+        server = await start_http(create_app(conftest.shim_target(core, transport)), "127.0.0.1", 0)
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as http:
                 yield Running(core, http, sim)

@@ -18,7 +18,7 @@ from aihub_cli.http_server import start_http
 from aihub_core.app import Core
 from aihub_core.settings import UpstreamTimeouts
 from aihub_http.app import create_app
-from tests.conftest import Account, isolated_settings, make_account
+from tests.conftest import Account, isolated_settings, make_account, shim_target
 from tests.e2e.sse import sse_events
 from tests.e2e.test_grpc import bearer, new_key
 
@@ -69,11 +69,11 @@ async def test_a_grpc_client_cancelling_closes_the_upstream_at_once(
 
 
 @pytest.fixture
-async def impatient(tmp_path: Path) -> AsyncIterator[tuple[Core, httpx.AsyncClient]]:
+async def impatient(tmp_path: Path, transport: str) -> AsyncIterator[tuple[Core, httpx.AsyncClient]]:
     """A gateway whose upstream timeouts are short, so timeouts can be watched in a test."""
     settings = isolated_settings(tmp_path, timeouts=UpstreamTimeouts(connect=1.0, first_byte=0.3, idle=0.3))
     core = await Core.start(settings)
-    server = await start_http(create_app(core.address), "127.0.0.1", 0)
+    server = await start_http(create_app(shim_target(core, transport)), "127.0.0.1", 0)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as client:
             yield core, client
