@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import httpx
+import aiohttp
 
 from aihub_core.auth.secrets import load_or_create_jwt_secret
 from aihub_core.auth.tokens import TokenIssuer
@@ -31,6 +31,7 @@ from aihub_core.operator_config import (
     resolve_fallbacks,
 )
 from aihub_core.plans import Plans
+from aihub_core.providers._http import upstream_session
 from aihub_core.providers.base import Provider
 from aihub_core.providers.gemini import GeminiProvider
 from aihub_core.providers.openai_compat import OpenAICompatibleProvider
@@ -91,7 +92,7 @@ def configure(settings: Settings, environ: Mapping[str, str]) -> Configured:
 async def _start_upstreams(
     settings: Settings,
     configured: Configured,
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     stack: AsyncExitStack,
 ) -> Upstreams:
     """One provider per service; a simulator stands in for a built-in one without a key."""
@@ -201,11 +202,8 @@ class Core:
                     "set AIHUB_JWT_SECRET in production",
                     secret_dir,
                 )
-            client = httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200),
-                timeout=httpx.Timeout(settings.timeouts.first_byte, connect=settings.timeouts.connect),
-            )
-            stack.push_async_callback(client.aclose)
+            client = upstream_session(max_connections=1000)
+            stack.push_async_callback(client.close)
             upstreams = await _start_upstreams(settings, configured, client, stack)
             catalog = configured.catalog
             accounts = Accounts(store, TokenIssuer(secret, settings.jwt_ttl_seconds), configured.plans)

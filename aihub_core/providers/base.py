@@ -1,7 +1,7 @@
 """What every provider adapter takes and gives back, as plain data.
 
 Adapters never see a gRPC context or a Starlette request. They raise only `UpstreamError`
-subclasses (`aihub_core.errors`), translating httpx and upstream errors exactly once.
+subclasses (`aihub_core.errors`), translating HTTP client and upstream errors exactly once.
 """
 
 from __future__ import annotations

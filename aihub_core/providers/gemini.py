@@ -15,7 +15,7 @@ from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import aiohttp
 
 from aihub_core.providers._answer import Answer
 from aihub_core.providers._http import HTTPProvider, UpstreamFailure
@@ -49,7 +49,7 @@ class GeminiProvider(HTTPProvider):
         return {"x-goog-api-key": api_key}
 
     @staticmethod
-    def _parse_failure(response: httpx.Response, body: bytes) -> UpstreamFailure:
+    def _parse_failure(response: aiohttp.ClientResponse, body: bytes) -> UpstreamFailure:
         try:
             parsed = json.loads(body)
         except ValueError:
@@ -58,7 +58,7 @@ class GeminiProvider(HTTPProvider):
             parsed = parsed[0]
         if isinstance(parsed, dict) and "error" in parsed:
             return _failure_from(parsed["error"])
-        return UpstreamFailure(body.decode("utf-8", "replace").strip()[:200] or response.reason_phrase)
+        return UpstreamFailure(body.decode("utf-8", "replace").strip()[:200] or response.reason or "")
 
     async def complete(self, request: ProviderRequest) -> Completion:
         """Send a non-streaming request and return the whole answer."""

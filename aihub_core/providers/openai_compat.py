@@ -12,10 +12,10 @@ import dataclasses
 import email.utils
 import json
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
-import httpx
+import aiohttp
 
 from aihub_core.providers._answer import Answer
 from aihub_core.providers._http import HTTPProvider, UpstreamFailure
@@ -48,7 +48,7 @@ class OpenAICompatibleProvider(HTTPProvider):
         return {"Authorization": f"Bearer {api_key}"}
 
     @staticmethod
-    def _parse_failure(response: httpx.Response, body: bytes) -> UpstreamFailure:
+    def _parse_failure(response: aiohttp.ClientResponse, body: bytes) -> UpstreamFailure:
         try:
             parsed = json.loads(body)
         except ValueError:
@@ -57,7 +57,7 @@ class OpenAICompatibleProvider(HTTPProvider):
             # `{"error": {...}}` everywhere except older vLLM's bare `{"object": "error", "message": ...}`.
             failure = _failure_from(parsed.get("error", parsed))
         else:
-            failure = UpstreamFailure(body.decode("utf-8", "replace").strip()[:200] or response.reason_phrase)
+            failure = UpstreamFailure(body.decode("utf-8", "replace").strip()[:200] or response.reason or "")
         return dataclasses.replace(failure, retry_after=_retry_after(response.headers))
 
     @property
@@ -197,7 +197,7 @@ def _failure_from(error: object) -> UpstreamFailure:
     return UpstreamFailure(message, str(code) if code else None, retryable=False if quota else None)
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds from `retry-after-ms` (OpenAI) or `Retry-After` (seconds or an HTTP date)."""
     try:
         if "retry-after-ms" in headers:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
 
+from aihub_core.providers._http import upstream_session
 from aihub_core.providers.base import Message, Provider, ProviderRequest, StreamEnd, StreamEvent, TextDelta
 from aihub_core.providers.gemini import GeminiProvider
 from aihub_core.providers.openai_compat import OpenAICompatibleProvider
@@ -19,8 +20,8 @@ GEMINI_KEY = "AIzaSy-test-0123456789"
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as shared:
+async def client() -> AsyncIterator[aiohttp.ClientSession]:
+    async with upstream_session() as shared:
         yield shared
 
 
@@ -37,7 +38,7 @@ async def gemini_sim() -> AsyncIterator[GeminiSimulator]:
 
 
 def openrouter_provider(
-    sim: OpenRouterSimulator, client: httpx.AsyncClient, timeouts: UpstreamTimeouts | None = None
+    sim: OpenRouterSimulator, client: aiohttp.ClientSession, timeouts: UpstreamTimeouts | None = None
 ) -> OpenAICompatibleProvider:
     return OpenAICompatibleProvider(
         "openrouter", sim.base_url, OPENROUTER_KEY, client, timeouts or UpstreamTimeouts(), simulated=True
@@ -45,7 +46,7 @@ def openrouter_provider(
 
 
 def gemini_provider(
-    sim: GeminiSimulator, client: httpx.AsyncClient, timeouts: UpstreamTimeouts | None = None
+    sim: GeminiSimulator, client: aiohttp.ClientSession, timeouts: UpstreamTimeouts | None = None
 ) -> GeminiProvider:
     return GeminiProvider(
         "gemini", sim.base_url, GEMINI_KEY, client, timeouts or UpstreamTimeouts(), simulated=True
@@ -53,12 +54,14 @@ def gemini_provider(
 
 
 @pytest.fixture
-def openrouter(openrouter_sim: OpenRouterSimulator, client: httpx.AsyncClient) -> OpenAICompatibleProvider:
+def openrouter(
+    openrouter_sim: OpenRouterSimulator, client: aiohttp.ClientSession
+) -> OpenAICompatibleProvider:
     return openrouter_provider(openrouter_sim, client)
 
 
 @pytest.fixture
-def gemini(gemini_sim: GeminiSimulator, client: httpx.AsyncClient) -> GeminiProvider:
+def gemini(gemini_sim: GeminiSimulator, client: aiohttp.ClientSession) -> GeminiProvider:
     return gemini_provider(gemini_sim, client)
 
 

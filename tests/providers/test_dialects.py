@@ -1,30 +1,24 @@
-"""Wire dialects the simulators do not speak, fed through httpx.MockTransport (pure parsing)."""
+"""Wire dialects the simulators do not speak, served byte for byte by a loopback HTTPServer."""
 
 from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-import httpx
 import pytest
 
 from aihub_core.errors import UpstreamAuthError, UpstreamError, UpstreamTimeoutError
+from aihub_core.providers._http import upstream_session
 from aihub_core.providers.base import Message, ProviderRequest, StreamEnd, TextDelta, TokenUsage
 from aihub_core.providers.gemini import GeminiProvider
 from aihub_core.providers.openai_compat import OpenAICompatibleProvider
 from aihub_core.settings import UpstreamTimeouts
+from aihub_core.simulators.server import Handler, HTTPRequest, HTTPServer, Responder
 
 KEY = "sk-live-abcdef0123456789"
 REQUEST = ProviderRequest("some-model", (Message("user", "Hi"),))
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-async def pieces(*chunks: bytes) -> AsyncIterator[bytes]:
-    for chunk in chunks:
-        yield chunk
 
 
 def sse(*events: object, end: bytes = b"\n\n") -> list[bytes]:
@@ -33,12 +27,17 @@ def sse(*events: object, end: bytes = b"\n\n") -> list[bytes]:
 
 async def run(kind: str, handler: Handler, *, stream: bool) -> tuple[str, StreamEnd]:
     provider_class = OpenAICompatibleProvider if kind == "openai" else GeminiProvider
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-        provider = provider_class("up", "http://upstream.test/v1", KEY, client, UpstreamTimeouts())
-        if not stream:
-            done = await provider.complete(REQUEST)
-            return done.text, StreamEnd(done.finish_reason, done.usage, done.model)
-        events = [event async for event in provider.stream(REQUEST)]
+    server = HTTPServer(handler)
+    port = await server.start()
+    try:
+        async with upstream_session() as client:
+            provider = provider_class("up", f"http://127.0.0.1:{port}/v1", KEY, client, UpstreamTimeouts())
+            if not stream:
+                done = await provider.complete(REQUEST)
+                return done.text, StreamEnd(done.finish_reason, done.usage, done.model)
+            events = [event async for event in provider.stream(REQUEST)]
+    finally:
+        await server.stop()
     *deltas, end = events
     assert isinstance(end, StreamEnd)
     return "".join(d.text for d in deltas if isinstance(d, TextDelta)), end
@@ -46,13 +45,24 @@ async def run(kind: str, handler: Handler, *, stream: bool) -> tuple[str, Stream
 
 def reply(status: int, body: object = b"", headers: dict[str, str] | None = None) -> Handler:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return lambda request: httpx.Response(status, content=content, headers=headers)
+
+    async def handler(request: HTTPRequest, responder: Responder) -> None:
+        await responder.send(status, headers or {}, content)
+
+    return handler
 
 
-def streamed(chunks: list[bytes]) -> Handler:
-    return lambda request: httpx.Response(
-        200, content=pieces(*chunks), headers={"content-type": "text/event-stream"}
-    )
+def streamed(chunks: list[bytes], *, complete: bool = True) -> Handler:
+    """Each chunk as its own write; without `complete` the connection is cut after the last."""
+
+    async def handler(request: HTTPRequest, responder: Responder) -> None:
+        await responder.start(200, {"content-type": "text/event-stream"})
+        for chunk in chunks:
+            await responder.write(chunk)
+        if complete:
+            await responder.end()
+
+    return handler
 
 
 @pytest.mark.parametrize(
@@ -202,10 +212,7 @@ async def test_done_without_a_finish_reason_is_a_complete_answer() -> None:
 
 
 async def test_a_connection_dropped_mid_body_is_an_upstream_error() -> None:
-    async def broken() -> AsyncIterator[bytes]:
-        yield b'data: {"choices": [{"index": 0, "delta": {"content": "Hi"}}]}\n\n'
-        raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
-
-    handler = lambda request: httpx.Response(200, content=broken())  # noqa: E731
-    with pytest.raises(UpstreamError, match="connection failed: peer closed"):
+    handler = streamed([b'data: {"choices": [{"index": 0, "delta": {"content": "Hi"}}]}\n\n'], complete=False)
+    with pytest.raises(UpstreamError, match="up connection failed: ") as raised:
         await run("openai", handler, stream=True)
+    assert raised.value.details["retryable"] == "false"  # "Hi" came first

@@ -4,7 +4,7 @@ import asyncio
 import base64
 import time
 
-import httpx
+import aiohttp
 import pytest
 
 from aihub_core.errors import UpstreamAuthError, UpstreamError, UpstreamTimeoutError
@@ -135,7 +135,7 @@ async def test_errors_carry_the_reason_and_the_retry_delay_from_the_body(gemini:
 
 
 async def test_a_wrong_key_is_an_upstream_auth_error(
-    gemini_sim: GeminiSimulator, client: httpx.AsyncClient
+    gemini_sim: GeminiSimulator, client: aiohttp.ClientSession
 ) -> None:
     provider = GeminiProvider("gemini", gemini_sim.base_url, "AIza-wrong-key", client, UpstreamTimeouts())
     with pytest.raises(UpstreamAuthError) as raised:
@@ -185,7 +185,7 @@ async def test_unicode_split_inside_characters_and_crlf_is_reassembled(gemini: G
 
 
 async def test_slow_first_byte_and_stall_time_out(
-    gemini_sim: GeminiSimulator, client: httpx.AsyncClient
+    gemini_sim: GeminiSimulator, client: aiohttp.ClientSession
 ) -> None:
     provider = gemini_provider(gemini_sim, client, UpstreamTimeouts(first_byte=0.2, idle=0.2))
     started = time.monotonic()

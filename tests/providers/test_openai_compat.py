@@ -4,7 +4,7 @@ import asyncio
 import base64
 import time
 
-import httpx
+import aiohttp
 import pytest
 
 from aihub_core.errors import UpstreamAuthError, UpstreamError, UpstreamTimeoutError
@@ -134,7 +134,7 @@ async def test_errors_carry_the_upstream_reason_and_retry_hint(openrouter: OpenA
 
 
 async def test_a_wrong_key_is_an_upstream_auth_error(
-    openrouter_sim: OpenRouterSimulator, client: httpx.AsyncClient
+    openrouter_sim: OpenRouterSimulator, client: aiohttp.ClientSession
 ) -> None:
     provider = OpenAICompatibleProvider(
         "openrouter", openrouter_sim.base_url, "sk-wrong", client, UpstreamTimeouts()
@@ -200,7 +200,7 @@ async def test_unicode_split_inside_characters_is_reassembled_exactly(
 
 
 async def test_slow_first_byte_times_out(
-    openrouter_sim: OpenRouterSimulator, client: httpx.AsyncClient
+    openrouter_sim: OpenRouterSimulator, client: aiohttp.ClientSession
 ) -> None:
     provider = openrouter_provider(openrouter_sim, client, UpstreamTimeouts(first_byte=0.2))
     started = time.monotonic()
@@ -211,7 +211,7 @@ async def test_slow_first_byte_times_out(
 
 
 async def test_a_stall_between_chunks_times_out_after_the_idle_bound(
-    openrouter_sim: OpenRouterSimulator, client: httpx.AsyncClient
+    openrouter_sim: OpenRouterSimulator, client: aiohttp.ClientSession
 ) -> None:
     provider = openrouter_provider(openrouter_sim, client, UpstreamTimeouts(first_byte=5, idle=0.2))
     seen: list[StreamEvent] = []
@@ -222,7 +222,7 @@ async def test_a_stall_between_chunks_times_out_after_the_idle_bound(
 
 
 async def test_idle_bounds_each_gap_not_the_whole_stream(
-    openrouter_sim: OpenRouterSimulator, client: httpx.AsyncClient
+    openrouter_sim: OpenRouterSimulator, client: aiohttp.ClientSession
 ) -> None:
     openrouter_sim.chunk_delay = 0.04
     provider = openrouter_provider(openrouter_sim, client, UpstreamTimeouts(first_byte=0.3, idle=0.15))
@@ -242,7 +242,7 @@ async def test_aclose_closes_the_upstream_connection_at_once(
     await asyncio.wait_for(openrouter_sim.requests[-1].client_gone.wait(), 0.1)
 
 
-async def test_an_unreachable_upstream_is_an_upstream_error(client: httpx.AsyncClient) -> None:
+async def test_an_unreachable_upstream_is_an_upstream_error(client: aiohttp.ClientSession) -> None:
     sim = OpenRouterSimulator(chunk_delay_ms=0)
     url = await sim.start()
     await sim.stop()
