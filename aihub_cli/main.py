@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from aihub_cli.loop import run_fast
 from aihub_cli.models_sync import sync_models
 from aihub_cli.serve import serve
 from aihub_core.errors import AIHubError
@@ -96,7 +97,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             if args.only == "http" and not args.core:
                 print("aihub: --only http needs --core HOST:PORT", file=sys.stderr)
                 return 2
-            return asyncio.run(serve(settings, env, only=args.only, core_address=args.core))
+            return run_fast(serve(settings, env, only=args.only, core_address=args.core))
         if args.command == "models":
             return asyncio.run(sync_models(settings, env))
         return asyncio.run(_set_plan(settings, env, args.email, args.plan))
