@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import enum
 import logging
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,7 @@ class _LocalCall:
         self._error: grpc.aio.AioRpcError | None = None
         self._runner: asyncio.Task[Any] | None = None  # the task running the servicer right now
         self._finished: asyncio.Future[None] | None = None
+        self._expired = False  # the deadline passed (and cancelled the servicer)
         self._callbacks: list[Callable[[Any], None]] = []
 
     # -- grpc.aio.Call ------------------------------------------------------------------------
@@ -109,30 +110,40 @@ class _LocalCall:
     def _abandon(self) -> None:
         """Release what a cancelled call holds (a stream's generator)."""
 
-    @contextlib.contextmanager
-    def _running(self) -> Generator[None, None, None]:
-        """Run a step of the servicer in this task, turning its outcome into the call's status."""
+    async def _step(self, step: Awaitable[Any]) -> Any:
+        """Run one step of the servicer in this task (a whole unary call, or one stream read) and
+        turn how it ended into the call's status; its result, or None when it ended the call."""
         self._state = _State.RUNNING
-        self._runner = asyncio.current_task()
+        task = self._runner = asyncio.current_task()
+        timer = None if self._deadline is None else self._loop.call_at(self._deadline, self._expire, task)
         try:
-            with _deadline(self._deadline) as expired:
-                try:
-                    yield
-                except LocalAbort as abort:
-                    self._finish(abort.code, abort.details, abort.trailing)
-                except asyncio.CancelledError:
-                    if not expired():
-                        self._finish(grpc.StatusCode.CANCELLED, "Locally cancelled by application!")
-                    raise
-                except Exception as err:  # the servicer's own bug: as grpc.aio reports it
-                    log.error("unexpected error in an in-process call", exc_info=err)
-                    self._finish(grpc.StatusCode.UNKNOWN, f"Unexpected {type(err)}: {err}")
-            if expired():
-                self._finish(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
+            return await step
+        except StopAsyncIteration:
+            self._finish_returned()
+        except LocalAbort as abort:
+            self._finish(abort.code, abort.details, abort.trailing)
+        except asyncio.CancelledError:
+            if not self._expired:
+                self._finish(grpc.StatusCode.CANCELLED, "Locally cancelled by application!")
+                raise
+            if task is not None:
+                task.uncancel()
+            self._finish(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
+        except Exception as err:  # the servicer's own bug: as grpc.aio reports it
+            log.error("unexpected error in an in-process call", exc_info=err)
+            self._finish(grpc.StatusCode.UNKNOWN, f"Unexpected {type(err)}: {err}")
         finally:
+            if timer is not None:
+                timer.cancel()
             self._runner = None
             if self._state is _State.RUNNING:
-                self._state = _State.IDLE if self._code is None else _State.DONE
+                self._state = _State.IDLE
+        return None
+
+    def _expire(self, task: asyncio.Task[Any] | None) -> None:
+        self._expired = True
+        if task is not None:
+            task.cancel()
 
     def _finish_returned(self) -> None:
         """The servicer returned: OK, unless it set another code (then grpc drops the response)."""
@@ -171,32 +182,6 @@ class _LocalCall:
             raise self._error
 
 
-@contextlib.contextmanager
-def _deadline(deadline: float | None) -> Generator[Callable[[], bool], None, None]:
-    """Cancel the block at `deadline`; yields whether that happened (as asyncio.timeout_at)."""
-    if deadline is None:
-        yield lambda: False
-        return
-    task = asyncio.current_task()
-    assert task is not None
-    fired = False
-
-    def fire() -> None:
-        nonlocal fired
-        fired = True
-        task.cancel()
-
-    handle = asyncio.get_running_loop().call_at(deadline, fire)
-    try:
-        yield lambda: fired
-    except asyncio.CancelledError:
-        if not fired:
-            raise
-        task.uncancel()
-    finally:
-        handle.cancel()
-
-
 class LocalUnaryCall(_LocalCall, grpc.aio.UnaryUnaryCall[Any, Any]):
     """A unary call: the servicer runs when the call is awaited, in the awaiting task."""
 
@@ -207,8 +192,9 @@ class LocalUnaryCall(_LocalCall, grpc.aio.UnaryUnaryCall[Any, Any]):
 
     async def _result(self) -> Any:
         if self._state is _State.IDLE:
-            with self._running():
-                self._response = await self._method.handler(self._request, self._context)
+            response = await self._step(self._method.handler(self._request, self._context))
+            if not self.done():  # (the step changed the state)
+                self._response = response
                 self._finish_returned()
         else:
             await self._wait_finished()
@@ -239,14 +225,9 @@ class LocalStreamCall(_LocalCall, grpc.aio.UnaryStreamCall[Any, Any]):
             return grpc.aio.EOF
         if self._messages is None:
             self._messages = self._method.handler(self._request, self._context)
-        message: Any = grpc.aio.EOF
-        with self._running():
-            try:
-                message = await anext(self._messages)
-            except StopAsyncIteration:
-                self._finish_returned()
+        message = await self._step(anext(self._messages))
         self._raise_if_failed()
-        return message
+        return grpc.aio.EOF if self.done() else message
 
     def __aiter__(self) -> AsyncIterator[Any]:
         return self._iterate()
