@@ -72,6 +72,10 @@ class SQLiteStore:
         # An in-memory database has nothing to sync; a file's other writes stay at NORMAL.
         synchronous = None if self.path == MEMORY else ledger_synchronous
         self._ledger = GroupCommit(ledger_batch, synchronous, restore="NORMAL")
+        # Reservations need not reach the disk before the call goes on: a power cut that loses one
+        # also lost the call's answer (settling fsyncs the WAL, earlier frames included), and an
+        # unanswered call is not charged anyway. So their batches commit at NORMAL: no fsync.
+        self._reservations = GroupCommit(ledger_batch, None)
 
     async def __aenter__(self) -> SQLiteStore:
         await self.open()
@@ -157,23 +161,26 @@ class SQLiteStore:
     async def _write_ledger(
         self, fn: Callable[Concatenate[Database, P], None], *args: P.args, **kwargs: P.kwargs
     ) -> None:
+        def write(db: Database) -> None:
+            fn(db, *args, **kwargs)
+
+        await self._group_write(self._ledger, write)
+
+    async def _group_write(self, queue: GroupCommit, write: Callable[[Database], None]) -> None:
         executor = self._executor
         if executor is None:
             raise RuntimeError("the store is not open")
 
-        def write(db: Database) -> None:
-            fn(db, *args, **kwargs)
-
-        done = self._ledger.put(write)
+        done = queue.put(write)
         # One commit job per write: a job finding the queue emptied by an earlier batch does
         # nothing, and every write is taken before close()'s disconnect job, which queues last.
-        executor.submit(self._commit_ledger_batch)
+        executor.submit(self._commit_batch, queue)
         # Shielded like _call: the write is queued and will be committed; a cancelled caller
         # only stops waiting for it.
         await asyncio.shield(asyncio.wrap_future(done))
 
-    def _commit_ledger_batch(self) -> None:
-        self._ledger.commit_batch(self._db)
+    def _commit_batch(self, queue: GroupCommit) -> None:
+        queue.commit_batch(self._db)
 
     def _on_worker(self, fn: Callable[Concatenate[Database, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         if self._db is None:
@@ -255,7 +262,7 @@ class SQLiteStore:
     # usage ledger
     async def reserve_usage(self, record: UsageRecord) -> None:
         """Write the pending row of an admitted call; an id already in the ledger is left alone."""
-        await self._write_ledger(q.reserve_usage, record)
+        await self._group_write(self._reservations, functools.partial(q.reserve_usage, record=record))
 
     async def record_usage(self, record: UsageRecord) -> None:
         """Settle a call once (its pending row, or a new row); returns once committed."""
