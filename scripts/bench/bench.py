@@ -139,7 +139,7 @@ def machine() -> dict[str, Any]:
 
     py = str(VENV_BIN / "python")
     pkgs = "import importlib.metadata as m; print(' '.join(f'{p}={m.version(p)}' for p in " \
-           "('aihub','grpcio','protobuf','starlette','uvicorn','httpx','h11')))"  # fmt: skip
+           "('aihub','grpcio','protobuf','starlette','uvicorn','uvloop','httptools','aiohttp')))"  # fmt: skip
     return {
         "nproc": os.cpu_count(),
         "cpu": cpu,
@@ -167,8 +167,8 @@ def main() -> int:
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip the py-spy profile")
     parser.add_argument(
         "--only",
-        choices=["profile", "soak"],
-        help="only the profile or the soak, into profile.json/soak.json",
+        choices=["profile", "soak", "rest"],
+        help="only the profile, the soak, or the REST and gRPC phases (a quick A/B of one change)",
     )
     parser.add_argument("--no-sweep", action="store_true", help="skip the connections sweep (the chart)")
     parser.add_argument("--chunks", type=int, default=20, help="stream content chunks (default 20)")
