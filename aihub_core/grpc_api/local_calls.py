@@ -1,5 +1,18 @@
-"""The client side of an in-process call (see `local_channel`): grpc.aio's call objects, over a
-servicer method run in the caller's task."""
+"""The client side of an in-process call (see `local_channel`): grpc.aio's call objects over a
+servicer method that runs in whichever task drives the call (awaits it, or reads the next message).
+
+How each way of ending maps to what grpc.aio gives a client:
+
+    servicer returns / stream ends      OK (its code and details, if it set any with set_code)
+    context.abort(code, ...)            AioRpcError(code), with initial and trailing metadata
+    returns or yields None              INTERNAL (grpc could not serialize it)
+    raises any other Exception          UNKNOWN, logged (a servicer bug)
+    the deadline passes                 DEADLINE_EXCEEDED; the servicer is cancelled
+    call.cancel(), or the task driving  asyncio.CancelledError in the caller, CANCELLED status;
+      the call is cancelled               the servicer is cancelled (or its generator closed)
+    the servicer raises CancelledError  AioRpcError(CANCELLED): a server-side cancellation
+      without being cancelled
+"""
 
 from __future__ import annotations
 
@@ -16,6 +29,9 @@ import grpc
 from aihub_core.grpc_api.local_context import LocalAbort, LocalContext, Pairs, as_pairs
 
 log = logging.getLogger("aihub.core")
+_CANCELLED = "Locally cancelled by application!"
+# Generators of abandoned streams being closed: referenced until done, as asyncio asks.
+_CLOSING: set[asyncio.Task[None]] = set()
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,8 @@ class _State(enum.Enum):
 class _LocalCall:
     """What unary and streaming calls share: the status, metadata, cancellation and callbacks."""
 
+    _streaming = False
+
     def __init__(self, method: LocalMethod, request: Any, metadata: Any, timeout: float | None) -> None:
         loop = asyncio.get_running_loop()
         self._loop = loop
@@ -47,6 +65,7 @@ class _LocalCall:
         self._details = ""
         self._trailing: Pairs = ()
         self._error: grpc.aio.AioRpcError | None = None
+        self._locally_cancelled = False  # CancelledError for the caller, not an AioRpcError
         self._runner: asyncio.Task[Any] | None = None  # the task running the servicer right now
         self._finished: asyncio.Future[None] | None = None
         self._expired = False  # the deadline passed (and cancelled the servicer)
@@ -68,10 +87,11 @@ class _LocalCall:
         if self._state is _State.DONE:
             return False
         runner = self._runner
-        self._finish(grpc.StatusCode.CANCELLED, "Locally cancelled by application!")
+        self._locally_cancelled = True
         if runner is not None and runner is not asyncio.current_task():
             runner.cancel()
         self._abandon()
+        self._finish(grpc.StatusCode.CANCELLED, _CANCELLED)
         return True
 
     def add_done_callback(self, callback: Callable[[Any], None]) -> None:
@@ -81,8 +101,9 @@ class _LocalCall:
             self._callbacks.append(callback)
 
     async def initial_metadata(self) -> grpc.aio.Metadata:
+        """As grpc: the server's metadata, sent at the latest with the first message."""
         if self._context.initial is None and self._state is not _State.DONE:
-            await self._until_done()
+            await self._advance()
         return grpc.aio.Metadata(*(self._context.initial or ()))
 
     async def trailing_metadata(self) -> grpc.aio.Metadata:
@@ -103,51 +124,77 @@ class _LocalCall:
 
     # -- shared machinery -----------------------------------------------------------------------
 
-    async def _until_done(self) -> None:
-        """Wait for the end of the call (running it here if nobody has started it)."""
+    async def _advance(self) -> None:
+        """Run the call far enough for its initial metadata (a unary call: to its end)."""
         raise NotImplementedError
+
+    async def _until_done(self) -> None:
+        """Wait for the end of the call (a stream's status needs its messages to be read)."""
+        if self._state is _State.IDLE and not self._streaming:
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await self._advance()
+        await self._wait_finished()
 
     def _abandon(self) -> None:
         """Release what a cancelled call holds (a stream's generator)."""
 
     async def _step(self, step: Awaitable[Any]) -> Any:
         """Run one step of the servicer in this task (a whole unary call, or one stream read) and
-        turn how it ended into the call's status; its result, or None when it ended the call."""
+        turn how it ended into the call's status; the message it gave, or None when it ended."""
         self._state = _State.RUNNING
         task = self._runner = asyncio.current_task()
+        base = task.cancelling() if task is not None else 0
         timer = None if self._deadline is None else self._loop.call_at(self._deadline, self._expire, task)
+        outcome: BaseException | None = None
+        message: Any = None
         try:
-            return await step
-        except StopAsyncIteration:
-            self._finish_returned()
-        except LocalAbort as abort:
-            self._finish(abort.code, abort.details, abort.trailing)
-        except asyncio.CancelledError:
-            if not self._expired:
-                self._finish(grpc.StatusCode.CANCELLED, "Locally cancelled by application!")
-                raise
-            if task is not None:
-                task.uncancel()
-            self._finish(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
-        except Exception as err:  # the servicer's own bug: as grpc.aio reports it
-            log.error("unexpected error in an in-process call", exc_info=err)
-            self._finish(grpc.StatusCode.UNKNOWN, f"Unexpected {type(err)}: {err}")
+            message = await step
+        except BaseException as exc:  # judged below, once the deadline is accounted for
+            outcome = exc
         finally:
             if timer is not None:
                 timer.cancel()
             self._runner = None
             if self._state is _State.RUNNING:
                 self._state = _State.IDLE
+        if self._expired and task is not None and task.cancelling() > base:
+            task.uncancel()  # the deadline's own cancellation, used up here (as asyncio.timeout)
+            if not (isinstance(outcome, asyncio.CancelledError) and task.cancelling() > base):
+                self._finish(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
+                return None
+        cancelled_here = task is not None and task.cancelling() > base
+        return self._judge(outcome, message, cancelled_here)
+
+    def _judge(self, outcome: BaseException | None, message: Any, cancelled_here: bool) -> Any:
+        if outcome is None:
+            if message is None:
+                self._finish(grpc.StatusCode.INTERNAL, "Failed to serialize response: no message")
+            elif self._context.initial is None:
+                self._context.initial = ()  # headers go out with the first message at the latest
+            return message
+        if isinstance(outcome, StopAsyncIteration) and self._streaming:
+            self._finish(self._context.code(), self._context.details())
+        elif isinstance(outcome, LocalAbort):
+            self._finish(outcome.code, outcome.details, outcome.trailing)
+        elif isinstance(outcome, asyncio.CancelledError):
+            if not cancelled_here and not self._locally_cancelled:
+                self._finish(grpc.StatusCode.CANCELLED, "The servicer cancelled the call")
+                return None
+            self._locally_cancelled = True
+            self._finish(grpc.StatusCode.CANCELLED, _CANCELLED)
+            raise outcome
+        elif isinstance(outcome, Exception):  # the servicer's own bug: as grpc.aio reports it
+            log.error("unexpected error in an in-process call", exc_info=outcome)
+            self._finish(grpc.StatusCode.UNKNOWN, f"Unexpected {type(outcome)}: {outcome}")
+        else:  # KeyboardInterrupt, SystemExit: the call is over, and the process's business
+            self._finish(grpc.StatusCode.UNKNOWN, f"Unexpected {type(outcome)}")
+            raise outcome
         return None
 
     def _expire(self, task: asyncio.Task[Any] | None) -> None:
         self._expired = True
         if task is not None:
             task.cancel()
-
-    def _finish_returned(self) -> None:
-        """The servicer returned: OK, unless it set another code (then grpc drops the response)."""
-        self._finish(self._context.code(), self._context.details())
 
     def _finish(self, code: grpc.StatusCode, details: str = "", trailing: Pairs = ()) -> None:
         if self._state is _State.DONE:
@@ -167,7 +214,10 @@ class _LocalCall:
             self._finished.set_result(None)
         callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
-            callback(self)
+            try:
+                callback(self)
+            except Exception:  # as asyncio does for its callbacks: one failing stops nothing
+                log.exception("a done callback of an in-process call failed")
 
     async def _wait_finished(self) -> None:
         if self._state is not _State.DONE:
@@ -176,58 +226,81 @@ class _LocalCall:
             await asyncio.shield(self._finished)
 
     def _raise_if_failed(self) -> None:
-        if self._code == grpc.StatusCode.CANCELLED:
+        if self._locally_cancelled:
             raise asyncio.CancelledError
         if self._error is not None:
             raise self._error
 
 
 class LocalUnaryCall(_LocalCall, grpc.aio.UnaryUnaryCall[Any, Any]):
-    """A unary call: the servicer runs when the call is awaited, in the awaiting task."""
+    """A unary call: the servicer runs when the call (or its metadata or status) is awaited."""
+
+    _response: Any = None
 
     def __await__(self) -> Generator[Any, None, Any]:
         return self._result().__await__()
-
-    _response: Any = None
 
     async def _result(self) -> Any:
         if self._state is _State.IDLE:
             response = await self._step(self._method.handler(self._request, self._context))
             if not self.done():  # (the step changed the state)
                 self._response = response
-                self._finish_returned()
+                self._finish(self._context.code(), self._context.details())
         else:
             await self._wait_finished()
         self._raise_if_failed()
         return self._response
 
-    async def _until_done(self) -> None:
-        if self._state is _State.IDLE:
-            with contextlib.suppress(grpc.aio.AioRpcError):
-                await self._result()
+    async def _advance(self) -> None:
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            await self._result()
         await self._wait_finished()
 
 
 class LocalStreamCall(_LocalCall, grpc.aio.UnaryStreamCall[Any, Any]):
-    """A server-streaming call: each `read()` runs the servicer's generator to its next message."""
+    """A server-streaming call: each `read()` runs the servicer's generator to its next message.
+
+    Nothing runs between reads, so `code()`, `details()` and `trailing_metadata()` resolve once
+    the messages have been read to the end (or the call is cancelled); `initial_metadata()` reads
+    ahead one message when the servicer has not sent its metadata yet."""
+
+    _streaming = True
 
     def __init__(self, method: LocalMethod, request: Any, metadata: Any, timeout: float | None) -> None:
         super().__init__(method, request, metadata, timeout)
         self._messages: AsyncIterator[Any] | None = None
-        self._closing: asyncio.Task[None] | None = None
+        self._read_ahead: Any = None  # a message read for initial_metadata(), not yet returned
 
     async def read(self) -> Any:
         """The next message, or grpc.aio.EOF after the last one."""
+        if self._read_ahead is not None:
+            message, self._read_ahead = self._read_ahead, None
+            return message
         if self._state is _State.RUNNING:
             raise grpc.aio.UsageError("only one read at a time")
+        if self._deadline is not None and self._loop.time() >= self._deadline and not self.done():
+            self._finish(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
+            self._abandon()
         if self._state is _State.DONE:
             self._raise_if_failed()
             return grpc.aio.EOF
         if self._messages is None:
-            self._messages = self._method.handler(self._request, self._context)
+            self._messages = self._start()
+        if self._messages is None:  # the method cannot stream here: finished UNIMPLEMENTED
+            self._raise_if_failed()
+            return grpc.aio.EOF
         message = await self._step(anext(self._messages))
         self._raise_if_failed()
         return grpc.aio.EOF if self.done() else message
+
+    def _start(self) -> AsyncIterator[Any] | None:
+        messages = self._method.handler(self._request, self._context)
+        if hasattr(messages, "__anext__"):
+            return messages  # type: ignore[no-any-return]
+        if hasattr(messages, "close"):
+            messages.close()  # a coroutine: a servicer that writes with context.write
+        self._finish(grpc.StatusCode.UNIMPLEMENTED, "This method does not stream in process")
+        return None
 
     def __aiter__(self) -> AsyncIterator[Any]:
         return self._iterate()
@@ -236,17 +309,22 @@ class LocalStreamCall(_LocalCall, grpc.aio.UnaryStreamCall[Any, Any]):
         while (message := await self.read()) is not grpc.aio.EOF:
             yield message
 
-    async def _until_done(self) -> None:
-        await self._wait_finished()
+    async def _advance(self) -> None:
+        if self._read_ahead is None and self._state is _State.IDLE:
+            with contextlib.suppress(grpc.aio.AioRpcError):  # the metadata is there either way
+                message = await self.read()
+                self._read_ahead = None if message is grpc.aio.EOF else message
 
     def _abandon(self) -> None:
         messages = self._messages
         if messages is not None and self._runner is None and hasattr(messages, "aclose"):
             # Suspended at a yield: close it there (its cleanup records the cancellation).
-            self._closing = self._loop.create_task(messages.aclose())
-            self._closing.add_done_callback(_log_failure)
+            closing = self._loop.create_task(messages.aclose())
+            _CLOSING.add(closing)
+            closing.add_done_callback(_closed)
 
 
-def _log_failure(task: asyncio.Task[None]) -> None:
+def _closed(task: asyncio.Task[None]) -> None:
+    _CLOSING.discard(task)
     if not task.cancelled() and task.exception() is not None:
         log.error("closing an abandoned in-process stream failed", exc_info=task.exception())

@@ -3,13 +3,15 @@ serialization.
 
 `aihub serve` runs the shim and the core in one process by default; the shim talks to the core
 through this channel, which costs about a millisecond of CPU less per request than loopback gRPC
-(docs/benchmarks.md). The shim cannot tell the difference: the generated stubs work on it, and
-every outcome is what grpc.aio would give (the response, or an `AioRpcError` with the servicer's
-code, details and metadata; `cancel()` cancels the servicer as a client's cancellation would).
-The separate-process mode (`--only grpc|http`) still speaks real gRPC, for scaling out.
+(docs/benchmarks.md). The generated stubs work on it, and each way a call can end gives what
+grpc.aio gives (the table in `local_calls`): the response, or an `AioRpcError` with the servicer's
+code, details and metadata; `cancel()` cancels the servicer as a client's cancellation would. The
+whole gRPC and REST test suites run over both. The separate-process mode (`--only grpc|http`)
+still speaks real gRPC, for scaling out; client-streaming methods are not served here.
 
-The request message is handed over as is, not copied: callers must not change it afterwards
-(the shim builds one per call and drops it).
+Messages are handed over as they are, not copied: a caller must not change a request after
+sending it (the shim builds one per call and drops it), and a servicer must not change a message
+after returning or yielding it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from aihub_core.grpc_api.local_context import LocalContext
 
 
 def method_table(services: Iterable[tuple[ServiceDescriptor, object]]) -> dict[str, LocalMethod]:
-    """`/package.Service/Method` -> the servicer's bound method, for every method of every service."""
+    """`/package.Service/Method` -> the servicer's bound method, for every unary-request method of
+    every service (client-streaming methods are left out)."""
     table: dict[str, LocalMethod] = {}
     for service, servicer in services:
         for method in service.methods:

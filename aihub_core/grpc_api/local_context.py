@@ -1,10 +1,11 @@
 """The server side of an in-process call: what a servicer sees instead of grpc.aio's context.
 
-A call made through `LocalChannel` runs the servicer method in the caller's process and task,
-with no serialization and no HTTP/2. The servicer cannot tell: it gets this context, whose
-metadata, abort and status behave as grpc.aio's do, and the channel turns the outcome into
-what a grpc.aio client would have seen (a response, or an `AioRpcError` with the same code,
-details and metadata).
+A call made through `LocalChannel` runs the servicer method in the caller's process, in the task
+that drives the call (a stream's reads may come from different tasks, so a servicer must not hold
+a task-bound scope such as asyncio.timeout across a yield), with no serialization and no HTTP/2.
+The servicer gets this context, whose metadata, abort and status behave as grpc.aio's do, and
+the channel turns the outcome into what a grpc.aio client would have seen (a response, or an
+`AioRpcError` with the same code, details and metadata).
 """
 
 from __future__ import annotations
@@ -67,8 +68,10 @@ class LocalContext(grpc.aio.ServicerContext[Any, Any]):
         raise LocalAbort(code, details, as_pairs(trailing_metadata) or self.trailing)
 
     async def abort_with_status(self, status: grpc.Status) -> NoReturn:
-        """End the call with a grpc.Status (its code, details and trailing metadata)."""
-        await self.abort(status.code, status.details, status.trailing_metadata)
+        """End the call with a grpc.Status: its code, details and trailing metadata, which
+        supersede any set before (as grpc documents)."""
+        self.trailing = as_pairs(status.trailing_metadata)
+        await self.abort(status.code, status.details, self.trailing)
         raise AssertionError("abort returned")  # pragma: no cover - abort always raises
 
     def set_trailing_metadata(self, trailing_metadata: MetadataType) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, NoReturn, Protocol, TypeVar
 
 import grpc
@@ -60,20 +61,24 @@ def unary(
 def server_stream(
     access: Access,
 ) -> Callable[
-    [Callable[[Any, Req, Call], AsyncIterator[Resp]]], Callable[[Any, Req, Context], AsyncIterator[Resp]]
+    [Callable[[Any, Req, Call], AsyncGenerator[Resp, None]]],
+    Callable[[Any, Req, Context], AsyncIterator[Resp]],
 ]:
     """Wrap a server-streaming method written as an async generator `(self, request, call)`."""
 
     def decorate(
-        fn: Callable[[Any, Req, Call], AsyncIterator[Resp]],
+        fn: Callable[[Any, Req, Call], AsyncGenerator[Resp, None]],
     ) -> Callable[[Any, Req, Context], AsyncIterator[Resp]]:
         @functools.wraps(fn)
         async def handler(self: HasGate, request: Req, context: Context) -> AsyncIterator[Resp]:
             call = self.gate.open(context)
             try:
                 await self.gate.admit(call, access)
-                async for item in fn(self, request, call):
-                    yield item
+                # aclosing: when this generator is closed at a yield (an in-process call given up
+                # between reads), the method's own generator is closed at once, not by the GC.
+                async with contextlib.aclosing(fn(self, request, call)) as items:
+                    async for item in items:
+                        yield item
             except Exception as err:
                 await _fail(self.gate, call, err)
 

@@ -63,10 +63,13 @@ class RunningServer:
     servicers: Servicers
 
     def local_channel(self) -> LocalChannel:
-        """A channel to these same servicers (and health) that never leaves the process."""
+        """A channel to these same servicers (and health checks) that never leaves the process."""
         ours = [(service, getattr(self.servicers, attribute)) for service, attribute in _SERVICES]
         checker = (health_pb2.DESCRIPTOR.services_by_name["Health"], self.health)
-        return LocalChannel(method_table([*ours, checker]))
+        methods = method_table([*ours, checker])
+        # Health.Watch writes through context.write, which has no in-process form: Check only.
+        del methods["/grpc.health.v1.Health/Watch"]
+        return LocalChannel(methods)
 
     async def stop(self, grace: float) -> None:
         """Flip health to NOT_SERVING, then let in-flight calls finish for up to `grace` seconds."""

@@ -8,12 +8,15 @@ cancellation from another task, unknown methods and abandoned streams.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 import pytest
 from google.protobuf import wrappers_pb2
+from google.rpc import status_pb2
+from grpc_status import rpc_status
 
 from aihub_core.grpc_api.local_calls import LocalMethod
 from aihub_core.grpc_api.local_channel import LocalChannel
@@ -69,6 +72,37 @@ class Servicer:
         yield Text(value="first")
         await context.abort(grpc.StatusCode.UNAVAILABLE, "gone")
 
+    async def exhausted(self, request: Text, context: LocalContext) -> Text:
+        raise StopAsyncIteration  # a bug: an exhausted iterator's end, out of a unary method
+
+    async def nothing(self, request: Text, context: LocalContext) -> Text | None:
+        return None
+
+    async def stubborn(self, request: Text, context: LocalContext) -> Text:
+        with contextlib.suppress(asyncio.CancelledError):  # swallows the deadline's cancellation
+            await asyncio.Event().wait()
+        return Text(value="late")
+
+    async def abort_cancelled(self, request: Text, context: LocalContext) -> Text:
+        await context.abort(grpc.StatusCode.CANCELLED, "the server gave up")
+
+    async def raise_cancelled(self, request: Text, context: LocalContext) -> Text:
+        raise asyncio.CancelledError
+
+    async def with_status(self, request: Text, context: LocalContext) -> Text:
+        context.set_trailing_metadata((("x-old", "1"),))
+        status = rpc_status.to_status(
+            status_pb2.Status(code=grpc.StatusCode.NOT_FOUND.value[0], message="gone")
+        )
+        await context.abort_with_status(status)
+
+    async def quiet(self, request: Text, context: LocalContext) -> AsyncIterator[Text]:
+        yield Text(value="a")  # never sends initial metadata itself
+        yield Text(value="b")
+
+    async def writes(self, request: Text, context: LocalContext) -> None:
+        await context.write(Text(value="x"))  # a coroutine streaming method, as Health.Watch is
+
 
 @pytest.fixture
 def servicer() -> Servicer:
@@ -77,11 +111,13 @@ def servicer() -> Servicer:
 
 @pytest.fixture
 def channel(servicer: Servicer) -> LocalChannel:
-    unary = {
-        name: LocalMethod(getattr(servicer, name), False)
-        for name in ("echo", "refuse", "set_code", "bug", "hang")
-    }
-    streams = {name: LocalMethod(getattr(servicer, name), True) for name in ("count", "fail_midway")}
+    unaries = (
+        "echo", "refuse", "set_code", "bug", "hang", "exhausted", "nothing", "stubborn",
+        "abort_cancelled", "raise_cancelled", "with_status",
+    )  # fmt: skip
+    unary = {name: LocalMethod(getattr(servicer, name), False) for name in unaries}
+    streaming = ("count", "fail_midway", "quiet", "writes")
+    streams = {name: LocalMethod(getattr(servicer, name), True) for name in streaming}
     return LocalChannel({f"/t.T/{name}": method for name, method in {**unary, **streams}.items()})
 
 
@@ -200,3 +236,70 @@ async def test_cancelling_a_stream_between_reads_closes_its_generator(
     with pytest.raises(asyncio.CancelledError):
         await call.read()
     assert await call.code() == grpc.StatusCode.CANCELLED
+
+
+async def failed_code(call: Any) -> grpc.StatusCode:
+    with pytest.raises(grpc.aio.AioRpcError) as failed:
+        await call
+    return failed.value.code()
+
+
+async def test_a_unary_bug_ending_in_stop_async_iteration_is_unknown(channel: LocalChannel) -> None:
+    assert await failed_code(unary(channel, "exhausted")(Text())) == grpc.StatusCode.UNKNOWN
+
+
+async def test_a_unary_answer_of_none_is_internal(channel: LocalChannel) -> None:
+    assert await failed_code(unary(channel, "nothing")(Text())) == grpc.StatusCode.INTERNAL
+
+
+async def test_a_servicer_swallowing_the_deadline_still_ends_deadline_exceeded(channel: LocalChannel) -> None:
+    call = unary(channel, "stubborn")(Text(), timeout=0.05)
+    assert await failed_code(call) == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+
+async def test_a_cancelled_status_from_the_servicer_is_an_rpc_error_not_a_cancellation(
+    channel: LocalChannel,
+) -> None:
+    assert await failed_code(unary(channel, "abort_cancelled")(Text())) == grpc.StatusCode.CANCELLED
+    assert await failed_code(unary(channel, "raise_cancelled")(Text())) == grpc.StatusCode.CANCELLED
+
+
+async def test_abort_with_status_supersedes_earlier_trailing_metadata(channel: LocalChannel) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as failed:
+        await unary(channel, "with_status")(Text())
+    assert failed.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "x-old" not in dict(failed.value.trailing_metadata())
+
+
+async def test_initial_metadata_of_a_stream_comes_with_its_first_message(channel: LocalChannel) -> None:
+    call = stream(channel, "quiet")(Text())
+    assert tuple(await call.initial_metadata()) == ()  # reads ahead; does not wait for the end
+    assert [m.value async for m in call] == ["a", "b"]  # the message read ahead is not lost
+    assert await call.code() == grpc.StatusCode.OK
+
+
+async def test_a_streaming_method_that_is_not_a_generator_is_unimplemented(channel: LocalChannel) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as failed:
+        await stream(channel, "writes")(Text()).read()
+    assert failed.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_a_failing_done_callback_does_not_stop_a_cancel(
+    channel: LocalChannel, servicer: Servicer, caplog: pytest.LogCaptureFixture
+) -> None:
+    call = unary(channel, "hang")(Text())
+    seen: list[Any] = []
+
+    def broken(done: Any) -> None:
+        raise RuntimeError("callback bug")
+
+    call.add_done_callback(broken)
+    call.add_done_callback(seen.append)
+    waiter = asyncio.ensure_future(call)
+    await servicer.started.wait()
+    assert call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert servicer.cancelled.is_set() and seen == [call]
+    assert "a done callback of an in-process call failed" in caplog.text

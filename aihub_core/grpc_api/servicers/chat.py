@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from aihub.v1 import chat_service_pb2 as pb
 from aihub.v1 import chat_service_pb2_grpc as pb_grpc
@@ -56,7 +56,7 @@ class ChatServicer(pb_grpc.ChatServiceServicer):
     @server_stream(CHAT)
     async def StreamChat(
         self, request: pb.StreamChatRequest, call: Call
-    ) -> AsyncIterator[pb.StreamChatResponse]:
+    ) -> AsyncGenerator[pb.StreamChatResponse, None]:
         key = call.idempotency_key
         if not key:
             async for event in self._stream(request, call, None):

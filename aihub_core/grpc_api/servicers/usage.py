@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from aihub.v1 import usage_service_pb2 as pb
 from aihub.v1 import usage_service_pb2_grpc as pb_grpc
@@ -34,7 +34,7 @@ class UsageServicer(pb_grpc.UsageServiceServicer):
     @server_stream(api_key("usage"))
     async def WatchQuota(
         self, request: pb.WatchQuotaRequest, call: Call
-    ) -> AsyncIterator[pb.WatchQuotaResponse]:
+    ) -> AsyncGenerator[pb.WatchQuotaResponse, None]:
         snapshots = self._watch.snapshots(call.user)
         try:
             async for snapshot in snapshots:
