@@ -8,7 +8,7 @@ money for every token, so the core call is cancelled the moment `http.disconnect
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from starlette.responses import Response
@@ -22,26 +22,37 @@ class ClientGone(Exception):
 
 
 async def until_disconnect(receive: Receive, work: Awaitable[T]) -> T:
-    """Await `work`, or cancel it and raise ClientGone if the client disconnects first.
+    """Await `work` in this task, or cancel it and raise ClientGone if the client disconnects
+    first. One watcher task per call: the work itself is not wrapped in a task of its own.
 
     Only call this once the request body has been read: the watcher consumes ASGI messages.
     """
-    task = asyncio.ensure_future(work)
-    watcher = asyncio.ensure_future(_wait_for_disconnect(receive))
+    task = asyncio.current_task()
+    assert task is not None
+    base = task.cancelling()
+    gone = False
+
+    def client_gone() -> None:
+        nonlocal gone
+        gone = True
+        task.cancel()
+
+    watcher = asyncio.ensure_future(_wait_for_disconnect(receive, client_gone))
     try:
-        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
+        return await work
+    except asyncio.CancelledError:
+        # Our own cancellation becomes ClientGone; anyone else's goes on as it came.
+        if gone and task.uncancel() <= base:
+            raise ClientGone from None
+        raise
     finally:
         watcher.cancel()
-        if not task.done():
-            task.cancel()
-    if task.done() and not task.cancelled():
-        return task.result()
-    raise ClientGone
 
 
-async def _wait_for_disconnect(receive: Receive) -> None:
+async def _wait_for_disconnect(receive: Receive, client_gone: Callable[[], None]) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
+    client_gone()
 
 
 class NoResponse(Response):
