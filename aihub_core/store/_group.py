@@ -64,7 +64,13 @@ class GroupCommit:
             if self._synchronous is not None:
                 db.execute(f"PRAGMA synchronous = {self._synchronous}")
             db.execute("BEGIN IMMEDIATE")
-            outcomes = [_apply(db, queued.write) for queued in batch]
+            if len(batch) == 1:
+                # Alone in its transaction, a write needs no savepoint: if it fails, the
+                # rollback below undoes exactly it.
+                batch[0].write(db)
+                outcomes = [None]
+            else:
+                outcomes = [_apply(db, queued.write) for queued in batch]
             db.execute("COMMIT")
         except BaseException as exc:
             # The transaction itself failed (busy, disk full): nothing of the batch is written.

@@ -94,6 +94,17 @@ async def test_a_failing_write_fails_alone(
         assert await store.count_requests("usr_1", usage("x", "usr_1").created_at) == 5
 
 
+async def test_a_lone_failing_write_is_rolled_back_and_reported(
+    db_path: Path, make_user: UserFactory, usage: UsageFactory
+) -> None:
+    async with SQLiteStore(db_path) as store:
+        await store.create_user(make_user("usr_1", "one@example.com"))
+        with pytest.raises(NotFoundError):  # alone in its batch: no savepoint, the rollback undoes it
+            await store.record_usage(usage("req_ghost", "usr_ghost"))
+        await store.record_usage(usage("req_1", "usr_1"))  # the connection is usable at once
+        assert await store.count_requests("usr_1", usage("x", "usr_1").created_at) == 1
+
+
 async def test_a_cancelled_caller_still_gets_its_reservation_committed(
     db_path: Path, make_user: UserFactory, usage: UsageFactory
 ) -> None:
