@@ -46,6 +46,8 @@ async def start_http(app: ASGIApp, host: str, port: int) -> RunningHTTP:
             port=port,
             log_level="warning",
             lifespan="on",
+            # Nothing reads the client's address, so X-Forwarded-* need not be parsed per request.
+            proxy_headers=False,
             timeout_graceful_shutdown=GRACEFUL_SECONDS,
         )
     )
