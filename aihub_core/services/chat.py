@@ -169,7 +169,7 @@ class ChatEngine:
         one, and settle it; the record is committed before this returns."""
         route = self._router.route(chat.candidates)
         try:
-            await self._reserve(chat)
+            self._reserve(chat)
             completion = await route.complete()
         except BaseException as err:
             await self._record_failure(chat, route.candidate, "", _failure_status(err))
@@ -192,9 +192,7 @@ class ChatEngine:
         upstream = route.stream()
         end: StreamEnd | None = None
         try:
-            # Inside the try: a consumer leaving during the (shielded, so landing) reservation
-            # gets it settled as cancelled rather than left pending.
-            await self._reserve(chat)
+            self._reserve(chat)
             async for event in upstream:
                 if isinstance(event, StreamEnd):
                     end = event
@@ -241,9 +239,11 @@ class ChatEngine:
         """Admission refused the call: its one ledger row, at no cost."""
         await self._store.record_usage(self._uncharged(chat, chat.candidates[0], "refused"))
 
-    async def _reserve(self, chat: PreparedChat) -> None:
+    def _reserve(self, chat: PreparedChat) -> None:
         """Write the call's pending ledger row: the caller was admitted, the provider not yet called."""
-        await self._store.reserve_usage(self._uncharged(chat, chat.candidates[0], "pending"))
+        # Not awaited: the row is written before the settlement (the store keeps the order), and
+        # the provider call need not wait for the disk (docs/accounting.md).
+        self._store.queue_reservation(self._uncharged(chat, chat.candidates[0], "pending"))
 
     async def _settle(
         self, chat: PreparedChat, answered: Candidate, text: str, usage: TokenUsage, finish: str

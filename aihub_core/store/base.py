@@ -164,6 +164,13 @@ class Store(Protocol):
         ...
 
     # usage ledger
+    def queue_reservation(self, record: UsageRecord) -> None:
+        """Queue what `reserve_usage` writes and return at once: for a caller that need not wait
+        for it before calling the provider. The row is written before any write queued after it
+        (so before the call's settlement); a failure is logged, and the settlement still records
+        the call (it inserts the row when none was reserved)."""
+        ...
+
     async def reserve_usage(self, record: UsageRecord) -> None:
         """Write the `pending` row of an admitted call; an id already in the ledger is left alone."""
         ...

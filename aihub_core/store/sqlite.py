@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
@@ -42,6 +43,7 @@ from aihub_core.store.base import (
 )
 from aihub_core.store.migrations import apply_migrations
 
+log = logging.getLogger("aihub.store")
 P = ParamSpec("P")
 T = TypeVar("T")
 Tracer = Callable[[str, Any], None]
@@ -167,17 +169,20 @@ class SQLiteStore:
         await self._group_write(self._ledger, write)
 
     async def _group_write(self, queue: GroupCommit, write: Callable[[Database], None]) -> None:
+        # Shielded like _call: the write is queued and will be committed; a cancelled caller
+        # only stops waiting for it.
+        await asyncio.shield(asyncio.wrap_future(self._queue_write(queue, write)))
+
+    def _queue_write(self, queue: GroupCommit, write: Callable[[Database], None]) -> Future[None]:
         executor = self._executor
         if executor is None:
             raise RuntimeError("the store is not open")
-
         done = queue.put(write)
         # One commit job per write: a job finding the queue emptied by an earlier batch does
         # nothing, and every write is taken before close()'s disconnect job, which queues last.
+        # The one worker runs jobs in order, so a write is committed before any queued after it.
         executor.submit(self._commit_batch, queue)
-        # Shielded like _call: the write is queued and will be committed; a cancelled caller
-        # only stops waiting for it.
-        await asyncio.shield(asyncio.wrap_future(done))
+        return done
 
     def _commit_batch(self, queue: GroupCommit) -> None:
         queue.commit_batch(self._db)
@@ -260,6 +265,11 @@ class SQLiteStore:
         await self._write_ledger(q.append_turn, user_id, session_id, user_message, assistant_message, usage)
 
     # usage ledger
+    def queue_reservation(self, record: UsageRecord) -> None:
+        """Queue the pending row of an admitted call and return at once (see the Protocol)."""
+        done = self._queue_write(self._reservations, functools.partial(q.reserve_usage, record=record))
+        done.add_done_callback(_log_lost_reservation)
+
     async def reserve_usage(self, record: UsageRecord) -> None:
         """Write the pending row of an admitted call; an id already in the ledger is left alone."""
         await self._group_write(self._reservations, functools.partial(q.reserve_usage, record=record))
@@ -298,3 +308,9 @@ class SQLiteStore:
     async def release_pending_idempotency_keys(self) -> int:
         """Drop every pending claim (at start: their calls died with an earlier process)."""
         return await self._call(idem.release_all_pending)
+
+
+def _log_lost_reservation(done: Future[None]) -> None:
+    error = done.exception()
+    if error is not None:
+        log.error("a usage reservation was not written (its settlement records the call)", exc_info=error)

@@ -31,6 +31,30 @@ def ledger_rows(db_path: Path) -> list[dict[str, Any]]:
         return [dict(row) for row in conn.execute("SELECT * FROM usage_records ORDER BY request_id")]
 
 
+async def test_a_queued_reservation_lands_before_the_settlement_queued_after_it(
+    store: SQLiteStore, db_path: Path, alice: UserRecord, usage: UsageFactory, t0: datetime
+) -> None:
+    store.queue_reservation(pending(usage, "req_1", alice.id, t0))  # returns at once
+    assert await store.count_requests(alice.id, t0) == 1  # a later call sees it: the worker keeps order
+    await store.record_usage(usage("req_1", alice.id, cost=0.25, created_at=t0 + timedelta(seconds=3)))
+    [row] = ledger_rows(db_path)  # one row: the reservation, settled
+    assert (row["status"], row["cost_usd"]) == ("ok", 0.25)
+
+
+async def test_a_queued_reservation_that_fails_is_logged_and_the_settlement_still_records(
+    store: SQLiteStore,
+    db_path: Path,
+    alice: UserRecord,
+    usage: UsageFactory,
+    t0: datetime,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store.queue_reservation(pending(usage, "req_1", "usr_nobody", t0))  # no such user: refused
+    await store.record_usage(usage("req_2", alice.id, created_at=t0))
+    assert "a usage reservation was not written" in caplog.text
+    assert [row["request_id"] for row in ledger_rows(db_path)] == ["req_2"]
+
+
 async def test_reserve_then_settle_leaves_one_settled_row(
     store: SQLiteStore, db_path: Path, alice: UserRecord, usage: UsageFactory, t0: datetime
 ) -> None:
