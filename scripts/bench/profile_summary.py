@@ -29,7 +29,7 @@ RULES: list[tuple[str, str]] = [
     ("Starlette (routing, requests, responses)", r"starlette"),
     ("aiohttp (upstream client)", r"aiohttp|multidict|yarl"),
     ("httpx/httpcore (catalog sync only)", r"httpx|httpcore|anyio|h2/"),
-    ("gRPC (aio client in the shim + server in the core)", r"grpc|cygrpc"),
+    ("gRPC (grpc.aio library code)", r"/grpc/|cygrpc|grpc_health|grpc_status"),
     ("prometheus_client (metrics)", r"prometheus"),
     ("logging", r"/logging/"),
     ("asyncio event loop, tasks, transports", r"asyncio|selectors|epoll|_run_once|uvloop"),
