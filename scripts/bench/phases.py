@@ -9,6 +9,7 @@ import argparse
 import gzip
 import json
 import os
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -89,12 +90,22 @@ class Phases:
 
     def loadgen(self, target: Target, argv: list[str], timeout: float) -> dict[str, Any]:
         result: dict[str, Any] = {}
+        command = [str(VENV_BIN / "python"), str(HERE / "loadgen.py"), *argv]
         with accounted(self.sampler, target, result):
-            proc = subprocess.run(
-                [str(VENV_BIN / "python"), str(HERE / "loadgen.py"), *argv],
-                check=True, capture_output=True, text=True, timeout=timeout,
-            )  # fmt: skip
-        result.update(json.loads(proc.stdout))
+            # Its own session: loadgen's worker processes go with it on a timeout, error or Ctrl-C
+            # (subprocess.run would kill loadgen alone and leave its pool running).
+            proc = subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+            )
+            try:
+                out, err = proc.communicate(timeout=timeout)
+            except BaseException:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                raise
+        if proc.returncode:
+            raise subprocess.CalledProcessError(proc.returncode, command, out, err)
+        result.update(json.loads(out))
         return result
 
     def streams(self, target: Target, concurrency: int, duration: float) -> dict[str, Any]:
