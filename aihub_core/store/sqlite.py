@@ -4,10 +4,12 @@ SQLite calls block, so the connection lives on one dedicated worker thread and e
 awaited through `run_in_executor`. One thread also serialises this process's writes, which is
 what SQLite wants anyway (one writer at a time), and lets `check_same_thread` keep its safe default.
 
-Usage ledger writes (reservations and settlements) go through a group commit (`_group`): writes
-that queue while the worker is busy share one transaction, and each caller resumes only once its
-write is committed. Their commits use `ledger_synchronous` (FULL by default: a settled record
-survives a power cut, not only a killed process); docs/accounting.md has the measurements.
+Usage ledger writes go through a group commit (`_group`): writes that queue while the worker is
+busy share one transaction. Settlements commit with `ledger_synchronous` (FULL by default: a
+settled record survives a power cut, not only a killed process), and their callers resume only
+once committed. Reservations have batches of their own at NORMAL, and `queue_reservation` does
+not wait at all: the worker runs jobs in order, so a reservation still lands before its
+settlement. docs/accounting.md has the policy and the measurements.
 
 `auth_generation`, read on every authenticated request, does not queue behind the worker: the
 event loop reads it itself on a second, read-only connection. A one-row read of a WAL database
