@@ -134,18 +134,60 @@ async def _start_upstreams(
     return upstreams
 
 
-async def _recover_reservations(store: Store) -> None:
-    """Settle the reservations a killed process left pending, before any call is taken: a call cut
-    by a crash is not charged (docs/accounting.md), and no reservation hangs."""
-    recovered = await store.recover_pending(datetime.now(UTC))
+async def _recover_reservations(store: Store, owner: str | None = None) -> None:
+    """Settle the reservations a killed process (`owner`, or any earlier run) left pending, before
+    any call is taken: a call cut by a crash is not charged (docs/accounting.md), and no
+    reservation hangs."""
+    who = "an earlier run" if owner is None else f"worker {owner}"
+    recovered = await store.recover_pending(datetime.now(UTC), owner)
     if recovered:
-        log.warning(
-            "settled %d usage reservation(s) left pending by an earlier run as uncharged errors", recovered
-        )
+        log.warning("settled %d usage reservation(s) left pending by %s as uncharged errors", recovered, who)
     # Their Idempotency-Keys were claimed by calls that will never finish: free them for retries.
-    freed = await store.release_pending_idempotency_keys()
+    freed = await store.release_pending_idempotency_keys(owner)
     if freed:
-        log.warning("freed %d Idempotency-Key(s) whose calls an earlier run left unfinished", freed)
+        log.warning("freed %d Idempotency-Key(s) whose calls %s left unfinished", freed, who)
+
+
+def worker_owner(pid: int) -> str:
+    """How a worker core tags what it leaves pending (see `settle_dead_worker`)."""
+    return f"pid:{pid}"
+
+
+async def settle_dead_worker(settings: Settings, pid: int) -> None:
+    """A worker core died: settle its pending calls and free its Idempotency-Keys, leaving the
+    other workers' live calls alone."""
+    store = open_store(settings.database_url)
+    await store.open()
+    try:
+        await _recover_reservations(store, worker_owner(pid))
+    finally:
+        await store.close()
+
+
+def _jwt_secret(settings: Settings, *, warn: bool = True) -> str:
+    secret_dir = settings.data_dir
+    secret, generated = load_or_create_jwt_secret(settings.jwt_secret, secret_dir)
+    if generated and warn:
+        log.warning(
+            "AIHUB_JWT_SECRET is not set: using a generated development secret stored in %s; "
+            "set AIHUB_JWT_SECRET in production",
+            secret_dir,
+        )
+    return secret
+
+
+async def prepare_shared_state(settings: Settings, environ: Mapping[str, str]) -> None:
+    """Before several worker cores start on one store: check the configuration, migrate the schema,
+    settle what an earlier run left pending and create the development JWT secret, once, so the
+    workers neither race on these nor settle each other's live calls."""
+    configure(settings, environ)
+    store = open_store(settings.database_url)
+    await store.open()
+    try:
+        await _recover_reservations(store)
+    finally:
+        await store.close()
+    _jwt_secret(settings)
 
 
 class Core:
@@ -182,26 +224,24 @@ class Core:
         return self._server.local_channel()
 
     @classmethod
-    async def start(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> Core:
+    async def start(
+        cls, settings: Settings, environ: Mapping[str, str] | None = None, *, worker: bool = False
+    ) -> Core:
         """Read the configuration, open the store, start simulators where no key is set, serve gRPC.
 
         `environ` supplies the API keys AIHUB_CONFIG names (`api_key_env`); default `os.environ`.
+        `worker`: one of several cores sharing the store and the gRPC port (`aihub serve
+        --workers`); `prepare_shared_state` has run, and the others' pending calls are live.
         """
         configured = configure(settings, os.environ if environ is None else environ)
         stack = AsyncExitStack()
         try:
-            store = open_store(settings.database_url)
+            store = open_store(settings.database_url, owner=worker_owner(os.getpid()) if worker else None)
             await store.open()
             stack.push_async_callback(store.close)
-            await _recover_reservations(store)
-            secret_dir = settings.data_dir
-            secret, generated = load_or_create_jwt_secret(settings.jwt_secret, secret_dir)
-            if generated:
-                log.warning(
-                    "AIHUB_JWT_SECRET is not set: using a generated development secret stored in %s; "
-                    "set AIHUB_JWT_SECRET in production",
-                    secret_dir,
-                )
+            if not worker:
+                await _recover_reservations(store)
+            secret = _jwt_secret(settings, warn=not worker)  # with workers, the supervisor warns
             client = upstream_session(max_connections=1000)
             stack.push_async_callback(client.close)
             upstreams = await _start_upstreams(settings, configured, client, stack)
@@ -217,7 +257,7 @@ class Core:
                 usage=UsageServicer(gate, UsageReporter(store), QuotaWatch(store, admission)),
                 keys=KeyServicer(gate, KeyManager(store)),
             )
-            server = await start_server(servicers, settings.host, settings.grpc_port)
+            server = await start_server(servicers, settings.host, settings.grpc_port, reuse_port=worker)
         except BaseException:
             await stack.aclose()
             raise

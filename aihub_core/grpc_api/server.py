@@ -77,13 +77,18 @@ class RunningServer:
         await self.server.stop(grace)
 
 
-async def start_server(servicers: Servicers, host: str, port: int) -> RunningServer:
-    """Bind host:port (0 picks a free port), start serving and report SERVING."""
+async def start_server(
+    servicers: Servicers, host: str, port: int, *, reuse_port: bool = False
+) -> RunningServer:
+    """Bind host:port (0 picks a free port), start serving and report SERVING.
+
+    `reuse_port`: share the port with the other worker processes (the kernel spreads new
+    connections over them); otherwise a port another process holds is an error."""
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.so_reuseport", 0),
+            ("grpc.so_reuseport", int(reuse_port)),
         ]
     )
     auth_service_pb2_grpc.add_AuthServiceServicer_to_server(servicers.auth, server)

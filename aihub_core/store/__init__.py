@@ -29,8 +29,11 @@ def sqlite_path(database_url: str) -> Path | str:
     return MEMORY if path == MEMORY else Path(path).expanduser()
 
 
-def open_store(database_url: str) -> Store:
-    """The store a database URL names, not yet opened: `await store.open()` connects and migrates."""
+def open_store(database_url: str, *, owner: str | None = None) -> Store:
+    """The store a database URL names, not yet opened: `await store.open()` connects and migrates.
+
+    `owner` tags what the store leaves pending (reservations, idempotency claims): one of several
+    worker processes names itself, so its pending work alone can be settled if it dies."""
     url = database_url.strip()
     if url.startswith(("postgresql:", "postgres:")):
         raise InvalidRequestError(
@@ -41,7 +44,7 @@ def open_store(database_url: str) -> Store:
     # Imported here so that importing the interface (`store.base`) never loads sqlite-utils.
     from aihub_core.store.sqlite import SQLiteStore
 
-    return SQLiteStore(sqlite_path(url))
+    return SQLiteStore(sqlite_path(url), owner=owner)
 
 
 def _unsupported(url: str) -> InvalidRequestError:

@@ -21,7 +21,9 @@ def _from_row(row: dict[str, Any]) -> IdempotencyRecord:
     )
 
 
-def claim(db: Database, record: IdempotencyRecord, expired_before: str) -> IdempotencyRecord | None:
+def claim(
+    db: Database, record: IdempotencyRecord, expired_before: str, owner: str | None = None
+) -> IdempotencyRecord | None:
     """Insert the claim, or return the live one holding the key (an expired one is replaced)."""
     with db.atomic():
         db.execute(
@@ -29,14 +31,15 @@ def claim(db: Database, record: IdempotencyRecord, expired_before: str) -> Idemp
             [record.user_id, record.key, expired_before],
         )
         inserted = db.execute(
-            "INSERT INTO idempotency_keys (user_id, key, request_hash, request_id, state, created_at) "
-            "VALUES (?, ?, ?, ?, 'pending', ?) ON CONFLICT (user_id, key) DO NOTHING",
+            "INSERT INTO idempotency_keys (user_id, key, request_hash, request_id, state, created_at, owner) "
+            "VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (user_id, key) DO NOTHING",
             [
                 record.user_id,
                 record.key,
                 record.request_hash,
                 record.request_id,
                 codec.encode_time(record.created_at),
+                owner,
             ],
         ).rowcount
         if inserted:
@@ -66,7 +69,11 @@ def release(db: Database, user_id: str, key: str) -> None:
         )
 
 
-def release_all_pending(db: Database) -> int:
-    """Drop every pending claim; how many there were."""
+def release_all_pending(db: Database, owner: str | None = None) -> int:
+    """Drop every pending claim (of `owner`, if given); how many there were."""
+    sql, params = "DELETE FROM idempotency_keys WHERE state = 'pending'", []
+    if owner is not None:
+        sql += " AND owner = ?"
+        params.append(owner)
     with db.atomic():
-        return int(db.execute("DELETE FROM idempotency_keys WHERE state = 'pending'").rowcount)
+        return int(db.execute(sql, params).rowcount)

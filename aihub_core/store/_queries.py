@@ -165,10 +165,10 @@ def append_turn(
         raise _translate(exc) from None
 
 
-def reserve_usage(db: Database, record: UsageRecord) -> None:
+def reserve_usage(db: Database, record: UsageRecord, owner: str | None = None) -> None:
     """Insert the pending row of an admitted call, unless its request id is in the ledger already."""
     try:
-        _insert(db, "usage_records", codec.reservation_row(record), _ONCE_PER_REQUEST)
+        _insert(db, "usage_records", {**codec.reservation_row(record), "owner": owner}, _ONCE_PER_REQUEST)
     except sqlite3.IntegrityError as exc:
         raise _translate(exc) from None
 
@@ -181,13 +181,17 @@ def record_usage(db: Database, record: UsageRecord) -> None:
         raise _translate(exc) from None
 
 
-def recover_pending(db: Database, now: datetime) -> int:
-    """Settle every pending row as an uncharged, recovered error; how many there were."""
+def recover_pending(db: Database, now: datetime, owner: str | None = None) -> int:
+    """Settle every pending row (of `owner`, if given) as an uncharged, recovered error; how many."""
     sql = (
         "UPDATE usage_records SET status = 'error', prompt_tokens = 0, completion_tokens = 0, "
         "cost_usd = 0.0, usage_source = 'none', settled_at = ?, recovered = 1 WHERE status = 'pending'"
     )
-    return int(db.execute(sql, [codec.encode_time(now)]).rowcount)
+    params = [codec.encode_time(now)]
+    if owner is not None:
+        sql += " AND owner = ?"
+        params.append(owner)
+    return int(db.execute(sql, params).rowcount)
 
 
 def daily_usage(db: Database, user_id: str, first: date, last: date) -> list[DailyTotals]:

@@ -181,9 +181,11 @@ class Store(Protocol):
         The call returns once the record is committed."""
         ...
 
-    async def recover_pending(self, now: datetime) -> int:
+    async def recover_pending(self, now: datetime, owner: str | None = None) -> int:
         """Settle every reservation left `pending` by a process that died as an uncharged, recovered
-        `error`; return how many. Only for start-up: it would also settle live calls."""
+        `error`; return how many. Without `owner`, only for start-up: it would also settle live
+        calls. With it, only the reservations of that owner (a store opened with that `owner`):
+        for a dead worker while the others run on."""
         ...
 
     async def daily_usage(self, user_id: str, first: date, last: date) -> list[DailyTotals]:
@@ -212,6 +214,7 @@ class Store(Protocol):
         """Drop a pending claim whose call failed, so a retry runs afresh."""
         ...
 
-    async def release_pending_idempotency_keys(self) -> int:
-        """Drop every pending claim (at start: their calls died with an earlier process)."""
+    async def release_pending_idempotency_keys(self, owner: str | None = None) -> int:
+        """Drop every pending claim (at start: their calls died with an earlier process), or only
+        those of `owner` (as `recover_pending`)."""
         ...

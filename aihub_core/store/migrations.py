@@ -166,11 +166,20 @@ AFTER UPDATE OF id, user_id, key_hash, permissions, requests_per_minute, deleted
 CREATE TRIGGER api_keys_auth_delete AFTER DELETE ON api_keys {_BUMP};
 """
 
+# Owners: which process wrote a pending reservation or claim (`SQLiteStore(owner=...)`), so that
+# when one worker of several dies, its calls alone are settled and its keys alone freed, while the
+# others' calls go on. NULL for rows of a process that named no owner.
+_V5_OWNERS = """
+ALTER TABLE usage_records ADD COLUMN owner TEXT;
+ALTER TABLE idempotency_keys ADD COLUMN owner TEXT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, API keys, sessions with messages, usage ledger", _V1_SCHEMA),
     Migration(2, "usage ledger reservations: pending status, settled_at, recovered", _V2_RESERVATIONS),
     Migration(3, "idempotency keys with their stored answers", _V3_IDEMPOTENCY),
     Migration(4, "auth generation, bumped by every auth-relevant write", _V4_AUTH_GENERATION),
+    Migration(5, "owners of pending reservations and idempotency claims", _V5_OWNERS),
 )
 
 

@@ -66,8 +66,10 @@ class SQLiteStore:
         tracer: Tracer | None = None,
         ledger_batch: int = 64,
         ledger_synchronous: Literal["FULL", "NORMAL"] = "FULL",
+        owner: str | None = None,
     ) -> None:
         self.path = str(path)
+        self.owner = owner
         self._busy_timeout_ms = busy_timeout_ms
         self._tracer = tracer
         self._executor: ThreadPoolExecutor | None = None
@@ -269,20 +271,22 @@ class SQLiteStore:
     # usage ledger
     def queue_reservation(self, record: UsageRecord) -> None:
         """Queue the pending row of an admitted call and return at once (see the Protocol)."""
-        done = self._queue_write(self._reservations, functools.partial(q.reserve_usage, record=record))
+        write = functools.partial(q.reserve_usage, record=record, owner=self.owner)
+        done = self._queue_write(self._reservations, write)
         done.add_done_callback(_log_lost_reservation)
 
     async def reserve_usage(self, record: UsageRecord) -> None:
         """Write the pending row of an admitted call; an id already in the ledger is left alone."""
-        await self._group_write(self._reservations, functools.partial(q.reserve_usage, record=record))
+        write = functools.partial(q.reserve_usage, record=record, owner=self.owner)
+        await self._group_write(self._reservations, write)
 
     async def record_usage(self, record: UsageRecord) -> None:
         """Settle a call once (its pending row, or a new row); returns once committed."""
         await self._write_ledger(q.record_usage, record)
 
-    async def recover_pending(self, now: datetime) -> int:
+    async def recover_pending(self, now: datetime, owner: str | None = None) -> int:
         """Settle reservations a dead process left pending as uncharged, recovered errors; how many."""
-        return await self._call(q.recover_pending, now)
+        return await self._call(q.recover_pending, now, owner)
 
     async def daily_usage(self, user_id: str, first: date, last: date) -> list[DailyTotals]:
         """Billable totals per UTC day, first..last inclusive, oldest first; days without records omitted."""
@@ -297,7 +301,7 @@ class SQLiteStore:
         self, claim: IdempotencyRecord, expired_before: datetime
     ) -> IdempotencyRecord | None:
         """Claim a key for a call (None), or return the live claim already holding it."""
-        return await self._call(idem.claim, claim, codec.encode_time(expired_before))
+        return await self._call(idem.claim, claim, codec.encode_time(expired_before), self.owner)
 
     async def complete_idempotency_key(self, user_id: str, key: str, response: bytes) -> None:
         """Store the answer of a claimed key's call, for replays."""
@@ -307,9 +311,9 @@ class SQLiteStore:
         """Drop a pending claim whose call failed, so a retry runs afresh."""
         await self._call(idem.release, user_id, key)
 
-    async def release_pending_idempotency_keys(self) -> int:
+    async def release_pending_idempotency_keys(self, owner: str | None = None) -> int:
         """Drop every pending claim (at start: their calls died with an earlier process)."""
-        return await self._call(idem.release_all_pending)
+        return await self._call(idem.release_all_pending, owner)
 
 
 def _log_lost_reservation(done: Future[None]) -> None:

@@ -193,3 +193,36 @@ async def test_pending_idempotency_claims_are_released_at_start(tmp_path: Path) 
         fresh = IdempotencyRecord("u1", "running", "h", "req_2", t0)
         assert await store.claim_idempotency_key(fresh, t0) is None
         assert await store.claim_idempotency_key(replace(fresh, key="finished"), t0) is not None
+
+
+async def test_a_dead_workers_pending_calls_and_claims_are_settled_and_no_one_elses(
+    db_path: Path, alice: UserRecord, usage: UsageFactory, t0: datetime
+) -> None:
+    """Workers share the file; when one dies, only what it left pending is settled or freed."""
+    async with SQLiteStore(db_path, owner="pid:1") as dead, SQLiteStore(db_path, owner="pid:2") as alive:
+        await dead.reserve_usage(pending(usage, "req_dead", alice.id, t0))
+        dead.queue_reservation(pending(usage, "req_dead_queued", alice.id, t0))
+        await alive.reserve_usage(pending(usage, "req_alive", alice.id, t0))
+        for store, key in ((dead, "k_dead"), (alive, "k_alive")):
+            assert (
+                await store.claim_idempotency_key(IdempotencyRecord(alice.id, key, "h", "r", t0), t0) is None
+            )
+        assert await dead.count_requests(alice.id, t0) == 3
+    async with SQLiteStore(db_path) as supervisor:
+        assert await supervisor.recover_pending(t0, "pid:1") == 2
+        assert await supervisor.release_pending_idempotency_keys("pid:1") == 1
+        assert await supervisor.recover_pending(t0, "pid:1") == 0
+        # The live worker's claim still holds; the dead one's key is free for a retry.
+        assert await supervisor.claim_idempotency_key(
+            IdempotencyRecord(alice.id, "k_alive", "h", "x", t0), t0
+        )
+        assert (
+            await supervisor.claim_idempotency_key(IdempotencyRecord(alice.id, "k_dead", "h", "x", t0), t0)
+            is None
+        )
+    rows = {r["request_id"]: r for r in ledger_rows(db_path)}
+    assert {k: (r["status"], r["recovered"], r["owner"]) for k, r in rows.items()} == {
+        "req_dead": ("error", 1, "pid:1"),
+        "req_dead_queued": ("error", 1, "pid:1"),
+        "req_alive": ("pending", 0, "pid:2"),
+    }
