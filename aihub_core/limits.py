@@ -1,18 +1,19 @@
-"""In-process limits: requests and tokens per one-minute window, and calls in flight.
+"""Limits: requests and tokens per one-minute window, and calls in flight.
 
 Windows are fixed minutes aligned to the clock, so `X-RateLimit-Reset` is the next minute
-boundary. Every check of a demand and its commit happen with no await in between, so one
-event loop never over-admits: N simultaneous calls against a limit L admit exactly min(N, L).
-A demand is checked against every limit before any counter moves, so a refusal consumes
-nothing. A token bucket such as aiolimiter's waits for capacity instead of refusing, and keeps no
-figures to report, so the counting is ours. (Several replicas share these counters through
-Redis in a later issue.)
+boundary. A demand is checked against every limit before any counter moves, so a refusal consumes
+nothing; `first_broken` and `refusal` decide and word that for both counters: `Limiter` here, in
+one process, and the Redis scripts of `services/shared_admission.py`, shared by several
+(`docs/limits.md`). In `Limiter` every check and its commit happen with no await in between, so
+one event loop never over-admits: N simultaneous calls against a limit L admit exactly min(N, L).
+A token bucket such as aiolimiter's waits for capacity instead of refusing, and keeps no figures
+to report, so the counting is ours.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from aihub_core.errors import RateLimitError
@@ -21,6 +22,10 @@ from aihub_core.identity import Caller
 WINDOW_SECONDS = 60
 # A refused concurrent call is told to come back this soon: slots free up as calls end.
 CONCURRENCY_RETRY_SECONDS = 1
+CONCURRENCY_CODE = "concurrency_limit_exceeded"
+
+# (scope, limit) per request counter: the user's plan, and the key's own limit if it has one.
+Scopes = list[tuple[str, int]]
 
 
 @dataclass(frozen=True)
@@ -79,13 +84,77 @@ class Grant:
 
 
 @dataclass(frozen=True)
-class _Check:
+class Broken:
+    """The first limit a demand would break."""
+
     scope: str
     limit: int
-    used: int
-    wants: int
     code: str
     what: str
+
+
+def window(now: float) -> tuple[int, int]:
+    """The number of the minute window `now` falls in, and when it ends (epoch seconds)."""
+    number = int(now // WINDOW_SECONDS)
+    return number, (number + 1) * WINDOW_SECONDS
+
+
+def request_scopes(caller: Caller) -> Scopes:
+    """The request counters a call of `caller` moves, with their limits (0 = none)."""
+    scopes = [(f"user:{caller.user_id}", caller.plan.requests_per_minute)]
+    if caller.key_id and caller.key_requests_per_minute:
+        scopes.append((f"key:{caller.key_id}", caller.key_requests_per_minute))
+    return scopes
+
+
+def rate_state(caller: Caller, scopes: Scopes, used: Sequence[int], reset: int) -> RateState:
+    """The X-RateLimit-* figures, given the requests counted in each scope."""
+    limit = effective_limit(caller.plan.requests_per_minute, caller.key_requests_per_minute)
+    remaining = [lim - n for (_, lim), n in zip(scopes, used, strict=True) if lim]
+    return RateState(limit, max(0, min(remaining)) if remaining else 0, reset)
+
+
+def first_broken(
+    caller: Caller, demand: Demand, scopes: Scopes, used: Sequence[int], tokens_used: int, in_flight: int
+) -> Broken | None:
+    """The first limit the demand would break given the counters (None: it fits every one)."""
+    for (scope, lim), n in zip(scopes, used, strict=True):
+        if lim and n + 1 > lim:
+            return Broken(scope, lim, "rate_limit_exceeded", "requests per minute")
+    plan = caller.plan
+    user = f"user:{caller.user_id}"
+    if plan.tokens_per_minute and demand.tokens and tokens_used + demand.tokens > plan.tokens_per_minute:
+        return Broken(user, plan.tokens_per_minute, "tokens_rate_limit_exceeded", "tokens per minute")
+    if demand.concurrent and plan.concurrent_requests and in_flight + 1 > plan.concurrent_requests:
+        return Broken(user, plan.concurrent_requests, CONCURRENCY_CODE, "concurrent requests")
+    return None
+
+
+def refusal(broken: Broken, state: RateState, now: float) -> RateLimitError:
+    """The 429 for a broken limit, carrying the figures of the refused call."""
+    concurrency = broken.code == CONCURRENCY_CODE
+    return RateLimitError(
+        f"Limit of {broken.limit} {broken.what} reached",
+        code=broken.code,
+        retry_after=CONCURRENCY_RETRY_SECONDS if concurrency else math.ceil(state.reset_epoch - now),
+        details={"limit": str(broken.limit), "scope": broken.scope.split(":")[0]},
+        suggestion="Retry after the time in Retry-After, or upgrade your plan",
+    ).with_metadata(state.metadata())
+
+
+def budget_of(caller: Caller, state: RateState, tokens_used: int, in_flight: int) -> Budget:
+    """The caller's budget from the request figures, the tokens counted and the calls in flight."""
+    plan = caller.plan
+    tokens_left = max(0, plan.tokens_per_minute - tokens_used) if plan.tokens_per_minute else 0
+    return Budget(
+        requests_per_minute=state.limit,
+        requests_remaining=state.remaining,
+        tokens_per_minute=plan.tokens_per_minute,
+        tokens_remaining=tokens_left,
+        concurrent_requests=plan.concurrent_requests,
+        in_flight=in_flight,
+        window_reset=state.reset_epoch,
+    )
 
 
 class Limiter:
@@ -100,93 +169,43 @@ class Limiter:
 
     def _roll(self) -> tuple[float, int]:
         now = self._clock()
-        window = int(now // WINDOW_SECONDS)
-        if window != self._window:
-            self._window, self._requests, self._tokens = window, {}, {}
-        return now, (window + 1) * WINDOW_SECONDS
+        number, reset = window(now)
+        if number != self._window:
+            self._window, self._requests, self._tokens = number, {}, {}
+        return now, reset
 
-    def _request_scopes(self, caller: Caller) -> list[tuple[str, int]]:
-        scopes = [(f"user:{caller.user_id}", caller.plan.requests_per_minute)]
-        if caller.key_id and caller.key_requests_per_minute:
-            scopes.append((f"key:{caller.key_id}", caller.key_requests_per_minute))
-        return scopes
-
-    def _state(self, caller: Caller, reset: int) -> RateState:
-        scopes = self._request_scopes(caller)
-        limit = effective_limit(caller.plan.requests_per_minute, caller.key_requests_per_minute)
-        remaining = [lim - self._requests.get(scope, 0) for scope, lim in scopes if lim]
-        return RateState(limit, max(0, min(remaining)) if remaining else 0, reset)
+    def _used(self, scopes: Scopes) -> list[int]:
+        return [self._requests.get(scope, 0) for scope, _ in scopes]
 
     def peek(self, caller: Caller) -> RateState:
         """The request figures without counting anything (for answers that refuse the call)."""
         _, reset = self._roll()
-        return self._state(caller, reset)
+        scopes = request_scopes(caller)
+        return rate_state(caller, scopes, self._used(scopes), reset)
 
     def budget(self, caller: Caller) -> Budget:
         """The caller's remaining per-minute budget and calls in flight."""
-        _, reset = self._roll()
-        state = self._state(caller, reset)
-        plan = caller.plan
         user = f"user:{caller.user_id}"
-        tokens_left = (
-            max(0, plan.tokens_per_minute - self._tokens.get(user, 0)) if plan.tokens_per_minute else 0
-        )
-        return Budget(
-            requests_per_minute=state.limit,
-            requests_remaining=state.remaining,
-            tokens_per_minute=plan.tokens_per_minute,
-            tokens_remaining=tokens_left,
-            concurrent_requests=plan.concurrent_requests,
-            in_flight=self._in_flight.get(user, 0),
-            window_reset=reset,
-        )
+        return budget_of(caller, self.peek(caller), self._tokens.get(user, 0), self._in_flight.get(user, 0))
 
     def take(self, caller: Caller, demand: Demand) -> Grant:
         """Admit one call or raise RateLimitError naming the first limit it would break."""
         now, reset = self._roll()
         user = f"user:{caller.user_id}"
-        checks = [
-            _Check(scope, lim, self._requests.get(scope, 0), 1, "rate_limit_exceeded", "requests per minute")
-            for scope, lim in self._request_scopes(caller)
-        ]
-        plan = caller.plan
-        checks.append(
-            _Check(
-                user,
-                plan.tokens_per_minute,
-                self._tokens.get(user, 0),
-                demand.tokens,
-                "tokens_rate_limit_exceeded",
-                "tokens per minute",
-            )
-        )
-        if demand.concurrent:
-            checks.append(
-                _Check(
-                    user,
-                    plan.concurrent_requests,
-                    self._in_flight.get(user, 0),
-                    1,
-                    "concurrency_limit_exceeded",
-                    "concurrent requests",
-                )
-            )
-        for check in checks:
-            if check.limit and check.wants and check.used + check.wants > check.limit:
-                concurrency = check.code == "concurrency_limit_exceeded"
-                raise RateLimitError(
-                    f"Limit of {check.limit} {check.what} reached",
-                    code=check.code,
-                    retry_after=CONCURRENCY_RETRY_SECONDS if concurrency else math.ceil(reset - now),
-                    details={"limit": str(check.limit), "scope": check.scope.split(":")[0]},
-                    suggestion="Retry after the time in Retry-After, or upgrade your plan",
-                ).with_metadata(self._state(caller, reset).metadata())
-        for scope, _ in self._request_scopes(caller):
+        scopes = request_scopes(caller)
+        used = self._used(scopes)
+        tokens = self._tokens.get(user, 0)
+        in_flight = self._in_flight.get(user, 0)
+        broken = first_broken(caller, demand, scopes, used, tokens, in_flight)
+        if broken is not None:
+            raise refusal(broken, rate_state(caller, scopes, used, reset), now)
+        for scope, _ in scopes:
             self._requests[scope] = self._requests.get(scope, 0) + 1
-        self._tokens[user] = self._tokens.get(user, 0) + demand.tokens
+        self._tokens[user] = tokens + demand.tokens
         if demand.concurrent:
-            self._in_flight[user] = self._in_flight.get(user, 0) + 1
-        return Grant(caller.user_id, demand.tokens, demand.concurrent, self._state(caller, reset))
+            self._in_flight[user] = in_flight + 1
+        state = rate_state(caller, scopes, [n + 1 for n in used], reset)
+        return Grant(caller.user_id, demand.tokens, demand.concurrent, state)
 
     def release(self, grant: Grant, tokens_used: int | None = None) -> None:
         """End a call: free its concurrency slot and replace its token estimate by what it used.
