@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from dataclasses import dataclass, field
 from typing import NoReturn, Protocol
@@ -32,7 +33,7 @@ class Admitter(Protocol):
 
     def release(self, grant: Grant, tokens_used: int | None = None) -> None: ...
 
-    def peek(self, caller: Caller) -> RateState: ...
+    async def peek(self, caller: Caller) -> RateState: ...
 
 
 @dataclass
@@ -136,7 +137,7 @@ class Gate:
 
     async def send_current_limits(self, call: Call) -> None:
         """Send the metadata of a call answered without admission (a replay): figures, uncounted."""
-        call.metadata = self._admitter.peek(call.user).metadata()
+        call.metadata = (await self._admitter.peek(call.user)).metadata()
         await self.send_metadata(call)
 
     def release(self, grant: Grant, tokens_used: int | None = None) -> None:
@@ -155,8 +156,10 @@ class Gate:
             if err.response_metadata:
                 call.metadata = err.response_metadata
             elif call.caller is not None and call.caller.key_id is not None:
-                # Every key-authenticated answer carries the figures, refusals included.
-                call.metadata = self._admitter.peek(call.caller).metadata()
+                # Every key-authenticated answer carries the figures, refusals included; when
+                # the limiter itself is down there are none to send.
+                with contextlib.suppress(AIHubError):
+                    call.metadata = (await self._admitter.peek(call.caller)).metadata()
         await self.send_metadata(call)
         trailers = error_trailers(err, call.request_id)
         await call.context.abort(err.grpc_code, err.message, trailing_metadata=(*trailers, *call.metadata))

@@ -5,15 +5,58 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from aihub_core.identity import Caller
 from aihub_core.limits import Budget
 from aihub_core.periods import month_start, next_month_start
 from aihub_core.plans import Plan
-from aihub_core.services.admission import Admission
 from aihub_core.store.base import Store
+
+
+class Watchers:
+    """The WatchQuota streams of this process waiting for a user's figures to change."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, set[asyncio.Event]] = {}
+
+    def add(self, user_id: str) -> asyncio.Event:
+        """A new event, set by every `wake` of the user until it is removed."""
+        event = asyncio.Event()
+        self._events.setdefault(user_id, set()).add(event)
+        return event
+
+    def remove(self, user_id: str, event: asyncio.Event) -> None:
+        events = self._events.get(user_id, set())
+        events.discard(event)
+        if not events:
+            self._events.pop(user_id, None)
+
+    def wake(self, user_id: str) -> None:
+        for event in self._events.get(user_id, ()):
+            event.set()
+
+    def wake_all(self) -> None:
+        for events in self._events.values():
+            for event in events:
+                event.set()
+
+    def users(self) -> set[str]:
+        """The users watched now."""
+        return set(self._events)
+
+
+class Figures(Protocol):
+    """What the admitter (in-process or shared) tells of a caller's limits, and when they change."""
+
+    async def budget(self, caller: Caller) -> Budget: ...
+
+    async def quota_used(self, user_id: str) -> int | None: ...
+
+    def watch(self, user_id: str) -> AbstractAsyncContextManager[asyncio.Event]: ...
 
 
 @dataclass(frozen=True)
@@ -38,23 +81,24 @@ class QuotaWatch:
     """Streams snapshots: one at once, then one per change (changes in a burst coalesce)."""
 
     def __init__(
-        self, store: Store, admission: Admission, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self, store: Store, admission: Figures, now: Callable[[], datetime] = lambda: datetime.now(UTC)
     ) -> None:
         self._store = store
         self._admission = admission
         self._now = now
 
     async def snapshot(self, caller: Caller) -> QuotaSnapshot:
-        """The figures now; the quota counts calls in flight when this process has counted them."""
+        """The figures now; the quota counts calls in flight when the admitter has counted them."""
         now = self._now()
-        used = self._admission.quota_used(caller.user_id)
+        used = await self._admission.quota_used(caller.user_id)
         if used is None:
             used = await self._store.count_requests(caller.user_id, month_start(now))
-        return QuotaSnapshot(caller.plan, used, next_month_start(now), self._admission.budget(caller))
+        budget = await self._admission.budget(caller)
+        return QuotaSnapshot(caller.plan, used, next_month_start(now), budget)
 
     async def snapshots(self, caller: Caller) -> AsyncGenerator[QuotaSnapshot, None]:
         """Snapshots until the consumer stops; also one when the minute window refills."""
-        with self._admission.watch(caller.user_id) as changed:
+        async with self._admission.watch(caller.user_id) as changed:
             while True:
                 changed.clear()
                 current = await self.snapshot(caller)
