@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -46,6 +47,9 @@ from aihub_core.settings import Settings
 from aihub_core.simulators import GeminiSimulator, OpenRouterSimulator, Simulator
 from aihub_core.store import open_store
 from aihub_core.store.base import Store
+
+if TYPE_CHECKING:
+    from aihub_core.services.shared_admission import SharedAdmission
 
 log = logging.getLogger("aihub.core")
 
@@ -190,6 +194,23 @@ async def prepare_shared_state(settings: Settings, environ: Mapping[str, str]) -
     _jwt_secret(settings)
 
 
+async def _start_admission(
+    settings: Settings, store: Store, stack: AsyncExitStack
+) -> Admission | SharedAdmission:
+    """Limits in this process, or shared through Redis when AIHUB_REDIS_URL is set (docs/limits.md)."""
+    if settings.redis_url is None:
+        return Admission(store, time.time)
+    # Imported here: redis-py costs a tenth of a second of start-up that in-process limits skip.
+    from aihub_core.services.shared_admission import SharedAdmission
+    from aihub_core.services.shared_redis import redacted
+
+    shared = await SharedAdmission.start(settings.redis_url, store, time.time, prefix=settings.redis_prefix)
+    stack.push_async_callback(shared.stop)
+    where = redacted(settings.redis_url)
+    log.info("limits are shared through Redis at %s (instance %s)", where, shared.instance_id)
+    return shared
+
+
 class Core:
     """A running gRPC core. Build with `await Core.start(settings)`, end with `await core.stop()`."""
 
@@ -247,7 +268,7 @@ class Core:
             upstreams = await _start_upstreams(settings, configured, client, stack)
             catalog = configured.catalog
             accounts = Accounts(store, TokenIssuer(secret, settings.jwt_ttl_seconds), configured.plans)
-            admission = Admission(store, time.time)
+            admission = await _start_admission(settings, store, stack)
             gate = Gate(accounts, admission)
             engine = ChatEngine(store, catalog, upstreams.providers, fallbacks=configured.fallbacks)
             servicers = Servicers(

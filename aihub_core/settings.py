@@ -13,6 +13,7 @@ from aihub_core.store import MEMORY, sqlite_path
 DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
 DEFAULT_OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
 DEFAULT_GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
+DEFAULT_REDIS_PREFIX = "aihub:"
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -52,6 +53,7 @@ class Settings:
     grpc_port: int = 50051
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
+    redis_prefix: str = DEFAULT_REDIS_PREFIX
     jwt_secret: str | None = None
     jwt_ttl_seconds: int = 24 * 3600
     openrouter_api_key: str | None = None
@@ -88,6 +90,7 @@ class Settings:
         values: dict[str, object] = {
             "database_url": text("AIHUB_DATABASE_URL") or DEFAULT_DATABASE_URL,
             "redis_url": text("AIHUB_REDIS_URL"),
+            "redis_prefix": text("AIHUB_REDIS_PREFIX") or DEFAULT_REDIS_PREFIX,
             "jwt_secret": text("AIHUB_JWT_SECRET"),
             "openrouter_api_key": text("OPENROUTER_API_KEY"),
             "openrouter_base_url": (text("OPENROUTER_BASE_URL") or DEFAULT_OPENROUTER_BASE_URL).rstrip("/"),

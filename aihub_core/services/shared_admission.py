@@ -1,0 +1,242 @@
+"""Admission over Redis: the decision `Admission` makes, on counters that every gateway process
+sharing the Redis sees (`AIHUB_REDIS_URL`; docs/limits.md).
+
+Each admission is one script call (`shared_scripts.ADMIT`) that checks every limit and only
+then counts, so a refusal consumes nothing and N simultaneous calls against a limit L admit
+exactly min(N, L) across processes. The refusals are worded by the same code as in one process
+(`limits.first_broken`, `limits.refusal`, `admission.quota_exceeded`), from the counters the
+script saw. Redis unreachable fails closed: the call gets a 503 `limiter_unavailable`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import secrets
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from redis.asyncio import Redis
+
+from aihub_core.identity import Caller
+from aihub_core.limits import (
+    Budget,
+    Demand,
+    Grant,
+    RateState,
+    budget_of,
+    first_broken,
+    rate_state,
+    refusal,
+    request_scopes,
+    window,
+)
+from aihub_core.periods import month_start, next_month_start
+from aihub_core.services.admission import RequestCounter, quota_exceeded
+from aihub_core.services.shared_redis import REDIS_ERRORS, connect, limiter_unavailable, redacted
+from aihub_core.services.shared_scripts import ADMIT, ADMITTED, BUDGET, NEEDS_QUOTA, REFUSED_QUOTA, Keys
+from aihub_core.services.shared_upkeep import Release, Upkeep
+from aihub_core.services.shared_watch import SharedWatchers
+from aihub_core.settings import ConfigError
+
+DEFAULT_PREFIX = "aihub:"
+# A month's quota counter outlives its month by this much (clock skew, late calls).
+QUOTA_GRACE_SECONDS = 86400
+
+
+@dataclass
+class SlotGrant(Grant):
+    """A grant whose concurrency slot is a member of the user's flight set."""
+
+    slot: str = ""
+
+
+class SharedAdmission:
+    """Admits or refuses calls on counters in Redis; build with `await SharedAdmission.start(...)`."""
+
+    def __init__(
+        self,
+        client: Redis,
+        store: RequestCounter,
+        clock: Callable[[], float],
+        prefix: str = DEFAULT_PREFIX,
+        heartbeat_ttl: float = 10.0,
+    ) -> None:
+        self._redis = client
+        self._store = store
+        self._clock = clock
+        self._keys = Keys(prefix)
+        self.instance_id = secrets.token_hex(8)
+        self._slots = itertools.count(1)
+        self._admit = client.register_script(ADMIT)
+        self._budget = client.register_script(BUDGET)
+        self._upkeep = Upkeep(client, self._keys, self.instance_id, heartbeat_ttl)
+        self._watchers = SharedWatchers(client, self._keys)
+
+    @classmethod
+    async def start(
+        cls,
+        url: str,
+        store: RequestCounter,
+        clock: Callable[[], float],
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        heartbeat_ttl: float = 10.0,
+        command_timeout: float = 2.0,
+    ) -> SharedAdmission:
+        """Connect (a ConfigError if the URL is bad or Redis unreachable), then start the heartbeat."""
+        client = await connect(url, command_timeout)
+        admission = cls(client, store, clock, prefix, heartbeat_ttl)
+        try:
+            await admission._upkeep.start()
+        except REDIS_ERRORS as err:
+            await client.aclose()
+            raise ConfigError(f"AIHUB_REDIS_URL: Redis at {redacted(url)} failed: {err}") from None
+        admission._watchers.start()
+        return admission
+
+    async def stop(self) -> None:
+        """Send the queued releases, leave (freeing this instance's slots) and close."""
+        await self._upkeep.stop()
+        await self._watchers.stop()
+        await self._redis.aclose()
+
+    async def flush(self) -> None:
+        """Wait until the releases queued so far are counted in Redis."""
+        await self._upkeep.flush()
+
+    async def admit(self, caller: Caller, permission: str, tokens: int = 0) -> Grant:
+        """Admit a call (see `Admission.admit`), or raise the same refusals, or a 503 without Redis."""
+        chat = permission == "chat"
+        user = caller.user_id
+        plan = caller.plan
+        quota = plan.monthly_requests if chat else 0
+        now = self._clock()
+        number, reset = window(now)
+        moment = datetime.fromtimestamp(now, UTC)
+        month, quota_ttl = "", 0
+        if quota:
+            month = moment.strftime("%Y-%m")
+            # Relative, so that a clock that differs from Redis's cannot expire it at once.
+            quota_ttl = math.ceil((next_month_start(moment) - moment).total_seconds()) + QUOTA_GRACE_SECONDS
+        scopes = request_scopes(caller)
+        slot = f"{self.instance_id}:{next(self._slots)}" if chat else ""
+        keys = self._keys
+        redis_keys = [
+            keys.requests(number, scopes[0][0]),
+            keys.requests(number, scopes[-1][0]),
+            keys.tokens(number, user),
+            keys.flight(user),
+            keys.quota(month, user),
+        ]
+        args: list[str | int] = [
+            scopes[0][1],
+            scopes[1][1] if len(scopes) > 1 else 0,
+            plan.tokens_per_minute,
+            tokens,
+            int(chat),
+            plan.concurrent_requests,
+            slot,
+            quota,
+            -1,
+            quota_ttl,
+            keys.instance_prefix,
+            keys.channel_prefix,
+            user,
+        ]
+        seen = await self._run_admit(redis_keys, args, user, slot)
+        if seen[0] == NEEDS_QUOTA:
+            args[8] = await self._store.count_requests(user, month_start(moment))
+            seen = await self._run_admit(redis_keys, args, user, slot)
+        status, user_used, key_used, tokens_used, in_flight, _ = seen
+        used = [user_used, key_used][: len(scopes)]
+        if status == ADMITTED:
+            if slot:
+                self._upkeep.hold(user, slot)
+            state = rate_state(caller, scopes, [n + 1 for n in used], reset)
+            return SlotGrant(user, tokens, chat, state, slot=slot)
+        state = rate_state(caller, scopes, used, reset)
+        if status == REFUSED_QUOTA:
+            raise quota_exceeded(caller, moment, state)
+        broken = first_broken(caller, Demand(tokens, chat), scopes, used, tokens_used, in_flight)
+        if broken is None:
+            raise AssertionError(f"the admission script refused a demand that fits: {seen}")
+        raise refusal(broken, state, now)
+
+    async def _run_admit(self, keys: list[str], args: list[str | int], user: str, slot: str) -> list[int]:
+        batch = self._upkeep.take()
+        release_keys, release_args = self._upkeep.script_input(batch)
+        delivered = False
+        try:
+            seen = await self._admit([*keys, *release_keys], [*args, *release_args])
+            delivered = True
+        except BaseException as err:
+            if slot:
+                # Cancelled or cut off after sending, the script may have run: give the slot back
+                # (removing a member that was never added changes nothing).
+                self._upkeep.compensate(user, slot)
+            if isinstance(err, REDIS_ERRORS):
+                raise limiter_unavailable() from err
+            raise
+        finally:
+            self._upkeep.sent(batch, delivered)
+        return [int(x) for x in seen]
+
+    def release(self, grant: Grant, tokens_used: int | None = None) -> None:
+        """The call ended: queue freeing its slot and settling its tokens (None keeps the estimate).
+        Synchronous, so a cancelled request's `finally` cannot lose it."""
+        if grant.released:
+            return
+        grant.released = True
+        slot = grant.slot if isinstance(grant, SlotGrant) else ""
+        number, _ = window(self._clock())
+        delta = 0 if tokens_used is None else tokens_used - grant.tokens
+        # Settled in the current window, as in one process (limits.Limiter.release).
+        self._upkeep.release(Release(grant.user_id, slot, self._keys.tokens(number, grant.user_id), delta))
+
+    async def peek(self, caller: Caller) -> RateState:
+        """The request figures without counting anything."""
+        number, reset = window(self._clock())
+        scopes = request_scopes(caller)
+        try:
+            values = await self._redis.mget([self._keys.requests(number, scope) for scope, _ in scopes])
+        except REDIS_ERRORS as err:
+            raise limiter_unavailable() from err
+        return rate_state(caller, scopes, [int(v or 0) for v in values], reset)
+
+    async def budget(self, caller: Caller) -> Budget:
+        """What is left of the caller's per-minute limits now, and the calls in flight."""
+        number, reset = window(self._clock())
+        scopes = request_scopes(caller)
+        keys = self._keys
+        user = caller.user_id
+        redis_keys = [
+            keys.requests(number, scopes[0][0]),
+            keys.requests(number, scopes[-1][0]),
+            keys.tokens(number, user),
+            keys.flight(user),
+        ]
+        try:
+            answer = await self._budget(redis_keys, [int(len(scopes) > 1), keys.instance_prefix])
+            figures = [int(x) for x in answer]
+        except REDIS_ERRORS as err:
+            raise limiter_unavailable() from err
+        user_used, key_used, tokens_used, in_flight = figures
+        state = rate_state(caller, scopes, [user_used, key_used][: len(scopes)], reset)
+        return budget_of(caller, state, tokens_used, in_flight)
+
+    async def quota_used(self, user_id: str) -> int | None:
+        """Chat calls admitted this month, if the shared counter has started."""
+        month = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m")
+        try:
+            value = await self._redis.get(self._keys.quota(month, user_id))
+        except REDIS_ERRORS as err:
+            raise limiter_unavailable() from err
+        return None if value is None else int(value)
+
+    def watch(self, user_id: str) -> AbstractAsyncContextManager[asyncio.Event]:
+        """An event set whenever the user's figures change, in any process."""
+        return self._watchers.watch(user_id)
