@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -37,8 +38,9 @@ class RunningHTTP:
         await self.task
 
 
-async def start_http(app: ASGIApp, host: str, port: int) -> RunningHTTP:
-    """Start uvicorn on host:port (0 picks a free port) and wait until it listens."""
+async def start_http(app: ASGIApp, host: str, port: int, *, sock: socket.socket | None = None) -> RunningHTTP:
+    """Start uvicorn on host:port (0 picks a free port), or on `sock`, a listening socket other
+    processes share, and wait until it listens."""
     server = _EmbeddedServer(
         uvicorn.Config(
             app,
@@ -51,7 +53,7 @@ async def start_http(app: ASGIApp, host: str, port: int) -> RunningHTTP:
             timeout_graceful_shutdown=GRACEFUL_SECONDS,
         )
     )
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=None if sock is None else [sock]))
     while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn offers no start-up event
         await asyncio.sleep(0.01)
     if task.done():

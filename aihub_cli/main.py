@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from aihub_cli.loop import run_fast
 from aihub_cli.models_sync import sync_models
 from aihub_cli.serve import serve
+from aihub_cli.worker_link import WorkerLink
+from aihub_cli.workers import supervise
 from aihub_core.errors import AIHubError
 from aihub_core.operator_config import load_operator_config
 from aihub_core.plans import BUILTIN_PLANS, Plans
@@ -37,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--grpc-port", type=int, default=None, help="gRPC port (default 50051)")
     run.add_argument("--only", choices=("grpc", "http"), help="run only the core or only the shim")
     run.add_argument("--core", help="with --only http: the core's gRPC address host:port")
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes to serve with (default 1); more than one core needs AIHUB_REDIS_URL",
+    )
+    run.add_argument("--worker-link", help=argparse.SUPPRESS)  # set by the supervisor of --workers
 
     users = commands.add_parser("users", help="manage users").add_subparsers(
         dest="users_command", required=True
@@ -97,6 +106,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             if args.only == "http" and not args.core:
                 print("aihub: --only http needs --core HOST:PORT", file=sys.stderr)
                 return 2
+            if args.worker_link:
+                link = WorkerLink.parse(args.worker_link)
+                return run_fast(serve(settings, env, only=args.only, core_address=args.core, link=link))
+            if args.workers != 1:
+                workers = supervise(settings, env, args.workers, only=args.only, core_address=args.core)
+                return run_fast(workers)
             return run_fast(serve(settings, env, only=args.only, core_address=args.core))
         if args.command == "models":
             return asyncio.run(sync_models(settings, env))

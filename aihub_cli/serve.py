@@ -10,9 +10,11 @@ import sys
 from collections.abc import Mapping
 
 from aihub_cli.http_server import start_http
+from aihub_cli.worker_link import WorkerLink
 from aihub_core.app import Core
 from aihub_core.settings import Settings
 from aihub_http.app import create_app
+from aihub_http.metrics import METRICS_DIR_ENV
 
 
 def _banner(settings: Settings, core: Core | None, http_port: int | None, core_address: str) -> str:
@@ -34,10 +36,13 @@ def _settle_heap() -> None:
     gc.freeze()
 
 
-async def _wait_for_signal() -> None:
-    """Until SIGINT or SIGTERM; a second one ends the process at once."""
+async def _wait_for_signal(link: WorkerLink | None) -> None:
+    """Until SIGINT or SIGTERM (or, in a worker, the supervisor's exit); a second one ends the
+    process at once."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    if link is not None:
+        link.on_supervisor_gone(stop.set)
 
     def on_signal() -> None:
         if stop.is_set():
@@ -56,26 +61,45 @@ async def serve(
     *,
     only: str | None = None,
     core_address: str | None = None,
+    link: WorkerLink | None = None,
 ) -> int:
-    """Run until SIGINT/SIGTERM, then shut down gracefully: the shim first, then the core."""
-    core = None if only == "http" else await Core.start(settings, environ)
+    """Run until SIGINT/SIGTERM, then shut down gracefully: the shim first, then the core.
+
+    With `link`, this is one worker of `aihub serve --workers N`: it serves on the shared socket
+    and port, reports ready to its supervisor instead of printing the banner, and also stops when
+    the supervisor is gone."""
+    worker = link is not None
+    core = None if only == "http" else await Core.start(settings, environ, worker=worker)
     try:
         address = core.address if core is not None else str(core_address)
         if only == "grpc":
-            _settle_heap()
-            print(_banner(settings, core, None, address), flush=True)
-            await _wait_for_signal()
+            await _serving(settings, core, None, address, link)
             return 0
         # In one process the shim calls the core's servicers directly (no loopback gRPC hop).
-        app = create_app(core.local_channel() if core is not None else address)
-        http = await start_http(app, settings.host, settings.http_port)
+        app = create_app(
+            core.local_channel() if core is not None else address,
+            metrics_dir=environ.get(METRICS_DIR_ENV) if worker else None,
+        )
+        http = await start_http(
+            app, settings.host, settings.http_port, sock=link.http_socket() if link else None
+        )
         try:
-            _settle_heap()
-            print(_banner(settings, core, http.port, address), flush=True)
-            await _wait_for_signal()
+            await _serving(settings, core, http.port, address, link)
         finally:
             await http.stop()
         return 0
     finally:
         if core is not None:
             await core.stop()
+
+
+async def _serving(
+    settings: Settings, core: Core | None, http_port: int | None, address: str, link: WorkerLink | None
+) -> None:
+    """Everything is up: settle the heap, say so, and wait for the signal to stop."""
+    _settle_heap()
+    if link is None:
+        print(_banner(settings, core, http_port, address), flush=True)
+    else:
+        link.report_ready()
+    await _wait_for_signal(link)

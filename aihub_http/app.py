@@ -30,11 +30,19 @@ from aihub_http.stubs import CHANNEL_OPTIONS, LifespanState, Stubs
 _HTTP_ERROR_CODES = MappingProxyType({404: "not_found", 405: "method_not_allowed"})
 
 
-def create_app(core: str | grpc.aio.Channel, *, registry: CollectorRegistry | None = None) -> Starlette:
+def create_app(
+    core: str | grpc.aio.Channel,
+    *,
+    registry: CollectorRegistry | None = None,
+    metrics_dir: str | None = None,
+) -> Starlette:
     """The REST/SSE shim in front of the core: at `core` (`host:port`, a channel the app opens and
     closes), or through `core` itself, a channel its owner opens and closes (`aihub serve` passes
-    the core's in-process channel when both run in one process)."""
-    metrics = Metrics(registry if registry is not None else CollectorRegistry())
+    the core's in-process channel when both run in one process).
+
+    `metrics_dir`: the shared folder of several worker processes' metrics (prometheus_client's
+    multiprocess mode); `GET /metrics` then reports the sum over all of them."""
+    metrics = Metrics(registry if registry is not None else CollectorRegistry(), metrics_dir)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[LifespanState]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
@@ -14,13 +15,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 UNMATCHED = "<unmatched>"
 # nginx's code for "client closed the request before an answer was sent".
 CLIENT_CLOSED = 499
+# Set (to a fresh folder) in the environment of worker processes before prometheus_client is
+# imported: each process then keeps its figures in files there, and a scrape sums them.
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Metrics:
     """A request counter and a latency histogram, by method, route template and status."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry, multiprocess_dir: str | None = None) -> None:
         self.registry = registry
+        self._multiprocess_dir = multiprocess_dir
         self.requests = Counter(
             "aihub_http_requests",
             "HTTP requests answered by the REST/SSE shim.",
@@ -41,8 +46,12 @@ class Metrics:
         self.latency.labels(*labels).observe(seconds)
 
     async def endpoint(self, request: Request) -> Response:
-        """`GET /metrics`: the exposition of this registry."""
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+        """`GET /metrics`: the exposition of this registry, or of every worker's together."""
+        registry = self.registry
+        if self._multiprocess_dir is not None:
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry, path=self._multiprocess_dir)  # type: ignore[no-untyped-call]
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 class MetricsMiddleware:

@@ -173,6 +173,9 @@ def main() -> int:
         help="only the profile, the soak, or the REST and gRPC phases (a quick A/B of one change)",
     )
     parser.add_argument("--no-sweep", action="store_true", help="skip the connections sweep (the chart)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="aihub serve --workers N (N > 1 starts a private Redis)"
+    )
     parser.add_argument("--chunks", type=int, default=20, help="stream content chunks (default 20)")
     parser.add_argument("--chunk-ms", type=int, default=10, help="ms between stream chunks (default 10)")
     parser.add_argument(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -112,6 +113,8 @@ monthly_requests = 0
             env.pop(name, None)
         argv = [str(VENV_BIN / "aihub"), "serve", "--host", "127.0.0.1", "--http-port", str(http_port),
                 "--grpc-port", str(grpc_port), "--db", f"sqlite:///{db}"]  # fmt: skip
+        if self.args.workers > 1:
+            argv = self._with_redis([*argv, "--workers", str(self.args.workers)], env)
         log = self.work / "aihub.log"
         pid = PROCS.start("aihub", argv, log, env)
         base = f"http://127.0.0.1:{http_port}"
@@ -139,6 +142,22 @@ monthly_requests = 0
             "aihub", f"{base}/v1/developer/chat", f"{base}/v1/developer/chat/stream", rest_body, rest_body,
             key=key, pid=pid, grpc=f"127.0.0.1:{grpc_port}",
         )  # fmt: skip
+
+    def _with_redis(self, argv: list[str], env: dict[str, str]) -> list[str]:
+        """Several workers share their limits through Redis: a private redis-server, started by a
+        shell that then becomes the gateway, so Redis is in the gateway's process tree and its CPU
+        and memory count as the gateway's."""
+        redis = shutil.which("redis-server")
+        if redis is None:
+            raise RuntimeError("--workers needs redis-server (Debian: apt-get install redis-server)")
+        port = free_port()
+        env["AIHUB_REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+        redis_argv = [redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                      "--dir", str(self.work), "--logfile", str(self.work / "redis.log")]  # fmt: skip
+        say(f"Redis for the workers' shared limits: {redis} on port {port}")
+        ping = f"redis-cli -p {port} ping >/dev/null 2>&1"
+        wait = f"for _ in $(seq 200); do {ping} && break; sleep 0.05; done"
+        return ["sh", "-c", f"{shlex.join(redis_argv)} & {wait}; exec {shlex.join(argv)}"]
 
     def start_litellm(self, upstream: Target) -> Target | None:
         litellm = LITELLM_BIN / "litellm"

@@ -1,0 +1,312 @@
+"""`aihub serve --workers N` as an operator runs it: several processes, one port, one set of limits."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from tests.test_cli import aihub, clean_env, free_port, wait_for_banner
+
+REDIS_URL = os.environ.get("AIHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+PLANS = """
+[plans.tight]
+requests_per_minute = 5
+tokens_per_minute = 0
+concurrent_requests = 0
+monthly_requests = 0
+
+[plans.open]
+requests_per_minute = 0
+tokens_per_minute = 0
+concurrent_requests = 0
+monthly_requests = 0
+"""
+
+
+def _plans_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    (tmp_path / "aihub.toml").write_text(PLANS)
+    return {
+        **clean_env(),
+        "AIHUB_REDIS_URL": REDIS_URL,
+        "AIHUB_CONFIG": str(tmp_path / "aihub.toml"),
+        **extra,
+    }
+
+
+def _set_plan(tmp_path: Path, env: dict[str, str], email: str, plan: str) -> None:
+    done = subprocess.run(
+        aihub("users", "set-plan", email, plan),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) counts as gone.
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return stat.read().split(")")[-1].split()[0] != "Z"
+
+
+def _wait_gone(pids: list[int], seconds: float = 30) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        left = [pid for pid in pids if _alive(pid)]
+        if not left:
+            return []
+        time.sleep(0.1)
+    return [pid for pid in pids if _alive(pid)]
+
+
+def _worker_pids(banner: str) -> list[int]:
+    found = re.search(r"pids ([\d, ]+)\)", banner)
+    assert found, banner
+    return [int(pid) for pid in found.group(1).split(", ")]
+
+
+def _start(tmp_path: Path, *extra: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
+    http_port, grpc_port = free_port(), free_port()
+    process = subprocess.Popen(
+        aihub(
+            "serve", "--workers", "2", "--http-port", str(http_port), "--grpc-port", str(grpc_port), *extra
+        ),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    return process, http_port
+
+
+def _key(client: httpx.Client, email: str) -> dict[str, str]:
+    registered = client.post("/v1/auth/register", json={"email": email, "password": "pass-word"})
+    jwt = registered.json()["token"]
+    key = client.post(
+        "/v1/developer/api-keys", json={"name": "k"}, headers={"Authorization": f"Bearer {jwt}"}
+    ).json()["key"]
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_more_than_one_core_needs_shared_limits(tmp_path: Path) -> None:
+    env = clean_env()
+    env.pop("AIHUB_REDIS_URL", None)
+    refused = subprocess.run(
+        aihub("serve", "--workers", "2"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert refused.returncode == 2 and "AIHUB_REDIS_URL" in refused.stderr
+    zero = subprocess.run(
+        aihub("serve", "--workers", "0"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert zero.returncode == 2 and "at least 1" in zero.stderr
+    memory = subprocess.run(
+        aihub("serve", "--workers", "2", "--db", "sqlite:///:memory:"),
+        cwd=tmp_path,
+        env={**env, "AIHUB_REDIS_URL": REDIS_URL},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert memory.returncode == 2 and "in-memory" in memory.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = subprocess.run(
+            aihub(
+                "serve",
+                "--workers",
+                "2",
+                "--only",
+                "http",
+                "--core",
+                "127.0.0.1:1",
+                "--http-port",
+                str(taken.getsockname()[1]),
+            ),
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert busy.returncode == 2 and "cannot bind the HTTP port" in busy.stderr
+    assert not (tmp_path / "aihub.db").exists()  # refused before anything was created
+
+
+def test_workers_hold_one_limit_survive_a_crash_and_stop_together(tmp_path: Path) -> None:
+    env = _plans_env(tmp_path)
+    process, http_port = _start(tmp_path, env=env)
+    with process:
+        try:
+            banner = wait_for_banner(process, "limits")
+            pids = _worker_pids(banner)
+            assert len(pids) == 2 and f"http://127.0.0.1:{http_port}" in banner
+            base = f"http://127.0.0.1:{http_port}"
+            with httpx.Client(base_url=base, timeout=30) as client:
+                auth = _key(client, "workers@example.com")
+            _set_plan(tmp_path, env, "workers@example.com", "tight")
+            # A new connection per request, so the kernel hands them to both workers.
+            codes = []
+            for _ in range(12):
+                with httpx.Client(base_url=base, timeout=30) as client:
+                    codes.append(
+                        client.post("/v1/developer/chat", json={"message": "hi"}, headers=auth).status_code
+                    )
+            assert codes.count(200) == 5 and codes.count(429) == 7, codes
+
+            os.kill(pids[0], signal.SIGKILL)
+            assert _wait_gone([pids[0]]) == []
+            deadline = time.monotonic() + 30
+            answered = 0
+            while time.monotonic() < deadline and answered < 6:
+                with httpx.Client(base_url=base, timeout=30) as client:
+                    answered += client.get("/healthz").status_code == 200
+            assert answered == 6
+            with httpx.Client(base_url=base, timeout=30) as client:
+                metrics = client.get("/metrics").text
+            # Every worker's requests, the dead one's included, in one scrape.
+            chats = re.search(
+                r'aihub_http_requests_total\{method="POST",route="/v1/developer/chat",status="200"\} (\S+)',
+                metrics,
+            )
+            assert chats and float(chats.group(1)) == 5.0, metrics
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0
+    assert _wait_gone(pids) == []
+
+
+def test_workers_stop_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    env = {**clean_env(), "AIHUB_REDIS_URL": REDIS_URL}
+    process, _ = _start(tmp_path, env=env)
+    with process:
+        pids = _worker_pids(wait_for_banner(process, "limits"))
+        process.kill()
+        process.wait(timeout=30)
+    assert _wait_gone(pids) == []
+
+
+def test_shim_workers_need_no_shared_state(tmp_path: Path) -> None:
+    env = clean_env()
+    env.pop("AIHUB_REDIS_URL", None)
+    grpc_port = free_port()
+    core = subprocess.Popen(
+        aihub("serve", "--only", "grpc", "--grpc-port", str(grpc_port)),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    with core:
+        try:
+            wait_for_banner(core, "upstreams")
+            shims, http_port = _start(tmp_path, "--only", "http", "--core", f"127.0.0.1:{grpc_port}", env=env)
+            with shims:
+                try:
+                    banner = wait_for_banner(shims, "gRPC")
+                    assert f"127.0.0.1:{grpc_port}" in banner
+                    with httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=30) as client:
+                        auth = _key(client, "shims@example.com")
+                        chat = client.post("/v1/developer/chat", json={"message": "hi"}, headers=auth)
+                        assert chat.status_code == 200
+                finally:
+                    shims.send_signal(signal.SIGTERM)
+                    assert shims.wait(timeout=60) == 0
+        finally:
+            core.send_signal(signal.SIGTERM)
+            assert core.wait(timeout=30) == 0
+
+
+def _serving_pid(pids: list[int], http_port: int, client_port: int) -> int:
+    """Which worker holds the server end of the client's connection (from /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table, encoding="ascii") as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                local, remote = int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)
+                if (local, remote) == (http_port, client_port):
+                    inodes.add(f"socket:[{fields[9]}]")
+    for pid in pids:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                    return pid
+    raise AssertionError(f"no worker holds the connection from port {client_port}")
+
+
+@contextlib.contextmanager
+def _stream(base: str, auth: dict[str, str]) -> Iterator[tuple[Iterator[str], int]]:
+    """An open chat stream: its lines, and the client's port (to find the worker serving it)."""
+    with (
+        httpx.Client(base_url=base, timeout=60) as client,
+        client.stream(
+            "POST", "/v1/developer/chat/stream", json={"message": "tell me"}, headers=auth
+        ) as answer,
+    ):
+        assert answer.status_code == 200
+        stream = answer.extensions["network_stream"]
+        yield answer.iter_lines(), int(stream.get_extra_info("client_addr")[1])
+
+
+def _ledger(db: Path) -> dict[str, tuple[str, int]]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        rows = conn.execute("SELECT request_id, status, recovered FROM usage_records")
+        return {request_id: (status, recovered) for request_id, status, recovered in rows}
+
+
+def test_a_killed_workers_calls_are_settled_at_once_and_the_others_run_on(tmp_path: Path) -> None:
+    env = _plans_env(tmp_path, AIHUB_SIMULATOR_CHUNK_DELAY_MS="300")
+    process, http_port = _start(tmp_path, env=env)
+    base = f"http://127.0.0.1:{http_port}"
+    with process:
+        try:
+            pids = _worker_pids(wait_for_banner(process, "limits"))
+            with httpx.Client(base_url=base, timeout=30) as client:
+                auth = _key(client, "crash@example.com")
+            _set_plan(tmp_path, env, "crash@example.com", "open")  # as many streams as it takes
+            with contextlib.ExitStack() as streams:
+                victim_lines, port = streams.enter_context(_stream(base, auth))
+                assert next(line for line in victim_lines if line.startswith("data:"))
+                victim, on_victim = _serving_pid(pids, http_port, port), 1
+                for _ in range(20):  # a second stream, on the other worker
+                    lines, port = streams.enter_context(_stream(base, auth))
+                    if _serving_pid(pids, http_port, port) != victim:
+                        break
+                    on_victim += 1  # stays open: one more call of the victim's
+                else:
+                    raise AssertionError("every connection went to one worker")
+                assert next(line for line in lines if line.startswith("data:"))
+                os.kill(victim, signal.SIGKILL)
+                deadline = time.monotonic() + 30
+                while (
+                    time.monotonic() < deadline
+                    and ("error", 1) not in _ledger(tmp_path / "aihub.db").values()
+                ):
+                    time.sleep(0.1)
+                # The survivor's stream runs to its end while the dead worker's call is settled.
+                assert any('"type":"done"' in line.replace(" ", "") for line in lines)
+            ledger = _ledger(tmp_path / "aihub.db")
+            assert sorted(ledger.values()) == [("error", 1)] * on_victim + [("ok", 0)], ledger
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0
