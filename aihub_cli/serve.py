@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 
 from aihub_cli.http_server import start_http
-from aihub_cli.worker_link import WorkerLink
+from aihub_cli.worker_link import WorkerLink, reuse_port_socket
 from aihub_core.app import Core
 from aihub_core.settings import Settings
 from aihub_http.app import create_app
@@ -80,9 +80,8 @@ async def serve(
             core.local_channel() if core is not None else address,
             metrics_dir=environ.get(METRICS_DIR_ENV) if worker else None,
         )
-        http = await start_http(
-            app, settings.host, settings.http_port, sock=link.http_socket() if link else None
-        )
+        sock = reuse_port_socket(settings.host, settings.http_port, listen=True) if link else None
+        http = await start_http(app, settings.host, settings.http_port, sock=sock)
         try:
             await _serving(settings, core, http.port, address, link)
         finally:

@@ -15,32 +15,51 @@ from aihub_core.settings import ConfigError
 READY = b"ready\n"
 
 
+# Connections a worker's HTTP socket queues before it accepts them.
+BACKLOG = 2048
+
+
+def reuse_port_socket(host: str, port: int, *, listen: bool) -> socket.socket:
+    """A TCP socket on host:port (0 picks a port) with SO_REUSEPORT. Listening, it is one of the
+    workers' sockets the kernel spreads new connections over; not listening, the supervisor's hold
+    on the port: free for SO_REUSEPORT sockets of this user, taken for everyone else."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+        if listen:
+            sock.listen(BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 @dataclass(frozen=True)
 class WorkerLink:
-    """Inherited file descriptors: a pipe to report readiness on, a pipe that reaches end of file
-    when the supervisor exits (however it exits, SIGKILL included), and the HTTP listening socket
-    every worker accepts from (-1 when the workers run no shim)."""
+    """Inherited file descriptors: a pipe to report readiness on, and a pipe that reaches end of
+    file when the supervisor exits (however it exits, SIGKILL included).
+
+    Each worker listens on the HTTP port with a socket of its own (SO_REUSEPORT), not on one socket
+    they all accept from: the kernel then spreads connections evenly, where a shared socket let
+    one worker's accept loop take a whole burst (measured: 15 of 16 connections on one worker)."""
 
     ready_fd: int
     lifeline_fd: int
-    http_fd: int
 
     def encode(self) -> str:
         """The hidden `--worker-link` value."""
-        return f"{self.ready_fd},{self.lifeline_fd},{self.http_fd}"
+        return f"{self.ready_fd},{self.lifeline_fd}"
 
     @classmethod
     def parse(cls, text: str) -> WorkerLink:
         """Read a `--worker-link` value."""
         try:
-            ready, lifeline, http = (int(part) for part in text.split(","))
+            ready, lifeline = (int(part) for part in text.split(","))
         except ValueError:
             raise ConfigError(f"--worker-link is set by `aihub serve --workers`, got {text!r}") from None
-        return cls(ready, lifeline, http)
-
-    def http_socket(self) -> socket.socket | None:
-        """The shared listening socket, if the workers run the shim."""
-        return None if self.http_fd < 0 else socket.socket(fileno=self.http_fd)
+        return cls(ready, lifeline)
 
     def report_ready(self) -> None:
         """Tell the supervisor this worker is serving."""

@@ -1,11 +1,12 @@
-"""`aihub serve --workers N`: N gateway processes behind one HTTP socket and one gRPC port.
+"""`aihub serve --workers N`: N gateway processes on one HTTP port and one gRPC port.
 
 The supervisor does once what the workers must not race on (schema, recovery of an earlier run's
-pending calls, the development JWT secret), binds the HTTP socket every worker accepts from and
-reserves the gRPC port they all bind with SO_REUSEPORT, then starts the workers and waits. It
-forwards SIGINT/SIGTERM as a graceful stop, restarts a worker that dies after it was serving, and
-gives up (stopping the rest) when one dies before it ever served. Each worker holds the read end
-of a pipe the supervisor never writes: if the supervisor is killed, the workers stop on their own.
+pending calls, the development JWT secret) and holds both ports; each worker listens on them with
+sockets of its own (SO_REUSEPORT), over which the kernel spreads new connections. The supervisor
+starts the workers and waits. It forwards SIGINT/SIGTERM as a graceful stop, settles the pending
+calls of a worker that dies and restarts it if it had been serving, and gives up (stopping the
+rest) when one dies before it ever served. Each worker holds the read end of a pipe the
+supervisor never writes: if the supervisor is killed, the workers stop on their own.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from aihub_cli.http_server import GRACEFUL_SECONDS
-from aihub_cli.worker_link import READY, WorkerLink
+from aihub_cli.worker_link import READY, WorkerLink, reuse_port_socket
 from aihub_core.app import prepare_shared_state, settle_dead_worker
 from aihub_core.errors import AIHubError
 from aihub_core.settings import ConfigError, Settings
@@ -59,20 +60,13 @@ def check_workers(settings: Settings, workers: int, only: str | None) -> None:
         raise ConfigError("--workers needs a database the workers share, not an in-memory one")
 
 
-def _bind(host: str, port: int, what: str, *, listen: bool) -> socket.socket:
-    """A TCP socket bound to host:port (0 picks a port), listening if `listen`. Not listening, it
-    reserves the port: free for SO_REUSEPORT sockets of this user, taken for everyone else."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR if listen else socket.SO_REUSEPORT, 1)
+def _hold_port(host: str, port: int, what: str) -> socket.socket:
+    """Hold host:port (choosing one for port 0) for the workers' SO_REUSEPORT sockets while the
+    supervisor runs, so that no other program takes it while a worker restarts."""
     try:
-        sock.bind(address)
-        if listen:
-            sock.listen(2048)
+        return reuse_port_socket(host, port, listen=False)
     except OSError as err:
-        sock.close()
         raise ConfigError(f"cannot bind the {what} port {host}:{port}: {err.strerror}") from None
-    return sock
 
 
 @dataclass
@@ -91,19 +85,18 @@ class _Pool:
     command: list[str]
     env: dict[str, str]
     lifeline_fd: int
-    http_fd: int
     workers: dict[int, _Worker] = field(default_factory=dict)
 
     async def start(self, index: int) -> _Worker:
         ready_read, ready_write = os.pipe()
-        link = WorkerLink(ready_write, self.lifeline_fd, self.http_fd)
+        link = WorkerLink(ready_write, self.lifeline_fd)
         try:
             process = await asyncio.create_subprocess_exec(
                 *self.command,
                 "--worker-link",
                 link.encode(),
                 env=self.env,
-                pass_fds=[fd for fd in (ready_write, self.lifeline_fd, self.http_fd) if fd >= 0],
+                pass_fds=(ready_write, self.lifeline_fd),
                 # Its own session: a terminal's Ctrl-C reaches the supervisor, which stops the
                 # workers in order, rather than every process at once.
                 start_new_session=True,
@@ -151,13 +144,12 @@ async def _read_ready(fd: int) -> bool:
 
 
 def worker_command(
-    settings: Settings, only: str | None, core_address: str | None, grpc_port: int
+    settings: Settings, only: str | None, core_address: str | None, http_port: int, grpc_port: int
 ) -> list[str]:
     """`aihub serve` for one worker, with every setting the flags can carry made explicit (the
     environment, inherited, carries the rest)."""
     command = [sys.executable, "-m", "aihub_cli", "serve", "--db", settings.database_url]
-    command += ["--host", settings.host, "--http-port", str(settings.http_port)]
-    command += ["--grpc-port", str(grpc_port)]
+    command += ["--host", settings.host, "--http-port", str(http_port), "--grpc-port", str(grpc_port)]
     if only:
         command += ["--only", only]
     if core_address:
@@ -177,20 +169,20 @@ async def supervise(
     check_workers(settings, workers, only)
     if only != "http":
         await prepare_shared_state(settings, environ)
-    # The HTTP socket every worker accepts from, and the gRPC port held until they have all bound it.
-    http = None if only == "grpc" else _bind(settings.host, settings.http_port, "HTTP", listen=True)
-    reservation = None if only == "http" else _bind(settings.host, settings.grpc_port, "gRPC", listen=False)
-    grpc_port = settings.grpc_port if reservation is None else int(reservation.getsockname()[1])
+    # The ports, held (and chosen, for port 0) for the workers' own SO_REUSEPORT sockets.
+    http = None if only == "grpc" else _hold_port(settings.host, settings.http_port, "HTTP")
+    grpc = None if only == "http" else _hold_port(settings.host, settings.grpc_port, "gRPC")
+    http_port = settings.http_port if http is None else int(http.getsockname()[1])
+    grpc_port = settings.grpc_port if grpc is None else int(grpc.getsockname()[1])
     metrics_dir = tempfile.mkdtemp(prefix="aihub-metrics-")
     lifeline_read, lifeline_write = os.pipe()
     env = {**environ, METRICS_DIR_ENV: metrics_dir}
     pool = _Pool(
         settings,
         only != "http",
-        worker_command(settings, only, core_address, grpc_port),
+        worker_command(settings, only, core_address, http_port, grpc_port),
         env,
         lifeline_read,
-        -1 if http is None else http.fileno(),
     )
     try:
         for index in range(workers):
@@ -198,18 +190,15 @@ async def supervise(
         if not all(await _all_ready(pool)):
             print("aihub: a worker failed to start (its error is above)", file=sys.stderr, flush=True)
             return 1
-        if reservation is not None:
-            reservation.close()
-            reservation = None
-        http_port = None if http is None else int(http.getsockname()[1])
-        print(_banner(settings, pool, http_port, grpc_port, only, core_address), flush=True)
+        banner = _banner(settings, pool, None if http is None else http_port, grpc_port, only, core_address)
+        print(banner, flush=True)
         return await _run_until_signal(pool)
     finally:
         killed = await pool.stop()
         if only != "http":
             for pid in killed:
                 await settle_dead_worker(settings, pid)
-        for sock in (http, reservation):
+        for sock in (http, grpc):
             if sock is not None:
                 sock.close()
         os.close(lifeline_write)
