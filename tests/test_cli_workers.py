@@ -13,8 +13,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import httpx
+import pytest
 
+from aihub.v1 import chat_service_pb2, chat_service_pb2_grpc
 from tests.test_cli import aihub, clean_env, free_port, wait_for_banner
 
 REDIS_URL = os.environ.get("AIHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -171,6 +174,18 @@ def test_workers_hold_one_limit_survive_a_crash_and_stop_together(tmp_path: Path
                         client.post("/v1/developer/chat", json={"message": "hi"}, headers=auth).status_code
                     )
             assert codes.count(200) == 5 and codes.count(429) == 7, codes
+            # The gRPC port is the workers' too, and their limit is the same one.
+            grpc_port = int(re.findall(r"gRPC +127\.0\.0\.1:(\d+)", banner)[0])
+            with (
+                grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel,
+                pytest.raises(grpc.RpcError) as refused,
+            ):
+                chat_service_pb2_grpc.ChatServiceStub(channel).Chat(
+                    chat_service_pb2.ChatRequest(message="hi"),
+                    metadata=(("authorization", auth["Authorization"]),),
+                    timeout=30,
+                )
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
 
             os.kill(pids[0], signal.SIGKILL)
             assert _wait_gone([pids[0]]) == []
