@@ -257,7 +257,11 @@ class Core:
         configured = configure(settings, os.environ if environ is None else environ)
         stack = AsyncExitStack()
         try:
-            store = open_store(settings.database_url, owner=worker_owner(os.getpid()) if worker else None)
+            store = open_store(
+                settings.database_url,
+                owner=worker_owner(os.getpid()) if worker else None,
+                ledger_sync=settings.ledger_sync,
+            )
             await store.open()
             stack.push_async_callback(store.close)
             if not worker:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aihub_core.errors import InvalidRequestError
-from aihub_core.store import MEMORY, sqlite_path
+from aihub_core.store import MEMORY, LedgerSync, sqlite_path
 
 DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
 DEFAULT_OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
@@ -20,6 +20,16 @@ _TRUE = {"1", "true", "yes", "on"}
 
 class ConfigError(ValueError):
     """The process configuration (flags, environment) is unusable; the message says why."""
+
+
+def _ledger_sync(raw: str | None) -> LedgerSync:
+    """AIHUB_LEDGER_SYNC: how a settled call's ledger commit reaches the disk."""
+    value = (raw or "full").lower()
+    if value == "full":
+        return "FULL"
+    if value == "normal":
+        return "NORMAL"
+    raise ConfigError(f"AIHUB_LEDGER_SYNC must be full or normal, got {raw!r}")
 
 
 def _delay_ms(raw: str | None) -> int:
@@ -54,6 +64,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
     redis_prefix: str = DEFAULT_REDIS_PREFIX
+    ledger_sync: LedgerSync = "FULL"
     jwt_secret: str | None = None
     jwt_ttl_seconds: int = 24 * 3600
     openrouter_api_key: str | None = None
@@ -91,6 +102,7 @@ class Settings:
             "database_url": text("AIHUB_DATABASE_URL") or DEFAULT_DATABASE_URL,
             "redis_url": text("AIHUB_REDIS_URL"),
             "redis_prefix": text("AIHUB_REDIS_PREFIX") or DEFAULT_REDIS_PREFIX,
+            "ledger_sync": _ledger_sync(text("AIHUB_LEDGER_SYNC")),
             "jwt_secret": text("AIHUB_JWT_SECRET"),
             "openrouter_api_key": text("OPENROUTER_API_KEY"),
             "openrouter_base_url": (text("OPENROUTER_BASE_URL") or DEFAULT_OPENROUTER_BASE_URL).rstrip("/"),

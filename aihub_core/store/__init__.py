@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from aihub_core.errors import InvalidRequestError
 from aihub_core.store.base import Store
 
-__all__ = ["MEMORY", "Store", "open_store", "sqlite_path"]
+__all__ = ["MEMORY", "LedgerSync", "Store", "open_store", "sqlite_path"]
 
 MEMORY = ":memory:"
+# SQLite's `synchronous` for a settled call's ledger commit: FULL fsyncs it (durable through a
+# power cut), NORMAL leaves that to the OS (durable through a crash of the process).
+LedgerSync = Literal["FULL", "NORMAL"]
 
 
 def sqlite_path(database_url: str) -> Path | str:
@@ -29,11 +33,12 @@ def sqlite_path(database_url: str) -> Path | str:
     return MEMORY if path == MEMORY else Path(path).expanduser()
 
 
-def open_store(database_url: str, *, owner: str | None = None) -> Store:
+def open_store(database_url: str, *, owner: str | None = None, ledger_sync: LedgerSync = "FULL") -> Store:
     """The store a database URL names, not yet opened: `await store.open()` connects and migrates.
 
     `owner` tags what the store leaves pending (reservations, idempotency claims): one of several
-    worker processes names itself, so its pending work alone can be settled if it dies."""
+    worker processes names itself, so its pending work alone can be settled if it dies.
+    `ledger_sync`: see `LedgerSync` (AIHUB_LEDGER_SYNC)."""
     url = database_url.strip()
     if url.startswith(("postgresql:", "postgres:")):
         raise InvalidRequestError(
@@ -44,7 +49,7 @@ def open_store(database_url: str, *, owner: str | None = None) -> Store:
     # Imported here so that importing the interface (`store.base`) never loads sqlite-utils.
     from aihub_core.store.sqlite import SQLiteStore
 
-    return SQLiteStore(sqlite_path(url), owner=owner)
+    return SQLiteStore(sqlite_path(url), owner=owner, ledger_synchronous=ledger_sync)
 
 
 def _unsupported(url: str) -> InvalidRequestError:

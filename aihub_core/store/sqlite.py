@@ -26,11 +26,11 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
-from aihub_core.store import MEMORY
+from aihub_core.store import MEMORY, LedgerSync
 from aihub_core.store import _codec as codec
 from aihub_core.store import _idempotency as idem
 from aihub_core.store import _queries as q
@@ -65,11 +65,12 @@ class SQLiteStore:
         busy_timeout_ms: int = 5000,
         tracer: Tracer | None = None,
         ledger_batch: int = 64,
-        ledger_synchronous: Literal["FULL", "NORMAL"] = "FULL",
+        ledger_synchronous: LedgerSync = "FULL",
         owner: str | None = None,
     ) -> None:
         self.path = str(path)
         self.owner = owner
+        self.ledger_synchronous = ledger_synchronous
         self._busy_timeout_ms = busy_timeout_ms
         self._tracer = tracer
         self._executor: ThreadPoolExecutor | None = None
