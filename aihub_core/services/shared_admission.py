@@ -36,6 +36,7 @@ from aihub_core.limits import (
 )
 from aihub_core.periods import month_start, next_month_start
 from aihub_core.services.admission import RequestCounter, quota_exceeded
+from aihub_core.services.shared_pipeline import ScriptPipeline
 from aihub_core.services.shared_redis import REDIS_ERRORS, connect, limiter_unavailable, redacted
 from aihub_core.services.shared_scripts import ADMIT, ADMITTED, BUDGET, NEEDS_QUOTA, REFUSED_QUOTA, Keys
 from aihub_core.services.shared_upkeep import Release, Upkeep
@@ -72,6 +73,7 @@ class SharedAdmission:
         self.instance_id = secrets.token_hex(8)
         self._slots = itertools.count(1)
         self._admit = client.register_script(ADMIT)
+        self._pipeline = ScriptPipeline(client)
         self._budget = client.register_script(BUDGET)
         self._upkeep = Upkeep(client, self._keys, self.instance_id, heartbeat_ttl)
         self._watchers = SharedWatchers(client, self._keys)
@@ -171,7 +173,7 @@ class SharedAdmission:
         release_keys, release_args = self._upkeep.script_input(batch)
         delivered = False
         try:
-            seen = await self._admit([*keys, *release_keys], [*args, *release_args])
+            seen = await self._pipeline.call(self._admit, [*keys, *release_keys], [*args, *release_args])
             delivered = True
         except BaseException as err:
             if slot:
