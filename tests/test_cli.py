@@ -31,6 +31,11 @@ def aihub(*args: str) -> list[str]:
     return [sys.executable, "-m", "aihub_cli", *args]
 
 
+def run_aihub(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run one `aihub` command to its end, its output captured."""
+    return subprocess.run(aihub(*args), cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+
+
 def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in PROVIDER_ENV}
     env["AIHUB_SIMULATOR_CHUNK_DELAY_MS"] = "0"
@@ -66,23 +71,9 @@ def test_serve_answers_and_set_plan_changes_the_plan(tmp_path: Path) -> None:
         serve_and_set_plan(process, tmp_path, http_port, grpc_port, env)
     assert process.returncode == 0
 
-    unknown = subprocess.run(
-        aihub("users", "set-plan", "nobody@example.com", "free"),
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    unknown = run_aihub(tmp_path, env, "users", "set-plan", "nobody@example.com", "free")
     assert unknown.returncode == 1 and "no user" in unknown.stderr
-    bad_plan = subprocess.run(
-        aihub("users", "set-plan", "cli@example.com", "platinum"),
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    bad_plan = run_aihub(tmp_path, env, "users", "set-plan", "cli@example.com", "platinum")
     assert bad_plan.returncode == 2 and "Unknown plan" in bad_plan.stderr
 
 
@@ -107,14 +98,7 @@ def serve_and_set_plan(
             assert chat.status_code == 200 and chat.json()["metadata"]["simulated"] is True
             assert client.get("/v1/developer/quota", headers=auth).json()["plan"] == "free"
 
-            changed = subprocess.run(
-                aihub("users", "set-plan", "CLI@example.com", "professional"),
-                cwd=tmp_path,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
+            changed = run_aihub(tmp_path, env, "users", "set-plan", "CLI@example.com", "professional")
             assert changed.returncode == 0, changed.stderr
             quota = client.get("/v1/developer/quota", headers=auth).json()
             assert quota["plan"] == "professional" and quota["rate_limit"]["requests_per_minute"] == 60

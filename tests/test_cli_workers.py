@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from aihub.v1 import chat_service_pb2, chat_service_pb2_grpc
-from tests.test_cli import aihub, clean_env, free_port, wait_for_banner
+from tests.test_cli import aihub, clean_env, free_port, run_aihub, wait_for_banner
 
 REDIS_URL = os.environ.get("AIHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -48,14 +48,7 @@ def _plans_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _set_plan(tmp_path: Path, env: dict[str, str], email: str, plan: str) -> None:
-    done = subprocess.run(
-        aihub("users", "set-plan", email, plan),
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_aihub(tmp_path, env, "users", "set-plan", email, plan)
     assert done.returncode == 0, done.stderr
 
 
@@ -112,44 +105,19 @@ def _key(client: httpx.Client, email: str) -> dict[str, str]:
 def test_more_than_one_core_needs_shared_limits(tmp_path: Path) -> None:
     env = clean_env()
     env.pop("AIHUB_REDIS_URL", None)
-    refused = subprocess.run(
-        aihub("serve", "--workers", "2"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
-    )
+    refused = run_aihub(tmp_path, env, "serve", "--workers", "2")
     assert refused.returncode == 2 and "AIHUB_REDIS_URL" in refused.stderr
-    zero = subprocess.run(
-        aihub("serve", "--workers", "0"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
-    )
+    zero = run_aihub(tmp_path, env, "serve", "--workers", "0")
     assert zero.returncode == 2 and "at least 1" in zero.stderr
-    memory = subprocess.run(
-        aihub("serve", "--workers", "2", "--db", "sqlite:///:memory:"),
-        cwd=tmp_path,
-        env={**env, "AIHUB_REDIS_URL": REDIS_URL},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    shared = {**env, "AIHUB_REDIS_URL": REDIS_URL}
+    memory = run_aihub(tmp_path, shared, "serve", "--workers", "2", "--db", "sqlite:///:memory:")
     assert memory.returncode == 2 and "in-memory" in memory.stderr
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        busy = subprocess.run(
-            aihub(
-                "serve",
-                "--workers",
-                "2",
-                "--only",
-                "http",
-                "--core",
-                "127.0.0.1:1",
-                "--http-port",
-                str(taken.getsockname()[1]),
-            ),
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        port = str(taken.getsockname()[1])
+        shims = ("--workers", "2", "--only", "http", "--core", "127.0.0.1:1", "--http-port", port)
+        busy = run_aihub(tmp_path, env, "serve", *shims)
     assert busy.returncode == 2 and "cannot bind the HTTP port" in busy.stderr
     assert not (tmp_path / "aihub.db").exists()  # refused before anything was created
 

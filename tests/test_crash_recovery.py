@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from tests.test_cli import aihub, clean_env, free_port, wait_for_banner
+from tests.test_cli import aihub, clean_env, free_port, run_aihub, wait_for_banner
 
 DEV = "/v1/developer"
 WORKERS = 8
@@ -135,14 +135,7 @@ def set_up_account(base: str, tmp_path: Path, env: dict[str, str]) -> dict[str, 
         )
         jwt = {"Authorization": f"Bearer {registered.json()['token']}"}
         key = client.post(f"{DEV}/api-keys", json={"name": "load"}, headers=jwt).json()["key"]
-    set_plan = subprocess.run(
-        aihub("users", "set-plan", "load@example.com", "unlimited"),
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    set_plan = run_aihub(tmp_path, env, "users", "set-plan", "load@example.com", "unlimited")
     assert set_plan.returncode == 0, set_plan.stderr
     return {"Authorization": f"Bearer {key}"}
 
