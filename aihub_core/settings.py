@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aihub_core.errors import InvalidRequestError
+from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.store import MEMORY, LedgerSync, sqlite_path
 
 DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
@@ -43,15 +44,6 @@ def _delay_ms(raw: str | None) -> int:
     if not 0 <= value <= 60_000:
         raise ConfigError(f"AIHUB_SIMULATOR_CHUNK_DELAY_MS must be 0 to 60000, got {raw!r}")
     return round(value)
-
-
-@dataclass(frozen=True)
-class UpstreamTimeouts:
-    """Seconds to wait for an upstream: to connect, for the first byte, between two chunks."""
-
-    connect: float = 10.0
-    first_byte: float = 120.0
-    idle: float = 60.0
 
 
 @dataclass(frozen=True)

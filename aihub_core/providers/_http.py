@@ -44,7 +44,7 @@ import certifi
 from yarl import URL
 
 from aihub_core.errors import UpstreamAuthError, UpstreamError, UpstreamTimeoutError
-from aihub_core.settings import UpstreamTimeouts
+from aihub_core.providers.timeouts import UpstreamTimeouts
 
 _MAX_MESSAGE = 300
 _MAX_ERROR_BODY = 64 * 1024

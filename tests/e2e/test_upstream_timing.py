@@ -16,7 +16,7 @@ from aihub.v1 import chat_service_pb2 as chat_pb
 from aihub.v1 import chat_service_pb2_grpc as chat_grpc
 from aihub_cli.http_server import start_http
 from aihub_core.app import Core
-from aihub_core.settings import UpstreamTimeouts
+from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_http.app import create_app
 from tests.conftest import Account, isolated_settings, make_account, shim_target
 from tests.e2e.sse import sse_events

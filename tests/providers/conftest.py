@@ -12,7 +12,7 @@ from aihub_core.providers._http import upstream_session
 from aihub_core.providers.base import Message, Provider, ProviderRequest, StreamEnd, StreamEvent, TextDelta
 from aihub_core.providers.gemini import GeminiProvider
 from aihub_core.providers.openai_compat import OpenAICompatibleProvider
-from aihub_core.settings import UpstreamTimeouts
+from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.simulators import GeminiSimulator, OpenRouterSimulator
 
 OPENROUTER_KEY = "sk-or-v1-test-0123456789"

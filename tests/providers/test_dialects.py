@@ -14,7 +14,7 @@ from aihub_core.providers._http import upstream_session
 from aihub_core.providers.base import Message, ProviderRequest, StreamEnd, TextDelta, TokenUsage
 from aihub_core.providers.gemini import GeminiProvider
 from aihub_core.providers.openai_compat import OpenAICompatibleProvider
-from aihub_core.settings import UpstreamTimeouts
+from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.simulators.server import Handler, HTTPRequest, HTTPServer, Responder
 
 KEY = "sk-live-abcdef0123456789"

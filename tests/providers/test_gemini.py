@@ -10,7 +10,7 @@ import pytest
 from aihub_core.errors import UpstreamAuthError, UpstreamError, UpstreamTimeoutError
 from aihub_core.providers.base import Image, Message, ProviderRequest, TextDelta
 from aihub_core.providers.gemini import GeminiProvider
-from aihub_core.settings import UpstreamTimeouts
+from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.simulators import GeminiSimulator
 from tests.providers.conftest import GEMINI_KEY, ask, collect, gemini_provider
 

@@ -12,7 +12,7 @@ from aihub_core.errors import UpstreamTimeoutError
 from aihub_core.providers._http import upstream_session
 from aihub_core.providers.base import Message, ProviderRequest
 from aihub_core.providers.openai_compat import OpenAICompatibleProvider
-from aihub_core.settings import UpstreamTimeouts
+from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.simulators.server import HTTPRequest, HTTPServer, Responder
 
 ANSWER = {"choices": [{"message": {"content": "answered"}, "finish_reason": "stop"}]}

@@ -10,7 +10,7 @@ import pytest
 from aihub_core.errors import UpstreamAuthError, UpstreamError, UpstreamTimeoutError
 from aihub_core.providers.base import Image, Message, ProviderRequest, StreamEvent, TextDelta
 from aihub_core.providers.openai_compat import OpenAICompatibleProvider
-from aihub_core.settings import UpstreamTimeouts
+from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.simulators import OpenRouterSimulator
 from tests.providers.conftest import OPENROUTER_KEY, ask, collect, openrouter_provider
 
