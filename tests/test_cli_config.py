@@ -12,7 +12,13 @@ from aihub_cli.main import main
 from aihub_cli.models_sync import sync_models
 from aihub_core.app import Core
 from aihub_core.auth.tokens import TokenIssuer
+from aihub_core.catalog.sync import Source, SyncError, sync_catalog
+from aihub_core.errors import UpstreamAuthError
 from aihub_core.plans import Plans
+from aihub_core.providers._http import upstream_session
+from aihub_core.providers.gemini import GeminiProvider
+from aihub_core.providers.listings import gemini_page
+from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.services.accounts import Accounts
 from aihub_core.simulators import GeminiSimulator, OpenRouterSimulator
 from aihub_core.simulators.models import SimModel
@@ -155,4 +161,16 @@ async def test_an_upstream_error_fails_the_sync_and_changes_nothing(
     err = capsys.readouterr().err
     assert "models sync failed: gemini: GET" in err and "the catalog was not changed" in err
     assert "wrong-key" not in err
+    assert not (tmp_path / "aihub-catalog.json").exists()
+
+
+async def test_a_refused_key_fails_the_sync_with_the_error_a_chat_call_gets(tmp_path: Path) -> None:
+    async with GeminiSimulator(chunk_delay_ms=0, api_key="g-key") as gemini, upstream_session() as client:
+        lister = GeminiProvider("gemini", gemini.base_url, "wrong-key", client, UpstreamTimeouts())
+        source = Source("gemini", gemini.base_url, False, lister, gemini_page)
+        with pytest.raises(SyncError) as failed:
+            await sync_catalog([source], tmp_path / "aihub-catalog.json")
+        url = gemini.base_url
+    assert isinstance(failed.value.__cause__, UpstreamAuthError)  # Gemini says 400 API_KEY_INVALID
+    assert str(failed.value).startswith(f"gemini: GET {url}/models failed: gemini refused")
     assert not (tmp_path / "aihub-catalog.json").exists()

@@ -5,16 +5,12 @@ Nothing is written unless every list was fetched whole; the report says what cha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import httpx
 
 from aihub_core.catalog.catalog import Catalog, builtin_entries
-from aihub_core.catalog.listings import Listed, ListingError, Page, gemini_page, openrouter_page
 from aihub_core.catalog.synced import (
     SyncedCatalog,
     SyncedService,
@@ -23,22 +19,26 @@ from aihub_core.catalog.synced import (
     read_synced,
     write_synced,
 )
-
-MAX_PAGES = 1000  # a cursor that never ends is a broken upstream, not a big catalog
+from aihub_core.errors import UpstreamError
+from aihub_core.providers.listings import ModelLister, ModelListParser, Page
 
 
 class SyncError(Exception):
-    """A model list could not be fetched or read; the message names the service and the cause."""
+    """A model list could not be fetched or read; the message names the service and the cause, and
+    `__cause__` is the UpstreamError a chat call would have raised (UpstreamAuthError for a refused
+    key, UpstreamTimeoutError, ...)."""
 
 
 @dataclass(frozen=True)
 class Source:
-    """Where one built-in service's list comes from."""
+    """Where one built-in service's list comes from: its adapter (live or over a simulator) and the
+    parser of its list format."""
 
     service: str
     base_url: str
-    api_key: str
     simulated: bool
+    lister: ModelLister
+    parse: ModelListParser
 
 
 @dataclass(frozen=True)
@@ -70,117 +70,49 @@ class ServiceReport:
 
 
 async def sync_catalog(
-    sources: Sequence[Source], client: httpx.AsyncClient, path: Path, *, page_size: int | None = None
+    sources: Sequence[Source], path: Path, *, page_size: int | None = None
 ) -> list[ServiceReport]:
     """Fetch each source's whole list, write the synced file at `path`, report the changes."""
     before = load_catalog(path)
-    pages: dict[str, tuple[list[Listed], list[tuple[str, str]]]] = {}
-    for source in sources:
-        pages[source.service] = await _fetch(client, source, page_size)
+    pages = {source.service: await _fetch(source, page_size) for source in sources}
     previous = read_synced(path)
     services = dict(previous.services) if previous else {}
     for source in sources:
         services[source.service] = SyncedService(
-            source.base_url, source.simulated, tuple(pages[source.service][0])
+            source.base_url, source.simulated, tuple(pages[source.service].models)
         )
     synced = SyncedCatalog(datetime.now(UTC).isoformat(timespec="seconds"), services)
     after = merge(*builtin_entries(), synced)
     write_synced(path, synced)
     builtin = {(m.service, m.id) for m in builtin_entries()[1]}
-    return [_report(source, before, after, *pages[source.service], builtin) for source in sources]
+    return [_report(source, before, after, pages[source.service], builtin) for source in sources]
 
 
 def _report(
-    source: Source,
-    before: Catalog,
-    after: Catalog,
-    listed: list[Listed],
-    skipped: list[tuple[str, str]],
-    builtin: set[tuple[str, str]],
+    source: Source, before: Catalog, after: Catalog, listing: Page, builtin: set[tuple[str, str]]
 ) -> ServiceReport:
     old = {m.id: m for m in before.models(source.service)}
     new = {m.id: m for m in after.models(source.service)}
     unpriced = [
         e.id
-        for e in listed
+        for e in listing.models
         if e.prompt_price is None and (source.service, e.id) not in builtin and e.id in new
     ]
-    unsized = [(e.id, "new model without a context length") for e in listed if e.id not in new]
+    unsized = [(e.id, "new model without a context length") for e in listing.models if e.id not in new]
     return ServiceReport(
         source=source,
-        listed=len(listed),
+        listed=len(listing.models),
         added=tuple(i for i in new if i not in old),
         updated=tuple(i for i in new if i in old and new[i] != old[i]),
         removed=tuple(i for i in old if i not in new),
-        skipped=tuple(skipped + unsized),
+        skipped=tuple(listing.skipped + unsized),
         unpriced=tuple(unpriced),
     )
 
 
-async def _fetch(
-    client: httpx.AsyncClient, source: Source, page_size: int | None
-) -> tuple[list[Listed], list[tuple[str, str]]]:
-    if source.service == "gemini":
-        headers = {"x-goog-api-key": source.api_key}
-        parse = gemini_page
-    else:
-        headers = {"Authorization": f"Bearer {source.api_key}"}
-        parse = openrouter_page
-    url = httpx.URL(f"{source.base_url}/models")
-    token: str | None = None
-    listed: list[Listed] = []
-    skipped: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for _ in range(MAX_PAGES):
-        params: dict[str, Any] = {}
-        if source.service == "gemini":
-            params = {k: v for k, v in (("pageSize", page_size), ("pageToken", token)) if v}
-        page = _parse(source, parse, await _get(client, source, url, params, headers))
-        listed += page.models
-        skipped += page.skipped
-        if page.next is None:
-            return listed, skipped
-        if page.next in seen:
-            raise SyncError(f"{source.service}: the model list repeats the page cursor {page.next!r}")
-        seen.add(page.next)
-        if source.service == "gemini":
-            token = page.next
-        else:
-            url = _same_origin(source, url, page.next)
-    raise SyncError(f"{source.service}: the model list has more than {MAX_PAGES} pages")
-
-
-def _same_origin(source: Source, url: httpx.URL, following: str) -> httpx.URL:
-    """OpenRouter's `links.next`; our key goes to the same origin only."""
-    target = url.join(following)
-    if (target.scheme, target.host, target.port) != (url.scheme, url.host, url.port):
-        raise SyncError(f"{source.service}: the model list points to another origin: {target}")
-    return target
-
-
-def _parse(source: Source, parse: Callable[[object], Page], body: object) -> Page:
+async def _fetch(source: Source, page_size: int | None) -> Page:
+    """The whole list; an upstream's failure, translated as for a chat call, is chained as the cause."""
     try:
-        page = parse(body)
-    except ListingError as err:
-        raise SyncError(f"{source.service}: unexpected model list: {err}") from None
-    return page
-
-
-async def _get(
-    client: httpx.AsyncClient, source: Source, url: httpx.URL, params: dict[str, Any], headers: dict[str, str]
-) -> object:
-    def scrub(text: str) -> str:
-        return text.replace(source.api_key, "***")[:300]
-
-    try:
-        response = await client.get(url, params=params, headers=headers)
-    except httpx.HTTPError as err:
-        raise SyncError(scrub(f"{source.service}: GET {url} failed: {type(err).__name__} {err}")) from None
-    if response.status_code != 200:
-        raise SyncError(
-            scrub(f"{source.service}: GET {url} answered {response.status_code}: {response.text.strip()}")
-        )
-    try:
-        return response.json()
-    except ValueError:
-        raise SyncError(f"{source.service}: GET {url} did not answer JSON") from None
+        return await source.lister.list_models(source.parse, page_size=page_size)
+    except UpstreamError as err:
+        raise SyncError(f"{source.service}: GET {source.base_url}/models failed: {err.message}") from err

@@ -6,7 +6,7 @@ import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
-import httpx
+from yarl import URL
 
 from aihub_core.settings import ConfigError
 
@@ -78,12 +78,12 @@ class Table:
         """A required absolute http(s) URL without query or fragment; trailing slashes dropped."""
         raw = self.text(key)
         try:
-            parsed = httpx.URL(raw)
-        except httpx.InvalidURL:
+            parsed = URL(raw)  # yarl, as the upstream client (aiohttp) will read it
+        except ValueError:
             parsed = None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
             raise self.error(key, f"must be an absolute http:// or https:// URL, got {raw!r}")
-        if parsed.query or parsed.fragment:
+        if parsed.query_string or parsed.fragment:
             raise self.error(key, f"must not carry a query or fragment, got {raw!r}")
         return raw.rstrip("/")
 

@@ -1,4 +1,5 @@
-"""The HTTP side every adapter shares: one connection pool, bounded waits, one translation of failures.
+"""The HTTP side every adapter shares: one connection pool, bounded waits, one translation of failures,
+for chat calls and model lists alike.
 
     aiohttp.ConnectionTimeoutError        -> UpstreamTimeoutError (not connected within `connect`)
     TimeoutError                          -> UpstreamTimeoutError
@@ -34,7 +35,7 @@ import re
 import ssl
 import urllib.request
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +45,7 @@ import certifi
 from yarl import URL
 
 from aihub_core.errors import UpstreamAuthError, UpstreamError, UpstreamTimeoutError
+from aihub_core.providers.listings import Listed, ListingError, ModelListParser, Page
 from aihub_core.providers.timeouts import UpstreamTimeouts
 
 _MAX_MESSAGE = 300
@@ -54,6 +56,7 @@ _JSON = "application/json"
 # As httpx's pool (which this replaced) did: an idle connection is dropped before a server's
 # own keep-alive timeout can close it under a request being sent.
 _KEEPALIVE_SECONDS = 5.0
+MAX_MODEL_PAGES = 1000  # a cursor that never ends is a broken upstream, not a big catalog
 
 
 def upstream_session(max_connections: int = 1000) -> aiohttp.ClientSession:
@@ -160,20 +163,52 @@ class UpstreamClient:
             return UpstreamError(message, code="upstream_rate_limited", details=details)
         return UpstreamError(message, details=details)
 
-    @asynccontextmanager
-    async def post(
+    def post(
         self, url: str, payload: dict[str, Any], headers: dict[str, str]
-    ) -> AsyncIterator[AsyncIterator[bytes]]:
+    ) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
         """POST JSON and give the 2xx body's chunks; the response is closed on leaving, read or not."""
-        deadline = asyncio.get_running_loop().time() + self._timeouts.first_byte
         # As httpx's `json=` encoded it: compact, UTF-8, no NaN.
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        return self._exchange("POST", url, {"Content-Type": _JSON, **headers}, data=body)
+
+    async def post_json(self, url: str, payload: dict[str, Any], headers: dict[str, str]) -> Any:
+        """POST JSON and return the decoded 2xx JSON body."""
+        async with self.post(url, payload, headers) as chunks:
+            body = b"".join([chunk async for chunk in chunks])
+        return self._decoded(body)
+
+    async def get_json(self, url: str, headers: dict[str, str], params: dict[str, str] | None = None) -> Any:
+        """GET (with `params` added to the query) and return the decoded 2xx JSON body."""
+        async with self._exchange("GET", url, headers, params=params) as chunks:
+            body = b"".join([chunk async for chunk in chunks])
+        return self._decoded(body)
+
+    def malformed(self, reason: str) -> UpstreamError:
+        """Our error for an answer that arrived whole but is not what the protocol promises;
+        `reason` follows the service name ("gemini sent ...")."""
+        details = {"service": self._service, "retryable": "false"}
+        return UpstreamError(self._scrub(f"{self._service} {reason}")[:_MAX_MESSAGE], details=details)
+
+    @asynccontextmanager
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        data: bytes | None = None,
+        params: dict[str, str] | None = None,
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """Send one request and give the 2xx body's chunks; the response is closed on leaving."""
+        deadline = asyncio.get_running_loop().time() + self._timeouts.first_byte
         try:
             async with asyncio.timeout_at(deadline):
-                response = await self._session.post(
+                response = await self._session.request(
+                    method,
                     url,
-                    data=body,
-                    headers={"Content-Type": _JSON, **headers},
+                    data=data,
+                    params=params or None,
+                    headers=headers,
                     timeout=self._http_timeout,
                     allow_redirects=False,
                     proxy=self._proxy,
@@ -196,10 +231,7 @@ class UpstreamClient:
             else:
                 response.close()  # cut at once: the upstream must see us go (and stop billing)
 
-    async def post_json(self, url: str, payload: dict[str, Any], headers: dict[str, str]) -> Any:
-        """POST JSON and return the decoded 2xx JSON body."""
-        async with self.post(url, payload, headers) as chunks:
-            body = b"".join([chunk async for chunk in chunks])
+    def _decoded(self, body: bytes) -> Any:
         try:
             return json.loads(body)
         except ValueError:
@@ -274,6 +306,29 @@ class HTTPProvider(abc.ABC):
         """True when the base URL points at a built-in simulator."""
         return self._simulated
 
+    async def list_models(self, parse: ModelListParser, *, page_size: int | None = None) -> Page:
+        """Every page of the service's model list (`GET {base_url}/models`), each read by `parse`,
+        gathered into one page; failures are translated as a chat call's are."""
+        url, params = self._model_page(f"{self._base_url}/models", None, page_size)
+        models: list[Listed] = []
+        skipped: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for _ in range(MAX_MODEL_PAGES):
+            body = await self._upstream.get_json(url, self._headers, params)
+            try:
+                page = parse(body)
+            except ListingError as err:
+                raise self._upstream.malformed(f"sent an unexpected model list: {err}") from None
+            models += page.models
+            skipped += page.skipped
+            if page.next is None:
+                return Page(models, skipped)
+            if page.next in seen:
+                raise self._upstream.malformed(f"repeated the model list's page cursor {page.next!r}")
+            seen.add(page.next)
+            url, params = self._model_page(url, page.next, page_size)
+        raise self._upstream.malformed(f"listed models on more than {MAX_MODEL_PAGES} pages")
+
     @staticmethod
     @abc.abstractmethod
     def _auth_headers(api_key: str) -> dict[str, str]:
@@ -283,6 +338,11 @@ class HTTPProvider(abc.ABC):
     @abc.abstractmethod
     def _parse_failure(response: aiohttp.ClientResponse, body: bytes) -> UpstreamFailure:
         """Read a non-2xx answer in this protocol's error shape."""
+
+    @abc.abstractmethod
+    def _model_page(self, url: str, cursor: str | None, page_size: int | None) -> tuple[str, dict[str, str]]:
+        """The URL and query of the model-list page `cursor` names (None: the first page), `url`
+        being the page before it (or the list's own URL)."""
 
 
 class _Chunks:

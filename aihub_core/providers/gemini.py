@@ -89,6 +89,10 @@ class GeminiProvider(HTTPProvider):
                             yield TextDelta(text)
         yield answer.end(self._upstream)
 
+    def _model_page(self, url: str, cursor: str | None, page_size: int | None) -> tuple[str, dict[str, str]]:
+        # `nextPageToken` goes back as `pageToken`, beside the same `pageSize`.
+        return url, {k: str(v) for k, v in (("pageSize", page_size), ("pageToken", cursor)) if v}
+
     def _url(self, model: str, method: str) -> str:
         return f"{self._base_url}/models/{quote(model.removeprefix('models/'), safe='@')}:{method}"
 

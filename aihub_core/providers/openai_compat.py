@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 from aihub_core.providers._answer import Answer
 from aihub_core.providers._http import HTTPProvider, UpstreamFailure
@@ -59,6 +60,16 @@ class OpenAICompatibleProvider(HTTPProvider):
         else:
             failure = UpstreamFailure(body.decode("utf-8", "replace").strip()[:200] or response.reason or "")
         return dataclasses.replace(failure, retry_after=_retry_after(response.headers))
+
+    def _model_page(self, url: str, cursor: str | None, page_size: int | None) -> tuple[str, dict[str, str]]:
+        # OpenRouter's `links.next`, relative to the page before; our key goes to the same origin only.
+        if cursor is None:
+            return url, {}
+        here = URL(url)
+        target = here.join(URL(cursor))
+        if (target.scheme, target.host, target.port) != (here.scheme, here.host, here.port):
+            raise self._upstream.malformed(f"pointed its model list to another origin: {target}")
+        return str(target), {}
 
     @property
     def _url(self) -> str:

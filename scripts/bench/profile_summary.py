@@ -28,7 +28,7 @@ RULES: list[tuple[str, str]] = [
     ("uvicorn + httptools/h11 (HTTP/1.1 server)", r"uvicorn|/h11/|httptools"),
     ("Starlette (routing, requests, responses)", r"starlette"),
     ("aiohttp (upstream client)", r"aiohttp|multidict|yarl"),
-    ("httpx/httpcore (catalog sync only)", r"httpx|httpcore|anyio|h2/"),
+    ("httpx/httpcore (not used by the gateway)", r"httpx|httpcore|anyio|h2/"),
     ("gRPC (grpc.aio library code)", r"/grpc/|cygrpc|grpc_health|grpc_status"),
     ("prometheus_client (metrics)", r"prometheus"),
     ("logging", r"/logging/"),

@@ -1,15 +1,16 @@
 """Providers' model lists (upstream-protocols §2.6, §3.9) read into what they say about each model.
 
-Pure functions over decoded JSON: what a list does not say stays None, so the local catalog's
-value is kept for it.
+Pure functions over decoded JSON (`ModelListParser`s, one per list format, named in the provider
+registry): what a list does not say stays None, so the local catalog's value is kept for it. The
+adapters fetch the pages (`HTTPProvider.list_models`); `aihub models sync` stores what they read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 
 class ListingError(ValueError):
@@ -45,6 +46,17 @@ class Page:
     models: list[Listed]
     skipped: list[tuple[str, str]]
     next: str | None = None
+
+
+ModelListParser = Callable[[object], Page]
+
+
+class ModelLister(Protocol):
+    """What lists a service's models: an adapter (`HTTPProvider`)."""
+
+    async def list_models(self, parse: ModelListParser, *, page_size: int | None = None) -> Page:
+        """Every page of the service's model list, each read by `parse`, gathered into one page."""
+        ...
 
 
 def _positive(value: object) -> int | None:
