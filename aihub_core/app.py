@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,8 +34,7 @@ from aihub_core.operator_config import (
 from aihub_core.plans import Plans
 from aihub_core.providers._http import upstream_session
 from aihub_core.providers.base import Provider
-from aihub_core.providers.gemini import GeminiProvider
-from aihub_core.providers.openai_compat import OpenAICompatibleProvider
+from aihub_core.providers.registry import builtin_services, provider_kind
 from aihub_core.services.accounts import Accounts
 from aihub_core.services.admission import Admission
 from aihub_core.services.chat import ChatEngine
@@ -44,7 +43,7 @@ from aihub_core.services.keys import KeyManager
 from aihub_core.services.quota_watch import QuotaWatch
 from aihub_core.services.usage import UsageReporter
 from aihub_core.settings import Settings
-from aihub_core.simulators import GeminiSimulator, OpenRouterSimulator, Simulator
+from aihub_core.simulators import Simulator
 from aihub_core.store import open_store
 from aihub_core.store.base import Store
 
@@ -52,9 +51,6 @@ if TYPE_CHECKING:
     from aihub_core.services.shared_admission import SharedAdmission
 
 log = logging.getLogger("aihub.core")
-
-# Simulators need a key-shaped value; it never leaves loopback.
-SIMULATOR_KEY = "simulated-key"
 
 
 @dataclass(frozen=True)
@@ -100,33 +96,28 @@ async def _start_upstreams(
     stack: AsyncExitStack,
 ) -> Upstreams:
     """One provider per service; a simulator stands in for a built-in one without a key."""
-    catalog = configured.catalog
-    builtins: dict[str, tuple[Callable[..., Provider], Callable[..., Simulator], str | None, str]] = {
-        "openrouter": (
-            OpenAICompatibleProvider,
-            OpenRouterSimulator,
-            settings.openrouter_api_key,
-            settings.openrouter_base_url,
-        ),
-        "gemini": (GeminiProvider, GeminiSimulator, settings.gemini_api_key, settings.gemini_base_url),
-    }
     upstreams = Upstreams({}, {}, {})
-    for service, (provider_class, simulator_class, key, url) in builtins.items():
+    for kind, builtin in builtin_services():
+        service = kind.name
         sim = settings.simulated(service)
+        credentials = settings.credentials(service)
         if sim:
-            simulator = simulator_class(
-                chunk_delay_ms=settings.simulator_chunk_delay_ms,
-                models=[m.id for m in catalog.models(service)],
+            served = [m.id for m in configured.catalog.models(service)]
+            simulator, credentials = await builtin.simulate(
+                stack, chunk_delay_ms=settings.simulator_chunk_delay_ms, models=served
             )
-            url, key = await simulator.start(), SIMULATOR_KEY
-            stack.push_async_callback(simulator.stop)
             upstreams.simulators[service] = simulator
-        upstreams.providers[service] = provider_class(
-            name=service, base_url=url, api_key=key, client=client, timeouts=settings.timeouts, simulated=sim
+        upstreams.providers[service] = kind.adapter(
+            name=service,
+            base_url=credentials.base_url,
+            api_key=credentials.api_key,
+            client=client,
+            timeouts=settings.timeouts,
+            simulated=sim,
         )
         upstreams.simulated[service] = sim
     for operator in configured.config.services:
-        upstreams.providers[operator.name] = OpenAICompatibleProvider(
+        upstreams.providers[operator.name] = provider_kind(operator.kind).adapter(
             name=operator.name,
             base_url=operator.base_url,
             api_key=operator.api_key,

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aihub_core.errors import InvalidRequestError
+from aihub_core.providers.registry import Credentials, builtin_services, provider_kind
 from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.store import MEMORY, LedgerSync, sqlite_path
 
 DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
-DEFAULT_OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
-DEFAULT_GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 DEFAULT_REDIS_PREFIX = "aihub:"
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -59,10 +58,8 @@ class Settings:
     ledger_sync: LedgerSync = "FULL"
     jwt_secret: str | None = None
     jwt_ttl_seconds: int = 24 * 3600
-    openrouter_api_key: str | None = None
-    openrouter_base_url: str = DEFAULT_OPENROUTER_BASE_URL
-    gemini_api_key: str | None = None
-    gemini_base_url: str = DEFAULT_GEMINI_BASE_URL
+    # Built-in service name -> its key and URL (see `credentials`: absent means unset, the default URL).
+    providers: Mapping[str, Credentials] = dataclasses.field(default_factory=dict)
     simulate: bool = False
     simulator_chunk_delay_ms: int = 20
     timeouts: UpstreamTimeouts = dataclasses.field(default_factory=UpstreamTimeouts)
@@ -96,10 +93,13 @@ class Settings:
             "redis_prefix": text("AIHUB_REDIS_PREFIX") or DEFAULT_REDIS_PREFIX,
             "ledger_sync": _ledger_sync(text("AIHUB_LEDGER_SYNC")),
             "jwt_secret": text("AIHUB_JWT_SECRET"),
-            "openrouter_api_key": text("OPENROUTER_API_KEY"),
-            "openrouter_base_url": (text("OPENROUTER_BASE_URL") or DEFAULT_OPENROUTER_BASE_URL).rstrip("/"),
-            "gemini_api_key": text("GEMINI_API_KEY"),
-            "gemini_base_url": (text("GEMINI_BASE_URL") or DEFAULT_GEMINI_BASE_URL).rstrip("/"),
+            "providers": {
+                kind.name: Credentials(
+                    (text(builtin.base_url_env) or builtin.default_base_url).rstrip("/"),
+                    text(builtin.api_key_env),
+                )
+                for kind, builtin in builtin_services()
+            },
             "simulate": (text("AIHUB_SIMULATE") or "").lower() in _TRUE,
             "simulator_chunk_delay_ms": _delay_ms(text("AIHUB_SIMULATOR_CHUNK_DELAY_MS")),
             "timeouts": UpstreamTimeouts(
@@ -127,7 +127,16 @@ class Settings:
         """The file `aihub models sync` writes and the core reads at start."""
         return self.data_dir / "aihub-catalog.json"
 
+    def credentials(self, service: str) -> Credentials:
+        """A built-in service's URL and key: as configured, else its default URL and no key."""
+        found = self.providers.get(service)
+        if found is not None:
+            return found
+        builtin = provider_kind(service).builtin
+        if builtin is None:
+            raise KeyError(f"{service} is not a built-in service")
+        return Credentials(builtin.default_base_url)
+
     def simulated(self, service: str) -> bool:
-        """Whether a built-in provider is answered by its simulator."""
-        key = {"openrouter": self.openrouter_api_key, "gemini": self.gemini_api_key}.get(service)
-        return self.simulate or not key
+        """Whether a built-in service is answered by its simulator."""
+        return self.simulate or not self.credentials(service).api_key

@@ -18,8 +18,10 @@ from aihub_core.plans import Plans
 from aihub_core.providers._http import upstream_session
 from aihub_core.providers.gemini import GeminiProvider
 from aihub_core.providers.listings import gemini_page
+from aihub_core.providers.registry import Credentials
 from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.services.accounts import Accounts
+from aihub_core.settings import Settings
 from aihub_core.simulators import GeminiSimulator, OpenRouterSimulator
 from aihub_core.simulators.models import SimModel
 from aihub_core.store import open_store
@@ -131,12 +133,7 @@ async def test_sync_follows_every_page_skips_pseudo_models_and_keeps_overrides(
 
 
 def vars_from(environ: dict[str, str]) -> dict[str, object]:
-    return {
-        "openrouter_api_key": environ["OPENROUTER_API_KEY"],
-        "openrouter_base_url": environ["OPENROUTER_BASE_URL"],
-        "gemini_api_key": environ["GEMINI_API_KEY"],
-        "gemini_base_url": environ["GEMINI_BASE_URL"],
-    }
+    return {"providers": Settings.from_env(environ).providers}
 
 
 async def test_sync_without_keys_uses_fresh_simulators(
@@ -155,7 +152,7 @@ async def test_an_upstream_error_fails_the_sync_and_changes_nothing(
 ) -> None:
     async with GeminiSimulator(chunk_delay_ms=0, api_key="g-key") as gemini:
         settings = conftest.isolated_settings(
-            tmp_path, gemini_api_key="wrong-key", gemini_base_url=gemini.base_url
+            tmp_path, providers={"gemini": Credentials(gemini.base_url, "wrong-key")}
         )
         assert await sync_models(settings, {}) == 1
     err = capsys.readouterr().err
@@ -167,7 +164,7 @@ async def test_an_upstream_error_fails_the_sync_and_changes_nothing(
 async def test_a_refused_key_fails_the_sync_with_the_error_a_chat_call_gets(tmp_path: Path) -> None:
     async with GeminiSimulator(chunk_delay_ms=0, api_key="g-key") as gemini, upstream_session() as client:
         lister = GeminiProvider("gemini", gemini.base_url, "wrong-key", client, UpstreamTimeouts())
-        source = Source("gemini", gemini.base_url, False, lister, gemini_page)
+        source = Source("gemini", gemini.base_url, lister, gemini_page)
         with pytest.raises(SyncError) as failed:
             await sync_catalog([source], tmp_path / "aihub-catalog.json")
         url = gemini.base_url

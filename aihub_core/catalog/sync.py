@@ -6,9 +6,12 @@ Nothing is written unless every list was fetched whole; the report says what cha
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+import aiohttp
 
 from aihub_core.catalog.catalog import Catalog, builtin_entries
 from aihub_core.catalog.synced import (
@@ -21,6 +24,8 @@ from aihub_core.catalog.synced import (
 )
 from aihub_core.errors import UpstreamError
 from aihub_core.providers.listings import ModelLister, ModelListParser, Page
+from aihub_core.providers.registry import builtin_services
+from aihub_core.settings import Settings
 
 
 class SyncError(Exception):
@@ -32,13 +37,42 @@ class SyncError(Exception):
 @dataclass(frozen=True)
 class Source:
     """Where one built-in service's list comes from: its adapter (live or over a simulator) and the
-    parser of its list format."""
+    parser of its list format; `simulated_because` says why a simulator answers, if one does."""
 
     service: str
     base_url: str
-    simulated: bool
     lister: ModelLister
     parse: ModelListParser
+    simulated_because: str | None = None
+
+    @property
+    def simulated(self) -> bool:
+        """Whether a fresh built-in simulator answers instead of the live API."""
+        return self.simulated_because is not None
+
+
+async def builtin_sources(
+    settings: Settings, client: aiohttp.ClientSession, stack: AsyncExitStack
+) -> list[Source]:
+    """One source per built-in service of the provider registry: its live API, or, without a key
+    (or with AIHUB_SIMULATE=1), a fresh simulator with its whole catalog, stopped when `stack` closes."""
+    sources = []
+    for kind, builtin in builtin_services():
+        service, because = kind.name, None
+        credentials = settings.credentials(service)
+        if settings.simulated(service):
+            _, credentials = await builtin.simulate(stack, chunk_delay_ms=0)
+            because = "AIHUB_SIMULATE=1" if settings.simulate else f"no {builtin.api_key_env}"
+        lister = kind.adapter(
+            name=service,
+            base_url=credentials.base_url,
+            api_key=credentials.api_key,
+            client=client,
+            timeouts=settings.timeouts,
+            simulated=because is not None,
+        )
+        sources.append(Source(service, credentials.base_url, lister, builtin.parse_models, because))
+    return sources
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from aihub_core.operator_config.apply import apply_to_catalog, resolve_fallbacks
 from aihub_core.operator_config.schema import (
-    BUILTIN_SERVICES,
     OperatorConfig,
     OperatorService,
     load_operator_config,
@@ -10,7 +9,6 @@ from aihub_core.operator_config.schema import (
 )
 
 __all__ = [
-    "BUILTIN_SERVICES",
     "OperatorConfig",
     "OperatorService",
     "apply_to_catalog",

@@ -12,10 +12,9 @@ from typing import Any
 from aihub_core.catalog import CATEGORIES, CatalogModel, CatalogService
 from aihub_core.operator_config._fields import Table
 from aihub_core.plans import Plan
+from aihub_core.providers.registry import builtin_services, configurable_kinds
 from aihub_core.settings import ConfigError
 
-SERVICE_KINDS = ("openai-compatible",)
-BUILTIN_SERVICES = ("openrouter", "gemini")
 # A service name appears in `service:model` ids and in URLs' query strings: keep it plain.
 _SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _PLAN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -37,7 +36,8 @@ OPERATOR_CAPABILITIES: Mapping[str, bool] = {"text_generation": True, "streaming
 
 @dataclass(frozen=True)
 class OperatorService:
-    """An OpenAI-compatible server the operator added; `api_key` was read from `api_key_env`."""
+    """A server the operator added, of a kind the provider registry lets AIHUB_CONFIG name;
+    `api_key` was read from `api_key_env`."""
 
     name: str
     kind: str
@@ -83,7 +83,7 @@ def parse_operator_config(data: Mapping[str, Any], source: str, environ: Mapping
     services: list[OperatorService] = []
     for index, raw in enumerate(top.tables("services")):
         service = _service(source, index, raw, environ)
-        if service.name in BUILTIN_SERVICES:
+        if any(kind.name == service.name for kind, _ in builtin_services()):
             raise Table(source, f"services[{index}]", raw, _SERVICE_KEYS).error(
                 "name", f"{service.name!r} is a built-in service; choose another name"
             )
@@ -114,8 +114,8 @@ def _service(source: str, index: int, raw: object, environ: Mapping[str, str]) -
         raise table.error("name", f"use lower-case letters, digits, '-' and '_' (got {name!r})")
     table = Table(source, f"services.{name}", raw, _SERVICE_KEYS)
     kind = table.text("kind")
-    if kind not in SERVICE_KINDS:
-        raise table.error("kind", f"must be one of {', '.join(SERVICE_KINDS)}, got {kind!r}")
+    if kind not in configurable_kinds():
+        raise table.error("kind", f"must be one of {', '.join(configurable_kinds())}, got {kind!r}")
     base_url = table.url("base_url")
     api_key_env, api_key = None, None
     if table.has("api_key_env"):

@@ -34,7 +34,7 @@ import os
 import re
 import ssl
 import urllib.request
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +45,7 @@ import certifi
 from yarl import URL
 
 from aihub_core.errors import UpstreamAuthError, UpstreamError, UpstreamTimeoutError
+from aihub_core.providers.base import Completion, ProviderRequest, StreamEvent
 from aihub_core.providers.listings import Listed, ListingError, ModelListParser, Page
 from aihub_core.providers.timeouts import UpstreamTimeouts
 
@@ -276,7 +277,8 @@ def _flag(value: bool) -> str:
 
 
 class HTTPProvider(abc.ABC):
-    """What every adapter is made of: its name, whether it is simulated, its headers, its UpstreamClient."""
+    """What every adapter is made of: its name, whether it is simulated, its headers, its UpstreamClient;
+    a `Provider` that can list its service's models too. The registry builds one per service."""
 
     def __init__(
         self,
@@ -305,6 +307,14 @@ class HTTPProvider(abc.ABC):
     def simulated(self) -> bool:
         """True when the base URL points at a built-in simulator."""
         return self._simulated
+
+    @abc.abstractmethod
+    async def complete(self, request: ProviderRequest) -> Completion:
+        """Send a non-streaming request and return the whole answer."""
+
+    @abc.abstractmethod
+    def stream(self, request: ProviderRequest) -> AsyncGenerator[StreamEvent, None]:
+        """Send a streaming request; yield TextDelta events then exactly one StreamEnd."""
 
     async def list_models(self, parse: ModelListParser, *, page_size: int | None = None) -> Page:
         """Every page of the service's model list (`GET {base_url}/models`), each read by `parse`,

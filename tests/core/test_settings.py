@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from aihub_core.app import Core
+from aihub_core.providers.registry import Credentials
 from aihub_core.settings import ConfigError, Settings
 from aihub_core.store.sqlite import SQLiteStore
 from tests.conftest import isolated_settings
@@ -20,6 +21,29 @@ def test_ledger_sync_comes_from_the_environment() -> None:
     assert Settings.from_env({"AIHUB_LEDGER_SYNC": "full"}).ledger_sync == "FULL"
     with pytest.raises(ConfigError, match="AIHUB_LEDGER_SYNC must be full or normal"):
         Settings.from_env({"AIHUB_LEDGER_SYNC": "off"})
+
+
+def test_provider_keys_and_urls_come_from_the_documented_variables() -> None:
+    unset = Settings.from_env({})
+    assert unset.credentials("openrouter") == Credentials("https://openrouter.ai/api/v1")
+    assert unset.credentials("gemini") == Credentials("https://generativelanguage.googleapis.com/v1beta")
+    assert unset.simulated("openrouter") and unset.simulated("gemini")
+    assert Settings().credentials("gemini") == unset.credentials("gemini")  # built without an environment
+    live = Settings.from_env(
+        {
+            "OPENROUTER_API_KEY": " sk-or-1 ",
+            "OPENROUTER_BASE_URL": "http://proxy/api/v1/",
+            "GEMINI_API_KEY": "g-1",
+        }
+    )
+    assert live.credentials("openrouter") == Credentials("http://proxy/api/v1", "sk-or-1")
+    assert live.credentials("gemini").api_key == "g-1"
+    assert not live.simulated("openrouter") and not live.simulated("gemini")
+    assert "sk-or-1" not in repr(live)
+    forced = Settings.from_env({"OPENROUTER_API_KEY": "sk-or-1", "AIHUB_SIMULATE": "1"})
+    assert forced.simulated("openrouter")
+    with pytest.raises(KeyError):
+        live.credentials("openai-compatible")  # a kind, not a built-in service
 
 
 async def test_the_core_commits_its_ledger_as_configured(tmp_path: Path) -> None:
