@@ -1,1 +1,2 @@
-"""Provider adapters: one module per upstream wire protocol, behind `base.Provider`."""
+"""Provider adapters: one module per upstream wire protocol, behind `base.Provider`, and the
+registry (`registry.KINDS`) that names each kind once for the rest of the gateway."""
