@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from aihub.v1 import error_reason_pb2
 from aihub_core.errors import CODES, REASON_PREFIX, all_error_classes
 
@@ -114,7 +116,13 @@ def _sites_in(tree: ast.Module, where: str) -> Iterator[Site]:
                     targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
                     code = _text(statement.value)
                     if code is not None and any(getattr(t, "id", "") == "default_code" for t in targets):
-                        yield Site(line, "default_code", code, cls.error_type, cls.http_status)
+                        yield Site(
+                            f"{where}:{statement.lineno}",
+                            "default_code",
+                            code,
+                            cls.error_type,
+                            cls.http_status,
+                        )
         elif isinstance(node, ast.Tuple) and len(node.elts) == 3:  # (status, type, code)
             status, error_type, code = _number(node.elts[0]), _text(node.elts[1]), _text(node.elts[2])
             if status is not None and error_type in TYPES and code is not None:
@@ -125,19 +133,21 @@ def _sites_in(tree: ast.Module, where: str) -> Iterator[Site]:
             yield from _constant_sites(node.value, line)
 
 
-def _sources() -> Iterator[Path]:
-    for root in SOURCES:
-        for path in sorted(root.rglob("*.py")):
-            if not any(path.is_relative_to(foreign) for foreign in FOREIGN):
-                yield path
+@pytest.fixture(scope="module")
+def trees() -> list[tuple[str, ast.Module]]:
+    """The parsed source of aihub_core and aihub_http, by path, the simulators left out."""
+    paths = [path for root in SOURCES for path in sorted(root.rglob("*.py"))]
+    return [
+        (str(path.relative_to(ROOT)), ast.parse(path.read_text()))
+        for path in paths
+        if not any(path.is_relative_to(foreign) for foreign in FOREIGN)
+    ]
 
 
-def code_sites() -> list[Site]:
-    """Every place in aihub_core and aihub_http that states an error code."""
-    sites: list[Site] = []
-    for path in _sources():
-        sites.extend(_sites_in(ast.parse(path.read_text()), str(path.relative_to(ROOT))))
-    return sites
+@pytest.fixture(scope="module")
+def sites(trees: list[tuple[str, ast.Module]]) -> list[Site]:
+    """Every place in that source that states an error code."""
+    return [site for where, tree in trees for site in _sites_in(tree, where)]
 
 
 def test_the_contract_gives_every_reason_a_status_and_the_spec_type_of_that_status() -> None:
@@ -151,33 +161,32 @@ def test_the_contract_gives_every_reason_a_status_and_the_spec_type_of_that_stat
         assert options.Extensions[error_reason_pb2.error_type] == spec_type(status), value.name
 
 
-def test_every_code_the_source_states_is_in_the_contract() -> None:
-    unlisted = [f"{s.where}: {s.code!r} ({s.rule})" for s in code_sites() if s.code not in CODES]
+def test_every_code_the_source_states_is_in_the_contract(sites: list[Site]) -> None:
+    unlisted = [f"{s.where}: {s.code!r} ({s.rule})" for s in sites if s.code not in CODES]
     assert not unlisted, "add them to proto/aihub/v1/error_reason.proto or use a listed code"
 
 
-def test_where_the_source_states_a_type_or_status_it_is_the_contracts() -> None:
+def test_where_the_source_states_a_type_or_status_it_is_the_contracts(sites: list[Site]) -> None:
     wrong = [
         f"{s.where}: {s.code!r} as {s.http_status} {s.error_type}, the contract says {CODES[s.code]}"
-        for s in code_sites()
+        for s in sites
         if s.code in CODES and s.disagrees()
     ]
     assert not wrong
 
 
-def test_the_walk_sees_every_kind_of_place_a_code_is_stated() -> None:
-    sites = code_sites()
+def test_the_walk_sees_every_kind_of_place_a_code_is_stated(sites: list[Site]) -> None:
     rules = {s.rule for s in sites}
     assert rules == {"code=", "default_code", *CODE_ARGUMENT, "tuple", "*_CODE", "*_CODES"}
     assert len(sites) >= 60
     assert sum(s.error_type is not None for s in sites) >= 50  # most say the type and status too
 
 
-def test_every_code_in_the_contract_is_used() -> None:
+def test_every_code_in_the_contract_is_used(trees: list[tuple[str, ast.Module]]) -> None:
     strings = {
         node.value
-        for path in _sources()
-        for node in ast.walk(ast.parse(path.read_text()))
+        for _, tree in trees
+        for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
     }
     assert sorted(set(CODES) - strings) == []
