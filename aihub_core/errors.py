@@ -16,15 +16,42 @@
 Each class knows its gRPC code, HTTP status, the spec's error type and a default spec error
 code. The gRPC boundary (`grpc_api/errors.py`) sends all of it in `google.rpc.ErrorInfo`, so the
 REST shim derives the HTTP answer from the wire and never keeps a second table.
+
+Every code is listed once, with its type and status, in the contract: the `ErrorReason` enum of
+`proto/aihub/v1/error_reason.proto`, read here into `CODES`. An error refuses a code that is not
+there, or one whose type and status are not its class's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import ClassVar, Self
 
 import grpc
 
+from aihub.v1 import error_reason_pb2
+
 DOMAIN = "aihub.dev"
+REASON_PREFIX = "ERROR_REASON_"
+
+
+def _contract_codes() -> Mapping[str, tuple[str, int]]:
+    """Every spec error code of the contract's `ErrorReason` -> its (error type, HTTP status)."""
+    table: dict[str, tuple[str, int]] = {}
+    for value in error_reason_pb2.ErrorReason.DESCRIPTOR.values:
+        if value.number == error_reason_pb2.ERROR_REASON_UNSPECIFIED:
+            continue
+        options = value.GetOptions()
+        code = value.name.removeprefix(REASON_PREFIX).lower()
+        table[code] = (
+            options.Extensions[error_reason_pb2.error_type],
+            options.Extensions[error_reason_pb2.http_status],
+        )
+    return MappingProxyType(table)
+
+
+CODES = _contract_codes()
 
 
 class AIHubError(Exception):
@@ -47,6 +74,10 @@ class AIHubError(Exception):
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
+        if CODES.get(self.code) != (self.error_type, self.http_status):
+            raise ValueError(
+                f"{type(self).__name__} cannot carry the code {self.code!r}: {_listed(self.code)}"
+            )
         self.details: dict[str, str] = dict(details or {})
         if param is not None:
             self.details["parameter"] = param
@@ -165,3 +196,10 @@ def all_error_classes() -> list[type[AIHubError]]:
     for cls in found:
         found.extend(cls.__subclasses__())
     return found
+
+
+def _listed(code: str) -> str:
+    if code not in CODES:
+        return "it is not in the contract's ErrorReason (proto/aihub/v1/error_reason.proto)"
+    error_type, status = CODES[code]
+    return f"the contract lists it as {status} {error_type}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import MappingProxyType
@@ -26,7 +25,8 @@ from aihub_http.request_ids import RequestIdMiddleware, request_id_of
 from aihub_http.routes import ROUTES, RpcRoute
 from aihub_http.stubs import CHANNEL_OPTIONS, LifespanState, Stubs
 
-# Codes for the shim's own HTTP-level errors; anything else falls back to its reason phrase.
+# Codes for the shim's own HTTP-level errors, from the contract's ErrorReason. Routing raises only
+# these two; any other HTTPException is a bug.
 _HTTP_ERROR_CODES = MappingProxyType({404: "not_found", 405: "method_not_allowed"})
 
 
@@ -123,22 +123,18 @@ def _api_error(request: Request, exc: Exception) -> Response:
 def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
-    code = _HTTP_ERROR_CODES.get(status) or _snake(http.HTTPStatus(status).phrase)
+    code = _HTTP_ERROR_CODES.get(status)
+    if code is None:  # ServerErrorMiddleware logs it and answers 500 internal_error
+        raise RuntimeError(f"HTTPException {status} has no code in the contract") from exc
     if status == 404:
         message = f"No endpoint at {request.url.path}"
-    elif status == 405:
-        message = f"{request.method} is not allowed on {request.url.path}"
     else:
-        message = exc.detail
-    error_type = "invalid_request_error" if status < 500 else "api_error"
-    return ApiError(status, error_type, code, message, headers=exc.headers).response(request_id_of(request))
+        message = f"{request.method} is not allowed on {request.url.path}"
+    error = ApiError(status, "invalid_request_error", code, message, headers=exc.headers)
+    return error.response(request_id_of(request))
 
 
 def _unexpected_error(request: Request, exc: Exception) -> Response:
     # Runs in ServerErrorMiddleware, outside RequestIdMiddleware: the answer stamps its own id.
     error = ApiError(500, "api_error", "internal_error", "Internal error in the AI Hub gateway")
     return error.response(request_id_of(request))
-
-
-def _snake(phrase: str) -> str:
-    return "_".join(phrase.lower().split())

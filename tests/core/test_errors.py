@@ -1,7 +1,16 @@
 import grpc
+import pytest
 from google.rpc import error_details_pb2
 
-from aihub_core.errors import AIHubError, RateLimitError, UpstreamAuthError, all_error_classes
+from aihub_core.errors import (
+    CODES,
+    AIHubError,
+    AuthenticationError,
+    InvalidRequestError,
+    RateLimitError,
+    UpstreamAuthError,
+    all_error_classes,
+)
 from aihub_core.grpc_api.errors import to_rpc_status
 
 
@@ -9,7 +18,31 @@ def test_every_error_class_has_a_unique_reason() -> None:
     classes = all_error_classes()
     reasons = {cls.default_code.upper() for cls in classes}
     assert len(reasons) == len(classes)
-    assert AIHubError("x", code="token_expired").reason == "TOKEN_EXPIRED"
+    assert AuthenticationError("x", code="token_expired").reason == "TOKEN_EXPIRED"
+
+
+def test_every_default_code_is_in_the_contract_with_its_class_type_and_status() -> None:
+    for cls in all_error_classes():
+        assert CODES[cls.default_code] == (cls.error_type, cls.http_status), cls.__name__
+
+
+def test_a_code_the_contract_does_not_list_is_refused() -> None:
+    with pytest.raises(ValueError, match="'made_up': it is not in the contract"):
+        InvalidRequestError("x", code="made_up")
+
+
+def test_a_code_of_another_type_and_status_is_refused() -> None:
+    with pytest.raises(ValueError, match="'token_expired': the contract lists it as 401 authentication"):
+        AIHubError("x", code="token_expired")
+    with pytest.raises(ValueError, match="429 rate_limit_error"):
+        InvalidRequestError("x", code="tokens_rate_limit_exceeded")
+
+
+def test_the_grpc_code_follows_from_the_http_status() -> None:
+    grpc_by_status: dict[int, set[grpc.StatusCode]] = {}
+    for cls in all_error_classes():
+        grpc_by_status.setdefault(cls.http_status, set()).add(cls.grpc_code)
+    assert all(len(codes) == 1 for codes in grpc_by_status.values()), grpc_by_status
 
 
 def test_spec_error_types_cover_the_spec_table() -> None:

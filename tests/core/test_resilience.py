@@ -20,6 +20,11 @@ from aihub_core.resilience import (
 )
 
 
+def _recoded(err: UpstreamError, code: str) -> UpstreamError:
+    err.code = code
+    return err
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -39,7 +44,9 @@ class Clock:
         (UpstreamError("404", details={"upstream_status": "404"}), False),
         (UpstreamError("408", details={"upstream_status": "408"}), True),
         (UpstreamError("502", details={"upstream_status": "502"}), True),
-        (UpstreamError("odd", code="upstream_blocked"), False),
+        # A code outside the retryable few is not retried. Every contract code a plain
+        # UpstreamError may carry is one of them, so the odd code is set after construction.
+        (_recoded(UpstreamError("odd"), "upstream_blocked"), False),
         # The provider's own verdict wins over the class and the code.
         (UpstreamError("per-day quota", code="upstream_rate_limited", details={"retryable": "false"}), False),
         (UpstreamAuthError("flaky auth proxy", details={"retryable": "true"}), True),
