@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aihub_core.errors import InvalidRequestError
-from aihub_core.store import MEMORY, LedgerSync, sqlite_path
+from aihub_core.store import LedgerSync
+from aihub_core.store.sqlite.url import MEMORY, sqlite_path
 
 DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
 DEFAULT_OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"

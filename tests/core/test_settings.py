@@ -4,7 +4,7 @@ import pytest
 
 from aihub_core.app import Core
 from aihub_core.settings import ConfigError, Settings
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store.sqlite.store import SQLiteStore
 from tests.conftest import isolated_settings
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from aihub_core.store.base import ApiKeyRecord, UsageRecord, UsageStatus, UserRecord
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store.sqlite.store import SQLiteStore
 
 T0 = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
 

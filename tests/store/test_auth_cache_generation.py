@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from aihub_core.store.migrations import MIGRATIONS, apply_migrations
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store.sqlite.migrations import MIGRATIONS, apply_migrations
+from aihub_core.store.sqlite.store import SQLiteStore
 from tests.store.conftest import KeyFactory, UsageFactory, UserFactory
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aihub_core.store.base import UsageRecord, UserRecord
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store.sqlite.store import SQLiteStore
 
 UsageFactory = Callable[..., UsageRecord]
 UserFactory = Callable[..., UserRecord]

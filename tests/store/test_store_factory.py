@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from aihub_core.errors import InvalidRequestError
-from aihub_core.store import open_store, sqlite_path
+from aihub_core.store import open_store
 from aihub_core.store.base import UserRecord
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store.sqlite.store import SQLiteStore
+from aihub_core.store.sqlite.url import sqlite_path
 
 
 @pytest.mark.parametrize(

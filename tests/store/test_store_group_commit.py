@@ -13,7 +13,7 @@ import pytest
 
 from aihub_core.errors import NotFoundError
 from aihub_core.store.base import UsageRecord, UserRecord
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store.sqlite.store import SQLiteStore
 
 UsageFactory = Callable[..., UsageRecord]
 UserFactory = Callable[..., UserRecord]

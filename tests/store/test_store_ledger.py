@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from aihub_core.store.base import DailyTotals, IdempotencyRecord, StoredMessage, UsageRecord, UserRecord
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store.sqlite.store import SQLiteStore
 
 UsageFactory = Callable[..., UsageRecord]
 

@@ -12,7 +12,7 @@ import pytest
 
 from aihub_core.errors import ConflictError, NotFoundError
 from aihub_core.store.base import ApiKeyRecord, StoredMessage, UsageRecord, UserRecord
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store.sqlite.store import SQLiteStore
 
 KeyFactory = Callable[..., ApiKeyRecord]
 UsageFactory = Callable[..., UsageRecord]

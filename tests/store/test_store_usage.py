@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from aihub_core.store.base import DailyTotals, UsageRecord, UserRecord
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store.sqlite.store import SQLiteStore
 
 UsageFactory = Callable[..., UsageRecord]
 MIDNIGHT = datetime(2026, 4, 1, tzinfo=UTC)

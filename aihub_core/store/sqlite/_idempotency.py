@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from aihub_core.store import _codec as codec
 from aihub_core.store.base import IdempotencyRecord
+from aihub_core.store.sqlite import _codec as codec
 
 
 def _from_row(row: dict[str, Any]) -> IdempotencyRecord:

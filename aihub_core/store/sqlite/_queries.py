@@ -13,8 +13,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from aihub_core.errors import ConflictError, NotFoundError
-from aihub_core.store import _codec as codec
 from aihub_core.store.base import ApiKeyRecord, DailyTotals, StoredMessage, UsageRecord, UserRecord
+from aihub_core.store.sqlite import _codec as codec
 
 Params = list[Any] | dict[str, Any]
 

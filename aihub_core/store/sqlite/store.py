@@ -30,11 +30,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
-from aihub_core.store import MEMORY, LedgerSync
-from aihub_core.store import _codec as codec
-from aihub_core.store import _idempotency as idem
-from aihub_core.store import _queries as q
-from aihub_core.store._group import GroupCommit
+from aihub_core.store import LedgerSync
 from aihub_core.store.base import (
     ApiKeyRecord,
     DailyTotals,
@@ -43,7 +39,12 @@ from aihub_core.store.base import (
     UsageRecord,
     UserRecord,
 )
-from aihub_core.store.migrations import apply_migrations
+from aihub_core.store.sqlite import _codec as codec
+from aihub_core.store.sqlite import _idempotency as idem
+from aihub_core.store.sqlite import _queries as q
+from aihub_core.store.sqlite._group import GroupCommit
+from aihub_core.store.sqlite.migrations import apply_migrations
+from aihub_core.store.sqlite.url import MEMORY
 
 log = logging.getLogger("aihub.store")
 P = ParamSpec("P")
