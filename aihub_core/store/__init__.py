@@ -8,31 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Literal
 
 from aihub_core.errors import InvalidRequestError
-from aihub_core.store.base import Store
+from aihub_core.store.base import Durability, Store
 
-__all__ = ["LedgerSync", "Store", "open_store", "unsupported_scheme"]
+__all__ = ["Durability", "Store", "open_store", "unsupported_scheme"]
 
-# SQLite's `synchronous` for a settled call's ledger commit: FULL fsyncs it (durable through a
-# power cut), NORMAL leaves that to the OS (durable through a crash of the process).
-LedgerSync = Literal["FULL", "NORMAL"]
-Opener = Callable[[str, "str | None", LedgerSync], Store]
+Opener = Callable[[str, "str | None", Durability], Store]
 
 
-def open_store(database_url: str, *, owner: str | None = None, ledger_sync: LedgerSync = "FULL") -> Store:
+def open_store(
+    database_url: str, *, owner: str | None = None, durability: Durability = Durability.DURABLE
+) -> Store:
     """The store a database URL names, not yet opened: `await store.open()` connects and migrates.
 
     `owner` tags what the store leaves pending (reservations, idempotency claims): one of several
     worker processes names itself, so its pending work alone can be settled if it dies.
-    `ledger_sync`: see `LedgerSync` (AIHUB_LEDGER_SYNC)."""
+    `durability`: how far a settlement has gone when it returns (AIHUB_LEDGER_SYNC)."""
     url = database_url.strip()
     scheme = _scheme(url)
     opener = _OPENERS.get(scheme)
     if opener is None:
         raise unsupported_scheme(url)
-    return opener(url, owner, ledger_sync)
+    return opener(url, owner, durability)
 
 
 def unsupported_scheme(url: str) -> InvalidRequestError:
@@ -45,15 +43,15 @@ def unsupported_scheme(url: str) -> InvalidRequestError:
     )
 
 
-def _open_sqlite(url: str, owner: str | None, ledger_sync: LedgerSync) -> Store:
+def _open_sqlite(url: str, owner: str | None, durability: Durability) -> Store:
     # Imported here so that importing the interface (`store.base`) never loads sqlite-utils.
     from aihub_core.store.sqlite.store import SQLiteStore
     from aihub_core.store.sqlite.url import sqlite_path
 
-    return SQLiteStore(sqlite_path(url), owner=owner, ledger_synchronous=ledger_sync)
+    return SQLiteStore(sqlite_path(url), owner=owner, durability=durability)
 
 
-def _open_postgresql(url: str, owner: str | None, ledger_sync: LedgerSync) -> Store:
+def _open_postgresql(url: str, owner: str | None, durability: Durability) -> Store:
     raise InvalidRequestError(
         "PostgreSQL storage lands in a later issue; use sqlite:///PATH for now",
         code="unsupported_database",

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from aihub_core.errors import NotFoundError
-from aihub_core.store.base import UsageRecord, UserRecord
+from aihub_core.store.base import Durability, UsageRecord, UserRecord
 from aihub_core.store.sqlite.store import SQLiteStore
 
 UsageFactory = Callable[..., UsageRecord]
@@ -108,7 +108,7 @@ async def test_a_lone_failing_write_is_rolled_back_and_reported(
 async def test_a_cancelled_caller_still_gets_its_reservation_committed(
     db_path: Path, make_user: UserFactory, usage: UsageFactory
 ) -> None:
-    async with SQLiteStore(db_path, ledger_synchronous="NORMAL") as store:
+    async with SQLiteStore(db_path, durability=Durability.DEFERRED) as store:
         await store.create_user(make_user("usr_1", "one@example.com"))
         record = usage("req_1", "usr_1")
         reservation = replace(record, status="pending", usage_source="none")
