@@ -1,24 +1,23 @@
-"""Conversions between store records and SQLite rows, kept apart so the store reads as queries."""
+"""SQLite's column values: `rows`' Python values to SQLite's and back, so the store reads as queries.
+
+Times are stored as UTC ISO-8601 text of one fixed width, so that text order is time order and
+the first ten characters are the UTC day; tuples of strings as JSON arrays.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, cast
 
-from aihub_core.store.base import ApiKeyRecord, StoredMessage, UsageRecord, UsageStatus, UserRecord
-
-BILLABLE: tuple[UsageStatus, ...] = ("ok", "error", "cancelled")
-# In-flight calls count against the monthly quota too, or a burst could overrun it before settling.
-QUOTA_COUNTED: tuple[UsageStatus, ...] = (*BILLABLE, "pending")
+from aihub_core.store import rows
+from aihub_core.store.base import ApiKeyRecord, StoredMessage, UserRecord
 
 
 def encode_time(value: datetime) -> str:
     """A UTC ISO-8601 string of fixed width, so that text order is time order."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"the store takes timezone-aware datetimes, got naive {value!r}")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return rows.utc(value).isoformat(timespec="microseconds")
 
 
 def decode_time(text: str) -> datetime:
@@ -28,7 +27,7 @@ def decode_time(text: str) -> datetime:
 
 def day_start(day: date) -> str:
     """The stored form of midnight UTC at the start of a day."""
-    return encode_time(datetime.combine(day, time(), UTC))
+    return encode_time(rows.day_start(day))
 
 
 def next_day_start(day: date) -> str:
@@ -36,9 +35,17 @@ def next_day_start(day: date) -> str:
     return day_start(day + timedelta(days=1))
 
 
-def normalize_email(email: str) -> str:
-    """The stored, case-folded form of an email address."""
-    return email.strip().lower()
+def to_sqlite(row: rows.Row) -> dict[str, Any]:
+    """A row of `rows` with its values as SQLite stores them."""
+    return {name: _value(value) for name, value in row.items()}
+
+
+def _value(value: object) -> object:
+    if isinstance(value, datetime):
+        return encode_time(value)
+    if isinstance(value, tuple):
+        return json.dumps(list(value))
+    return value
 
 
 def user_from_row(row: dict[str, Any]) -> UserRecord:
@@ -50,21 +57,6 @@ def user_from_row(row: dict[str, Any]) -> UserRecord:
         plan=str(row["plan"]),
         created_at=decode_time(row["created_at"]),
     )
-
-
-def api_key_row(key: ApiKeyRecord) -> dict[str, Any]:
-    """The row of a new API key."""
-    return {
-        "id": key.id,
-        "user_id": key.user_id,
-        "name": key.name,
-        "key_hash": key.key_hash,
-        "prefix": key.prefix,
-        "permissions": json.dumps(list(key.permissions)),
-        "requests_per_minute": key.requests_per_minute,
-        "created_at": encode_time(key.created_at),
-        "last_used": encode_time(key.last_used) if key.last_used else None,
-    }
 
 
 def api_key_from_row(row: dict[str, Any]) -> ApiKeyRecord:
@@ -83,18 +75,6 @@ def api_key_from_row(row: dict[str, Any]) -> ApiKeyRecord:
     )
 
 
-def message_row(user_id: str, session_id: str, message: StoredMessage) -> dict[str, Any]:
-    """The row of one session turn."""
-    return {
-        "user_id": user_id,
-        "session_id": session_id,
-        "role": message.role,
-        "content": message.content,
-        "images": json.dumps(list(message.images)),
-        "created_at": encode_time(message.created_at),
-    }
-
-
 def message_from_row(row: dict[str, Any]) -> StoredMessage:
     """A session turn from its row."""
     return StoredMessage(
@@ -103,40 +83,6 @@ def message_from_row(row: dict[str, Any]) -> StoredMessage:
         created_at=decode_time(row["created_at"]),
         images=tuple(str(i) for i in json.loads(row["images"])),
     )
-
-
-def usage_row(record: UsageRecord) -> dict[str, Any]:
-    """The ledger row of a usage record."""
-    return {
-        "request_id": record.request_id,
-        "user_id": record.user_id,
-        "key_id": record.key_id,
-        "service": record.service,
-        "model": record.model,
-        "prompt_tokens": record.prompt_tokens,
-        "completion_tokens": record.completion_tokens,
-        # float() so an int cost (0) is stored and summed as the same REAL the caller reported
-        "cost_usd": float(record.cost_usd),
-        "status": record.status,
-        "usage_source": record.usage_source,
-        "session_id": record.session_id,
-        "response_time_ms": record.response_time_ms,
-        "created_at": encode_time(record.created_at),
-    }
-
-
-def reservation_row(record: UsageRecord) -> dict[str, Any]:
-    """The ledger row of an admitted call, pending until settled."""
-    if record.status != "pending":
-        raise ValueError(f"a reservation has status 'pending', not {record.status!r}")
-    return usage_row(record)
-
-
-def settled_row(record: UsageRecord) -> dict[str, Any]:
-    """The ledger row of a settled call; its record's time is when it was settled."""
-    if record.status == "pending":
-        raise ValueError("a settlement cannot leave a call pending")
-    return {**usage_row(record), "settled_at": encode_time(record.created_at)}
 
 
 class ExactSum:
