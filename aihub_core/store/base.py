@@ -196,8 +196,9 @@ class Store(Protocol):
     async def session_messages(
         self, user_id: str, session_id: str, newest: int | None = None
     ) -> list[StoredMessage] | None:
-        """The session's turns (only the `newest` if given), oldest first; None if there is none.
-        Sessions are per user: another user's session of the same id is another session."""
+        """The session's turns in the order they were appended (only the `newest` if given), oldest
+        first; None if there is none. Sessions are per user: another user's session of the same id
+        is another session."""
         ...
 
     async def append_turn(
@@ -230,11 +231,12 @@ class Store(Protocol):
 
     async def record_usage(self, record: UsageRecord) -> None:
         """Settle a call: turn its pending row into this record (or insert it if there is none).
-        The row keeps the moment it was reserved as its `created_at` and the record's time is when
-        it was settled (`settled_at`). A settled row is never changed: a second settlement of the
-        same request id is ignored, and so is one naming another user than the reservation's.
-        ValueError for a `pending` record; NotFoundError for an unknown user. The call returns
-        once the record is committed, as durably as the store's `Durability` says."""
+        The row keeps the moment it was reserved (`created_at`) and the reservation's key; the
+        record's time is when it was settled (`settled_at`); its other fields fill in the row.
+        A settled row is never changed: a second settlement of the same request id is ignored,
+        and so is one naming another user than the reservation's. ValueError for a `pending`
+        record; NotFoundError for an unknown user. The call returns once the record is
+        committed, as durably as the store's `Durability` says."""
         ...
 
     async def recover_pending(self, now: datetime, owner: str | None = None) -> int:
@@ -265,8 +267,8 @@ class Store(Protocol):
     ) -> IdempotencyRecord | None:
         """Claim a key for a call (None), tagged with the store's owner, or return the live claim
         already holding it, as it was claimed (its request hash and id, and its answer once
-        done), whatever the new claim's request hash. A claim made before `expired_before` is
-        dropped first, so keys can be reused after they expire. Keys are per user."""
+        done), whatever the new claim's request hash. A claim made before `expired_before` (strictly)
+        is dropped first, so keys can be reused after they expire. Keys are per user."""
         ...
 
     async def complete_idempotency_key(self, user_id: str, key: str, response: bytes) -> None:
