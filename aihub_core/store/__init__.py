@@ -14,7 +14,7 @@ from aihub_core.store.base import Durability, Store
 
 __all__ = ["Durability", "Store", "open_store", "unsupported_scheme"]
 
-Opener = Callable[[str, "str | None", Durability], Store]
+Opener = Callable[[str, str | None, Durability], Store]
 
 
 def open_store(
