@@ -28,7 +28,7 @@ from aihub_cli.worker_link import READY, WorkerLink, reuse_port_socket
 from aihub_core.app import prepare_shared_state, settle_dead_worker
 from aihub_core.errors import AIHubError
 from aihub_core.settings import ConfigError, Settings
-from aihub_core.store import MEMORY, sqlite_path
+from aihub_core.store.sqlite.url import MEMORY, sqlite_path
 from aihub_http.metrics import METRICS_DIR_ENV
 
 log = logging.getLogger("aihub.workers")

@@ -251,7 +251,7 @@ class Core:
             store = open_store(
                 settings.database_url,
                 owner=worker_owner(os.getpid()) if worker else None,
-                ledger_sync=settings.ledger_sync,
+                durability=settings.ledger_sync,
             )
             await store.open()
             stack.push_async_callback(store.close)

@@ -10,7 +10,8 @@ from pathlib import Path
 from aihub_core.errors import InvalidRequestError
 from aihub_core.providers.registry import Credentials, builtin_services, provider_kind
 from aihub_core.providers.timeouts import UpstreamTimeouts
-from aihub_core.store import MEMORY, LedgerSync, sqlite_path
+from aihub_core.store import Durability
+from aihub_core.store.sqlite.url import MEMORY, sqlite_path
 
 DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
 DEFAULT_REDIS_PREFIX = "aihub:"
@@ -22,13 +23,14 @@ class ConfigError(ValueError):
     """The process configuration (flags, environment) is unusable; the message says why."""
 
 
-def _ledger_sync(raw: str | None) -> LedgerSync:
-    """AIHUB_LEDGER_SYNC: how a settled call's ledger commit reaches the disk."""
+def _ledger_sync(raw: str | None) -> Durability:
+    """AIHUB_LEDGER_SYNC: how a settled call's ledger commit reaches the disk (`full`: fsynced,
+    `normal`: left to the OS)."""
     value = (raw or "full").lower()
     if value == "full":
-        return "FULL"
+        return Durability.DURABLE
     if value == "normal":
-        return "NORMAL"
+        return Durability.DEFERRED
     raise ConfigError(f"AIHUB_LEDGER_SYNC must be full or normal, got {raw!r}")
 
 
@@ -55,7 +57,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
     redis_prefix: str = DEFAULT_REDIS_PREFIX
-    ledger_sync: LedgerSync = "FULL"
+    ledger_sync: Durability = Durability.DURABLE
     jwt_secret: str | None = None
     jwt_ttl_seconds: int = 24 * 3600
     # Built-in service name -> its key and URL (see `credentials`: absent means unset, the default URL).

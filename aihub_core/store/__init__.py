@@ -1,61 +1,72 @@
-"""Persistence behind one small interface (`base.Store`); SQLite is the embedded default."""
+"""Persistence behind one small interface (`base.Store`), with a backend per URL scheme.
+
+SQLite (`sqlite/`) is the embedded default. A backend is done when the conformance suite
+(`tests/store/conformance/`) passes against it.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 from aihub_core.errors import InvalidRequestError
-from aihub_core.store.base import Store
+from aihub_core.store.base import Durability, Store
 
-__all__ = ["MEMORY", "LedgerSync", "Store", "open_store", "sqlite_path"]
+__all__ = ["Durability", "Store", "open_store", "unsupported_scheme"]
 
-MEMORY = ":memory:"
-# SQLite's `synchronous` for a settled call's ledger commit: FULL fsyncs it (durable through a
-# power cut), NORMAL leaves that to the OS (durable through a crash of the process).
-LedgerSync = Literal["FULL", "NORMAL"]
+Opener = Callable[[str, str | None, Durability], Store]
 
 
-def sqlite_path(database_url: str) -> Path | str:
-    """The file (or `:memory:`) of a `sqlite:///PATH` URL or a bare path."""
-    url = database_url.strip()
-    if url.startswith("sqlite:///"):
-        path = url.removeprefix("sqlite:///")
-    elif "://" in url or url.startswith("sqlite:"):
-        raise _unsupported(url)
-    else:
-        path = url
-    if not path:
-        raise InvalidRequestError(
-            "the database URL names no file: use sqlite:///PATH (sqlite:////abs/path for an absolute one)",
-            param="database_url",
-        )
-    return MEMORY if path == MEMORY else Path(path).expanduser()
-
-
-def open_store(database_url: str, *, owner: str | None = None, ledger_sync: LedgerSync = "FULL") -> Store:
+def open_store(
+    database_url: str, *, owner: str | None = None, durability: Durability = Durability.DURABLE
+) -> Store:
     """The store a database URL names, not yet opened: `await store.open()` connects and migrates.
 
     `owner` tags what the store leaves pending (reservations, idempotency claims): one of several
     worker processes names itself, so its pending work alone can be settled if it dies.
-    `ledger_sync`: see `LedgerSync` (AIHUB_LEDGER_SYNC)."""
+    `durability`: how far a settlement has gone when it returns (AIHUB_LEDGER_SYNC)."""
     url = database_url.strip()
-    if url.startswith(("postgresql:", "postgres:")):
-        raise InvalidRequestError(
-            "PostgreSQL storage lands in a later issue; use sqlite:///PATH for now",
-            code="unsupported_database",
-            param="database_url",
-        )
-    # Imported here so that importing the interface (`store.base`) never loads sqlite-utils.
-    from aihub_core.store.sqlite import SQLiteStore
-
-    return SQLiteStore(sqlite_path(url), owner=owner, ledger_synchronous=ledger_sync)
+    scheme = _scheme(url)
+    opener = _OPENERS.get(scheme)
+    if opener is None:
+        raise unsupported_scheme(url)
+    return opener(url, owner, durability)
 
 
-def _unsupported(url: str) -> InvalidRequestError:
+def unsupported_scheme(url: str) -> InvalidRequestError:
+    """The error for a database URL whose scheme no backend serves."""
     scheme = url.split(":", 1)[0]
     return InvalidRequestError(
         f"unsupported database URL scheme {scheme!r}: use sqlite:///PATH",
         code="unsupported_database",
         param="database_url",
     )
+
+
+def _open_sqlite(url: str, owner: str | None, durability: Durability) -> Store:
+    # Imported here so that importing the interface (`store.base`) never loads sqlite-utils.
+    from aihub_core.store.sqlite.store import SQLiteStore
+    from aihub_core.store.sqlite.url import sqlite_path
+
+    return SQLiteStore(sqlite_path(url), owner=owner, durability=durability)
+
+
+def _open_postgresql(url: str, owner: str | None, durability: Durability) -> Store:
+    raise InvalidRequestError(
+        "PostgreSQL storage lands in a later issue; use sqlite:///PATH for now",
+        code="unsupported_database",
+        param="database_url",
+    )
+
+
+# By URL scheme; "" is a bare path, a SQLite file.
+_OPENERS: Mapping[str, Opener] = MappingProxyType(
+    {"": _open_sqlite, "sqlite": _open_sqlite, "postgresql": _open_postgresql, "postgres": _open_postgresql}
+)
+
+
+def _scheme(url: str) -> str:
+    """The scheme of a database URL: a backend's name before a colon, any name before `://`, or
+    "" for a bare path (which may hold a colon, as `:memory:` does)."""
+    head, colon, _ = url.partition(":")
+    return head if colon and (head in _OPENERS or "://" in url) else ""

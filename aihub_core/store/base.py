@@ -1,10 +1,26 @@
-"""The storage interface and its records. Every method is async; implementations never block
-the event loop. Times are timezone-aware UTC datetimes."""
+"""The storage contract: its records and the `Store` protocol, which every backend implements.
+
+A backend (`aihub_core/store/<name>/`) is made by `open_store` from the database URL's scheme,
+and it is done when the conformance suite (`tests/store/conformance/`) passes against it: the
+docstrings here are what that suite checks.
+
+- Every method is async and never blocks the event loop.
+- Times are timezone-aware datetimes: a naive one is refused with ValueError, and what comes back
+  is in UTC (the same instant, to the microsecond).
+- Several stores, in one process or many, may share one database (the workers of `aihub serve
+  --workers N`, a CLI command beside a server): once a write has returned, every store's next
+  read sees it.
+- A call once made runs to its end even if its caller is cancelled: a client hanging up must not
+  drop the usage record of what was already generated.
+- Errors a caller can cause come out as the core's errors (ConflictError, NotFoundError, as each
+  method says); any other failure of the database propagates as it is.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import Enum
 from typing import Literal, Protocol
 
 # `pending` marks a reservation: a call admitted and not yet settled (docs/accounting.md).
@@ -87,28 +103,55 @@ class DailyTotals:
     cost_usd: float
 
 
+class Durability(Enum):
+    """How far a settlement has gone when `record_usage` (or `append_turn` with usage) returns
+    (AIHUB_LEDGER_SYNC, read by `settings`)."""
+
+    DURABLE = "durable"
+    """On stable storage: the record survives a power cut or a crash of the machine."""
+
+    DEFERRED = "deferred"
+    """Committed, and made durable by the database shortly after: the record survives a crash of
+    the gateway process, but a power cut (or a crash of the database's machine) may lose the last
+    moments' settlements, answered calls included."""
+
+
 class Store(Protocol):
-    """Users, API keys, sessions and the usage ledger."""
+    """Users, API keys, sessions, the usage ledger and Idempotency-Key claims.
+
+    A store is made unopened, by `open_store(url, owner=..., durability=...)`: `owner` (a worker
+    process's name) tags the reservations and claims it leaves pending, so that they alone can be
+    settled if that process dies; `durability` applies to settlements. Every other write need
+    only survive a crash of the gateway process.
+    """
 
     async def open(self) -> None:
-        """Connect and apply pending migrations."""
+        """Connect and apply pending migrations. RuntimeError if the store is already open; until
+        it is opened (and after it is closed) every call raises RuntimeError ("not open")."""
         ...
 
     async def close(self) -> None:
-        """Finish pending writes and release the connection."""
+        """Finish every write made or queued before (`queue_reservation`'s included), then release
+        the connection. Closing a closed store does nothing."""
         ...
 
     # users
     async def create_user(self, user: UserRecord) -> None:
-        """Insert a user; raises ConflictError if the email is taken."""
+        """Insert a user; ConflictError if the email (case-insensitively, param `email`) or the id
+        is taken."""
         ...
 
-    async def get_user(self, user_id: str) -> UserRecord | None: ...
+    async def get_user(self, user_id: str) -> UserRecord | None:
+        """The user with this id, its email as stored (see `get_user_by_email`)."""
+        ...
 
-    async def get_user_by_email(self, email: str) -> UserRecord | None: ...
+    async def get_user_by_email(self, email: str) -> UserRecord | None:
+        """The user with this email, compared case-insensitively: emails are stored stripped of
+        surrounding spaces and lower-cased (`str.lower`, all of Unicode, not only ASCII)."""
+        ...
 
     async def set_plan(self, email: str, plan: str) -> bool:
-        """Change a user's plan; False if there is no such user."""
+        """Change a user's plan (email as in `get_user_by_email`); False if there is no such user."""
         ...
 
     async def auth_generation(self) -> int:
@@ -117,16 +160,19 @@ class Store(Protocol):
         change to a user or to a key's permissions or limit (not `touch_api_key`; not new users
         or keys, since nothing caches an absent one). Writes of every process count, and the
         number changes in the same transaction as the write, so it is current the moment the
-        write returns.
+        write returns. A write that changes nothing (no such user, a key already deleted) need
+        not change it.
 
         It is read on every authenticated request so that callers can cache those records: read
         it before reading the records, keep them under it, and drop them all once it differs.
-        So it must cost far less than a store read (SQLite: a one-row read on a connection of
-        its own, never the worker's queue)."""
+        So it must cost far less than a store read: it may not wait behind the store's other
+        calls."""
         ...
 
     # API keys
-    async def create_api_key(self, key: ApiKeyRecord) -> None: ...
+    async def create_api_key(self, key: ApiKeyRecord) -> None:
+        """Insert a key; ConflictError on a duplicate id or hash, NotFoundError for an unknown user."""
+        ...
 
     async def get_api_key_by_hash(self, key_hash: str) -> ApiKeyRecord | None:
         """The live (not deleted) key with this hash."""
@@ -137,18 +183,22 @@ class Store(Protocol):
         ...
 
     async def delete_api_key(self, user_id: str, key_id: str) -> bool:
-        """Delete one of the user's keys; False if the user has no such live key."""
+        """Delete one of the user's keys; False if the user has no such live key. Its hash is never
+        found again (nor can it be issued again: the deleted key keeps it)."""
         ...
 
     async def touch_api_key(self, key_id: str, when: datetime) -> None:
-        """Record that a key was used."""
+        """Record that a key was used at `when`; `last_used` only ever moves forward, so a late,
+        older touch changes nothing."""
         ...
 
     # sessions
     async def session_messages(
         self, user_id: str, session_id: str, newest: int | None = None
     ) -> list[StoredMessage] | None:
-        """The session's turns (only the `newest` if given), oldest first; None if there is none."""
+        """The session's turns in the order they were appended (only the `newest` if given), oldest
+        first; None if there is none. Sessions are per user: another user's session of the same id
+        is another session."""
         ...
 
     async def append_turn(
@@ -160,61 +210,76 @@ class Store(Protocol):
         usage: UsageRecord | None = None,
     ) -> None:
         """Store a user turn and its answer (creating the session if new), and settle the usage
-        record if given (as `record_usage` does), in one transaction."""
+        record if given (as `record_usage` does), in one transaction: on any failure nothing of it
+        is written. NotFoundError for an unknown user."""
         ...
 
     # usage ledger
     def queue_reservation(self, record: UsageRecord) -> None:
         """Queue what `reserve_usage` writes and return at once: for a caller that need not wait
-        for it before calling the provider. The row is written before any write queued after it
-        (so before the call's settlement); a failure is logged, and the settlement still records
-        the call (it inserts the row when none was reserved)."""
+        for it before calling the provider. The row is written before any later write this store
+        makes for the same request id (so before the call's settlement), and by the time `close`
+        returns; a failure is logged, and the settlement still records the call (it inserts the
+        row when none was reserved)."""
         ...
 
     async def reserve_usage(self, record: UsageRecord) -> None:
-        """Write the `pending` row of an admitted call; an id already in the ledger is left alone."""
+        """Write the `pending` row of an admitted call, tagged with the store's owner; an id already
+        in the ledger is left alone. ValueError unless the record is `pending`; NotFoundError for
+        an unknown user. The row counts against the quota (`count_requests`) at once."""
         ...
 
     async def record_usage(self, record: UsageRecord) -> None:
         """Settle a call: turn its pending row into this record (or insert it if there is none).
-        A settled row is never changed: a second settlement of the same request id is ignored.
-        The call returns once the record is committed."""
+        The row keeps the moment it was reserved (`created_at`) and the reservation's key; the
+        record's time is when it was settled (`settled_at`); its other fields fill in the row.
+        A settled row is never changed: a second settlement of the same request id is ignored,
+        and so is one naming another user than the reservation's. ValueError for a `pending`
+        record; NotFoundError for an unknown user. The call returns once the record is
+        committed, as durably as the store's `Durability` says."""
         ...
 
     async def recover_pending(self, now: datetime, owner: str | None = None) -> int:
         """Settle every reservation left `pending` by a process that died as an uncharged, recovered
-        `error`; return how many. Without `owner`, only for start-up: it would also settle live
-        calls. With it, only the reservations of that owner (a store opened with that `owner`):
-        for a dead worker while the others run on."""
+        `error` (0 tokens, cost 0, usage source `none`, settled at `now`, marked recovered);
+        return how many. Without `owner`, only for start-up: it settles every owner's
+        reservations, live calls' too. With it, only the reservations of that owner (a store
+        opened with that `owner`): for a dead worker while the others run on. A settlement
+        arriving later for a recovered row is ignored, as any second settlement is."""
         ...
 
     async def daily_usage(self, user_id: str, first: date, last: date) -> list[DailyTotals]:
         """Totals per UTC day with at least one billable record, first..last inclusive, oldest first.
         Billable: status ok, error or cancelled (refused requests cost nothing, pending ones are not
-        settled yet, and neither is counted)."""
+        settled yet, and neither is counted). A record's day is that of its `created_at`. A day's
+        cost is the correctly rounded sum of its records' costs (`math.fsum`), whatever their
+        order, so totals equal the sum of the costs the responses reported."""
         ...
 
     async def count_requests(self, user_id: str, since: datetime) -> int:
-        """Requests counted against the monthly quota since a moment: billable and pending ones."""
+        """Requests counted against the monthly quota since a moment (inclusive): billable and
+        pending ones."""
         ...
 
     # idempotency keys
     async def claim_idempotency_key(
         self, claim: IdempotencyRecord, expired_before: datetime
     ) -> IdempotencyRecord | None:
-        """Claim a key for a call (None), or return the live claim already holding it. A claim made
-        before `expired_before` is dropped first, so keys can be reused after they expire."""
+        """Claim a key for a call (None), tagged with the store's owner, or return the live claim
+        already holding it, as it was claimed (its request hash and id, and its answer once
+        done), whatever the new claim's request hash. A claim made before `expired_before` (strictly)
+        is dropped first, so keys can be reused after they expire. Keys are per user."""
         ...
 
     async def complete_idempotency_key(self, user_id: str, key: str, response: bytes) -> None:
-        """Store the answer of a claimed key's call, for replays."""
+        """Store the answer (any bytes) of a claimed key's call, for replays."""
         ...
 
     async def release_idempotency_key(self, user_id: str, key: str) -> None:
-        """Drop a pending claim whose call failed, so a retry runs afresh."""
+        """Drop a pending claim whose call failed, so a retry runs afresh; a done claim stays."""
         ...
 
     async def release_pending_idempotency_keys(self, owner: str | None = None) -> int:
         """Drop every pending claim (at start: their calls died with an earlier process), or only
-        those of `owner` (as `recover_pending`)."""
+        those of `owner` (as `recover_pending`); return how many. Done claims stay."""
         ...

@@ -5,7 +5,8 @@ import pytest
 from aihub_core.app import Core
 from aihub_core.providers.registry import Credentials
 from aihub_core.settings import ConfigError, Settings
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store import Durability
+from aihub_core.store.sqlite.store import SQLiteStore
 from tests.conftest import isolated_settings
 
 
@@ -16,9 +17,9 @@ def test_redis_settings_come_from_the_environment() -> None:
 
 
 def test_ledger_sync_comes_from_the_environment() -> None:
-    assert Settings.from_env({}).ledger_sync == "FULL"
-    assert Settings.from_env({"AIHUB_LEDGER_SYNC": "Normal"}).ledger_sync == "NORMAL"
-    assert Settings.from_env({"AIHUB_LEDGER_SYNC": "full"}).ledger_sync == "FULL"
+    assert Settings.from_env({}).ledger_sync == Durability.DURABLE
+    assert Settings.from_env({"AIHUB_LEDGER_SYNC": "Normal"}).ledger_sync == Durability.DEFERRED
+    assert Settings.from_env({"AIHUB_LEDGER_SYNC": "full"}).ledger_sync == Durability.DURABLE
     with pytest.raises(ConfigError, match="AIHUB_LEDGER_SYNC must be full or normal"):
         Settings.from_env({"AIHUB_LEDGER_SYNC": "off"})
 
@@ -47,7 +48,7 @@ def test_provider_keys_and_urls_come_from_the_documented_variables() -> None:
 
 
 async def test_the_core_commits_its_ledger_as_configured(tmp_path: Path) -> None:
-    core = await Core.start(isolated_settings(tmp_path, ledger_sync="NORMAL"))
+    core = await Core.start(isolated_settings(tmp_path, ledger_sync=Durability.DEFERRED))
     try:
         assert isinstance(core.store, SQLiteStore) and core.store.ledger_synchronous == "NORMAL"
     finally:

@@ -17,8 +17,8 @@ from aihub.v1 import chat_service_pb2_grpc as chat_grpc
 from aihub.v1 import model_service_pb2 as model_pb
 from aihub.v1 import model_service_pb2_grpc as model_grpc
 from aihub_core.app import Core
-from aihub_core.store import sqlite_path
 from aihub_core.store.base import UsageRecord
+from aihub_core.store.sqlite.url import sqlite_path
 from tests.conftest import Account, make_account
 from tests.e2e.minutes import clear_of_minute_boundary
 from tests.e2e.test_grpc import bearer, error_info

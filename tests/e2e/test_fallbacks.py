@@ -27,7 +27,7 @@ from aihub_core.resilience import BreakerPolicy, BreakerState, RetryPolicy
 from aihub_core.services.chat import ChatEngine
 from aihub_core.services.routing import Router
 from aihub_core.simulators import Simulator
-from aihub_core.store import sqlite_path
+from aihub_core.store.sqlite.url import sqlite_path
 from tests.conftest import Account
 from tests.conftest import isolated_settings as settings_in
 from tests.e2e.sse import sse_events

@@ -17,7 +17,7 @@ import pytest
 
 from aihub_core.app import Core
 from aihub_core.store.base import UsageRecord, UserRecord
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store.sqlite.store import SQLiteStore
 from tests.conftest import Account, isolated_settings
 
 DEV = "/v1/developer"

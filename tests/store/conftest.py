@@ -1,32 +1,21 @@
-"""Fixtures for the store tests: a real SQLite file per test, and record factories."""
+"""Fixtures for every store test: record factories, and two users on the `store` the test's
+folder provides (each backend through `conformance/`, SQLite's own in `sqlite/`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from aihub_core.store.base import ApiKeyRecord, UsageRecord, UsageStatus, UserRecord
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store.base import ApiKeyRecord, Store, UsageRecord, UsageStatus, UserRecord
 
 T0 = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
 
 UsageFactory = Callable[..., UsageRecord]
 KeyFactory = Callable[..., ApiKeyRecord]
 UserFactory = Callable[..., UserRecord]
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "aihub.db"
-
-
-@pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[SQLiteStore]:
-    async with SQLiteStore(db_path) as opened:
-        yield opened
 
 
 def _user(user_id: str, email: str, created_at: datetime = T0) -> UserRecord:
@@ -47,14 +36,14 @@ def make_user() -> UserFactory:
 
 
 @pytest.fixture
-async def alice(store: SQLiteStore) -> UserRecord:
+async def alice(store: Store) -> UserRecord:
     user = _user("usr_alice", "alice@example.com")
     await store.create_user(user)
     return user
 
 
 @pytest.fixture
-async def bob(store: SQLiteStore) -> UserRecord:
+async def bob(store: Store) -> UserRecord:
     user = _user("usr_bob", "bob@example.com")
     await store.create_user(user)
     return user
@@ -104,3 +93,9 @@ def api_key() -> KeyFactory:
         )
 
     return make
+
+
+def pending(usage: UsageFactory, request_id: str, user_id: str, at: datetime) -> UsageRecord:
+    """A reservation as the chat engine writes it: nothing counted yet."""
+    record = usage(request_id, user_id, created_at=at, prompt_tokens=0, completion_tokens=0)
+    return replace(record, status="pending", usage_source="none")

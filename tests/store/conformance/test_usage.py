@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from aihub_core.store.base import DailyTotals, UsageRecord, UserRecord
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store.base import DailyTotals, Store, UserRecord
+from tests.store.conftest import UsageFactory, pending
 
-UsageFactory = Callable[..., UsageRecord]
 MIDNIGHT = datetime(2026, 4, 1, tzinfo=UTC)
 
 
-async def test_recording_twice_keeps_the_first(
-    store: SQLiteStore, alice: UserRecord, usage: UsageFactory
-) -> None:
+async def test_recording_twice_keeps_the_first(store: Store, alice: UserRecord, usage: UsageFactory) -> None:
     await store.record_usage(usage("req_1", alice.id, cost=0.25))
     await store.record_usage(usage("req_1", alice.id, cost=7.0, status="error", prompt_tokens=999))
     assert await store.daily_usage(alice.id, date(2026, 3, 31), date(2026, 3, 31)) == [
@@ -24,7 +20,7 @@ async def test_recording_twice_keeps_the_first(
 
 
 async def test_daily_usage_groups_by_utc_day_with_exact_sums(
-    store: SQLiteStore, alice: UserRecord, bob: UserRecord, usage: UsageFactory
+    store: Store, alice: UserRecord, bob: UserRecord, usage: UsageFactory
 ) -> None:
     tokyo = timezone(timedelta(hours=9))
     march = [0.1] * 10
@@ -56,7 +52,7 @@ async def test_daily_usage_groups_by_utc_day_with_exact_sums(
 
 
 async def test_daily_usage_bounds_are_inclusive_days(
-    store: SQLiteStore, alice: UserRecord, usage: UsageFactory
+    store: Store, alice: UserRecord, usage: UsageFactory
 ) -> None:
     for day in range(1, 6):
         start = datetime(2026, 4, day, tzinfo=UTC)
@@ -71,7 +67,7 @@ async def test_daily_usage_bounds_are_inclusive_days(
 
 
 async def test_count_requests_counts_billable_since_a_moment(
-    store: SQLiteStore, alice: UserRecord, bob: UserRecord, usage: UsageFactory
+    store: Store, alice: UserRecord, bob: UserRecord, usage: UsageFactory
 ) -> None:
     since = MIDNIGHT
     await store.record_usage(usage("before", alice.id, created_at=since - timedelta(microseconds=1)))
@@ -87,3 +83,15 @@ async def test_count_requests_counts_billable_since_a_moment(
     assert await store.count_requests(alice.id, since) == 3
     assert await store.count_requests(alice.id, since.astimezone(timezone(timedelta(hours=-5)))) == 3
     assert await store.count_requests("usr_nobody", since) == 0
+
+
+async def test_pending_and_refused_calls_stay_out_of_the_reports(
+    store: Store, alice: UserRecord, usage: UsageFactory
+) -> None:
+    await store.reserve_usage(pending(usage, "in-flight", alice.id, MIDNIGHT))
+    await store.record_usage(usage("refused", alice.id, status="refused", created_at=MIDNIGHT))
+    await store.record_usage(usage("error", alice.id, status="error", cost=0.5, created_at=MIDNIGHT))
+    assert await store.daily_usage(alice.id, MIDNIGHT.date(), MIDNIGHT.date()) == [
+        DailyTotals(MIDNIGHT.date(), requests=1, tokens=15, cost_usd=0.5)
+    ]
+    assert await store.count_requests(alice.id, MIDNIGHT) == 2  # the pending one and the error

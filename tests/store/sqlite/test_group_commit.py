@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from aihub_core.errors import NotFoundError
-from aihub_core.store.base import UsageRecord, UserRecord
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store.base import Durability, UsageRecord, UserRecord
+from aihub_core.store.sqlite.store import SQLiteStore
 
 UsageFactory = Callable[..., UsageRecord]
 UserFactory = Callable[..., UserRecord]
@@ -62,17 +61,25 @@ async def test_concurrent_writes_share_commits(
         assert await store.count_requests("usr_1", usage("x", "usr_1").created_at) == 200
 
 
+@pytest.mark.parametrize(
+    ("durability", "level"), [(Durability.DURABLE, "FULL"), (Durability.DEFERRED, "NORMAL")]
+)
 async def test_a_lone_write_is_committed_at_once(
-    db_path: Path, make_user: UserFactory, usage: UsageFactory
+    db_path: Path, make_user: UserFactory, usage: UsageFactory, durability: Durability, level: str
 ) -> None:
     statements: list[str] = []
-    async with SQLiteStore(db_path, tracer=lambda sql, params: statements.append(sql)) as store:
+    trace = lambda sql, params: statements.append(sql)  # noqa: E731
+    async with SQLiteStore(db_path, tracer=trace, durability=durability) as store:
         await store.create_user(make_user("usr_1", "one@example.com"))
         statements.clear()
         await store.record_usage(usage("req_1", "usr_1"))
-    # The ledger's commits fsync (FULL); the connection goes back to NORMAL for every other write.
+    # The ledger's commits fsync (FULL) unless DEFERRED; the connection goes back to NORMAL for
+    # every other write.
+    assert store.ledger_synchronous == level
     assert [sql.split()[0] for sql in statements] == ["PRAGMA", "BEGIN", "INSERT", "COMMIT", "PRAGMA"]
-    assert statements[0] == "PRAGMA synchronous = FULL" and statements[-1] == "PRAGMA synchronous = NORMAL"
+    assert (
+        statements[0] == f"PRAGMA synchronous = {level}" and statements[-1] == "PRAGMA synchronous = NORMAL"
+    )
 
 
 async def test_a_failing_write_fails_alone(
@@ -92,36 +99,3 @@ async def test_a_failing_write_fails_alone(
             await bad
         assert tracer.count("COMMIT") == 1
         assert await store.count_requests("usr_1", usage("x", "usr_1").created_at) == 5
-
-
-async def test_a_lone_failing_write_is_rolled_back_and_reported(
-    db_path: Path, make_user: UserFactory, usage: UsageFactory
-) -> None:
-    async with SQLiteStore(db_path) as store:
-        await store.create_user(make_user("usr_1", "one@example.com"))
-        with pytest.raises(NotFoundError):  # alone in its batch: no savepoint, the rollback undoes it
-            await store.record_usage(usage("req_ghost", "usr_ghost"))
-        await store.record_usage(usage("req_1", "usr_1"))  # the connection is usable at once
-        assert await store.count_requests("usr_1", usage("x", "usr_1").created_at) == 1
-
-
-async def test_a_cancelled_caller_still_gets_its_reservation_committed(
-    db_path: Path, make_user: UserFactory, usage: UsageFactory
-) -> None:
-    async with SQLiteStore(db_path, ledger_synchronous="NORMAL") as store:
-        await store.create_user(make_user("usr_1", "one@example.com"))
-        record = usage("req_1", "usr_1")
-        reservation = replace(record, status="pending", usage_source="none")
-        task = asyncio.create_task(store.reserve_usage(reservation))
-        await asyncio.sleep(0)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        assert task.cancelled()
-    async with SQLiteStore(db_path) as reopened:
-        assert await reopened.count_requests("usr_1", record.created_at) == 1
-
-
-async def test_writes_on_a_closed_store_are_refused(usage: UsageFactory, db_path: Path) -> None:
-    store = SQLiteStore(db_path)
-    with pytest.raises(RuntimeError, match="not open"):
-        await store.record_usage(usage("req_1", "usr_1"))

@@ -5,11 +5,12 @@ awaited through `run_in_executor`. One thread also serialises this process's wri
 what SQLite wants anyway (one writer at a time), and lets `check_same_thread` keep its safe default.
 
 Usage ledger writes go through a group commit (`_group`): writes that queue while the worker is
-busy share one transaction. Settlements commit with `ledger_synchronous` (FULL by default: a
-settled record survives a power cut, not only a killed process), and their callers resume only
-once committed. Reservations have batches of their own at NORMAL, and `queue_reservation` does
-not wait at all: the worker runs jobs in order, so a reservation still lands before its
-settlement. docs/accounting.md has the policy and the measurements.
+busy share one transaction. Settlements commit at the `synchronous` level of the store's
+`Durability` (FULL for DURABLE: a settled record survives a power cut, not only a killed
+process; NORMAL for DEFERRED), and their callers resume only once committed. Reservations have
+batches of their own at NORMAL, and `queue_reservation` does not wait at all: the worker runs
+jobs in order, so a reservation lands before any call made after it, its settlement included.
+docs/accounting.md has the policy and the measurements.
 
 `auth_generation`, read on every authenticated request, does not queue behind the worker: the
 event loop reads it itself on a second, read-only connection. A one-row read of a WAL database
@@ -26,36 +27,40 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
-from aihub_core.store import MEMORY, LedgerSync
-from aihub_core.store import _codec as codec
-from aihub_core.store import _idempotency as idem
-from aihub_core.store import _queries as q
-from aihub_core.store._group import GroupCommit
 from aihub_core.store.base import (
     ApiKeyRecord,
     DailyTotals,
+    Durability,
     IdempotencyRecord,
     StoredMessage,
     UsageRecord,
     UserRecord,
 )
-from aihub_core.store.migrations import apply_migrations
+from aihub_core.store.sqlite import _codec as codec
+from aihub_core.store.sqlite import _idempotency as idem
+from aihub_core.store.sqlite import _queries as q
+from aihub_core.store.sqlite._group import GroupCommit
+from aihub_core.store.sqlite.migrations import apply_migrations
+from aihub_core.store.sqlite.url import MEMORY
 
 log = logging.getLogger("aihub.store")
 P = ParamSpec("P")
 T = TypeVar("T")
 Tracer = Callable[[str, Any], None]
+# PRAGMA synchronous of a settlement's commit: FULL fsyncs the WAL, NORMAL leaves it to the OS.
+_SYNCHRONOUS = MappingProxyType({Durability.DURABLE: "FULL", Durability.DEFERRED: "NORMAL"})
 
 
 class SQLiteStore:
     """`base.Store` on one SQLite file (or `:memory:`), owned by a single worker thread.
 
     `tracer(sql, params)` is called with every statement, on the worker thread (debugging, tests).
-    Up to `ledger_batch` ledger writes share a commit, made at `ledger_synchronous` (FULL or NORMAL).
+    Up to `ledger_batch` ledger writes share a commit; settlements commit at `durability`.
     """
 
     def __init__(
@@ -65,19 +70,21 @@ class SQLiteStore:
         busy_timeout_ms: int = 5000,
         tracer: Tracer | None = None,
         ledger_batch: int = 64,
-        ledger_synchronous: LedgerSync = "FULL",
+        durability: Durability = Durability.DURABLE,
         owner: str | None = None,
     ) -> None:
         self.path = str(path)
         self.owner = owner
-        self.ledger_synchronous = ledger_synchronous
+        self.durability = durability
+        # The PRAGMA synchronous level of the settlements' commits.
+        self.ledger_synchronous = _SYNCHRONOUS[durability]
         self._busy_timeout_ms = busy_timeout_ms
         self._tracer = tracer
         self._executor: ThreadPoolExecutor | None = None
         self._db: Database | None = None  # only ever touched on the worker thread
         self._reader: sqlite3.Connection | None = None  # the event loop's, for auth_generation
         # An in-memory database has nothing to sync; a file's other writes stay at NORMAL.
-        synchronous = None if self.path == MEMORY else ledger_synchronous
+        synchronous = None if self.path == MEMORY else self.ledger_synchronous
         self._ledger = GroupCommit(ledger_batch, synchronous, restore="NORMAL")
         # Reservations need not reach the disk before the call goes on: a power cut that loses one
         # also lost the call's answer (settling fsyncs the WAL, earlier frames included), and an

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from aihub_core.store.migrations import (
+from aihub_core.store.sqlite.migrations import (
     MIGRATIONS,
     Migration,
     SchemaTooNewError,
@@ -17,7 +17,7 @@ from aihub_core.store.migrations import (
     current_version,
     latest_version,
 )
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store.sqlite.store import SQLiteStore
 
 
 def read_schema(path: Path) -> tuple[int, str, set[str]]:

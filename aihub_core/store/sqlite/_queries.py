@@ -1,4 +1,4 @@
-"""The store's SQL, as plain functions of a sqlite-utils `Database`.
+"""The SQLite store's SQL, as plain functions of a sqlite-utils `Database`.
 
 They block, so only `SQLiteStore`'s worker thread calls them. Constraint failures a caller can
 cause are translated here, once, to the core's errors.
@@ -13,13 +13,14 @@ from typing import Any
 from sqlite_utils import Database
 
 from aihub_core.errors import ConflictError, NotFoundError
-from aihub_core.store import _codec as codec
+from aihub_core.store import rows
 from aihub_core.store.base import ApiKeyRecord, DailyTotals, StoredMessage, UsageRecord, UserRecord
+from aihub_core.store.sqlite import _codec as codec
 
 Params = list[Any] | dict[str, Any]
 
-_BILLABLE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in codec.BILLABLE))
-_QUOTA_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in codec.QUOTA_COUNTED))
+_BILLABLE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in rows.BILLABLE))
+_QUOTA_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in rows.QUOTA_COUNTED))
 # ON CONFLICT names the key: unlike INSERT OR IGNORE it does not also swallow a CHECK failure.
 _ONCE_PER_REQUEST = "ON CONFLICT (request_id) DO NOTHING"
 # A settlement fills in its call's pending row; the WHERE leaves a settled row as it is (settle
@@ -47,15 +48,9 @@ _SESSION_UPSERT = "ON CONFLICT (user_id, session_id) DO UPDATE SET updated_at = 
 
 def create_user(db: Database, user: UserRecord) -> None:
     """Insert a user; ConflictError if the email (case-folded) or id is taken."""
-    row = {
-        "id": user.id,
-        "email": codec.normalize_email(user.email),
-        "password_hash": user.password_hash,
-        "plan": user.plan,
-        "created_at": codec.encode_time(user.created_at),
-    }
+    row = codec.to_sqlite(rows.user_row(user))
     try:
-        _insert(db, "users", row)
+        insert(db, "users", row)
     except sqlite3.IntegrityError as exc:
         if "users.email" in str(exc):
             raise ConflictError("an account with this email already exists", param="email") from None
@@ -70,13 +65,13 @@ def get_user(db: Database, user_id: str) -> UserRecord | None:
 
 def get_user_by_email(db: Database, email: str) -> UserRecord | None:
     """The user with this email, compared case-insensitively."""
-    row = _one(db, "SELECT * FROM users WHERE email = ?", [codec.normalize_email(email)])
+    row = _one(db, "SELECT * FROM users WHERE email = ?", [rows.normalize_email(email)])
     return codec.user_from_row(row) if row else None
 
 
 def set_plan(db: Database, email: str, plan: str) -> bool:
     """Change a user's plan; False if there is no such user."""
-    return _changed(db, "UPDATE users SET plan = ? WHERE email = ?", [plan, codec.normalize_email(email)])
+    return _changed(db, "UPDATE users SET plan = ? WHERE email = ?", [plan, rows.normalize_email(email)])
 
 
 AUTH_GENERATION_SQL = "SELECT value FROM auth_generation WHERE id = 1"
@@ -91,7 +86,7 @@ def auth_generation(db: Database) -> int:
 def create_api_key(db: Database, key: ApiKeyRecord) -> None:
     """Insert a key; ConflictError on a duplicate id or hash, NotFoundError for an unknown user."""
     try:
-        _insert(db, "api_keys", codec.api_key_row(key))
+        insert(db, "api_keys", codec.to_sqlite(rows.api_key_row(key)))
     except sqlite3.IntegrityError as exc:
         raise _translate(exc, conflict="an API key with this id or hash already exists") from None
 
@@ -132,8 +127,8 @@ def session_messages(
     if _one(db, "SELECT 1 AS found FROM sessions WHERE user_id = ? AND session_id = ?", key) is None:
         return None
     sql = "SELECT * FROM messages WHERE user_id = ? AND session_id = ? ORDER BY id DESC LIMIT ?"
-    rows = db.query(sql, [*key, -1 if newest is None else newest])
-    return [codec.message_from_row(row) for row in rows][::-1]
+    found = db.query(sql, [*key, -1 if newest is None else newest])
+    return [codec.message_from_row(row) for row in found][::-1]
 
 
 def append_turn(
@@ -146,8 +141,10 @@ def append_turn(
 ) -> None:
     """Store a turn, its answer, the session row and the usage settlement in one transaction."""
     # Encode everything first, so that a bad value fails before the transaction starts.
-    messages = [codec.message_row(user_id, session_id, m) for m in (user_message, assistant_message)]
-    usage_row = codec.settled_row(usage) if usage else None
+    messages = [
+        codec.to_sqlite(rows.message_row(user_id, session_id, m)) for m in (user_message, assistant_message)
+    ]
+    usage_row = codec.to_sqlite(rows.settled_row(usage)) if usage else None
     session = {
         "user_id": user_id,
         "session_id": session_id,
@@ -156,11 +153,11 @@ def append_turn(
     }
     try:
         with db.atomic():
-            _insert(db, "sessions", session, _SESSION_UPSERT)
+            insert(db, "sessions", session, _SESSION_UPSERT)
             for row in messages:
-                _insert(db, "messages", row)
+                insert(db, "messages", row)
             if usage_row is not None:
-                _insert(db, "usage_records", usage_row, _SETTLE_ONCE)
+                insert(db, "usage_records", usage_row, _SETTLE_ONCE)
     except sqlite3.IntegrityError as exc:
         raise _translate(exc) from None
 
@@ -168,7 +165,7 @@ def append_turn(
 def reserve_usage(db: Database, record: UsageRecord, owner: str | None = None) -> None:
     """Insert the pending row of an admitted call, unless its request id is in the ledger already."""
     try:
-        _insert(db, "usage_records", {**codec.reservation_row(record), "owner": owner}, _ONCE_PER_REQUEST)
+        insert(db, "usage_records", codec.to_sqlite(rows.reservation_row(record, owner)), _ONCE_PER_REQUEST)
     except sqlite3.IntegrityError as exc:
         raise _translate(exc) from None
 
@@ -176,7 +173,7 @@ def reserve_usage(db: Database, record: UsageRecord, owner: str | None = None) -
 def record_usage(db: Database, record: UsageRecord) -> None:
     """Settle a call: fill in its pending row, or insert the record if there is none; once."""
     try:
-        _insert(db, "usage_records", codec.settled_row(record), _SETTLE_ONCE)
+        insert(db, "usage_records", codec.to_sqlite(rows.settled_row(record)), _SETTLE_ONCE)
     except sqlite3.IntegrityError as exc:
         raise _translate(exc) from None
 
@@ -232,11 +229,12 @@ def _changed(db: Database, sql: str, params: Params) -> bool:
     return int(db.execute(sql, params).rowcount) > 0
 
 
-def _insert(db: Database, table: str, row: dict[str, Any], suffix: str = "") -> None:
-    # Table and column names come from this module and the codec, never from callers.
+def insert(db: Database, table: str, row: dict[str, Any], suffix: str = "") -> int:
+    """Insert a row (`suffix`: an ON CONFLICT clause); how many rows it inserted or changed."""
+    # Table and column names come from this package and `rows`, never from callers.
     columns = ", ".join(row)
     values = ", ".join(f":{name}" for name in row)
-    db.execute(f"INSERT INTO {table} ({columns}) VALUES ({values}) {suffix}", row)
+    return int(db.execute(f"INSERT INTO {table} ({columns}) VALUES ({values}) {suffix}", row).rowcount)
 
 
 def _translate(exc: sqlite3.IntegrityError, conflict: str = "") -> Exception:

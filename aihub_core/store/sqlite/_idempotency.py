@@ -1,4 +1,4 @@
-"""The SQL of idempotency keys (worker thread only, like `_queries`)."""
+"""The SQLite store's SQL of idempotency keys (worker thread only, like `_queries`)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from aihub_core.store import _codec as codec
+from aihub_core.store import rows
 from aihub_core.store.base import IdempotencyRecord
+from aihub_core.store.sqlite import _codec as codec
+from aihub_core.store.sqlite import _queries as q
 
 
 def _from_row(row: dict[str, Any]) -> IdempotencyRecord:
@@ -30,26 +32,15 @@ def claim(
             "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND created_at < ?",
             [record.user_id, record.key, expired_before],
         )
-        inserted = db.execute(
-            "INSERT INTO idempotency_keys (user_id, key, request_hash, request_id, state, created_at, owner) "
-            "VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (user_id, key) DO NOTHING",
-            [
-                record.user_id,
-                record.key,
-                record.request_hash,
-                record.request_id,
-                codec.encode_time(record.created_at),
-                owner,
-            ],
-        ).rowcount
-        if inserted:
+        row = codec.to_sqlite(rows.claim_row(record, owner))
+        if q.insert(db, "idempotency_keys", row, "ON CONFLICT (user_id, key) DO NOTHING"):
             return None
-        rows = list(
+        held = list(
             db.query(
                 "SELECT * FROM idempotency_keys WHERE user_id = ? AND key = ?", [record.user_id, record.key]
             )
         )
-    return _from_row(rows[0])
+    return _from_row(held[0])
 
 
 def complete(db: Database, user_id: str, key: str, response: bytes) -> None:

@@ -19,7 +19,7 @@ from aihub_core.plans import Plans
 from aihub_core.services.accounts import TOUCH_INTERVAL, Accounts, AuthCache, CachedCaller
 from aihub_core.services.keys import KeyManager
 from aihub_core.store.base import ApiKeyRecord, UserRecord
-from aihub_core.store.sqlite import SQLiteStore
+from aihub_core.store.sqlite.store import SQLiteStore
 from tests.conftest import TEST_JWT_SECRET
 from tests.store.conftest import T0
 

@@ -1,0 +1,106 @@
+"""The columns each record is stored as, with Python values, and the rules every backend applies
+before it writes. A record's columns are its fields (times in UTC, emails normalized) and, for the
+ledger and claims, a few more (`settled_at`, `owner`, `state`). A backend adapts the values (aware
+UTC datetimes, tuples of strings) to its own column types and reads its rows back itself.
+
+The checks run here, before any database is touched, so that every backend refuses the same
+records the same way (ValueError): a naive datetime, a reservation that is not `pending`, a
+settlement that is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from aihub_core.store.base import (
+    ApiKeyRecord,
+    IdempotencyRecord,
+    StoredMessage,
+    UsageRecord,
+    UsageStatus,
+    UserRecord,
+)
+
+Row = dict[str, Any]
+
+BILLABLE: tuple[UsageStatus, ...] = ("ok", "error", "cancelled")
+# In-flight calls count against the monthly quota too, or a burst could overrun it before settling.
+QUOTA_COUNTED: tuple[UsageStatus, ...] = (*BILLABLE, "pending")
+
+
+def utc(value: datetime) -> datetime:
+    """The same instant in UTC; ValueError for a naive datetime, which names no instant."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"the store takes timezone-aware datetimes, got naive {value!r}")
+    return value.astimezone(UTC)
+
+
+def day_start(day: date) -> datetime:
+    """Midnight UTC at the start of a day: the usage reports' days are UTC days."""
+    return datetime.combine(day, time(), UTC)
+
+
+def normalize_email(email: str) -> str:
+    """The stored, case-folded form of an email address."""
+    return email.strip().lower()
+
+
+def user_row(user: UserRecord) -> Row:
+    """The row of a new user: its fields, the email normalized."""
+    return {**_fields(user), "email": normalize_email(user.email), "created_at": utc(user.created_at)}
+
+
+def api_key_row(key: ApiKeyRecord) -> Row:
+    """The row of a new API key: its fields."""
+    last_used = utc(key.last_used) if key.last_used else None
+    return {**_fields(key), "created_at": utc(key.created_at), "last_used": last_used}
+
+
+def message_row(user_id: str, session_id: str, message: StoredMessage) -> Row:
+    """The row of one session turn: its fields and its session's key."""
+    return {
+        "user_id": user_id,
+        "session_id": session_id,
+        **_fields(message),
+        "created_at": utc(message.created_at),
+    }
+
+
+def usage_row(record: UsageRecord) -> Row:
+    """The ledger row of a usage record: its fields."""
+    # float() so an int cost (0) is stored and summed as the same double the caller reported
+    return {**_fields(record), "cost_usd": float(record.cost_usd), "created_at": utc(record.created_at)}
+
+
+def reservation_row(record: UsageRecord, owner: str | None) -> Row:
+    """The ledger row of an admitted call, pending until settled, tagged with its store's owner."""
+    if record.status != "pending":
+        raise ValueError(f"a reservation has status 'pending', not {record.status!r}")
+    return {**usage_row(record), "owner": owner}
+
+
+def settled_row(record: UsageRecord) -> Row:
+    """The ledger row of a settled call; its record's time is when it was settled."""
+    if record.status == "pending":
+        raise ValueError("a settlement cannot leave a call pending")
+    return {**usage_row(record), "settled_at": utc(record.created_at)}
+
+
+def claim_row(claim: IdempotencyRecord, owner: str | None) -> Row:
+    """The row of a new, pending Idempotency-Key claim, tagged with its store's owner."""
+    return {
+        "user_id": claim.user_id,
+        "key": claim.key,
+        "request_hash": claim.request_hash,
+        "request_id": claim.request_id,
+        "state": "pending",
+        "created_at": utc(claim.created_at),
+        "owner": owner,
+    }
+
+
+def _fields(record: UserRecord | ApiKeyRecord | StoredMessage | UsageRecord) -> Row:
+    # Shallow, unlike dataclasses.asdict: the values are kept as they are (tuples stay tuples).
+    return {field.name: getattr(record, field.name) for field in fields(record)}
