@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from aihub_core.providers.base import Message
+from aihub_core.messages import Message
 
 MESSAGE_OVERHEAD = 4
 IMAGE_TOKENS = 258

@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from aihub_core.catalog import Catalog, CatalogModel
 from aihub_core.errors import InvalidRequestError, UpstreamError
 from aihub_core.identity import Caller
+from aihub_core.messages import Message, ProviderRequest
 from aihub_core.pricing import cost_usd
-from aihub_core.providers.base import Message, Provider, ProviderRequest, StreamEnd, TokenUsage
+from aihub_core.providers.base import Provider, StreamEnd, TokenUsage
 from aihub_core.providers.images import decode_images
 from aihub_core.services.chat_params import ChatParams
 from aihub_core.services.conversation import build_request, image_to_data_uri

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from aihub_core.catalog import CatalogModel
 from aihub_core.errors import InvalidRequestError
-from aihub_core.providers.base import Image, Message, ProviderRequest
+from aihub_core.messages import Image, Message, ProviderRequest
 from aihub_core.store.base import StoredMessage
 from aihub_core.tokens import estimate_message
 

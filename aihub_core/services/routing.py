@@ -19,7 +19,8 @@ from typing import TypeVar
 
 from aihub_core.catalog import Catalog, CatalogModel
 from aihub_core.errors import InvalidRequestError, UpstreamError
-from aihub_core.providers.base import Completion, Provider, ProviderRequest, StreamEnd, StreamEvent
+from aihub_core.messages import ProviderRequest
+from aihub_core.providers.base import Completion, Provider, StreamEnd, StreamEvent
 from aihub_core.resilience import BreakerPolicy, CircuitBreaker, RetryPolicy, is_retryable
 
 log = logging.getLogger("aihub.routing")

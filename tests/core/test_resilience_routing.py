@@ -9,16 +9,8 @@ import pytest
 
 from aihub_core.catalog import CatalogModel, load_builtin_catalog
 from aihub_core.errors import InvalidRequestError, UpstreamAuthError, UpstreamError
-from aihub_core.providers.base import (
-    Completion,
-    Message,
-    Provider,
-    ProviderRequest,
-    StreamEnd,
-    StreamEvent,
-    TextDelta,
-    TokenUsage,
-)
+from aihub_core.messages import Message, ProviderRequest
+from aihub_core.providers.base import Completion, Provider, StreamEnd, StreamEvent, TextDelta, TokenUsage
 from aihub_core.resilience import BreakerPolicy, BreakerState, RetryPolicy
 from aihub_core.services.routing import Candidate, Router, fallback_candidates
 
