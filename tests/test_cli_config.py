@@ -12,7 +12,7 @@ from aihub_cli.main import main
 from aihub_cli.models_sync import sync_models
 from aihub_core.app import Core
 from aihub_core.auth.tokens import TokenIssuer
-from aihub_core.plans import Plans
+from aihub_core.limits.plans import Plans
 from aihub_core.services.accounts import Accounts
 from aihub_core.simulators import GeminiSimulator, OpenRouterSimulator
 from aihub_core.simulators.models import SimModel

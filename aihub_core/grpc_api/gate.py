@@ -13,7 +13,8 @@ from aihub_core.errors import AIHubError, AuthenticationError, PermissionDeniedE
 from aihub_core.grpc_api.access import Access
 from aihub_core.grpc_api.errors import error_trailers
 from aihub_core.identity import Caller
-from aihub_core.limits import Grant, RateState
+from aihub_core.limits.admitter import Admitter
+from aihub_core.limits.rules import Demand, Grant
 
 
 class Authenticator(Protocol):
@@ -24,16 +25,6 @@ class Authenticator(Protocol):
     async def from_jwt(self, token: str) -> Caller: ...
 
     def is_api_key(self, secret: str) -> bool: ...
-
-
-class Admitter(Protocol):
-    """Admits or refuses a key-authenticated call (RateLimitError / QuotaExceededError)."""
-
-    async def admit(self, caller: Caller, permission: str, tokens: int = 0) -> Grant: ...
-
-    def release(self, grant: Grant, tokens_used: int | None = None) -> None: ...
-
-    async def peek(self, caller: Caller) -> RateState: ...
 
 
 @dataclass
@@ -122,15 +113,15 @@ class Gate:
                     details={"required_permission": access.permission},
                     suggestion="Create a key with the needed permission",
                 )
-            if access.deferred:
+            if access.demand is None:
                 return  # the handler admits (admit_deferred) and the metadata goes out then
-            grant = await self._admitter.admit(caller, access.permission or "")
+            grant = await self._admitter.admit(caller, access.demand)
             call.metadata = grant.state.metadata()
         await self.send_metadata(call)
 
-    async def admit_deferred(self, call: Call, permission: str, tokens: int) -> Grant:
-        """The admission of a deferred RPC, with its token estimate; sends the metadata."""
-        grant = await self._admitter.admit(call.user, permission, tokens)
+    async def admit_deferred(self, call: Call, demand: Demand) -> Grant:
+        """The admission of an RPC whose handler admits, with its demand; sends the metadata."""
+        grant = await self._admitter.admit(call.user, demand)
         call.metadata = grant.state.metadata()
         await self.send_metadata(call)
         return grant
@@ -141,7 +132,7 @@ class Gate:
         await self.send_metadata(call)
 
     def release(self, grant: Grant, tokens_used: int | None = None) -> None:
-        """End an admitted call (see Admission.release)."""
+        """End an admitted call (see Admitter.release)."""
         self._admitter.release(grant, tokens_used)
 
     async def send_metadata(self, call: Call) -> None:

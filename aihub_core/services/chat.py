@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from aihub_core.catalog import Catalog, CatalogModel
 from aihub_core.errors import InvalidRequestError, UpstreamError
 from aihub_core.identity import Caller
+from aihub_core.limits.tokens import estimate_messages, estimate_text
 from aihub_core.messages import Message, ProviderRequest
 from aihub_core.pricing import cost_usd
 from aihub_core.providers.base import Provider, StreamEnd, TokenUsage
@@ -25,7 +26,6 @@ from aihub_core.services.chat_params import ChatParams
 from aihub_core.services.conversation import build_request, image_to_data_uri
 from aihub_core.services.routing import Candidate, Router, fallback_candidates
 from aihub_core.store.base import Store, StoredMessage, UsageRecord, UsageStatus
-from aihub_core.tokens import estimate_messages, estimate_text
 
 INLINE_DECODE_LIMIT = 256 * 1024
 # Only this many of a session's newest messages are read; older ones would rarely fit anyway.

@@ -1,12 +1,14 @@
-"""What admission needs to know of a prepared chat: its token estimate, and whether it can ever fit."""
+"""What a chat call asks of the limits: its token estimate, a slot and a call of the monthly quota;
+and the 400 for a call that could never be admitted."""
 
 from __future__ import annotations
 
 from aihub_core.errors import InvalidRequestError
 from aihub_core.identity import Caller
+from aihub_core.limits.rules import Demand
+from aihub_core.limits.tokens import estimate_messages
 from aihub_core.services.chat import PreparedChat
 from aihub_core.services.conversation import DEFAULT_ANSWER_RESERVE
-from aihub_core.tokens import estimate_messages
 
 
 def token_estimate(chat: PreparedChat) -> int:
@@ -15,6 +17,12 @@ def token_estimate(chat: PreparedChat) -> int:
     if answer is None:
         answer = min(DEFAULT_ANSWER_RESERVE, chat.model.max_output_tokens)
     return estimate_messages(chat.upstream.messages) + answer
+
+
+def chat_demand(tokens: int) -> Demand:
+    """A chat call holds its token estimate and a concurrency slot until it ends, and counts
+    against the monthly quota."""
+    return Demand(tokens=tokens, concurrent=True, counts_quota=True)
 
 
 def check_fits_plan(caller: Caller, tokens: int) -> None:

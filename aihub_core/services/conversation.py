@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from aihub_core.catalog import CatalogModel
 from aihub_core.errors import InvalidRequestError
+from aihub_core.limits.tokens import estimate_message
 from aihub_core.messages import Image, Message, ProviderRequest
 from aihub_core.store.base import StoredMessage
-from aihub_core.tokens import estimate_message
 
 # When the caller sets no max_tokens, keep this much of the window free for the answer.
 DEFAULT_ANSWER_RESERVE = 1024

@@ -5,10 +5,10 @@ import pytest
 
 from aihub_core.catalog import load_builtin_catalog
 from aihub_core.errors import InvalidRequestError
+from aihub_core.limits.tokens import estimate_message
 from aihub_core.messages import Image, Message
 from aihub_core.services.conversation import build_request, image_from_data_uri, image_to_data_uri
 from aihub_core.store.base import StoredMessage
-from aihub_core.tokens import estimate_message
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 GROK = load_builtin_catalog().resolve("x-ai/grok-beta", "")

@@ -2,8 +2,9 @@ import pytest
 
 from aihub_core.errors import RateLimitError
 from aihub_core.identity import Caller
-from aihub_core.limits import Demand, Limiter, effective_limit
-from aihub_core.plans import BUILTIN_PLANS, Plan
+from aihub_core.limits.in_process import Limiter
+from aihub_core.limits.plans import BUILTIN_PLANS, Plan
+from aihub_core.limits.rules import Demand, effective_limit
 
 FREE = BUILTIN_PLANS["free"]
 

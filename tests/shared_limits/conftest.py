@@ -15,11 +15,21 @@ from datetime import datetime
 import pytest
 from redis.asyncio import Redis
 
-from aihub_core.services.shared_admission import SharedAdmission
-from aihub_core.services.shared_redis import REDIS_ERRORS
+from aihub_core.limits.redis.admitter import RedisAdmitter
+from aihub_core.limits.redis.connection import REDIS_ERRORS
+from aihub_core.limits.rules import Demand
 from tests.shared_limits.proxy import RedisProxy
 
 REDIS_URL = os.environ.get("AIHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# A call that asks one request of the minute, as every key-authenticated RPC does.
+REQUEST = Demand()
+
+
+def chat(tokens: int = 0) -> Demand:
+    """What a chat call asks: its token estimate, a concurrency slot, one call of the monthly quota."""
+    return Demand(tokens, concurrent=True, counts_quota=True)
+
+
 # 2026-03-10 12:00:05 UTC: 55 s before a minute boundary, in the middle of a month.
 T0 = 1_773_144_005.0
 
@@ -51,7 +61,7 @@ class Ledger:
         return self.count
 
 
-StartAdmitter = Callable[..., Awaitable[SharedAdmission]]
+StartAdmitter = Callable[..., Awaitable[RedisAdmitter]]
 
 
 async def eventually(check: Callable[[], Awaitable[object]], what: str, seconds: float = 10) -> None:
@@ -108,10 +118,10 @@ def ledger() -> Ledger:
 @pytest.fixture
 async def start_admitter(prefix: str, clock: Clock, ledger: Ledger) -> AsyncIterator[StartAdmitter]:
     """Start admitters on the test's prefix (one per simulated process); all stop at the end."""
-    started: list[SharedAdmission] = []
+    started: list[RedisAdmitter] = []
 
-    async def start(url: str = REDIS_URL, heartbeat_ttl: float = 10.0) -> SharedAdmission:
-        admitter = await SharedAdmission.start(url, ledger, clock, prefix=prefix, heartbeat_ttl=heartbeat_ttl)
+    async def start(url: str = REDIS_URL, heartbeat_ttl: float = 10.0) -> RedisAdmitter:
+        admitter = await RedisAdmitter.start(url, ledger, clock, prefix=prefix, heartbeat_ttl=heartbeat_ttl)
         started.append(admitter)
         return admitter
 

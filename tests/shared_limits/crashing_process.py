@@ -9,8 +9,9 @@ import time
 from datetime import datetime
 
 from aihub_core.identity import Caller
-from aihub_core.plans import BUILTIN_PLANS
-from aihub_core.services.shared_admission import SharedAdmission
+from aihub_core.limits.plans import BUILTIN_PLANS
+from aihub_core.limits.redis.admitter import RedisAdmitter
+from aihub_core.limits.rules import Demand
 
 
 class NoLedger:
@@ -19,9 +20,9 @@ class NoLedger:
 
 
 async def main(url: str, prefix: str, ttl: float, slots: int) -> None:
-    admitter = await SharedAdmission.start(url, NoLedger(), time.time, prefix=prefix, heartbeat_ttl=ttl)
+    admitter = await RedisAdmitter.start(url, NoLedger(), time.time, prefix=prefix, heartbeat_ttl=ttl)
     for _ in range(slots):
-        await admitter.admit(Caller("u1", BUILTIN_PLANS["free"]), "chat")
+        await admitter.admit(Caller("u1", BUILTIN_PLANS["free"]), Demand(concurrent=True, counts_quota=True))
     print(admitter.instance_id, flush=True)
     await asyncio.Event().wait()  # holds the slots until killed
 

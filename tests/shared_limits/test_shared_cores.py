@@ -20,7 +20,7 @@ from aihub.v1 import usage_service_pb2 as usage_pb
 from aihub.v1 import usage_service_pb2_grpc as usage_grpc
 from aihub_cli.http_server import start_http
 from aihub_core.app import Core
-from aihub_core.plans import BUILTIN_PLANS
+from aihub_core.limits.plans import BUILTIN_PLANS
 from aihub_http.app import create_app
 from tests.conftest import isolated_settings, make_account
 from tests.e2e.minutes import clear_of_minute_boundary

@@ -9,9 +9,9 @@ from redis.asyncio import Redis
 
 from aihub_core.errors import RateLimitError
 from aihub_core.identity import Caller
-from aihub_core.plans import Plan
-from aihub_core.services.shared_pipeline import ScriptPipeline
-from tests.shared_limits.conftest import StartAdmitter
+from aihub_core.limits.plans import Plan
+from aihub_core.limits.redis.pipeline import ScriptPipeline
+from tests.shared_limits.conftest import REQUEST, StartAdmitter
 
 BURST = 600
 LIMIT = 250
@@ -26,7 +26,7 @@ async def test_a_burst_takes_one_connection_and_admits_exactly_the_limit(
 
     async def one() -> str:
         try:
-            await admitter.admit(caller, "models")
+            await admitter.admit(caller, REQUEST)
         except RateLimitError as err:
             return err.code
         return "ok"
@@ -57,8 +57,8 @@ async def test_a_script_redis_forgot_is_loaded_and_run_once(
 ) -> None:
     admitter = await start_admitter()
     caller = Caller("u1", Plan("p", 3, 0, 0, 0))
-    await admitter.admit(caller, "models")
+    await admitter.admit(caller, REQUEST)
     await redis.script_flush()  # as after a Redis restart
-    await asyncio.gather(admitter.admit(caller, "models"), admitter.admit(caller, "models"))
+    await asyncio.gather(admitter.admit(caller, REQUEST), admitter.admit(caller, REQUEST))
     state = await admitter.peek(caller)
     assert state.remaining == 0  # three admissions counted, none twice

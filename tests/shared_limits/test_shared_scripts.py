@@ -1,5 +1,5 @@
 """The admission script's semantics, from tables: every scenario runs through the in-process
-`Admission` and through `SharedAdmission` on Redis, and both must answer alike, to the letter of
+`InProcessAdmitter` and through `RedisAdmitter` on Redis, and both must answer alike, to the letter of
 each refusal (code, message, details, Retry-After, X-RateLimit-* figures)."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from redis.asyncio import Redis
 
 from aihub_core.errors import RateLimitError
 from aihub_core.identity import Caller
-from aihub_core.limits import Grant
-from aihub_core.plans import BUILTIN_PLANS, Plan
-from aihub_core.services.admission import Admission
-from aihub_core.services.shared_admission import SharedAdmission
-from tests.shared_limits.conftest import T0, Clock, Ledger, StartAdmitter, dump
+from aihub_core.limits.in_process import InProcessAdmitter
+from aihub_core.limits.plans import BUILTIN_PLANS, Plan
+from aihub_core.limits.redis.admitter import RedisAdmitter
+from aihub_core.limits.rules import Demand, Grant
+from tests.shared_limits.conftest import REQUEST, T0, Clock, Ledger, StartAdmitter, chat, dump
 
 FREE = BUILTIN_PLANS["free"]
 UNLIMITED = Plan("internal", 0, 0, 0, 0)
@@ -29,8 +29,7 @@ def key(limit: int | None = None, key_id: str = "k1", plan: Plan = FREE) -> Call
 @dataclass(frozen=True)
 class Admit:
     caller: Caller
-    permission: str = "models"
-    tokens: int = 0
+    demand: Demand = REQUEST
 
 
 @dataclass(frozen=True)
@@ -60,27 +59,27 @@ SCENARIOS: list[tuple[str, int, list[Step], list[str]]] = [
         "tokens held, then settled to what was used",
         0,
         [
-            Admit(key(), "chat", 3000),
-            Admit(key(), "chat", 2500),
+            Admit(key(), chat(3000)),
+            Admit(key(), chat(2500)),
             Release(0, tokens_used=500),
-            Admit(key(), "chat", 4500),
-            Admit(key(), "chat", 1),
+            Admit(key(), chat(4500)),
+            Admit(key(), chat(1)),
         ],
         [OK, "tokens_rate_limit_exceeded", OK, "tokens_rate_limit_exceeded"],
     ),
     (
         "a refused demand consumes nothing",
         0,
-        [Admit(key(), "chat", 5001), Admit(key(), "chat", 5000)],
+        [Admit(key(), chat(5001)), Admit(key(), chat(5000))],
         ["tokens_rate_limit_exceeded", OK],
     ),
     (
         "concurrency slots held until release, once",
         0,
-        [*[Admit(key(), "chat")] * 4, Admit(key()), Release(0), Release(0), *[Admit(key(), "chat")] * 2],
+        [*[Admit(key(), chat())] * 4, Admit(key()), Release(0), Release(0), *[Admit(key(), chat())] * 2],
         [OK, OK, OK, "concurrency_limit_exceeded", OK, OK, "concurrency_limit_exceeded"],
     ),
-    ("zero means no limit", 0, [*[Admit(key(plan=UNLIMITED), "chat", 10_000)] * 40], [OK] * 40),
+    ("zero means no limit", 0, [*[Admit(key(plan=UNLIMITED), chat(10_000))] * 40], [OK] * 40),
     (
         "the next minute starts afresh",
         0,
@@ -90,19 +89,19 @@ SCENARIOS: list[tuple[str, int, list[Step], list[str]]] = [
     (
         "monthly quota counted from the ledger, chat only",
         1,
-        [*[Admit(key(plan=TINY_QUOTA), "chat")] * 3, Admit(key(plan=TINY_QUOTA))],
+        [*[Admit(key(plan=TINY_QUOTA), chat())] * 3, Admit(key(plan=TINY_QUOTA))],
         [OK, OK, "quota_exceeded", OK],
     ),
     (
         "a settlement after the minute lands in the new one",
         0,
-        [Admit(key(), "chat", 4000), Tick(60), Release(0, tokens_used=100), Admit(key(), "chat", 5000)],
+        [Admit(key(), chat(4000)), Tick(60), Release(0, tokens_used=100), Admit(key(), chat(5000))],
         [OK, OK],
     ),
     (
         "a settlement above the estimate takes from the minute",
         0,
-        [Admit(key(), "chat", 1000), Release(0, tokens_used=4500), Admit(key(), "chat", 600)],
+        [Admit(key(), chat(1000)), Release(0, tokens_used=4500), Admit(key(), chat(600))],
         [OK, "tokens_rate_limit_exceeded"],
     ),
 ]
@@ -122,7 +121,7 @@ def describe(outcome: Grant | RateLimitError) -> tuple[object, ...]:
 
 
 async def play(
-    admitter: Admission | SharedAdmission, clock: Clock, steps: list[Step]
+    admitter: InProcessAdmitter | RedisAdmitter, clock: Clock, steps: list[Step]
 ) -> list[tuple[object, ...]]:
     clock.now = T0
     grants: list[Grant] = []
@@ -132,11 +131,11 @@ async def play(
             clock.now += step.seconds
         elif isinstance(step, Release):
             admitter.release(grants[step.grant], step.tokens_used)
-            if isinstance(admitter, SharedAdmission):
+            if isinstance(admitter, RedisAdmitter):
                 await admitter.flush()
         else:
             try:
-                grant = await admitter.admit(step.caller, step.permission, step.tokens)
+                grant = await admitter.admit(step.caller, step.demand)
             except RateLimitError as err:
                 answers.append(describe(err))
             else:
@@ -157,7 +156,7 @@ async def test_shared_admission_answers_as_one_process_does(
     expected: list[str],
 ) -> None:
     ledger.count = count
-    local = await play(Admission(ledger, clock), clock, steps)
+    local = await play(InProcessAdmitter(ledger, clock), clock, steps)
     shared = await play(await start_admitter(), clock, steps)
     assert [answer[0] for answer in local] == expected
     assert shared == local
@@ -165,7 +164,7 @@ async def test_shared_admission_answers_as_one_process_does(
 
 async def test_refusal_figures_and_retry_after(start_admitter: StartAdmitter, clock: Clock) -> None:
     admitter = await start_admitter()
-    states = [(await admitter.admit(key(3), "models")).state for _ in range(3)]
+    states = [(await admitter.admit(key(3), REQUEST)).state for _ in range(3)]
     reset = int(T0) // 60 * 60 + 60
     assert [(s.limit, s.remaining, s.reset_epoch) for s in states] == [
         (3, 2, reset),
@@ -173,7 +172,7 @@ async def test_refusal_figures_and_retry_after(start_admitter: StartAdmitter, cl
         (3, 0, reset),
     ]
     with pytest.raises(RateLimitError) as info:
-        await admitter.admit(key(3), "models")
+        await admitter.admit(key(3), REQUEST)
     assert info.value.retry_after == reset - T0 == 55
     assert info.value.details["scope"] == "key"
     assert ("x-ratelimit-remaining", "0") in info.value.response_metadata
@@ -183,13 +182,13 @@ async def test_refusal_figures_and_retry_after(start_admitter: StartAdmitter, cl
 
 
 @pytest.mark.parametrize(
-    ("caller", "permission", "tokens", "code"),
+    ("caller", "demand", "code"),
     [
-        (key(2), "models", 0, "rate_limit_exceeded"),
-        (Caller("u1", Plan("p", 2, 0, 0, 0)), "models", 0, "rate_limit_exceeded"),
-        (key(plan=Plan("p", 0, 100, 0, 0)), "chat", 40, "tokens_rate_limit_exceeded"),
-        (key(plan=Plan("p", 0, 0, 2, 0)), "chat", 0, "concurrency_limit_exceeded"),
-        (key(plan=Plan("p", 0, 0, 0, 2)), "chat", 0, "quota_exceeded"),
+        (key(2), REQUEST, "rate_limit_exceeded"),
+        (Caller("u1", Plan("p", 2, 0, 0, 0)), REQUEST, "rate_limit_exceeded"),
+        (key(plan=Plan("p", 0, 100, 0, 0)), chat(40), "tokens_rate_limit_exceeded"),
+        (key(plan=Plan("p", 0, 0, 2, 0)), chat(), "concurrency_limit_exceeded"),
+        (key(plan=Plan("p", 0, 0, 0, 2)), chat(), "quota_exceeded"),
     ],
 )
 async def test_a_refusal_changes_nothing_in_redis(
@@ -197,16 +196,15 @@ async def test_a_refusal_changes_nothing_in_redis(
     redis: Redis,
     prefix: str,
     caller: Caller,
-    permission: str,
-    tokens: int,
+    demand: Demand,
     code: str,
 ) -> None:
     admitter = await start_admitter()
     for _ in range(2):
-        await admitter.admit(caller, permission, tokens)
+        await admitter.admit(caller, demand)
     before = await dump(redis, prefix)
     assert before  # the admissions were counted
     with pytest.raises(RateLimitError) as info:
-        await admitter.admit(caller, permission, tokens)
+        await admitter.admit(caller, demand)
     assert info.value.code == code
     assert await dump(redis, prefix) == before

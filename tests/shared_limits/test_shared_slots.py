@@ -12,9 +12,9 @@ from redis.asyncio import Redis
 
 from aihub_core.errors import RateLimitError
 from aihub_core.identity import Caller
-from aihub_core.plans import BUILTIN_PLANS, Plan
-from aihub_core.services.shared_admission import SharedAdmission
-from tests.shared_limits.conftest import REDIS_URL, StartAdmitter, absent, eventually
+from aihub_core.limits.plans import BUILTIN_PLANS, Plan
+from aihub_core.limits.redis.admitter import RedisAdmitter
+from tests.shared_limits.conftest import REDIS_URL, StartAdmitter, absent, chat, eventually
 from tests.shared_limits.proxy import RedisProxy
 
 FREE = BUILTIN_PLANS["free"]  # 3 concurrent calls, 5,000 tokens per minute
@@ -22,9 +22,9 @@ CALLER = Caller("u1", FREE)
 TTL = 0.5
 
 
-async def refused_for_concurrency(admitter: SharedAdmission) -> bool:
+async def refused_for_concurrency(admitter: RedisAdmitter) -> bool:
     try:
-        grant = await admitter.admit(CALLER, "chat")
+        grant = await admitter.admit(CALLER, chat())
     except RateLimitError as err:
         assert err.code == "concurrency_limit_exceeded"
         return True
@@ -50,7 +50,7 @@ async def test_a_killed_process_frees_its_slots_when_its_heartbeat_expires(
         process.send_signal(signal.SIGKILL)
         await process.wait()
         await eventually(lambda: absent(redis, f"{prefix}instance:{instance}"), "the heartbeat expires")
-        grants = [await survivor.admit(CALLER, "chat") for _ in range(FREE.concurrent_requests)]
+        grants = [await survivor.admit(CALLER, chat()) for _ in range(FREE.concurrent_requests)]
         assert len(grants) == 3 and await refused_for_concurrency(survivor)
         assert len(await redis.smembers(f"{prefix}flight:u1")) == 3  # the dead members were dropped
     finally:
@@ -64,7 +64,7 @@ async def test_a_cancelled_call_still_releases_its_slot_and_tokens(start_admitte
     admitted = asyncio.Event()
 
     async def call() -> None:
-        grant = await admitter.admit(CALLER, "chat", tokens=3000)
+        grant = await admitter.admit(CALLER, chat(3000))
         try:
             admitted.set()
             await asyncio.sleep(3600)
@@ -88,7 +88,7 @@ async def test_an_admission_cancelled_while_redis_answers_gives_its_slot_back(
     admitter = await start_admitter(proxy.url)
     proxy.replies.clear()  # the script runs; its answer waits in the relay
     no_quota = Caller("u1", Plan("p", 0, 0, 3, 0))  # (the quota's first load would take two calls)
-    admission = asyncio.create_task(admitter.admit(no_quota, "chat"))
+    admission = asyncio.create_task(admitter.admit(no_quota, chat()))
     await eventually(lambda: redis.exists(f"{prefix}flight:u1"), "the script ran")
     admission.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -103,4 +103,4 @@ async def test_a_released_slot_is_free_for_the_next_admission_at_once(start_admi
     admitter = await start_admitter()
     one_at_a_time = Caller("u1", Plan("p", 0, 0, 1, 0))
     for _ in range(20):  # each release rides with the next admission: never refused
-        admitter.release(await admitter.admit(one_at_a_time, "chat"))
+        admitter.release(await admitter.admit(one_at_a_time, chat()))

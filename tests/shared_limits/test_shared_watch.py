@@ -8,8 +8,8 @@ import asyncio
 from redis.asyncio import Redis
 
 from aihub_core.identity import Caller
-from aihub_core.plans import BUILTIN_PLANS
-from tests.shared_limits.conftest import StartAdmitter, eventually
+from aihub_core.limits.plans import BUILTIN_PLANS
+from tests.shared_limits.conftest import REQUEST, StartAdmitter, chat, eventually
 
 FREE = BUILTIN_PLANS["free"]
 
@@ -26,10 +26,10 @@ async def test_a_change_in_one_process_wakes_the_watchers_of_another(
     channel = f"{prefix}changes:u1"
     async with watching.watch("u1") as mine, watching.watch("u2") as other:
         assert dict(await redis.pubsub_numsub(channel))[channel.encode()] == 1
-        await admitting.admit(Caller("u2", FREE), "models")
+        await admitting.admit(Caller("u2", FREE), REQUEST)
         await woken(other)
         assert not mine.is_set()  # published one after the other: u2's change woke u2's watcher only
-        grant = await admitting.admit(Caller("u1", FREE), "chat", tokens=100)
+        grant = await admitting.admit(Caller("u1", FREE), chat(100))
         await woken(mine)
         admitting.release(grant, tokens_used=40)
         await woken(mine)

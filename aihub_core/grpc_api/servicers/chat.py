@@ -11,12 +11,13 @@ from aihub_core.grpc_api import convert
 from aihub_core.grpc_api.access import api_key
 from aihub_core.grpc_api.gate import Call, Gate
 from aihub_core.grpc_api.rpc import server_stream, unary
-from aihub_core.limits import Grant
+from aihub_core.limits.rules import Grant
 from aihub_core.services.chat import ChatEngine, ContentPiece, PreparedChat
-from aihub_core.services.chat_admission import check_fits_plan, token_estimate
+from aihub_core.services.chat_admission import chat_demand, check_fits_plan, token_estimate
 from aihub_core.services.idempotency import Idempotency
 
-CHAT = api_key("chat", deferred=True)
+# Admitted by the handler, once the token estimate is known.
+CHAT = api_key("chat", demand=None)
 
 
 class ChatServicer(pb_grpc.ChatServiceServicer):
@@ -29,7 +30,7 @@ class ChatServicer(pb_grpc.ChatServiceServicer):
         tokens = token_estimate(chat)
         check_fits_plan(call.user, tokens)
         try:
-            return await self.gate.admit_deferred(call, "chat", tokens)
+            return await self.gate.admit_deferred(call, chat_demand(tokens))
         except RateLimitError:
             await self._engine.record_refused(chat)
             raise

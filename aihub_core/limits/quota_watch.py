@@ -5,16 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
 
-from aihub_core.identity import Caller
-from aihub_core.limits import Budget
+from aihub_core.limits.admitter import Admitter, RequestCounter
+from aihub_core.limits.plans import Plan
+from aihub_core.limits.rules import Budget, Subject
 from aihub_core.periods import month_start, next_month_start
-from aihub_core.plans import Plan
-from aihub_core.store.base import Store
 
 
 class Watchers:
@@ -49,16 +46,6 @@ class Watchers:
         return set(self._events)
 
 
-class Figures(Protocol):
-    """What the admitter (in-process or shared) tells of a caller's limits, and when they change."""
-
-    async def budget(self, caller: Caller) -> Budget: ...
-
-    async def quota_used(self, user_id: str) -> int | None: ...
-
-    def watch(self, user_id: str) -> AbstractAsyncContextManager[asyncio.Event]: ...
-
-
 @dataclass(frozen=True)
 class QuotaSnapshot:
     """The caller's monthly quota and per-minute budget at one moment."""
@@ -81,24 +68,27 @@ class QuotaWatch:
     """Streams snapshots: one at once, then one per change (changes in a burst coalesce)."""
 
     def __init__(
-        self, store: Store, admission: Figures, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        ledger: RequestCounter,
+        admitter: Admitter,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self._store = store
-        self._admission = admission
+        self._ledger = ledger
+        self._admitter = admitter
         self._now = now
 
-    async def snapshot(self, caller: Caller) -> QuotaSnapshot:
+    async def snapshot(self, caller: Subject) -> QuotaSnapshot:
         """The figures now; the quota counts calls in flight when the admitter has counted them."""
         now = self._now()
-        used = await self._admission.quota_used(caller.user_id)
+        used = await self._admitter.quota_used(caller.user_id)
         if used is None:
-            used = await self._store.count_requests(caller.user_id, month_start(now))
-        budget = await self._admission.budget(caller)
+            used = await self._ledger.count_requests(caller.user_id, month_start(now))
+        budget = await self._admitter.budget(caller)
         return QuotaSnapshot(caller.plan, used, next_month_start(now), budget)
 
-    async def snapshots(self, caller: Caller) -> AsyncGenerator[QuotaSnapshot, None]:
+    async def snapshots(self, caller: Subject) -> AsyncGenerator[QuotaSnapshot, None]:
         """Snapshots until the consumer stops; also one when the minute window refills."""
-        async with self._admission.watch(caller.user_id) as changed:
+        async with self._admitter.watch(caller.user_id) as changed:
             while True:
                 changed.clear()
                 current = await self.snapshot(caller)

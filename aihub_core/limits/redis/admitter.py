@@ -1,11 +1,11 @@
-"""Admission over Redis: the decision `Admission` makes, on counters that every gateway process
-sharing the Redis sees (`AIHUB_REDIS_URL`; docs/limits.md).
+"""Admission over Redis: the decision `InProcessAdmitter` makes, on counters that every gateway
+process sharing the Redis sees (`AIHUB_REDIS_URL`; docs/limits.md).
 
-Each admission is one script call (`shared_scripts.ADMIT`) that checks every limit and only
-then counts, so a refusal consumes nothing and N simultaneous calls against a limit L admit
-exactly min(N, L) across processes. The refusals are worded by the same code as in one process
-(`limits.first_broken`, `limits.refusal`, `admission.quota_exceeded`), from the counters the
-script saw. Redis unreachable fails closed: the call gets a 503 `limiter_unavailable`.
+Each admission is one script call (`scripts.ADMIT`) that checks every limit and only then
+counts, so a refusal consumes nothing and N simultaneous calls against a limit L admit exactly
+min(N, L) across processes. The refusals are worded by the same code as in one process
+(`rules.first_broken`, `rules.refusal`, `rules.quota_exceeded`), from the counters the script
+saw. Redis unreachable fails closed: the call gets a 503 `limiter_unavailable`.
 """
 
 from __future__ import annotations
@@ -21,26 +21,27 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
-from aihub_core.identity import Caller
-from aihub_core.limits import (
+from aihub_core.limits.admitter import RequestCounter
+from aihub_core.limits.redis.connection import REDIS_ERRORS, connect, limiter_unavailable, redacted
+from aihub_core.limits.redis.pipeline import ScriptPipeline
+from aihub_core.limits.redis.scripts import ADMIT, ADMITTED, BUDGET, NEEDS_QUOTA, REFUSED_QUOTA, Keys
+from aihub_core.limits.redis.upkeep import Release, Upkeep
+from aihub_core.limits.redis.watch import SharedWatchers
+from aihub_core.limits.rules import (
     Budget,
     Demand,
     Grant,
     RateState,
+    Subject,
     budget_of,
     first_broken,
+    quota_exceeded,
     rate_state,
     refusal,
     request_scopes,
     window,
 )
 from aihub_core.periods import month_start, next_month_start
-from aihub_core.services.admission import RequestCounter, quota_exceeded
-from aihub_core.services.shared_pipeline import ScriptPipeline
-from aihub_core.services.shared_redis import REDIS_ERRORS, connect, limiter_unavailable, redacted
-from aihub_core.services.shared_scripts import ADMIT, ADMITTED, BUDGET, NEEDS_QUOTA, REFUSED_QUOTA, Keys
-from aihub_core.services.shared_upkeep import Release, Upkeep
-from aihub_core.services.shared_watch import SharedWatchers
 from aihub_core.settings import ConfigError
 
 DEFAULT_PREFIX = "aihub:"
@@ -55,19 +56,19 @@ class SlotGrant(Grant):
     slot: str = ""
 
 
-class SharedAdmission:
-    """Admits or refuses calls on counters in Redis; build with `await SharedAdmission.start(...)`."""
+class RedisAdmitter:
+    """Admits or refuses calls on counters in Redis; build with `await RedisAdmitter.start(...)`."""
 
     def __init__(
         self,
         client: Redis,
-        store: RequestCounter,
+        ledger: RequestCounter,
         clock: Callable[[], float],
         prefix: str = DEFAULT_PREFIX,
         heartbeat_ttl: float = 10.0,
     ) -> None:
         self._redis = client
-        self._store = store
+        self._ledger = ledger
         self._clock = clock
         self._keys = Keys(prefix)
         self.instance_id = secrets.token_hex(8)
@@ -82,23 +83,23 @@ class SharedAdmission:
     async def start(
         cls,
         url: str,
-        store: RequestCounter,
+        ledger: RequestCounter,
         clock: Callable[[], float],
         *,
         prefix: str = DEFAULT_PREFIX,
         heartbeat_ttl: float = 10.0,
         command_timeout: float = 2.0,
-    ) -> SharedAdmission:
+    ) -> RedisAdmitter:
         """Connect (a ConfigError if the URL is bad or Redis unreachable), then start the heartbeat."""
         client = await connect(url, command_timeout)
-        admission = cls(client, store, clock, prefix, heartbeat_ttl)
+        admitter = cls(client, ledger, clock, prefix, heartbeat_ttl)
         try:
-            await admission._upkeep.start()
+            await admitter._upkeep.start()
         except REDIS_ERRORS as err:
             await client.aclose()
             raise ConfigError(f"AIHUB_REDIS_URL: Redis at {redacted(url)} failed: {err}") from None
-        admission._watchers.start()
-        return admission
+        admitter._watchers.start()
+        return admitter
 
     async def stop(self) -> None:
         """Send the queued releases, leave (freeing this instance's slots) and close."""
@@ -110,12 +111,11 @@ class SharedAdmission:
         """Wait until the releases queued so far are counted in Redis."""
         await self._upkeep.flush()
 
-    async def admit(self, caller: Caller, permission: str, tokens: int = 0) -> Grant:
-        """Admit a call (see `Admission.admit`), or raise the same refusals, or a 503 without Redis."""
-        chat = permission == "chat"
+    async def admit(self, caller: Subject, demand: Demand) -> Grant:
+        """Admit a call (see `Admitter.admit`), or raise the same refusals, or a 503 without Redis."""
         user = caller.user_id
         plan = caller.plan
-        quota = plan.monthly_requests if chat else 0
+        quota = plan.monthly_requests if demand.counts_quota else 0
         now = self._clock()
         number, reset = window(now)
         moment = datetime.fromtimestamp(now, UTC)
@@ -125,7 +125,7 @@ class SharedAdmission:
             # Relative, so that a clock that differs from Redis's cannot expire it at once.
             quota_ttl = math.ceil((next_month_start(moment) - moment).total_seconds()) + QUOTA_GRACE_SECONDS
         scopes = request_scopes(caller)
-        slot = f"{self.instance_id}:{next(self._slots)}" if chat else ""
+        slot = f"{self.instance_id}:{next(self._slots)}" if demand.concurrent else ""
         keys = self._keys
         redis_keys = [
             keys.requests(number, scopes[0][0]),
@@ -138,8 +138,8 @@ class SharedAdmission:
             scopes[0][1],
             scopes[1][1] if len(scopes) > 1 else 0,
             plan.tokens_per_minute,
-            tokens,
-            int(chat),
+            demand.tokens,
+            int(demand.concurrent),
             plan.concurrent_requests,
             slot,
             quota,
@@ -151,7 +151,7 @@ class SharedAdmission:
         ]
         seen = await self._run_admit(redis_keys, args, user, slot)
         if seen[0] == NEEDS_QUOTA:
-            args[8] = await self._store.count_requests(user, month_start(moment))
+            args[8] = await self._ledger.count_requests(user, month_start(moment))
             seen = await self._run_admit(redis_keys, args, user, slot)
         status, user_used, key_used, tokens_used, in_flight, _ = seen
         used = [user_used, key_used][: len(scopes)]
@@ -159,11 +159,11 @@ class SharedAdmission:
             if slot:
                 self._upkeep.hold(user, slot)
             state = rate_state(caller, scopes, [n + 1 for n in used], reset)
-            return SlotGrant(user, tokens, chat, state, slot=slot)
+            return SlotGrant(user, demand.tokens, demand.concurrent, state, slot=slot)
         state = rate_state(caller, scopes, used, reset)
         if status == REFUSED_QUOTA:
             raise quota_exceeded(caller, moment, state)
-        broken = first_broken(caller, Demand(tokens, chat), scopes, used, tokens_used, in_flight)
+        broken = first_broken(caller, demand, scopes, used, tokens_used, in_flight)
         if broken is None:
             raise AssertionError(f"the admission script refused a demand that fits: {seen}")
         raise refusal(broken, state, now)
@@ -196,10 +196,10 @@ class SharedAdmission:
         slot = grant.slot if isinstance(grant, SlotGrant) else ""
         number, _ = window(self._clock())
         delta = 0 if tokens_used is None else tokens_used - grant.tokens
-        # Settled in the current window, as in one process (limits.Limiter.release).
+        # Settled in the current window, as in one process (in_process.Limiter.release).
         self._upkeep.release(Release(grant.user_id, slot, self._keys.tokens(number, grant.user_id), delta))
 
-    async def peek(self, caller: Caller) -> RateState:
+    async def peek(self, caller: Subject) -> RateState:
         """The request figures without counting anything."""
         number, reset = window(self._clock())
         scopes = request_scopes(caller)
@@ -209,7 +209,7 @@ class SharedAdmission:
             raise limiter_unavailable() from err
         return rate_state(caller, scopes, [int(v or 0) for v in values], reset)
 
-    async def budget(self, caller: Caller) -> Budget:
+    async def budget(self, caller: Subject) -> Budget:
         """What is left of the caller's per-minute limits now, and the calls in flight."""
         number, reset = window(self._clock())
         scopes = request_scopes(caller)
@@ -231,7 +231,7 @@ class SharedAdmission:
         return budget_of(caller, state, tokens_used, in_flight)
 
     async def quota_used(self, user_id: str) -> int | None:
-        """Chat calls admitted this month, if the shared counter has started."""
+        """Calls counted against the monthly quota, if the shared counter has started."""
         month = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m")
         try:
             value = await self._redis.get(self._keys.quota(month, user_id))

@@ -5,8 +5,9 @@ Keys (prefix `aihub:` by default; W is the minute window's number, epoch seconds
     {p}req:{W}:user:{user}     requests this minute, per user        expires 120 s after its start
     {p}req:{W}:key:{key}       requests this minute, per API key     (only keys with their own limit)
     {p}tok:{W}:{user}          tokens held this minute, per user
-    {p}flight:{user}           a set: one member `{instance}:{n}` per chat call in flight
-    {p}quota:{YYYY-MM}:{user}  chat calls this month, per user       expires a day after the month
+    {p}flight:{user}           a set: one member `{instance}:{n}` per concurrent call in flight
+    {p}quota:{YYYY-MM}:{user}  calls counted against the monthly quota, per user; expires a day
+                               after the month
     {p}instance:{instance}     a gateway process's heartbeat         expires unless refreshed
     {p}changes:{user}          (pub/sub channel) the user's figures changed
 

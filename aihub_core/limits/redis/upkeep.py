@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from aihub_core.services.shared_redis import REDIS_ERRORS, pause_after_failure
-from aihub_core.services.shared_scripts import FLIGHT_TTL_SECONDS, RELEASE, Keys
+from aihub_core.limits.redis.connection import REDIS_ERRORS, pause_after_failure
+from aihub_core.limits.redis.scripts import FLIGHT_TTL_SECONDS, RELEASE, Keys
 
 log = logging.getLogger("aihub.limits")
 
@@ -108,7 +108,7 @@ class Upkeep:
             self._idle.set()
 
     def script_input(self, batch: list[Release]) -> tuple[list[str], list[str | int]]:
-        """The batch as KEYS and ARGV of the scripts (see shared_scripts._APPLY_RELEASES)."""
+        """The batch as KEYS and ARGV of the scripts (see scripts._APPLY_RELEASES)."""
         keys: list[str] = []
         args: list[str | int] = []
         for release in batch:

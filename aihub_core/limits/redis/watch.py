@@ -18,9 +18,9 @@ from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
 
-from aihub_core.services.quota_watch import Watchers
-from aihub_core.services.shared_redis import REDIS_ERRORS, limiter_unavailable, pause_after_failure
-from aihub_core.services.shared_scripts import Keys
+from aihub_core.limits.quota_watch import Watchers
+from aihub_core.limits.redis.connection import REDIS_ERRORS, limiter_unavailable, pause_after_failure
+from aihub_core.limits.redis.scripts import Keys
 
 
 class SharedWatchers:
