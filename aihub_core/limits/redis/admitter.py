@@ -1,9 +1,9 @@
 """Admission over Redis: the decision `InProcessAdmitter` makes, on counters that every gateway
 process sharing the Redis sees (`AIHUB_REDIS_URL`; docs/limits.md).
 
-Each admission is one script call (`scripts.ADMIT`) that checks every limit and only then
-counts, so a refusal consumes nothing and N simultaneous calls against a limit L admit exactly
-min(N, L) across processes. The refusals are worded by the same code as in one process
+Each admission is one script call (`admit.lua`) that checks every limit and only then counts, so
+a refusal consumes nothing and N simultaneous calls against a limit L admit exactly min(N, L)
+across processes. The refusals are worded by the same code as in one process
 (`rules.first_broken`, `rules.refusal`, `rules.quota_exceeded`), from the counters the script
 saw. Redis unreachable fails closed: the call gets a 503 `limiter_unavailable`.
 """
@@ -18,13 +18,24 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from redis.asyncio import Redis
 
 from aihub_core.limits.admitter import RequestCounter
 from aihub_core.limits.redis.connection import REDIS_ERRORS, connect, limiter_unavailable, redacted
 from aihub_core.limits.redis.pipeline import ScriptPipeline
-from aihub_core.limits.redis.scripts import ADMIT, ADMITTED, BUDGET, NEEDS_QUOTA, REFUSED_QUOTA, Keys
+from aihub_core.limits.redis.scripts import (
+    ADMIT,
+    ADMITTED,
+    BUDGET,
+    FLIGHT_TTL_SECONDS,
+    NEEDS_QUOTA,
+    REFUSED_QUOTA,
+    WINDOW_TTL_SECONDS,
+    Keys,
+    script_argument,
+)
 from aihub_core.limits.redis.upkeep import Release, Upkeep
 from aihub_core.limits.redis.watch import SharedWatchers
 from aihub_core.limits.rules import (
@@ -134,25 +145,27 @@ class RedisAdmitter:
             keys.flight(user),
             keys.quota(month, user),
         ]
-        args: list[str | int] = [
-            scopes[0][1],
-            scopes[1][1] if len(scopes) > 1 else 0,
-            plan.tokens_per_minute,
-            demand.tokens,
-            int(demand.concurrent),
-            plan.concurrent_requests,
-            slot,
-            quota,
-            -1,
-            quota_ttl,
-            keys.instance_prefix,
-            keys.channel_prefix,
-            user,
-        ]
-        seen = await self._run_admit(redis_keys, args, user, slot)
+        named: dict[str, Any] = {
+            "user": user,
+            "user_limit": scopes[0][1],
+            "key_limit": scopes[1][1] if len(scopes) > 1 else 0,
+            "tpm": plan.tokens_per_minute,
+            "max_flight": plan.concurrent_requests,
+            "quota": quota,
+            "tokens": demand.tokens,
+            "concurrent": demand.concurrent,
+            "slot": slot,
+            "quota_start": -1,
+            "quota_ttl": quota_ttl,
+            "window_ttl": WINDOW_TTL_SECONDS,
+            "flight_ttl": FLIGHT_TTL_SECONDS,
+            "instance_prefix": keys.instance_prefix,
+            "channel_prefix": keys.channel_prefix,
+        }
+        seen = await self._run_admit(redis_keys, named, user, slot)
         if seen[0] == NEEDS_QUOTA:
-            args[8] = await self._ledger.count_requests(user, month_start(moment))
-            seen = await self._run_admit(redis_keys, args, user, slot)
+            named["quota_start"] = await self._ledger.count_requests(user, month_start(moment))
+            seen = await self._run_admit(redis_keys, named, user, slot)
         status, user_used, key_used, tokens_used, in_flight, _ = seen
         used = [user_used, key_used][: len(scopes)]
         if status == ADMITTED:
@@ -168,12 +181,13 @@ class RedisAdmitter:
             raise AssertionError(f"the admission script refused a demand that fits: {seen}")
         raise refusal(broken, state, now)
 
-    async def _run_admit(self, keys: list[str], args: list[str | int], user: str, slot: str) -> list[int]:
+    async def _run_admit(self, keys: list[str], named: dict[str, Any], user: str, slot: str) -> list[int]:
         batch = self._upkeep.take()
-        release_keys, release_args = self._upkeep.script_input(batch)
+        release_keys, releases = self._upkeep.script_input(batch)
+        argument = script_argument({**named, "releases": releases})
         delivered = False
         try:
-            seen = await self._pipeline.call(self._admit, [*keys, *release_keys], [*args, *release_args])
+            seen = await self._pipeline.call(self._admit, [*keys, *release_keys], [argument])
             delivered = True
         except BaseException as err:
             if slot:
@@ -221,9 +235,9 @@ class RedisAdmitter:
             keys.tokens(number, user),
             keys.flight(user),
         ]
+        argument = script_argument({"key_counted": len(scopes) > 1, "instance_prefix": keys.instance_prefix})
         try:
-            answer = await self._budget(redis_keys, [int(len(scopes) > 1), keys.instance_prefix])
-            figures = [int(x) for x in answer]
+            figures = [int(x) for x in await self._budget(redis_keys, [argument])]
         except REDIS_ERRORS as err:
             raise limiter_unavailable() from err
         user_used, key_used, tokens_used, in_flight = figures

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from aihub_core.limits.redis.connection import REDIS_ERRORS, pause_after_failure
-from aihub_core.limits.redis.scripts import FLIGHT_TTL_SECONDS, RELEASE, Keys
+from aihub_core.limits.redis.scripts import (
+    FLIGHT_TTL_SECONDS,
+    RELEASE,
+    WINDOW_TTL_SECONDS,
+    Keys,
+    script_argument,
+)
 
 log = logging.getLogger("aihub.limits")
 
@@ -107,14 +113,15 @@ class Upkeep:
         elif not self._pending and not self._in_transit:
             self._idle.set()
 
-    def script_input(self, batch: list[Release]) -> tuple[list[str], list[str | int]]:
-        """The batch as KEYS and ARGV of the scripts (see scripts._APPLY_RELEASES)."""
+    def script_input(self, batch: list[Release]) -> tuple[list[str], list[dict[str, str | int]]]:
+        """The batch as the scripts take it (`apply_releases` in common.lua): two KEYS per release,
+        and the releases' named values."""
         keys: list[str] = []
-        args: list[str | int] = []
+        releases: list[dict[str, str | int]] = []
         for release in batch:
             keys += (self._keys.flight(release.user_id), release.tokens_key)
-            args += (release.user_id, release.slot, release.tokens_delta)
-        return keys, args
+            releases.append({"user": release.user_id, "slot": release.slot, "delta": release.tokens_delta})
+        return keys, releases
 
     async def flush(self) -> None:
         """Wait until every release queued so far is in Redis (forever while Redis is down)."""
@@ -183,10 +190,17 @@ class Upkeep:
 
     async def _flush(self) -> None:
         while batch := self.take():
-            keys, args = self.script_input(batch)
+            keys, releases = self.script_input(batch)
+            argument = script_argument(
+                {
+                    "channel_prefix": self._keys.channel_prefix,
+                    "window_ttl": WINDOW_TTL_SECONDS,
+                    "releases": releases,
+                }
+            )
             delivered = False
             try:
-                await self._script(keys, [self._keys.channel_prefix, *args])
+                await self._script(keys, [argument])
                 delivered = True
             finally:
                 self.sent(batch, delivered)  # not delivered: sent again next time (or counted by stop)
