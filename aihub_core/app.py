@@ -15,6 +15,9 @@ from aihub_core.auth.secrets import load_or_create_jwt_secret
 from aihub_core.auth.tokens import TokenIssuer
 from aihub_core.catalog import Catalog
 from aihub_core.catalog.synced import load_catalog
+from aihub_core.chat.calls import ChatCalls
+from aihub_core.chat.engine import ChatEngine
+from aihub_core.chat.idempotency import Idempotency
 from aihub_core.grpc_api.gate import Gate
 from aihub_core.grpc_api.local_channel import LocalChannel
 from aihub_core.grpc_api.server import RunningServer, Servicers, start_server
@@ -37,8 +40,6 @@ from aihub_core.providers.base import Provider
 from aihub_core.providers.gemini import GeminiProvider
 from aihub_core.providers.openai_compat import OpenAICompatibleProvider
 from aihub_core.services.accounts import Accounts
-from aihub_core.services.chat import ChatEngine
-from aihub_core.services.idempotency import Idempotency
 from aihub_core.services.keys import KeyManager
 from aihub_core.services.usage import UsageReporter
 from aihub_core.settings import Settings
@@ -255,7 +256,7 @@ class Core:
             engine = ChatEngine(store, catalog, upstreams.providers, fallbacks=configured.fallbacks)
             servicers = Servicers(
                 auth=AuthServicer(gate, accounts),
-                chat=ChatServicer(gate, engine, Idempotency(store)),
+                chat=ChatServicer(gate, ChatCalls(engine, admitter, Idempotency(store))),
                 models=ModelServicer(gate, catalog, upstreams.simulated),
                 usage=UsageServicer(gate, UsageReporter(store), QuotaWatch(store, admitter)),
                 keys=KeyServicer(gate, KeyManager(store)),

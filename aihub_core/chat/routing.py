@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from aihub_core.catalog import Catalog, CatalogModel
+from aihub_core.chat.conversation import Conversation
 from aihub_core.errors import InvalidRequestError, UpstreamError
 from aihub_core.messages import ProviderRequest
 from aihub_core.providers.base import Completion, Provider, StreamEnd, StreamEvent
@@ -36,6 +37,9 @@ class Candidate:
     model: CatalogModel
     provider: Provider
     upstream: ProviderRequest
+    # The estimate of the upstream request's prompt, made while fitting it to the model's window
+    # (`conversation.build_conversation`); an interrupted call is charged it.
+    prompt_tokens: int
 
 
 def circuit_open_error(service: str, retry_in: float) -> UpstreamError:
@@ -172,7 +176,7 @@ def fallback_candidates(
     names: Sequence[str],
     catalog: Catalog,
     providers: Mapping[str, Provider],
-    build: Callable[[CatalogModel], ProviderRequest],
+    build: Callable[[CatalogModel], Conversation],
     images: bool,
 ) -> list[Candidate]:
     """The configured fallbacks of `primary` that can take this request, in order.
@@ -195,8 +199,8 @@ def fallback_candidates(
             continue
         seen.add(model)
         try:
-            upstream = build(model)
+            conversation = build(model)
         except InvalidRequestError:
             continue
-        chosen.append(Candidate(model, provider, upstream))
+        chosen.append(Candidate(model, provider, conversation.request, conversation.prompt_tokens))
     return chosen

@@ -1,22 +1,10 @@
-"""What a chat call asks of the limits: its token estimate, a slot and a call of the monthly quota;
-and the 400 for a call that could never be admitted."""
+"""What a chat call asks of the limits, and the 400 for a call that could never be admitted."""
 
 from __future__ import annotations
 
 from aihub_core.errors import InvalidRequestError
 from aihub_core.identity import Caller
 from aihub_core.limits.rules import Demand
-from aihub_core.limits.tokens import estimate_messages
-from aihub_core.services.chat import PreparedChat
-from aihub_core.services.conversation import DEFAULT_ANSWER_RESERVE
-
-
-def token_estimate(chat: PreparedChat) -> int:
-    """Tokens the call may use: the prompt plus max_tokens (or the default answer reserve)."""
-    answer = chat.upstream.max_tokens
-    if answer is None:
-        answer = min(DEFAULT_ANSWER_RESERVE, chat.model.max_output_tokens)
-    return estimate_messages(chat.upstream.messages) + answer
 
 
 def chat_demand(tokens: int) -> Demand:

@@ -1,9 +1,11 @@
 """Build the upstream conversation: system prompt, the session's history trimmed to the
-model's context window, and the new user turn."""
+model's context window, and the new user turn; and the call's token estimate, made while
+trimming and carried from there to admission and the ledger."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aihub_core.catalog import CatalogModel
 from aihub_core.errors import InvalidRequestError
@@ -34,15 +36,30 @@ def _stored_to_message(stored: StoredMessage) -> Message:
     )
 
 
-def build_request(
+@dataclass(frozen=True)
+class Conversation:
+    """The request for one model, with the token estimate of its prompt (the messages as trimmed)
+    and of its answer (max_tokens, or the reserve kept for an answer when it is unset)."""
+
+    request: ProviderRequest
+    prompt_tokens: int
+    answer_tokens: int
+
+    @property
+    def tokens(self) -> int:
+        """Tokens the call may use: what it is admitted with."""
+        return self.prompt_tokens + self.answer_tokens
+
+
+def build_conversation(
     model: CatalogModel,
     history: Sequence[StoredMessage],
     user_turn: Message,
     system_prompt: str,
     max_tokens: int | None,
     temperature: float | None,
-) -> ProviderRequest:
-    """The ProviderRequest for this turn; the oldest history turns go first when it does not fit."""
+) -> Conversation:
+    """The conversation for this turn; the oldest history turns go first when it does not fit."""
     if max_tokens is not None and max_tokens > model.max_output_tokens:
         raise InvalidRequestError(
             f"max_tokens may be at most {model.max_output_tokens} for {model.id}, got {max_tokens}",
@@ -50,7 +67,8 @@ def build_request(
         )
     system = (Message("system", system_prompt),) if system_prompt else ()
     reserve = max_tokens if max_tokens is not None else min(DEFAULT_ANSWER_RESERVE, model.max_output_tokens)
-    budget = model.context_length - reserve - sum(estimate_message(m) for m in (*system, user_turn))
+    prompt = sum(estimate_message(m) for m in (*system, user_turn))
+    budget = model.context_length - reserve - prompt
     if budget < 0:
         raise InvalidRequestError(
             f"The message, system prompt and max_tokens exceed the {model.context_length}-token context "
@@ -67,10 +85,12 @@ def build_request(
         if cost > budget or pair[0].role != "user" or pair[1].role != "assistant":
             break
         budget -= cost
+        prompt += cost
         kept[:0] = pair
-    return ProviderRequest(
+    request = ProviderRequest(
         model=model.id,
         messages=(*system, *kept, user_turn),
         max_tokens=max_tokens,
         temperature=temperature,
     )
+    return Conversation(request, prompt_tokens=prompt, answer_tokens=reserve)

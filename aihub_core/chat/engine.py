@@ -1,7 +1,8 @@
-"""The chat use case: resolve the model, build the conversation, call the provider, settle usage.
+"""A chat turn against the providers: resolve the model, build the conversation (and the token
+estimate), call the provider, settle usage. `calls.ChatCalls` runs it between admission and release.
 
 Which upstream answers (retries, circuit breakers, fallback models) is the router's business
-(`aihub_core.services.routing`); the engine asks it for the first upstream that starts and
+(`aihub_core.chat.routing`); the engine asks it for the first upstream that starts and
 records the call's one outcome against the model that answered.
 """
 
@@ -15,16 +16,16 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from aihub_core.catalog import Catalog, CatalogModel
+from aihub_core.chat.conversation import Conversation, build_conversation, image_to_data_uri
+from aihub_core.chat.params import ChatParams
+from aihub_core.chat.routing import Candidate, Router, fallback_candidates
 from aihub_core.errors import InvalidRequestError, UpstreamError
 from aihub_core.identity import Caller
-from aihub_core.limits.tokens import estimate_messages, estimate_text
-from aihub_core.messages import Message, ProviderRequest
+from aihub_core.limits.tokens import estimate_text
+from aihub_core.messages import Message
 from aihub_core.pricing import cost_usd
 from aihub_core.providers.base import Provider, StreamEnd, TokenUsage
 from aihub_core.providers.images import decode_images
-from aihub_core.services.chat_params import ChatParams
-from aihub_core.services.conversation import build_request, image_to_data_uri
-from aihub_core.services.routing import Candidate, Router, fallback_candidates
 from aihub_core.store.base import Store, StoredMessage, UsageRecord, UsageStatus
 
 INLINE_DECODE_LIMIT = 256 * 1024
@@ -43,6 +44,9 @@ class PreparedChat:
     started: float
     # The requested model first, then the configured fallbacks that can take this request.
     candidates: tuple[Candidate, ...]
+    # Tokens the call may use on the requested model (its prompt and answer): it is admitted
+    # with this estimate, made once, while its conversation was built.
+    token_estimate: int
 
     @property
     def model(self) -> CatalogModel:
@@ -52,11 +56,6 @@ class PreparedChat:
     @property
     def provider(self) -> Provider:
         return self.candidates[0].provider
-
-    @property
-    def upstream(self) -> ProviderRequest:
-        """The request for the requested model (admission estimates tokens from it)."""
-        return self.candidates[0].upstream
 
 
 @dataclass(frozen=True)
@@ -148,13 +147,14 @@ class ChatEngine:
         )
         user_turn = Message("user", params.message, images)
 
-        def build(target: CatalogModel) -> ProviderRequest:
-            return build_request(
+        def build(target: CatalogModel) -> Conversation:
+            return build_conversation(
                 target, history, user_turn, params.system_prompt, params.max_tokens, params.temperature
             )
 
         # The requested model must take the request; a fallback that cannot is merely left out.
-        primary = Candidate(model, provider, build(model))
+        conversation = build(model)
+        primary = Candidate(model, provider, conversation.request, conversation.prompt_tokens)
         names = self._fallbacks.get(model.qualified_id, self._fallbacks.get(model.id, ()))
         fallbacks = fallback_candidates(model, names, self._catalog, self._providers, build, bool(images))
         stored_turn = StoredMessage(
@@ -163,7 +163,10 @@ class ChatEngine:
             created_at=self._now(),
             images=tuple(image_to_data_uri(i) for i in images),
         )
-        return PreparedChat(caller, request_id, session_id, stored_turn, started, (primary, *fallbacks))
+        candidates = (primary, *fallbacks)
+        return PreparedChat(
+            caller, request_id, session_id, stored_turn, started, candidates, conversation.tokens
+        )
 
     async def complete(self, chat: PreparedChat) -> ChatOutcome:
         """Reserve the call in the ledger, get the whole answer from the first upstream that gives
@@ -279,7 +282,7 @@ class ChatEngine:
             await self._store.record_usage(self._uncharged(chat, tried, status))
             return
         usage = TokenUsage(
-            prompt_tokens=estimate_messages(tried.upstream.messages),
+            prompt_tokens=tried.prompt_tokens,
             completion_tokens=estimate_text(partial) if partial else 0,
             source="estimated",
         )
