@@ -11,7 +11,7 @@ from aihub_core.errors import RateLimitError
 from aihub_core.identity import Caller
 from aihub_core.limits.plans import Plan
 from aihub_core.limits.redis.pipeline import ScriptPipeline
-from tests.shared_limits.conftest import REQUEST, StartAdmitter
+from tests.limits.redis.conftest import REQUEST, StartAdmitter
 
 BURST = 600
 LIMIT = 250

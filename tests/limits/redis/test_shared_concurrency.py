@@ -13,7 +13,7 @@ from aihub_core.identity import Caller
 from aihub_core.limits.plans import Plan
 from aihub_core.limits.redis.admitter import RedisAdmitter
 from aihub_core.limits.rules import Demand, Grant
-from tests.shared_limits.conftest import REQUEST, Ledger, StartAdmitter, chat
+from tests.limits.redis.conftest import REQUEST, Ledger, StartAdmitter, chat
 
 LIMIT = 7
 CALLS_PER_PROCESS = 15

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from aihub_core.limits.redis.admitter import RedisAdmitter
 from aihub_core.limits.redis.connection import REDIS_ERRORS
 from aihub_core.limits.rules import Demand
-from tests.shared_limits.proxy import RedisProxy
+from tests.limits.redis.proxy import RedisProxy
 
 REDIS_URL = os.environ.get("AIHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # A call that asks one request of the minute, as every key-authenticated RPC does.

@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 
 from aihub_core.identity import Caller
 from aihub_core.limits.plans import BUILTIN_PLANS
-from tests.shared_limits.conftest import REQUEST, StartAdmitter, chat, eventually
+from tests.limits.redis.conftest import REQUEST, StartAdmitter, chat, eventually
 
 FREE = BUILTIN_PLANS["free"]
 

@@ -14,8 +14,8 @@ from aihub_core.errors import RateLimitError
 from aihub_core.identity import Caller
 from aihub_core.limits.plans import BUILTIN_PLANS, Plan
 from aihub_core.limits.redis.admitter import RedisAdmitter
-from tests.shared_limits.conftest import REDIS_URL, StartAdmitter, absent, chat, eventually
-from tests.shared_limits.proxy import RedisProxy
+from tests.limits.redis.conftest import REDIS_URL, StartAdmitter, absent, chat, eventually
+from tests.limits.redis.proxy import RedisProxy
 
 FREE = BUILTIN_PLANS["free"]  # 3 concurrent calls, 5,000 tokens per minute
 CALLER = Caller("u1", FREE)
@@ -36,7 +36,7 @@ async def refused_for_concurrency(admitter: RedisAdmitter) -> bool:
 async def test_a_killed_process_frees_its_slots_when_its_heartbeat_expires(
     start_admitter: StartAdmitter, redis: Redis, prefix: str
 ) -> None:
-    module = "tests.shared_limits.crashing_process"
+    module = "tests.limits.redis.crashing_process"
     args = [sys.executable, "-m", module, REDIS_URL, prefix, str(TTL), str(FREE.concurrent_requests)]
     process = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE)
     try:

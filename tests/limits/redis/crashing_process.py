@@ -1,5 +1,5 @@
 """A gateway process that takes concurrency slots and is then killed by the test (SIGKILL):
-`python -m tests.shared_limits.crashing_process URL PREFIX HEARTBEAT_TTL SLOTS`."""
+`python -m tests.limits.redis.crashing_process URL PREFIX HEARTBEAT_TTL SLOTS`."""
 
 from __future__ import annotations
 

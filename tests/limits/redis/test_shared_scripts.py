@@ -15,7 +15,7 @@ from aihub_core.limits.in_process import InProcessAdmitter
 from aihub_core.limits.plans import BUILTIN_PLANS, Plan
 from aihub_core.limits.redis.admitter import RedisAdmitter
 from aihub_core.limits.rules import Demand, Grant
-from tests.shared_limits.conftest import REQUEST, T0, Clock, Ledger, StartAdmitter, chat, dump
+from tests.limits.redis.conftest import REQUEST, T0, Clock, Ledger, StartAdmitter, chat, dump
 
 FREE = BUILTIN_PLANS["free"]
 UNLIMITED = Plan("internal", 0, 0, 0, 0)

@@ -25,8 +25,8 @@ from aihub_http.app import create_app
 from tests.conftest import isolated_settings, make_account
 from tests.e2e.minutes import clear_of_minute_boundary
 from tests.e2e.test_grpc import bearer, error_info, new_key
-from tests.shared_limits.conftest import REDIS_URL
-from tests.shared_limits.proxy import RedisProxy
+from tests.limits.redis.conftest import REDIS_URL
+from tests.limits.redis.proxy import RedisProxy
 
 FREE = BUILTIN_PLANS["free"]
 Channels = tuple[grpc.aio.Channel, grpc.aio.Channel]
