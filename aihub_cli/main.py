@@ -15,8 +15,8 @@ from aihub_cli.serve import serve
 from aihub_cli.worker_link import WorkerLink
 from aihub_cli.workers import supervise
 from aihub_core.errors import AIHubError
+from aihub_core.limits.plans import BUILTIN_PLANS, Plans
 from aihub_core.operator_config import load_operator_config
-from aihub_core.plans import BUILTIN_PLANS, Plans
 from aihub_core.settings import ConfigError, Settings
 from aihub_core.store import open_store
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -17,6 +15,9 @@ from aihub_core.auth.secrets import load_or_create_jwt_secret
 from aihub_core.auth.tokens import TokenIssuer
 from aihub_core.catalog import Catalog
 from aihub_core.catalog.synced import load_catalog
+from aihub_core.chat.calls import ChatCalls
+from aihub_core.chat.engine import ChatEngine
+from aihub_core.chat.idempotency import Idempotency
 from aihub_core.grpc_api.gate import Gate
 from aihub_core.grpc_api.local_channel import LocalChannel
 from aihub_core.grpc_api.server import RunningServer, Servicers, start_server
@@ -25,30 +26,25 @@ from aihub_core.grpc_api.servicers.chat import ChatServicer
 from aihub_core.grpc_api.servicers.keys import KeyServicer
 from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
+from aihub_core.limits.factory import start_admitter
+from aihub_core.limits.plans import Plans
+from aihub_core.limits.quota_watch import QuotaWatch
 from aihub_core.operator_config import (
     OperatorConfig,
     apply_to_catalog,
     load_operator_config,
     resolve_fallbacks,
 )
-from aihub_core.plans import Plans
 from aihub_core.providers._http import upstream_session
 from aihub_core.providers.base import Provider
 from aihub_core.providers.registry import builtin_services, provider_kind
 from aihub_core.services.accounts import Accounts
-from aihub_core.services.admission import Admission
-from aihub_core.services.chat import ChatEngine
-from aihub_core.services.idempotency import Idempotency
 from aihub_core.services.keys import KeyManager
-from aihub_core.services.quota_watch import QuotaWatch
 from aihub_core.services.usage import UsageReporter
 from aihub_core.settings import Settings
 from aihub_core.simulators import Simulator
 from aihub_core.store import open_store
 from aihub_core.store.base import Store
-
-if TYPE_CHECKING:
-    from aihub_core.services.shared_admission import SharedAdmission
 
 log = logging.getLogger("aihub.core")
 
@@ -185,23 +181,6 @@ async def prepare_shared_state(settings: Settings, environ: Mapping[str, str]) -
     _jwt_secret(settings)
 
 
-async def _start_admission(
-    settings: Settings, store: Store, stack: AsyncExitStack
-) -> Admission | SharedAdmission:
-    """Limits in this process, or shared through Redis when AIHUB_REDIS_URL is set (docs/limits.md)."""
-    if settings.redis_url is None:
-        return Admission(store, time.time)
-    # Imported here: redis-py costs a tenth of a second of start-up that in-process limits skip.
-    from aihub_core.services.shared_admission import SharedAdmission
-    from aihub_core.services.shared_redis import redacted
-
-    shared = await SharedAdmission.start(settings.redis_url, store, time.time, prefix=settings.redis_prefix)
-    stack.push_async_callback(shared.stop)
-    where = redacted(settings.redis_url)
-    log.info("limits are shared through Redis at %s (instance %s)", where, shared.instance_id)
-    return shared
-
-
 class Core:
     """A running gRPC core. Build with `await Core.start(settings)`, end with `await core.stop()`."""
 
@@ -263,14 +242,14 @@ class Core:
             upstreams = await _start_upstreams(settings, configured, client, stack)
             catalog = configured.catalog
             accounts = Accounts(store, TokenIssuer(secret, settings.jwt_ttl_seconds), configured.plans)
-            admission = await _start_admission(settings, store, stack)
-            gate = Gate(accounts, admission)
+            admitter = await start_admitter(settings.redis_url, store, stack, prefix=settings.redis_prefix)
+            gate = Gate(accounts, admitter)
             engine = ChatEngine(store, catalog, upstreams.providers, fallbacks=configured.fallbacks)
             servicers = Servicers(
                 auth=AuthServicer(gate, accounts),
-                chat=ChatServicer(gate, engine, Idempotency(store)),
+                chat=ChatServicer(gate, ChatCalls(engine, admitter, Idempotency(store))),
                 models=ModelServicer(gate, catalog, upstreams.simulated),
-                usage=UsageServicer(gate, UsageReporter(store), QuotaWatch(store, admission)),
+                usage=UsageServicer(gate, UsageReporter(store), QuotaWatch(store, admitter)),
                 keys=KeyServicer(gate, KeyManager(store)),
             )
             server = await start_server(servicers, settings.host, settings.grpc_port, reuse_port=worker)

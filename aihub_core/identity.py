@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aihub_core.plans import Plan
+from aihub_core.limits.plans import Plan
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Nothing here sleeps or calls anything: `RetryPolicy` says how long to wait before the next
 attempt (or that there should be none), `CircuitBreaker` says whether a service may be called.
-`aihub_core.services.routing` applies them.
+`aihub_core.chat.routing` applies them.
 """
 
 from __future__ import annotations

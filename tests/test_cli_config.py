@@ -14,7 +14,7 @@ from aihub_core.app import Core
 from aihub_core.auth.tokens import TokenIssuer
 from aihub_core.catalog.sync import Source, SyncError, sync_catalog
 from aihub_core.errors import UpstreamAuthError
-from aihub_core.plans import Plans
+from aihub_core.limits.plans import Plans
 from aihub_core.providers._http import upstream_session
 from aihub_core.providers.gemini import GeminiProvider
 from aihub_core.providers.listings import gemini_page

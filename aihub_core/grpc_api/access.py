@@ -1,30 +1,35 @@
-"""What credential each RPC takes: nothing, the JWT, or an API key with a permission."""
+"""What credential each RPC takes (nothing, the JWT, or an API key with a permission), and what
+it asks of the limits."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
 
+from aihub_core.limits.rules import Demand
+
 Credential = Literal["none", "jwt", "api_key"]
+# One request of the minute: what a key-authenticated RPC asks unless it says otherwise.
+REQUEST = Demand()
 
 
 @dataclass(frozen=True)
 class Access:
-    """An RPC's requirement; `permission` applies to API keys.
+    """An RPC's requirement; `permission` and `demand` apply to API keys.
 
-    `deferred`: the handler makes the admission decision itself (chat, once it knows the
-    token estimate); the gate then only authenticates.
+    `demand`: what the gate admits before the handler runs; None when the use case admits the
+    call itself (chat, once it knows its token estimate), and the gate only authenticates.
     """
 
     credential: Credential
     permission: str | None = None
-    deferred: bool = False
+    demand: Demand | None = REQUEST
 
 
 PUBLIC = Access("none")
 JWT = Access("jwt")
 
 
-def api_key(permission: str, *, deferred: bool = False) -> Access:
-    """An API key holding `permission` (chat, models or usage)."""
-    return Access("api_key", permission, deferred)
+def api_key(permission: str, demand: Demand | None = REQUEST) -> Access:
+    """An API key holding `permission` (chat, models or usage), admitted with `demand`."""
+    return Access("api_key", permission, demand)

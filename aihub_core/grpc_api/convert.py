@@ -11,9 +11,9 @@ from aihub.v1 import key_service_pb2 as key_pb
 from aihub.v1 import model_service_pb2 as model_pb
 from aihub.v1 import usage_service_pb2 as usage_pb
 from aihub_core.catalog import CatalogModel
-from aihub_core.services.chat import ChatOutcome, ContentPiece
-from aihub_core.services.chat_params import ChatParams
-from aihub_core.services.quota_watch import QuotaSnapshot
+from aihub_core.chat.engine import ChatOutcome, ContentPiece
+from aihub_core.chat.params import ChatParams
+from aihub_core.limits.quota_watch import QuotaSnapshot
 from aihub_core.services.usage import QuotaReport, UsageReport
 from aihub_core.store.base import ApiKeyRecord
 

@@ -1,4 +1,5 @@
-"""The per-call gate: request id, authentication, admission, and the metadata that goes back."""
+"""The per-call gate: request id, authentication, admission per the RPC's access rule, and the
+metadata that goes back."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from aihub_core.errors import AIHubError, AuthenticationError, PermissionDeniedE
 from aihub_core.grpc_api.access import Access
 from aihub_core.grpc_api.errors import error_trailers
 from aihub_core.identity import Caller
-from aihub_core.limits import Grant, RateState
+from aihub_core.limits.admitter import Admitter
+from aihub_core.limits.rules import RateState
 
 
 class Authenticator(Protocol):
@@ -24,16 +26,6 @@ class Authenticator(Protocol):
     async def from_jwt(self, token: str) -> Caller: ...
 
     def is_api_key(self, secret: str) -> bool: ...
-
-
-class Admitter(Protocol):
-    """Admits or refuses a key-authenticated call (RateLimitError / QuotaExceededError)."""
-
-    async def admit(self, caller: Caller, permission: str, tokens: int = 0) -> Grant: ...
-
-    def release(self, grant: Grant, tokens_used: int | None = None) -> None: ...
-
-    async def peek(self, caller: Caller) -> RateState: ...
 
 
 @dataclass
@@ -122,27 +114,17 @@ class Gate:
                     details={"required_permission": access.permission},
                     suggestion="Create a key with the needed permission",
                 )
-            if access.deferred:
-                return  # the handler admits (admit_deferred) and the metadata goes out then
-            grant = await self._admitter.admit(caller, access.permission or "")
+            if access.demand is None:
+                return  # the use case admits, and reports its figures (send_limits)
+            grant = await self._admitter.admit(caller, access.demand)
             call.metadata = grant.state.metadata()
         await self.send_metadata(call)
 
-    async def admit_deferred(self, call: Call, permission: str, tokens: int) -> Grant:
-        """The admission of a deferred RPC, with its token estimate; sends the metadata."""
-        grant = await self._admitter.admit(call.user, permission, tokens)
-        call.metadata = grant.state.metadata()
+    async def send_limits(self, call: Call, state: RateState) -> None:
+        """Send the metadata of a call its use case admitted (or answered uncounted, as a replay)
+        with these rate-limit figures."""
+        call.metadata = state.metadata()
         await self.send_metadata(call)
-        return grant
-
-    async def send_current_limits(self, call: Call) -> None:
-        """Send the metadata of a call answered without admission (a replay): figures, uncounted."""
-        call.metadata = (await self._admitter.peek(call.user)).metadata()
-        await self.send_metadata(call)
-
-    def release(self, grant: Grant, tokens_used: int | None = None) -> None:
-        """End an admitted call (see Admission.release)."""
-        self._admitter.release(grant, tokens_used)
 
     async def send_metadata(self, call: Call) -> None:
         """Send x-request-id (and any rate-limit figures) once, before the first message."""

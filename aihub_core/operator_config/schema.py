@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from aihub_core.catalog import CATEGORIES, CatalogModel, CatalogService
+from aihub_core.limits.plans import Plan
 from aihub_core.operator_config._fields import Table
-from aihub_core.plans import Plan
 from aihub_core.providers.registry import builtin_services, configurable_kinds
 from aihub_core.settings import ConfigError
 

@@ -7,9 +7,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from aihub_core.errors import UpstreamError
+from aihub_core.limits.tokens import estimate_messages, estimate_text
+from aihub_core.messages import ProviderRequest
 from aihub_core.providers._http import UpstreamClient, UpstreamFailure
-from aihub_core.providers.base import Completion, FinishReason, ProviderRequest, StreamEnd, TokenUsage
-from aihub_core.tokens import estimate_messages, estimate_text
+from aihub_core.providers.base import Completion, FinishReason, StreamEnd, TokenUsage
 
 
 @dataclass

@@ -45,7 +45,8 @@ import certifi
 from yarl import URL
 
 from aihub_core.errors import UpstreamAuthError, UpstreamError, UpstreamTimeoutError
-from aihub_core.providers.base import Completion, ProviderRequest, StreamEvent
+from aihub_core.messages import ProviderRequest
+from aihub_core.providers.base import Completion, StreamEvent
 from aihub_core.providers.listings import Listed, ListingError, ModelListParser, Page
 from aihub_core.providers.timeouts import UpstreamTimeouts
 

@@ -1,4 +1,5 @@
-"""What every provider adapter takes and gives back, as plain data.
+"""What every provider adapter takes (the conversation: `aihub_core.messages`) and gives back, as
+plain data.
 
 Adapters never see a gRPC context or a Starlette request. They raise only `UpstreamError`
 subclasses (`aihub_core.errors`), translating HTTP client and upstream errors exactly once.
@@ -10,40 +11,10 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-Role = Literal["system", "user", "assistant"]
+from aihub_core.messages import ProviderRequest
+
 FinishReason = Literal["stop", "length", "content_filter", "tool_calls", "error"]
 UsageSource = Literal["provider", "estimated"]
-
-
-@dataclass(frozen=True)
-class Image:
-    """An image to send inline: raw base64 (no `data:` prefix) and its sniffed MIME type."""
-
-    mime_type: str
-    data_b64: str
-
-
-@dataclass(frozen=True)
-class Message:
-    """One turn of the conversation. `images` only on user turns."""
-
-    role: Role
-    content: str
-    images: tuple[Image, ...] = ()
-
-
-@dataclass(frozen=True)
-class ProviderRequest:
-    """A chat call as the adapter sends it: upstream model id and the whole conversation.
-
-    `messages` holds at most one system message (first), then alternating user/assistant
-    turns ending with the user's new message.
-    """
-
-    model: str
-    messages: tuple[Message, ...]
-    max_tokens: int | None = None
-    temperature: float | None = None
 
 
 @dataclass(frozen=True)

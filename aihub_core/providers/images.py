@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from aihub_core.errors import InvalidRequestError
-from aihub_core.providers.base import Image
+from aihub_core.messages import Image
 
 MAX_TOTAL_IMAGE_BYTES = 20 * 1024 * 1024  # Gemini's inline request limit, applied to every provider
 

@@ -18,17 +18,10 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from aihub_core.messages import Message, ProviderRequest
 from aihub_core.providers._answer import Answer
 from aihub_core.providers._http import HTTPProvider, UpstreamFailure
-from aihub_core.providers.base import (
-    Completion,
-    FinishReason,
-    Message,
-    ProviderRequest,
-    StreamEvent,
-    TextDelta,
-    TokenUsage,
-)
+from aihub_core.providers.base import Completion, FinishReason, StreamEvent, TextDelta, TokenUsage
 from aihub_core.providers.sse import SSEStream
 
 _FINISH: dict[str, FinishReason] = {

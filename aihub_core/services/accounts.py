@@ -15,7 +15,7 @@ from aihub_core.auth.passwords import hash_password_async, verify_password_async
 from aihub_core.auth.tokens import TokenIssuer
 from aihub_core.errors import AuthenticationError, InvalidRequestError
 from aihub_core.identity import Caller
-from aihub_core.plans import DEFAULT_PLAN, Plans
+from aihub_core.limits.plans import DEFAULT_PLAN, Plans
 from aihub_core.store.base import Store, UserRecord
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aihub_core.identity import Caller
+from aihub_core.limits.plans import Plan
 from aihub_core.periods import Window, month_start, next_month_start, resolve_window
-from aihub_core.plans import Plan
 from aihub_core.store.base import DailyTotals, Store
 
 

@@ -11,7 +11,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from aihub_core.tokens import MESSAGE_OVERHEAD, estimate_text
+from aihub_core.limits.tokens import MESSAGE_OVERHEAD, estimate_text
 
 _VOCABULARY = (
     "the answer depends on how the system is used and what the data looks like in practice "

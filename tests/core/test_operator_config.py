@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from aihub_core.catalog import load_builtin_catalog
+from aihub_core.limits.plans import Plan
 from aihub_core.operator_config import (
     OperatorConfig,
     apply_to_catalog,
@@ -15,7 +16,6 @@ from aihub_core.operator_config import (
     parse_operator_config,
     resolve_fallbacks,
 )
-from aihub_core.plans import Plan
 from aihub_core.settings import ConfigError
 
 SOURCE = "/etc/aihub.toml"

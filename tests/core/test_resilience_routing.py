@@ -8,19 +8,12 @@ from collections.abc import AsyncGenerator, Sequence
 import pytest
 
 from aihub_core.catalog import CatalogModel, load_builtin_catalog
+from aihub_core.chat.conversation import Conversation
+from aihub_core.chat.routing import Candidate, Router, fallback_candidates
 from aihub_core.errors import InvalidRequestError, UpstreamAuthError, UpstreamError
-from aihub_core.providers.base import (
-    Completion,
-    Message,
-    Provider,
-    ProviderRequest,
-    StreamEnd,
-    StreamEvent,
-    TextDelta,
-    TokenUsage,
-)
+from aihub_core.messages import Message, ProviderRequest
+from aihub_core.providers.base import Completion, Provider, StreamEnd, StreamEvent, TextDelta, TokenUsage
 from aihub_core.resilience import BreakerPolicy, BreakerState, RetryPolicy
-from aihub_core.services.routing import Candidate, Router, fallback_candidates
 
 CATALOG = load_builtin_catalog()
 GROK = CATALOG.resolve("openrouter:x-ai/grok-beta", "")
@@ -78,7 +71,7 @@ class Sleeps:
 
 
 def candidate(model: CatalogModel, provider: Provider) -> Candidate:
-    return Candidate(model, provider, ProviderRequest(model.id, (Message("user", "hi"),)))
+    return Candidate(model, provider, ProviderRequest(model.id, (Message("user", "hi"),)), prompt_tokens=5)
 
 
 def router(sleeps: Sleeps, clock: list[float] | None = None, threshold: int = 5) -> Router:
@@ -205,10 +198,12 @@ def test_fallbacks_that_cannot_take_the_request_are_left_out() -> None:
         "gemini-2.5-flash",  # already chosen
     )
 
-    def build(model: CatalogModel) -> ProviderRequest:
+    def build(model: CatalogModel) -> Conversation:
         if model.context_length < 20000:
             raise InvalidRequestError("too long", code="context_length_exceeded")
-        return ProviderRequest(model.id, (Message("user", "hi"),))
+        return Conversation(
+            ProviderRequest(model.id, (Message("user", "hi"),)), prompt_tokens=5, answer_tokens=0
+        )
 
     chosen = fallback_candidates(GROK, names, CATALOG, providers, build, images=True)
     assert [c.model for c in chosen] == [FLASH]

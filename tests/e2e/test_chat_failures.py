@@ -7,7 +7,8 @@ from collections.abc import AsyncGenerator
 import httpx
 
 from aihub_core.app import Core
-from aihub_core.providers.base import Completion, Provider, ProviderRequest, StreamEvent, TextDelta
+from aihub_core.messages import ProviderRequest
+from aihub_core.providers.base import Completion, Provider, StreamEvent, TextDelta
 from tests.conftest import Account
 from tests.e2e.sse import sse_events
 

@@ -21,11 +21,12 @@ from aihub.v1 import chat_service_pb2_grpc as chat_grpc
 from aihub_core import app
 from aihub_core.app import Core
 from aihub_core.catalog import load_builtin_catalog
+from aihub_core.chat.engine import ChatEngine
+from aihub_core.chat.routing import Router
+from aihub_core.messages import ProviderRequest
 from aihub_core.pricing import cost_usd
-from aihub_core.providers.base import Completion, Provider, ProviderRequest, StreamEvent
+from aihub_core.providers.base import Completion, Provider, StreamEvent
 from aihub_core.resilience import BreakerPolicy, BreakerState, RetryPolicy
-from aihub_core.services.chat import ChatEngine
-from aihub_core.services.routing import Router
 from aihub_core.simulators import Simulator
 from aihub_core.store.sqlite.url import sqlite_path
 from tests.conftest import Account

@@ -8,8 +8,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from aihub_core.messages import Message, ProviderRequest
 from aihub_core.providers._http import upstream_session
-from aihub_core.providers.base import Message, Provider, ProviderRequest, StreamEnd, StreamEvent, TextDelta
+from aihub_core.providers.base import Provider, StreamEnd, StreamEvent, TextDelta
 from aihub_core.providers.gemini import GeminiProvider
 from aihub_core.providers.openai_compat import OpenAICompatibleProvider
 from aihub_core.providers.timeouts import UpstreamTimeouts

@@ -10,8 +10,9 @@ from email.utils import format_datetime
 import pytest
 
 from aihub_core.errors import UpstreamAuthError, UpstreamError, UpstreamTimeoutError
+from aihub_core.messages import Message, ProviderRequest
 from aihub_core.providers._http import upstream_session
-from aihub_core.providers.base import Message, ProviderRequest, StreamEnd, TextDelta, TokenUsage
+from aihub_core.providers.base import StreamEnd, TextDelta, TokenUsage
 from aihub_core.providers.gemini import GeminiProvider
 from aihub_core.providers.openai_compat import OpenAICompatibleProvider
 from aihub_core.providers.timeouts import UpstreamTimeouts

@@ -8,7 +8,8 @@ import aiohttp
 import pytest
 
 from aihub_core.errors import UpstreamAuthError, UpstreamError, UpstreamTimeoutError
-from aihub_core.providers.base import Image, Message, ProviderRequest, TextDelta
+from aihub_core.messages import Image, Message, ProviderRequest
+from aihub_core.providers.base import TextDelta
 from aihub_core.providers.gemini import GeminiProvider
 from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.simulators import GeminiSimulator

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from aihub_core.errors import UpstreamTimeoutError
+from aihub_core.messages import Message, ProviderRequest
 from aihub_core.providers._http import upstream_session
-from aihub_core.providers.base import Message, ProviderRequest
 from aihub_core.providers.openai_compat import OpenAICompatibleProvider
 from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.simulators.server import HTTPRequest, HTTPServer, Responder

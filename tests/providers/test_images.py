@@ -5,7 +5,7 @@ import base64
 import pytest
 
 from aihub_core.errors import InvalidRequestError
-from aihub_core.providers.base import Image
+from aihub_core.messages import Image
 from aihub_core.providers.images import decode_images, sniff_image_type
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24

@@ -8,7 +8,8 @@ import aiohttp
 import pytest
 
 from aihub_core.errors import UpstreamAuthError, UpstreamError, UpstreamTimeoutError
-from aihub_core.providers.base import Image, Message, ProviderRequest, StreamEvent, TextDelta
+from aihub_core.messages import Image, Message, ProviderRequest
+from aihub_core.providers.base import StreamEvent, TextDelta
 from aihub_core.providers.openai_compat import OpenAICompatibleProvider
 from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.simulators import OpenRouterSimulator

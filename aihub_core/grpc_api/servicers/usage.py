@@ -10,7 +10,7 @@ from aihub_core.grpc_api import convert
 from aihub_core.grpc_api.access import api_key
 from aihub_core.grpc_api.gate import Call, Gate
 from aihub_core.grpc_api.rpc import server_stream, unary
-from aihub_core.services.quota_watch import QuotaWatch
+from aihub_core.limits.quota_watch import QuotaWatch
 from aihub_core.services.usage import UsageReporter
 
 

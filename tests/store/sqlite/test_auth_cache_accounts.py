@@ -15,7 +15,7 @@ import pytest
 from aihub_core.auth.tokens import TokenIssuer
 from aihub_core.errors import AuthenticationError
 from aihub_core.identity import Caller
-from aihub_core.plans import Plans
+from aihub_core.limits.plans import Plans
 from aihub_core.services.accounts import TOUCH_INTERVAL, Accounts, AuthCache, CachedCaller
 from aihub_core.services.keys import KeyManager
 from aihub_core.store.base import ApiKeyRecord, UserRecord

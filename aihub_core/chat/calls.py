@@ -1,0 +1,154 @@
+"""One chat call, from the Idempotency-Key claim to the release of its limits.
+
+An API adapter (the gRPC servicer's Chat and StreamChat) hands over a `ChatCall` and turns what
+comes back into its own messages. Here, in order:
+
+1. the Idempotency-Key, if any, is claimed; a stored answer comes back as a `Replay` instead,
+   with the caller's current figures, uncounted;
+2. the call is prepared (model, session, the conversation fitted to each candidate model, the
+   token estimate), and its parameters read only now, so a bad key is refused before them;
+3. it is admitted: a call larger than the plan's whole minute is a 400 at once; a refused one
+   gets its ledger row and the 429; the admitted figures go to the adapter
+   (`ChatCall.report_limits`) before any answer;
+4. the provider is called through the router and the usage settled (`ChatEngine`);
+5. the limits are released with the tokens used, and the answer stored under the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
+from dataclasses import dataclass
+
+from aihub_core.chat.admission import chat_demand, check_fits_plan
+from aihub_core.chat.engine import ChatEngine, ChatOutcome, ContentPiece, PreparedChat
+from aihub_core.chat.idempotency import Idempotency
+from aihub_core.chat.params import ChatParams
+from aihub_core.errors import RateLimitError
+from aihub_core.identity import Caller
+from aihub_core.limits.admitter import Admitter
+from aihub_core.limits.rules import Grant, RateState
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """The Idempotency-Key a call came with, and how its adapter identifies requests and keeps answers."""
+
+    key: str
+    # The same key with another method or request is refused: both go into the stored hash.
+    method: str
+    request: bytes
+    # The answer as stored for a replay (the adapter decodes it again: `Replay.answer`).
+    encode: Callable[[ChatOutcome], bytes]
+
+
+@dataclass(frozen=True)
+class ChatCall:
+    """A chat call as an adapter hands it over."""
+
+    caller: Caller
+    request_id: str
+    # Reads and validates the parameters; called once the Idempotency-Key is claimed.
+    read_params: Callable[[], ChatParams]
+    # Told the admitted figures (on a replay: the current ones) before any answer goes out.
+    report_limits: Callable[[RateState], Awaitable[None]]
+    idempotency: IdempotencyKey | None = None
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The stored answer of an earlier call with the same Idempotency-Key, as its adapter encoded it."""
+
+    answer: bytes
+
+
+ChatEvent = ContentPiece | ChatOutcome | Replay
+
+
+class ChatCalls:
+    """Runs chat calls: claim, prepare, admit, answer, settle, release."""
+
+    def __init__(self, engine: ChatEngine, admitter: Admitter, idempotency: Idempotency) -> None:
+        self._engine = engine
+        self._admitter = admitter
+        self._idempotency = idempotency
+
+    async def complete(self, call: ChatCall) -> ChatOutcome | Replay:
+        """The whole answer, recorded before this returns (or the stored one, replayed)."""
+        key = call.idempotency
+        if key is None:
+            return await self._complete(call)
+        replay = await self._claim(call, key)
+        if replay is not None:
+            return replay
+        try:
+            outcome = await self._complete(call)
+        except BaseException:
+            await self._idempotency.abandon(call.caller, key.key)
+            raise
+        await self._idempotency.finish(call.caller, key.key, key.encode(outcome))
+        return outcome
+
+    async def stream(self, call: ChatCall) -> AsyncGenerator[ChatEvent, None]:
+        """Pieces of the answer, then the outcome once its record is committed (or one `Replay`)."""
+        key = call.idempotency
+        if key is not None:
+            replay = await self._claim(call, key)
+            if replay is not None:
+                yield replay
+                return
+        finished = False
+        try:
+            async with aclosing(self._stream(call)) as events:
+                async for event in events:
+                    if key is not None and isinstance(event, ChatOutcome):
+                        # Stored before the outcome goes out: a client that sees the end can replay.
+                        await self._idempotency.finish(call.caller, key.key, key.encode(event))
+                        finished = True
+                    yield event
+        finally:
+            if key is not None and not finished:
+                await self._idempotency.abandon(call.caller, key.key)
+
+    async def _claim(self, call: ChatCall, key: IdempotencyKey) -> Replay | None:
+        stored = await self._idempotency.begin(call.caller, key.key, key.method, key.request, call.request_id)
+        if stored is None:
+            return None
+        await call.report_limits(await self._admitter.peek(call.caller))
+        return Replay(stored)
+
+    async def _complete(self, call: ChatCall) -> ChatOutcome:
+        prepared = await self._engine.prepare(call.caller, call.read_params(), call.request_id)
+        grant = await self._admit(prepared)
+        try:
+            await call.report_limits(grant.state)
+            outcome = await self._engine.complete(prepared)
+        except BaseException:
+            self._admitter.release(grant)
+            raise
+        self._admitter.release(grant, outcome.usage.total_tokens)
+        return outcome
+
+    async def _stream(self, call: ChatCall) -> AsyncGenerator[ContentPiece | ChatOutcome, None]:
+        prepared = await self._engine.prepare(call.caller, call.read_params(), call.request_id)
+        grant = await self._admit(prepared)
+        events = self._engine.stream(prepared)
+        used: int | None = None
+        try:
+            await call.report_limits(grant.state)
+            async for event in events:
+                if isinstance(event, ChatOutcome):
+                    used = event.usage.total_tokens
+                yield event
+        finally:
+            self._admitter.release(grant, used)
+            await events.aclose()
+
+    async def _admit(self, prepared: PreparedChat) -> Grant:
+        """Admit the call with its token estimate; a refusal gets its ledger row, at no cost."""
+        check_fits_plan(prepared.caller, prepared.token_estimate)
+        try:
+            return await self._admitter.admit(prepared.caller, chat_demand(prepared.token_estimate))
+        except RateLimitError:
+            await self._engine.record_refused(prepared)
+            raise

@@ -1,0 +1,49 @@
+"""The one interface of the limits: an `Admitter` admits, refuses and releases calls, and tells a
+caller's figures. `in_process.InProcessAdmitter` counts in this process; `redis.admitter.RedisAdmitter`
+counts in Redis for several processes. `factory.start_admitter` picks one from the settings."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from aihub_core.limits.rules import Budget, Demand, Grant, RateState, Subject
+
+
+class RequestCounter(Protocol):
+    """Where the monthly quota's count starts: the ledger (`Store.count_requests`)."""
+
+    async def count_requests(self, user_id: str, since: datetime) -> int: ...
+
+
+class Admitter(Protocol):
+    """One admission decision per call: the monthly quota, requests and tokens per minute, and
+    calls in flight, all checked before anything is counted, so a refused call consumes nothing."""
+
+    async def admit(self, caller: Subject, demand: Demand) -> Grant:
+        """Admit the demand, or raise the RateLimitError (QuotaExceededError) of the first limit
+        it would break; a ServiceUnavailableError when the counters cannot be reached."""
+        ...
+
+    def release(self, grant: Grant, tokens_used: int | None = None) -> None:
+        """The call ended: free its slot and settle its tokens (None keeps the estimate).
+        Synchronous, so a cancelled call's `finally` cannot lose it; releasing twice frees once."""
+        ...
+
+    async def peek(self, caller: Subject) -> RateState:
+        """The X-RateLimit-* figures without counting anything (answers that refuse or replay)."""
+        ...
+
+    async def budget(self, caller: Subject) -> Budget:
+        """What is left of the caller's per-minute limits now, and the calls in flight."""
+        ...
+
+    async def quota_used(self, user_id: str) -> int | None:
+        """Calls counted against the monthly quota this month, if the admitter has counted them."""
+        ...
+
+    def watch(self, user_id: str) -> AbstractAsyncContextManager[asyncio.Event]:
+        """An event set whenever the user's figures change, for as long as the block runs."""
+        ...

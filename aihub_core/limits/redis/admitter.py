@@ -1,0 +1,258 @@
+"""Admission over Redis: the decision `InProcessAdmitter` makes, on counters that every gateway
+process sharing the Redis sees (`AIHUB_REDIS_URL`; docs/limits.md).
+
+Each admission is one script call (`admit.lua`) that checks every limit and only then counts, so
+a refusal consumes nothing and N simultaneous calls against a limit L admit exactly min(N, L)
+across processes. The refusals are worded by the same code as in one process
+(`rules.first_broken`, `rules.refusal`, `rules.quota_exceeded`), from the counters the script
+saw. Redis unreachable fails closed: the call gets a 503 `limiter_unavailable`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import secrets
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.asyncio import Redis
+
+from aihub_core.limits.admitter import RequestCounter
+from aihub_core.limits.redis.connection import REDIS_ERRORS, connect, limiter_unavailable, redacted
+from aihub_core.limits.redis.pipeline import ScriptPipeline
+from aihub_core.limits.redis.scripts import (
+    ADMIT,
+    ADMITTED,
+    BUDGET,
+    FLIGHT_TTL_SECONDS,
+    NEEDS_QUOTA,
+    REFUSED_QUOTA,
+    WINDOW_TTL_SECONDS,
+    Keys,
+    script_argument,
+)
+from aihub_core.limits.redis.upkeep import Release, Upkeep
+from aihub_core.limits.redis.watch import SharedWatchers
+from aihub_core.limits.rules import (
+    Budget,
+    Demand,
+    Grant,
+    RateState,
+    Subject,
+    budget_of,
+    first_broken,
+    quota_exceeded,
+    rate_state,
+    refusal,
+    request_scopes,
+    window,
+)
+from aihub_core.periods import month_start, next_month_start
+from aihub_core.settings import ConfigError
+
+DEFAULT_PREFIX = "aihub:"
+# A month's quota counter outlives its month by this much (clock skew, late calls).
+QUOTA_GRACE_SECONDS = 86400
+
+
+@dataclass
+class SlotGrant(Grant):
+    """A grant whose concurrency slot is a member of the user's flight set."""
+
+    slot: str = ""
+
+
+class RedisAdmitter:
+    """Admits or refuses calls on counters in Redis; build with `await RedisAdmitter.start(...)`."""
+
+    def __init__(
+        self,
+        client: Redis,
+        ledger: RequestCounter,
+        clock: Callable[[], float],
+        prefix: str = DEFAULT_PREFIX,
+        heartbeat_ttl: float = 10.0,
+    ) -> None:
+        self._redis = client
+        self._ledger = ledger
+        self._clock = clock
+        self._keys = Keys(prefix)
+        self.instance_id = secrets.token_hex(8)
+        self._slots = itertools.count(1)
+        self._admit = client.register_script(ADMIT)
+        self._pipeline = ScriptPipeline(client)
+        self._budget = client.register_script(BUDGET)
+        self._upkeep = Upkeep(client, self._keys, self.instance_id, heartbeat_ttl)
+        self._watchers = SharedWatchers(client, self._keys)
+
+    @classmethod
+    async def start(
+        cls,
+        url: str,
+        ledger: RequestCounter,
+        clock: Callable[[], float],
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        heartbeat_ttl: float = 10.0,
+        command_timeout: float = 2.0,
+    ) -> RedisAdmitter:
+        """Connect (a ConfigError if the URL is bad or Redis unreachable), then start the heartbeat."""
+        client = await connect(url, command_timeout)
+        admitter = cls(client, ledger, clock, prefix, heartbeat_ttl)
+        try:
+            await admitter._upkeep.start()
+        except REDIS_ERRORS as err:
+            await client.aclose()
+            raise ConfigError(f"AIHUB_REDIS_URL: Redis at {redacted(url)} failed: {err}") from None
+        admitter._watchers.start()
+        return admitter
+
+    async def stop(self) -> None:
+        """Send the queued releases, leave (freeing this instance's slots) and close."""
+        await self._upkeep.stop()
+        await self._watchers.stop()
+        await self._redis.aclose()
+
+    async def flush(self) -> None:
+        """Wait until the releases queued so far are counted in Redis."""
+        await self._upkeep.flush()
+
+    async def admit(self, caller: Subject, demand: Demand) -> Grant:
+        """Admit a call (see `Admitter.admit`), or raise the same refusals, or a 503 without Redis."""
+        user = caller.user_id
+        plan = caller.plan
+        quota = plan.monthly_requests if demand.counts_quota else 0
+        now = self._clock()
+        number, reset = window(now)
+        moment = datetime.fromtimestamp(now, UTC)
+        month, quota_ttl = "", 0
+        if quota:
+            month = moment.strftime("%Y-%m")
+            # Relative, so that a clock that differs from Redis's cannot expire it at once.
+            quota_ttl = math.ceil((next_month_start(moment) - moment).total_seconds()) + QUOTA_GRACE_SECONDS
+        scopes = request_scopes(caller)
+        slot = f"{self.instance_id}:{next(self._slots)}" if demand.concurrent else ""
+        keys = self._keys
+        redis_keys = [
+            keys.requests(number, scopes[0][0]),
+            keys.requests(number, scopes[-1][0]),
+            keys.tokens(number, user),
+            keys.flight(user),
+            keys.quota(month, user),
+        ]
+        named: dict[str, Any] = {
+            "user": user,
+            "user_limit": scopes[0][1],
+            "key_limit": scopes[1][1] if len(scopes) > 1 else 0,
+            "tpm": plan.tokens_per_minute,
+            "max_flight": plan.concurrent_requests,
+            "quota": quota,
+            "tokens": demand.tokens,
+            "concurrent": demand.concurrent,
+            "slot": slot,
+            "quota_start": -1,
+            "quota_ttl": quota_ttl,
+            "window_ttl": WINDOW_TTL_SECONDS,
+            "flight_ttl": FLIGHT_TTL_SECONDS,
+            "instance_prefix": keys.instance_prefix,
+            "channel_prefix": keys.channel_prefix,
+        }
+        seen = await self._run_admit(redis_keys, named, user, slot)
+        if seen[0] == NEEDS_QUOTA:
+            named["quota_start"] = await self._ledger.count_requests(user, month_start(moment))
+            seen = await self._run_admit(redis_keys, named, user, slot)
+        status, user_used, key_used, tokens_used, in_flight, _ = seen
+        used = [user_used, key_used][: len(scopes)]
+        if status == ADMITTED:
+            if slot:
+                self._upkeep.hold(user, slot)
+            state = rate_state(caller, scopes, [n + 1 for n in used], reset)
+            return SlotGrant(user, demand.tokens, demand.concurrent, state, slot=slot)
+        state = rate_state(caller, scopes, used, reset)
+        if status == REFUSED_QUOTA:
+            raise quota_exceeded(caller, moment, state)
+        broken = first_broken(caller, demand, scopes, used, tokens_used, in_flight)
+        if broken is None:
+            raise AssertionError(f"the admission script refused a demand that fits: {seen}")
+        raise refusal(broken, state, now)
+
+    async def _run_admit(self, keys: list[str], named: dict[str, Any], user: str, slot: str) -> list[int]:
+        batch = self._upkeep.take()
+        release_keys, releases = self._upkeep.script_input(batch)
+        argument = script_argument({**named, "releases": releases})
+        delivered = False
+        try:
+            seen = await self._pipeline.call(self._admit, [*keys, *release_keys], [argument])
+            delivered = True
+        except BaseException as err:
+            if slot:
+                # Cancelled or cut off after sending, the script may have run: give the slot back
+                # (removing a member that was never added changes nothing).
+                self._upkeep.compensate(user, slot)
+            if isinstance(err, REDIS_ERRORS):
+                raise limiter_unavailable() from err
+            raise
+        finally:
+            self._upkeep.sent(batch, delivered)
+        return [int(x) for x in seen]
+
+    def release(self, grant: Grant, tokens_used: int | None = None) -> None:
+        """The call ended: queue freeing its slot and settling its tokens (None keeps the estimate).
+        Synchronous, so a cancelled request's `finally` cannot lose it."""
+        if grant.released:
+            return
+        grant.released = True
+        slot = grant.slot if isinstance(grant, SlotGrant) else ""
+        number, _ = window(self._clock())
+        delta = 0 if tokens_used is None else tokens_used - grant.tokens
+        # Settled in the current window, as in one process (in_process.Limiter.release).
+        self._upkeep.release(Release(grant.user_id, slot, self._keys.tokens(number, grant.user_id), delta))
+
+    async def peek(self, caller: Subject) -> RateState:
+        """The request figures without counting anything."""
+        number, reset = window(self._clock())
+        scopes = request_scopes(caller)
+        try:
+            values = await self._redis.mget([self._keys.requests(number, scope) for scope, _ in scopes])
+        except REDIS_ERRORS as err:
+            raise limiter_unavailable() from err
+        return rate_state(caller, scopes, [int(v or 0) for v in values], reset)
+
+    async def budget(self, caller: Subject) -> Budget:
+        """What is left of the caller's per-minute limits now, and the calls in flight."""
+        number, reset = window(self._clock())
+        scopes = request_scopes(caller)
+        keys = self._keys
+        user = caller.user_id
+        redis_keys = [
+            keys.requests(number, scopes[0][0]),
+            keys.requests(number, scopes[-1][0]),
+            keys.tokens(number, user),
+            keys.flight(user),
+        ]
+        argument = script_argument({"key_counted": len(scopes) > 1, "instance_prefix": keys.instance_prefix})
+        try:
+            figures = [int(x) for x in await self._budget(redis_keys, [argument])]
+        except REDIS_ERRORS as err:
+            raise limiter_unavailable() from err
+        user_used, key_used, tokens_used, in_flight = figures
+        state = rate_state(caller, scopes, [user_used, key_used][: len(scopes)], reset)
+        return budget_of(caller, state, tokens_used, in_flight)
+
+    async def quota_used(self, user_id: str) -> int | None:
+        """Calls counted against the monthly quota, if the shared counter has started."""
+        month = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m")
+        try:
+            value = await self._redis.get(self._keys.quota(month, user_id))
+        except REDIS_ERRORS as err:
+            raise limiter_unavailable() from err
+        return None if value is None else int(value)
+
+    def watch(self, user_id: str) -> AbstractAsyncContextManager[asyncio.Event]:
+        """An event set whenever the user's figures change, in any process."""
+        return self._watchers.watch(user_id)

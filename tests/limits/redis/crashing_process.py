@@ -1,0 +1,31 @@
+"""A gateway process that takes concurrency slots and is then killed by the test (SIGKILL):
+`python -m tests.limits.redis.crashing_process URL PREFIX HEARTBEAT_TTL SLOTS`."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from datetime import datetime
+
+from aihub_core.identity import Caller
+from aihub_core.limits.plans import BUILTIN_PLANS
+from aihub_core.limits.redis.admitter import RedisAdmitter
+from aihub_core.limits.rules import Demand
+
+
+class NoLedger:
+    async def count_requests(self, user_id: str, since: datetime) -> int:
+        return 0
+
+
+async def main(url: str, prefix: str, ttl: float, slots: int) -> None:
+    admitter = await RedisAdmitter.start(url, NoLedger(), time.time, prefix=prefix, heartbeat_ttl=ttl)
+    for _ in range(slots):
+        await admitter.admit(Caller("u1", BUILTIN_PLANS["free"]), Demand(concurrent=True, counts_quota=True))
+    print(admitter.instance_id, flush=True)
+    await asyncio.Event().wait()  # holds the slots until killed
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])))
