@@ -18,13 +18,13 @@ from aihub_core.auth.tokens import TokenIssuer
 from aihub_core.catalog import Catalog
 from aihub_core.catalog.synced import load_catalog
 from aihub_core.grpc_api.gate import Gate
-from aihub_core.grpc_api.local_channel import LocalChannel
 from aihub_core.grpc_api.server import RunningServer, Servicers, start_server
 from aihub_core.grpc_api.servicers.auth import AuthServicer
 from aihub_core.grpc_api.servicers.chat import ChatServicer
 from aihub_core.grpc_api.servicers.keys import KeyServicer
 from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
+from aihub_core.inprocess.channel import LocalChannel
 from aihub_core.operator_config import (
     OperatorConfig,
     apply_to_catalog,
