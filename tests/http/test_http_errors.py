@@ -151,6 +151,8 @@ async def test_unreachable_core_is_503_service_unavailable() -> None:
         (b'"text"', "invalid_json", None),
         (b'{"message": NaN}', "invalid_json", None),
         (b'{"message": "\xff"}', "invalid_json", None),
+        (b"[" * 100_000, "invalid_json", None),
+        (b'{"message": {"a": ' * 5_000, "invalid_json", None),
         (b'{"message": "hi", "foo": 1}', "unknown_parameter", "foo"),
         (b'{"message": "hi", "maxTokens": 1}', "unknown_parameter", "maxTokens"),
         (b'{"message": "hi", "context": {"system": "x"}}', "unknown_parameter", "context.system"),

@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 
 from aihub.v1 import chat_service_pb2, key_service_pb2, model_service_pb2
 from aihub_http.errors import ApiError
-from aihub_http.parse import message_from_json
+from aihub_http.parse import decode_json_object, message_from_json
 
 
 def _every_kind() -> type[Message]:
@@ -147,3 +147,14 @@ def test_a_refused_value_is_a_400_naming_its_field(
         message_from_json(data, cls)
     assert (caught.value.status_code, caught.value.code) == (400, "invalid_parameter")
     assert caught.value.details == {"parameter": parameter}
+
+
+@pytest.mark.parametrize("raw", [b"", b" \r\n\t\x0b\x0c"])
+def test_an_empty_or_blank_body_is_an_empty_object(raw: bytes) -> None:
+    assert decode_json_object(raw) == {}
+
+
+def test_json_nested_too_deep_is_invalid_json_not_a_crash() -> None:
+    with pytest.raises(ApiError) as caught:
+        decode_json_object(b"[" * 100_000)
+    assert (caught.value.status_code, caught.value.code) == (400, "invalid_json")
