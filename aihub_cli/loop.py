@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
-from aihub_core.settings import ConfigError
+from aihub_core.errors import ConfigError
 
 T = TypeVar("T")
 

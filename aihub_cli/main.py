@@ -14,10 +14,10 @@ from aihub_cli.models_sync import sync_models
 from aihub_cli.serve import serve
 from aihub_cli.worker_link import WorkerLink
 from aihub_cli.workers import supervise
-from aihub_core.errors import AIHubError
+from aihub_core.errors import AIHubError, ConfigError
 from aihub_core.limits.plans import BUILTIN_PLANS, Plans
 from aihub_core.operator_config import load_operator_config
-from aihub_core.settings import ConfigError, Settings
+from aihub_core.settings import Settings
 from aihub_core.store import open_store
 
 

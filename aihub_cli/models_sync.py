@@ -8,8 +8,9 @@ from contextlib import AsyncExitStack
 
 from aihub_core.app import configure
 from aihub_core.catalog.sync import SyncError, builtin_sources, sync_catalog
+from aihub_core.errors import ConfigError
 from aihub_core.providers._http import upstream_session
-from aihub_core.settings import ConfigError, Settings
+from aihub_core.settings import Settings
 
 
 async def sync_models(settings: Settings, environ: Mapping[str, str]) -> int:

@@ -10,7 +10,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aihub_core.settings import ConfigError
+from aihub_core.errors import ConfigError
 
 READY = b"ready\n"
 

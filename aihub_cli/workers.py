@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from aihub_cli.http_server import GRACEFUL_SECONDS
 from aihub_cli.worker_link import READY, WorkerLink, reuse_port_socket
 from aihub_core.app import prepare_shared_state, settle_dead_worker
-from aihub_core.errors import AIHubError
-from aihub_core.settings import ConfigError, Settings
+from aihub_core.errors import AIHubError, ConfigError
+from aihub_core.settings import Settings
 from aihub_core.store.sqlite.url import MEMORY, sqlite_path
 from aihub_http.metrics import METRICS_DIR_ENV
 

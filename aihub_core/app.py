@@ -19,13 +19,13 @@ from aihub_core.chat.calls import ChatCalls
 from aihub_core.chat.engine import ChatEngine
 from aihub_core.chat.idempotency import Idempotency
 from aihub_core.grpc_api.gate import Gate
-from aihub_core.grpc_api.local_channel import LocalChannel
 from aihub_core.grpc_api.server import RunningServer, Servicers, start_server
 from aihub_core.grpc_api.servicers.auth import AuthServicer
 from aihub_core.grpc_api.servicers.chat import ChatServicer
 from aihub_core.grpc_api.servicers.keys import KeyServicer
 from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
+from aihub_core.inprocess.channel import LocalChannel
 from aihub_core.limits.factory import start_admitter
 from aihub_core.limits.plans import Plans
 from aihub_core.limits.quota_watch import QuotaWatch

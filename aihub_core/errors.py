@@ -203,3 +203,8 @@ def _listed(code: str) -> str:
         return "it is not in the contract's ErrorReason (proto/aihub/v1/error_reason.proto)"
     error_type, status = CODES[code]
     return f"the contract lists it as {status} {error_type}"
+
+
+class ConfigError(ValueError):
+    """The process configuration (flags, environment, AIHUB_CONFIG) is unusable; the message says
+    why. Outside the tree above: it stops a start and is never an answer to a call."""

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from aihub_core.errors import InvalidRequestError
+from aihub_core.errors import ConfigError, InvalidRequestError
 from aihub_core.providers.registry import Credentials, builtin_services, provider_kind
 from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.store import Durability
@@ -17,10 +17,6 @@ DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
 DEFAULT_REDIS_PREFIX = "aihub:"
 
 _TRUE = {"1", "true", "yes", "on"}
-
-
-class ConfigError(ValueError):
-    """The process configuration (flags, environment) is unusable; the message says why."""
 
 
 def _ledger_sync(raw: str | None) -> Durability:

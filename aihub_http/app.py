@@ -55,12 +55,11 @@ def create_app(
         finally:
             await channel.close()
 
-    routes = _rpc_routes(ROUTES) + _service_routes(metrics)
     return Starlette(
-        routes=routes,
+        routes=_rpc_routes(ROUTES) + _service_routes(metrics),
         middleware=[
             Middleware(RequestIdMiddleware),
-            Middleware(MetricsMiddleware, metrics=metrics, routes=routes),
+            Middleware(MetricsMiddleware, metrics=metrics),
         ],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected_error},
         lifespan=lifespan,

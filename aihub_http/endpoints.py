@@ -19,7 +19,7 @@ from aihub_http.errors import ApiError, from_rpc_error, invalid_request
 from aihub_http.jsonmap import message_to_json
 from aihub_http.metadata import BadHeaderError, core_request_id, outgoing_metadata, response_headers
 from aihub_http.parse import decode_json_object, message_from_json, pop_bool, query_to_json
-from aihub_http.request_ids import adopt_request_id, request_id_of
+from aihub_http.request_ids import adopt_request_id
 from aihub_http.routes import RpcRoute
 from aihub_http.sse import SseResponse
 from aihub_http.stubs import LifespanState, Stubs
@@ -55,10 +55,9 @@ def rpc_endpoint(route: RpcRoute) -> Endpoint:
 async def healthz(request: Request[LifespanState]) -> Response:
     """`GET /healthz`: 200 while the core's health service says SERVING, else a 503 error body."""
     stubs: Stubs = request.state["stubs"]
-    metadata = (("x-request-id", request_id_of(request)),)
     try:
         reply = await stubs.health.Check(
-            health_pb2.HealthCheckRequest(service=""), metadata=metadata, timeout=HEALTH_TIMEOUT_SECONDS
+            health_pb2.HealthCheckRequest(service=""), timeout=HEALTH_TIMEOUT_SECONDS
         )
     except grpc.aio.AioRpcError as err:
         raise ApiError(
@@ -112,7 +111,7 @@ async def _stream(request: Request[LifespanState], call: grpc.aio.UnaryStreamCal
 
 def _metadata(request: Request[LifespanState]) -> tuple[tuple[str, str], ...]:
     try:
-        return outgoing_metadata(request.headers, request_id_of(request))
+        return outgoing_metadata(request.headers)
     except BadHeaderError as exc:
         if exc.header == "Authorization":
             raise ApiError(

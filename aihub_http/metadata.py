@@ -38,9 +38,10 @@ def new_request_id() -> str:
     return "req_" + secrets.token_hex(12)
 
 
-def outgoing_metadata(headers: Mapping[str, str], request_id: str) -> tuple[tuple[str, str], ...]:
-    """The metadata for a core call made on behalf of an HTTP request with these headers."""
-    pairs = [("x-request-id", request_id)]
+def outgoing_metadata(headers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The metadata for a core call made on behalf of an HTTP request with these headers (no
+    request id: the core mints the call's own)."""
+    pairs: list[tuple[str, str]] = []
     for header, key in FORWARDED_REQUEST_HEADERS:
         value = headers.get(header)
         if value is None:

@@ -1,4 +1,10 @@
-"""A request id for every HTTP request, echoed as `X-Request-ID` on every answer."""
+"""One request id per HTTP request, echoed as `X-Request-ID` on every answer.
+
+The core mints the id of every call it answers (it keys the usage ledger, so a caller can never
+choose it); the shim answers under that id (`adopt_request_id`). Only an answer no core call
+gave an id to (a 404, a bad body, the core unreachable, /healthz) gets one minted here, once,
+when it is first needed: a client's own `X-Request-ID` is never read.
+"""
 
 from __future__ import annotations
 
@@ -20,13 +26,19 @@ def adopt_request_id(connection: HTTPConnection[Any], request_id: str | None) ->
 
 
 def request_id_of(connection: HTTPConnection[Any]) -> str:
-    """The id given to this request (made on the spot if the middleware did not run)."""
-    request_id: str = connection.scope.setdefault(SCOPE_KEY, new_request_id())
+    """The id this request is answered under: the core's, or one minted now (and kept)."""
+    return _request_id(connection.scope)
+
+
+def _request_id(scope: Scope) -> str:
+    request_id: str | None = scope.get(SCOPE_KEY)
+    if request_id is None:
+        request_id = scope[SCOPE_KEY] = new_request_id()
     return request_id
 
 
 class RequestIdMiddleware:
-    """Gives each request an id before anything else runs, and stamps it on the response.
+    """Stamps the request's id on every answer that does not carry it yet.
 
     It sits inside Starlette's ServerErrorMiddleware; the 500 handler stamps its own answer
     from the same scope entry.
@@ -39,14 +51,13 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope[SCOPE_KEY] = new_request_id()
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
                 if REQUEST_ID_HEADER not in headers:
-                    headers[REQUEST_ID_HEADER] = scope[SCOPE_KEY]
+                    headers[REQUEST_ID_HEADER] = _request_id(scope)
             await send(message)
 
         await self.app(scope, receive, send_with_id)

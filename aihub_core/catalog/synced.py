@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from aihub_core.catalog.catalog import Catalog, CatalogModel, CatalogService, builtin_entries
+from aihub_core.errors import ConfigError
 from aihub_core.providers.listings import Listed
-from aihub_core.settings import ConfigError
 
 FORMAT = 1
 

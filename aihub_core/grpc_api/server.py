@@ -20,12 +20,12 @@ from aihub.v1 import (
     usage_service_pb2,
     usage_service_pb2_grpc,
 )
-from aihub_core.grpc_api.local_channel import LocalChannel, method_table
 from aihub_core.grpc_api.servicers.auth import AuthServicer
 from aihub_core.grpc_api.servicers.chat import ChatServicer
 from aihub_core.grpc_api.servicers.keys import KeyServicer
 from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
+from aihub_core.inprocess.channel import LocalChannel, method_table
 
 # Each service's descriptor, and the Servicers attribute that serves it.
 _SERVICES = tuple(

@@ -8,7 +8,7 @@ from typing import Any
 
 from yarl import URL
 
-from aihub_core.settings import ConfigError
+from aihub_core.errors import ConfigError
 
 
 class Table:

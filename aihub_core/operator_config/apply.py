@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from aihub_core.catalog import Catalog, CatalogModel
-from aihub_core.errors import AIHubError
+from aihub_core.errors import AIHubError, ConfigError
 from aihub_core.operator_config.schema import OperatorConfig
-from aihub_core.settings import ConfigError
 
 
 def apply_to_catalog(config: OperatorConfig, base: Catalog) -> Catalog:

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from aihub_core.catalog import CATEGORIES, CatalogModel, CatalogService
+from aihub_core.errors import ConfigError
 from aihub_core.limits.plans import Plan
 from aihub_core.operator_config._fields import Table
 from aihub_core.providers.registry import builtin_services, configurable_kinds
-from aihub_core.settings import ConfigError
 
 # A service name appears in `service:model` ids and in URLs' query strings: keep it plain.
 _SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from aihub_core.catalog import load_builtin_catalog
+from aihub_core.errors import ConfigError
 from aihub_core.limits.plans import Plan
 from aihub_core.operator_config import (
     OperatorConfig,
@@ -16,7 +17,6 @@ from aihub_core.operator_config import (
     parse_operator_config,
     resolve_fallbacks,
 )
-from aihub_core.settings import ConfigError
 
 SOURCE = "/etc/aihub.toml"
 SERVICE = """

@@ -3,8 +3,9 @@ from pathlib import Path
 import pytest
 
 from aihub_core.app import Core
+from aihub_core.errors import ConfigError
 from aihub_core.providers.registry import Credentials
-from aihub_core.settings import ConfigError, Settings
+from aihub_core.settings import Settings
 from aihub_core.store import Durability
 from aihub_core.store.sqlite.store import SQLiteStore
 from tests.conftest import isolated_settings

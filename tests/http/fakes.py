@@ -1,13 +1,15 @@
 """Test doubles for the shim: a fake core (a real grpc.aio server on port 0) and a uvicorn runner.
 
 The fake servicers subclass the generated `*Servicer` classes and answer the way the core is
-specified to: canned messages, rate-limit figures in initial metadata, and rich errors built with
-grpc_status + ErrorInfo/RetryInfo, aborted with `context.abort_with_status`.
+specified to: canned messages, a request id of the call's own and rate-limit figures in initial
+metadata, and rich errors built with grpc_status + ErrorInfo/RetryInfo (the id in their trailers
+too), aborted with `context.abort_with_status`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -88,6 +90,8 @@ class Received:
     method: str
     request: Any
     metadata: dict[str, str]
+    # The id the call answers under, minted by the (fake) core as the real one mints its own.
+    request_id: str = field(default_factory=lambda: f"req_{secrets.token_hex(12)}")
 
 
 @dataclass
@@ -108,9 +112,10 @@ class FakeCore:
         """Make `method` abort with `status` (rate-limit figures sent first unless told not to)."""
 
         async def handler(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            request_id = ("x-request-id", self.calls[-1].request_id)
             if send_initial:
-                await context.send_initial_metadata(self.initial_metadata)
-            await context.abort_with_status(status)
+                await context.send_initial_metadata((request_id, *self.initial_metadata))
+            await context.abort_with_status(with_trailers(status, request_id))
 
         self.handlers[method] = handler
 
@@ -118,23 +123,27 @@ class FakeCore:
         return [call for call in self.calls if call.method == method][-1]
 
     async def unary(self, method: str, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        self.calls.append(Received(method, request, _metadata(context)))
+        received = Received(method, request, _metadata(context))
+        self.calls.append(received)
         self.called.set()
         handler = self.handlers.get(method)
         if handler is not None:
             return await handler(request, context)
-        await context.send_initial_metadata(self.initial_metadata)
+        await context.send_initial_metadata((("x-request-id", received.request_id), *self.initial_metadata))
         return self.replies[method]
 
     async def stream(self, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
-        self.calls.append(Received("StreamChat", request, _metadata(context)))
+        received = Received("StreamChat", request, _metadata(context))
+        self.calls.append(received)
         self.called.set()
         try:
             if self.stream_handler is not None:
                 async for item in self.stream_handler(request, context):
                     yield item
                 return
-            await context.send_initial_metadata(self.initial_metadata)
+            await context.send_initial_metadata(
+                (("x-request-id", received.request_id), *self.initial_metadata)
+            )
             for item in STREAM_EVENTS:
                 yield item
         except asyncio.CancelledError:

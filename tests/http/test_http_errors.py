@@ -151,6 +151,8 @@ async def test_unreachable_core_is_503_service_unavailable() -> None:
         (b'"text"', "invalid_json", None),
         (b'{"message": NaN}', "invalid_json", None),
         (b'{"message": "\xff"}', "invalid_json", None),
+        (b"[" * 100_000, "invalid_json", None),
+        (b'{"message": {"a": ' * 5_000, "invalid_json", None),
         (b'{"message": "hi", "foo": 1}', "unknown_parameter", "foo"),
         (b'{"message": "hi", "maxTokens": 1}', "unknown_parameter", "maxTokens"),
         (b'{"message": "hi", "context": {"system": "x"}}', "unknown_parameter", "context.system"),
@@ -165,6 +167,9 @@ async def test_unreachable_core_is_503_service_unavailable() -> None:
         (b'{"message": "hi", "images": "abc"}', "invalid_parameter", "images"),
         (b'{"message": "hi", "images": ["abc", 3]}', "invalid_parameter", "images[1]"),
         (b'{"message": "hi", "stream": "yes"}', "invalid_parameter", "stream"),
+        (b'{"message": "\\ud800"}', "invalid_parameter", "message"),
+        (b'{"message": "hi", "temperature": 1' + b"0" * 400 + b"}", "invalid_parameter", "temperature"),
+        (b'{"message": "hi", "temperature": 1e999}', "invalid_parameter", "temperature"),
     ],
 )
 async def test_bad_chat_bodies_are_400s_naming_the_field(

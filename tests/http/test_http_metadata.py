@@ -20,7 +20,7 @@ def rate_limit_headers(response: httpx.Response) -> dict[str, str]:
     return {name: response.headers[name] for name in RATE_LIMIT_HEADERS if name in response.headers}
 
 
-async def test_authorization_request_id_and_idempotency_key_reach_the_core(
+async def test_authorization_and_idempotency_key_reach_the_core(
     api: httpx.AsyncClient, fake: FakeCore
 ) -> None:
     headers = {"Authorization": "Bearer ai-hub-abc", "Idempotency-Key": "idem-42"}
@@ -29,8 +29,16 @@ async def test_authorization_request_id_and_idempotency_key_reach_the_core(
     seen = fake.last("Chat").metadata
     assert seen["authorization"] == "Bearer ai-hub-abc"
     assert seen["idempotency-key"] == "idem-42"
-    assert REQUEST_ID.fullmatch(seen["x-request-id"])
-    assert response.headers["x-request-id"] == seen["x-request-id"]
+
+
+async def test_the_answer_carries_the_id_the_core_minted_and_only_it(
+    api: httpx.AsyncClient, fake: FakeCore
+) -> None:
+    response = await api.post("/v1/developer/chat", json={"message": "hi"})
+    call = fake.last("Chat")
+    assert REQUEST_ID.fullmatch(call.request_id)
+    assert response.headers.get_list("x-request-id") == [call.request_id]
+    assert "x-request-id" not in call.metadata  # the shim mints none of its own to send
 
 
 async def test_absent_headers_are_not_invented(api: httpx.AsyncClient, fake: FakeCore) -> None:
@@ -43,13 +51,36 @@ async def test_absent_headers_are_not_invented(api: httpx.AsyncClient, fake: Fak
 async def test_every_request_gets_its_own_id(api: httpx.AsyncClient, fake: FakeCore) -> None:
     ids = {(await api.get("/v1/developer/quota")).headers["x-request-id"] for _ in range(3)}
     assert len(ids) == 3
-    assert ids == {call.metadata["x-request-id"] for call in fake.calls}
+    assert ids == {call.request_id for call in fake.calls}
 
 
 async def test_client_request_id_is_not_trusted(api: httpx.AsyncClient, fake: FakeCore) -> None:
     response = await api.get("/v1/developer/quota", headers={"X-Request-ID": "req_mine"})
     assert response.headers["x-request-id"] != "req_mine"
-    assert fake.last("GetQuota").metadata["x-request-id"] == response.headers["x-request-id"]
+    assert response.headers["x-request-id"] == fake.last("GetQuota").request_id
+    assert "x-request-id" not in fake.last("GetQuota").metadata  # nor passed on to the core
+
+
+async def test_the_core_s_id_of_a_refusal_is_the_answer_s(api: httpx.AsyncClient, fake: FakeCore) -> None:
+    fake.fail("GetQuota", rate_limited(0.2), send_initial=False)  # the id only in the trailers
+    response = await api.get("/v1/developer/quota")
+    assert response.status_code == 429
+    assert response.headers.get_list("x-request-id") == [fake.last("GetQuota").request_id]
+    assert response.json()["request_id"] == fake.last("GetQuota").request_id
+
+
+async def test_an_answer_without_a_core_id_gets_one_minted_by_the_shim(
+    api: httpx.AsyncClient, fake: FakeCore
+) -> None:
+    async def no_metadata(request: object, context: object) -> object:
+        return fake.replies["GetQuota"]
+
+    fake.handlers["GetQuota"] = no_metadata
+    first, second = [await api.get("/v1/developer/quota") for _ in range(2)]
+    assert first.status_code == second.status_code == 200
+    ids = [*first.headers.get_list("x-request-id"), *second.headers.get_list("x-request-id")]
+    assert len(ids) == len(set(ids)) == 2
+    assert all(REQUEST_ID.fullmatch(request_id) for request_id in ids)
 
 
 async def test_rate_limit_headers_are_copied_on_success(api: httpx.AsyncClient) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from aihub_core.errors import ConfigError
 from aihub_core.limits.admitter import RequestCounter
 from aihub_core.limits.redis.connection import REDIS_ERRORS, connect, limiter_unavailable, redacted
 from aihub_core.limits.redis.pipeline import ScriptPipeline
@@ -53,7 +54,6 @@ from aihub_core.limits.rules import (
     window,
 )
 from aihub_core.periods import month_start, next_month_start
-from aihub_core.settings import ConfigError
 
 DEFAULT_PREFIX = "aihub:"
 # A month's quota counter outlives its month by this much (clock skew, late calls).

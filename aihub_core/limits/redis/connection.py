@@ -11,8 +11,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from aihub_core.errors import ServiceUnavailableError
-from aihub_core.settings import ConfigError
+from aihub_core.errors import ConfigError, ServiceUnavailableError
 
 log = logging.getLogger("aihub.limits")
 

@@ -11,11 +11,10 @@ import pytest
 from redis.asyncio import Redis
 
 from aihub_core.app import Core
-from aihub_core.errors import RateLimitError, ServiceUnavailableError
+from aihub_core.errors import ConfigError, RateLimitError, ServiceUnavailableError
 from aihub_core.identity import Caller
 from aihub_core.limits.plans import Plan
 from aihub_core.limits.redis.admitter import RedisAdmitter
-from aihub_core.settings import ConfigError
 from tests.conftest import isolated_settings
 from tests.limits.redis.conftest import REQUEST, Clock, Ledger, StartAdmitter, absent, chat, eventually
 from tests.limits.redis.proxy import RedisProxy

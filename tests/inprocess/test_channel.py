@@ -18,9 +18,9 @@ from google.protobuf import wrappers_pb2
 from google.rpc import status_pb2
 from grpc_status import rpc_status
 
-from aihub_core.grpc_api.local_calls import LocalMethod
-from aihub_core.grpc_api.local_channel import LocalChannel
-from aihub_core.grpc_api.local_context import LocalContext
+from aihub_core.inprocess.calls import LocalMethod
+from aihub_core.inprocess.channel import LocalChannel
+from aihub_core.inprocess.context import LocalContext
 
 Text = wrappers_pb2.StringValue
 

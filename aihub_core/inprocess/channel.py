@@ -4,7 +4,7 @@ serialization.
 `aihub serve` runs the shim and the core in one process by default; the shim talks to the core
 through this channel, which costs about a millisecond of CPU less per request than loopback gRPC
 (docs/benchmarks.md). The generated stubs work on it, and each way a call can end gives what
-grpc.aio gives (the table in `local_calls`): the response, or an `AioRpcError` with the servicer's
+grpc.aio gives (the table in `calls`): the response, or an `AioRpcError` with the servicer's
 code, details and metadata; `cancel()` cancels the servicer as a client's cancellation would. The
 whole gRPC and REST test suites run over both. The separate-process mode (`--only grpc|http`)
 still speaks real gRPC, for scaling out; client-streaming methods are not served here.
@@ -23,8 +23,8 @@ from typing import Any
 import grpc
 from google.protobuf.descriptor import ServiceDescriptor
 
-from aihub_core.grpc_api.local_calls import LocalMethod, LocalStreamCall, LocalUnaryCall
-from aihub_core.grpc_api.local_context import LocalContext
+from aihub_core.inprocess.calls import LocalMethod, LocalStreamCall, LocalUnaryCall
+from aihub_core.inprocess.context import LocalContext
 
 
 def method_table(services: Iterable[tuple[ServiceDescriptor, object]]) -> dict[str, LocalMethod]:

@@ -1,4 +1,4 @@
-"""The client side of an in-process call (see `local_channel`): grpc.aio's call objects over a
+"""The client side of an in-process call (see `channel`): grpc.aio's call objects over a
 servicer method that runs in whichever task drives the call (awaits it, or reads the next message).
 
 How each way of ending maps to what grpc.aio gives a client:
@@ -26,7 +26,7 @@ from typing import Any
 
 import grpc
 
-from aihub_core.grpc_api.local_context import LocalAbort, LocalContext, Pairs, as_pairs
+from aihub_core.inprocess.context import LocalAbort, LocalContext, Pairs, as_pairs
 
 log = logging.getLogger("aihub.core")
 _CANCELLED = "Locally cancelled by application!"
