@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from aihub_core.catalog.synced import load_catalog
 from aihub_core.chat.calls import ChatCalls
 from aihub_core.chat.engine import ChatEngine
 from aihub_core.chat.idempotency import Idempotency
+from aihub_core.chat.routing import Router
+from aihub_core.clock import Clock, SystemClock
 from aihub_core.grpc_api.gate import Gate
 from aihub_core.grpc_api.server import RunningServer, Servicers, start_server
 from aihub_core.grpc_api.servicers.auth import AuthServicer
@@ -125,12 +128,14 @@ async def _start_upstreams(
     return upstreams
 
 
-async def _recover_reservations(store: Store, owner: str | None = None) -> None:
+async def _recover_reservations(
+    store: Store, owner: str | None = None, *, now: datetime | None = None
+) -> None:
     """Settle the reservations a killed process (`owner`, or any earlier run) left pending, before
     any call is taken: a call cut by a crash is not charged (docs/accounting.md), and no
     reservation hangs."""
     who = "an earlier run" if owner is None else f"worker {owner}"
-    recovered = await store.recover_pending(datetime.now(UTC), owner)
+    recovered = await store.recover_pending(now or datetime.now(UTC), owner)
     if recovered:
         log.warning("settled %d usage reservation(s) left pending by %s as uncharged errors", recovered, who)
     # Their Idempotency-Keys were claimed by calls that will never finish: free them for retries.
@@ -192,10 +197,13 @@ class Core:
         upstreams: Upstreams,
         stack: AsyncExitStack,
         configured: Configured,
+        router: Router,
     ) -> None:
         self.settings = settings
         self.store = store
         self.upstreams = upstreams
+        # The retry policy and the services' circuit breakers, shared by every chat call.
+        self.router = router
         self.catalog = configured.catalog
         self.fallbacks = configured.fallbacks
         self._server = server
@@ -216,14 +224,25 @@ class Core:
 
     @classmethod
     async def start(
-        cls, settings: Settings, environ: Mapping[str, str] | None = None, *, worker: bool = False
+        cls,
+        settings: Settings,
+        environ: Mapping[str, str] | None = None,
+        *,
+        worker: bool = False,
+        clock: Clock | None = None,
+        jitter: random.Random | None = None,
     ) -> Core:
         """Read the configuration, open the store, start simulators where no key is set, serve gRPC.
 
         `environ` supplies the API keys AIHUB_CONFIG names (`api_key_env`); default `os.environ`.
         `worker`: one of several cores sharing the store and the gRPC port (`aihub serve
         --workers`); `prepare_shared_state` has run, and the others' pending calls are live.
+        `clock` is where every part reads time and waits (default: the real one); `jitter` draws
+        the retries' backoff (default: a fresh `random.Random`). The retry and breaker policies
+        are `settings.retry` and `settings.breaker`.
         """
+        clock = clock or SystemClock()
+        jitter = jitter or random.Random()
         configured = configure(settings, os.environ if environ is None else environ)
         stack = AsyncExitStack()
         try:
@@ -235,28 +254,43 @@ class Core:
             await store.open()
             stack.push_async_callback(store.close)
             if not worker:
-                await _recover_reservations(store)
+                await _recover_reservations(store, now=clock.now())
             secret = _jwt_secret(settings, warn=not worker)  # with workers, the supervisor warns
             client = upstream_session(max_connections=1000)
             stack.push_async_callback(client.close)
             upstreams = await _start_upstreams(settings, configured, client, stack)
             catalog = configured.catalog
-            accounts = Accounts(store, TokenIssuer(secret, settings.jwt_ttl_seconds), configured.plans)
-            admitter = await start_admitter(settings.redis_url, store, stack, prefix=settings.redis_prefix)
+            issuer = TokenIssuer(secret, settings.jwt_ttl_seconds, clock=clock.now)
+            accounts = Accounts(store, issuer, configured.plans, now=clock.now)
+            admitter = await start_admitter(
+                settings.redis_url, store, stack, prefix=settings.redis_prefix, clock=clock.time
+            )
             gate = Gate(accounts, admitter)
-            engine = ChatEngine(store, catalog, upstreams.providers, fallbacks=configured.fallbacks)
+            router = Router(settings.retry, settings.breaker, clock.monotonic, clock.sleep, jitter.random)
+            engine = ChatEngine(
+                store,
+                catalog,
+                upstreams.providers,
+                monotonic=clock.monotonic,
+                now=clock.now,
+                fallbacks=configured.fallbacks,
+                router=router,
+            )
+            calls = ChatCalls(engine, admitter, Idempotency(store, now=clock.now))
             servicers = Servicers(
                 auth=AuthServicer(gate, accounts),
-                chat=ChatServicer(gate, ChatCalls(engine, admitter, Idempotency(store))),
+                chat=ChatServicer(gate, calls),
                 models=ModelServicer(gate, catalog, upstreams.simulated),
-                usage=UsageServicer(gate, UsageReporter(store), QuotaWatch(store, admitter)),
-                keys=KeyServicer(gate, KeyManager(store)),
+                usage=UsageServicer(
+                    gate, UsageReporter(store, now=clock.now), QuotaWatch(store, admitter, now=clock.now)
+                ),
+                keys=KeyServicer(gate, KeyManager(store, now=clock.now)),
             )
             server = await start_server(servicers, settings.host, settings.grpc_port, reuse_port=worker)
         except BaseException:
             await stack.aclose()
             raise
-        return cls(settings, server, store, upstreams, stack, configured)
+        return cls(settings, server, store, upstreams, stack, configured, router)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop taking calls, let in-flight ones finish, then close upstreams and the store."""

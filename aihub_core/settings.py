@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from aihub_core.errors import ConfigError, InvalidRequestError
 from aihub_core.providers.registry import Credentials, builtin_services, provider_kind
 from aihub_core.providers.timeouts import UpstreamTimeouts
+from aihub_core.resilience import BreakerPolicy, RetryPolicy
 from aihub_core.store import Durability
 from aihub_core.store.sqlite.url import MEMORY, sqlite_path
 
@@ -17,6 +18,9 @@ DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
 DEFAULT_REDIS_PREFIX = "aihub:"
 
 _TRUE = {"1", "true", "yes", "on"}
+
+# Reads one environment variable: its stripped value, None when unset or blank.
+Env = Callable[[str], str | None]
 
 
 def _ledger_sync(raw: str | None) -> Durability:
@@ -43,6 +47,61 @@ def _delay_ms(raw: str | None) -> int:
     return round(value)
 
 
+def _seconds(env: Env, name: str, default: float, *, zero: bool = False) -> float:
+    """A number of seconds: positive, or 0 too when `zero` (no wait at all)."""
+    raw = env(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not (value >= 0 if zero else value > 0):
+        raise ConfigError(f"{name} must be {'0 or more' if zero else 'positive'}, got {raw!r}")
+    return value
+
+
+def _count(env: Env, name: str, default: int, least: int) -> int:
+    """A whole number from `least`."""
+    raw = env(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = least - 1
+    if value < least:
+        raise ConfigError(f"{name} must be a whole number from {least}, got {raw!r}")
+    return value
+
+
+def _retry_policy(env: Env) -> RetryPolicy:
+    """AIHUB_RETRY_*: how often and how patiently an upstream is retried before the first byte."""
+    default = RetryPolicy()
+    base = _seconds(env, "AIHUB_RETRY_BACKOFF_BASE", default.base_delay, zero=True)
+    cap = _seconds(env, "AIHUB_RETRY_BACKOFF_CAP", default.max_delay, zero=True)
+    if cap < base:
+        raise ConfigError(
+            f"AIHUB_RETRY_BACKOFF_CAP ({cap:g}) must be at least AIHUB_RETRY_BACKOFF_BASE ({base:g})"
+        )
+    return RetryPolicy(
+        max_retries=_count(env, "AIHUB_RETRY_MAX", default.max_retries, 0),
+        base_delay=base,
+        max_delay=cap,
+        max_retry_after=_seconds(env, "AIHUB_RETRY_AFTER_MAX", default.max_retry_after, zero=True),
+    )
+
+
+def _breaker_policy(env: Env) -> BreakerPolicy:
+    """AIHUB_BREAKER_*: when a failing service's circuit breaker opens, and for how long."""
+    default = BreakerPolicy()
+    return BreakerPolicy(
+        failure_threshold=_count(env, "AIHUB_BREAKER_THRESHOLD", default.failure_threshold, 1),
+        window=_seconds(env, "AIHUB_BREAKER_WINDOW", default.window),
+        cooldown=_seconds(env, "AIHUB_BREAKER_COOLDOWN", default.cooldown),
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a process needs to know, built from an injectable environment."""
@@ -61,6 +120,8 @@ class Settings:
     simulate: bool = False
     simulator_chunk_delay_ms: int = 20
     timeouts: UpstreamTimeouts = dataclasses.field(default_factory=UpstreamTimeouts)
+    retry: RetryPolicy = dataclasses.field(default_factory=RetryPolicy)
+    breaker: BreakerPolicy = dataclasses.field(default_factory=BreakerPolicy)
     config_path: Path | None = None
 
     @classmethod
@@ -70,18 +131,6 @@ class Settings:
         def text(name: str) -> str | None:
             value = environ.get(name, "").strip()
             return value or None
-
-        def number(name: str, default: float) -> float:
-            raw = text(name)
-            if raw is None:
-                return default
-            try:
-                value = float(raw)
-            except ValueError:
-                raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-            if value <= 0:
-                raise ConfigError(f"{name} must be positive, got {raw!r}")
-            return value
 
         base = UpstreamTimeouts()
         config = text("AIHUB_CONFIG")
@@ -101,10 +150,12 @@ class Settings:
             "simulate": (text("AIHUB_SIMULATE") or "").lower() in _TRUE,
             "simulator_chunk_delay_ms": _delay_ms(text("AIHUB_SIMULATOR_CHUNK_DELAY_MS")),
             "timeouts": UpstreamTimeouts(
-                connect=number("AIHUB_UPSTREAM_CONNECT_TIMEOUT", base.connect),
-                first_byte=number("AIHUB_UPSTREAM_FIRST_BYTE_TIMEOUT", base.first_byte),
-                idle=number("AIHUB_UPSTREAM_IDLE_TIMEOUT", base.idle),
+                connect=_seconds(text, "AIHUB_UPSTREAM_CONNECT_TIMEOUT", base.connect),
+                first_byte=_seconds(text, "AIHUB_UPSTREAM_FIRST_BYTE_TIMEOUT", base.first_byte),
+                idle=_seconds(text, "AIHUB_UPSTREAM_IDLE_TIMEOUT", base.idle),
             ),
+            "retry": _retry_policy(text),
+            "breaker": _breaker_policy(text),
             "config_path": Path(config) if config else None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

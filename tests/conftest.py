@@ -1,5 +1,5 @@
-"""Shared fixtures: a real core on port 0 (simulated upstreams, SQLite in tmp_path) and the
-real shim over HTTP in front of it."""
+"""Shared fixtures: a real core on port 0 (simulated upstreams, SQLite in tmp_path, a clock that
+skips its waits) and the real shim over HTTP in front of it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from aihub_cli.http_server import start_http
 from aihub_core.app import Core
 from aihub_core.settings import Settings
 from aihub_http.app import create_app
+from tests.fake_clock import FakeClock
 
 TEST_JWT_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 
@@ -37,8 +38,15 @@ def isolated_settings(tmp_path: Path, **overrides: object) -> Settings:
 
 
 @pytest.fixture
-async def core(tmp_path: Path) -> AsyncIterator[Core]:
-    running = await Core.start(isolated_settings(tmp_path))
+def clock() -> FakeClock:
+    """The core's clock: real time, but a retry's backoff or a provider's Retry-After is skipped
+    (and recorded) instead of waited for."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def core(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Core]:
+    running = await Core.start(isolated_settings(tmp_path), clock=clock)
     try:
         yield running
     finally:

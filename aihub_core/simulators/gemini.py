@@ -177,7 +177,7 @@ class GeminiSimulator(Simulator):
         except ValueError as exc:
             await self.reject(responder, 400, str(exc))
             return
-        await self.pace(scenario.first_byte_delay)
+        await self.first_byte(scenario)
         if scenario.status is not None:
             failure = _SCENARIO_ERRORS.get(scenario.status, (scenario.status, "Error", []))
             await self._error(

@@ -74,7 +74,7 @@ class OpenRouterSimulator(Simulator):
         if call is None:
             return
         scenario = call.scenario
-        await self.pace(scenario.first_byte_delay)
+        await self.first_byte(scenario)
         if scenario.status is not None:
             message = message_for(scenario.status)
             await self._error(responder, scenario.dialect, scenario.status, message, scenario.error_kind)

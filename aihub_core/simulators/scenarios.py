@@ -36,6 +36,7 @@ class Scenario:
     status: int | None = None  # fail before the first byte with this HTTP status, in the provider's shape
     error_kind: str = ""  # which error of that status: insufficient_quota, stream_options
     first_byte_delay: float = 0.0  # seconds of silence before the response starts
+    held: bool = False  # then silence until the simulator's `release()` (tests hold calls in flight)
     stall: float = 0.0  # seconds of silence after the first piece of text
     midstream_error: bool = False  # fail in-band after the first piece (non-stream: a 200 error / a 500)
     error_shape: ErrorShape = "chunk"
@@ -134,6 +135,7 @@ SCENARIOS: Mapping[str, Scenario] = MappingProxyType(
             Scenario("crlf", "events framed with CRLF (`\\r\\n\\r\\n`)", crlf=True),
             Scenario("lf", "events framed with LF (`\\n\\n`)", crlf=False),
             Scenario("slow-first-byte", "2 s of silence before the response starts", first_byte_delay=2.0),
+            Scenario("held", "silence before the response starts until the simulator is released", held=True),
             Scenario("stall", "silence after the first piece, until the client gives up", stall=3600.0),
             Scenario("no-usage", "no usage reported (the client has to estimate)", usage=False),
             Scenario("no-finish", "the stream stops without a finish reason", finish=False),

@@ -53,6 +53,7 @@ class Simulator(abc.ABC):
         self.requests: deque[RecordedRequest] = deque(maxlen=record_limit)  # bounded: the embedded default
         self._server = HTTPServer(self._handle)
         self._base_url: str | None = None
+        self._released = asyncio.Event()
 
     @property
     def base_url(self) -> str:
@@ -84,6 +85,16 @@ class Simulator(abc.ABC):
     def pick(self, request: HTTPRequest, suffix: str | None) -> Scenario:
         """This request's scenario (raises UnknownScenarioError, answered as a 400)."""
         return choose(request.headers.get(SCENARIO_HEADER), suffix, self.scenario)
+
+    def release(self) -> None:
+        """Let the requests held by the `held` scenario answer, and those that come later too."""
+        self._released.set()
+
+    async def first_byte(self, scenario: Scenario) -> None:
+        """The scenario's silence before the response starts."""
+        await self.pace(scenario.first_byte_delay)
+        if scenario.held:
+            await self._released.wait()
 
     async def pace(self, seconds: float | None = None) -> None:
         """Wait between two chunks as a model would (`chunk_delay_ms`), or as long as told."""

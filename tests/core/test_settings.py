@@ -5,6 +5,7 @@ import pytest
 from aihub_core.app import Core
 from aihub_core.errors import ConfigError
 from aihub_core.providers.registry import Credentials
+from aihub_core.resilience import BreakerPolicy, RetryPolicy
 from aihub_core.settings import Settings
 from aihub_core.store import Durability
 from aihub_core.store.sqlite.store import SQLiteStore
@@ -46,6 +47,55 @@ def test_provider_keys_and_urls_come_from_the_documented_variables() -> None:
     assert forced.simulated("openrouter")
     with pytest.raises(KeyError):
         live.credentials("openai-compatible")  # a kind, not a built-in service
+
+
+def test_retry_and_breaker_policies_come_from_the_environment() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.retry, defaults.breaker) == (RetryPolicy(), BreakerPolicy())
+    assert (defaults.retry.max_retries, defaults.retry.base_delay, defaults.retry.max_delay) == (2, 0.25, 4.0)
+    assert defaults.retry.max_retry_after == 10.0
+    assert (defaults.breaker.failure_threshold, defaults.breaker.window, defaults.breaker.cooldown) == (
+        5,
+        60.0,
+        30.0,
+    )
+    tuned = Settings.from_env(
+        {
+            "AIHUB_RETRY_MAX": "0",
+            "AIHUB_RETRY_BACKOFF_BASE": "0",
+            "AIHUB_RETRY_BACKOFF_CAP": "0",
+            "AIHUB_RETRY_AFTER_MAX": " 2.5 ",
+            "AIHUB_BREAKER_THRESHOLD": "1",
+            "AIHUB_BREAKER_WINDOW": "5",
+            "AIHUB_BREAKER_COOLDOWN": "0.5",
+        }
+    )
+    assert tuned.retry == RetryPolicy(max_retries=0, base_delay=0.0, max_delay=0.0, max_retry_after=2.5)
+    assert tuned.breaker == BreakerPolicy(failure_threshold=1, window=5.0, cooldown=0.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("AIHUB_RETRY_MAX", "-1", "AIHUB_RETRY_MAX must be a whole number from 0, got '-1'"),
+        ("AIHUB_RETRY_MAX", "2.5", "AIHUB_RETRY_MAX must be a whole number from 0"),
+        ("AIHUB_BREAKER_THRESHOLD", "0", "AIHUB_BREAKER_THRESHOLD must be a whole number from 1"),
+        ("AIHUB_BREAKER_THRESHOLD", "many", "AIHUB_BREAKER_THRESHOLD must be a whole number from 1"),
+        ("AIHUB_RETRY_BACKOFF_BASE", "-0.1", "AIHUB_RETRY_BACKOFF_BASE must be 0 or more"),
+        ("AIHUB_RETRY_AFTER_MAX", "soon", "AIHUB_RETRY_AFTER_MAX must be a number"),
+        (
+            "AIHUB_RETRY_BACKOFF_CAP",
+            "0.1",
+            r"AIHUB_RETRY_BACKOFF_CAP \(0.1\) must be at least AIHUB_RETRY_BACKOFF_BASE \(0.25\)",
+        ),
+        ("AIHUB_BREAKER_WINDOW", "0", "AIHUB_BREAKER_WINDOW must be positive"),
+        ("AIHUB_BREAKER_COOLDOWN", "nan", "AIHUB_BREAKER_COOLDOWN must be positive"),
+        ("AIHUB_UPSTREAM_IDLE_TIMEOUT", "0", "AIHUB_UPSTREAM_IDLE_TIMEOUT must be positive"),
+    ],
+)
+def test_a_bad_retry_or_breaker_setting_is_a_config_error(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({name: value})
 
 
 async def test_the_core_commits_its_ledger_as_configured(tmp_path: Path) -> None:

@@ -15,8 +15,8 @@ from aihub.v1 import usage_service_pb2_grpc as usage_grpc
 from aihub_core.app import Core
 from aihub_core.store.base import UsageRecord
 from tests.conftest import Account, make_account
-from tests.e2e.minutes import clear_of_minute_boundary
 from tests.e2e.test_grpc import bearer, new_key
+from tests.fake_clock import FakeClock
 
 DEV = "/v1/developer"
 
@@ -45,9 +45,11 @@ async def test_the_rest_request_id_is_the_ledger_id(http: httpx.AsyncClient, acc
     assert refused.json()["request_id"] == refused.headers["x-request-id"] != answer.headers["x-request-id"]
 
 
-async def test_a_403_carries_rate_limit_headers_and_costs_nothing(http: httpx.AsyncClient) -> None:
+async def test_a_403_carries_rate_limit_headers_and_costs_nothing(
+    http: httpx.AsyncClient, clock: FakeClock
+) -> None:
     account = await make_account(http, permissions=["models"], rate_limit={"requests_per_minute": 3})
-    await clear_of_minute_boundary()
+    clock.clear_of_minute_boundary()
     denied = await http.post(f"{DEV}/chat", json={"message": "hi"}, headers=account.key_auth)
     assert denied.status_code == 403
     assert denied.headers["x-ratelimit-limit"] == "3" and denied.headers["x-ratelimit-remaining"] == "3"
@@ -76,3 +78,14 @@ async def test_a_spent_monthly_quota_refuses_chat_with_a_429(
     quota = (await http.get(f"{DEV}/quota", headers=account.key_auth)).json()
     assert (quota["quota_used"], quota["quota_remaining"]) == (1000, 0)
     assert (await http.get(f"{DEV}/models", headers=account.key_auth)).status_code == 200
+
+
+async def test_a_spent_minute_is_refilled_in_the_next_one(http: httpx.AsyncClient, clock: FakeClock) -> None:
+    account = await make_account(http, rate_limit={"requests_per_minute": 1})
+    clock.clear_of_minute_boundary()
+    assert (await http.get(f"{DEV}/models", headers=account.key_auth)).status_code == 200
+    refused = await http.get(f"{DEV}/models", headers=account.key_auth)
+    assert refused.status_code == 429
+    clock.advance(int(refused.headers["retry-after"]))  # the core's minute windows read its clock
+    again = await http.get(f"{DEV}/models", headers=account.key_auth)
+    assert again.status_code == 200 and again.headers["x-ratelimit-remaining"] == "0"

@@ -20,8 +20,9 @@ from aihub_core.app import Core
 from aihub_core.store.base import UsageRecord
 from aihub_core.store.sqlite.url import sqlite_path
 from tests.conftest import Account, make_account
-from tests.e2e.minutes import clear_of_minute_boundary
+from tests.e2e.held import burst_while_held
 from tests.e2e.test_grpc import bearer, error_info
+from tests.fake_clock import FakeClock
 
 DEV = "/v1/developer"
 Outcome = tuple[int, str]  # (HTTP status or 200 for a gRPC success / 429 for RESOURCE_EXHAUSTED, error code)
@@ -52,9 +53,11 @@ def refused_rows(core: Core) -> int:
     return int(count)
 
 
-async def test_requests_per_minute(http: httpx.AsyncClient, channel: grpc.aio.Channel) -> None:
+async def test_requests_per_minute(
+    http: httpx.AsyncClient, channel: grpc.aio.Channel, clock: FakeClock
+) -> None:
     account = await make_account(http, rate_limit={"requests_per_minute": 5})
-    await clear_of_minute_boundary()
+    clock.clear_of_minute_boundary()
     models = model_grpc.ModelServiceStub(channel)
     calls = [rest(http.get(f"{DEV}/models", headers=account.key_auth)) for _ in range(6)]
     calls += [
@@ -69,7 +72,8 @@ async def test_requests_per_minute(http: httpx.AsyncClient, channel: grpc.aio.Ch
 async def test_concurrent_requests(
     core: Core, http: httpx.AsyncClient, channel: grpc.aio.Channel, account: Account
 ) -> None:
-    core.upstreams.simulators["openrouter"].scenario = "slow-first-byte"  # each call stays in flight ~2 s
+    upstream = core.upstreams.simulators["openrouter"]
+    upstream.scenario = "held"  # each admitted call stays in flight until the burst is decided
     chat = chat_grpc.ChatServiceStub(channel)
     calls = [
         rest(http.post(f"{DEV}/chat", json={"message": "hi"}, headers=account.key_auth)) for _ in range(4)
@@ -77,7 +81,7 @@ async def test_concurrent_requests(
     calls += [
         rpc(chat.Chat(chat_pb.ChatRequest(message="hi"), metadata=bearer(account.key))) for _ in range(4)
     ]
-    outcomes = await asyncio.gather(*calls)
+    outcomes = await burst_while_held([upstream], calls)
     assert outcomes.count((200, "")) == 3  # the free plan's concurrency
     assert outcomes.count((429, "concurrency_limit_exceeded")) == 5
     assert refused_rows(core) == 5
@@ -86,11 +90,12 @@ async def test_concurrent_requests(
 
 
 async def test_tokens_per_minute(
-    core: Core, http: httpx.AsyncClient, channel: grpc.aio.Channel, account: Account
+    core: Core, http: httpx.AsyncClient, channel: grpc.aio.Channel, account: Account, clock: FakeClock
 ) -> None:
-    core.upstreams.simulators["openrouter"].scenario = "slow-first-byte"  # nothing settles mid-burst
+    upstream = core.upstreams.simulators["openrouter"]
+    upstream.scenario = "held"  # nothing settles mid-burst
     body = {"message": "hi", "max_tokens": 2000}  # ~2,010 estimated: two fit in the free 5,000
-    await clear_of_minute_boundary()
+    clock.clear_of_minute_boundary()
     stream = chat_grpc.ChatServiceStub(channel)
     calls = [rest(http.post(f"{DEV}/chat", json=body, headers=account.key_auth)) for _ in range(2)]
     calls += [
@@ -103,7 +108,7 @@ async def test_tokens_per_minute(
         )
         for _ in range(3)
     ]
-    outcomes = await asyncio.gather(*calls)
+    outcomes = await burst_while_held([upstream], calls)
     assert outcomes.count((200, "")) == 2
     assert outcomes.count((429, "tokens_rate_limit_exceeded")) == 3
     too_big = await http.post(

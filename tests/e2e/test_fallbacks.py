@@ -1,16 +1,15 @@
 """Retries, fallback models and circuit breakers through REST and gRPC, against the simulators.
 
-Test seam: the composition root builds its engine as `aihub_core.app.ChatEngine(...)`; the `core`
-fixture below swaps that name for a factory adding fallbacks and a router with a manual clock
-and no real sleeping, over the core's own store, catalog and providers.
+The core's fallbacks come from its AIHUB_CONFIG file, its breaker policy from its settings, and
+its clock (`tests.fake_clock.FakeClock`) skips the backoff and lets a test move past a cool-down.
 """
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import grpc
 import httpx
@@ -18,11 +17,8 @@ import pytest
 
 from aihub.v1 import chat_service_pb2 as chat_pb
 from aihub.v1 import chat_service_pb2_grpc as chat_grpc
-from aihub_core import app
 from aihub_core.app import Core
 from aihub_core.catalog import load_builtin_catalog
-from aihub_core.chat.engine import ChatEngine
-from aihub_core.chat.routing import Router
 from aihub_core.messages import ProviderRequest
 from aihub_core.pricing import cost_usd
 from aihub_core.providers.base import Completion, Provider, StreamEvent
@@ -33,41 +29,31 @@ from tests.conftest import Account
 from tests.conftest import isolated_settings as settings_in
 from tests.e2e.sse import sse_events
 from tests.e2e.test_grpc import bearer, new_key
+from tests.fake_clock import FakeClock
 
 CHAT = "/v1/developer/chat"
 FLASH = load_builtin_catalog().resolve("gemini:gemini-2.5-flash", "")
-FALLBACKS = {"x-ai/grok-beta": ("gemini:gemini-2.5-flash",)}
+FALLBACKS = '[fallbacks]\n"x-ai/grok-beta" = ["gemini:gemini-2.5-flash"]\n'
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
+class Halfway(random.Random):
+    """Jitter that always draws the middle: each backoff is half its ceiling."""
 
-    def __call__(self) -> float:
-        return self.now
-
-
-async def no_sleep(seconds: float) -> None:
-    """Backoff waits are asserted in the unit tests; here they only cost time."""
+    def random(self) -> float:
+        return 0.5
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def router(clock: Clock) -> Router:
-    return Router(RetryPolicy(), BreakerPolicy(failure_threshold=5, cooldown=30.0), clock, no_sleep)
-
-
-@pytest.fixture
-async def core(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, router: Router) -> AsyncIterator[Core]:
-    def engine(*args: Any, **kwargs: Any) -> ChatEngine:
-        return ChatEngine(*args, **{**kwargs, "fallbacks": FALLBACKS, "router": router})
-
-    monkeypatch.setattr(app, "ChatEngine", engine)
-    running = await Core.start(settings_in(tmp_path))
+async def core(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Core]:
+    config = tmp_path / "aihub.toml"
+    config.write_text(FALLBACKS)
+    settings = settings_in(
+        tmp_path,
+        config_path=config,
+        retry=RetryPolicy(max_retries=2),
+        breaker=BreakerPolicy(failure_threshold=5, window=60.0, cooldown=30.0),
+    )
+    running = await Core.start(settings, environ={}, clock=clock, jitter=Halfway())
     try:
         yield running
     finally:
@@ -120,12 +106,13 @@ def ledger(core: Core) -> list[tuple[str, str, str, float]]:
 
 
 async def test_a_failure_before_the_first_byte_is_retried(
-    core: Core, http: httpx.AsyncClient, account: Account
+    core: Core, http: httpx.AsyncClient, account: Account, clock: FakeClock
 ) -> None:
     primary = flaky(core, "openrouter", "error-503", failures=1)
     answer = await http.post(CHAT, json={"message": "hi"}, headers=account.key_auth)
     assert answer.status_code == 200, answer.text
     assert answer.json()["model"] == "openrouter:x-ai/grok-beta" and primary.calls == 2
+    assert clock.slept == [0.125]  # one backoff: the jitter's half of the 0.25 s base
     [(service, model, status, cost)] = ledger(core)
     assert (service, model, status) == ("openrouter", "x-ai/grok-beta", "ok")
     assert cost == answer.json()["usage"]["estimated_cost_usd"] > 0
@@ -185,21 +172,21 @@ async def test_nothing_is_retried_once_content_has_started(
 
 
 async def test_the_breaker_opens_fails_fast_and_probes_after_the_cooldown(
-    core: Core, http: httpx.AsyncClient, account: Account, router: Router, clock: Clock
+    core: Core, http: httpx.AsyncClient, account: Account, clock: FakeClock
 ) -> None:
     primary = flaky(core, "openrouter", "error-503")
     for _ in range(2):  # 3 + 2 failed attempts open the breaker; the second call's third is not sent
         answer = await http.post(CHAT, json={"message": "hi"}, headers=account.key_auth)
         assert answer.json()["model"] == "gemini:gemini-2.5-flash"
-    assert primary.calls == 5 and router.breaker("openrouter").state is BreakerState.OPEN
+    assert primary.calls == 5 and core.router.breaker("openrouter").state is BreakerState.OPEN
     answer = await http.post(CHAT, json={"message": "hi"}, headers=account.key_auth)
     assert answer.json()["model"] == "gemini:gemini-2.5-flash" and primary.calls == 5  # failed fast
     no_fallback = {"message": "hi", "model": "openrouter:openai/gpt-4o"}
     refused = await http.post(CHAT, json=no_fallback, headers=account.key_auth)
     assert refused.status_code == 502 and refused.json()["error"]["code"] == "circuit_open"
     primary.failures = 0  # openrouter recovers
-    clock.now += 30.0
+    clock.advance(30.0)
     probe = await http.post(CHAT, json={"message": "hi"}, headers=account.key_auth)
     assert probe.json()["model"] == "openrouter:x-ai/grok-beta" and primary.calls == 6
-    assert router.breaker("openrouter").state is BreakerState.CLOSED
+    assert core.router.breaker("openrouter").state is BreakerState.CLOSED
     assert [row[2] for row in ledger(core)] == ["ok", "ok", "ok", "error", "ok"]

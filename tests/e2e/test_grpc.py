@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import grpc
 import pytest
 from google.rpc import error_details_pb2
@@ -43,7 +41,8 @@ from aihub.v1 import (
 )
 from aihub_core.app import Core
 from aihub_core.grpc_api.server import SERVICE_NAMES
-from tests.e2e.minutes import clear_of_minute_boundary
+from tests.fake_clock import FakeClock
+from tests.waiting import eventually
 
 
 def bearer(value: str) -> tuple[tuple[str, str], ...]:
@@ -166,9 +165,9 @@ async def test_errors_carry_error_info(
     assert detail.metadata["request_id"].startswith("req_")
 
 
-async def test_rate_limit_sends_retry_info(channel: grpc.aio.Channel) -> None:
+async def test_rate_limit_sends_retry_info(channel: grpc.aio.Channel, clock: FakeClock) -> None:
     _, key = await new_key(channel, rate_limit=key_pb.KeyRateLimit(requests_per_minute=1))
-    await clear_of_minute_boundary()
+    clock.clear_of_minute_boundary()
     stub = model_grpc.ModelServiceStub(channel)
     await stub.ListServices(model_pb.ListServicesRequest(), metadata=bearer(key))
     with pytest.raises(grpc.aio.AioRpcError) as info:
@@ -210,9 +209,12 @@ async def test_cancelling_a_stream_stops_it_and_records_the_call(core: Core) -> 
         first = await stream.read()
         assert isinstance(first, chat_pb.StreamChatResponse) and first.WhichOneof("event") == "content"
         stream.cancel()
-        await asyncio.sleep(0.2)
         core.upstreams.simulators["openrouter"].scenario = None
-        usage = await usage_grpc.UsageServiceStub(channel).GetUsage(
-            usage_pb.GetUsageRequest(period="day"), metadata=bearer(key)
-        )
-    assert usage.total_requests == 1 and usage.total_tokens > 0
+
+        async def recorded() -> bool:
+            usage = await usage_grpc.UsageServiceStub(channel).GetUsage(
+                usage_pb.GetUsageRequest(period="day"), metadata=bearer(key)
+            )
+            return usage.total_requests == 1 and usage.total_tokens > 0
+
+        await eventually(recorded, "the cancelled call is recorded with its tokens")

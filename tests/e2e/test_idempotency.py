@@ -13,6 +13,7 @@ from aihub_core.app import Core
 from tests.conftest import Account
 from tests.e2e.sse import sse_events
 from tests.e2e.test_grpc import bearer, error_info, new_key
+from tests.waiting import eventually
 
 CHAT = "/v1/developer/chat"
 
@@ -62,12 +63,14 @@ async def test_a_failed_call_frees_its_key(core: Core, http: httpx.AsyncClient, 
 async def test_a_duplicate_while_the_first_runs_is_a_conflict(
     core: Core, http: httpx.AsyncClient, account: Account
 ) -> None:
-    core.upstreams.simulators["openrouter"].scenario = "slow-first-byte"
+    upstream = core.upstreams.simulators["openrouter"]
+    upstream.scenario = "held"  # the first call stays at the upstream until released
     headers = {**account.key_auth, "Idempotency-Key": "twice"}
     first = asyncio.ensure_future(http.post(CHAT, json={"message": "hi"}, headers=headers))
-    await asyncio.sleep(0.3)
+    await eventually(lambda: upstream_calls(core) == 1, "the first call reaches the upstream")
     second = await http.post(CHAT, json={"message": "hi"}, headers=headers)
     assert second.status_code == 409 and second.json()["error"]["code"] == "idempotency_key_in_progress"
+    upstream.release()
     assert (await first).status_code == 200
     assert (await http.post(CHAT, json={"message": "hi"}, headers=headers)).json() == (await first).json()
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import time
 from datetime import UTC, datetime
 
 import httpx
 
 from tests.conftest import Account, make_account
-from tests.e2e.minutes import clear_of_minute_boundary
+from tests.fake_clock import FakeClock
 
 DEV = "/v1/developer"
 
@@ -120,15 +119,15 @@ async def test_permissions_are_enforced_per_endpoint(http: httpx.AsyncClient) ->
         assert answer.json()["error"]["type"] == "permission_error"
 
 
-async def test_rate_limit_headers_and_429(http: httpx.AsyncClient) -> None:
+async def test_rate_limit_headers_and_429(http: httpx.AsyncClient, clock: FakeClock) -> None:
     account = await make_account(http, rate_limit={"requests_per_minute": 2})
-    await clear_of_minute_boundary()
+    clock.clear_of_minute_boundary()
     first = await http.get(f"{DEV}/models", headers=account.key_auth)
     second = await http.get(f"{DEV}/services", headers=account.key_auth)
     assert (first.headers["x-ratelimit-limit"], first.headers["x-ratelimit-remaining"]) == ("2", "1")
     assert second.headers["x-ratelimit-remaining"] == "0"
     reset = int(first.headers["x-ratelimit-reset"])
-    assert time.time() < reset <= time.time() + 61
+    assert clock.time() < reset <= clock.time() + 61
     refused = await http.post(f"{DEV}/chat", json={"message": "hi"}, headers=account.key_auth)
     assert refused.status_code == 429
     assert refused.json()["error"]["type"] == "rate_limit_error"

@@ -22,6 +22,7 @@ from aihub_core.app import Core
 from aihub_core.catalog import load_builtin_catalog
 from tests.conftest import Account
 from tests.e2e.sse import sse_events
+from tests.fake_clock import FakeClock
 
 CHAT = "/v1/developer/chat"
 GRPC_CODES = {
@@ -111,6 +112,7 @@ async def test_scenario_over_rest_and_grpc(
     core: Core,
     http: httpx.AsyncClient,
     channel: grpc.aio.Channel,
+    clock: FakeClock,
     account: Account,
     service: str,
     scenario: str,
@@ -120,6 +122,10 @@ async def test_scenario_over_rest_and_grpc(
     core.upstreams.simulators[service].scenario = scenario
     await over_rest(http, account, service, scenario, stream, outcome)
     await over_grpc(channel, account, service, scenario, stream, outcome)
+    if scenario == "error-429-retry-ms":  # the provider's `retry-after-ms: 250` is what is waited
+        assert clock.slept == [0.25] * 4  # two retries over REST, two over gRPC
+    elif isinstance(outcome, Ok):
+        assert clock.slept == []
 
 
 async def over_rest(

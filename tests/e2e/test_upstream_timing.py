@@ -21,6 +21,8 @@ from aihub_http.app import create_app
 from tests.conftest import Account, isolated_settings, make_account, shim_target
 from tests.e2e.sse import sse_events
 from tests.e2e.test_grpc import bearer, new_key
+from tests.fake_clock import FakeClock
+from tests.waiting import eventually
 
 DEV = "/v1/developer"
 CLOSE_BUDGET = 0.1
@@ -50,9 +52,12 @@ async def test_a_rest_client_leaving_closes_the_upstream_at_once(
                 break  # the first content event arrived; now the client goes away
     assert await gone_within(core, CLOSE_BUDGET) <= CLOSE_BUDGET
     core.upstreams.simulators["openrouter"].scenario = None
-    await asyncio.sleep(0.05)  # the cancelled call's record lands as its task unwinds
-    usage = await usage_rows(http, account)
-    assert usage["total_requests"] == 1 and usage["total_tokens"] > 0  # prompt + partial, estimated
+
+    async def recorded() -> bool:  # the cancelled call's record lands as its task unwinds
+        usage = await usage_rows(http, account)
+        return usage["total_requests"] == 1 and usage["total_tokens"] > 0  # prompt + partial, estimated
+
+    await eventually(recorded, "the cancelled call is recorded with its tokens")
 
 
 async def test_a_grpc_client_cancelling_closes_the_upstream_at_once(
@@ -69,10 +74,13 @@ async def test_a_grpc_client_cancelling_closes_the_upstream_at_once(
 
 
 @pytest.fixture
-async def impatient(tmp_path: Path, transport: str) -> AsyncIterator[tuple[Core, httpx.AsyncClient]]:
-    """A gateway whose upstream timeouts are short, so timeouts can be watched in a test."""
-    settings = isolated_settings(tmp_path, timeouts=UpstreamTimeouts(connect=1.0, first_byte=0.3, idle=0.3))
-    core = await Core.start(settings)
+async def impatient(
+    tmp_path: Path, transport: str, clock: FakeClock
+) -> AsyncIterator[tuple[Core, httpx.AsyncClient]]:
+    """A gateway whose upstream timeouts are short, so timeouts can be watched in a test (the
+    timed-out attempts' retries skip their backoff: `clock`)."""
+    settings = isolated_settings(tmp_path, timeouts=UpstreamTimeouts(connect=1.0, first_byte=0.2, idle=0.2))
+    core = await Core.start(settings, clock=clock)
     server = await start_http(create_app(shim_target(core, transport)), "127.0.0.1", 0)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as client:

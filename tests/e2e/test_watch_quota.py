@@ -14,8 +14,8 @@ from aihub.v1 import key_service_pb2_grpc as key_grpc
 from aihub.v1 import usage_service_pb2 as usage_pb
 from aihub.v1 import usage_service_pb2_grpc as usage_grpc
 from aihub_core.app import Core
-from tests.e2e.minutes import clear_of_minute_boundary
 from tests.e2e.test_grpc import bearer, new_key
+from tests.fake_clock import FakeClock
 
 Stream = grpc.aio.UnaryStreamCall[usage_pb.WatchQuotaRequest, usage_pb.WatchQuotaResponse]
 
@@ -26,9 +26,11 @@ async def next_snapshot(stream: Stream) -> usage_pb.WatchQuotaResponse:
     return snapshot
 
 
-async def test_snapshots_follow_admission_and_completion(core: Core, channel: grpc.aio.Channel) -> None:
+async def test_snapshots_follow_admission_and_completion(
+    core: Core, channel: grpc.aio.Channel, clock: FakeClock
+) -> None:
     _, key = await new_key(channel)
-    await clear_of_minute_boundary()
+    clock.clear_of_minute_boundary()
     watch = usage_grpc.UsageServiceStub(channel).WatchQuota(
         usage_pb.WatchQuotaRequest(), metadata=bearer(key)
     )
@@ -39,7 +41,8 @@ async def test_snapshots_follow_admission_and_completion(core: Core, channel: gr
     assert budget.requests_remaining == 19  # opening the watch was itself a counted call
     assert budget.tokens_remaining == 5000 and budget.window_reset.seconds > 0
 
-    core.upstreams.simulators["openrouter"].scenario = "slow-first-byte"
+    upstream = core.upstreams.simulators["openrouter"]
+    upstream.scenario = "held"  # in flight until the admission's snapshot is seen
     chat = asyncio.ensure_future(
         chat_grpc.ChatServiceStub(channel).Chat(chat_pb.ChatRequest(message="hi"), metadata=bearer(key))
     )
@@ -49,6 +52,7 @@ async def test_snapshots_follow_admission_and_completion(core: Core, channel: gr
     assert admitted.rate_limit.requests_remaining == 18
     assert admitted.rate_limit.tokens_remaining < 5000 - 1000  # the estimate is held while in flight
 
+    upstream.release()
     answer = await chat
     finished = await next_snapshot(watch)
     assert finished.rate_limit.concurrent_in_flight == 0

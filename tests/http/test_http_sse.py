@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from tests.http.canned import STREAM_EVENTS, content
 from tests.http.fakes import RATE_LIMIT_METADATA, FakeCore, rate_limited, rich_status
+from tests.waiting import eventually
 
 EXPECTED_EVENTS = [
     {"type": "content", "content": "Hello", "model": "x-ai/grok-beta"},
@@ -171,11 +172,10 @@ async def test_client_disconnect_cancels_a_unary_chat(
     await _send_and_hang_up(shim_url, "/v1/developer/chat", b'{"message": "hi"}', fake)
     await asyncio.wait_for(fake.cancelled.wait(), timeout=5)
     labels = {"method": "POST", "route": "/v1/developer/chat", "status": "499"}
-    for _ in range(100):  # the shim records the request just after the core sees the cancel
-        if registry.get_sample_value("aihub_http_requests_total", labels) == 1.0:
-            break
-        await asyncio.sleep(0.01)
-    assert registry.get_sample_value("aihub_http_requests_total", labels) == 1.0
+    # The shim records the request just after the core sees the cancel.
+    await eventually(
+        lambda: registry.get_sample_value("aihub_http_requests_total", labels) == 1.0, "the 499 is counted"
+    )
 
 
 async def _send_and_hang_up(base_url: str, path: str, body: bytes, fake: FakeCore) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import httpx
 import pytest
 
-from aihub_core.simulators import GeminiSimulator, OpenRouterSimulator
+from aihub_core.simulators import SCENARIO_HEADER, GeminiSimulator, OpenRouterSimulator
+from tests.waiting import eventually
 
 OR_MODEL = "x-ai/grok-beta"
 GEMINI_MODEL = "gemini-2.5-flash"
@@ -275,3 +277,32 @@ async def test_ollama_takes_only_data_url_images(
     assert remote.status_code == 400 and remote.json()["error"]["message"] == "invalid image input"
     inline = await client.post(url, json=with_image("data:image/png;base64,iVBORw0KGgo="))
     assert inline.status_code == 200
+
+
+async def held_until_released(
+    client: httpx.AsyncClient, sim: OpenRouterSimulator | GeminiSimulator, url: str, body: dict[str, Any]
+) -> None:
+    """`url` with the `held` scenario waits for `release()`, while the same request without it is
+    answered meanwhile."""
+    sim.scenario = "held"
+    answer = asyncio.ensure_future(client.post(url, json=body))
+    await eventually(lambda: len(sim.requests) == 1, "the held request arrives")
+    healthy = await client.post(url, json=body, headers={SCENARIO_HEADER: "healthy"})
+    assert healthy.status_code == 200 and not answer.done()
+    sim.release()
+    assert (await answer).status_code == 200
+
+
+async def test_a_held_request_answers_once_the_simulator_is_released(
+    openrouter_sim: OpenRouterSimulator, gemini_sim: GeminiSimulator, client: httpx.AsyncClient
+) -> None:
+    await held_until_released(
+        client,
+        openrouter_sim,
+        f"{openrouter_sim.base_url}/chat/completions",
+        {"model": OR_MODEL, "messages": [{"role": "user", "content": "Hi"}]},
+    )
+    gemini = f"{gemini_sim.base_url}/models/{GEMINI_MODEL}:generateContent"
+    await held_until_released(
+        client, gemini_sim, gemini, {"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}
+    )

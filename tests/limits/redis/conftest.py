@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
@@ -64,14 +63,6 @@ class Ledger:
 StartAdmitter = Callable[..., Awaitable[RedisAdmitter]]
 
 
-async def eventually(check: Callable[[], Awaitable[object]], what: str, seconds: float = 10) -> None:
-    """Wait until `check()` is true; fail naming `what` after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while not await check():
-        assert time.monotonic() < deadline, f"{what}: not after {seconds} s"
-        await asyncio.sleep(0.02)
-
-
 @pytest.fixture
 async def redis() -> AsyncIterator[Redis]:
     """A plain client, to look at what the admitters wrote."""
@@ -106,7 +97,8 @@ async def proxy() -> AsyncIterator[RedisProxy]:
 
 
 @pytest.fixture
-def clock() -> Clock:
+def admitter_clock() -> Clock:
+    """The admitters' clock (not the core's `clock` of tests/conftest.py)."""
     return Clock()
 
 
@@ -116,12 +108,14 @@ def ledger() -> Ledger:
 
 
 @pytest.fixture
-async def start_admitter(prefix: str, clock: Clock, ledger: Ledger) -> AsyncIterator[StartAdmitter]:
+async def start_admitter(prefix: str, admitter_clock: Clock, ledger: Ledger) -> AsyncIterator[StartAdmitter]:
     """Start admitters on the test's prefix (one per simulated process); all stop at the end."""
     started: list[RedisAdmitter] = []
 
     async def start(url: str = REDIS_URL, heartbeat_ttl: float = 10.0) -> RedisAdmitter:
-        admitter = await RedisAdmitter.start(url, ledger, clock, prefix=prefix, heartbeat_ttl=heartbeat_ttl)
+        admitter = await RedisAdmitter.start(
+            url, ledger, admitter_clock, prefix=prefix, heartbeat_ttl=heartbeat_ttl
+        )
         started.append(admitter)
         return admitter
 

@@ -23,8 +23,9 @@ from aihub_core.app import Core
 from aihub_core.limits.plans import BUILTIN_PLANS
 from aihub_http.app import create_app
 from tests.conftest import isolated_settings, make_account
-from tests.e2e.minutes import clear_of_minute_boundary
+from tests.e2e.held import burst_while_held
 from tests.e2e.test_grpc import bearer, error_info, new_key
+from tests.fake_clock import FakeClock
 from tests.limits.redis.conftest import REDIS_URL
 from tests.limits.redis.proxy import RedisProxy
 
@@ -33,11 +34,11 @@ Channels = tuple[grpc.aio.Channel, grpc.aio.Channel]
 
 
 @pytest.fixture
-async def cores(tmp_path: Path, prefix: str) -> AsyncIterator[tuple[Core, Core]]:
+async def cores(tmp_path: Path, prefix: str, clock: FakeClock) -> AsyncIterator[tuple[Core, Core]]:
     settings = isolated_settings(tmp_path, redis_url=REDIS_URL, redis_prefix=prefix)
-    first = await Core.start(settings)
+    first = await Core.start(settings, clock=clock)
     try:
-        second = await Core.start(settings)
+        second = await Core.start(settings, clock=clock)
         try:
             yield first, second
         finally:
@@ -64,9 +65,11 @@ async def code_of(call: Awaitable[object]) -> str:
     return "ok"
 
 
-async def test_a_plans_requests_per_minute_hold_across_two_cores(channels: Channels) -> None:
+async def test_a_plans_requests_per_minute_hold_across_two_cores(
+    channels: Channels, clock: FakeClock
+) -> None:
     _, key = await new_key(channels[0])
-    await clear_of_minute_boundary()
+    clock.clear_of_minute_boundary()
     stubs = [model_grpc.ModelServiceStub(channel) for channel in channels]
     calls = [stub.ListServices(model_pb.ListServicesRequest(), metadata=bearer(key)) for stub in stubs * 15]
     codes = await asyncio.gather(*(code_of(call) for call in calls))
@@ -75,36 +78,39 @@ async def test_a_plans_requests_per_minute_hold_across_two_cores(channels: Chann
 
 
 async def test_a_plans_concurrent_calls_hold_across_two_cores(
-    cores: tuple[Core, Core], channels: Channels
+    cores: tuple[Core, Core], channels: Channels, clock: FakeClock
 ) -> None:
     _, key = await new_key(channels[0])
-    await clear_of_minute_boundary()
-    for core in cores:
-        core.upstreams.simulators["openrouter"].scenario = "slow-first-byte"  # ~2 s in flight
+    clock.clear_of_minute_boundary()
+    upstreams = [core.upstreams.simulators["openrouter"] for core in cores]
+    for upstream in upstreams:
+        upstream.scenario = "held"  # admitted calls stay in flight until the burst is decided
     stubs = [chat_grpc.ChatServiceStub(channel) for channel in channels]
     calls = [stub.Chat(chat_pb.ChatRequest(message="hi"), metadata=bearer(key)) for stub in stubs * 4]
-    codes = await asyncio.gather(*(code_of(call) for call in calls))
+    codes = await burst_while_held(upstreams, [code_of(call) for call in calls])
     assert codes.count("ok") == FREE.concurrent_requests
     assert codes.count("concurrency_limit_exceeded") == 8 - FREE.concurrent_requests
 
 
 async def test_watch_quota_on_one_core_follows_a_chat_on_the_other(
-    cores: tuple[Core, Core], channels: Channels
+    cores: tuple[Core, Core], channels: Channels, clock: FakeClock
 ) -> None:
     _, key = await new_key(channels[0])
-    await clear_of_minute_boundary()
+    clock.clear_of_minute_boundary()
     watch = usage_grpc.UsageServiceStub(channels[1]).WatchQuota(
         usage_pb.WatchQuotaRequest(), metadata=bearer(key)
     )
     first = await asyncio.wait_for(watch.read(), timeout=10)
     assert isinstance(first, usage_pb.WatchQuotaResponse) and first.quota_used == 0
-    cores[0].upstreams.simulators["openrouter"].scenario = "slow-first-byte"
+    upstream = cores[0].upstreams.simulators["openrouter"]
+    upstream.scenario = "held"  # in flight until the admission's snapshot is seen
     chat = asyncio.ensure_future(
         chat_grpc.ChatServiceStub(channels[0]).Chat(chat_pb.ChatRequest(message="hi"), metadata=bearer(key))
     )
     admitted = await asyncio.wait_for(watch.read(), timeout=10)
     assert isinstance(admitted, usage_pb.WatchQuotaResponse)
     assert (admitted.quota_used, admitted.rate_limit.concurrent_in_flight) == (1, 1)
+    upstream.release()
     answer = await chat
     finished = await asyncio.wait_for(watch.read(), timeout=10)
     assert isinstance(finished, usage_pb.WatchQuotaResponse)

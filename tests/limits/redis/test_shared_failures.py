@@ -16,8 +16,9 @@ from aihub_core.identity import Caller
 from aihub_core.limits.plans import Plan
 from aihub_core.limits.redis.admitter import RedisAdmitter
 from tests.conftest import isolated_settings
-from tests.limits.redis.conftest import REQUEST, Clock, Ledger, StartAdmitter, absent, chat, eventually
+from tests.limits.redis.conftest import REQUEST, Clock, Ledger, StartAdmitter, absent, chat
 from tests.limits.redis.proxy import RedisProxy
+from tests.waiting import eventually
 
 CALLER = Caller("u1", Plan("p", 0, 0, 1, 0))  # one call in flight at a time
 

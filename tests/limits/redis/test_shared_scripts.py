@@ -149,20 +149,20 @@ async def play(
 )
 async def test_shared_admission_answers_as_one_process_does(
     start_admitter: StartAdmitter,
-    clock: Clock,
+    admitter_clock: Clock,
     ledger: Ledger,
     count: int,
     steps: list[Step],
     expected: list[str],
 ) -> None:
     ledger.count = count
-    local = await play(InProcessAdmitter(ledger, clock), clock, steps)
-    shared = await play(await start_admitter(), clock, steps)
+    local = await play(InProcessAdmitter(ledger, admitter_clock), admitter_clock, steps)
+    shared = await play(await start_admitter(), admitter_clock, steps)
     assert [answer[0] for answer in local] == expected
     assert shared == local
 
 
-async def test_refusal_figures_and_retry_after(start_admitter: StartAdmitter, clock: Clock) -> None:
+async def test_refusal_figures_and_retry_after(start_admitter: StartAdmitter, admitter_clock: Clock) -> None:
     admitter = await start_admitter()
     states = [(await admitter.admit(key(3), REQUEST)).state for _ in range(3)]
     reset = int(T0) // 60 * 60 + 60
@@ -177,7 +177,7 @@ async def test_refusal_figures_and_retry_after(start_admitter: StartAdmitter, cl
     assert info.value.details["scope"] == "key"
     assert ("x-ratelimit-remaining", "0") in info.value.response_metadata
     assert (await admitter.peek(key(3))).remaining == 0
-    clock.now += 60
+    admitter_clock.now += 60
     assert (await admitter.peek(key(3))).remaining == 3
 
 

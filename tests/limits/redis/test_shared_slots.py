@@ -14,8 +14,9 @@ from aihub_core.errors import RateLimitError
 from aihub_core.identity import Caller
 from aihub_core.limits.plans import BUILTIN_PLANS, Plan
 from aihub_core.limits.redis.admitter import RedisAdmitter
-from tests.limits.redis.conftest import REDIS_URL, StartAdmitter, absent, chat, eventually
+from tests.limits.redis.conftest import REDIS_URL, StartAdmitter, absent, chat
 from tests.limits.redis.proxy import RedisProxy
+from tests.waiting import eventually
 
 FREE = BUILTIN_PLANS["free"]  # 3 concurrent calls, 5,000 tokens per minute
 CALLER = Caller("u1", FREE)

@@ -9,7 +9,8 @@ from redis.asyncio import Redis
 
 from aihub_core.identity import Caller
 from aihub_core.limits.plans import BUILTIN_PLANS
-from tests.limits.redis.conftest import REQUEST, StartAdmitter, chat, eventually
+from tests.limits.redis.conftest import REQUEST, StartAdmitter, chat
+from tests.waiting import eventually
 
 FREE = BUILTIN_PLANS["free"]
 
