@@ -41,6 +41,7 @@ from aihub_core.operator_config import (
 from aihub_core.providers._http import upstream_session
 from aihub_core.providers.base import Provider
 from aihub_core.providers.registry import builtin_services, provider_kind
+from aihub_core.resilience import BreakerPolicy, RetryPolicy
 from aihub_core.services.accounts import Accounts
 from aihub_core.services.keys import KeyManager
 from aihub_core.services.usage import UsageReporter
@@ -231,6 +232,8 @@ class Core:
         worker: bool = False,
         clock: Clock | None = None,
         jitter: random.Random | None = None,
+        retry: RetryPolicy | None = None,
+        breaker: BreakerPolicy | None = None,
     ) -> Core:
         """Read the configuration, open the store, start simulators where no key is set, serve gRPC.
 
@@ -238,8 +241,9 @@ class Core:
         `worker`: one of several cores sharing the store and the gRPC port (`aihub serve
         --workers`); `prepare_shared_state` has run, and the others' pending calls are live.
         `clock` is where every part reads time and waits (default: the real one); `jitter` draws
-        the retries' backoff (default: a fresh `random.Random`). The retry and breaker policies
-        are `settings.retry` and `settings.breaker`.
+        the retries' backoff (default: a fresh `random.Random`). `retry` and `breaker` replace
+        the policies the settings give (`settings.retry`, `settings.breaker`: AIHUB_RETRY_*,
+        AIHUB_BREAKER_*).
         """
         clock = clock or SystemClock()
         jitter = jitter or random.Random()
@@ -266,7 +270,13 @@ class Core:
                 settings.redis_url, store, stack, prefix=settings.redis_prefix, clock=clock.time
             )
             gate = Gate(accounts, admitter)
-            router = Router(settings.retry, settings.breaker, clock.monotonic, clock.sleep, jitter.random)
+            router = Router(
+                retry or settings.retry,
+                breaker or settings.breaker,
+                clock.monotonic,
+                clock.sleep,
+                jitter.random,
+            )
             engine = ChatEngine(
                 store,
                 catalog,

@@ -104,3 +104,18 @@ async def test_the_core_commits_its_ledger_as_configured(tmp_path: Path) -> None
         assert isinstance(core.store, SQLiteStore) and core.store.ledger_synchronous == "NORMAL"
     finally:
         await core.stop(grace=0)
+
+
+async def test_core_start_policies_replace_the_settings_ones(tmp_path: Path) -> None:
+    settings = isolated_settings(tmp_path, retry=RetryPolicy(max_retries=4))
+    core = await Core.start(settings, retry=RetryPolicy(max_retries=0), breaker=BreakerPolicy(cooldown=5))
+    try:
+        assert core.router.retry == RetryPolicy(max_retries=0)
+        assert core.router.breaker("openrouter")._policy == BreakerPolicy(cooldown=5)
+    finally:
+        await core.stop(grace=0)
+    core = await Core.start(settings)
+    try:
+        assert core.router.retry == RetryPolicy(max_retries=4)
+    finally:
+        await core.stop(grace=0)
