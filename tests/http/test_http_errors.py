@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aihub_http import create_app
+from aihub_http import ROUTES, RpcRoute, create_app
 from tests.http.fakes import FakeCore, rich_status, serve_http
 
 
@@ -181,6 +181,17 @@ async def test_bad_chat_bodies_are_400s_naming_the_field(
     assert_error(
         response, 400, "invalid_request_error", code, {} if parameter is None else {"parameter": parameter}
     )
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.reads_body], ids=lambda r: r.path)
+@pytest.mark.parametrize("opener", [b'{"a": ', b"["], ids=["objects", "arrays"])
+async def test_json_nested_a_thousand_deep_is_a_400_on_every_route_that_reads_a_body(
+    api: httpx.AsyncClient, fake: FakeCore, route: RpcRoute, opener: bytes
+) -> None:
+    body = opener * 1000 + b"1" + (b"}" if opener.startswith(b"{") else b"]") * 1000
+    response = await api.post(route.path, content=body, headers={"Content-Type": "application/json"})
+    assert_error(response, 400, "invalid_request_error", "invalid_json", {})
     assert fake.calls == []
 
 
