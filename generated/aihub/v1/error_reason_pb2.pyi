@@ -69,7 +69,7 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     ERROR_REASON_INVALID_PERIOD: _ErrorReason.ValueType  # 17
     """Usage: `period` is not `day`, `week`, `month` or `year`."""
     ERROR_REASON_INVALID_DATE: _ErrorReason.ValueType  # 18
-    """Usage: `start_date` or `end_date` is not a date as YYYY-MM-DD."""
+    """Usage: `start_date` or `end_date` is not a date as YYYY-MM-DD, or is after 9999-12-30."""
     ERROR_REASON_INVALID_DATE_RANGE: _ErrorReason.ValueType  # 19
     """Usage: `end_date` is before `start_date`, or the range covers more days than allowed."""
     ERROR_REASON_INVALID_IDEMPOTENCY_KEY: _ErrorReason.ValueType  # 20
@@ -212,7 +212,7 @@ ERROR_REASON_INVALID_PAGE_TOKEN: ErrorReason.ValueType  # 16
 ERROR_REASON_INVALID_PERIOD: ErrorReason.ValueType  # 17
 """Usage: `period` is not `day`, `week`, `month` or `year`."""
 ERROR_REASON_INVALID_DATE: ErrorReason.ValueType  # 18
-"""Usage: `start_date` or `end_date` is not a date as YYYY-MM-DD."""
+"""Usage: `start_date` or `end_date` is not a date as YYYY-MM-DD, or is after 9999-12-30."""
 ERROR_REASON_INVALID_DATE_RANGE: ErrorReason.ValueType  # 19
 """Usage: `end_date` is before `start_date`, or the range covers more days than allowed."""
 ERROR_REASON_INVALID_IDEMPOTENCY_KEY: ErrorReason.ValueType  # 20
