@@ -33,3 +33,16 @@ async def test_a_jwt_expiring_past_what_a_date_holds_is_a_401(
         token = jwt.encode(claims | {"exp": exp, "iat": int(time.time())}, TEST_JWT_SECRET, algorithm="HS256")
         answer = await http.get(f"{DEV}/api-keys", headers={"Authorization": f"Bearer {token}"})
         assert_error(answer, 401, "invalid_token")
+
+
+async def test_an_explicit_empty_permission_list_is_a_400_and_none_means_all(
+    http: httpx.AsyncClient, account: Account
+) -> None:
+    refused = await http.post(
+        f"{DEV}/api-keys", json={"name": "k", "permissions": []}, headers=account.jwt_auth
+    )
+    assert assert_error(refused, 400, "invalid_parameter")["details"] == {"parameter": "permissions"}
+    for body in ({"name": "k"}, {"name": "k", "permissions": None}):
+        granted = await http.post(f"{DEV}/api-keys", json=body, headers=account.jwt_auth)
+        assert granted.status_code == 201, granted.text
+        assert granted.json()["permissions"] == ["chat", "models", "usage"]

@@ -97,6 +97,9 @@ async def test_openapi_schemas_follow_the_json_rules(api: httpx.AsyncClient) -> 
     # KeyRateLimit is used by requests and responses, so requests get their own schema.
     assert {"KeyRateLimit", "KeyRateLimitInput"} <= set(schemas)
     assert "required" not in schemas["KeyRateLimitInput"]
+    create = document["paths"]["/v1/developer/api-keys"]["post"]["requestBody"]["content"]
+    # The shim sets `permissions_present`; the body has only `permissions`.
+    assert set(create["application/json"]["schema"]["properties"]) == {"name", "permissions", "rate_limit"}
     chat = document["paths"]["/v1/developer/chat"]["post"]
     body = chat["requestBody"]["content"]["application/json"]["schema"]
     assert body["properties"]["stream"]["type"] == "boolean"
