@@ -62,6 +62,8 @@ class Settings:
     simulator_chunk_delay_ms: int = 20
     timeouts: UpstreamTimeouts = dataclasses.field(default_factory=UpstreamTimeouts)
     config_path: Path | None = None
+    # The REST/SSE shim's own guards (aihub_http.ShimOptions).
+    metrics_token: str | None = dataclasses.field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: object) -> Settings:
@@ -106,6 +108,7 @@ class Settings:
                 idle=number("AIHUB_UPSTREAM_IDLE_TIMEOUT", base.idle),
             ),
             "config_path": Path(config) if config else None,
+            "metrics_token": text("AIHUB_METRICS_TOKEN"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

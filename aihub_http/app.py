@@ -21,6 +21,7 @@ from aihub_http.endpoints import Endpoint, healthz, rpc_endpoint
 from aihub_http.errors import ApiError
 from aihub_http.metrics import Metrics, MetricsMiddleware
 from aihub_http.openapi import build_openapi
+from aihub_http.options import ShimOptions
 from aihub_http.request_ids import RequestIdMiddleware, request_id_of
 from aihub_http.routes import ROUTES, RpcRoute
 from aihub_http.stubs import CHANNEL_OPTIONS, LifespanState, Stubs
@@ -35,14 +36,19 @@ def create_app(
     *,
     registry: CollectorRegistry | None = None,
     metrics_dir: str | None = None,
+    options: ShimOptions | None = None,
 ) -> Starlette:
     """The REST/SSE shim in front of the core: at `core` (`host:port`, a channel the app opens and
     closes), or through `core` itself, a channel its owner opens and closes (`aihub serve` passes
     the core's in-process channel when both run in one process).
 
     `metrics_dir`: the shared folder of several worker processes' metrics (prometheus_client's
-    multiprocess mode); `GET /metrics` then reports the sum over all of them."""
-    metrics = Metrics(registry if registry is not None else CollectorRegistry(), metrics_dir)
+    multiprocess mode); `GET /metrics` then reports the sum over all of them. `options`: the
+    shim's own limits and credentials (`ShimOptions()`'s defaults when not given)."""
+    options = options or ShimOptions()
+    metrics = Metrics(
+        registry if registry is not None else CollectorRegistry(), metrics_dir, options.metrics_token
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[LifespanState]:

@@ -48,6 +48,13 @@ def test_provider_keys_and_urls_come_from_the_documented_variables() -> None:
         live.credentials("openai-compatible")  # a kind, not a built-in service
 
 
+def test_the_metrics_token_comes_from_the_environment_and_stays_out_of_the_repr() -> None:
+    assert Settings.from_env({}).metrics_token is None
+    guarded = Settings.from_env({"AIHUB_METRICS_TOKEN": " scrape-me "})
+    assert guarded.metrics_token == "scrape-me"
+    assert "scrape-me" not in repr(guarded)
+
+
 async def test_the_core_commits_its_ledger_as_configured(tmp_path: Path) -> None:
     core = await Core.start(isolated_settings(tmp_path, ledger_sync=Durability.DEFERRED))
     try:

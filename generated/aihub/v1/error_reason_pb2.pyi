@@ -122,6 +122,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The login token has expired; log in again."""
     ERROR_REASON_INVALID_CREDENTIALS: _ErrorReason.ValueType  # 37
     """Login: wrong email or password."""
+    ERROR_REASON_INVALID_METRICS_TOKEN: _ErrorReason.ValueType  # 60
+    """REST only: `GET /metrics` needs `Authorization: Bearer <AIHUB_METRICS_TOKEN>` (the operator
+    set one) and the request did not send that token.
+    """
     ERROR_REASON_INSUFFICIENT_PERMISSIONS: _ErrorReason.ValueType  # 38
     """The API key lacks the permission the call needs; `details.required_permission` names it."""
     ERROR_REASON_RATE_LIMIT_EXCEEDED: _ErrorReason.ValueType  # 39
@@ -265,6 +269,10 @@ ERROR_REASON_TOKEN_EXPIRED: ErrorReason.ValueType  # 36
 """The login token has expired; log in again."""
 ERROR_REASON_INVALID_CREDENTIALS: ErrorReason.ValueType  # 37
 """Login: wrong email or password."""
+ERROR_REASON_INVALID_METRICS_TOKEN: ErrorReason.ValueType  # 60
+"""REST only: `GET /metrics` needs `Authorization: Bearer <AIHUB_METRICS_TOKEN>` (the operator
+set one) and the request did not send that token.
+"""
 ERROR_REASON_INSUFFICIENT_PERMISSIONS: ErrorReason.ValueType  # 38
 """The API key lacks the permission the call needs; `details.required_permission` names it."""
 ERROR_REASON_RATE_LIMIT_EXCEEDED: ErrorReason.ValueType  # 39
