@@ -32,7 +32,9 @@ def _banner(settings: Settings, core: Core | None, http_port: int | None, core_a
 
 def shim_options(settings: Settings) -> ShimOptions:
     """The shim's guards, as the settings give them."""
-    return ShimOptions(metrics_token=settings.metrics_token)
+    return ShimOptions(
+        metrics_token=settings.metrics_token, max_body_bytes_in_flight=settings.max_body_bytes_in_flight
+    )
 
 
 def _settle_heap() -> None:

@@ -15,6 +15,8 @@ from aihub_core.store.sqlite.url import MEMORY, sqlite_path
 
 DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
 DEFAULT_REDIS_PREFIX = "aihub:"
+# The shim's (aihub_http.ShimOptions), repeated here: the core does not import the shim.
+DEFAULT_MAX_BODY_BYTES_IN_FLIGHT = 64 * 1024 * 1024
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -43,6 +45,15 @@ def _delay_ms(raw: str | None) -> int:
     return round(value)
 
 
+def _byte_count(name: str, raw: str | None) -> int:
+    """A number of bytes, at least 1 MiB (a chat with images needs tens of them)."""
+    if raw is None:
+        return DEFAULT_MAX_BODY_BYTES_IN_FLIGHT
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1024 * 1024:
+        raise ConfigError(f"{name} must be a number of bytes, at least 1048576 (1 MiB), got {raw!r}")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a process needs to know, built from an injectable environment."""
@@ -64,6 +75,7 @@ class Settings:
     config_path: Path | None = None
     # The REST/SSE shim's own guards (aihub_http.ShimOptions).
     metrics_token: str | None = dataclasses.field(default=None, repr=False)
+    max_body_bytes_in_flight: int = DEFAULT_MAX_BODY_BYTES_IN_FLIGHT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: object) -> Settings:
@@ -109,6 +121,9 @@ class Settings:
             ),
             "config_path": Path(config) if config else None,
             "metrics_token": text("AIHUB_METRICS_TOKEN"),
+            "max_body_bytes_in_flight": _byte_count(
+                "AIHUB_MAX_BODY_BYTES_IN_FLIGHT", text("AIHUB_MAX_BODY_BYTES_IN_FLIGHT")
+            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from aihub_http.bodies import Bodies
 from aihub_http.docs import render_docs
 from aihub_http.endpoints import Endpoint, healthz, rpc_endpoint
 from aihub_http.errors import ApiError
@@ -61,8 +62,9 @@ def create_app(
         finally:
             await channel.close()
 
+    bodies = Bodies(options.max_body_bytes_in_flight)
     return Starlette(
-        routes=_rpc_routes(ROUTES) + _service_routes(metrics),
+        routes=_rpc_routes(ROUTES, bodies) + _service_routes(metrics),
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(MetricsMiddleware, metrics=metrics),
@@ -72,11 +74,11 @@ def create_app(
     )
 
 
-def _rpc_routes(table: tuple[RpcRoute, ...]) -> list[BaseRoute]:
+def _rpc_routes(table: tuple[RpcRoute, ...], bodies: Bodies) -> list[BaseRoute]:
     # One Starlette route per path, so a 405 lists every method the path allows in `Allow`.
     by_path: dict[str, dict[str, Endpoint]] = {}
     for route in table:
-        by_path.setdefault(route.path, {})[route.http_method] = rpc_endpoint(route)
+        by_path.setdefault(route.path, {})[route.http_method] = rpc_endpoint(route, bodies)
     return [
         Route(path, _by_method(endpoints), methods=list(endpoints)) for path, endpoints in by_path.items()
     ]

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Bodies the whole shim may hold at once: one chat at its largest, with room for smaller ones.
+DEFAULT_MAX_BODY_BYTES_IN_FLIGHT = 64 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class ShimOptions:
     """The shim's own limits and credentials.
 
     `metrics_token`: when set, `GET /metrics` answers only `Authorization: Bearer <token>`.
+    `max_body_bytes_in_flight`: the bytes of request bodies held at once, over all requests; a
+    body that would not fit is a 503 `server_busy` (each route also bounds its own bodies).
     """
 
     metrics_token: str | None = None
+    max_body_bytes_in_flight: int = DEFAULT_MAX_BODY_BYTES_IN_FLIGHT

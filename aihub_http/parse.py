@@ -53,7 +53,7 @@ _INTEGER_TEXT = re.compile(r"-?[0-9]+")
 _BOOL_TEXT = MappingProxyType({"true": True, "false": False, "1": True, "0": False})
 
 
-def decode_json_object(raw: bytes) -> dict[str, Any]:
+def decode_json_object(raw: bytes | bytearray) -> dict[str, Any]:
     """The request body as a JSON object; an empty body counts as `{}`."""
     if not raw or raw.isspace():  # (not raw.strip(): a copy of a body of up to 32 MB)
         return {}

@@ -8,6 +8,7 @@ from aihub_core.providers.registry import Credentials
 from aihub_core.settings import Settings
 from aihub_core.store import Durability
 from aihub_core.store.sqlite.store import SQLiteStore
+from aihub_http import ShimOptions
 from tests.conftest import isolated_settings
 
 
@@ -53,6 +54,20 @@ def test_the_metrics_token_comes_from_the_environment_and_stays_out_of_the_repr(
     guarded = Settings.from_env({"AIHUB_METRICS_TOKEN": " scrape-me "})
     assert guarded.metrics_token == "scrape-me"
     assert "scrape-me" not in repr(guarded)
+
+
+def test_the_bytes_of_bodies_in_flight_come_from_the_environment() -> None:
+    assert (
+        Settings.from_env({}).max_body_bytes_in_flight
+        == 64 * 1024 * 1024
+        == ShimOptions().max_body_bytes_in_flight
+    )
+    assert (
+        Settings.from_env({"AIHUB_MAX_BODY_BYTES_IN_FLIGHT": "134217728"}).max_body_bytes_in_flight == 2**27
+    )
+    for bad in ("1000", "64MiB", "-5", "１２３４５６７８"):
+        with pytest.raises(ConfigError, match="AIHUB_MAX_BODY_BYTES_IN_FLIGHT must be a number of bytes"):
+            Settings.from_env({"AIHUB_MAX_BODY_BYTES_IN_FLIGHT": bad})
 
 
 async def test_the_core_commits_its_ledger_as_configured(tmp_path: Path) -> None:

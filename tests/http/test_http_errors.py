@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aihub_http import ROUTES, RpcRoute, create_app
+from aihub_http.routes import CHAT_BODY_BYTES
 from tests.http.fakes import FakeCore, rich_status, serve_http
 
 
@@ -244,7 +245,7 @@ async def test_wrong_method_is_a_spec_shaped_405_listing_allowed_methods(api: ht
 
 
 async def test_oversized_body_is_413_without_calling_the_core(api: httpx.AsyncClient, fake: FakeCore) -> None:
-    response = await api.post("/v1/developer/chat", content=b"x" * (32 * 1024 * 1024 + 1))
+    response = await api.post("/v1/developer/chat", content=b"x" * (CHAT_BODY_BYTES + 1))
     assert_error(response, 413, "invalid_request_error", "request_too_large", {})
     assert fake.calls == []
 

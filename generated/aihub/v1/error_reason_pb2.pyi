@@ -103,8 +103,8 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     answer.
     """
     ERROR_REASON_REQUEST_TOO_LARGE: _ErrorReason.ValueType  # 31
-    """REST only: the request body is larger than the shim accepts; the error message gives the
-    bound.
+    """REST only: the request body is larger than the route accepts (64 KiB for accounts and
+    keys, 40 MiB for chats); the error message gives the bound.
     """
     ERROR_REASON_MISSING_API_KEY: _ErrorReason.ValueType  # 32
     """No credential: the `Authorization` header (`authorization` metadata) is missing or
@@ -156,6 +156,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The core is unreachable, not serving or shutting down."""
     ERROR_REASON_LIMITER_UNAVAILABLE: _ErrorReason.ValueType  # 49
     """The Redis holding the shared limits is unreachable; calls are refused until it is back."""
+    ERROR_REASON_SERVER_BUSY: _ErrorReason.ValueType  # 61
+    """REST only: the request bodies being received at once already fill what the shim may
+    hold (`AIHUB_MAX_BODY_BYTES_IN_FLIGHT`); the body was refused unread. Retry after
+    `Retry-After`.
+    """
     ERROR_REASON_UPSTREAM_TIMEOUT: _ErrorReason.ValueType  # 50
     """The provider did not connect, start or continue its answer in time."""
     ERROR_REASON_TIMEOUT: _ErrorReason.ValueType  # 51
@@ -250,8 +255,8 @@ ERROR_REASON_IDEMPOTENCY_KEY_IN_PROGRESS: ErrorReason.ValueType  # 30
 answer.
 """
 ERROR_REASON_REQUEST_TOO_LARGE: ErrorReason.ValueType  # 31
-"""REST only: the request body is larger than the shim accepts; the error message gives the
-bound.
+"""REST only: the request body is larger than the route accepts (64 KiB for accounts and
+keys, 40 MiB for chats); the error message gives the bound.
 """
 ERROR_REASON_MISSING_API_KEY: ErrorReason.ValueType  # 32
 """No credential: the `Authorization` header (`authorization` metadata) is missing or
@@ -303,6 +308,11 @@ ERROR_REASON_SERVICE_UNAVAILABLE: ErrorReason.ValueType  # 48
 """The core is unreachable, not serving or shutting down."""
 ERROR_REASON_LIMITER_UNAVAILABLE: ErrorReason.ValueType  # 49
 """The Redis holding the shared limits is unreachable; calls are refused until it is back."""
+ERROR_REASON_SERVER_BUSY: ErrorReason.ValueType  # 61
+"""REST only: the request bodies being received at once already fill what the shim may
+hold (`AIHUB_MAX_BODY_BYTES_IN_FLIGHT`); the body was refused unread. Retry after
+`Retry-After`.
+"""
 ERROR_REASON_UPSTREAM_TIMEOUT: ErrorReason.ValueType  # 50
 """The provider did not connect, start or continue its answer in time."""
 ERROR_REASON_TIMEOUT: ErrorReason.ValueType  # 51

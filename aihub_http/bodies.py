@@ -1,0 +1,99 @@
+"""Request bodies, read within two bounds: the route's largest body, and the bytes of bodies the
+whole shim holds at once.
+
+A body is refused before any of it is read when its Content-Length already says it is too
+large (413) or that it would not fit in what the shim may still hold (503); a chunked body is
+counted as it arrives. Nothing refused is buffered: what the client still sends is read and
+dropped by the server, and the connection is closed when no next request follows in time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import ClientDisconnect, Request
+
+from aihub_http.errors import ApiError, invalid_request
+
+
+@dataclass
+class Held:
+    """The bytes one request's body holds in the shim's budget, given back when it is done."""
+
+    taken: int = 0
+
+
+class Bodies:
+    """Reads request bodies for the whole shim (one event loop, so the count needs no lock)."""
+
+    def __init__(self, max_in_flight: int) -> None:
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be positive")
+        self.capacity = max_in_flight
+        self.held = 0
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[Held]:
+        """A request's share of the budget, for as long as its body (and what is built from it)
+        is alive: the endpoint's whole run."""
+        held = Held()
+        try:
+            yield held
+        finally:
+            self.held -= held.taken
+
+    async def read(self, request: Request[Any], route_limit: int, held: Held) -> bytearray:
+        """The whole body, or the 413 or 503 that refuses it. A declared length is reserved before
+        the first byte is read, so a body let in is never refused halfway for want of room;
+        a chunked body takes its room as it arrives."""
+        limit = min(route_limit, self.capacity)
+        declared = _content_length(request)
+        if declared is not None:
+            if declared > limit:
+                raise _too_large(limit)
+            self._take(declared, held)
+        body = bytearray()
+        more = True
+        while more:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunk: bytes = message.get("body", b"")
+            more = bool(message.get("more_body", False))
+            size = len(body) + len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            if size > held.taken:
+                self._take(size - held.taken, held)
+            body += chunk
+        return body
+
+    def _take(self, size: int, held: Held) -> None:
+        if size > self.capacity - self.held:
+            raise _busy(self.capacity)
+        self.held += size
+        held.taken += size
+
+
+def _content_length(request: Request[Any]) -> int | None:
+    declared = request.headers.get("content-length", "")
+    return int(declared) if declared.isascii() and declared.isdigit() else None
+
+
+def _too_large(limit: int) -> ApiError:
+    return invalid_request(
+        "request_too_large", f"The request body is larger than {limit} bytes", status_code=413
+    )
+
+
+def _busy(capacity: int) -> ApiError:
+    return ApiError(
+        503,
+        "api_error",
+        "server_busy",
+        f"The gateway is receiving as many request bytes as it may hold at once ({capacity}); retry shortly",
+        headers={"Retry-After": "1"},
+    )
