@@ -33,7 +33,9 @@ def _banner(settings: Settings, core: Core | None, http_port: int | None, core_a
 def shim_options(settings: Settings) -> ShimOptions:
     """The shim's guards, as the settings give them."""
     return ShimOptions(
-        metrics_token=settings.metrics_token, max_body_bytes_in_flight=settings.max_body_bytes_in_flight
+        metrics_token=settings.metrics_token,
+        max_body_bytes_in_flight=settings.max_body_bytes_in_flight,
+        body_timeout=settings.http_body_timeout,
     )
 
 
@@ -90,7 +92,9 @@ async def serve(
             options=shim_options(settings),
         )
         sock = reuse_port_socket(settings.host, settings.http_port, listen=True) if link else None
-        http = await start_http(app, settings.host, settings.http_port, sock=sock)
+        http = await start_http(
+            app, settings.host, settings.http_port, sock=sock, header_timeout=settings.http_header_timeout
+        )
         try:
             await _serving(settings, core, http.port, address, link)
         finally:

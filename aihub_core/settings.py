@@ -15,8 +15,11 @@ from aihub_core.store.sqlite.url import MEMORY, sqlite_path
 
 DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
 DEFAULT_REDIS_PREFIX = "aihub:"
-# The shim's (aihub_http.ShimOptions), repeated here: the core does not import the shim.
+# The HTTP server's and the shim's (aihub_cli.http_protocol, aihub_http.ShimOptions), repeated
+# here: the core imports neither.
 DEFAULT_MAX_BODY_BYTES_IN_FLIGHT = 64 * 1024 * 1024
+DEFAULT_HTTP_HEADER_TIMEOUT = 10.0
+DEFAULT_HTTP_BODY_TIMEOUT = 30.0
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -76,6 +79,8 @@ class Settings:
     # The REST/SSE shim's own guards (aihub_http.ShimOptions).
     metrics_token: str | None = dataclasses.field(default=None, repr=False)
     max_body_bytes_in_flight: int = DEFAULT_MAX_BODY_BYTES_IN_FLIGHT
+    http_header_timeout: float = DEFAULT_HTTP_HEADER_TIMEOUT
+    http_body_timeout: float = DEFAULT_HTTP_BODY_TIMEOUT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: object) -> Settings:
@@ -124,6 +129,8 @@ class Settings:
             "max_body_bytes_in_flight": _byte_count(
                 "AIHUB_MAX_BODY_BYTES_IN_FLIGHT", text("AIHUB_MAX_BODY_BYTES_IN_FLIGHT")
             ),
+            "http_header_timeout": number("AIHUB_HTTP_HEADER_TIMEOUT", DEFAULT_HTTP_HEADER_TIMEOUT),
+            "http_body_timeout": number("AIHUB_HTTP_BODY_TIMEOUT", DEFAULT_HTTP_BODY_TIMEOUT),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

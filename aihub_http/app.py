@@ -62,7 +62,7 @@ def create_app(
         finally:
             await channel.close()
 
-    bodies = Bodies(options.max_body_bytes_in_flight)
+    bodies = Bodies(options.max_body_bytes_in_flight, options.body_timeout)
     return Starlette(
         routes=_rpc_routes(ROUTES, bodies) + _service_routes(metrics),
         middleware=[

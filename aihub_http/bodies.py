@@ -1,14 +1,16 @@
-"""Request bodies, read within two bounds: the route's largest body, and the bytes of bodies the
-whole shim holds at once.
+"""Request bodies, read within three bounds: the route's largest body, the bytes of bodies the
+whole shim holds at once, and how long the client may leave its body stalled.
 
 A body is refused before any of it is read when its Content-Length already says it is too
 large (413) or that it would not fit in what the shim may still hold (503); a chunked body is
 counted as it arrives. Nothing refused is buffered: what the client still sends is read and
-dropped by the server, and the connection is closed when no next request follows in time.
+dropped by the server, and the connection is closed when no next request follows in time. A
+body from which nothing arrives for `read_timeout` seconds is a 408, and its connection closed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,11 +31,12 @@ class Held:
 class Bodies:
     """Reads request bodies for the whole shim (one event loop, so the count needs no lock)."""
 
-    def __init__(self, max_in_flight: int) -> None:
-        if max_in_flight < 1:
-            raise ValueError("max_in_flight must be positive")
+    def __init__(self, max_in_flight: int, read_timeout: float) -> None:
+        if max_in_flight < 1 or read_timeout <= 0:
+            raise ValueError("max_in_flight and read_timeout must be positive")
         self.capacity = max_in_flight
         self.held = 0
+        self._read_timeout = read_timeout
 
     @contextlib.contextmanager
     def holding(self) -> Iterator[Held]:
@@ -46,7 +49,7 @@ class Bodies:
             self.held -= held.taken
 
     async def read(self, request: Request[Any], route_limit: int, held: Held) -> bytearray:
-        """The whole body, or the 413 or 503 that refuses it. A declared length is reserved before
+        """The whole body, or the 413, 503 or 408 that refuses it. A declared length is reserved before
         the first byte is read, so a body let in is never refused halfway for want of room;
         a chunked body takes its room as it arrives."""
         limit = min(route_limit, self.capacity)
@@ -58,7 +61,11 @@ class Bodies:
         body = bytearray()
         more = True
         while more:
-            message = await request.receive()
+            try:
+                async with asyncio.timeout(self._read_timeout):
+                    message = await request.receive()
+            except TimeoutError:
+                raise _stalled(self._read_timeout) from None
             if message["type"] == "http.disconnect":
                 raise ClientDisconnect()
             chunk: bytes = message.get("body", b"")
@@ -96,4 +103,16 @@ def _busy(capacity: int) -> ApiError:
         "server_busy",
         f"The gateway is receiving as many request bytes as it may hold at once ({capacity}); retry shortly",
         headers={"Retry-After": "1"},
+    )
+
+
+def _stalled(seconds: float) -> ApiError:
+    # Connection: close, for the server to drop the connection once the answer is out: the
+    # client stopped sending, and nothing it sends later could be read as a next request.
+    return ApiError(
+        408,
+        "invalid_request_error",
+        "request_timeout",
+        f"The request body stalled: nothing of it arrived for {seconds:g} seconds",
+        headers={"Connection": "close"},
     )

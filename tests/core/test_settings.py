@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from aihub_cli.http_protocol import DEFAULT_HEADER_TIMEOUT
 from aihub_core.app import Core
 from aihub_core.errors import ConfigError
 from aihub_core.providers.registry import Credentials
@@ -68,6 +69,17 @@ def test_the_bytes_of_bodies_in_flight_come_from_the_environment() -> None:
     for bad in ("1000", "64MiB", "-5", "１２３４５６７８"):
         with pytest.raises(ConfigError, match="AIHUB_MAX_BODY_BYTES_IN_FLIGHT must be a number of bytes"):
             Settings.from_env({"AIHUB_MAX_BODY_BYTES_IN_FLIGHT": bad})
+
+
+def test_the_http_timeouts_come_from_the_environment_at_most_30_seconds_by_default() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.http_header_timeout, defaults.http_body_timeout) == (10.0, 30.0)
+    assert defaults.http_body_timeout == ShimOptions().body_timeout
+    assert defaults.http_header_timeout == DEFAULT_HEADER_TIMEOUT
+    short = Settings.from_env({"AIHUB_HTTP_HEADER_TIMEOUT": "0.5", "AIHUB_HTTP_BODY_TIMEOUT": "2"})
+    assert (short.http_header_timeout, short.http_body_timeout) == (0.5, 2.0)
+    with pytest.raises(ConfigError, match="AIHUB_HTTP_BODY_TIMEOUT must be positive"):
+        Settings.from_env({"AIHUB_HTTP_BODY_TIMEOUT": "0"})
 
 
 async def test_the_core_commits_its_ledger_as_configured(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,3 +72,13 @@ class RawConnection:
         self.writer.close()
         with contextlib.suppress(ConnectionError):
             await self.writer.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def connect(port: int) -> AsyncIterator[RawConnection]:
+    """A raw connection to the server on `port`, closed at the end."""
+    connection = await RawConnection.open(port)
+    try:
+        yield connection
+    finally:
+        await connection.close()

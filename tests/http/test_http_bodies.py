@@ -4,6 +4,7 @@ route's bound and the bytes of bodies the shim holds at once, enforced before a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 
@@ -15,14 +16,14 @@ from aihub_cli.http_server import start_http
 from aihub_http import ROUTES, RpcRoute, ShimOptions, create_app
 from aihub_http.routes import CHAT_BODY_BYTES, SMALL_BODY_BYTES
 from tests.http.fakes import FakeCore
-from tests.http.raw import RawConnection
+from tests.http.raw import connect
 
 BUDGET = 100_000
 
 
-@pytest.fixture
-async def port(fake: FakeCore) -> AsyncIterator[int]:
-    options = ShimOptions(max_body_bytes_in_flight=BUDGET)
+@contextlib.asynccontextmanager
+async def shim(fake: FakeCore, options: ShimOptions) -> AsyncIterator[int]:
+    """The shim with these options in front of `fake`, on uvicorn as `aihub serve` runs it; its port."""
     app = create_app(f"127.0.0.1:{fake.port}", registry=CollectorRegistry(), options=options)
     server = await start_http(app, "127.0.0.1", 0)
     try:
@@ -32,13 +33,21 @@ async def port(fake: FakeCore) -> AsyncIterator[int]:
 
 
 @pytest.fixture
+async def port(fake: FakeCore) -> AsyncIterator[int]:
+    async with shim(fake, ShimOptions(max_body_bytes_in_flight=BUDGET)) as bound:
+        yield bound
+
+
+@pytest.fixture
 async def big_budget_port(fake: FakeCore) -> AsyncIterator[int]:
-    app = create_app(f"127.0.0.1:{fake.port}", registry=CollectorRegistry())
-    server = await start_http(app, "127.0.0.1", 0)
-    try:
-        yield server.port
-    finally:
-        await server.stop()
+    async with shim(fake, ShimOptions()) as bound:
+        yield bound
+
+
+@pytest.fixture
+async def impatient_port(fake: FakeCore) -> AsyncIterator[int]:
+    async with shim(fake, ShimOptions(body_timeout=0.3)) as bound:
+        yield bound
 
 
 def assert_refusal(status: int, body: dict[str, object], code: str) -> None:
@@ -55,14 +64,11 @@ async def test_a_declared_length_over_the_routes_bound_is_a_413_before_any_byte_
     # Eight of these 31 MB register calls at once took the server from 88 MB to 956 MB: now no
     # byte of the body is read (none is even sent here), so none is held.
     declared = max(31_000_000, route.max_body_bytes + 1)
-    connection = await RawConnection.open(big_budget_port)
-    try:
+    async with connect(big_budget_port) as connection:
         await connection.send_head(
             "POST", route.path, {"Content-Type": "application/json", "Content-Length": str(declared)}
         )
         answer = await connection.response()
-    finally:
-        await connection.close()
     assert_refusal(answer.status, answer.json(), "request_too_large")
     assert str(route.max_body_bytes) in answer.json()["error"]["message"]
     assert fake.calls == []
@@ -100,9 +106,7 @@ async def test_bodies_beyond_the_bytes_in_flight_are_a_503_at_once_until_room_is
 ) -> None:
     body = json.dumps({"message": "x" * 89_970}).encode()
     assert 90_000 - 100 < len(body) <= 90_000
-    holder = await RawConnection.open(port)
-    other = await RawConnection.open(port)
-    try:
+    async with connect(port) as holder, connect(port) as other:
         head = {
             "Content-Type": "application/json",
             "Content-Length": str(len(body)),
@@ -121,9 +125,6 @@ async def test_bodies_beyond_the_bytes_in_flight_are_a_503_at_once_until_room_is
         await holder.send(body)
         assert (await holder.response()).status == 200
         assert [call.method for call in fake.calls] == ["Chat"]
-    finally:
-        await holder.close()
-        await other.close()
     # The chat is answered: its room is free again.
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         login = await client.post("/v1/auth/login", content=b'{"email": "a@b.dev", "password": "pw"}')
@@ -131,25 +132,21 @@ async def test_bodies_beyond_the_bytes_in_flight_are_a_503_at_once_until_room_is
 
 
 async def test_a_body_larger_than_the_whole_budget_is_a_413(port: int) -> None:
-    connection = await RawConnection.open(port)
-    try:
+    async with connect(port) as connection:
         await connection.send_head("POST", "/v1/developer/chat", {"Content-Length": str(BUDGET + 1)})
         answer = await connection.response()
-    finally:
-        await connection.close()
     assert_refusal(answer.status, answer.json(), "request_too_large")
     assert str(BUDGET) in answer.json()["error"]["message"]
 
 
 async def test_a_client_gone_while_sending_its_body_gives_its_room_back(port: int, fake: FakeCore) -> None:
     for _ in range(3):  # each would hold 90,000 of the 100,000 bytes if its room were kept
-        connection = await RawConnection.open(port)
-        await connection.send_head(
-            "POST", "/v1/developer/chat", {"Content-Length": "90000", "Expect": "100-continue"}
-        )
-        assert (await connection.response()).status == 100
-        await connection.send(b'{"message": "')
-        await connection.close()
+        async with connect(port) as connection:
+            await connection.send_head(
+                "POST", "/v1/developer/chat", {"Content-Length": "90000", "Expect": "100-continue"}
+            )
+            assert (await connection.response()).status == 100
+            await connection.send(b'{"message": "')
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         for _ in range(100):  # the server notices each close when it next reads that connection
             chat = await client.post("/v1/developer/chat", json={"message": "x" * 89_000})
@@ -157,3 +154,22 @@ async def test_a_client_gone_while_sending_its_body_gives_its_room_back(port: in
                 break
             await asyncio.sleep(0.05)
     assert chat.status_code == 200, chat.text
+
+
+async def test_a_body_that_stalls_is_a_408_and_its_connection_is_closed(
+    impatient_port: int, fake: FakeCore
+) -> None:
+    async with connect(impatient_port) as connection:
+        await connection.send_head("POST", "/v1/auth/login", {"Content-Length": "100"})
+        await connection.send(b'{"email": ')  # and then nothing
+        answer = await connection.response()
+        assert answer.status == 408
+        assert answer.json()["error"] == {
+            "type": "invalid_request_error",
+            "code": "request_timeout",
+            "message": "The request body stalled: nothing of it arrived for 0.3 seconds",
+            "details": {},
+        }
+        assert answer.headers["connection"] == "close"
+        assert await connection.closed_by_server()
+    assert fake.calls == []

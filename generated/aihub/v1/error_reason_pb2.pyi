@@ -102,6 +102,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """A call with this Idempotency-Key is still running; retry after it has finished to get its
     answer.
     """
+    ERROR_REASON_REQUEST_TIMEOUT: _ErrorReason.ValueType  # 62
+    """REST only: the request body stalled: nothing of it arrived for `AIHUB_HTTP_BODY_TIMEOUT`
+    seconds. The connection is closed.
+    """
     ERROR_REASON_REQUEST_TOO_LARGE: _ErrorReason.ValueType  # 31
     """REST only: the request body is larger than the route accepts (64 KiB for accounts and
     keys, 40 MiB for chats); the error message gives the bound.
@@ -253,6 +257,10 @@ ERROR_REASON_ALREADY_EXISTS: ErrorReason.ValueType  # 29
 ERROR_REASON_IDEMPOTENCY_KEY_IN_PROGRESS: ErrorReason.ValueType  # 30
 """A call with this Idempotency-Key is still running; retry after it has finished to get its
 answer.
+"""
+ERROR_REASON_REQUEST_TIMEOUT: ErrorReason.ValueType  # 62
+"""REST only: the request body stalled: nothing of it arrived for `AIHUB_HTTP_BODY_TIMEOUT`
+seconds. The connection is closed.
 """
 ERROR_REASON_REQUEST_TOO_LARGE: ErrorReason.ValueType  # 31
 """REST only: the request body is larger than the route accepts (64 KiB for accounts and
