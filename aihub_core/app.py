@@ -18,6 +18,7 @@ from aihub_core.catalog.synced import load_catalog
 from aihub_core.chat.calls import ChatCalls
 from aihub_core.chat.engine import ChatEngine
 from aihub_core.chat.idempotency import Idempotency
+from aihub_core.grpc_api.client_address import ClientAddresses
 from aihub_core.grpc_api.gate import Gate
 from aihub_core.grpc_api.server import RunningServer, Servicers, start_server
 from aihub_core.grpc_api.servicers.auth import AuthServicer
@@ -26,7 +27,7 @@ from aihub_core.grpc_api.servicers.keys import KeyServicer
 from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
 from aihub_core.inprocess.channel import LocalChannel
-from aihub_core.limits.factory import start_admitter
+from aihub_core.limits.factory import start_admitter, start_login_throttle
 from aihub_core.limits.plans import Plans
 from aihub_core.limits.quota_watch import QuotaWatch
 from aihub_core.operator_config import (
@@ -241,12 +242,18 @@ class Core:
             stack.push_async_callback(client.close)
             upstreams = await _start_upstreams(settings, configured, client, stack)
             catalog = configured.catalog
-            accounts = Accounts(store, TokenIssuer(secret, settings.jwt_ttl_seconds), configured.plans)
+            accounts = Accounts(
+                store,
+                TokenIssuer(secret, settings.jwt_ttl_seconds),
+                configured.plans,
+                throttle=await start_login_throttle(settings.redis_url, stack, prefix=settings.redis_prefix),
+                registration_open=settings.registration_open,
+            )
             admitter = await start_admitter(settings.redis_url, store, stack, prefix=settings.redis_prefix)
             gate = Gate(accounts, admitter)
             engine = ChatEngine(store, catalog, upstreams.providers, fallbacks=configured.fallbacks)
             servicers = Servicers(
-                auth=AuthServicer(gate, accounts),
+                auth=AuthServicer(gate, accounts, ClientAddresses(settings.trusted_proxies)),
                 chat=ChatServicer(gate, ChatCalls(engine, admitter, Idempotency(store))),
                 models=ModelServicer(gate, catalog, upstreams.simulated),
                 usage=UsageServicer(gate, UsageReporter(store), QuotaWatch(store, admitter)),

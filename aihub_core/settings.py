@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,27 @@ def _delay_ms(raw: str | None) -> int:
     return round(value)
 
 
+def _registration_open(raw: str | None) -> bool:
+    """AIHUB_REGISTRATION: `open` (anyone may register) or `closed` (the operator creates accounts)."""
+    value = (raw or "open").lower()
+    if value not in ("open", "closed"):
+        raise ConfigError(f"AIHUB_REGISTRATION must be open or closed, got {raw!r}")
+    return value == "open"
+
+
+def _trusted_proxies(raw: str) -> tuple[str, ...]:
+    """AIHUB_TRUSTED_PROXIES: addresses or networks (`10.0.0.0/8`), separated by commas or spaces."""
+    found = []
+    for item in raw.replace(",", " ").split():
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"AIHUB_TRUSTED_PROXIES: {item!r} is not an IP address or network (such as 10.0.0.0/8)"
+            ) from None
+    return tuple(found)
+
+
 def _byte_count(name: str, raw: str | None) -> int:
     """A number of bytes, at least 1 MiB (a chat with images needs tens of them)."""
     if raw is None:
@@ -81,6 +103,10 @@ class Settings:
     max_body_bytes_in_flight: int = DEFAULT_MAX_BODY_BYTES_IN_FLIGHT
     http_header_timeout: float = DEFAULT_HTTP_HEADER_TIMEOUT
     http_body_timeout: float = DEFAULT_HTTP_BODY_TIMEOUT
+    # Who may create accounts: anyone (POST /register), or only the operator (`aihub users create`).
+    registration_open: bool = True
+    # Proxies whose X-Forwarded-For (x-forwarded-for metadata) names the client: addresses or networks.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: object) -> Settings:
@@ -131,6 +157,8 @@ class Settings:
             ),
             "http_header_timeout": number("AIHUB_HTTP_HEADER_TIMEOUT", DEFAULT_HTTP_HEADER_TIMEOUT),
             "http_body_timeout": number("AIHUB_HTTP_BODY_TIMEOUT", DEFAULT_HTTP_BODY_TIMEOUT),
+            "registration_open": _registration_open(text("AIHUB_REGISTRATION")),
+            "trusted_proxies": _trusted_proxies(text("AIHUB_TRUSTED_PROXIES") or ""),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

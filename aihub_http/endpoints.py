@@ -122,7 +122,7 @@ async def _stream(request: Request[LifespanState], call: grpc.aio.UnaryStreamCal
 
 def _metadata(request: Request[LifespanState]) -> tuple[tuple[str, str], ...]:
     try:
-        return outgoing_metadata(request.headers)
+        return outgoing_metadata(request.headers, request.client.host if request.client else None)
     except BadHeaderError as exc:
         if exc.header == "Authorization":
             raise ApiError(

@@ -82,6 +82,20 @@ def test_the_http_timeouts_come_from_the_environment_at_most_30_seconds_by_defau
         Settings.from_env({"AIHUB_HTTP_BODY_TIMEOUT": "0"})
 
 
+def test_registration_and_trusted_proxies_come_from_the_environment() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.registration_open, defaults.trusted_proxies) == (True, ())
+    closed = Settings.from_env(
+        {"AIHUB_REGISTRATION": "Closed", "AIHUB_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7 2001:db8::/32"}
+    )
+    assert closed.registration_open is False
+    assert closed.trusted_proxies == ("10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32")
+    with pytest.raises(ConfigError, match="AIHUB_REGISTRATION must be open or closed"):
+        Settings.from_env({"AIHUB_REGISTRATION": "invite-only"})
+    with pytest.raises(ConfigError, match=r"AIHUB_TRUSTED_PROXIES: 'lb\.internal' is not an IP address"):
+        Settings.from_env({"AIHUB_TRUSTED_PROXIES": "10.0.0.1,lb.internal"})
+
+
 async def test_the_core_commits_its_ledger_as_configured(tmp_path: Path) -> None:
     core = await Core.start(isolated_settings(tmp_path, ledger_sync=Durability.DEFERRED))
     try:

@@ -132,12 +132,21 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     ERROR_REASON_INSUFFICIENT_PERMISSIONS: _ErrorReason.ValueType  # 38
     """The API key lacks the permission the call needs; `details.required_permission` names it."""
+    ERROR_REASON_REGISTRATION_CLOSED: _ErrorReason.ValueType  # 63
+    """Register: registration is closed on this gateway (`AIHUB_REGISTRATION=closed`); its
+    operator creates accounts with `aihub users create`.
+    """
     ERROR_REASON_RATE_LIMIT_EXCEEDED: _ErrorReason.ValueType  # 39
     """The requests per minute of the key or of the plan are used up; retry after `Retry-After`."""
     ERROR_REASON_TOKENS_RATE_LIMIT_EXCEEDED: _ErrorReason.ValueType  # 40
     """The plan's tokens per minute are used up; retry after `Retry-After`."""
     ERROR_REASON_CONCURRENCY_LIMIT_EXCEEDED: _ErrorReason.ValueType  # 41
     """As many chats as the plan allows at once are running; retry after `Retry-After` (1 s)."""
+    ERROR_REASON_TOO_MANY_FAILED_LOGINS: _ErrorReason.ValueType  # 64
+    """Login: too many failed logins from this client address, or for this account (from this
+    address, or from addresses it has not logged in from lately); `details.scope` says which:
+    `address`, `account_address` or `account`. Retry after `Retry-After`.
+    """
     ERROR_REASON_QUOTA_EXCEEDED: _ErrorReason.ValueType  # 42
     """The plan's monthly request quota is used up; `details.reset_date` says when it renews."""
     ERROR_REASON_INTERNAL_ERROR: _ErrorReason.ValueType  # 43
@@ -288,12 +297,21 @@ set one) and the request did not send that token.
 """
 ERROR_REASON_INSUFFICIENT_PERMISSIONS: ErrorReason.ValueType  # 38
 """The API key lacks the permission the call needs; `details.required_permission` names it."""
+ERROR_REASON_REGISTRATION_CLOSED: ErrorReason.ValueType  # 63
+"""Register: registration is closed on this gateway (`AIHUB_REGISTRATION=closed`); its
+operator creates accounts with `aihub users create`.
+"""
 ERROR_REASON_RATE_LIMIT_EXCEEDED: ErrorReason.ValueType  # 39
 """The requests per minute of the key or of the plan are used up; retry after `Retry-After`."""
 ERROR_REASON_TOKENS_RATE_LIMIT_EXCEEDED: ErrorReason.ValueType  # 40
 """The plan's tokens per minute are used up; retry after `Retry-After`."""
 ERROR_REASON_CONCURRENCY_LIMIT_EXCEEDED: ErrorReason.ValueType  # 41
 """As many chats as the plan allows at once are running; retry after `Retry-After` (1 s)."""
+ERROR_REASON_TOO_MANY_FAILED_LOGINS: ErrorReason.ValueType  # 64
+"""Login: too many failed logins from this client address, or for this account (from this
+address, or from addresses it has not logged in from lately); `details.scope` says which:
+`address`, `account_address` or `account`. Retry after `Retry-After`.
+"""
 ERROR_REASON_QUOTA_EXCEEDED: ErrorReason.ValueType  # 42
 """The plan's monthly request quota is used up; `details.reset_date` says when it renews."""
 ERROR_REASON_INTERNAL_ERROR: ErrorReason.ValueType  # 43
