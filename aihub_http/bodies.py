@@ -11,8 +11,6 @@ body from which nothing arrives for `read_timeout` seconds is a 408, and its con
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,15 +36,11 @@ class Bodies:
         self.held = 0
         self._read_timeout = read_timeout
 
-    @contextlib.contextmanager
-    def holding(self) -> Iterator[Held]:
-        """A request's share of the budget, for as long as its body (and what is built from it)
-        is alive: the endpoint's whole run."""
-        held = Held()
-        try:
-            yield held
-        finally:
-            self.held -= held.taken
+    def release(self, held: Held) -> None:
+        """Give back a request's share once its body (and what was built from it) is done with:
+        when its endpoint returns."""
+        self.held -= held.taken
+        held.taken = 0
 
     async def read(self, request: Request[Any], route_limit: int, held: Held) -> bytearray:
         """The whole body, or the 413, 503 or 408 that refuses it. A declared length is reserved before

@@ -35,15 +35,19 @@ def rpc_endpoint(route: RpcRoute, bodies: Bodies) -> Endpoint:
     A body is read within `bodies`' bounds and counted there until the endpoint returns."""
 
     async def endpoint(request: Request[LifespanState]) -> Response:
-        with bodies.holding() as held:
-            try:
-                return await answer(request, held)
-            except ClientDisconnect:  # gone while sending its body
-                return NoResponse()
+        if not route.reads_body:
+            return await answer(request, None)
+        held = Held()
+        try:
+            return await answer(request, held)
+        except ClientDisconnect:  # gone while sending its body
+            return NoResponse()
+        finally:
+            bodies.release(held)
 
-    async def answer(request: Request[LifespanState], held: Held) -> Response:
+    async def answer(request: Request[LifespanState], held: Held | None) -> Response:
         metadata = _metadata(request)
-        if route.reads_body:
+        if held is not None:
             data = decode_json_object(await bodies.read(request, route.max_body_bytes, held))
         else:
             bound = frozenset(request.path_params)

@@ -3,7 +3,7 @@ environment; the defaults are what a test or an embedding gets)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Bodies the whole shim may hold at once: one chat at its largest, with room for smaller ones.
 DEFAULT_MAX_BODY_BYTES_IN_FLIGHT = 64 * 1024 * 1024
@@ -20,6 +20,6 @@ class ShimOptions:
     `body_timeout`: seconds a request body may go without a byte arriving (then a 408).
     """
 
-    metrics_token: str | None = None
+    metrics_token: str | None = field(default=None, repr=False)
     max_body_bytes_in_flight: int = DEFAULT_MAX_BODY_BYTES_IN_FLIGHT
     body_timeout: float = DEFAULT_BODY_TIMEOUT
