@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import uvicorn
 from starlette.types import ASGIApp
 
+from aihub_cli.http_protocol import DEFAULT_HEADER_TIMEOUT, with_header_timeout
+
 # Open streams get this long to finish on shutdown before they are closed.
 GRACEFUL_SECONDS = 10
 
@@ -38,14 +40,23 @@ class RunningHTTP:
         await self.task
 
 
-async def start_http(app: ASGIApp, host: str, port: int, *, sock: socket.socket | None = None) -> RunningHTTP:
+async def start_http(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    *,
+    sock: socket.socket | None = None,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+) -> RunningHTTP:
     """Start uvicorn on host:port (0 picks a free port), or on `sock`, a listening socket other
-    processes share, and wait until it listens."""
+    processes share, and wait until it listens. A connection that does not complete a request's
+    headers within `header_timeout` seconds (of opening, or of its last response) is closed."""
     server = _EmbeddedServer(
         uvicorn.Config(
             app,
             host=host,
             port=port,
+            http=with_header_timeout(header_timeout),
             log_level="warning",
             lifespan="on",
             # Nothing reads the client's address, so X-Forwarded-* need not be parsed per request.

@@ -1,4 +1,4 @@
-"""`aihub serve`, `aihub users set-plan`, `aihub models sync`: argument parsing and process wiring."""
+"""`aihub serve`, `aihub users create|set-plan`, `aihub models sync`: argument parsing and process wiring."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from collections.abc import Mapping, Sequence
 from aihub_cli.loop import run_fast
 from aihub_cli.models_sync import sync_models
 from aihub_cli.serve import serve
+from aihub_cli.users import PasswordUnavailableError, create_user, opened_store, read_password
 from aihub_cli.worker_link import WorkerLink
 from aihub_cli.workers import supervise
 from aihub_core.errors import AIHubError, ConfigError
-from aihub_core.limits.plans import BUILTIN_PLANS, Plans
+from aihub_core.limits.plans import BUILTIN_PLANS, DEFAULT_PLAN, Plans
 from aihub_core.operator_config import load_operator_config
 from aihub_core.settings import Settings
-from aihub_core.store import open_store
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,6 +49,15 @@ def _parser() -> argparse.ArgumentParser:
 
     users = commands.add_parser("users", help="manage users").add_subparsers(
         dest="users_command", required=True
+    )
+    create = users.add_parser(
+        "create", help="create an account (asks for its password; the way in when registration is closed)"
+    )
+    common(create)
+    create.add_argument("email")
+    create.add_argument("--plan", default=DEFAULT_PLAN, help=f"its plan (default {DEFAULT_PLAN})")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input's first line"
     )
     set_plan = users.add_parser("set-plan", help="change a user's plan")
     common(set_plan)
@@ -83,14 +92,10 @@ def _settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
 async def _set_plan(settings: Settings, environ: Mapping[str, str], email: str, plan: str) -> int:
     path = settings.config_path
     Plans(extra=load_operator_config(path, environ).plans if path else None).require(plan)
-    store = open_store(settings.database_url)
-    await store.open()
-    try:
+    async with opened_store(settings) as store:
         if not await store.set_plan(email.strip().lower(), plan):
             print(f"aihub: no user with email {email}", file=sys.stderr)
             return 1
-    finally:
-        await store.close()
     print(f"{email}: plan set to {plan}")
     return 0
 
@@ -115,11 +120,14 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             return run_fast(serve(settings, env, only=args.only, core_address=args.core))
         if args.command == "models":
             return asyncio.run(sync_models(settings, env))
+        if args.users_command == "create":
+            password = read_password(args.password_stdin, sys.stdin)
+            return asyncio.run(create_user(settings, env, args.email, args.plan, password))
         return asyncio.run(_set_plan(settings, env, args.email, args.plan))
     except AIHubError as err:
         print(f"aihub: {err.message}", file=sys.stderr)
         return 2
-    except ConfigError as err:
+    except (ConfigError, PasswordUnavailableError) as err:
         print(f"aihub: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ from aihub_core.app import Core
 from aihub_core.settings import Settings
 from aihub_http.app import create_app
 from aihub_http.metrics import METRICS_DIR_ENV
+from aihub_http.options import ShimOptions
 
 
 def _banner(settings: Settings, core: Core | None, http_port: int | None, core_address: str) -> str:
@@ -27,6 +28,15 @@ def _banner(settings: Settings, core: Core | None, http_port: int | None, core_a
         lines.append(f"  database   {settings.database_url}")
         lines.append(f"  upstreams  {core.describe_upstreams()}")
     return "\n".join(lines)
+
+
+def shim_options(settings: Settings) -> ShimOptions:
+    """The shim's guards, as the settings give them."""
+    return ShimOptions(
+        metrics_token=settings.metrics_token,
+        max_body_bytes_in_flight=settings.max_body_bytes_in_flight,
+        body_timeout=settings.http_body_timeout,
+    )
 
 
 def _settle_heap() -> None:
@@ -79,9 +89,12 @@ async def serve(
         app = create_app(
             core.local_channel() if core is not None else address,
             metrics_dir=environ.get(METRICS_DIR_ENV) if worker else None,
+            options=shim_options(settings),
         )
         sock = reuse_port_socket(settings.host, settings.http_port, listen=True) if link else None
-        http = await start_http(app, settings.host, settings.http_port, sock=sock)
+        http = await start_http(
+            app, settings.host, settings.http_port, sock=sock, header_timeout=settings.http_header_timeout
+        )
         try:
             await _serving(settings, core, http.port, address, link)
         finally:

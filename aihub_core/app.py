@@ -21,6 +21,7 @@ from aihub_core.chat.engine import ChatEngine
 from aihub_core.chat.idempotency import Idempotency
 from aihub_core.chat.routing import Router
 from aihub_core.clock import Clock, SystemClock
+from aihub_core.grpc_api.client_address import ClientAddresses
 from aihub_core.grpc_api.gate import Gate
 from aihub_core.grpc_api.server import RunningServer, Servicers, start_server
 from aihub_core.grpc_api.servicers.auth import AuthServicer
@@ -29,7 +30,7 @@ from aihub_core.grpc_api.servicers.keys import KeyServicer
 from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
 from aihub_core.inprocess.channel import LocalChannel
-from aihub_core.limits.factory import start_admitter
+from aihub_core.limits.factory import start_admitter, start_login_throttle
 from aihub_core.limits.plans import Plans
 from aihub_core.limits.quota_watch import QuotaWatch
 from aihub_core.operator_config import (
@@ -265,7 +266,14 @@ class Core:
             upstreams = await _start_upstreams(settings, configured, client, stack)
             catalog = configured.catalog
             issuer = TokenIssuer(secret, settings.jwt_ttl_seconds, clock=clock.now)
-            accounts = Accounts(store, issuer, configured.plans, now=clock.now)
+            accounts = Accounts(
+                store,
+                issuer,
+                configured.plans,
+                now=clock.now,
+                throttle=await start_login_throttle(settings.redis_url, stack, prefix=settings.redis_prefix),
+                registration_open=settings.registration_open,
+            )
             admitter = await start_admitter(
                 settings.redis_url, store, stack, prefix=settings.redis_prefix, clock=clock.time
             )
@@ -288,7 +296,7 @@ class Core:
             )
             calls = ChatCalls(engine, admitter, Idempotency(store, now=clock.now))
             servicers = Servicers(
-                auth=AuthServicer(gate, accounts),
+                auth=AuthServicer(gate, accounts, ClientAddresses(settings.trusted_proxies)),
                 chat=ChatServicer(gate, calls),
                 models=ModelServicer(gate, catalog, upstreams.simulated),
                 usage=UsageServicer(

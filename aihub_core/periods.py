@@ -9,6 +9,8 @@ from aihub_core.errors import InvalidRequestError
 
 PERIODS = ("day", "week", "month", "year")
 MAX_RANGE_DAYS = 366
+# A window ends where its last day's next day begins, which date.max does not have.
+LATEST_DAY = date.max - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -26,14 +28,17 @@ class Window:
 
 def _parse_day(value: str, param: str) -> date:
     try:
-        return date.fromisoformat(value) if len(value) == 10 else _bad_day(value, param)
+        day = date.fromisoformat(value) if len(value) == 10 else _bad_day(value, param)
     except ValueError:
         return _bad_day(value, param)
+    return day if day <= LATEST_DAY else _bad_day(value, param)
 
 
 def _bad_day(value: str, param: str) -> date:
     raise InvalidRequestError(
-        f"{param} must be a date as YYYY-MM-DD, got {value!r}", code="invalid_date", param=param
+        f"{param} must be a date as YYYY-MM-DD, at the latest {LATEST_DAY.isoformat()}, got {value!r}",
+        code="invalid_date",
+        param=param,
     )
 
 

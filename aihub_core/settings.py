@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,11 @@ from aihub_core.store.sqlite.url import MEMORY, sqlite_path
 
 DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
 DEFAULT_REDIS_PREFIX = "aihub:"
+# The HTTP server's and the shim's (aihub_cli.http_protocol, aihub_http.ShimOptions), repeated
+# here: the core imports neither.
+DEFAULT_MAX_BODY_BYTES_IN_FLIGHT = 64 * 1024 * 1024
+DEFAULT_HTTP_HEADER_TIMEOUT = 10.0
+DEFAULT_HTTP_BODY_TIMEOUT = 30.0
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -102,6 +108,36 @@ def _breaker_policy(env: Env) -> BreakerPolicy:
     )
 
 
+def _registration_open(raw: str | None) -> bool:
+    """AIHUB_REGISTRATION: `open` (anyone may register) or `closed` (the operator creates accounts)."""
+    value = (raw or "open").lower()
+    if value not in ("open", "closed"):
+        raise ConfigError(f"AIHUB_REGISTRATION must be open or closed, got {raw!r}")
+    return value == "open"
+
+
+def _trusted_proxies(raw: str) -> tuple[str, ...]:
+    """AIHUB_TRUSTED_PROXIES: addresses or networks (`10.0.0.0/8`), separated by commas or spaces."""
+    found = []
+    for item in raw.replace(",", " ").split():
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"AIHUB_TRUSTED_PROXIES: {item!r} is not an IP address or network (such as 10.0.0.0/8)"
+            ) from None
+    return tuple(found)
+
+
+def _byte_count(name: str, raw: str | None) -> int:
+    """A number of bytes, at least 1 MiB (a chat with images needs tens of them)."""
+    if raw is None:
+        return DEFAULT_MAX_BODY_BYTES_IN_FLIGHT
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1024 * 1024:
+        raise ConfigError(f"{name} must be a number of bytes, at least 1048576 (1 MiB), got {raw!r}")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a process needs to know, built from an injectable environment."""
@@ -123,6 +159,15 @@ class Settings:
     retry: RetryPolicy = dataclasses.field(default_factory=RetryPolicy)
     breaker: BreakerPolicy = dataclasses.field(default_factory=BreakerPolicy)
     config_path: Path | None = None
+    # The REST/SSE shim's own guards (aihub_http.ShimOptions).
+    metrics_token: str | None = dataclasses.field(default=None, repr=False)
+    max_body_bytes_in_flight: int = DEFAULT_MAX_BODY_BYTES_IN_FLIGHT
+    http_header_timeout: float = DEFAULT_HTTP_HEADER_TIMEOUT
+    http_body_timeout: float = DEFAULT_HTTP_BODY_TIMEOUT
+    # Who may create accounts: anyone (POST /register), or only the operator (`aihub users create`).
+    registration_open: bool = True
+    # Proxies whose X-Forwarded-For (x-forwarded-for metadata) names the client: addresses or networks.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: object) -> Settings:
@@ -157,6 +202,14 @@ class Settings:
             "retry": _retry_policy(text),
             "breaker": _breaker_policy(text),
             "config_path": Path(config) if config else None,
+            "metrics_token": text("AIHUB_METRICS_TOKEN"),
+            "max_body_bytes_in_flight": _byte_count(
+                "AIHUB_MAX_BODY_BYTES_IN_FLIGHT", text("AIHUB_MAX_BODY_BYTES_IN_FLIGHT")
+            ),
+            "http_header_timeout": _seconds(text, "AIHUB_HTTP_HEADER_TIMEOUT", DEFAULT_HTTP_HEADER_TIMEOUT),
+            "http_body_timeout": _seconds(text, "AIHUB_HTTP_BODY_TIMEOUT", DEFAULT_HTTP_BODY_TIMEOUT),
+            "registration_open": _registration_open(text("AIHUB_REGISTRATION")),
+            "trusted_proxies": _trusted_proxies(text("AIHUB_TRUSTED_PROXIES") or ""),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

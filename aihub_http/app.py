@@ -16,11 +16,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from aihub_http.bodies import Bodies
 from aihub_http.docs import render_docs
 from aihub_http.endpoints import Endpoint, healthz, rpc_endpoint
 from aihub_http.errors import ApiError
 from aihub_http.metrics import Metrics, MetricsMiddleware
 from aihub_http.openapi import build_openapi
+from aihub_http.options import ShimOptions
 from aihub_http.request_ids import RequestIdMiddleware, request_id_of
 from aihub_http.routes import ROUTES, RpcRoute
 from aihub_http.stubs import CHANNEL_OPTIONS, LifespanState, Stubs
@@ -35,14 +37,19 @@ def create_app(
     *,
     registry: CollectorRegistry | None = None,
     metrics_dir: str | None = None,
+    options: ShimOptions | None = None,
 ) -> Starlette:
     """The REST/SSE shim in front of the core: at `core` (`host:port`, a channel the app opens and
     closes), or through `core` itself, a channel its owner opens and closes (`aihub serve` passes
     the core's in-process channel when both run in one process).
 
     `metrics_dir`: the shared folder of several worker processes' metrics (prometheus_client's
-    multiprocess mode); `GET /metrics` then reports the sum over all of them."""
-    metrics = Metrics(registry if registry is not None else CollectorRegistry(), metrics_dir)
+    multiprocess mode); `GET /metrics` then reports the sum over all of them. `options`: the
+    shim's own limits and credentials (`ShimOptions()`'s defaults when not given)."""
+    options = options or ShimOptions()
+    metrics = Metrics(
+        registry if registry is not None else CollectorRegistry(), metrics_dir, options.metrics_token
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[LifespanState]:
@@ -55,8 +62,9 @@ def create_app(
         finally:
             await channel.close()
 
+    bodies = Bodies(options.max_body_bytes_in_flight, options.body_timeout)
     return Starlette(
-        routes=_rpc_routes(ROUTES) + _service_routes(metrics),
+        routes=_rpc_routes(ROUTES, bodies) + _service_routes(metrics),
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(MetricsMiddleware, metrics=metrics),
@@ -66,11 +74,11 @@ def create_app(
     )
 
 
-def _rpc_routes(table: tuple[RpcRoute, ...]) -> list[BaseRoute]:
+def _rpc_routes(table: tuple[RpcRoute, ...], bodies: Bodies) -> list[BaseRoute]:
     # One Starlette route per path, so a 405 lists every method the path allows in `Allow`.
     by_path: dict[str, dict[str, Endpoint]] = {}
     for route in table:
-        by_path.setdefault(route.path, {})[route.http_method] = rpc_endpoint(route)
+        by_path.setdefault(route.path, {})[route.http_method] = rpc_endpoint(route, bodies)
     return [
         Route(path, _by_method(endpoints), methods=list(endpoints)) for path, endpoints in by_path.items()
     ]

@@ -10,10 +10,11 @@ from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from aihub.v1 import chat_service_pb2
+from aihub_http.bodies import Bodies, Held
 from aihub_http.disconnect import ClientGone, NoResponse, until_disconnect
 from aihub_http.errors import ApiError, from_rpc_error, invalid_request
 from aihub_http.jsonmap import message_to_json
@@ -26,17 +27,31 @@ from aihub_http.stubs import LifespanState, Stubs
 
 Endpoint = Callable[[Request[LifespanState]], Awaitable[Response]]
 
-# Images may total 20 MB raw (~27 MB as base64); anything much larger is refused unread.
-MAX_BODY_BYTES = 32 * 1024 * 1024
 HEALTH_TIMEOUT_SECONDS = 2.0
 
 
-def rpc_endpoint(route: RpcRoute) -> Endpoint:
-    """The endpoint serving `route`: HTTP input -> request message -> core call -> JSON or SSE."""
+def rpc_endpoint(route: RpcRoute, bodies: Bodies) -> Endpoint:
+    """The endpoint serving `route`: HTTP input -> request message -> core call -> JSON or SSE.
+    A body is read within `bodies`' bounds and counted there until the endpoint returns."""
 
     async def endpoint(request: Request[LifespanState]) -> Response:
+        if not route.reads_body:
+            return await answer(request, None)
+        held = Held()
+        try:
+            return await answer(request, held)
+        except ClientDisconnect:  # gone while sending its body
+            return NoResponse()
+        finally:
+            bodies.release(held)
+
+    async def answer(request: Request[LifespanState], held: Held | None) -> Response:
         metadata = _metadata(request)
-        data = await _input(request, route)
+        if held is not None:
+            data = decode_json_object(await bodies.read(request, route.max_body_bytes, held))
+        else:
+            bound = frozenset(request.path_params)
+            data = query_to_json(request.query_params.multi_items(), route.rpc.input_type, bound)
         streaming = route.rpc.server_streaming
         if route.takes_stream_flag:
             streaming = pop_bool(data, "stream") or streaming
@@ -111,37 +126,13 @@ async def _stream(request: Request[LifespanState], call: grpc.aio.UnaryStreamCal
 
 def _metadata(request: Request[LifespanState]) -> tuple[tuple[str, str], ...]:
     try:
-        return outgoing_metadata(request.headers)
+        return outgoing_metadata(request.headers, request.client.host if request.client else None)
     except BadHeaderError as exc:
         if exc.header == "Authorization":
             raise ApiError(
                 401, "authentication_error", "invalid_api_key", str(exc), details={"parameter": exc.header}
             ) from None
         raise invalid_request("invalid_parameter", str(exc), exc.header) from None
-
-
-async def _input(request: Request[LifespanState], route: RpcRoute) -> dict[str, Any]:
-    if route.reads_body:
-        return decode_json_object(await _read_body(request))
-    bound = frozenset(request.path_params)
-    return query_to_json(request.query_params.multi_items(), route.rpc.input_type, bound)
-
-
-async def _read_body(request: Request[LifespanState]) -> bytes:
-    too_large = invalid_request(
-        "request_too_large", f"The request body is larger than {MAX_BODY_BYTES} bytes", status_code=413
-    )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _request_class(rpc: MethodDescriptor) -> type[Message]:

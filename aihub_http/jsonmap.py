@@ -20,6 +20,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 JsonValue = Any  # str | int | float | bool | None | list[JsonValue] | dict[str, JsonValue]
 
 _FLOAT_TYPES = frozenset({FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT})
+PRESENCE_SUFFIX = "_present"
 
 
 def message_to_json(message: Message) -> dict[str, JsonValue]:
@@ -55,6 +56,24 @@ def message_type(field: FieldDescriptor) -> Descriptor:
     """The message type of a message-typed field."""
     assert field.message_type is not None, field.full_name
     return field.message_type
+
+
+def presence_flag(field: FieldDescriptor) -> FieldDescriptor | None:
+    """The `bool <name>_present` beside a repeated field, if its message declares one: proto3
+    cannot tell an empty list from an absent one, so a request that must (`"permissions": []`)
+    carries this flag, set by the shim whenever the body names the field."""
+    if not field.is_repeated or field.containing_type is None:
+        return None
+    flag = field.containing_type.fields_by_name.get(field.name + PRESENCE_SUFFIX)
+    return flag if flag is not None and flag.type == FieldDescriptor.TYPE_BOOL else None
+
+
+def is_presence_flag(field: FieldDescriptor) -> bool:
+    """Whether `field` is another field's presence flag (set by the shim, never a JSON field)."""
+    if not field.name.endswith(PRESENCE_SUFFIX) or field.containing_type is None:
+        return False
+    sibling = field.containing_type.fields_by_name.get(field.name.removesuffix(PRESENCE_SUFFIX))
+    return sibling is not None and presence_flag(sibling) is field
 
 
 def enum_type(field: FieldDescriptor) -> EnumDescriptor:

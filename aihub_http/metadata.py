@@ -7,6 +7,8 @@ import secrets
 from collections.abc import Iterable, Mapping
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# The proxies' list of the addresses a request came through (lower case, as headers and metadata are read).
+FORWARDED_FOR = "x-forwarded-for"
 
 # HTTP header -> gRPC metadata key, forwarded verbatim when the client sent it.
 FORWARDED_REQUEST_HEADERS = (("authorization", "authorization"), ("idempotency-key", "idempotency-key"))
@@ -38,9 +40,12 @@ def new_request_id() -> str:
     return "req_" + secrets.token_hex(12)
 
 
-def outgoing_metadata(headers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    """The metadata for a core call made on behalf of an HTTP request with these headers (no
-    request id: the core mints the call's own)."""
+def outgoing_metadata(headers: Mapping[str, str], peer: str | None = None) -> tuple[tuple[str, str], ...]:
+    """The metadata for a core call made on behalf of an HTTP request with these headers, from
+    `peer`, the address the request came from (no request id: the core mints the call's own).
+
+    Like any proxy, the shim appends `peer` to the request's X-Forwarded-For; the core decides
+    which of the addresses to believe (`grpc_api.client_address`)."""
     pairs: list[tuple[str, str]] = []
     for header, key in FORWARDED_REQUEST_HEADERS:
         value = headers.get(header)
@@ -49,6 +54,12 @@ def outgoing_metadata(headers: Mapping[str, str]) -> tuple[tuple[str, str], ...]
         if not _PRINTABLE_ASCII.fullmatch(value):
             raise BadHeaderError(_display_name(header))
         pairs.append((key, value))
+    if peer:
+        forwarded = headers.get(FORWARDED_FOR, "")
+        if forwarded and _PRINTABLE_ASCII.fullmatch(forwarded):  # unreadable: only the peer counts
+            pairs.append((FORWARDED_FOR, f"{forwarded}, {peer}"))
+        else:
+            pairs.append((FORWARDED_FOR, peer))
     return tuple(pairs)
 
 

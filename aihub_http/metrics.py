@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -10,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from aihub_http.errors import ApiError
 
 # Label for requests no route matched, so random paths cannot blow up label cardinality.
 UNMATCHED = "<unmatched>"
@@ -23,9 +26,12 @@ METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 class Metrics:
     """A request counter and a latency histogram, by method, route template and status."""
 
-    def __init__(self, registry: CollectorRegistry, multiprocess_dir: str | None = None) -> None:
+    def __init__(
+        self, registry: CollectorRegistry, multiprocess_dir: str | None = None, token: str | None = None
+    ) -> None:
         self.registry = registry
         self._multiprocess_dir = multiprocess_dir
+        self._token = None if token is None else token.encode()
         self.requests = Counter(
             "aihub_http_requests",
             "HTTP requests answered by the REST/SSE shim.",
@@ -46,7 +52,20 @@ class Metrics:
         self.latency.labels(*labels).observe(seconds)
 
     async def endpoint(self, request: Request) -> Response:
-        """`GET /metrics`: the exposition of this registry, or of every worker's together."""
+        """`GET /metrics`: the exposition of this registry, or of every worker's together; with a
+        token, only to a request that sends it."""
+        if self._token is not None:
+            scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+            # compare_digest takes as long whatever the token's first wrong byte: no guessing by timing.
+            if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(), self._token):
+                raise ApiError(
+                    401,
+                    "authentication_error",
+                    "invalid_metrics_token",
+                    "GET /metrics needs the header 'Authorization: Bearer <AIHUB_METRICS_TOKEN>'",
+                    details={"parameter": "Authorization"},
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
         registry = self.registry
         if self._multiprocess_dir is not None:
             registry = CollectorRegistry()

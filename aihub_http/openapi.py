@@ -15,7 +15,7 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from aihub.v1 import chat_service_pb2
-from aihub_http.jsonmap import enum_type, is_map, message_type
+from aihub_http.jsonmap import enum_type, is_map, is_presence_flag, message_type
 from aihub_http.routes import RpcRoute
 
 Schema = dict[str, Any]
@@ -91,10 +91,11 @@ class _Components:
 
     def message(self, descriptor: Descriptor, *, request: bool) -> Schema:
         """The object schema of one message, inline."""
-        properties = {f.name: self.field(f, request=request) for f in descriptor.fields}
+        fields = [f for f in descriptor.fields if not is_presence_flag(f)]  # the shim sets those
+        properties = {f.name: self.field(f, request=request) for f in fields}
         schema: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
         if not request:
-            schema["required"] = [f.name for f in descriptor.fields if not _may_be_absent(f)]
+            schema["required"] = [f.name for f in fields if not _may_be_absent(f)]
         return schema
 
     def field(self, field: FieldDescriptor, *, request: bool) -> Schema:

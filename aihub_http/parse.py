@@ -6,6 +6,8 @@ message in the same step. Unknown field -> `unknown_parameter`; wrong type or ou
 JSON is stricter than protobuf's (`json_format.ParseDict` also takes camelCase names and numbers
 as strings), so it is not used, except for the fields whose JSON form protobuf itself defines:
 well-known types (`google.protobuf.*`) and maps, handed to ParseDict one field at a time.
+A repeated field's presence flag (`jsonmap.presence_flag`) is set when the body names the field,
+even as `[]`, and is not a parameter of its own.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from aihub_http.errors import ApiError, invalid_request
-from aihub_http.jsonmap import descriptor_of, enum_type, is_map, message_type
+from aihub_http.jsonmap import descriptor_of, enum_type, is_map, is_presence_flag, message_type, presence_flag
 
 M = TypeVar("M", bound=Message)
 
@@ -51,7 +53,7 @@ _INTEGER_TEXT = re.compile(r"-?[0-9]+")
 _BOOL_TEXT = MappingProxyType({"true": True, "false": False, "1": True, "0": False})
 
 
-def decode_json_object(raw: bytes) -> dict[str, Any]:
+def decode_json_object(raw: bytes | bytearray) -> dict[str, Any]:
     """The request body as a JSON object; an empty body counts as `{}`."""
     if not raw or raw.isspace():  # (not raw.strip(): a copy of a body of up to 32 MB)
         return {}
@@ -109,7 +111,7 @@ def _fill(message: Message, data: Mapping[str, Any], prefix: str) -> None:
     for key, value in data.items():
         path = f"{prefix}{key}"
         field = fields.get(key)
-        if field is None:
+        if field is None or is_presence_flag(field):
             raise invalid_request("unknown_parameter", f"Unknown parameter `{path}`", path)
         oneof = field.containing_oneof
         if oneof is not None and value is not None:
@@ -129,6 +131,9 @@ def _fill(message: Message, data: Mapping[str, Any], prefix: str) -> None:
         elif field.is_repeated:
             if not isinstance(value, list):
                 raise _invalid(path, "an array")
+            flag = presence_flag(field)
+            if flag is not None:
+                setattr(message, flag.name, True)
             items = getattr(message, key)
             if field.type == _T.TYPE_MESSAGE:
                 for index, item in enumerate(value):

@@ -20,6 +20,11 @@ from aihub.v1 import (
 )
 
 DEVELOPER = "/v1/developer"
+# The largest body each route may take. Account and key bodies are a few short fields. A chat
+# may carry 20 MiB of images (28 MB as base64) and a message of up to 2,000,000 characters
+# (up to 8 MB as UTF-8): the core's own bounds, with room for the JSON around them.
+SMALL_BODY_BYTES = 64 * 1024
+CHAT_BODY_BYTES = 40 * 1024 * 1024
 HEALTH_CHECK_METHOD = "/grpc.health.v1.Health/Check"
 # Core RPCs with no REST route, on purpose: a long-lived push stream has no REST counterpart.
 GRPC_ONLY_METHODS = frozenset({"/aihub.v1.UsageService/WatchQuota"})
@@ -41,6 +46,7 @@ class RpcRoute:
 
     `stream_rpc` is the server-streaming alternative chosen by a REST-only `"stream": true`
     in the body; a route whose `rpc` is itself server-streaming always answers with SSE.
+    `max_body_bytes` bounds the body of a route that reads one (a larger one is a 413).
     """
 
     http_method: str
@@ -49,6 +55,7 @@ class RpcRoute:
     status_code: int
     summary: str
     stream_rpc: MethodDescriptor | None = None
+    max_body_bytes: int = SMALL_BODY_BYTES
 
     @property
     def reads_body(self) -> bool:
@@ -91,6 +98,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         200,
         'Send a message; with `"stream": true` the answer comes as Server-Sent Events',
         stream_rpc=_STREAM_CHAT,
+        max_body_bytes=CHAT_BODY_BYTES,
     ),
     RpcRoute(
         "POST",
@@ -98,6 +106,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _STREAM_CHAT,
         200,
         "Send a message; the answer streams as Server-Sent Events",
+        max_body_bytes=CHAT_BODY_BYTES,
     ),
     RpcRoute(
         "GET",

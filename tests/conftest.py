@@ -4,6 +4,7 @@ skips its waits) and the real shim over HTTP in front of it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,8 +82,8 @@ def transport(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-async def http(core: Core, transport: str) -> AsyncIterator[httpx.AsyncClient]:
+@asynccontextmanager
+async def shim_client(core: Core, transport: str) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the real shim (uvicorn on a free port) in front of `core`."""
     server = await start_http(create_app(shim_target(core, transport)), "127.0.0.1", 0)
     try:
@@ -90,6 +91,13 @@ async def http(core: Core, transport: str) -> AsyncIterator[httpx.AsyncClient]:
             yield client
     finally:
         await server.stop()
+
+
+@pytest.fixture
+async def http(core: Core, transport: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the real shim (uvicorn on a free port) in front of `core`."""
+    async with shim_client(core, transport) as client:
+        yield client
 
 
 @dataclass(frozen=True)

@@ -57,17 +57,22 @@ def wait_for_banner(process: subprocess.Popen[str], last: str = "upstreams") -> 
     raise AssertionError("no banner: " + "".join(lines))
 
 
-def test_serve_answers_and_set_plan_changes_the_plan(tmp_path: Path) -> None:
-    http_port, grpc_port = free_port(), free_port()
-    env = clean_env()
-    with subprocess.Popen(
+def start_serve(tmp_path: Path, env: dict[str, str], http_port: int, grpc_port: int) -> subprocess.Popen[str]:
+    """`aihub serve` on these ports in its own process, its banner on a pipe."""
+    return subprocess.Popen(
         aihub("serve", "--http-port", str(http_port), "--grpc-port", str(grpc_port)),
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-    ) as process:
+    )
+
+
+def test_serve_answers_and_set_plan_changes_the_plan(tmp_path: Path) -> None:
+    http_port, grpc_port = free_port(), free_port()
+    env = clean_env()
+    with start_serve(tmp_path, env, http_port, grpc_port) as process:
         serve_and_set_plan(process, tmp_path, http_port, grpc_port, env)
     assert process.returncode == 0
 

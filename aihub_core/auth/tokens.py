@@ -95,7 +95,10 @@ class TokenIssuer:
             raise _invalid()
         if now >= expires:
             raise AuthenticationError("the access token has expired: log in again", code="token_expired")
-        return AccessToken(token, user_id, token_id, _from_epoch(issued), _from_epoch(expires))
+        try:
+            return AccessToken(token, user_id, token_id, _from_epoch(issued), _from_epoch(expires))
+        except (OverflowError, OSError, ValueError):  # a time no datetime holds (exp = 10**20)
+            raise _invalid() from None
 
 
 def _invalid() -> AuthenticationError:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from aihub_core import json_text
 from aihub_core.catalog.catalog import Catalog, CatalogModel, CatalogService, builtin_entries
 from aihub_core.errors import ConfigError
 from aihub_core.providers.listings import Listed
@@ -92,7 +93,7 @@ def load_catalog(path: Path | None) -> Catalog:
 def read_synced(path: Path) -> SyncedCatalog | None:
     """The synced file, None when absent; a damaged file is a ConfigError naming it."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json_text.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as err:

@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack
 
 from aihub_core.limits.admitter import Admitter, RequestCounter
 from aihub_core.limits.in_process import InProcessAdmitter
+from aihub_core.limits.logins import InProcessLoginCounters, LoginPolicy, LoginThrottle
 
 log = logging.getLogger("aihub.limits")
 
@@ -33,3 +34,18 @@ async def start_admitter(
     stack.push_async_callback(shared.stop)
     log.info("limits are shared through Redis at %s (instance %s)", redacted(redis_url), shared.instance_id)
     return shared
+
+
+async def start_login_throttle(
+    redis_url: str | None, stack: AsyncExitStack, *, prefix: str, policy: LoginPolicy | None = None
+) -> LoginThrottle:
+    """Failed logins counted in this process, or in Redis when `redis_url` is set (every worker then
+    sees the same counts); a Redis client is closed with `stack`."""
+    if redis_url is None:
+        return LoginThrottle(InProcessLoginCounters(), policy)
+    from aihub_core.limits.redis.connection import connect
+    from aihub_core.limits.redis.logins import RedisLoginCounters
+
+    client = await connect(redis_url, command_timeout=2.0)
+    stack.push_async_callback(client.aclose)
+    return LoginThrottle(RedisLoginCounters(client, prefix), policy)

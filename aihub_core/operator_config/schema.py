@@ -74,6 +74,8 @@ def load_operator_config(path: Path, environ: Mapping[str, str]) -> OperatorConf
         raise ConfigError(f"AIHUB_CONFIG={path}: cannot read the file: {err.strerror or err}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    except RecursionError:  # tomllib's parser recurses once per level of nesting
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     return parse_operator_config(data, str(path), environ)
 
 

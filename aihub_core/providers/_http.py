@@ -44,6 +44,7 @@ import aiohttp
 import certifi
 from yarl import URL
 
+from aihub_core import json_text
 from aihub_core.errors import UpstreamAuthError, UpstreamError, UpstreamTimeoutError
 from aihub_core.messages import ProviderRequest
 from aihub_core.providers.base import Completion, StreamEvent
@@ -235,7 +236,7 @@ class UpstreamClient:
 
     def _decoded(self, body: bytes) -> Any:
         try:
-            return json.loads(body)
+            return json_text.loads(body)
         except ValueError:
             raise self.error(None, UpstreamFailure("the response is not JSON")) from None
 

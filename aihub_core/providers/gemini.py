@@ -9,7 +9,6 @@ stream has when `alt=sse` got lost on the way) is read too, by balancing braces 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -17,6 +16,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from aihub_core import json_text
 from aihub_core.messages import Message, ProviderRequest
 from aihub_core.providers._answer import Answer
 from aihub_core.providers._http import HTTPProvider, UpstreamFailure
@@ -44,7 +44,7 @@ class GeminiProvider(HTTPProvider):
     @staticmethod
     def _parse_failure(response: aiohttp.ClientResponse, body: bytes) -> UpstreamFailure:
         try:
-            parsed = json.loads(body)
+            parsed = json_text.loads(body)
         except ValueError:
             parsed = None
         if isinstance(parsed, list) and len(parsed) == 1:
@@ -73,7 +73,7 @@ class GeminiProvider(HTTPProvider):
                 async for event in SSEStream(chunks, raw_lines=True):
                     for data in bare.feed(event.data) if event.raw else (event.data,):
                         try:
-                            chunk = json.loads(data)
+                            chunk = json_text.loads(data)
                         except ValueError:
                             failure = UpstreamFailure("an unreadable stream event")
                             raise self._upstream.error(None, failure) from None

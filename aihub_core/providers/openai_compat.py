@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import email.utils
-import json
 import time
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from aihub_core import json_text
 from aihub_core.messages import Message, ProviderRequest
 from aihub_core.providers._answer import Answer
 from aihub_core.providers._http import HTTPProvider, UpstreamFailure
@@ -44,7 +44,7 @@ class OpenAICompatibleProvider(HTTPProvider):
     @staticmethod
     def _parse_failure(response: aiohttp.ClientResponse, body: bytes) -> UpstreamFailure:
         try:
-            parsed = json.loads(body)
+            parsed = json_text.loads(body)
         except ValueError:
             parsed = None
         if isinstance(parsed, dict):
@@ -95,7 +95,7 @@ class OpenAICompatibleProvider(HTTPProvider):
                         answer.finish_reason = answer.finish_reason or "stop"
                         break
                     try:
-                        chunk = json.loads(event.data)
+                        chunk = json_text.loads(event.data)
                     except ValueError:
                         failure = UpstreamFailure("an unreadable stream event")
                         raise self._upstream.error(None, failure) from None

@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 from aihub_core.auth import api_keys
 from aihub_core.auth.passwords import hash_password_async, verify_password_async
 from aihub_core.auth.tokens import TokenIssuer
-from aihub_core.errors import AuthenticationError, InvalidRequestError
+from aihub_core.errors import AuthenticationError, InvalidRequestError, PermissionDeniedError
 from aihub_core.identity import Caller
+from aihub_core.limits.logins import InProcessLoginCounters, LoginThrottle
 from aihub_core.limits.plans import DEFAULT_PLAN, Plans
 from aihub_core.store.base import Store, UserRecord
 
@@ -42,6 +43,28 @@ def _email(raw: str) -> str:
     if len(email) > 254 or not EMAIL.match(email):
         raise InvalidRequestError("email must be a valid email address", code="invalid_email", param="email")
     return email
+
+
+def new_user(email: str, plan: str, created_at: datetime, password_hash: str) -> UserRecord:
+    """The record of a new account (its email normalised; the caller hashed the checked password)."""
+    return UserRecord(
+        id=f"user_{secrets.token_hex(12)}",
+        email=_email(email),
+        password_hash=password_hash,
+        plan=plan,
+        created_at=created_at,
+    )
+
+
+def check_new_account(email: str, password: str) -> None:
+    """The 400 for an email or password an account cannot have (register and `aihub users create`)."""
+    _email(email)
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise InvalidRequestError(
+            f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters",
+            code="invalid_password",
+            param="password",
+        )
 
 
 def _bad_login() -> AuthenticationError:
@@ -116,8 +139,13 @@ class Accounts:
         plans: Plans,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         cache_size: int = AUTH_CACHE_SIZE,
+        *,
+        throttle: LoginThrottle | None = None,
+        registration_open: bool = True,
     ) -> None:
         self._store = store
+        self._throttle = throttle or LoginThrottle(InProcessLoginCounters())
+        self._registration_open = registration_open
         self._tokens = tokens
         self._plans = plans
         self._now = now
@@ -128,38 +156,38 @@ class Accounts:
         self._hashing = asyncio.Semaphore(MAX_CONCURRENT_HASHES)
 
     async def register(self, email: str, password: str) -> Login:
-        """Create an account on the free plan (409 if the email is taken)."""
-        address = _email(email)
-        if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-            raise InvalidRequestError(
-                f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters",
-                code="invalid_password",
-                param="password",
+        """Create an account on the free plan (409 if the email is taken; 403 when registration
+        is closed, and the operator creates accounts with `aihub users create`)."""
+        if not self._registration_open:
+            raise PermissionDeniedError(
+                "Registration is closed on this gateway: its operator creates the accounts",
+                code="registration_closed",
+                suggestion="Ask the gateway's operator for an account",
             )
-        user = UserRecord(
-            id=f"user_{secrets.token_hex(12)}",
-            email=address,
-            password_hash=await self._hash(password),
-            plan=DEFAULT_PLAN,
-            created_at=self._now(),
-        )
+        check_new_account(email, password)
+        user = new_user(email, DEFAULT_PLAN, self._now(), await self._hash(password))
         await self._store.create_user(user)
         return self._login(user)
 
-    async def login(self, email: str, password: str) -> Login:
-        """Check the password and issue a fresh JWT."""
+    async def login(self, email: str, password: str, client_address: str = "") -> Login:
+        """Check the password and issue a fresh JWT; failures are throttled per client address and
+        account (`limits.logins`), and a throttled attempt is refused before any hashing."""
         if not email.strip() or not password:
             raise InvalidRequestError(
                 "email and password are required",
                 code="missing_parameter",
                 param="email" if not email.strip() else "password",
             )
-        user = await self._store.get_user_by_email(email.strip().lower())
+        address = email.strip().lower()
+        await self._throttle.check(address, client_address)
+        user = await self._store.get_user_by_email(address)
         # Verify even for unknown emails (against a dummy hash) so timing does not reveal accounts.
         async with self._hashing:
             ok = await verify_password_async(user.password_hash if user else None, password)
         if user is None or not ok:
+            await self._throttle.failed(address, client_address)
             raise _bad_login()
+        await self._throttle.succeeded(address, client_address)
         return self._login(user)
 
     async def _hash(self, password: str) -> str:

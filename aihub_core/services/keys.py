@@ -22,13 +22,18 @@ class KeyManager:
         self._now = now
 
     async def create(
-        self, caller: Caller, name: str, permissions: tuple[str, ...], requests_per_minute: int | None
+        self,
+        caller: Caller,
+        name: str,
+        permissions: tuple[str, ...] | None,
+        requests_per_minute: int | None,
     ) -> tuple[ApiKeyRecord, str]:
-        """A new key and its secret, which is never stored and never shown again."""
+        """A new key and its secret, which is never stored and never shown again; `permissions`
+        None grants all of them, an empty tuple is refused."""
         name = name.strip()
         if not 1 <= len(name) <= MAX_NAME:
             raise InvalidRequestError(f"name must be 1 to {MAX_NAME} characters", param="name")
-        granted = api_keys.validate_permissions(permissions or None)  # proto: empty means all
+        granted = api_keys.validate_permissions(permissions)
         plan_rpm = caller.plan.requests_per_minute
         if requests_per_minute is not None and (
             requests_per_minute < 1 or (plan_rpm and requests_per_minute > plan_rpm)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
+from aihub_core import json_text
 from aihub_core.simulators.models import SimModel, select
 from aihub_core.simulators.scenarios import SCENARIO_HEADER, Scenario, UnknownScenarioError, choose
 from aihub_core.simulators.server import HTTPRequest, HTTPServer, Responder
@@ -134,7 +135,7 @@ class Simulator(abc.ABC):
 
     async def _handle(self, request: HTTPRequest, responder: Responder) -> None:
         try:
-            body = json.loads(request.body) if request.body else None
+            body = json_text.loads(request.body) if request.body else None
         except ValueError:
             body = _NOT_JSON
         recorded = None if body is _NOT_JSON else body

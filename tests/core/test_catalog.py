@@ -1,7 +1,10 @@
+from pathlib import Path
+
 import pytest
 
 from aihub_core.catalog import CATEGORIES, load_builtin_catalog
-from aihub_core.errors import InvalidRequestError, NotFoundError
+from aihub_core.catalog.synced import read_synced
+from aihub_core.errors import ConfigError, InvalidRequestError, NotFoundError
 from aihub_core.pricing import cost_usd
 
 
@@ -63,3 +66,10 @@ def test_cost_is_prompt_times_price_plus_completion_times_price(
     model: str, prompt: int, completion: int, expected: float
 ) -> None:
     assert cost_usd(prompt, completion, load_builtin_catalog().resolve(model, "")) == expected
+
+
+def test_a_synced_file_nested_too_deep_is_a_config_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "aihub-catalog.json"
+    path.write_text("[" * 100_000, encoding="utf-8")
+    with pytest.raises(ConfigError, match="unreadable synced catalog"):
+        read_synced(path)

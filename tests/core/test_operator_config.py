@@ -172,3 +172,6 @@ def test_unreadable_and_invalid_files_name_the_file(tmp_path: Path) -> None:
     broken.write_text("[[services]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=f"{broken}: not valid TOML"):
         load_operator_config(broken, {})
+    broken.write_text("x = " + "[" * 5000 + "]" * 5000, encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"{broken}: not valid TOML: arrays or tables nested too deeply"):
+        load_operator_config(broken, {})

@@ -40,12 +40,22 @@ def test_date_range_overrides_period_and_defaults_end_to_today() -> None:
         ("", "", "2026-03-01", "start_date"),
         ("", "2026-03-10", "2026-03-01", "end_date"),
         ("", "2024-01-01", "2026-03-01", "end_date"),
+        ("", "9999-12-31", "9999-12-31", "start_date"),  # its window would end in year 10000
+        ("", "9999-12-30", "9999-12-31", "end_date"),
     ],
 )
 def test_bad_windows_name_the_parameter(period: str, start: str, end: str, param: str) -> None:
     with pytest.raises(InvalidRequestError) as info:
         resolve_window(period, start, end, TODAY)
     assert info.value.details["parameter"] == param
+
+
+LAST = date(9999, 12, 30)
+
+
+def test_the_latest_day_is_the_day_before_the_last_a_date_holds() -> None:
+    window = resolve_window("", "9999-12-30", "9999-12-30", TODAY)
+    assert (window.first, window.last, window.days()) == (LAST, LAST, [LAST])
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from aihub_cli.http_protocol import DEFAULT_HEADER_TIMEOUT
 from aihub_core.app import Core
 from aihub_core.errors import ConfigError
 from aihub_core.providers.registry import Credentials
@@ -9,6 +10,7 @@ from aihub_core.resilience import BreakerPolicy, RetryPolicy
 from aihub_core.settings import Settings
 from aihub_core.store import Durability
 from aihub_core.store.sqlite.store import SQLiteStore
+from aihub_http import ShimOptions
 from tests.conftest import isolated_settings
 
 
@@ -96,6 +98,52 @@ def test_retry_and_breaker_policies_come_from_the_environment() -> None:
 def test_a_bad_retry_or_breaker_setting_is_a_config_error(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({name: value})
+
+
+def test_the_metrics_token_comes_from_the_environment_and_stays_out_of_the_repr() -> None:
+    assert Settings.from_env({}).metrics_token is None
+    guarded = Settings.from_env({"AIHUB_METRICS_TOKEN": " scrape-me "})
+    assert guarded.metrics_token == "scrape-me"
+    assert "scrape-me" not in repr(guarded)
+
+
+def test_the_bytes_of_bodies_in_flight_come_from_the_environment() -> None:
+    assert (
+        Settings.from_env({}).max_body_bytes_in_flight
+        == 64 * 1024 * 1024
+        == ShimOptions().max_body_bytes_in_flight
+    )
+    assert (
+        Settings.from_env({"AIHUB_MAX_BODY_BYTES_IN_FLIGHT": "134217728"}).max_body_bytes_in_flight == 2**27
+    )
+    for bad in ("1000", "64MiB", "-5", "１２３４５６７８"):
+        with pytest.raises(ConfigError, match="AIHUB_MAX_BODY_BYTES_IN_FLIGHT must be a number of bytes"):
+            Settings.from_env({"AIHUB_MAX_BODY_BYTES_IN_FLIGHT": bad})
+
+
+def test_the_http_timeouts_come_from_the_environment_at_most_30_seconds_by_default() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.http_header_timeout, defaults.http_body_timeout) == (10.0, 30.0)
+    assert defaults.http_body_timeout == ShimOptions().body_timeout
+    assert defaults.http_header_timeout == DEFAULT_HEADER_TIMEOUT
+    short = Settings.from_env({"AIHUB_HTTP_HEADER_TIMEOUT": "0.5", "AIHUB_HTTP_BODY_TIMEOUT": "2"})
+    assert (short.http_header_timeout, short.http_body_timeout) == (0.5, 2.0)
+    with pytest.raises(ConfigError, match="AIHUB_HTTP_BODY_TIMEOUT must be positive"):
+        Settings.from_env({"AIHUB_HTTP_BODY_TIMEOUT": "0"})
+
+
+def test_registration_and_trusted_proxies_come_from_the_environment() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.registration_open, defaults.trusted_proxies) == (True, ())
+    closed = Settings.from_env(
+        {"AIHUB_REGISTRATION": "Closed", "AIHUB_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7 2001:db8::/32"}
+    )
+    assert closed.registration_open is False
+    assert closed.trusted_proxies == ("10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32")
+    with pytest.raises(ConfigError, match="AIHUB_REGISTRATION must be open or closed"):
+        Settings.from_env({"AIHUB_REGISTRATION": "invite-only"})
+    with pytest.raises(ConfigError, match=r"AIHUB_TRUSTED_PROXIES: 'lb\.internal' is not an IP address"):
+        Settings.from_env({"AIHUB_TRUSTED_PROXIES": "10.0.0.1,lb.internal"})
 
 
 async def test_the_core_commits_its_ledger_as_configured(tmp_path: Path) -> None:

@@ -165,6 +165,22 @@ async def test_errors_carry_error_info(
     assert detail.metadata["request_id"].startswith("req_")
 
 
+async def test_an_empty_permission_list_marked_present_is_refused(channel: grpc.aio.Channel) -> None:
+    token, _ = await new_key(channel)
+    keys = key_grpc.KeyServiceStub(channel)
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await keys.CreateApiKey(
+            key_pb.CreateApiKeyRequest(name="none", permissions_present=True), metadata=bearer(token)
+        )
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error_info(info.value).metadata["parameter"] == "permissions"
+    # Unmarked, an empty list is a client that never set the field (as before the flag): all three.
+    every = await keys.CreateApiKey(key_pb.CreateApiKeyRequest(name="all"), metadata=bearer(token))
+    assert list(every.permissions) == ["chat", "models", "usage"]
+    marked = key_pb.CreateApiKeyRequest(name="chat", permissions=["chat"], permissions_present=True)
+    assert list((await keys.CreateApiKey(marked, metadata=bearer(token))).permissions) == ["chat"]
+
+
 async def test_rate_limit_sends_retry_info(channel: grpc.aio.Channel, clock: FakeClock) -> None:
     _, key = await new_key(channel, rate_limit=key_pb.KeyRateLimit(requests_per_minute=1))
     clock.clear_of_minute_boundary()

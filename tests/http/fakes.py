@@ -247,8 +247,16 @@ async def fake_core() -> AsyncIterator[FakeCore]:
 async def serve_http(app: Starlette) -> AsyncIterator[str]:
     """Run `app` on a real uvicorn bound to a free port; yield its base URL."""
     # The graceful-shutdown limit makes a test whose request hangs fail instead of hang.
+    # proxy_headers off, as `aihub serve` runs it: the client's address is the socket's peer.
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_config=None, http="h11", ws="none", timeout_graceful_shutdown=2
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_config=None,
+        http="h11",
+        ws="none",
+        timeout_graceful_shutdown=2,
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

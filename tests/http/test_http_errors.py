@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aihub_http import create_app
+from aihub_http import ROUTES, RpcRoute, create_app
+from aihub_http.routes import CHAT_BODY_BYTES
 from tests.http.fakes import FakeCore, rich_status, serve_http
 
 
@@ -184,6 +185,17 @@ async def test_bad_chat_bodies_are_400s_naming_the_field(
     assert fake.calls == []
 
 
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.reads_body], ids=lambda r: r.path)
+@pytest.mark.parametrize("opener", [b'{"a": ', b"["], ids=["objects", "arrays"])
+async def test_json_nested_a_thousand_deep_is_a_400_on_every_route_that_reads_a_body(
+    api: httpx.AsyncClient, fake: FakeCore, route: RpcRoute, opener: bytes
+) -> None:
+    body = opener * 1000 + b"1" + (b"}" if opener.startswith(b"{") else b"]") * 1000
+    response = await api.post(route.path, content=body, headers={"Content-Type": "application/json"})
+    assert_error(response, 400, "invalid_request_error", "invalid_json", {})
+    assert fake.calls == []
+
+
 async def test_rate_limit_must_be_an_object_with_an_integer(api: httpx.AsyncClient, fake: FakeCore) -> None:
     response = await api.post(
         "/v1/developer/api-keys", json={"name": "k", "rate_limit": {"requests_per_minute": "30"}}
@@ -233,7 +245,7 @@ async def test_wrong_method_is_a_spec_shaped_405_listing_allowed_methods(api: ht
 
 
 async def test_oversized_body_is_413_without_calling_the_core(api: httpx.AsyncClient, fake: FakeCore) -> None:
-    response = await api.post("/v1/developer/chat", content=b"x" * (32 * 1024 * 1024 + 1))
+    response = await api.post("/v1/developer/chat", content=b"x" * (CHAT_BODY_BYTES + 1))
     assert_error(response, 413, "invalid_request_error", "request_too_large", {})
     assert fake.calls == []
 

@@ -48,6 +48,18 @@ async def test_absent_headers_are_not_invented(api: httpx.AsyncClient, fake: Fak
     assert "idempotency-key" not in seen
 
 
+async def test_the_shim_appends_the_address_it_got_the_request_from_to_x_forwarded_for(
+    api: httpx.AsyncClient, fake: FakeCore
+) -> None:
+    # As any proxy does; which of the addresses to believe is the core's decision.
+    await api.post("/v1/auth/login", json={"email": "a@b.dev", "password": "pw"})
+    assert fake.last("Login").metadata["x-forwarded-for"] == "127.0.0.1"
+    await api.post("/v1/auth/login", json={}, headers={"X-Forwarded-For": "192.0.2.9, 10.0.0.2"})
+    assert fake.last("Login").metadata["x-forwarded-for"] == "192.0.2.9, 10.0.0.2, 127.0.0.1"
+    await api.post("/v1/auth/login", json={}, headers={"X-Forwarded-For": "\x01bogus"})
+    assert fake.last("Login").metadata["x-forwarded-for"] == "127.0.0.1"  # unreadable: the peer only
+
+
 async def test_every_request_gets_its_own_id(api: httpx.AsyncClient, fake: FakeCore) -> None:
     ids = {(await api.get("/v1/developer/quota")).headers["x-request-id"] for _ in range(3)}
     assert len(ids) == 3

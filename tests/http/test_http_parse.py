@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 
 from aihub.v1 import chat_service_pb2, key_service_pb2, model_service_pb2
 from aihub_http.errors import ApiError
+from aihub_http.jsonmap import descriptor_of, presence_flag
 from aihub_http.parse import decode_json_object, message_from_json
 
 
@@ -101,8 +102,38 @@ VALID: list[tuple[type[Message], dict[str, Any]]] = [
 @pytest.mark.parametrize(("cls", "data"), VALID, ids=lambda value: getattr(value, "__name__", ""))
 def test_valid_input_builds_what_parse_dict_builds(cls: type[Message], data: dict[str, Any]) -> None:
     built = message_from_json(data, cls)
-    assert built == json_format.ParseDict(copy.deepcopy(data), cls())
+    expected = json_format.ParseDict(copy.deepcopy(data), cls())
+    for name, value in data.items():  # the one difference, on purpose: presence flags are set
+        flag = presence_flag(descriptor_of(cls).fields_by_name[name])
+        if flag is not None and value is not None:
+            setattr(expected, flag.name, True)
+    assert built == expected
     assert built.ListFields() or not data  # (the comparison is not between two empty messages)
+
+
+@pytest.mark.parametrize(
+    ("data", "present"),
+    [
+        ({"permissions": []}, True),
+        ({"permissions": ["chat"]}, True),
+        ({"permissions": None}, False),
+        ({}, False),
+    ],
+)
+def test_naming_a_list_sets_its_presence_flag_even_when_empty(data: dict[str, Any], present: bool) -> None:
+    # proto3 cannot tell `"permissions": []` from no `permissions`; the flag does.
+    built = message_from_json(data, key_service_pb2.CreateApiKeyRequest)
+    assert built.permissions_present is present
+    assert list(built.permissions) == (data.get("permissions") or [])
+
+
+def test_a_presence_flag_is_not_a_json_parameter() -> None:
+    with pytest.raises(ApiError) as caught:
+        message_from_json({"permissions_present": True}, key_service_pb2.CreateApiKeyRequest)
+    assert (caught.value.code, caught.value.details) == (
+        "unknown_parameter",
+        {"parameter": "permissions_present"},
+    )
 
 
 @pytest.mark.parametrize(

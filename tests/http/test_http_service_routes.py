@@ -9,7 +9,7 @@ from grpc_health.v1 import health_pb2
 from prometheus_client import CollectorRegistry
 
 from aihub.v1 import auth_service_pb2, chat_service_pb2, key_service_pb2, model_service_pb2, usage_service_pb2
-from aihub_http import ROUTES, create_app, grpc_methods
+from aihub_http import ROUTES, ShimOptions, create_app, grpc_methods
 from aihub_http.routes import GRPC_ONLY_METHODS
 from tests.http.fakes import FakeCore, serve_http
 
@@ -67,6 +67,31 @@ async def test_apps_without_a_registry_get_their_own(fake: FakeCore) -> None:
     assert first is not None
 
 
+async def test_metrics_with_a_token_answer_only_requests_that_send_it(fake: FakeCore) -> None:
+    app = create_app(
+        f"127.0.0.1:{fake.port}",
+        registry=CollectorRegistry(),
+        options=ShimOptions(metrics_token="s3cret-metrics"),
+    )
+    async with serve_http(app) as url, httpx.AsyncClient(base_url=url) as client:
+        for sent in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret-metrics"}):
+            refused = await client.get("/metrics", headers=sent)
+            assert refused.status_code == 401, sent
+            assert refused.headers["www-authenticate"] == "Bearer"
+            assert refused.json() == {
+                "error": {
+                    "type": "authentication_error",
+                    "code": "invalid_metrics_token",
+                    "message": "GET /metrics needs the header 'Authorization: Bearer <AIHUB_METRICS_TOKEN>'",
+                    "details": {"parameter": "Authorization"},
+                },
+                "request_id": refused.headers["x-request-id"],
+            }
+        allowed = await client.get("/metrics", headers={"Authorization": "bearer s3cret-metrics"})
+        assert allowed.status_code == 200 and "aihub_http_requests_total" in allowed.text
+        assert (await client.get("/healthz")).status_code == 200  # only /metrics takes the token
+
+
 async def test_openapi_documents_every_route(api: httpx.AsyncClient) -> None:
     document = (await api.get("/openapi.json")).json()
     assert document["openapi"] == "3.1.0"
@@ -97,6 +122,9 @@ async def test_openapi_schemas_follow_the_json_rules(api: httpx.AsyncClient) -> 
     # KeyRateLimit is used by requests and responses, so requests get their own schema.
     assert {"KeyRateLimit", "KeyRateLimitInput"} <= set(schemas)
     assert "required" not in schemas["KeyRateLimitInput"]
+    create = document["paths"]["/v1/developer/api-keys"]["post"]["requestBody"]["content"]
+    # The shim sets `permissions_present`; the body has only `permissions`.
+    assert set(create["application/json"]["schema"]["properties"]) == {"name", "permissions", "rate_limit"}
     chat = document["paths"]["/v1/developer/chat"]["post"]
     body = chat["requestBody"]["content"]["application/json"]["schema"]
     assert body["properties"]["stream"]["type"] == "boolean"

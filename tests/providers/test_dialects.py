@@ -217,3 +217,24 @@ async def test_a_connection_dropped_mid_body_is_an_upstream_error() -> None:
     with pytest.raises(UpstreamError, match="up connection failed: ") as raised:
         await run("openai", handler, stream=True)
     assert raised.value.details["retryable"] == "false"  # "Hi" came first
+
+
+NESTED_TOO_DEEP = b'{"error":' * 100_000 + b"1" + b"}" * 100_000
+
+
+@pytest.mark.parametrize("kind", ["openai", "gemini"])
+@pytest.mark.parametrize(
+    ("handler", "stream"),
+    [
+        (reply(200, NESTED_TOO_DEEP), False),  # an answer
+        (reply(500, NESTED_TOO_DEEP), False),  # an error body
+        (streamed([b"data: " + NESTED_TOO_DEEP + b"\n\n"]), True),  # a stream event
+    ],
+    ids=["answer", "error-body", "stream-event"],
+)
+async def test_json_nested_too_deep_is_an_upstream_error_not_a_crash(
+    kind: str, handler: Handler, stream: bool
+) -> None:
+    # The decoder's RecursionError would escape as our 500 internal_error.
+    with pytest.raises(UpstreamError):
+        await run(kind, handler, stream=stream)

@@ -8,6 +8,7 @@ from aihub.v1 import auth_service_pb2 as pb
 from aihub.v1 import auth_service_pb2_grpc as pb_grpc
 from aihub_core.grpc_api import convert
 from aihub_core.grpc_api.access import PUBLIC
+from aihub_core.grpc_api.client_address import ClientAddresses
 from aihub_core.grpc_api.gate import Call, Gate
 from aihub_core.grpc_api.rpc import unary
 from aihub_core.services.accounts import Accounts, Login
@@ -24,9 +25,10 @@ def _fields(login: Login) -> dict[str, Any]:
 
 
 class AuthServicer(pb_grpc.AuthServiceServicer):
-    def __init__(self, gate: Gate, accounts: Accounts) -> None:
+    def __init__(self, gate: Gate, accounts: Accounts, clients: ClientAddresses | None = None) -> None:
         self.gate = gate
         self._accounts = accounts
+        self._clients = clients or ClientAddresses()
 
     @unary(PUBLIC)
     async def Register(self, request: pb.RegisterRequest, call: Call) -> pb.RegisterResponse:
@@ -35,5 +37,6 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
 
     @unary(PUBLIC)
     async def Login(self, request: pb.LoginRequest, call: Call) -> pb.LoginResponse:
-        login = await self._accounts.login(request.email, request.password)
+        client = self._clients.of(call.context)
+        login = await self._accounts.login(request.email, request.password, client)
         return pb.LoginResponse(**_fields(login))

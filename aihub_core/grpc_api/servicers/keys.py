@@ -21,7 +21,10 @@ class KeyServicer(pb_grpc.KeyServiceServicer):
     async def CreateApiKey(self, request: pb.CreateApiKeyRequest, call: Call) -> pb.CreateApiKeyResponse:
         # Unset (or 0, which proto3 cannot tell apart) means the plan's limit.
         rpm = request.rate_limit.requests_per_minute or None
-        record, secret = await self._keys.create(call.user, request.name, tuple(request.permissions), rpm)
+        # Empty and not marked present: the field was left out, which means every permission.
+        given = request.permissions or request.permissions_present
+        permissions = tuple(request.permissions) if given else None
+        record, secret = await self._keys.create(call.user, request.name, permissions, rpm)
         return pb.CreateApiKeyResponse(
             id=record.id,
             name=record.name,

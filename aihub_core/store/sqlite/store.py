@@ -20,8 +20,10 @@ takes a few microseconds and never waits for the writer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -134,6 +136,7 @@ class SQLiteStore:
         memory = self.path == MEMORY
         if not memory:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(self.path))
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout_ms / 1000)
         try:
             db = Database(conn, tracer=self._tracer, execute_plugins=False)
@@ -328,3 +331,11 @@ def _log_lost_reservation(done: Future[None]) -> None:
     error = done.exception()
     if error is not None:
         log.error("a usage reservation was not written (its settlement records the call)", exc_info=error)
+
+
+def _create_private(path: Path) -> None:
+    """Create a new database file readable by its owner only (0600) before SQLite opens it: it
+    holds password and key hashes, and SQLite gives the -wal and -shm files it creates beside it
+    the database file's permissions. An existing file is left as its owner made it."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

@@ -69,7 +69,7 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     ERROR_REASON_INVALID_PERIOD: _ErrorReason.ValueType  # 17
     """Usage: `period` is not `day`, `week`, `month` or `year`."""
     ERROR_REASON_INVALID_DATE: _ErrorReason.ValueType  # 18
-    """Usage: `start_date` or `end_date` is not a date as YYYY-MM-DD."""
+    """Usage: `start_date` or `end_date` is not a date as YYYY-MM-DD, or is after 9999-12-30."""
     ERROR_REASON_INVALID_DATE_RANGE: _ErrorReason.ValueType  # 19
     """Usage: `end_date` is before `start_date`, or the range covers more days than allowed."""
     ERROR_REASON_INVALID_IDEMPOTENCY_KEY: _ErrorReason.ValueType  # 20
@@ -102,9 +102,13 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """A call with this Idempotency-Key is still running; retry after it has finished to get its
     answer.
     """
+    ERROR_REASON_REQUEST_TIMEOUT: _ErrorReason.ValueType  # 62
+    """REST only: the request body stalled: nothing of it arrived for `AIHUB_HTTP_BODY_TIMEOUT`
+    seconds. The connection is closed.
+    """
     ERROR_REASON_REQUEST_TOO_LARGE: _ErrorReason.ValueType  # 31
-    """REST only: the request body is larger than the shim accepts; the error message gives the
-    bound.
+    """REST only: the request body is larger than the route accepts (64 KiB for accounts and
+    keys, 40 MiB for chats); the error message gives the bound.
     """
     ERROR_REASON_MISSING_API_KEY: _ErrorReason.ValueType  # 32
     """No credential: the `Authorization` header (`authorization` metadata) is missing or
@@ -122,14 +126,27 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The login token has expired; log in again."""
     ERROR_REASON_INVALID_CREDENTIALS: _ErrorReason.ValueType  # 37
     """Login: wrong email or password."""
+    ERROR_REASON_INVALID_METRICS_TOKEN: _ErrorReason.ValueType  # 60
+    """REST only: `GET /metrics` needs `Authorization: Bearer <AIHUB_METRICS_TOKEN>` (the operator
+    set one) and the request did not send that token.
+    """
     ERROR_REASON_INSUFFICIENT_PERMISSIONS: _ErrorReason.ValueType  # 38
     """The API key lacks the permission the call needs; `details.required_permission` names it."""
+    ERROR_REASON_REGISTRATION_CLOSED: _ErrorReason.ValueType  # 63
+    """Register: registration is closed on this gateway (`AIHUB_REGISTRATION=closed`); its
+    operator creates accounts with `aihub users create`.
+    """
     ERROR_REASON_RATE_LIMIT_EXCEEDED: _ErrorReason.ValueType  # 39
     """The requests per minute of the key or of the plan are used up; retry after `Retry-After`."""
     ERROR_REASON_TOKENS_RATE_LIMIT_EXCEEDED: _ErrorReason.ValueType  # 40
     """The plan's tokens per minute are used up; retry after `Retry-After`."""
     ERROR_REASON_CONCURRENCY_LIMIT_EXCEEDED: _ErrorReason.ValueType  # 41
     """As many chats as the plan allows at once are running; retry after `Retry-After` (1 s)."""
+    ERROR_REASON_TOO_MANY_FAILED_LOGINS: _ErrorReason.ValueType  # 64
+    """Login: too many failed logins from this client address, or for this account (from this
+    address, or from addresses it has not logged in from lately); `details.scope` says which:
+    `address`, `account_address` or `account`. Retry after `Retry-After`.
+    """
     ERROR_REASON_QUOTA_EXCEEDED: _ErrorReason.ValueType  # 42
     """The plan's monthly request quota is used up; `details.reset_date` says when it renews."""
     ERROR_REASON_INTERNAL_ERROR: _ErrorReason.ValueType  # 43
@@ -152,6 +169,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The core is unreachable, not serving or shutting down."""
     ERROR_REASON_LIMITER_UNAVAILABLE: _ErrorReason.ValueType  # 49
     """The Redis holding the shared limits is unreachable; calls are refused until it is back."""
+    ERROR_REASON_SERVER_BUSY: _ErrorReason.ValueType  # 61
+    """REST only: the request bodies being received at once already fill what the shim may
+    hold (`AIHUB_MAX_BODY_BYTES_IN_FLIGHT`); the body was refused unread. Retry after
+    `Retry-After`.
+    """
     ERROR_REASON_UPSTREAM_TIMEOUT: _ErrorReason.ValueType  # 50
     """The provider did not connect, start or continue its answer in time."""
     ERROR_REASON_TIMEOUT: _ErrorReason.ValueType  # 51
@@ -212,7 +234,7 @@ ERROR_REASON_INVALID_PAGE_TOKEN: ErrorReason.ValueType  # 16
 ERROR_REASON_INVALID_PERIOD: ErrorReason.ValueType  # 17
 """Usage: `period` is not `day`, `week`, `month` or `year`."""
 ERROR_REASON_INVALID_DATE: ErrorReason.ValueType  # 18
-"""Usage: `start_date` or `end_date` is not a date as YYYY-MM-DD."""
+"""Usage: `start_date` or `end_date` is not a date as YYYY-MM-DD, or is after 9999-12-30."""
 ERROR_REASON_INVALID_DATE_RANGE: ErrorReason.ValueType  # 19
 """Usage: `end_date` is before `start_date`, or the range covers more days than allowed."""
 ERROR_REASON_INVALID_IDEMPOTENCY_KEY: ErrorReason.ValueType  # 20
@@ -245,9 +267,13 @@ ERROR_REASON_IDEMPOTENCY_KEY_IN_PROGRESS: ErrorReason.ValueType  # 30
 """A call with this Idempotency-Key is still running; retry after it has finished to get its
 answer.
 """
+ERROR_REASON_REQUEST_TIMEOUT: ErrorReason.ValueType  # 62
+"""REST only: the request body stalled: nothing of it arrived for `AIHUB_HTTP_BODY_TIMEOUT`
+seconds. The connection is closed.
+"""
 ERROR_REASON_REQUEST_TOO_LARGE: ErrorReason.ValueType  # 31
-"""REST only: the request body is larger than the shim accepts; the error message gives the
-bound.
+"""REST only: the request body is larger than the route accepts (64 KiB for accounts and
+keys, 40 MiB for chats); the error message gives the bound.
 """
 ERROR_REASON_MISSING_API_KEY: ErrorReason.ValueType  # 32
 """No credential: the `Authorization` header (`authorization` metadata) is missing or
@@ -265,14 +291,27 @@ ERROR_REASON_TOKEN_EXPIRED: ErrorReason.ValueType  # 36
 """The login token has expired; log in again."""
 ERROR_REASON_INVALID_CREDENTIALS: ErrorReason.ValueType  # 37
 """Login: wrong email or password."""
+ERROR_REASON_INVALID_METRICS_TOKEN: ErrorReason.ValueType  # 60
+"""REST only: `GET /metrics` needs `Authorization: Bearer <AIHUB_METRICS_TOKEN>` (the operator
+set one) and the request did not send that token.
+"""
 ERROR_REASON_INSUFFICIENT_PERMISSIONS: ErrorReason.ValueType  # 38
 """The API key lacks the permission the call needs; `details.required_permission` names it."""
+ERROR_REASON_REGISTRATION_CLOSED: ErrorReason.ValueType  # 63
+"""Register: registration is closed on this gateway (`AIHUB_REGISTRATION=closed`); its
+operator creates accounts with `aihub users create`.
+"""
 ERROR_REASON_RATE_LIMIT_EXCEEDED: ErrorReason.ValueType  # 39
 """The requests per minute of the key or of the plan are used up; retry after `Retry-After`."""
 ERROR_REASON_TOKENS_RATE_LIMIT_EXCEEDED: ErrorReason.ValueType  # 40
 """The plan's tokens per minute are used up; retry after `Retry-After`."""
 ERROR_REASON_CONCURRENCY_LIMIT_EXCEEDED: ErrorReason.ValueType  # 41
 """As many chats as the plan allows at once are running; retry after `Retry-After` (1 s)."""
+ERROR_REASON_TOO_MANY_FAILED_LOGINS: ErrorReason.ValueType  # 64
+"""Login: too many failed logins from this client address, or for this account (from this
+address, or from addresses it has not logged in from lately); `details.scope` says which:
+`address`, `account_address` or `account`. Retry after `Retry-After`.
+"""
 ERROR_REASON_QUOTA_EXCEEDED: ErrorReason.ValueType  # 42
 """The plan's monthly request quota is used up; `details.reset_date` says when it renews."""
 ERROR_REASON_INTERNAL_ERROR: ErrorReason.ValueType  # 43
@@ -295,6 +334,11 @@ ERROR_REASON_SERVICE_UNAVAILABLE: ErrorReason.ValueType  # 48
 """The core is unreachable, not serving or shutting down."""
 ERROR_REASON_LIMITER_UNAVAILABLE: ErrorReason.ValueType  # 49
 """The Redis holding the shared limits is unreachable; calls are refused until it is back."""
+ERROR_REASON_SERVER_BUSY: ErrorReason.ValueType  # 61
+"""REST only: the request bodies being received at once already fill what the shim may
+hold (`AIHUB_MAX_BODY_BYTES_IN_FLIGHT`); the body was refused unread. Retry after
+`Retry-After`.
+"""
 ERROR_REASON_UPSTREAM_TIMEOUT: ErrorReason.ValueType  # 50
 """The provider did not connect, start or continue its answer in time."""
 ERROR_REASON_TIMEOUT: ErrorReason.ValueType  # 51

@@ -104,11 +104,20 @@ class CreateApiKeyRequest(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     PERMISSIONS_FIELD_NUMBER: _builtins.int
     RATE_LIMIT_FIELD_NUMBER: _builtins.int
+    PERMISSIONS_PRESENT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """A name, 1 to 100 characters."""
+    permissions_present: _builtins.bool
+    """Whether `permissions` was given, so that an empty list is refused
+    (INVALID_ARGUMENT) instead of meaning all three: proto3 cannot tell an empty
+    repeated field from an absent one. Over REST it is not a field of the body: the
+    shim sets it whenever the body has `permissions` (`"permissions": []` is a 400).
+    """
     @_builtins.property
     def permissions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Permissions from `chat`, `models`, `usage`; empty means all three."""
+        """Permissions from `chat`, `models`, `usage`; empty means all three, unless
+        `permissions_present` is set.
+        """
 
     @_builtins.property
     def rate_limit(self) -> Global___KeyRateLimit:
@@ -120,10 +129,11 @@ class CreateApiKeyRequest(_message.Message):
         name: _builtins.str = ...,
         permissions: _abc.Iterable[_builtins.str] | None = ...,
         rate_limit: Global___KeyRateLimit | None = ...,
+        permissions_present: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["rate_limit", b"rate_limit"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "permissions", b"permissions", "rate_limit", b"rate_limit"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "permissions", b"permissions", "permissions_present", b"permissions_present", "rate_limit", b"rate_limit"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

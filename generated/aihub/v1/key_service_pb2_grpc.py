@@ -60,7 +60,8 @@ class KeyServiceServicer:
 
     def CreateApiKey(self, request, context):
         """CreateApiKey makes a key; its secret is returned once and only its hash is stored.
-        Errors: INVALID_ARGUMENT (bad name, permission or rate limit), UNAUTHENTICATED.
+        Errors: INVALID_ARGUMENT (bad name, permission or rate limit; an empty
+        `permissions` with `permissions_present`), UNAUTHENTICATED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -37,7 +37,8 @@ class KeyServiceStub:
     def __new__(cls, channel: _aio.Channel) -> KeyServiceAsyncStub: ...
     CreateApiKey: _grpc.UnaryUnaryMultiCallable[_key_service_pb2.CreateApiKeyRequest, _key_service_pb2.CreateApiKeyResponse]
     """CreateApiKey makes a key; its secret is returned once and only its hash is stored.
-    Errors: INVALID_ARGUMENT (bad name, permission or rate limit), UNAUTHENTICATED.
+    Errors: INVALID_ARGUMENT (bad name, permission or rate limit; an empty
+    `permissions` with `permissions_present`), UNAUTHENTICATED.
     """
     ListApiKeys: _grpc.UnaryUnaryMultiCallable[_key_service_pb2.ListApiKeysRequest, _key_service_pb2.ListApiKeysResponse]
     """ListApiKeys lists the caller's keys, newest first, without secrets.
@@ -57,7 +58,8 @@ class KeyServiceAsyncStub(KeyServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateApiKey: _aio.UnaryUnaryMultiCallable[_key_service_pb2.CreateApiKeyRequest, _key_service_pb2.CreateApiKeyResponse]  # type: ignore[assignment]
     """CreateApiKey makes a key; its secret is returned once and only its hash is stored.
-    Errors: INVALID_ARGUMENT (bad name, permission or rate limit), UNAUTHENTICATED.
+    Errors: INVALID_ARGUMENT (bad name, permission or rate limit; an empty
+    `permissions` with `permissions_present`), UNAUTHENTICATED.
     """
     ListApiKeys: _aio.UnaryUnaryMultiCallable[_key_service_pb2.ListApiKeysRequest, _key_service_pb2.ListApiKeysResponse]  # type: ignore[assignment]
     """ListApiKeys lists the caller's keys, newest first, without secrets.
@@ -80,7 +82,8 @@ class KeyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_key_service_pb2.CreateApiKeyResponse, _abc.Awaitable[_key_service_pb2.CreateApiKeyResponse]]:
         """CreateApiKey makes a key; its secret is returned once and only its hash is stored.
-        Errors: INVALID_ARGUMENT (bad name, permission or rate limit), UNAUTHENTICATED.
+        Errors: INVALID_ARGUMENT (bad name, permission or rate limit; an empty
+        `permissions` with `permissions_present`), UNAUTHENTICATED.
         """
 
     @_abc_1.abstractmethod

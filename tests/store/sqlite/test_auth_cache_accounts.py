@@ -72,7 +72,7 @@ class World:
     user: Caller
 
     async def new_key(self, name: str = "k") -> tuple[str, str]:
-        record, secret = await self.keys.create(self.user, name, (), None)
+        record, secret = await self.keys.create(self.user, name, None, None)
         return record.id, secret
 
 
