@@ -10,6 +10,7 @@ from typing import NoReturn, Protocol
 
 import grpc
 
+from aihub_core.auth import credentials
 from aihub_core.errors import AIHubError, AuthenticationError, PermissionDeniedError
 from aihub_core.grpc_api.access import Access
 from aihub_core.grpc_api.errors import error_trailers
@@ -56,24 +57,24 @@ def _incoming(context: grpc.aio.ServicerContext[object, object]) -> dict[str, st
     return out
 
 
-def _bearer(authorization: str) -> str:
+def _bearer(authorization: str, expected: credentials.Expected) -> str:
     raw = authorization.strip()
     if not raw:
-        raise AuthenticationError(
-            "No credentials: send 'authorization: Bearer <key>'",
-            code="missing_api_key",
-            param="Authorization",
-            suggestion="Add the header 'Authorization: Bearer ai-hub-...'",
-        )
+        raise credentials.missing(expected)
     scheme, _, value = raw.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        raise AuthenticationError(
-            "The authorization header must be 'Bearer <credential>'",
-            code="invalid_authorization_header",
-            param="Authorization",
-            suggestion="Check your API key format",
-        )
+        raise credentials.not_bearer(expected)
     return value.strip()
+
+
+def _lacks(permission: str, held: frozenset[str]) -> PermissionDeniedError:
+    has = ", ".join(sorted(held)) or "none"
+    return PermissionDeniedError(
+        f"This API key lacks the '{permission}' permission (it has: {has})",
+        details={"required_permission": permission},
+        suggestion=f'Create a key with "permissions": ["{permission}", ...] with POST /v1/developer/api-keys '
+        "(without `permissions` a key gets all three)",
+    )
 
 
 class Gate:
@@ -97,23 +98,15 @@ class Gate:
     async def admit(self, call: Call, access: Access) -> None:
         """Authenticate and admit per the RPC's access rule, then send the initial metadata."""
         if access.credential == "jwt":
-            call.caller = await self._auth.from_jwt(_bearer(call.authorization))
+            call.caller = await self._auth.from_jwt(_bearer(call.authorization, "jwt"))
         elif access.credential == "api_key":
-            secret = _bearer(call.authorization)
+            secret = _bearer(call.authorization, "api_key")
             if not self._auth.is_api_key(secret):
-                raise AuthenticationError(
-                    "This endpoint takes an API key (ai-hub-...), not a login token",
-                    param="Authorization",
-                    suggestion="Create a key with POST /v1/developer/api-keys and send it as Bearer",
-                )
+                raise credentials.not_an_api_key(secret)
             caller = await self._auth.from_api_key(secret)
             call.caller = caller
             if access.permission and access.permission not in caller.permissions:
-                raise PermissionDeniedError(
-                    f"This API key lacks the '{access.permission}' permission",
-                    details={"required_permission": access.permission},
-                    suggestion="Create a key with the needed permission",
-                )
+                raise _lacks(access.permission, caller.permissions)
             if access.demand is None:
                 return  # the use case admits, and reports its figures (send_limits)
             grant = await self._admitter.admit(caller, access.demand)

@@ -117,7 +117,9 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     is needed.
     """
     ERROR_REASON_INVALID_TOKEN: _ErrorReason.ValueType  # 35
-    """The login token (JWT) is not valid, or its account no longer exists."""
+    """The login token (JWT) is not valid, or its account no longer exists, or an API key was sent
+    where the login token is needed.
+    """
     ERROR_REASON_TOKEN_EXPIRED: _ErrorReason.ValueType  # 36
     """The login token has expired; log in again."""
     ERROR_REASON_INVALID_CREDENTIALS: _ErrorReason.ValueType  # 37
@@ -260,7 +262,9 @@ ERROR_REASON_INVALID_API_KEY: ErrorReason.ValueType  # 34
 is needed.
 """
 ERROR_REASON_INVALID_TOKEN: ErrorReason.ValueType  # 35
-"""The login token (JWT) is not valid, or its account no longer exists."""
+"""The login token (JWT) is not valid, or its account no longer exists, or an API key was sent
+where the login token is needed.
+"""
 ERROR_REASON_TOKEN_EXPIRED: ErrorReason.ValueType  # 36
 """The login token has expired; log in again."""
 ERROR_REASON_INVALID_CREDENTIALS: ErrorReason.ValueType  # 37
