@@ -57,8 +57,8 @@ class ChatRequest(_message.Message):
     message: _builtins.str
     """The user's message, sent verbatim as the last user turn. Required."""
     model: _builtins.str
-    """A catalog model id such as `x-ai/grok-beta` or `gemini-2.5-flash`; empty means the
-    service's default model.
+    """A catalog model id such as `x-ai/grok-beta` or `gemini-2.5-flash`, or one of a model's
+    `aliases` (`grok-beta`); empty means the service's default model.
     """
     service: _builtins.str
     """The service to call (`openrouter`, `gemini` or an operator-configured one); empty means
