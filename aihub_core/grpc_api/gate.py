@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import time
 from dataclasses import dataclass, field
-from typing import NoReturn, Protocol
+from typing import Any, NoReturn, Protocol
 
 import grpc
 
@@ -15,6 +16,7 @@ from aihub_core.errors import AIHubError, AuthenticationError, PermissionDeniedE
 from aihub_core.grpc_api.access import Access
 from aihub_core.grpc_api.errors import error_trailers
 from aihub_core.identity import Caller
+from aihub_core.inprocess.context import LocalContext
 from aihub_core.limits.admitter import Admitter
 from aihub_core.limits.rules import RateState
 
@@ -40,6 +42,11 @@ class Call:
     caller: Caller | None = None
     metadata: tuple[tuple[str, str], ...] = ()
     sent_metadata: bool = field(default=False)
+    # For the access log: whether the call came over the network (not the shim's in-process
+    # channel), when it started, and the model and Usage message its answer named.
+    remote: bool = False
+    started: float = 0.0
+    usage: tuple[str, Any] | None = None
 
     @property
     def user(self) -> Caller:
@@ -93,6 +100,8 @@ class Gate:
             context,
             authorization=headers.get("authorization", ""),
             idempotency_key=headers.get("idempotency-key") or None,
+            remote=not isinstance(context, LocalContext),
+            started=time.perf_counter(),
         )
 
     async def admit(self, call: Call, access: Access) -> None:
