@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Literal
 
 from google.protobuf.descriptor import MethodDescriptor
 
@@ -41,6 +42,9 @@ class RpcRoute:
 
     `stream_rpc` is the server-streaming alternative chosen by a REST-only `"stream": true`
     in the body; a route whose `rpc` is itself server-streaming always answers with SSE.
+    `credential`: what its `Authorization` header carries (`api_key`, `jwt` or `none`), as the
+    core's access rule for the RPC says (a contract test compares them); `idempotency_key`:
+    whether it replays an earlier answer for a repeated `Idempotency-Key`.
     """
 
     http_method: str
@@ -49,6 +53,8 @@ class RpcRoute:
     status_code: int
     summary: str
     stream_rpc: MethodDescriptor | None = None
+    credential: Literal["api_key", "jwt", "none"] = "api_key"
+    idempotency_key: bool = False
 
     @property
     def reads_body(self) -> bool:
@@ -76,6 +82,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(auth_service_pb2, "AuthService", "Register"),
         201,
         "Create an account on the free plan and get a JWT",
+        credential="none",
     ),
     RpcRoute(
         "POST",
@@ -83,6 +90,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(auth_service_pb2, "AuthService", "Login"),
         200,
         "Exchange email and password for a JWT",
+        credential="none",
     ),
     RpcRoute(
         "POST",
@@ -91,6 +99,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         200,
         'Send a message; with `"stream": true` the answer comes as Server-Sent Events',
         stream_rpc=_STREAM_CHAT,
+        idempotency_key=True,
     ),
     RpcRoute(
         "POST",
@@ -98,6 +107,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _STREAM_CHAT,
         200,
         "Send a message; the answer streams as Server-Sent Events",
+        idempotency_key=True,
     ),
     RpcRoute(
         "GET",
@@ -133,6 +143,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(key_service_pb2, "KeyService", "CreateApiKey"),
         201,
         "Create an API key",
+        credential="jwt",
     ),
     RpcRoute(
         "GET",
@@ -140,6 +151,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(key_service_pb2, "KeyService", "ListApiKeys"),
         200,
         "List API keys",
+        credential="jwt",
     ),
     RpcRoute(
         "DELETE",
@@ -147,6 +159,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(key_service_pb2, "KeyService", "DeleteApiKey"),
         200,
         "Delete an API key",
+        credential="jwt",
     ),
 )
 

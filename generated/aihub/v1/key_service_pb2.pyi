@@ -27,7 +27,7 @@ class KeyRateLimit(_message.Message):
 
     REQUESTS_PER_MINUTE_FIELD_NUMBER: _builtins.int
     requests_per_minute: _builtins.int
-    """Requests per minute for this key; 0 or unset means the plan's limit."""
+    """Requests per minute for this key, at most the plan's; 0 or unset means the plan's limit."""
     def __init__(
         self,
         *,
