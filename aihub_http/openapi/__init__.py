@@ -27,6 +27,8 @@ from aihub_http.routes import RpcRoute
 
 __all__ = ["build_openapi"]
 
+# String constraints an empty query value (the field left unset) is exempt from.
+_CONSTRAINTS = frozenset({"enum", "format", "pattern", "minLength"})
 _SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "api_key": [{"ApiKey": []}],
     "jwt": [{"LoginToken": []}],
@@ -45,6 +47,18 @@ def build_openapi(
     stream_event = chat_service_pb2.UsageEvent.DESCRIPTOR
     components.mark_responses([*(route.rpc.output_type for route in routes), stream_event])
     components.schemas["StreamEvent"] = _stream_event_schema(components)
+    components.schemas["SseEvent"] = {
+        "description": "One Server-Sent Event: its `data` is a `StreamEvent` as JSON.",
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {"$ref": "#/components/schemas/StreamEvent"},
+            }
+        },
+    }
     error_schemas, error_responses = error_components(comments)
     components.schemas.update(error_schemas)
     paths: dict[str, dict[str, Any]] = {}
@@ -132,6 +146,8 @@ def _parameters(route: RpcRoute, components: Components) -> list[dict[str, Any]]
                 schema["type"] = schema["type"][0]
                 if "enum" in schema:
                     schema["enum"] = [v for v in schema["enum"] if v is not None]
+            if schema["type"] == "string" and _CONSTRAINTS & set(schema):
+                schema = {"anyOf": [schema, {"const": ""}]}  # an empty value leaves the field unset
             params.append(
                 {
                     "name": field.name,
@@ -145,7 +161,7 @@ def _parameters(route: RpcRoute, components: Components) -> list[dict[str, Any]]
 
 
 def _success_content(route: RpcRoute, components: Components) -> dict[str, Any]:
-    sse = {"text/event-stream": {"schema": {"$ref": "#/components/schemas/StreamEvent"}}}
+    sse = {"text/event-stream": {"schema": {"$ref": "#/components/schemas/SseEvent"}}}
     if route.rpc.server_streaming:
         return sse
     content = {"application/json": {"schema": components.ref(route.rpc.output_type, request=False)}}

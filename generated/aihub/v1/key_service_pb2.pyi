@@ -105,7 +105,7 @@ class CreateApiKeyRequest(_message.Message):
     PERMISSIONS_FIELD_NUMBER: _builtins.int
     RATE_LIMIT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """A name, 1 to 100 characters."""
+    """A name, 1 to 100 characters, not blank."""
     @_builtins.property
     def permissions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Permissions from `chat`, `models`, `usage`; empty means all three."""
@@ -192,7 +192,7 @@ class ListApiKeysRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
-    """The most keys to return; 0 means all."""
+    """The most keys to return, at most 1000; 0 means all."""
     page_token: _builtins.str
     """The `next_page_token` of a previous call."""
     def __init__(

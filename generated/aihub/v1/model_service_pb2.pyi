@@ -33,7 +33,7 @@ class ListModelsRequest(_message.Message):
     category: _builtins.str
     """Only models of this category (`chat`, `completion` or `embedding`); empty means all."""
     page_size: _builtins.int
-    """The most models to return; 0 means all."""
+    """The most models to return, at most 1000; 0 means all."""
     page_token: _builtins.str
     """The `next_page_token` of a previous call."""
     def __init__(
