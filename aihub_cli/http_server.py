@@ -58,6 +58,10 @@ async def start_http(
             port=port,
             http=with_header_timeout(header_timeout),
             log_level="warning",
+            # uvicorn's own records go to the process's handler (AIHUB_LOG_FORMAT), and the
+            # shim writes the access log itself (with the request id, model, tokens and cost).
+            log_config=None,
+            access_log=False,
             lifespan="on",
             # Nothing reads the client's address, so X-Forwarded-* need not be parsed per request.
             proxy_headers=False,

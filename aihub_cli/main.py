@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from aihub_cli.logs import configure_logging
 from aihub_cli.loop import run_fast
 from aihub_cli.models_sync import sync_models
 from aihub_cli.serve import serve
@@ -104,8 +104,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     """Entry point of the `aihub` console script."""
     args = _parser().parse_args(argv)
     env = os.environ if environ is None else environ
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        configure_logging(env)
         settings = _settings(args, env)
         if args.command == "serve":
             if args.only == "http" and not args.core:

@@ -6,12 +6,14 @@ import asyncio
 import gc
 import os
 import signal
+import socket
 import sys
 from collections.abc import Mapping
 
 from aihub_cli.http_server import start_http
-from aihub_cli.worker_link import WorkerLink, reuse_port_socket
+from aihub_cli.worker_link import WorkerLink
 from aihub_core.app import Core
+from aihub_core.ports import Port
 from aihub_core.settings import Settings
 from aihub_http.app import create_app
 from aihub_http.metrics import METRICS_DIR_ENV
@@ -79,6 +81,27 @@ async def serve(
     and port, reports ready to its supervisor instead of printing the banner, and also stops when
     the supervisor is gone."""
     worker = link is not None
+    # The ports before anything starts: a port in use stops the start in one line.
+    if only != "http" and not worker:
+        Port(settings.host, settings.grpc_port, "gRPC", "--grpc-port").check_free()
+    http_port = Port(settings.host, settings.http_port, "HTTP", "--http-port")
+    sock = None if only == "grpc" else http_port.bind(reuse_port=worker, listen=True)
+    try:
+        return await _serve(settings, environ, only, core_address, link, sock)
+    finally:
+        if sock is not None:
+            sock.close()
+
+
+async def _serve(
+    settings: Settings,
+    environ: Mapping[str, str],
+    only: str | None,
+    core_address: str | None,
+    link: WorkerLink | None,
+    sock: socket.socket | None,
+) -> int:
+    worker = link is not None
     core = None if only == "http" else await Core.start(settings, environ, worker=worker)
     try:
         address = core.address if core is not None else str(core_address)
@@ -91,7 +114,6 @@ async def serve(
             metrics_dir=environ.get(METRICS_DIR_ENV) if worker else None,
             options=shim_options(settings),
         )
-        sock = reuse_port_socket(settings.host, settings.http_port, listen=True) if link else None
         http = await start_http(
             app, settings.host, settings.http_port, sock=sock, header_timeout=settings.http_header_timeout
         )

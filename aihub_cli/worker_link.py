@@ -6,34 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from aihub_core.errors import ConfigError
 
 READY = b"ready\n"
-
-
-# Connections a worker's HTTP socket queues before it accepts them.
-BACKLOG = 2048
-
-
-def reuse_port_socket(host: str, port: int, *, listen: bool) -> socket.socket:
-    """A TCP socket on host:port (0 picks a port) with SO_REUSEPORT. Listening, it is one of the
-    workers' sockets the kernel spreads new connections over; not listening, the supervisor's hold
-    on the port: free for SO_REUSEPORT sockets of this user, taken for everyone else."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind(address)
-        if listen:
-            sock.listen(BACKLOG)
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from aihub_cli.http_server import GRACEFUL_SECONDS
-from aihub_cli.worker_link import READY, WorkerLink, reuse_port_socket
+from aihub_cli.worker_link import READY, WorkerLink
 from aihub_core.app import prepare_shared_state, settle_dead_worker
 from aihub_core.errors import AIHubError, ConfigError
+from aihub_core.ports import Port
 from aihub_core.settings import Settings
 from aihub_core.store.sqlite.url import MEMORY, sqlite_path
 from aihub_http.metrics import METRICS_DIR_ENV
@@ -60,13 +61,14 @@ def check_workers(settings: Settings, workers: int, only: str | None) -> None:
         raise ConfigError("--workers needs a database the workers share, not an in-memory one")
 
 
-def _hold_port(host: str, port: int, what: str) -> socket.socket:
-    """Hold host:port (choosing one for port 0) for the workers' SO_REUSEPORT sockets while the
-    supervisor runs, so that no other program takes it while a worker restarts."""
-    try:
-        return reuse_port_socket(host, port, listen=False)
-    except OSError as err:
-        raise ConfigError(f"cannot bind the {what} port {host}:{port}: {err.strerror}") from None
+def _hold_port(port: Port) -> socket.socket:
+    """Hold the port (choosing one for port 0) for the workers' SO_REUSEPORT sockets while the
+    supervisor runs, so that no other program takes it while a worker restarts.
+
+    First a plain bind: another gateway's SO_REUSEPORT workers would let this one's join their
+    group, and the kernel would then spread connections over both gateways."""
+    port.check_free()
+    return port.bind(reuse_port=True)
 
 
 @dataclass
@@ -170,8 +172,9 @@ async def supervise(
     if only != "http":
         await prepare_shared_state(settings, environ)
     # The ports, held (and chosen, for port 0) for the workers' own SO_REUSEPORT sockets.
-    http = None if only == "grpc" else _hold_port(settings.host, settings.http_port, "HTTP")
-    grpc = None if only == "http" else _hold_port(settings.host, settings.grpc_port, "gRPC")
+    host = settings.host
+    http = None if only == "grpc" else _hold_port(Port(host, settings.http_port, "HTTP", "--http-port"))
+    grpc = None if only == "http" else _hold_port(Port(host, settings.grpc_port, "gRPC", "--grpc-port"))
     http_port = settings.http_port if http is None else int(http.getsockname()[1])
     grpc_port = settings.grpc_port if grpc is None else int(grpc.getsockname()[1])
     metrics_dir = tempfile.mkdtemp(prefix="aihub-metrics-")

@@ -17,11 +17,12 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from aihub_http.bodies import Bodies
-from aihub_http.docs import render_docs
+from aihub_http.docs import STATIC_FILES, render_docs, static_file
 from aihub_http.endpoints import Endpoint, healthz, rpc_endpoint
 from aihub_http.errors import ApiError
 from aihub_http.metrics import Metrics, MetricsMiddleware
 from aihub_http.openapi import build_openapi
+from aihub_http.openapi.responses import error_refs, success_headers
 from aihub_http.options import ShimOptions
 from aihub_http.request_ids import RequestIdMiddleware, request_id_of
 from aihub_http.routes import ROUTES, RpcRoute
@@ -97,10 +98,11 @@ def _service_routes(metrics: Metrics) -> list[BaseRoute]:
         "/healthz": _plain_operation("Health of the shim and the core", "application/json"),
         "/metrics": _plain_operation("Prometheus metrics of the shim", "text/plain"),
         "/openapi.json": _plain_operation("This document", "application/json"),
-        "/docs": _plain_operation("Human-readable API reference", "text/html"),
+        "/docs": _plain_operation("The API reference, with a form to try each call", "text/html"),
     }
     document = build_openapi(ROUTES, extra_paths)
     page = render_docs(document)
+    assets = {name: Response(static_file(name), media_type=kind) for name, kind in STATIC_FILES.items()}
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(document)
@@ -108,18 +110,24 @@ def _service_routes(metrics: Metrics) -> list[BaseRoute]:
     async def docs(request: Request) -> Response:
         return HTMLResponse(page)
 
+    async def asset(request: Request) -> Response:
+        found = assets.get(request.path_params["name"])
+        if found is None:
+            raise HTTPException(404)
+        return found
+
     return [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics.endpoint, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
+        Route("/docs/static/{name}", asset, methods=["GET"]),
     ]
 
 
 def _plain_operation(summary: str, media_type: str) -> dict[str, Any]:
-    return {
-        "get": {"summary": summary, "responses": {"200": {"description": "OK", "content": {media_type: {}}}}}
-    }
+    ok = {"description": "OK", "headers": success_headers("none"), "content": {media_type: {}}}
+    return {"get": {"summary": summary, "tags": ["Service"], "responses": {"200": ok, **error_refs()}}}
 
 
 def _api_error(request: Request, exc: Exception) -> Response:

@@ -14,6 +14,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from aihub.v1 import chat_service_pb2
+from aihub_http.access_log import note_usage
 from aihub_http.bodies import Bodies, Held
 from aihub_http.disconnect import ClientGone, NoResponse, until_disconnect
 from aihub_http.errors import ApiError, from_rpc_error, invalid_request
@@ -95,6 +96,8 @@ async def _unary(
     finally:
         call.cancel()  # a no-op once the call has finished
     adopt_request_id(request, core_request_id(await call.initial_metadata()))
+    if isinstance(reply, chat_service_pb2.ChatResponse):
+        note_usage(request.scope, reply.model, reply.usage)
     return JSONResponse(message_to_json(reply), status_code=status_code, headers=headers)
 
 

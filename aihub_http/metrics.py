@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from aihub_http.access_log import log_request
 from aihub_http.errors import ApiError
 
 # Label for requests no route matched, so random paths cannot blow up label cardinality.
@@ -74,7 +75,8 @@ class Metrics:
 
 
 class MetricsMiddleware:
-    """Times every HTTP request and records it under its route template."""
+    """Times every HTTP request, records it under its route template and writes its access-log
+    line (one timing and one route lookup for both)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -101,7 +103,9 @@ class MetricsMiddleware:
             raise
         finally:
             elapsed = time.perf_counter() - started
-            self.metrics.observe(scope["method"], _route_of(scope), status, elapsed)
+            route = _route_of(scope)
+            self.metrics.observe(scope["method"], route, status, elapsed)
+            log_request(scope, route, status, elapsed)
 
 
 def _route_of(scope: Scope) -> str:

@@ -27,10 +27,11 @@ def adopt_request_id(connection: HTTPConnection[Any], request_id: str | None) ->
 
 def request_id_of(connection: HTTPConnection[Any]) -> str:
     """The id this request is answered under: the core's, or one minted now (and kept)."""
-    return _request_id(connection.scope)
+    return scope_request_id(connection.scope)
 
 
-def _request_id(scope: Scope) -> str:
+def scope_request_id(scope: Scope) -> str:
+    """The id the request in `scope` is answered under (minted now if it has none yet)."""
     request_id: str | None = scope.get(SCOPE_KEY)
     if request_id is None:
         request_id = scope[SCOPE_KEY] = new_request_id()
@@ -57,7 +58,7 @@ class RequestIdMiddleware:
                 message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
                 if REQUEST_ID_HEADER not in headers:
-                    headers[REQUEST_ID_HEADER] = _request_id(scope)
+                    headers[REQUEST_ID_HEADER] = scope_request_id(scope)
             await send(message)
 
         await self.app(scope, receive, send_with_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Literal
 
 from google.protobuf.descriptor import MethodDescriptor
 
@@ -47,6 +48,9 @@ class RpcRoute:
     `stream_rpc` is the server-streaming alternative chosen by a REST-only `"stream": true`
     in the body; a route whose `rpc` is itself server-streaming always answers with SSE.
     `max_body_bytes` bounds the body of a route that reads one (a larger one is a 413).
+    `credential`: what its `Authorization` header carries (`api_key`, `jwt` or `none`), as the
+    core's access rule for the RPC says (a contract test compares them); `idempotency_key`:
+    whether it replays an earlier answer for a repeated `Idempotency-Key`.
     """
 
     http_method: str
@@ -56,6 +60,8 @@ class RpcRoute:
     summary: str
     stream_rpc: MethodDescriptor | None = None
     max_body_bytes: int = SMALL_BODY_BYTES
+    credential: Literal["api_key", "jwt", "none"] = "api_key"
+    idempotency_key: bool = False
 
     @property
     def reads_body(self) -> bool:
@@ -83,6 +89,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(auth_service_pb2, "AuthService", "Register"),
         201,
         "Create an account on the free plan and get a JWT",
+        credential="none",
     ),
     RpcRoute(
         "POST",
@@ -90,6 +97,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(auth_service_pb2, "AuthService", "Login"),
         200,
         "Exchange email and password for a JWT",
+        credential="none",
     ),
     RpcRoute(
         "POST",
@@ -99,6 +107,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         'Send a message; with `"stream": true` the answer comes as Server-Sent Events',
         stream_rpc=_STREAM_CHAT,
         max_body_bytes=CHAT_BODY_BYTES,
+        idempotency_key=True,
     ),
     RpcRoute(
         "POST",
@@ -107,6 +116,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         200,
         "Send a message; the answer streams as Server-Sent Events",
         max_body_bytes=CHAT_BODY_BYTES,
+        idempotency_key=True,
     ),
     RpcRoute(
         "GET",
@@ -142,6 +152,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(key_service_pb2, "KeyService", "CreateApiKey"),
         201,
         "Create an API key",
+        credential="jwt",
     ),
     RpcRoute(
         "GET",
@@ -149,6 +160,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(key_service_pb2, "KeyService", "ListApiKeys"),
         200,
         "List API keys",
+        credential="jwt",
     ),
     RpcRoute(
         "DELETE",
@@ -156,6 +168,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(key_service_pb2, "KeyService", "DeleteApiKey"),
         200,
         "Delete an API key",
+        credential="jwt",
     ),
 )
 

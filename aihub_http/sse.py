@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from aihub.v1 import chat_service_pb2
+from aihub_http.access_log import note_usage
 from aihub_http.disconnect import ClientGone, until_disconnect
 from aihub_http.errors import from_rpc_error
 from aihub_http.jsonmap import message_to_json
@@ -67,16 +68,22 @@ class SseResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await until_disconnect(receive, self._stream(send))
+            await until_disconnect(receive, self._stream(scope, send))
         except ClientGone:
             pass
         finally:
             self._call.cancel()
 
-    async def _stream(self, send: Send) -> None:
+    async def _stream(self, scope: Scope, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         message = self._first
+        model = ""
         while message is not None:
+            kind = message.WhichOneof("event")
+            if kind == "content":
+                model = message.content.model
+            elif kind == "usage":
+                note_usage(scope, f"{message.usage.metadata.service_used}:{model}", message.usage.usage)
             event = event_json(message)
             if event is not None:
                 await send({"type": "http.response.body", "body": encode_event(event), "more_body": True})

@@ -1,4 +1,5 @@
-"""Regenerate generated/aihub/v1 from proto/ (python, grpc, and mypy stubs).
+"""Regenerate generated/aihub/v1 from proto/ (python, grpc, and mypy stubs, and the descriptor
+set with source info, `descriptors.binpb`, whose comments document the OpenAPI document).
 
 Usage: python scripts/gen_protos.py [--check]
 With --check, generate into a temporary directory and fail if it differs from generated/.
@@ -19,6 +20,7 @@ import grpc_tools
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "proto"
 OUT = ROOT / "generated"
+DESCRIPTORS = Path("aihub/v1/descriptors.binpb")
 PACKAGE_INIT = '"""Generated protobuf and gRPC modules for the AI Hub contract (package aihub.v1)."""\n'
 
 
@@ -39,8 +41,11 @@ def generate(out: Path) -> None:
         f"--plugin=protoc-gen-mypy_grpc={scripts / 'protoc-gen-mypy_grpc'}",
         f"--mypy_out=quiet:{out}",
         f"--mypy_grpc_out=quiet:{out}",
+        f"--descriptor_set_out={out / DESCRIPTORS}",
+        "--include_source_info",
         *protos,
     ]
+    (out / DESCRIPTORS).parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(cmd, check=True, cwd=PROTO_ROOT)
     for pkg in {p.parent for p in out.rglob("*_pb2.py")}:
         node = pkg

@@ -21,6 +21,13 @@ PROVIDER_ENV = (
 )
 
 
+# What `aihub serve` says, alone on stderr, when a port is taken: .format(what, port, flag).
+PORT_IN_USE = (
+    "the {0} port 127.0.0.1:{1} is in use (another aihub serve?): stop what holds it, "
+    "or choose another port with --{2}-port"
+)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -142,3 +149,20 @@ def test_core_and_shim_run_as_separate_processes(tmp_path: Path) -> None:
         finally:
             core.send_signal(signal.SIGTERM)
             assert core.wait(timeout=30) == 0
+
+
+def test_a_port_in_use_stops_the_start_in_one_line(tmp_path: Path) -> None:
+    env = {**clean_env(), "AIHUB_JWT_SECRET": "s" * 32}
+    for busy, what in ((0, "HTTP"), (1, "gRPC")):
+        with socket.socket() as taken:
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            ports = [free_port(), free_port()]
+            ports[busy] = taken.getsockname()[1]
+            flags = ("--http-port", str(ports[0]), "--grpc-port", str(ports[1]))
+            refused = run_aihub(tmp_path, env, "serve", *flags)
+        assert refused.returncode == 2
+        flag = "http" if what == "HTTP" else "grpc"
+        assert refused.stderr == f"aihub: {PORT_IN_USE.format(what, ports[busy], flag)}\n"
+        assert refused.stdout == ""

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from aihub.v1 import chat_service_pb2, chat_service_pb2_grpc
-from tests.test_cli import aihub, clean_env, free_port, run_aihub, wait_for_banner
+from tests.test_cli import PORT_IN_USE, aihub, clean_env, free_port, run_aihub, wait_for_banner
 
 REDIS_URL = os.environ.get("AIHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -118,7 +118,7 @@ def test_more_than_one_core_needs_shared_limits(tmp_path: Path) -> None:
         port = str(taken.getsockname()[1])
         shims = ("--workers", "2", "--only", "http", "--core", "127.0.0.1:1", "--http-port", port)
         busy = run_aihub(tmp_path, env, "serve", *shims)
-    assert busy.returncode == 2 and "cannot bind the HTTP port" in busy.stderr
+    assert busy.returncode == 2 and busy.stderr == f"aihub: {PORT_IN_USE.format('HTTP', port, 'http')}\n"
     assert not (tmp_path / "aihub.db").exists()  # refused before anything was created
 
 
@@ -211,6 +211,12 @@ def test_shim_workers_need_no_shared_state(tmp_path: Path) -> None:
                         auth = _key(client, "shims@example.com")
                         chat = client.post("/v1/developer/chat", json={"message": "hi"}, headers=auth)
                         assert chat.status_code == 200
+                    # A second group of workers on the same port is refused, not let into the
+                    # first group's SO_REUSEPORT sockets (which would split the traffic).
+                    again = ("--workers", "2", "--only", "http", "--core", f"127.0.0.1:{grpc_port}")
+                    second = run_aihub(tmp_path, env, "serve", *again, "--http-port", str(http_port))
+                    assert second.returncode == 2
+                    assert second.stderr == f"aihub: {PORT_IN_USE.format('HTTP', http_port, 'http')}\n"
                 finally:
                     shims.send_signal(signal.SIGTERM)
                     assert shims.wait(timeout=60) == 0

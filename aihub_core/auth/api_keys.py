@@ -20,8 +20,8 @@ DISPLAY_PREFIX_LENGTH = 12
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _RANDOM_BYTES = 32
 # 62**43 > 2**256, so 43 characters hold every 32-byte value; padding keeps every key one length.
-_BODY_LENGTH = 43
-_KEY_PATTERN = re.compile(rf"{re.escape(KEY_PREFIX)}[0-9A-Za-z]{{{_BODY_LENGTH}}}")
+KEY_BODY_LENGTH = 43
+_KEY_PATTERN = re.compile(rf"{re.escape(KEY_PREFIX)}[0-9A-Za-z]{{{KEY_BODY_LENGTH}}}")
 
 
 @dataclass(frozen=True)
@@ -86,4 +86,4 @@ def _base62(data: bytes) -> str:
     while number:
         number, digit = divmod(number, 62)
         digits.append(_ALPHABET[digit])
-    return "".join(reversed(digits)).rjust(_BODY_LENGTH, _ALPHABET[0])
+    return "".join(reversed(digits)).rjust(KEY_BODY_LENGTH, _ALPHABET[0])

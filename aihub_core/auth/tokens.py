@@ -10,6 +10,7 @@ from typing import Any
 
 import jwt
 
+from aihub_core.auth import credentials
 from aihub_core.errors import AuthenticationError, InvalidRequestError
 
 ISSUER = "aihub"
@@ -83,26 +84,26 @@ class TokenIssuer:
                 options={"require": _REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": False},
             )
         except jwt.PyJWTError:
-            raise _invalid() from None
+            raise _invalid(token) from None
         user_id, token_id = claims["sub"], claims["jti"]
         issued, expires = claims["iat"], claims["exp"]
         if claims["typ"] != TOKEN_TYPE or not _is_text(user_id) or not _is_text(token_id):
-            raise _invalid()
+            raise _invalid(token)
         if not _is_int(issued) or not _is_int(expires):
-            raise _invalid()
+            raise _invalid(token)
         now = self._clock().timestamp()
         if issued > now + _CLOCK_SKEW_SECONDS:
-            raise _invalid()
+            raise _invalid(token)
         if now >= expires:
-            raise AuthenticationError("the access token has expired: log in again", code="token_expired")
+            raise credentials.token_expired()
         try:
             return AccessToken(token, user_id, token_id, _from_epoch(issued), _from_epoch(expires))
         except (OverflowError, OSError, ValueError):  # a time no datetime holds (exp = 10**20)
-            raise _invalid() from None
+            raise _invalid(token) from None
 
 
-def _invalid() -> AuthenticationError:
-    return AuthenticationError("the access token is not valid", code="invalid_token")
+def _invalid(token: str) -> AuthenticationError:
+    return credentials.not_a_token(token)
 
 
 def _is_text(value: object) -> bool:

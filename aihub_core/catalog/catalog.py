@@ -54,6 +54,13 @@ class Catalog:
         self._services = {s.name: s for s in services}
         self._models = sorted(models, key=lambda m: (list(self._services).index(m.service), m.id))
         self._by_key = {(m.service, m.id): m for m in self._models}
+        self._ids = frozenset(m.id for m in self._models)
+        # Short alias -> the models it may mean (an exact id always wins over an alias).
+        self._aliases: dict[str, list[CatalogModel]] = {}
+        for m in self._models:
+            alias = short_alias(m.id)
+            if alias:
+                self._aliases.setdefault(alias, []).append(m)
         for service in self._services.values():
             if (service.name, service.default_model) not in self._by_key:
                 raise ValueError(f"default model {service.default_model!r} of {service.name!r} is not listed")
@@ -93,10 +100,17 @@ class Catalog:
             if (not service or m.service == service) and (not category or m.category == category)
         ]
 
-    def resolve(self, model: str, service: str) -> CatalogModel:
-        """The model a chat request means: explicit model and/or service, else the default.
+    def aliases_of(self, model: CatalogModel) -> tuple[str, ...]:
+        """The short names that select `model` alone (without naming its service)."""
+        alias = short_alias(model.id)
+        unique = alias and alias not in self._ids and self._aliases.get(alias) == [model]
+        return (alias,) if unique else ()
 
-        `service:model-id` (the form a chat response's `model` field shows) is accepted too.
+    def resolve(self, model: str, service: str) -> CatalogModel:
+        """The model a request names: explicit model and/or service, else the default.
+
+        `service:model-id` (the form a chat response's `model` field shows) is accepted too, and
+        so is a short alias (`grok-beta` for `x-ai/grok-beta`) that names one model only.
         """
         prefix, colon, rest = model.partition(":")
         if colon and prefix in self._services and (not service or service == prefix):
@@ -106,7 +120,10 @@ class Catalog:
             model_id = model or svc.default_model
             found = self._by_key.get((svc.name, model_id))
             if found is None:
+                found = self._by_alias(model_id, svc.name)
+            if found is None:
                 owners = [m.service for m in self._models if m.id == model_id]
+                owners += [m.service for m in self._aliases.get(model_id, ()) if m.service not in owners]
                 if owners:
                     raise InvalidRequestError(
                         f"Model {model_id!r} is offered by {', '.join(owners)}, not {service!r}",
@@ -121,7 +138,26 @@ class Catalog:
         for candidate in self._models:
             if candidate.id == model:
                 return candidate
-        raise self._unknown(model)
+        found = self._by_alias(model, "")
+        if found is None:
+            raise self._unknown(model)
+        return found
+
+    def _by_alias(self, alias: str, service: str) -> CatalogModel | None:
+        """The one model `alias` means (within `service`, if given), None for none; a 400
+        naming the candidates when it could mean several."""
+        candidates = [m for m in self._aliases.get(alias, ()) if not service or m.service == service]
+        if len(candidates) > 1:
+            ids = [m.id for m in candidates]
+            # Each candidate as a name that selects it: its id, or `service:id` if several share it.
+            names = [m.id if ids.count(m.id) == 1 else m.qualified_id for m in candidates]
+            raise InvalidRequestError(
+                f"Model {alias!r} is ambiguous: it may mean {', '.join(names)}; name one of them",
+                code="ambiguous_model",
+                param="model",
+                details={"candidates": ", ".join(names)},
+            )
+        return candidates[0] if candidates else None
 
     @staticmethod
     def _unknown(model_id: str) -> NotFoundError:
@@ -131,6 +167,13 @@ class Catalog:
             param="model",
             suggestion="List the available models with GET /v1/developer/models",
         )
+
+
+def short_alias(model_id: str) -> str:
+    """The part of a model id after its last `/` (`grok-beta` for `x-ai/grok-beta`); empty for an
+    id without one."""
+    head, slash, tail = model_id.rpartition("/")
+    return tail if slash and head else ""
 
 
 def _model(raw: Mapping[str, Any]) -> CatalogModel:

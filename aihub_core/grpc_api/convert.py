@@ -73,7 +73,7 @@ def chat_response(outcome: ChatOutcome) -> chat_pb.ChatResponse:
     )
 
 
-def model(entry: CatalogModel) -> model_pb.Model:
+def model(entry: CatalogModel, aliases: tuple[str, ...] = ()) -> model_pb.Model:
     return model_pb.Model(
         id=entry.id,
         name=entry.name,
@@ -83,6 +83,7 @@ def model(entry: CatalogModel) -> model_pb.Model:
         capabilities=list(entry.capabilities),
         service=entry.service,
         category=entry.category,
+        aliases=aliases,
     )
 
 

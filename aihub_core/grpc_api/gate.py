@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import time
 from dataclasses import dataclass, field
-from typing import NoReturn, Protocol
+from typing import Any, NoReturn, Protocol
 
 import grpc
 
+from aihub_core.auth import credentials
 from aihub_core.errors import AIHubError, AuthenticationError, PermissionDeniedError
 from aihub_core.grpc_api.access import Access
 from aihub_core.grpc_api.errors import error_trailers
 from aihub_core.identity import Caller
+from aihub_core.inprocess.context import LocalContext
 from aihub_core.limits.admitter import Admitter
 from aihub_core.limits.rules import RateState
 
@@ -39,6 +42,11 @@ class Call:
     caller: Caller | None = None
     metadata: tuple[tuple[str, str], ...] = ()
     sent_metadata: bool = field(default=False)
+    # For the access log: whether the call came over the network (not the shim's in-process
+    # channel), when it started, and the model and Usage message its answer named.
+    remote: bool = False
+    started: float = 0.0
+    usage: tuple[str, Any] | None = None
 
     @property
     def user(self) -> Caller:
@@ -56,24 +64,24 @@ def _incoming(context: grpc.aio.ServicerContext[object, object]) -> dict[str, st
     return out
 
 
-def _bearer(authorization: str) -> str:
+def _bearer(authorization: str, expected: credentials.Expected) -> str:
     raw = authorization.strip()
     if not raw:
-        raise AuthenticationError(
-            "No credentials: send 'authorization: Bearer <key>'",
-            code="missing_api_key",
-            param="Authorization",
-            suggestion="Add the header 'Authorization: Bearer ai-hub-...'",
-        )
+        raise credentials.missing(expected)
     scheme, _, value = raw.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        raise AuthenticationError(
-            "The authorization header must be 'Bearer <credential>'",
-            code="invalid_authorization_header",
-            param="Authorization",
-            suggestion="Check your API key format",
-        )
+        raise credentials.not_bearer(expected)
     return value.strip()
+
+
+def _lacks(permission: str, held: frozenset[str]) -> PermissionDeniedError:
+    has = ", ".join(sorted(held)) or "none"
+    return PermissionDeniedError(
+        f"This API key lacks the '{permission}' permission (it has: {has})",
+        details={"required_permission": permission},
+        suggestion=f'Create a key with "permissions": ["{permission}", ...] with POST /v1/developer/api-keys '
+        "(without `permissions` a key gets all three)",
+    )
 
 
 class Gate:
@@ -92,28 +100,22 @@ class Gate:
             context,
             authorization=headers.get("authorization", ""),
             idempotency_key=headers.get("idempotency-key") or None,
+            remote=not isinstance(context, LocalContext),
+            started=time.perf_counter(),
         )
 
     async def admit(self, call: Call, access: Access) -> None:
         """Authenticate and admit per the RPC's access rule, then send the initial metadata."""
         if access.credential == "jwt":
-            call.caller = await self._auth.from_jwt(_bearer(call.authorization))
+            call.caller = await self._auth.from_jwt(_bearer(call.authorization, "jwt"))
         elif access.credential == "api_key":
-            secret = _bearer(call.authorization)
+            secret = _bearer(call.authorization, "api_key")
             if not self._auth.is_api_key(secret):
-                raise AuthenticationError(
-                    "This endpoint takes an API key (ai-hub-...), not a login token",
-                    param="Authorization",
-                    suggestion="Create a key with POST /v1/developer/api-keys and send it as Bearer",
-                )
+                raise credentials.not_an_api_key(secret)
             caller = await self._auth.from_api_key(secret)
             call.caller = caller
             if access.permission and access.permission not in caller.permissions:
-                raise PermissionDeniedError(
-                    f"This API key lacks the '{access.permission}' permission",
-                    details={"required_permission": access.permission},
-                    suggestion="Create a key with the needed permission",
-                )
+                raise _lacks(access.permission, caller.permissions)
             if access.demand is None:
                 return  # the use case admits, and reports its figures (send_limits)
             grant = await self._admitter.admit(caller, access.demand)

@@ -11,6 +11,7 @@ from typing import Any, NoReturn, Protocol, TypeVar
 import grpc
 
 from aihub_core.errors import AIHubError
+from aihub_core.grpc_api import access_log
 from aihub_core.grpc_api.access import Access
 from aihub_core.grpc_api.gate import Call, Gate
 
@@ -46,11 +47,21 @@ def unary(
         @functools.wraps(fn)
         async def handler(self: HasGate, request: Req, context: Context) -> Resp:
             call = self.gate.open(context)
+            logged = access_log.enabled(call)
+            status, code = "CANCELLED", ""
             try:
                 await self.gate.admit(call, access)
-                return await fn(self, request, call)
+                response = await fn(self, request, call)
+                status = "OK"
+                if logged:
+                    access_log.note(call, response)
+                return response
             except Exception as err:
+                status, code = access_log.outcome(err)
                 await _fail(self.gate, call, err)
+            finally:
+                if logged:
+                    access_log.log_call(call, self, fn.__name__, status, code)
 
         handler.__aihub_access__ = access  # type: ignore[attr-defined]
         return handler
@@ -72,15 +83,24 @@ def server_stream(
         @functools.wraps(fn)
         async def handler(self: HasGate, request: Req, context: Context) -> AsyncIterator[Resp]:
             call = self.gate.open(context)
+            logged = access_log.enabled(call)
+            status, code = "CANCELLED", ""
             try:
                 await self.gate.admit(call, access)
                 # aclosing: when this generator is closed at a yield (an in-process call given up
                 # between reads), the method's own generator is closed at once, not by the GC.
                 async with contextlib.aclosing(fn(self, request, call)) as items:
                     async for item in items:
+                        if logged:
+                            access_log.note(call, item)
                         yield item
+                status = "OK"
             except Exception as err:
+                status, code = access_log.outcome(err)
                 await _fail(self.gate, call, err)
+            finally:
+                if logged:
+                    access_log.log_call(call, self, fn.__name__, status, code)
 
         handler.__aihub_access__ = access  # type: ignore[attr-defined]
         return handler

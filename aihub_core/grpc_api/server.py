@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass
 
 import grpc
@@ -26,6 +28,7 @@ from aihub_core.grpc_api.servicers.keys import KeyServicer
 from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
 from aihub_core.inprocess.channel import LocalChannel, method_table
+from aihub_core.ports import Port
 
 # Each service's descriptor, and the Servicers attribute that serves it.
 _SERVICES = tuple(
@@ -101,9 +104,14 @@ async def start_server(
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
-    bound = server.add_insecure_port(f"{host}:{port}")
-    if bound == 0:
-        raise OSError(f"cannot bind the gRPC port {host}:{port}")
+    where = Port(host, port, "gRPC", "--grpc-port")
+    if not reuse_port:
+        # gRPC's own failure is a RuntimeError without the reason (and a C-level log line).
+        where.check_free()
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:
+        raise where.error(OSError(errno.EADDRINUSE, os.strerror(errno.EADDRINUSE))) from None
     await server.start()
     for name in (*SERVICE_NAMES, health.OVERALL_HEALTH):
         await checker.set(name, health_pb2.HealthCheckResponse.SERVING)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from aihub_core.auth import api_keys
+from aihub_core.auth import api_keys, credentials
 from aihub_core.auth.passwords import hash_password_async, verify_password_async
 from aihub_core.auth.tokens import TokenIssuer
 from aihub_core.errors import AuthenticationError, InvalidRequestError, PermissionDeniedError
@@ -69,14 +69,6 @@ def check_new_account(email: str, password: str) -> None:
 
 def _bad_login() -> AuthenticationError:
     return AuthenticationError("Incorrect email or password", code="invalid_credentials", param="password")
-
-
-def _bad_key() -> AuthenticationError:
-    return AuthenticationError(
-        "Invalid API key provided",
-        param="Authorization",
-        suggestion="Check your API key format, or create a new key",
-    )
 
 
 @dataclass
@@ -212,7 +204,7 @@ class Accounts:
             return seen.caller
         user = await self._store.get_user(claims.user_id)
         if user is None:
-            raise AuthenticationError("The account of this token no longer exists", code="invalid_token")
+            raise credentials.account_gone()
         caller = Caller(user.id, self._plans.get(user.plan), permissions=frozenset(api_keys.PERMISSIONS))
         self._cache.put(generation, "user", user.id, CachedCaller(caller))
         return caller
@@ -237,7 +229,7 @@ class Accounts:
         key = await self._store.get_api_key_by_hash(key_hash)
         user = await self._store.get_user(key.user_id) if key else None
         if key is None or user is None:
-            raise _bad_key()
+            raise credentials.unknown_api_key()
         caller = Caller(
             user_id=user.id,
             plan=self._plans.get(user.plan),

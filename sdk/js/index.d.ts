@@ -136,12 +136,20 @@ export interface Model {
   contextLength: number | null;
   pricing: ModelPricing;
   capabilities: string[];
+  /** The service that serves it. */
+  service: string | null;
+  /** `chat`, `completion` or `embedding`. */
+  category: string | null;
+  /** Short names that select this model alone, such as `grok-beta` for `x-ai/grok-beta`. */
+  aliases: string[];
 }
 
 export interface ModelList extends Answer {
   service: string | null;
   models: Model[];
   totalCount: number;
+  /** Pass as `page_token` for the next page; empty on the last page. */
+  nextPageToken: string;
 }
 
 export interface ServiceList extends Answer {
@@ -149,6 +157,8 @@ export interface ServiceList extends Answer {
   default: string | null;
   /** Per service, capability flags with camelCase names (textGeneration, streaming, ...). */
   capabilities: Record<string, Record<string, unknown>>;
+  /** Per service, whether the built-in simulator answers it. */
+  simulated: Record<string, boolean>;
 }
 
 export interface DailyUsage {
@@ -163,6 +173,9 @@ export interface UsageReport extends Answer {
   totalRequests: number;
   totalTokens: number;
   totalCostUsd: number;
+  /** First and last day of the window, YYYY-MM-DD. */
+  startDate: string | null;
+  endDate: string | null;
   quotaLimit: number | null;
   quotaUsed: number | null;
   quotaRemaining: number | null;
@@ -172,6 +185,7 @@ export interface UsageReport extends Answer {
 export interface RateLimitPolicy {
   requestsPerMinute: number | null;
   tokensPerMinute: number | null;
+  concurrentRequests: number | null;
 }
 
 export interface Quota extends Answer {
@@ -183,7 +197,9 @@ export interface Quota extends Answer {
   rateLimit: RateLimitPolicy;
 }
 
-export interface ApiKey extends Answer {
+/** A key as listed (no secret; the list's answer carries the request id). */
+export interface ApiKey {
+  readonly raw: Record<string, unknown>;
   id: string;
   name: string;
   prefix: string | null;
@@ -193,7 +209,7 @@ export interface ApiKey extends Answer {
   rateLimit: RateLimitPolicy | null;
 }
 
-export interface CreatedApiKey extends ApiKey {
+export interface CreatedApiKey extends ApiKey, Answer {
   /** The secret, shown this once. */
   key: string;
 }

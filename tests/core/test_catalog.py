@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from aihub_core.catalog import CATEGORIES, load_builtin_catalog
+from aihub_core.catalog import CATEGORIES, Catalog, CatalogModel, CatalogService, load_builtin_catalog
 from aihub_core.catalog.synced import read_synced
 from aihub_core.errors import ConfigError, InvalidRequestError, NotFoundError
 from aihub_core.pricing import cost_usd
@@ -73,3 +73,41 @@ def test_a_synced_file_nested_too_deep_is_a_config_error_naming_it(tmp_path: Pat
     path.write_text("[" * 100_000, encoding="utf-8")
     with pytest.raises(ConfigError, match="unreadable synced catalog"):
         read_synced(path)
+
+
+def _with_models(*ids: tuple[str, str]) -> Catalog:
+    base = load_builtin_catalog()
+    extra = [CatalogModel(i, service, i, "", 1000, 100, 0.0, 0.0, ("chat",)) for service, i in ids]
+    services = [*base.services, CatalogService("local", extra[0].id)] if extra else base.services
+    return Catalog(services, [*base.models(), *extra])
+
+
+def test_a_short_alias_names_its_one_model_everywhere() -> None:
+    catalog = load_builtin_catalog()
+    grok = catalog.resolve("x-ai/grok-beta", "")
+    assert catalog.resolve("grok-beta", "") == grok
+    assert catalog.resolve("grok-beta", "openrouter") == grok
+    assert catalog.resolve("openrouter:grok-beta", "") == grok
+    assert catalog.aliases_of(grok) == ("grok-beta",)
+    assert catalog.aliases_of(catalog.resolve("gemini-2.5-flash", "")) == ()  # its id is short already
+    with pytest.raises(InvalidRequestError) as mismatch:
+        catalog.resolve("grok-beta", "gemini")
+    assert mismatch.value.code == "model_service_mismatch"
+
+
+def test_an_ambiguous_alias_lists_the_candidates() -> None:
+    catalog = _with_models(("local", "acme/grok-beta"))
+    with pytest.raises(InvalidRequestError) as ambiguous:
+        catalog.resolve("grok-beta", "")
+    error = ambiguous.value
+    assert (error.code, error.http_status, error.details["parameter"]) == ("ambiguous_model", 400, "model")
+    assert error.details["candidates"] == "x-ai/grok-beta, acme/grok-beta"
+    assert catalog.aliases_of(catalog.resolve("x-ai/grok-beta", "")) == ()
+    assert catalog.resolve("grok-beta", "local").id == "acme/grok-beta"  # one within the service
+
+
+def test_an_exact_id_wins_over_an_alias() -> None:
+    catalog = _with_models(("local", "gpt-4o-mini"))
+    assert catalog.resolve("gpt-4o-mini", "").service == "local"
+    assert catalog.resolve("gpt-4o-mini", "openrouter").id == "openai/gpt-4o-mini"
+    assert catalog.aliases_of(catalog.resolve("openai/gpt-4o-mini", "")) == ()

@@ -50,3 +50,14 @@ def test_every_rpc_has_a_rest_route() -> None:
     routed = {m for route in ROUTES for m in route.grpc_methods()}
     missing = {f"/{s}/{m}" for s, m in all_rpcs()} - routed - GRPC_ONLY_METHODS
     assert not missing, f"RPCs without a REST route: {sorted(missing)}"
+
+
+def test_each_route_documents_the_credential_its_rpc_takes() -> None:
+    # The OpenAPI security of a route is its table entry's `credential`; the core's access rule
+    # decides what is accepted. They must say the same.
+    for route in ROUTES:
+        for rpc in (route.rpc, route.stream_rpc):
+            if rpc is not None:
+                servicer = SERVICERS[rpc.containing_service.full_name]
+                access = getattr(servicer, rpc.name).__aihub_access__
+                assert access.credential == route.credential, (route.path, rpc.name)

@@ -6,6 +6,7 @@ import re
 
 import httpx
 
+from aihub_core.auth import credentials
 from tests.conftest import make_account
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -117,3 +118,33 @@ async def test_bad_key_requests_name_the_field(http: httpx.AsyncClient) -> None:
         answer = await http.post("/v1/developer/api-keys", json=body, headers=account.jwt_auth)
         assert answer.status_code == 400, body
         assert answer.json()["error"]["details"]["parameter"] == param, answer.json()
+
+
+async def test_wrong_credentials_say_what_was_wrong_and_what_to_send(http: httpx.AsyncClient) -> None:
+    account = await make_account(http)
+
+    async def error_of(path: str, credential: str) -> dict[str, object]:
+        answer = await http.get(path, headers={"Authorization": f"Bearer {credential}"})
+        assert answer.status_code == 401
+        error: dict[str, object] = answer.json()["error"]
+        return error
+
+    placeholder = await error_of("/v1/developer/quota", "ai-hub-xxx-xxx-xxx")
+    assert placeholder["code"] == "invalid_api_key"
+    assert "placeholder" in str(placeholder["message"]) and "login token" not in str(placeholder["message"])
+    provider = await error_of("/v1/developer/quota", "sk-123")
+    assert "Not an AI Hub API key" in str(provider["message"])
+    key_for_token = await error_of("/v1/developer/api-keys", account.key)
+    assert key_for_token["code"] == "invalid_token"
+    assert "not an API key" in str(key_for_token["message"])
+    assert key_for_token["details"] == {"parameter": "Authorization", "suggestion": credentials.LOG_IN}
+    no_token = await http.get("/v1/developer/api-keys")
+    assert "login token" in no_token.json()["error"]["message"]
+
+    limited = await http.post(
+        "/v1/developer/api-keys", json={"name": "m", "permissions": ["models"]}, headers=account.jwt_auth
+    )
+    limited_auth = {"Authorization": f"Bearer {limited.json()['key']}"}
+    denied = await http.get("/v1/developer/quota", headers=limited_auth)
+    assert denied.status_code == 403
+    assert "lacks the 'usage' permission (it has: models)" in denied.json()["error"]["message"]

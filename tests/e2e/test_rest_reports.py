@@ -26,6 +26,7 @@ async def test_models_filter_by_service_and_category(http: httpx.AsyncClient, ac
         "capabilities": ["chat", "multimodal"],
         "service": "openrouter",
         "category": "chat",
+        "aliases": ["grok-beta"],
     }
     gemini = (await http.get(f"{DEV}/models", params={"service": "gemini"}, headers=account.key_auth)).json()
     assert gemini["service"] == "gemini" and {m["service"] for m in gemini["models"]} == {"gemini"}

@@ -73,3 +73,18 @@ async def test_failure_after_the_start_ends_with_an_error_event(
     assert kinds[0] == "content" and kinds[-1] == "error" and "done" not in kinds
     assert events[-1]["error"]["type"] == "api_error"
     assert set(events[-1]["error"]) == {"type", "code", "message"}
+
+
+async def test_the_documents_short_model_name_streams_and_models_list_the_aliases(
+    http: httpx.AsyncClient, account: Account
+) -> None:
+    body = {"message": "讲一个关于AI的故事", "model": "grok-beta"}  # the spec's own stream example
+    stream = http.stream("POST", "/v1/developer/chat/stream", json=body, headers=account.key_auth)
+    async with stream as response:
+        assert response.status_code == 200, await response.aread()
+        events = await sse_events(response)
+    assert events[0]["model"] == "x-ai/grok-beta" and events[-1]["type"] == "done"
+
+    listed = (await http.get("/v1/developer/models", headers=account.key_auth)).json()["models"]
+    aliases = {m["id"]: m["aliases"] for m in listed}
+    assert aliases["x-ai/grok-beta"] == ["grok-beta"] and aliases["gemini-2.5-flash"] == []

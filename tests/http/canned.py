@@ -66,6 +66,7 @@ def canned_replies() -> dict[str, Any]:
                     capabilities=["chat", "multimodal"],
                     service="openrouter",
                     category="chat",
+                    aliases=["grok-beta"],
                 )
             ],
             total_count=23,

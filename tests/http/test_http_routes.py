@@ -97,6 +97,7 @@ async def test_models_maps_query_to_request_and_int64_to_numbers(
         "capabilities": ["chat", "multimodal"],
         "service": "openrouter",
         "category": "chat",
+        "aliases": ["grok-beta"],
     }
     sent = fake.last("ListModels").request
     assert (sent.service, sent.category, sent.page_size) == ("openrouter", "chat", 5)

@@ -111,12 +111,17 @@ async def test_openapi_schemas_follow_the_json_rules(api: httpx.AsyncClient) -> 
         "anyOf": [
             {"type": "string", "format": "date-time", "examples": ["2025-09-29T10:00:00Z"]},
             {"type": "null"},
-        ]
+        ],
+        "description": "Always unset for a new key.",
     }
     assert "last_used" in api_key["required"]
-    assert schemas["Model"]["properties"]["context_length"] == {"type": "integer", "format": "int64"}
+    assert schemas["Model"]["properties"]["context_length"] == {
+        "type": "integer",
+        "format": "int64",
+        "description": "The most tokens of prompt and answer together.",
+    }
     capabilities = schemas["ServiceCapabilities"]
-    assert capabilities["required"] == []  # optional scalars are left out when unset
+    assert "required" not in capabilities  # optional scalars are left out when unset
     services = schemas["ListServicesResponse"]["properties"]["capabilities"]
     assert services["additionalProperties"] == {"$ref": "#/components/schemas/ServiceCapabilities"}
     # KeyRateLimit is used by requests and responses, so requests get their own schema.
@@ -127,15 +132,30 @@ async def test_openapi_schemas_follow_the_json_rules(api: httpx.AsyncClient) -> 
     assert set(create["application/json"]["schema"]["properties"]) == {"name", "permissions", "rate_limit"}
     chat = document["paths"]["/v1/developer/chat"]["post"]
     body = chat["requestBody"]["content"]["application/json"]["schema"]
-    assert body["properties"]["stream"]["type"] == "boolean"
-    assert body["properties"]["max_tokens"] == {"type": "integer", "format": "int32"}
+    assert body["properties"]["stream"]["type"] == ["boolean", "null"]  # null leaves a field unset
+    max_tokens = body["properties"]["max_tokens"]
+    assert (max_tokens["type"], max_tokens["minimum"]) == (["integer", "null"], 1)
+    assert body["properties"]["temperature"] | {"description": ""} == {
+        "type": ["number", "null"],
+        "format": "double",
+        "minimum": 0,
+        "maximum": 1,
+        "description": "",
+    }
+    assert body["required"] == ["message"] and chat["requestBody"]["required"] is True
     assert body["additionalProperties"] is False
     assert set(chat["responses"]["200"]["content"]) == {"application/json", "text/event-stream"}
     models = document["paths"]["/v1/developer/models"]["get"]
     assert {p["name"] for p in models["parameters"]} == {"service", "category", "page_size", "page_token"}
     delete = document["paths"]["/v1/developer/api-keys/{key_id}"]["delete"]
     assert delete["parameters"] == [
-        {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}
+        {
+            "name": "key_id",
+            "in": "path",
+            "required": True,
+            "description": "The key's id.",
+            "schema": {"type": "string"},
+        }
     ]
 
 
@@ -146,8 +166,15 @@ async def test_docs_page_is_self_contained_html_listing_every_path(api: httpx.As
     page = response.text
     for route in ROUTES:
         assert route.path in page
-    assert "<script" not in page
-    assert not re.search(r"""(src|href)=["']https?://""", page)
+    assert page.count('<form class="op"') == len(ROUTES) + 4  # each call can be tried
+    assert not re.search(r"""(src|href)=["'](https?:)?//""", page)  # no CDN: assets are ours
+    assets = re.findall(r'(?:src|href)="(/docs/static/[^"]+)"', page)
+    assert sorted(assets) == ["/docs/static/docs.css", "/docs/static/docs.js"]
+    for asset in assets:
+        served = await api.get(asset)
+        assert served.status_code == 200 and served.content
+        assert "http://" not in served.text and "https://" not in served.text
+    assert (await api.get("/docs/static/nothing.js")).status_code == 404
 
 
 def test_route_table_names_real_rpcs_each_served_by_a_stub() -> None:

@@ -26,7 +26,7 @@ class ModelServicer(pb_grpc.ModelServiceServicer):
         items, next_token = page(matches, request.page_size, request.page_token)
         return pb.ListModelsResponse(
             service=request.service.strip(),
-            models=[convert.model(m) for m in items],
+            models=[convert.model(m, self._catalog.aliases_of(m)) for m in items],
             total_count=len(matches),
             next_page_token=next_token,
         )

@@ -28,7 +28,7 @@ class RegisterRequest(_message.Message):
     email: _builtins.str
     """The account's email address; compared case-insensitively."""
     password: _builtins.str
-    """The password, at least 8 characters; stored only as a memory-hard hash."""
+    """The password, 8 to 1024 characters; stored only as a memory-hard hash."""
     def __init__(
         self,
         *,

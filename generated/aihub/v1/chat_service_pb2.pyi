@@ -55,10 +55,10 @@ class ChatRequest(_message.Message):
     IMAGES_FIELD_NUMBER: _builtins.int
     CONTEXT_FIELD_NUMBER: _builtins.int
     message: _builtins.str
-    """The user's message, sent verbatim as the last user turn. Required."""
+    """The user's message, sent verbatim as the last user turn. Required, not blank."""
     model: _builtins.str
-    """A catalog model id such as `x-ai/grok-beta` or `gemini-2.5-flash`; empty means the
-    service's default model.
+    """A catalog model id such as `x-ai/grok-beta` or `gemini-2.5-flash`, or one of a model's
+    `aliases` (`grok-beta`); empty means the service's default model.
     """
     service: _builtins.str
     """The service to call (`openrouter`, `gemini` or an operator-configured one); empty means
@@ -69,7 +69,9 @@ class ChatRequest(_message.Message):
     temperature: _builtins.float
     """Sampling temperature from 0 to 1; unset means the provider's default."""
     session_id: _builtins.str
-    """The conversation to continue; empty starts a new one and a new id is returned."""
+    """The conversation to continue (1 to 128 letters, digits and `_ . : -`); empty starts a new
+    one and a new id is returned.
+    """
     @_builtins.property
     def images(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Images as base64 (raw or a `data:` URI); PNG, JPEG, GIF or WebP, at most 20 MB in total."""
@@ -236,7 +238,7 @@ class StreamChatRequest(_message.Message):
     IMAGES_FIELD_NUMBER: _builtins.int
     CONTEXT_FIELD_NUMBER: _builtins.int
     message: _builtins.str
-    """The user's message. Required."""
+    """The user's message. Required, not blank."""
     model: _builtins.str
     """A catalog model id; empty means the service's default model."""
     service: _builtins.str

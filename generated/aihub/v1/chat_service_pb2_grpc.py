@@ -60,7 +60,7 @@ class ChatServiceServicer:
     def Chat(self, request, context):
         """Chat returns the whole answer at once.
         Errors: INVALID_ARGUMENT (bad field; ErrorInfo metadata `parameter` names it),
-        NOT_FOUND (unknown model or service), UNAUTHENTICATED, PERMISSION_DENIED,
+        NOT_FOUND (unknown model), UNAUTHENTICATED, PERMISSION_DENIED,
         RESOURCE_EXHAUSTED (rate limit or quota; RetryInfo says when to retry),
         UNAVAILABLE or INTERNAL (the upstream provider failed), DEADLINE_EXCEEDED (upstream timeout).
         """

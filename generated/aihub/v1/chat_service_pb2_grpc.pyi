@@ -40,7 +40,7 @@ class ChatServiceStub:
     Chat: _grpc.UnaryUnaryMultiCallable[_chat_service_pb2.ChatRequest, _chat_service_pb2.ChatResponse]
     """Chat returns the whole answer at once.
     Errors: INVALID_ARGUMENT (bad field; ErrorInfo metadata `parameter` names it),
-    NOT_FOUND (unknown model or service), UNAUTHENTICATED, PERMISSION_DENIED,
+    NOT_FOUND (unknown model), UNAUTHENTICATED, PERMISSION_DENIED,
     RESOURCE_EXHAUSTED (rate limit or quota; RetryInfo says when to retry),
     UNAVAILABLE or INTERNAL (the upstream provider failed), DEADLINE_EXCEEDED (upstream timeout).
     """
@@ -62,7 +62,7 @@ class ChatServiceAsyncStub(ChatServiceStub):
     Chat: _aio.UnaryUnaryMultiCallable[_chat_service_pb2.ChatRequest, _chat_service_pb2.ChatResponse]  # type: ignore[assignment]
     """Chat returns the whole answer at once.
     Errors: INVALID_ARGUMENT (bad field; ErrorInfo metadata `parameter` names it),
-    NOT_FOUND (unknown model or service), UNAUTHENTICATED, PERMISSION_DENIED,
+    NOT_FOUND (unknown model), UNAUTHENTICATED, PERMISSION_DENIED,
     RESOURCE_EXHAUSTED (rate limit or quota; RetryInfo says when to retry),
     UNAVAILABLE or INTERNAL (the upstream provider failed), DEADLINE_EXCEEDED (upstream timeout).
     """
@@ -87,7 +87,7 @@ class ChatServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_chat_service_pb2.ChatResponse, _abc.Awaitable[_chat_service_pb2.ChatResponse]]:
         """Chat returns the whole answer at once.
         Errors: INVALID_ARGUMENT (bad field; ErrorInfo metadata `parameter` names it),
-        NOT_FOUND (unknown model or service), UNAUTHENTICATED, PERMISSION_DENIED,
+        NOT_FOUND (unknown model), UNAUTHENTICATED, PERMISSION_DENIED,
         RESOURCE_EXHAUSTED (rate limit or quota; RetryInfo says when to retry),
         UNAVAILABLE or INTERNAL (the upstream provider failed), DEADLINE_EXCEEDED (upstream timeout).
         """

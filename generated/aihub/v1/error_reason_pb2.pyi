@@ -62,6 +62,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """`service` names no configured service."""
     ERROR_REASON_MODEL_SERVICE_MISMATCH: _ErrorReason.ValueType  # 14
     """The model exists, but another service than the named `service` offers it."""
+    ERROR_REASON_AMBIGUOUS_MODEL: _ErrorReason.ValueType  # 52
+    """`model` is a short alias (the part of an id after its last `/`, such as `grok-beta`) that
+    several models share; `details.candidates` lists their ids: name one of them.
+    """
     ERROR_REASON_INVALID_CATEGORY: _ErrorReason.ValueType  # 15
     """Models: `category` is not one of the catalog's categories."""
     ERROR_REASON_INVALID_PAGE_TOKEN: _ErrorReason.ValueType  # 16
@@ -121,7 +125,9 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     is needed.
     """
     ERROR_REASON_INVALID_TOKEN: _ErrorReason.ValueType  # 35
-    """The login token (JWT) is not valid, or its account no longer exists."""
+    """The login token (JWT) is not valid, or its account no longer exists, or an API key was sent
+    where the login token is needed.
+    """
     ERROR_REASON_TOKEN_EXPIRED: _ErrorReason.ValueType  # 36
     """The login token has expired; log in again."""
     ERROR_REASON_INVALID_CREDENTIALS: _ErrorReason.ValueType  # 37
@@ -227,6 +233,10 @@ ERROR_REASON_UNKNOWN_SERVICE: ErrorReason.ValueType  # 13
 """`service` names no configured service."""
 ERROR_REASON_MODEL_SERVICE_MISMATCH: ErrorReason.ValueType  # 14
 """The model exists, but another service than the named `service` offers it."""
+ERROR_REASON_AMBIGUOUS_MODEL: ErrorReason.ValueType  # 52
+"""`model` is a short alias (the part of an id after its last `/`, such as `grok-beta`) that
+several models share; `details.candidates` lists their ids: name one of them.
+"""
 ERROR_REASON_INVALID_CATEGORY: ErrorReason.ValueType  # 15
 """Models: `category` is not one of the catalog's categories."""
 ERROR_REASON_INVALID_PAGE_TOKEN: ErrorReason.ValueType  # 16
@@ -286,7 +296,9 @@ ERROR_REASON_INVALID_API_KEY: ErrorReason.ValueType  # 34
 is needed.
 """
 ERROR_REASON_INVALID_TOKEN: ErrorReason.ValueType  # 35
-"""The login token (JWT) is not valid, or its account no longer exists."""
+"""The login token (JWT) is not valid, or its account no longer exists, or an API key was sent
+where the login token is needed.
+"""
 ERROR_REASON_TOKEN_EXPIRED: ErrorReason.ValueType  # 36
 """The login token has expired; log in again."""
 ERROR_REASON_INVALID_CREDENTIALS: ErrorReason.ValueType  # 37

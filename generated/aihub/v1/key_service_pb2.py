@@ -22,32 +22,41 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from aihub.v1 import field_rules_pb2 as aihub_dot_v1_dot_field__rules__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61ihub/v1/key_service.proto\x12\x08\x61ihub.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"+\n\x0cKeyRateLimit\x12\x1b\n\x13requests_per_minute\x18\x01 \x01(\x05\"\xd2\x01\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06prefix\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpermissions\x18\x05 \x03(\t\x12-\n\tlast_used\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\nrate_limit\x18\x07 \x01(\x0b\x32\x16.aihub.v1.KeyRateLimit\"\x81\x01\n\x13\x43reateApiKeyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bpermissions\x18\x02 \x03(\t\x12*\n\nrate_limit\x18\x03 \x01(\x0b\x32\x16.aihub.v1.KeyRateLimit\x12\x1b\n\x13permissions_present\x18\x04 \x01(\x08\"\xdd\x01\n\x14\x43reateApiKeyResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpermissions\x18\x05 \x03(\t\x12-\n\tlast_used\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\nrate_limit\x18\x07 \x01(\x0b\x32\x16.aihub.v1.KeyRateLimit\";\n\x12ListApiKeysRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"g\n\x13ListApiKeysResponse\x12\"\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x10.aihub.v1.ApiKey\x12\x13\n\x0btotal_count\x18\x02 \x01(\x05\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"%\n\x13\x44\x65leteApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"3\n\x14\x44\x65leteApiKeyResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x65leted\x18\x02 \x01(\x08\x32\xf6\x01\n\nKeyService\x12M\n\x0c\x43reateApiKey\x12\x1d.aihub.v1.CreateApiKeyRequest\x1a\x1e.aihub.v1.CreateApiKeyResponse\x12J\n\x0bListApiKeys\x12\x1c.aihub.v1.ListApiKeysRequest\x1a\x1d.aihub.v1.ListApiKeysResponse\x12M\n\x0c\x44\x65leteApiKey\x12\x1d.aihub.v1.DeleteApiKeyRequest\x1a\x1e.aihub.v1.DeleteApiKeyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61ihub/v1/key_service.proto\x12\x08\x61ihub.v1\x1a\x1a\x61ihub/v1/field_rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\":\n\x0cKeyRateLimit\x12*\n\x13requests_per_minute\x18\x01 \x01(\x05\x42\r\xaa\xbb\x18\t\x11\x00\x00\x00\x00\x00\x00\x00\x00\"\xd2\x01\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06prefix\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpermissions\x18\x05 \x03(\t\x12-\n\tlast_used\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\nrate_limit\x18\x07 \x01(\x0b\x32\x16.aihub.v1.KeyRateLimit\"\xaa\x01\n\x13\x43reateApiKeyRequest\x12\x1a\n\x04name\x18\x01 \x01(\tB\x0c\xaa\xbb\x18\x08\x08\x01\x38\x64\x42\x02\\S\x12.\n\x0bpermissions\x18\x02 \x03(\tB\x19\xaa\xbb\x18\x15\"\x04\x63hat\"\x06models\"\x05usage\x12*\n\nrate_limit\x18\x03 \x01(\x0b\x32\x16.aihub.v1.KeyRateLimit\x12\x1b\n\x13permissions_present\x18\x04 \x01(\x08\"\xdd\x01\n\x14\x43reateApiKeyResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpermissions\x18\x05 \x03(\t\x12-\n\tlast_used\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\nrate_limit\x18\x07 \x01(\x0b\x32\x16.aihub.v1.KeyRateLimit\"S\n\x12ListApiKeysRequest\x12)\n\tpage_size\x18\x01 \x01(\x05\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x00@\x8f@\x12\x12\n\npage_token\x18\x02 \x01(\t\"g\n\x13ListApiKeysResponse\x12\"\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x10.aihub.v1.ApiKey\x12\x13\n\x0btotal_count\x18\x02 \x01(\x05\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"%\n\x13\x44\x65leteApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"3\n\x14\x44\x65leteApiKeyResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x65leted\x18\x02 \x01(\x08\x32\xf6\x01\n\nKeyService\x12M\n\x0c\x43reateApiKey\x12\x1d.aihub.v1.CreateApiKeyRequest\x1a\x1e.aihub.v1.CreateApiKeyResponse\x12J\n\x0bListApiKeys\x12\x1c.aihub.v1.ListApiKeysRequest\x1a\x1d.aihub.v1.ListApiKeysResponse\x12M\n\x0c\x44\x65leteApiKey\x12\x1d.aihub.v1.DeleteApiKeyRequest\x1a\x1e.aihub.v1.DeleteApiKeyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aihub.v1.key_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_KEYRATELIMIT']._serialized_start=73
-  _globals['_KEYRATELIMIT']._serialized_end=116
-  _globals['_APIKEY']._serialized_start=119
-  _globals['_APIKEY']._serialized_end=329
-  _globals['_CREATEAPIKEYREQUEST']._serialized_start=332
-  _globals['_CREATEAPIKEYREQUEST']._serialized_end=461
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=464
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=685
-  _globals['_LISTAPIKEYSREQUEST']._serialized_start=687
-  _globals['_LISTAPIKEYSREQUEST']._serialized_end=746
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=748
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=851
-  _globals['_DELETEAPIKEYREQUEST']._serialized_start=853
-  _globals['_DELETEAPIKEYREQUEST']._serialized_end=890
-  _globals['_DELETEAPIKEYRESPONSE']._serialized_start=892
-  _globals['_DELETEAPIKEYRESPONSE']._serialized_end=943
-  _globals['_KEYSERVICE']._serialized_start=946
-  _globals['_KEYSERVICE']._serialized_end=1192
+  _globals['_KEYRATELIMIT'].fields_by_name['requests_per_minute']._loaded_options = None
+  _globals['_KEYRATELIMIT'].fields_by_name['requests_per_minute']._serialized_options = b'\252\273\030\t\021\000\000\000\000\000\000\000\000'
+  _globals['_CREATEAPIKEYREQUEST'].fields_by_name['name']._loaded_options = None
+  _globals['_CREATEAPIKEYREQUEST'].fields_by_name['name']._serialized_options = b'\252\273\030\010\010\0018dB\002\\S'
+  _globals['_CREATEAPIKEYREQUEST'].fields_by_name['permissions']._loaded_options = None
+  _globals['_CREATEAPIKEYREQUEST'].fields_by_name['permissions']._serialized_options = b'\252\273\030\025\"\004chat\"\006models\"\005usage'
+  _globals['_LISTAPIKEYSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTAPIKEYSREQUEST'].fields_by_name['page_size']._serialized_options = b'\252\273\030\022\021\000\000\000\000\000\000\000\000\031\000\000\000\000\000@\217@'
+  _globals['_KEYRATELIMIT']._serialized_start=101
+  _globals['_KEYRATELIMIT']._serialized_end=159
+  _globals['_APIKEY']._serialized_start=162
+  _globals['_APIKEY']._serialized_end=372
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=375
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=545
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=548
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=769
+  _globals['_LISTAPIKEYSREQUEST']._serialized_start=771
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=854
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=856
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=959
+  _globals['_DELETEAPIKEYREQUEST']._serialized_start=961
+  _globals['_DELETEAPIKEYREQUEST']._serialized_end=998
+  _globals['_DELETEAPIKEYRESPONSE']._serialized_start=1000
+  _globals['_DELETEAPIKEYRESPONSE']._serialized_end=1051
+  _globals['_KEYSERVICE']._serialized_start=1054
+  _globals['_KEYSERVICE']._serialized_end=1300
 # @@protoc_insertion_point(module_scope)

@@ -27,7 +27,7 @@ class KeyRateLimit(_message.Message):
 
     REQUESTS_PER_MINUTE_FIELD_NUMBER: _builtins.int
     requests_per_minute: _builtins.int
-    """Requests per minute for this key; 0 or unset means the plan's limit."""
+    """Requests per minute for this key, at most the plan's; 0 or unset means the plan's limit."""
     def __init__(
         self,
         *,
@@ -106,7 +106,7 @@ class CreateApiKeyRequest(_message.Message):
     RATE_LIMIT_FIELD_NUMBER: _builtins.int
     PERMISSIONS_PRESENT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """A name, 1 to 100 characters."""
+    """A name, 1 to 100 characters, not blank."""
     permissions_present: _builtins.bool
     """Whether `permissions` was given, so that an empty list is refused
     (INVALID_ARGUMENT) instead of meaning all three: proto3 cannot tell an empty
@@ -202,7 +202,7 @@ class ListApiKeysRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
-    """The most keys to return; 0 means all."""
+    """The most keys to return, at most 1000; 0 means all."""
     page_token: _builtins.str
     """The `next_page_token` of a previous call."""
     def __init__(

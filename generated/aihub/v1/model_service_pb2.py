@@ -22,37 +22,42 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from aihub.v1 import field_rules_pb2 as aihub_dot_v1_dot_field__rules__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61ihub/v1/model_service.proto\x12\x08\x61ihub.v1\"]\n\x11ListModelsRequest\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"2\n\x0cModelPricing\x12\x0e\n\x06prompt\x18\x01 \x01(\x01\x12\x12\n\ncompletion\x18\x02 \x01(\x01\"\xb0\x01\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x16\n\x0e\x63ontext_length\x18\x04 \x01(\x03\x12\'\n\x07pricing\x18\x05 \x01(\x0b\x32\x16.aihub.v1.ModelPricing\x12\x14\n\x0c\x63\x61pabilities\x18\x06 \x03(\t\x12\x0f\n\x07service\x18\x07 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x08 \x01(\t\"t\n\x12ListModelsResponse\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x1f\n\x06models\x18\x02 \x03(\x0b\x32\x0f.aihub.v1.Model\x12\x13\n\x0btotal_count\x18\x03 \x01(\x05\x12\x17\n\x0fnext_page_token\x18\x04 \x01(\t\"\x15\n\x13ListServicesRequest\"\xef\x01\n\x13ServiceCapabilities\x12\x1c\n\x0ftext_generation\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x16\n\tstreaming\x18\x02 \x01(\x08H\x01\x88\x01\x01\x12\x18\n\x0bmulti_model\x18\x03 \x01(\x08H\x02\x88\x01\x01\x12\x1b\n\x0e\x63ost_efficient\x18\x04 \x01(\x08H\x03\x88\x01\x01\x12\x17\n\nmultimodal\x18\x05 \x01(\x08H\x04\x88\x01\x01\x42\x12\n\x10_text_generationB\x0c\n\n_streamingB\x0e\n\x0c_multi_modelB\x11\n\x0f_cost_efficientB\r\n\x0b_multimodal\"\xc9\x02\n\x14ListServicesResponse\x12\x10\n\x08services\x18\x01 \x03(\t\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\x02 \x01(\t\x12\x46\n\x0c\x63\x61pabilities\x18\x03 \x03(\x0b\x32\x30.aihub.v1.ListServicesResponse.CapabilitiesEntry\x12@\n\tsimulated\x18\x04 \x03(\x0b\x32-.aihub.v1.ListServicesResponse.SimulatedEntry\x1aR\n\x11\x43\x61pabilitiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12,\n\x05value\x18\x02 \x01(\x0b\x32\x1d.aihub.v1.ServiceCapabilities:\x02\x38\x01\x1a\x30\n\x0eSimulatedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x08:\x02\x38\x01\x32\xa6\x01\n\x0cModelService\x12G\n\nListModels\x12\x1b.aihub.v1.ListModelsRequest\x1a\x1c.aihub.v1.ListModelsResponse\x12M\n\x0cListServices\x12\x1d.aihub.v1.ListServicesRequest\x1a\x1e.aihub.v1.ListServicesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61ihub/v1/model_service.proto\x12\x08\x61ihub.v1\x1a\x1a\x61ihub/v1/field_rules.proto\"\x98\x01\n\x11ListModelsRequest\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x33\n\x08\x63\x61tegory\x18\x02 \x01(\tB!\xaa\xbb\x18\x1d\"\x04\x63hat\"\ncompletion\"\tembedding\x12)\n\tpage_size\x18\x03 \x01(\x05\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x00@\x8f@\x12\x12\n\npage_token\x18\x04 \x01(\t\"2\n\x0cModelPricing\x12\x0e\n\x06prompt\x18\x01 \x01(\x01\x12\x12\n\ncompletion\x18\x02 \x01(\x01\"\xc1\x01\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x16\n\x0e\x63ontext_length\x18\x04 \x01(\x03\x12\'\n\x07pricing\x18\x05 \x01(\x0b\x32\x16.aihub.v1.ModelPricing\x12\x14\n\x0c\x63\x61pabilities\x18\x06 \x03(\t\x12\x0f\n\x07service\x18\x07 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x08 \x01(\t\x12\x0f\n\x07\x61liases\x18\t \x03(\t\"t\n\x12ListModelsResponse\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\x1f\n\x06models\x18\x02 \x03(\x0b\x32\x0f.aihub.v1.Model\x12\x13\n\x0btotal_count\x18\x03 \x01(\x05\x12\x17\n\x0fnext_page_token\x18\x04 \x01(\t\"\x15\n\x13ListServicesRequest\"\xef\x01\n\x13ServiceCapabilities\x12\x1c\n\x0ftext_generation\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x16\n\tstreaming\x18\x02 \x01(\x08H\x01\x88\x01\x01\x12\x18\n\x0bmulti_model\x18\x03 \x01(\x08H\x02\x88\x01\x01\x12\x1b\n\x0e\x63ost_efficient\x18\x04 \x01(\x08H\x03\x88\x01\x01\x12\x17\n\nmultimodal\x18\x05 \x01(\x08H\x04\x88\x01\x01\x42\x12\n\x10_text_generationB\x0c\n\n_streamingB\x0e\n\x0c_multi_modelB\x11\n\x0f_cost_efficientB\r\n\x0b_multimodal\"\xc9\x02\n\x14ListServicesResponse\x12\x10\n\x08services\x18\x01 \x03(\t\x12\x0f\n\x07\x64\x65\x66\x61ult\x18\x02 \x01(\t\x12\x46\n\x0c\x63\x61pabilities\x18\x03 \x03(\x0b\x32\x30.aihub.v1.ListServicesResponse.CapabilitiesEntry\x12@\n\tsimulated\x18\x04 \x03(\x0b\x32-.aihub.v1.ListServicesResponse.SimulatedEntry\x1aR\n\x11\x43\x61pabilitiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12,\n\x05value\x18\x02 \x01(\x0b\x32\x1d.aihub.v1.ServiceCapabilities:\x02\x38\x01\x1a\x30\n\x0eSimulatedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x08:\x02\x38\x01\x32\xa6\x01\n\x0cModelService\x12G\n\nListModels\x12\x1b.aihub.v1.ListModelsRequest\x1a\x1c.aihub.v1.ListModelsResponse\x12M\n\x0cListServices\x12\x1d.aihub.v1.ListServicesRequest\x1a\x1e.aihub.v1.ListServicesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aihub.v1.model_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_LISTMODELSREQUEST'].fields_by_name['category']._loaded_options = None
+  _globals['_LISTMODELSREQUEST'].fields_by_name['category']._serialized_options = b'\252\273\030\035\"\004chat\"\ncompletion\"\tembedding'
+  _globals['_LISTMODELSREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_LISTMODELSREQUEST'].fields_by_name['page_size']._serialized_options = b'\252\273\030\022\021\000\000\000\000\000\000\000\000\031\000\000\000\000\000@\217@'
   _globals['_LISTSERVICESRESPONSE_CAPABILITIESENTRY']._loaded_options = None
   _globals['_LISTSERVICESRESPONSE_CAPABILITIESENTRY']._serialized_options = b'8\001'
   _globals['_LISTSERVICESRESPONSE_SIMULATEDENTRY']._loaded_options = None
   _globals['_LISTSERVICESRESPONSE_SIMULATEDENTRY']._serialized_options = b'8\001'
-  _globals['_LISTMODELSREQUEST']._serialized_start=42
-  _globals['_LISTMODELSREQUEST']._serialized_end=135
-  _globals['_MODELPRICING']._serialized_start=137
-  _globals['_MODELPRICING']._serialized_end=187
-  _globals['_MODEL']._serialized_start=190
-  _globals['_MODEL']._serialized_end=366
-  _globals['_LISTMODELSRESPONSE']._serialized_start=368
-  _globals['_LISTMODELSRESPONSE']._serialized_end=484
-  _globals['_LISTSERVICESREQUEST']._serialized_start=486
-  _globals['_LISTSERVICESREQUEST']._serialized_end=507
-  _globals['_SERVICECAPABILITIES']._serialized_start=510
-  _globals['_SERVICECAPABILITIES']._serialized_end=749
-  _globals['_LISTSERVICESRESPONSE']._serialized_start=752
-  _globals['_LISTSERVICESRESPONSE']._serialized_end=1081
-  _globals['_LISTSERVICESRESPONSE_CAPABILITIESENTRY']._serialized_start=949
-  _globals['_LISTSERVICESRESPONSE_CAPABILITIESENTRY']._serialized_end=1031
-  _globals['_LISTSERVICESRESPONSE_SIMULATEDENTRY']._serialized_start=1033
-  _globals['_LISTSERVICESRESPONSE_SIMULATEDENTRY']._serialized_end=1081
-  _globals['_MODELSERVICE']._serialized_start=1084
-  _globals['_MODELSERVICE']._serialized_end=1250
+  _globals['_LISTMODELSREQUEST']._serialized_start=71
+  _globals['_LISTMODELSREQUEST']._serialized_end=223
+  _globals['_MODELPRICING']._serialized_start=225
+  _globals['_MODELPRICING']._serialized_end=275
+  _globals['_MODEL']._serialized_start=278
+  _globals['_MODEL']._serialized_end=471
+  _globals['_LISTMODELSRESPONSE']._serialized_start=473
+  _globals['_LISTMODELSRESPONSE']._serialized_end=589
+  _globals['_LISTSERVICESREQUEST']._serialized_start=591
+  _globals['_LISTSERVICESREQUEST']._serialized_end=612
+  _globals['_SERVICECAPABILITIES']._serialized_start=615
+  _globals['_SERVICECAPABILITIES']._serialized_end=854
+  _globals['_LISTSERVICESRESPONSE']._serialized_start=857
+  _globals['_LISTSERVICESRESPONSE']._serialized_end=1186
+  _globals['_LISTSERVICESRESPONSE_CAPABILITIESENTRY']._serialized_start=1054
+  _globals['_LISTSERVICESRESPONSE_CAPABILITIESENTRY']._serialized_end=1136
+  _globals['_LISTSERVICESRESPONSE_SIMULATEDENTRY']._serialized_start=1138
+  _globals['_LISTSERVICESRESPONSE_SIMULATEDENTRY']._serialized_end=1186
+  _globals['_MODELSERVICE']._serialized_start=1189
+  _globals['_MODELSERVICE']._serialized_end=1355
 # @@protoc_insertion_point(module_scope)

@@ -33,7 +33,7 @@ class ListModelsRequest(_message.Message):
     category: _builtins.str
     """Only models of this category (`chat`, `completion` or `embedding`); empty means all."""
     page_size: _builtins.int
-    """The most models to return; 0 means all."""
+    """The most models to return, at most 1000; 0 means all."""
     page_token: _builtins.str
     """The `next_page_token` of a previous call."""
     def __init__(
@@ -92,6 +92,7 @@ class Model(_message.Message):
     CAPABILITIES_FIELD_NUMBER: _builtins.int
     SERVICE_FIELD_NUMBER: _builtins.int
     CATEGORY_FIELD_NUMBER: _builtins.int
+    ALIASES_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The id to pass as `model`, e.g. `x-ai/grok-beta`."""
     name: _builtins.str
@@ -112,6 +113,14 @@ class Model(_message.Message):
     def capabilities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """What the model can do: `chat`, `completion`, `embedding`, `multimodal`, `streaming`, ..."""
 
+    @_builtins.property
+    def aliases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Shorter names that select this model wherever a model is named (`model` of a chat, a
+        fallback): the part of `id` after its last `/` (`grok-beta` for `x-ai/grok-beta`), listed
+        only when no other model has the same short name or that name as its id. Empty for ids
+        without a `/`.
+        """
+
     def __init__(
         self,
         *,
@@ -123,10 +132,11 @@ class Model(_message.Message):
         capabilities: _abc.Iterable[_builtins.str] | None = ...,
         service: _builtins.str = ...,
         category: _builtins.str = ...,
+        aliases: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["pricing", b"pricing"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["capabilities", b"capabilities", "category", b"category", "context_length", b"context_length", "description", b"description", "id", b"id", "name", b"name", "pricing", b"pricing", "service", b"service"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "capabilities", b"capabilities", "category", b"category", "context_length", b"context_length", "description", b"description", "id", b"id", "name", b"name", "pricing", b"pricing", "service", b"service"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

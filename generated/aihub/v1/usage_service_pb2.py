@@ -22,34 +22,41 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from aihub.v1 import field_rules_pb2 as aihub_dot_v1_dot_field__rules__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61ihub/v1/usage_service.proto\x12\x08\x61ihub.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"G\n\x0fGetUsageRequest\x12\x0e\n\x06period\x18\x01 \x01(\t\x12\x12\n\nstart_date\x18\x02 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x03 \x01(\t\"N\n\nDailyUsage\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x10\n\x08requests\x18\x02 \x01(\x03\x12\x0e\n\x06tokens\x18\x03 \x01(\x03\x12\x10\n\x08\x63ost_usd\x18\x04 \x01(\x01\"\xff\x01\n\x10GetUsageResponse\x12\x0e\n\x06period\x18\x01 \x01(\t\x12\x12\n\nstart_date\x18\x02 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x03 \x01(\t\x12\x16\n\x0etotal_requests\x18\x04 \x01(\x03\x12\x14\n\x0ctotal_tokens\x18\x05 \x01(\x03\x12\x16\n\x0etotal_cost_usd\x18\x06 \x01(\x01\x12\x13\n\x0bquota_limit\x18\x07 \x01(\x03\x12\x12\n\nquota_used\x18\x08 \x01(\x03\x12\x17\n\x0fquota_remaining\x18\t \x01(\x03\x12-\n\x0f\x64\x61ily_breakdown\x18\n \x03(\x0b\x32\x14.aihub.v1.DailyUsage\"\x11\n\x0fGetQuotaRequest\"`\n\tRateLimit\x12\x1b\n\x13requests_per_minute\x18\x01 \x01(\x05\x12\x19\n\x11tokens_per_minute\x18\x02 \x01(\x05\x12\x1b\n\x13\x63oncurrent_requests\x18\x03 \x01(\x05\"\xbb\x01\n\x10GetQuotaResponse\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x13\n\x0bquota_limit\x18\x02 \x01(\x03\x12\x12\n\nquota_used\x18\x03 \x01(\x03\x12\x17\n\x0fquota_remaining\x18\x04 \x01(\x03\x12.\n\nreset_date\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\nrate_limit\x18\x06 \x01(\x0b\x32\x13.aihub.v1.RateLimit\"\x13\n\x11WatchQuotaRequest\"\xe7\x01\n\nRateBudget\x12\x1b\n\x13requests_per_minute\x18\x01 \x01(\x05\x12\x1a\n\x12requests_remaining\x18\x02 \x01(\x05\x12\x19\n\x11tokens_per_minute\x18\x03 \x01(\x05\x12\x18\n\x10tokens_remaining\x18\x04 \x01(\x05\x12\x1b\n\x13\x63oncurrent_requests\x18\x05 \x01(\x05\x12\x1c\n\x14\x63oncurrent_in_flight\x18\x06 \x01(\x05\x12\x30\n\x0cwindow_reset\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbe\x01\n\x12WatchQuotaResponse\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x13\n\x0bquota_limit\x18\x02 \x01(\x03\x12\x12\n\nquota_used\x18\x03 \x01(\x03\x12\x17\n\x0fquota_remaining\x18\x04 \x01(\x03\x12.\n\nreset_date\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\nrate_limit\x18\x06 \x01(\x0b\x32\x14.aihub.v1.RateBudget2\xdf\x01\n\x0cUsageService\x12\x41\n\x08GetUsage\x12\x19.aihub.v1.GetUsageRequest\x1a\x1a.aihub.v1.GetUsageResponse\x12\x41\n\x08GetQuota\x12\x19.aihub.v1.GetQuotaRequest\x1a\x1a.aihub.v1.GetQuotaResponse\x12I\n\nWatchQuota\x12\x1b.aihub.v1.WatchQuotaRequest\x1a\x1c.aihub.v1.WatchQuotaResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61ihub/v1/usage_service.proto\x12\x08\x61ihub.v1\x1a\x1a\x61ihub/v1/field_rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"}\n\x0fGetUsageRequest\x12,\n\x06period\x18\x01 \x01(\tB\x1c\xaa\xbb\x18\x18\"\x03\x64\x61y\"\x04week\"\x05month\"\x04year\x12\x1e\n\nstart_date\x18\x02 \x01(\tB\n\xaa\xbb\x18\x06*\x04\x64\x61te\x12\x1c\n\x08\x65nd_date\x18\x03 \x01(\tB\n\xaa\xbb\x18\x06*\x04\x64\x61te\"N\n\nDailyUsage\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x10\n\x08requests\x18\x02 \x01(\x03\x12\x0e\n\x06tokens\x18\x03 \x01(\x03\x12\x10\n\x08\x63ost_usd\x18\x04 \x01(\x01\"\xff\x01\n\x10GetUsageResponse\x12\x0e\n\x06period\x18\x01 \x01(\t\x12\x12\n\nstart_date\x18\x02 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x03 \x01(\t\x12\x16\n\x0etotal_requests\x18\x04 \x01(\x03\x12\x14\n\x0ctotal_tokens\x18\x05 \x01(\x03\x12\x16\n\x0etotal_cost_usd\x18\x06 \x01(\x01\x12\x13\n\x0bquota_limit\x18\x07 \x01(\x03\x12\x12\n\nquota_used\x18\x08 \x01(\x03\x12\x17\n\x0fquota_remaining\x18\t \x01(\x03\x12-\n\x0f\x64\x61ily_breakdown\x18\n \x03(\x0b\x32\x14.aihub.v1.DailyUsage\"\x11\n\x0fGetQuotaRequest\"`\n\tRateLimit\x12\x1b\n\x13requests_per_minute\x18\x01 \x01(\x05\x12\x19\n\x11tokens_per_minute\x18\x02 \x01(\x05\x12\x1b\n\x13\x63oncurrent_requests\x18\x03 \x01(\x05\"\xbb\x01\n\x10GetQuotaResponse\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x13\n\x0bquota_limit\x18\x02 \x01(\x03\x12\x12\n\nquota_used\x18\x03 \x01(\x03\x12\x17\n\x0fquota_remaining\x18\x04 \x01(\x03\x12.\n\nreset_date\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\nrate_limit\x18\x06 \x01(\x0b\x32\x13.aihub.v1.RateLimit\"\x13\n\x11WatchQuotaRequest\"\xe7\x01\n\nRateBudget\x12\x1b\n\x13requests_per_minute\x18\x01 \x01(\x05\x12\x1a\n\x12requests_remaining\x18\x02 \x01(\x05\x12\x19\n\x11tokens_per_minute\x18\x03 \x01(\x05\x12\x18\n\x10tokens_remaining\x18\x04 \x01(\x05\x12\x1b\n\x13\x63oncurrent_requests\x18\x05 \x01(\x05\x12\x1c\n\x14\x63oncurrent_in_flight\x18\x06 \x01(\x05\x12\x30\n\x0cwindow_reset\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbe\x01\n\x12WatchQuotaResponse\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x13\n\x0bquota_limit\x18\x02 \x01(\x03\x12\x12\n\nquota_used\x18\x03 \x01(\x03\x12\x17\n\x0fquota_remaining\x18\x04 \x01(\x03\x12.\n\nreset_date\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\nrate_limit\x18\x06 \x01(\x0b\x32\x14.aihub.v1.RateBudget2\xdf\x01\n\x0cUsageService\x12\x41\n\x08GetUsage\x12\x19.aihub.v1.GetUsageRequest\x1a\x1a.aihub.v1.GetUsageResponse\x12\x41\n\x08GetQuota\x12\x19.aihub.v1.GetQuotaRequest\x1a\x1a.aihub.v1.GetQuotaResponse\x12I\n\nWatchQuota\x12\x1b.aihub.v1.WatchQuotaRequest\x1a\x1c.aihub.v1.WatchQuotaResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aihub.v1.usage_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETUSAGEREQUEST']._serialized_start=75
-  _globals['_GETUSAGEREQUEST']._serialized_end=146
-  _globals['_DAILYUSAGE']._serialized_start=148
-  _globals['_DAILYUSAGE']._serialized_end=226
-  _globals['_GETUSAGERESPONSE']._serialized_start=229
-  _globals['_GETUSAGERESPONSE']._serialized_end=484
-  _globals['_GETQUOTAREQUEST']._serialized_start=486
-  _globals['_GETQUOTAREQUEST']._serialized_end=503
-  _globals['_RATELIMIT']._serialized_start=505
-  _globals['_RATELIMIT']._serialized_end=601
-  _globals['_GETQUOTARESPONSE']._serialized_start=604
-  _globals['_GETQUOTARESPONSE']._serialized_end=791
-  _globals['_WATCHQUOTAREQUEST']._serialized_start=793
-  _globals['_WATCHQUOTAREQUEST']._serialized_end=812
-  _globals['_RATEBUDGET']._serialized_start=815
-  _globals['_RATEBUDGET']._serialized_end=1046
-  _globals['_WATCHQUOTARESPONSE']._serialized_start=1049
-  _globals['_WATCHQUOTARESPONSE']._serialized_end=1239
-  _globals['_USAGESERVICE']._serialized_start=1242
-  _globals['_USAGESERVICE']._serialized_end=1465
+  _globals['_GETUSAGEREQUEST'].fields_by_name['period']._loaded_options = None
+  _globals['_GETUSAGEREQUEST'].fields_by_name['period']._serialized_options = b'\252\273\030\030\"\003day\"\004week\"\005month\"\004year'
+  _globals['_GETUSAGEREQUEST'].fields_by_name['start_date']._loaded_options = None
+  _globals['_GETUSAGEREQUEST'].fields_by_name['start_date']._serialized_options = b'\252\273\030\006*\004date'
+  _globals['_GETUSAGEREQUEST'].fields_by_name['end_date']._loaded_options = None
+  _globals['_GETUSAGEREQUEST'].fields_by_name['end_date']._serialized_options = b'\252\273\030\006*\004date'
+  _globals['_GETUSAGEREQUEST']._serialized_start=103
+  _globals['_GETUSAGEREQUEST']._serialized_end=228
+  _globals['_DAILYUSAGE']._serialized_start=230
+  _globals['_DAILYUSAGE']._serialized_end=308
+  _globals['_GETUSAGERESPONSE']._serialized_start=311
+  _globals['_GETUSAGERESPONSE']._serialized_end=566
+  _globals['_GETQUOTAREQUEST']._serialized_start=568
+  _globals['_GETQUOTAREQUEST']._serialized_end=585
+  _globals['_RATELIMIT']._serialized_start=587
+  _globals['_RATELIMIT']._serialized_end=683
+  _globals['_GETQUOTARESPONSE']._serialized_start=686
+  _globals['_GETQUOTARESPONSE']._serialized_end=873
+  _globals['_WATCHQUOTAREQUEST']._serialized_start=875
+  _globals['_WATCHQUOTAREQUEST']._serialized_end=894
+  _globals['_RATEBUDGET']._serialized_start=897
+  _globals['_RATEBUDGET']._serialized_end=1128
+  _globals['_WATCHQUOTARESPONSE']._serialized_start=1131
+  _globals['_WATCHQUOTARESPONSE']._serialized_end=1321
+  _globals['_USAGESERVICE']._serialized_start=1324
+  _globals['_USAGESERVICE']._serialized_end=1547
 # @@protoc_insertion_point(module_scope)

@@ -125,6 +125,9 @@ function model(data) {
     contextLength: optNum(d.context_length),
     pricing: { prompt: num(pricing.prompt), completion: num(pricing.completion) },
     capabilities: strs(d.capabilities),
+    service: optStr(d.service),
+    category: optStr(d.category),
+    aliases: strs(d.aliases),
   };
 }
 
@@ -136,6 +139,7 @@ export function modelList(body, meta) {
       service: optStr(body.service),
       models,
       totalCount: optNum(body.total_count) ?? models.length,
+      nextPageToken: optStr(body.next_page_token) ?? '',
       requestId: meta.requestId,
     },
     body,
@@ -149,8 +153,19 @@ export function serviceList(body, meta) {
   for (const [service, flags] of Object.entries(obj(body.capabilities))) {
     capabilities[service] = Object.fromEntries(Object.entries(obj(flags)).map(([k, v]) => [camel(k), v]));
   }
+  /** @type {Record<string, boolean>} */
+  const simulated = {};
+  for (const [service, flag] of Object.entries(obj(body.simulated))) {
+    if (typeof flag === 'boolean') simulated[service] = flag;
+  }
   return withRaw(
-    { services: strs(body.services), default: optStr(body.default), capabilities, requestId: meta.requestId },
+    {
+      services: strs(body.services),
+      default: optStr(body.default),
+      capabilities,
+      simulated,
+      requestId: meta.requestId,
+    },
     body,
   );
 }
@@ -164,6 +179,8 @@ export function usageReport(body, meta) {
       totalRequests: num(body.total_requests),
       totalTokens: num(body.total_tokens),
       totalCostUsd: num(body.total_cost_usd),
+      startDate: optStr(body.start_date),
+      endDate: optStr(body.end_date),
       quotaLimit: optNum(body.quota_limit),
       quotaUsed: optNum(body.quota_used),
       quotaRemaining: optNum(body.quota_remaining),
@@ -182,7 +199,11 @@ export function usageReport(body, meta) {
 /** @param {unknown} data */
 function policy(data) {
   const d = obj(data);
-  return { requestsPerMinute: optNum(d.requests_per_minute), tokensPerMinute: optNum(d.tokens_per_minute) };
+  return {
+    requestsPerMinute: optNum(d.requests_per_minute),
+    tokensPerMinute: optNum(d.tokens_per_minute),
+    concurrentRequests: optNum(d.concurrent_requests),
+  };
 }
 
 /** @param {Json} body @param {ResponseMeta} meta */
@@ -201,8 +222,8 @@ export function quota(body, meta) {
   );
 }
 
-/** @param {Json} body @param {ResponseMeta} meta */
-export function apiKey(body, meta) {
+/** One key of a list: no request id of its own (the list's answer has one). @param {Json} body */
+function apiKey(body) {
   return withRaw(
     {
       id: required(body, 'id', 'an API key'),
@@ -212,7 +233,6 @@ export function apiKey(body, meta) {
       permissions: strs(body.permissions),
       lastUsed: optStr(body.last_used),
       rateLimit: body.rate_limit && typeof body.rate_limit === 'object' ? policy(body.rate_limit) : null,
-      requestId: meta.requestId,
     },
     body,
   );
@@ -221,13 +241,13 @@ export function apiKey(body, meta) {
 /** `POST /api-keys`: the key with its secret. @param {Json} body @param {ResponseMeta} meta */
 export function createdApiKey(body, meta) {
   const key = required(body, 'key', 'the created key');
-  return Object.assign(apiKey(body, meta), { key });
+  return Object.assign(apiKey(body), { key, requestId: meta.requestId });
 }
 
 /** @param {Json} body @param {ResponseMeta} meta */
 export function apiKeyList(body, meta) {
   const entries = Array.isArray(body.api_keys) ? body.api_keys : [];
-  const apiKeys = entries.map((entry) => apiKey(obj(entry), { requestId: null, rateLimit: null }));
+  const apiKeys = entries.map((entry) => apiKey(obj(entry)));
   return withRaw(
     {
       apiKeys,

@@ -116,6 +116,9 @@ describe('requests and answers', () => {
       context_length: 131072,
       pricing: { prompt: 0.000002, completion: 0.000002 },
       capabilities: ['chat', 'multimodal'],
+      service: 'openrouter',
+      category: 'chat',
+      aliases: ['grok-beta'],
     };
     gateway.queue(
       reply(200, { service: 'openrouter', models: [model], total_count: 23 }),
@@ -123,9 +126,12 @@ describe('requests and answers', () => {
         services: ['openrouter', 'gemini'],
         default: 'openrouter',
         capabilities: { gemini: { text_generation: true } },
+        simulated: { openrouter: true, gemini: false },
       }),
       reply(200, {
-        period: 'month',
+        period: 'custom',
+        start_date: '2025-09-01',
+        end_date: '2025-09-30',
         total_requests: 1250,
         total_tokens: 125000,
         total_cost_usd: 2.35,
@@ -140,7 +146,7 @@ describe('requests and answers', () => {
         quota_used: 1250,
         quota_remaining: 8750,
         reset_date: '2025-10-01T00:00:00Z',
-        rate_limit: { requests_per_minute: 60, tokens_per_minute: 15000 },
+        rate_limit: { requests_per_minute: 60, tokens_per_minute: 15000, concurrent_requests: 10 },
       }),
     );
     const client = gateway.client();
@@ -169,14 +175,19 @@ describe('requests and answers', () => {
       contextLength: 131072,
       pricing: { prompt: 0.000002, completion: 0.000002 },
       capabilities: ['chat', 'multimodal'],
+      service: 'openrouter',
+      category: 'chat',
+      aliases: ['grok-beta'],
     });
     assert.deepEqual(services.services, ['openrouter', 'gemini']);
     assert.equal(services.default, 'openrouter');
     assert.deepEqual(services.capabilities, { gemini: { textGeneration: true } });
+    assert.deepEqual(services.simulated, { openrouter: true, gemini: false });
     assert.equal(usage.totalCostUsd, 2.35);
+    assert.deepEqual([usage.period, usage.startDate, usage.endDate], ['custom', '2025-09-01', '2025-09-30']);
     assert.deepEqual(usage.dailyBreakdown, [{ date: '2025-09-01', requests: 45, tokens: 4500, costUsd: 0.09 }]);
     assert.equal(quota.plan, 'professional');
-    assert.deepEqual(quota.rateLimit, { requestsPerMinute: 60, tokensPerMinute: 15000 });
+    assert.deepEqual(quota.rateLimit, { requestsPerMinute: 60, tokensPerMinute: 15000, concurrentRequests: 10 });
     assert.equal(quota.resetDate, '2025-10-01T00:00:00Z');
   });
 
@@ -229,7 +240,7 @@ describe('requests and answers', () => {
       requestId: 'req_1',
     });
     assert.equal(created.key, 'ai-hub-new');
-    assert.deepEqual(created.rateLimit, { requestsPerMinute: 30, tokensPerMinute: null });
+    assert.deepEqual(created.rateLimit, { requestsPerMinute: 30, tokensPerMinute: null, concurrentRequests: null });
     assert.equal(created.lastUsed, null);
     assert.equal(listed.totalCount, 1);
     assert.equal(listed.apiKeys[0].prefix, 'ai-hub-abc');

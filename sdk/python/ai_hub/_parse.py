@@ -149,6 +149,9 @@ def _model(data: Any) -> Model:
         context_length=_opt_int(d, "context_length"),
         pricing=ModelPricing(prompt=_float(pricing, "prompt"), completion=_float(pricing, "completion")),
         capabilities=_strs(d, "capabilities"),
+        service=_opt_str(d, "service"),
+        category=_opt_str(d, "category"),
+        aliases=_strs(d, "aliases"),
         raw=dict(d),
     )
 
@@ -162,6 +165,7 @@ def model_list(body: Mapping[str, Any], meta: ResponseMeta) -> ModelList:
         models=models,
         total_count=len(models) if total is None else total,
         service=_opt_str(body, "service"),
+        next_page_token=_opt_str(body, "next_page_token") or "",
         request_id=meta.request_id,
         raw=body,
     )
@@ -174,6 +178,7 @@ def service_list(body: Mapping[str, Any], meta: ResponseMeta) -> ServiceList:
         services=_strs(body, "services"),
         default=_opt_str(body, "default"),
         capabilities=capabilities,
+        simulated={str(k): v for k, v in _obj(body.get("simulated")).items() if isinstance(v, bool)},
         request_id=meta.request_id,
         raw=body,
     )
@@ -196,6 +201,8 @@ def usage_report(body: Mapping[str, Any], meta: ResponseMeta) -> UsageReport:
         total_requests=_int(body, "total_requests"),
         total_tokens=_int(body, "total_tokens"),
         total_cost_usd=_float(body, "total_cost_usd"),
+        start_date=_opt_str(body, "start_date"),
+        end_date=_opt_str(body, "end_date"),
         quota_limit=_opt_int(body, "quota_limit"),
         quota_used=_opt_int(body, "quota_used"),
         quota_remaining=_opt_int(body, "quota_remaining"),
@@ -210,6 +217,7 @@ def _policy(data: Any) -> RateLimitPolicy:
     return RateLimitPolicy(
         requests_per_minute=_opt_int(d, "requests_per_minute"),
         tokens_per_minute=_opt_int(d, "tokens_per_minute"),
+        concurrent_requests=_opt_int(d, "concurrent_requests"),
     )
 
 
@@ -268,7 +276,10 @@ def api_key_list(body: Mapping[str, Any], meta: ResponseMeta) -> ApiKeyList:
 def deleted_api_key(body: Mapping[str, Any], meta: ResponseMeta) -> DeletedApiKey:
     """`DELETE /api-keys/{key_id}`."""
     return DeletedApiKey(
-        id=_id(body, "id", "the deleted key"), deleted=body.get("deleted") is True, request_id=meta.request_id
+        id=_id(body, "id", "the deleted key"),
+        deleted=body.get("deleted") is True,
+        request_id=meta.request_id,
+        raw=body,
     )
 
 
@@ -280,4 +291,5 @@ def token_info(body: Mapping[str, Any], meta: ResponseMeta) -> TokenInfo:
         token=_str(body, "token", "the login answer"),
         expires_at=_opt_str(body, "expires_at"),
         request_id=meta.request_id,
+        raw=body,
     )

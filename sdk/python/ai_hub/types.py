@@ -114,6 +114,9 @@ class Model:
     context_length: int | None = None
     pricing: ModelPricing = field(default_factory=ModelPricing)
     capabilities: tuple[str, ...] = ()
+    service: str | None = None
+    category: str | None = None
+    aliases: tuple[str, ...] = ()
     raw: Mapping[str, Any] = _raw()
 
 
@@ -124,6 +127,7 @@ class ModelList:
     models: tuple[Model, ...]
     total_count: int
     service: str | None = None
+    next_page_token: str = ""
     request_id: str | None = None
     raw: Mapping[str, Any] = _raw()
 
@@ -141,6 +145,7 @@ class ServiceList:
     services: tuple[str, ...]
     default: str | None
     capabilities: Mapping[str, Mapping[str, Any]]
+    simulated: Mapping[str, bool] = field(default_factory=dict)
     request_id: str | None = None
     raw: Mapping[str, Any] = _raw()
 
@@ -163,6 +168,8 @@ class UsageReport:
     total_requests: int
     total_tokens: int
     total_cost_usd: float
+    start_date: str | None = None
+    end_date: str | None = None
     quota_limit: int | None = None
     quota_used: int | None = None
     quota_remaining: int | None = None
@@ -177,6 +184,7 @@ class RateLimitPolicy:
 
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
+    concurrent_requests: int | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +248,7 @@ class DeletedApiKey:
     id: str
     deleted: bool
     request_id: str | None = None
+    raw: Mapping[str, Any] = _raw()
 
 
 @dataclass(frozen=True)
@@ -251,3 +260,4 @@ class TokenInfo:
     token: str = field(repr=False)
     expires_at: str | None = None
     request_id: str | None = None
+    raw: Mapping[str, Any] = _raw()

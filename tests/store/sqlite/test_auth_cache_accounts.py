@@ -121,7 +121,7 @@ async def test_a_deleted_key_fails_its_very_next_request(world: World) -> None:
     await world.accounts.from_api_key(secret)
     await world.accounts.from_api_key(secret)
     await world.keys.delete(world.user, key_id)
-    with pytest.raises(AuthenticationError, match="Invalid API key"):
+    with pytest.raises(AuthenticationError, match="Unknown API key"):
         await world.accounts.from_api_key(secret)
 
 

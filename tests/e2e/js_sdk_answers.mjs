@@ -1,0 +1,28 @@
+// Calls every JavaScript SDK method that returns a proto-mapped answer against a running gateway:
+// node js_sdk_answers.mjs BASE_URL. Prints one JSON object: for each answer, what the SDK made of
+// it (`sdk`) and the JSON body it read (`raw`); tests/e2e/test_sdk_contract.py compares the two.
+import { AIHub } from '../../sdk/js/src/index.js';
+
+const client = new AIHub({ baseURL: process.argv[2] });
+const seen = {};
+/** @param {string} name @param {any} answer */
+const keep = (name, answer) => {
+  seen[name] = { sdk: answer, raw: answer.raw };
+};
+
+const registered = await client.auth.register({ email: 'contract-js@example.com', password: 'a-long-password' });
+keep('RegisterResponse', registered);
+keep('LoginResponse', await client.auth.login({ email: 'contract-js@example.com', password: 'a-long-password' }));
+const admin = client.withToken(registered.token);
+const created = await admin.apiKeys.create({ name: 'js', requestsPerMinute: 10 });
+keep('CreateApiKeyResponse', created);
+const app = client.withApiKey(created.key);
+keep('ChatResponse', await app.chat.create({ message: 'Hello, world!', model: 'grok-beta', maxTokens: 50 }));
+keep('ListModelsResponse', await app.models.list());
+keep('ListServicesResponse', await app.services.list());
+keep('GetUsageResponse', await app.usage.get({ startDate: '2025-09-01', endDate: '2025-09-30' }));
+keep('GetQuotaResponse', await app.quota.get());
+await app.chat.create({ message: 'Hello again' }); // last_used is set on the key now
+keep('ListApiKeysResponse', await admin.apiKeys.list());
+keep('DeleteApiKeyResponse', await admin.apiKeys.delete(created.id));
+console.log(JSON.stringify(seen));
