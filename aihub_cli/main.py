@@ -83,7 +83,7 @@ def _settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
 async def _set_plan(settings: Settings, environ: Mapping[str, str], email: str, plan: str) -> int:
     path = settings.config_path
     Plans(extra=load_operator_config(path, environ).plans if path else None).require(plan)
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, settings.store_options())
     await store.open()
     try:
         if not await store.set_plan(email.strip().lower(), plan):

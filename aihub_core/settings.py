@@ -10,7 +10,7 @@ from pathlib import Path
 from aihub_core.errors import InvalidRequestError
 from aihub_core.providers.registry import Credentials, builtin_services, provider_kind
 from aihub_core.providers.timeouts import UpstreamTimeouts
-from aihub_core.store import Durability
+from aihub_core.store import Durability, StoreOptions
 from aihub_core.store.sqlite.url import MEMORY, sqlite_path
 
 DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
@@ -47,6 +47,20 @@ def _delay_ms(raw: str | None) -> int:
     return round(value)
 
 
+def _count(environ: Mapping[str, str], name: str, default: int, least: int) -> int:
+    """A whole number setting of at least `least`."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = least - 1
+    if value < least:
+        raise ConfigError(f"{name} must be a whole number of at least {least}, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a process needs to know, built from an injectable environment."""
@@ -58,6 +72,10 @@ class Settings:
     redis_url: str | None = None
     redis_prefix: str = DEFAULT_REDIS_PREFIX
     ledger_sync: Durability = Durability.DURABLE
+    # AIHUB_LEASE_SECONDS: how long a dead process's pending calls may wait for recovery.
+    lease_seconds: float = 30.0
+    database_pool_size: int = 10
+    database_statement_cache: int = 100
     jwt_secret: str | None = None
     jwt_ttl_seconds: int = 24 * 3600
     # Built-in service name -> its key and URL (see `credentials`: absent means unset, the default URL).
@@ -94,6 +112,9 @@ class Settings:
             "redis_url": text("AIHUB_REDIS_URL"),
             "redis_prefix": text("AIHUB_REDIS_PREFIX") or DEFAULT_REDIS_PREFIX,
             "ledger_sync": _ledger_sync(text("AIHUB_LEDGER_SYNC")),
+            "lease_seconds": number("AIHUB_LEASE_SECONDS", 30.0),
+            "database_pool_size": _count(environ, "AIHUB_DATABASE_POOL_SIZE", 10, least=1),
+            "database_statement_cache": _count(environ, "AIHUB_DATABASE_STATEMENT_CACHE", 100, least=0),
             "jwt_secret": text("AIHUB_JWT_SECRET"),
             "providers": {
                 kind.name: Credentials(
@@ -113,6 +134,15 @@ class Settings:
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+    def store_options(self) -> StoreOptions:
+        """How this process opens its store."""
+        return StoreOptions(
+            durability=self.ledger_sync,
+            lease_seconds=self.lease_seconds,
+            pool_size=self.database_pool_size,
+            statement_cache_size=self.database_statement_cache,
+        )
 
     @property
     def data_dir(self) -> Path:

@@ -1,12 +1,11 @@
-"""The usage ledger: idempotent by request id, grouped by UTC day, exact cost sums."""
+"""The usage ledger: idempotent by request id, grouped by UTC day, exact costs and sums."""
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from aihub_core.store.base import DailyTotals, Store, UserRecord
-from tests.store.conftest import UsageFactory, pending
+from tests.store.conftest import UsageFactory, pending, pico
 
 MIDNIGHT = datetime(2026, 4, 1, tzinfo=UTC)
 
@@ -15,7 +14,7 @@ async def test_recording_twice_keeps_the_first(store: Store, alice: UserRecord, 
     await store.record_usage(usage("req_1", alice.id, cost=0.25))
     await store.record_usage(usage("req_1", alice.id, cost=7.0, status="error", prompt_tokens=999))
     assert await store.daily_usage(alice.id, date(2026, 3, 31), date(2026, 3, 31)) == [
-        DailyTotals(date(2026, 3, 31), requests=1, tokens=15, cost_usd=0.25)
+        DailyTotals(date(2026, 3, 31), requests=1, tokens=15, cost_pico_usd=pico(0.25))
     ]
 
 
@@ -46,9 +45,10 @@ async def test_daily_usage_groups_by_utc_day_with_exact_sums(
         (date(2026, 3, 31), 10, 150),
         (date(2026, 4, 1), 4, 60),
     ]
-    assert days[0].cost_usd == math.fsum(march)
-    assert days[1].cost_usd == math.fsum(april)
+    assert days[0].cost_pico_usd == sum(pico(c) for c in march)
+    assert days[1].cost_pico_usd == sum(pico(c) for c in april)
     assert days[0].cost_usd == 1.0  # adding 0.1 ten times, in any order, gives 0.9999999999999999
+    assert days[1].cost_usd == 0.013885  # the exact sum, converted once
 
 
 async def test_daily_usage_bounds_are_inclusive_days(
@@ -92,6 +92,6 @@ async def test_pending_and_refused_calls_stay_out_of_the_reports(
     await store.record_usage(usage("refused", alice.id, status="refused", created_at=MIDNIGHT))
     await store.record_usage(usage("error", alice.id, status="error", cost=0.5, created_at=MIDNIGHT))
     assert await store.daily_usage(alice.id, MIDNIGHT.date(), MIDNIGHT.date()) == [
-        DailyTotals(MIDNIGHT.date(), requests=1, tokens=15, cost_usd=0.5)
+        DailyTotals(MIDNIGHT.date(), requests=1, tokens=15, cost_pico_usd=pico(0.5))
     ]
     assert await store.count_requests(alice.id, MIDNIGHT) == 2  # the pending one and the error
