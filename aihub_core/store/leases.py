@@ -106,7 +106,6 @@ class LeaseKeeper:
             try:
                 await self._store.renew_lease()
                 log_recovered(await self._store.recover_abandoned())
-            except Exception:
-                log.warning(
-                    "keeping the store's lease failed; trying again in %.1f s", self._every, exc_info=True
-                )
+            except Exception as exc:
+                # One line, not a traceback every third of a lease while the database is away.
+                log.warning("keeping the store's lease failed (%s); trying again in %.1f s", exc, self._every)

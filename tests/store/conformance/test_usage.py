@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import pytest
+
+from aihub_core.pricing import MAX_PICO_USD
 from aihub_core.store.base import DailyTotals, Store, UserRecord
+from tests.store.conformance.backends import Backend
 from tests.store.conftest import UsageFactory, pending, pico
 
 MIDNIGHT = datetime(2026, 4, 1, tzinfo=UTC)
@@ -95,3 +100,21 @@ async def test_pending_and_refused_calls_stay_out_of_the_reports(
         DailyTotals(MIDNIGHT.date(), requests=1, tokens=15, cost_pico_usd=pico(0.5))
     ]
     assert await store.count_requests(alice.id, MIDNIGHT) == 2  # the pending one and the error
+
+
+async def test_costs_are_whole_pico_usd_kept_and_summed_exactly(
+    store: Store, backend: Backend, alice: UserRecord, usage: UsageFactory
+) -> None:
+    """An int64 of pico-USD goes in and comes out to the unit; what is not one is refused."""
+    huge = MAX_PICO_USD // 2 - 10**9  # two of these and a little more still sum within 64 bits
+    await store.record_usage(replace(usage("req_1", alice.id), cost_pico_usd=huge))
+    await store.record_usage(replace(usage("req_2", alice.id), cost_pico_usd=huge + 1))
+    await store.record_usage(replace(usage("req_3", alice.id), cost_pico_usd=50_000_000))
+    rows = {r.request_id: r.cost_pico_usd for r in await backend.ledger()}
+    assert rows == {"req_1": huge, "req_2": huge + 1, "req_3": 50_000_000}
+    [day] = await store.daily_usage(alice.id, date(2026, 3, 31), date(2026, 3, 31))
+    assert day.cost_pico_usd == 2 * huge + 1 + 50_000_000
+    for bad in (-1, MAX_PICO_USD + 1, 0.5, True):
+        with pytest.raises(ValueError, match="pico-USD"):
+            await store.record_usage(replace(usage("req_bad", alice.id), cost_pico_usd=bad))  # type: ignore[arg-type]
+    assert len(await backend.ledger()) == 3
