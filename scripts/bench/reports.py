@@ -52,7 +52,8 @@ DEV = "/v1/developer"
 # 97th cancelled; tokens and cost vary with i. The same formulas in both backends' SQL.
 _PG_FILL = """
 WITH src AS (
-    SELECT i, $2::timestamptz - (i * interval '365 days') / $3 AS at FROM generate_series(1, $3) AS i
+    SELECT i, $2::timestamptz - make_interval(secs => i * 31536000.0 / $3) AS at
+    FROM generate_series(1, $3) AS i
 ), ins AS (
     INSERT INTO usage_records (request_id, user_id, key_id, service, model, prompt_tokens,
         completion_tokens, cost_pico_usd, status, usage_source, created_at, settled_at, owner)
