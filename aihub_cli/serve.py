@@ -15,6 +15,7 @@ from aihub_cli.worker_link import WorkerLink
 from aihub_core.app import Core
 from aihub_core.ports import Port
 from aihub_core.settings import Settings
+from aihub_core.store import redacted_url
 from aihub_http.app import create_app
 from aihub_http.metrics import METRICS_DIR_ENV
 from aihub_http.options import ShimOptions
@@ -27,7 +28,7 @@ def _banner(settings: Settings, core: Core | None, http_port: int | None, core_a
         lines.append(f"  REST/SSE   {base}/v1/developer   (docs {base}/docs, health {base}/healthz)")
     lines.append(f"  gRPC       {core_address}   (reflection and grpc.health.v1 enabled)")
     if core is not None:
-        lines.append(f"  database   {settings.database_url}")
+        lines.append(f"  database   {redacted_url(settings.database_url)}")
         lines.append(f"  upstreams  {core.describe_upstreams()}")
     return "\n".join(lines)
 

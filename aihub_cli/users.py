@@ -26,7 +26,7 @@ from aihub_core.store.base import Store
 @contextlib.asynccontextmanager
 async def opened_store(settings: Settings) -> AsyncIterator[Store]:
     """The settings' store, open for the block (the admin commands' one connection)."""
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, settings.store_options())
     await store.open()
     try:
         yield store

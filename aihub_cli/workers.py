@@ -29,6 +29,7 @@ from aihub_core.app import prepare_shared_state, settle_dead_worker
 from aihub_core.errors import AIHubError, ConfigError
 from aihub_core.ports import Port
 from aihub_core.settings import Settings
+from aihub_core.store import redacted_url
 from aihub_core.store.sqlite.url import MEMORY, sqlite_path
 from aihub_http.metrics import METRICS_DIR_ENV
 
@@ -149,8 +150,9 @@ def worker_command(
     settings: Settings, only: str | None, core_address: str | None, http_port: int, grpc_port: int
 ) -> list[str]:
     """`aihub serve` for one worker, with every setting the flags can carry made explicit (the
-    environment, inherited, carries the rest)."""
-    command = [sys.executable, "-m", "aihub_cli", "serve", "--db", settings.database_url]
+    environment, inherited, carries the rest: the database URL too, which may hold a password
+    that a command line would show to every user of the machine)."""
+    command = [sys.executable, "-m", "aihub_cli", "serve"]
     command += ["--host", settings.host, "--http-port", str(http_port), "--grpc-port", str(grpc_port)]
     if only:
         command += ["--only", only]
@@ -179,7 +181,7 @@ async def supervise(
     grpc_port = settings.grpc_port if grpc is None else int(grpc.getsockname()[1])
     metrics_dir = tempfile.mkdtemp(prefix="aihub-metrics-")
     lifeline_read, lifeline_write = os.pipe()
-    env = {**environ, METRICS_DIR_ENV: metrics_dir}
+    env = {**environ, METRICS_DIR_ENV: metrics_dir, "AIHUB_DATABASE_URL": settings.database_url}
     pool = _Pool(
         settings,
         only != "http",
@@ -234,7 +236,7 @@ def _banner(
         lines.append(f"  gRPC       {core_address}   (the core)")
     else:
         lines.append(f"  gRPC       {settings.host}:{grpc_port}   (reflection and grpc.health.v1 enabled)")
-        lines.append(f"  database   {settings.database_url}")
+        lines.append(f"  database   {redacted_url(settings.database_url)}")
         lines.append("  limits     shared through AIHUB_REDIS_URL")
     return "\n".join(lines)
 

@@ -8,7 +8,6 @@ import random
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import aiohttp
 
@@ -50,6 +49,7 @@ from aihub_core.settings import Settings
 from aihub_core.simulators import Simulator
 from aihub_core.store import open_store
 from aihub_core.store.base import Store
+from aihub_core.store.leases import log_recovered
 
 log = logging.getLogger("aihub.core")
 
@@ -130,34 +130,23 @@ async def _start_upstreams(
     return upstreams
 
 
-async def _recover_reservations(
-    store: Store, owner: str | None = None, *, now: datetime | None = None
-) -> None:
-    """Settle the reservations a killed process (`owner`, or any earlier run) left pending, before
-    any call is taken: a call cut by a crash is not charged (docs/accounting.md), and no
-    reservation hangs."""
-    who = "an earlier run" if owner is None else f"worker {owner}"
-    recovered = await store.recover_pending(now or datetime.now(UTC), owner)
-    if recovered:
-        log.warning("settled %d usage reservation(s) left pending by %s as uncharged errors", recovered, who)
-    # Their Idempotency-Keys were claimed by calls that will never finish: free them for retries.
-    freed = await store.release_pending_idempotency_keys(owner)
-    if freed:
-        log.warning("freed %d Idempotency-Key(s) whose calls %s left unfinished", freed, who)
-
-
-def worker_owner(pid: int) -> str:
-    """How a worker core tags what it leaves pending (see `settle_dead_worker`)."""
-    return f"pid:{pid}"
+async def _recover_abandoned(store: Store) -> None:
+    """Settle the reservations and free the Idempotency-Keys that processes no longer running left
+    pending (a killed worker, an earlier run, a replica whose lease expired), before any call is
+    taken: a call cut by a crash is not charged (docs/accounting.md), and no reservation hangs.
+    Live stores' work, on this host or another, is left alone: they hold their leases."""
+    log_recovered(await store.recover_abandoned(), log)
 
 
 async def settle_dead_worker(settings: Settings, pid: int) -> None:
-    """A worker core died: settle its pending calls and free its Idempotency-Keys, leaving the
-    other workers' live calls alone."""
-    store = open_store(settings.database_url)
+    """A worker core (process `pid`) died: settle its pending calls and free its Idempotency-Keys
+    at once (its process is gone from this machine, so its lease ends), leaving the other
+    workers' live calls alone."""
+    log.info("worker pid %d is gone: recovering what it left pending", pid)
+    store = open_store(settings.database_url, settings.store_options())
     await store.open()
     try:
-        await _recover_reservations(store, worker_owner(pid))
+        await _recover_abandoned(store)
     finally:
         await store.close()
 
@@ -179,10 +168,10 @@ async def prepare_shared_state(settings: Settings, environ: Mapping[str, str]) -
     settle what an earlier run left pending and create the development JWT secret, once, so the
     workers neither race on these nor settle each other's live calls."""
     configure(settings, environ)
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, settings.store_options())
     await store.open()
     try:
-        await _recover_reservations(store)
+        await _recover_abandoned(store)
     finally:
         await store.close()
     _jwt_secret(settings)
@@ -251,15 +240,11 @@ class Core:
         configured = configure(settings, os.environ if environ is None else environ)
         stack = AsyncExitStack()
         try:
-            store = open_store(
-                settings.database_url,
-                owner=worker_owner(os.getpid()) if worker else None,
-                durability=settings.ledger_sync,
-            )
+            store = open_store(settings.database_url, settings.store_options())
             await store.open()
             stack.push_async_callback(store.close)
             if not worker:
-                await _recover_reservations(store, now=clock.now())
+                await _recover_abandoned(store)
             secret = _jwt_secret(settings, warn=not worker)  # with workers, the supervisor warns
             client = upstream_session(max_connections=1000)
             stack.push_async_callback(client.close)

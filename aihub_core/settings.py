@@ -12,7 +12,7 @@ from aihub_core.errors import ConfigError, InvalidRequestError
 from aihub_core.providers.registry import Credentials, builtin_services, provider_kind
 from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.resilience import BreakerPolicy, RetryPolicy
-from aihub_core.store import Durability
+from aihub_core.store import Durability, StoreOptions
 from aihub_core.store.sqlite.url import MEMORY, sqlite_path
 
 DEFAULT_DATABASE_URL = "sqlite:///./aihub.db"
@@ -149,6 +149,10 @@ class Settings:
     redis_url: str | None = None
     redis_prefix: str = DEFAULT_REDIS_PREFIX
     ledger_sync: Durability = Durability.DURABLE
+    # AIHUB_LEASE_SECONDS: how long a dead process's pending calls may wait for recovery.
+    lease_seconds: float = 30.0
+    database_pool_size: int = 10
+    database_statement_cache: int = 100
     jwt_secret: str | None = None
     jwt_ttl_seconds: int = 24 * 3600
     # Built-in service name -> its key and URL (see `credentials`: absent means unset, the default URL).
@@ -184,6 +188,9 @@ class Settings:
             "redis_url": text("AIHUB_REDIS_URL"),
             "redis_prefix": text("AIHUB_REDIS_PREFIX") or DEFAULT_REDIS_PREFIX,
             "ledger_sync": _ledger_sync(text("AIHUB_LEDGER_SYNC")),
+            "lease_seconds": _seconds(text, "AIHUB_LEASE_SECONDS", 30.0),
+            "database_pool_size": _count(text, "AIHUB_DATABASE_POOL_SIZE", 10, 1),
+            "database_statement_cache": _count(text, "AIHUB_DATABASE_STATEMENT_CACHE", 100, 0),
             "jwt_secret": text("AIHUB_JWT_SECRET"),
             "providers": {
                 kind.name: Credentials(
@@ -213,6 +220,15 @@ class Settings:
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+    def store_options(self) -> StoreOptions:
+        """How this process opens its store."""
+        return StoreOptions(
+            durability=self.ledger_sync,
+            lease_seconds=self.lease_seconds,
+            pool_size=self.database_pool_size,
+            statement_cache_size=self.database_statement_cache,
+        )
 
     @property
     def data_dir(self) -> Path:

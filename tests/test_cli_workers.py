@@ -18,6 +18,8 @@ import httpx
 import pytest
 
 from aihub.v1 import chat_service_pb2, chat_service_pb2_grpc
+from aihub_cli.workers import worker_command
+from aihub_core.settings import Settings
 from tests.test_cli import PORT_IN_USE, aihub, clean_env, free_port, run_aihub, wait_for_banner
 
 REDIS_URL = os.environ.get("AIHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -299,3 +301,11 @@ def test_a_killed_workers_calls_are_settled_at_once_and_the_others_run_on(tmp_pa
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=60) == 0
+
+
+def test_a_workers_command_line_carries_no_database_url() -> None:
+    """The URL may hold a password, and every user of the machine reads command lines: the workers
+    get it through their environment."""
+    settings = Settings.from_env({"AIHUB_DATABASE_URL": "postgresql://aihub:pw-in-url@db/aihub"})
+    command = worker_command(settings, None, None, 8000, 50051)
+    assert not [part for part in command if "pw-in-url" in part or "postgresql" in part]

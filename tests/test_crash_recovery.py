@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
 import sqlite3
 import subprocess
 import time
@@ -167,13 +166,13 @@ async def test_sigkill_under_load_loses_no_received_response(tmp_path: Path) -> 
                 got.prompt_tokens,
                 got.completion_tokens,
             )
-            assert row["cost_usd"] == got.cost_usd
+            assert row["cost_pico_usd"] / 10**12 == got.cost_usd  # the exact cost, as answered
         cut = rows[load.cut]
-        assert (cut["status"], cut["usage_source"], cut["recovered"], cut["cost_usd"]) == (
+        assert (cut["status"], cut["usage_source"], cut["recovered"], cut["cost_pico_usd"]) == (
             "error",
             "none",
             1,
-            0.0,
+            0,
         )
         assert {r["request_id"] for r in rows.values() if r["recovered"]} == {
             request_id for request_id, row in left_open.items() if row["status"] == "pending"
@@ -184,8 +183,10 @@ async def test_sigkill_under_load_loses_no_received_response(tmp_path: Path) -> 
             window = {"start_date": days[0], "end_date": days[-1]}
             report = (await client.get(f"{DEV}/usage", params=window, headers=auth)).json()
     billable = [r for r in rows.values() if r["status"] in ("ok", "error", "cancelled")]
-    by_day = {day: math.fsum(r["cost_usd"] for r in billable if r["created_at"][:10] == day) for day in days}
+    by_day = {day: sum(r["cost_pico_usd"] for r in billable if r["created_at"][:10] == day) for day in days}
     assert report["total_requests"] == len(billable)
     assert report["total_tokens"] == sum(r["prompt_tokens"] + r["completion_tokens"] for r in billable)
-    assert report["total_cost_usd"] == math.fsum(by_day.values())
-    assert {d["date"]: d["cost_usd"] for d in report["daily_breakdown"]} == by_day
+    assert report["total_cost_usd"] == sum(by_day.values()) / 10**12  # summed exactly, converted once
+    assert {d["date"]: d["cost_usd"] for d in report["daily_breakdown"]} == {
+        day: pico / 10**12 for day, pico in by_day.items()
+    }

@@ -23,7 +23,7 @@ from aihub_core.errors import InvalidRequestError, UpstreamError
 from aihub_core.identity import Caller
 from aihub_core.limits.tokens import estimate_text
 from aihub_core.messages import Message
-from aihub_core.pricing import cost_usd
+from aihub_core.pricing import cost_pico_usd, usd
 from aihub_core.providers.base import Provider, StreamEnd, TokenUsage
 from aihub_core.providers.images import decode_images
 from aihub_core.store.base import Store, StoredMessage, UsageRecord, UsageStatus
@@ -66,11 +66,16 @@ class ChatOutcome:
     model: CatalogModel
     session_id: str
     usage: TokenUsage
-    cost_usd: float
+    cost_pico_usd: int
     finish_reason: str
     response_time_ms: int
     simulated: bool
     request_id: str
+
+    @property
+    def cost_usd(self) -> float:
+        """The exact cost as the double nearest it (what the answer shows)."""
+        return usd(self.cost_pico_usd)
 
 
 @dataclass(frozen=True)
@@ -216,7 +221,7 @@ class ChatEngine:
         yield await self._settle(chat, route.candidate, "".join(pieces), end.usage, end.finish_reason)
 
     def _record(
-        self, chat: PreparedChat, answered: Candidate, usage: TokenUsage, status: UsageStatus, cost: float
+        self, chat: PreparedChat, answered: Candidate, usage: TokenUsage, status: UsageStatus, cost: int
     ) -> UsageRecord:
         return UsageRecord(
             request_id=chat.request_id,
@@ -226,7 +231,7 @@ class ChatEngine:
             model=answered.model.id,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
-            cost_usd=cost,
+            cost_pico_usd=cost,
             status=status,
             usage_source=usage.source,
             created_at=self._now(),
@@ -237,7 +242,7 @@ class ChatEngine:
     def _uncharged(self, chat: PreparedChat, candidate: Candidate, status: UsageStatus) -> UsageRecord:
         """A record with nothing to count: no tokens, no cost, usage_source `none`."""
         nothing = TokenUsage(prompt_tokens=0, completion_tokens=0)
-        return replace(self._record(chat, candidate, nothing, status, 0.0), usage_source="none")
+        return replace(self._record(chat, candidate, nothing, status, 0), usage_source="none")
 
     async def record_refused(self, chat: PreparedChat) -> None:
         """Admission refused the call: its one ledger row, at no cost."""
@@ -253,7 +258,7 @@ class ChatEngine:
         self, chat: PreparedChat, answered: Candidate, text: str, usage: TokenUsage, finish: str
     ) -> ChatOutcome:
         """Record the answer at the prices of the model that gave it (a fallback's, maybe)."""
-        cost = cost_usd(usage.prompt_tokens, usage.completion_tokens, answered.model)
+        cost = cost_pico_usd(usage.prompt_tokens, usage.completion_tokens, answered.model)
         answer = StoredMessage(role="assistant", content=text, created_at=self._now())
         record = self._record(chat, answered, usage, "ok", cost)
         await self._store.append_turn(chat.caller.user_id, chat.session_id, chat.user_turn, answer, record)
@@ -262,7 +267,7 @@ class ChatEngine:
             model=answered.model,
             session_id=chat.session_id,
             usage=usage,
-            cost_usd=cost,
+            cost_pico_usd=cost,
             finish_reason=finish,
             response_time_ms=record.response_time_ms,
             simulated=answered.provider.simulated,
@@ -286,7 +291,7 @@ class ChatEngine:
             completion_tokens=estimate_text(partial) if partial else 0,
             source="estimated",
         )
-        cost = cost_usd(usage.prompt_tokens, usage.completion_tokens, tried.model)
+        cost = cost_pico_usd(usage.prompt_tokens, usage.completion_tokens, tried.model)
         await self._store.record_usage(self._record(chat, tried, usage, status, cost))
 
     def _elapsed_ms(self, chat: PreparedChat) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,6 +9,7 @@ from datetime import UTC, datetime
 from aihub_core.identity import Caller
 from aihub_core.limits.plans import Plan
 from aihub_core.periods import Window, month_start, next_month_start, resolve_window
+from aihub_core.pricing import usd
 from aihub_core.store.base import DailyTotals, Store
 
 
@@ -45,7 +45,8 @@ class UsageReport:
 
     @property
     def total_cost_usd(self) -> float:
-        return math.fsum(d.cost_usd for d in self.days)
+        """The exact sum of the days' costs, converted once."""
+        return usd(sum(d.cost_pico_usd for d in self.days))
 
 
 class UsageReporter:
@@ -65,5 +66,5 @@ class UsageReporter:
         """Totals for the requested window, every day of it listed."""
         window = resolve_window(period, start_date, end_date, self._now().date())
         rows = {d.day: d for d in await self._store.daily_usage(caller.user_id, window.first, window.last)}
-        days = [rows.get(day) or DailyTotals(day, 0, 0, 0.0) for day in window.days()]
+        days = [rows.get(day) or DailyTotals(day, 0, 0, 0) for day in window.days()]
         return UsageReport(window, days, await self.quota(caller))

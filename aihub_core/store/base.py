@@ -14,14 +14,22 @@ docstrings here are what that suite checks.
   drop the usage record of what was already generated.
 - Errors a caller can cause come out as the core's errors (ConflictError, NotFoundError, as each
   method says); any other failure of the database propagates as it is.
+- Costs are integers of pico-USD (`pricing`), stored and summed exactly.
+- Each open store holds a lease (`StoreOptions.lease_seconds`), renewed while it runs; the work a
+  store leaves pending (reservations, Idempotency-Key claims) is recovered by any live store once
+  that lease has ended, expired, or its process is seen dead, exactly once
+  (`recover_abandoned`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Literal, Protocol
+
+from aihub_core.pricing import usd
 
 # `pending` marks a reservation: a call admitted and not yet settled (docs/accounting.md).
 UsageStatus = Literal["pending", "ok", "error", "refused", "cancelled"]
@@ -71,7 +79,7 @@ class UsageRecord:
     model: str
     prompt_tokens: int
     completion_tokens: int
-    cost_usd: float
+    cost_pico_usd: int
     status: UsageStatus
     usage_source: Literal["provider", "estimated", "none"]
     created_at: datetime
@@ -97,10 +105,31 @@ class IdempotencyRecord:
 
 @dataclass(frozen=True)
 class DailyTotals:
+    """One UTC day's billable calls: how many, their tokens and their exact cost."""
+
     day: date
     requests: int
     tokens: int
-    cost_usd: float
+    cost_pico_usd: int
+
+    @property
+    def cost_usd(self) -> float:
+        """The day's cost as the double nearest its exact value."""
+        return usd(self.cost_pico_usd)
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """What one `recover_abandoned` settled and freed, and the leases it ended."""
+
+    reservations: int = 0
+    claims: int = 0
+    owners: tuple[str, ...] = ()
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was migrated by a newer AI Hub than this one: refused rather than guessed at,
+    since an older binary writing to a newer schema is how ledgers get corrupted."""
 
 
 class Durability(Enum):
@@ -116,23 +145,63 @@ class Durability(Enum):
     moments' settlements, answered calls included."""
 
 
+@dataclass(frozen=True)
+class StoreOptions:
+    """How `open_store` makes a store: what every backend takes, and a few settings only a backend
+    with a connection pool uses (the others ignore them)."""
+
+    owner: str | None = None
+    """The name of the store's lease, which tags what it leaves pending; None: a name of its own
+    (host, process id and a random part), unique among every store of every host."""
+
+    durability: Durability = Durability.DURABLE
+    """How far a settlement has gone when it returns (AIHUB_LEDGER_SYNC)."""
+
+    lease_seconds: float = 30.0
+    """How long the store's lease lasts unless renewed (AIHUB_LEASE_SECONDS): after a process dies
+    on another host, this long at most passes before a live store recovers its work."""
+
+    keep_lease: bool = True
+    """Renew the lease and recover abandoned work in the background, every third of the lease.
+    False: only when `renew_lease` and `recover_abandoned` are called (tests drive them)."""
+
+    clock: Callable[[], datetime] | None = None
+    """The clock of the lease's times and of recoveries' `settled_at`; None: the database's own
+    (SQLite: this machine's; PostgreSQL: the server's, one clock for every host)."""
+
+    pool_size: int = 10
+    """Connections a pooled backend opens at most (AIHUB_DATABASE_POOL_SIZE)."""
+
+    statement_cache_size: int = 100
+    """Prepared statements a pooled backend keeps per connection (AIHUB_DATABASE_STATEMENT_CACHE);
+    0 behind a pooler that does not track them (PgBouncer before 1.21)."""
+
+
 class Store(Protocol):
     """Users, API keys, sessions, the usage ledger and Idempotency-Key claims.
 
-    A store is made unopened, by `open_store(url, owner=..., durability=...)`: `owner` (a worker
-    process's name) tags the reservations and claims it leaves pending, so that they alone can be
-    settled if that process dies; `durability` applies to settlements. Every other write need
-    only survive a crash of the gateway process.
+    A store is made unopened, by `open_store(url, options)` (`StoreOptions`): its lease's name
+    (`owner`) tags the reservations and claims it leaves pending, so that they alone are recovered
+    once it is gone; `durability` applies to settlements. Every other write need only survive a
+    crash of the gateway process.
     """
 
+    @property
+    def owner(self) -> str:
+        """The name of this store's lease, which tags what it leaves pending."""
+        ...
+
     async def open(self) -> None:
-        """Connect and apply pending migrations. RuntimeError if the store is already open; until
-        it is opened (and after it is closed) every call raises RuntimeError ("not open")."""
+        """Connect, apply pending migrations (once, however many stores open the database at the
+        same moment: the others wait for them) and take the lease. RuntimeError if the store is
+        already open; until it is opened (and after it is closed) every call raises RuntimeError
+        ("not open")."""
         ...
 
     async def close(self) -> None:
-        """Finish every write made or queued before (`queue_reservation`'s included), then release
-        the connection. Closing a closed store does nothing."""
+        """Finish every write made or queued before (`queue_reservation`'s included), end the lease
+        (what the store left pending is then recovered by the next `recover_abandoned` of any
+        store), then release the connection. Closing a closed store does nothing."""
         ...
 
     # users
@@ -239,33 +308,42 @@ class Store(Protocol):
         committed, as durably as the store's `Durability` says."""
         ...
 
-    async def recover_pending(self, now: datetime, owner: str | None = None) -> int:
-        """Settle every reservation left `pending` by a process that died as an uncharged, recovered
-        `error` (0 tokens, cost 0, usage source `none`, settled at `now`, marked recovered);
-        return how many. Without `owner`, only for start-up: it settles every owner's
-        reservations, live calls' too. With it, only the reservations of that owner (a store
-        opened with that `owner`): for a dead worker while the others run on. A settlement
-        arriving later for a recovered row is ignored, as any second settlement is."""
+    # leases and recovery
+    async def renew_lease(self) -> bool:
+        """Extend this store's lease to now + its length; True if it was still held. False if it
+        had ended meanwhile (this process stalled longer than the lease, and another store
+        recovered its work): it is taken anew, and that loss logged."""
+        ...
+
+    async def recover_abandoned(self) -> Recovered:
+        """Recover the work no live store holds, exactly once however many stores try at the same
+        time: end the leases that expired (by the store's clock) or whose process is gone from
+        this machine, then settle every `pending` reservation whose owner holds no lease as an
+        uncharged, recovered `error` (0 tokens, cost 0, usage source `none`, settled now, marked
+        recovered) and drop every pending Idempotency-Key claim whose owner holds none. Never this
+        store's own, nor a live sibling's. A settlement arriving later for a recovered row is
+        ignored, as any second settlement is."""
         ...
 
     async def daily_usage(self, user_id: str, first: date, last: date) -> list[DailyTotals]:
         """Totals per UTC day with at least one billable record, first..last inclusive, oldest first.
         Billable: status ok, error or cancelled (refused requests cost nothing, pending ones are not
         settled yet, and neither is counted). A record's day is that of its `created_at`. A day's
-        cost is the correctly rounded sum of its records' costs (`math.fsum`), whatever their
-        order, so totals equal the sum of the costs the responses reported."""
+        cost is the exact sum of its records' costs, so totals equal the sum of the costs the
+        responses reported. Its time does not grow with the number of records (a daily rollup
+        kept in the settlement's transaction)."""
         ...
 
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment (inclusive): billable and
-        pending ones."""
+        pending ones. From midnight UTC its time does not grow with the number of records."""
         ...
 
     # idempotency keys
     async def claim_idempotency_key(
         self, claim: IdempotencyRecord, expired_before: datetime
     ) -> IdempotencyRecord | None:
-        """Claim a key for a call (None), tagged with the store's owner, or return the live claim
+        """Claim a key for a call (None), tagged with the store's lease, or return the live claim
         already holding it, as it was claimed (its request hash and id, and its answer once
         done), whatever the new claim's request hash. A claim made before `expired_before` (strictly)
         is dropped first, so keys can be reused after they expire. Keys are per user."""
@@ -277,9 +355,4 @@ class Store(Protocol):
 
     async def release_idempotency_key(self, user_id: str, key: str) -> None:
         """Drop a pending claim whose call failed, so a retry runs afresh; a done claim stays."""
-        ...
-
-    async def release_pending_idempotency_keys(self, owner: str | None = None) -> int:
-        """Drop every pending claim (at start: their calls died with an earlier process), or only
-        those of `owner` (as `recover_pending`); return how many. Done claims stay."""
         ...

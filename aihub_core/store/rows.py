@@ -14,6 +14,7 @@ from dataclasses import fields
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from aihub_core.pricing import MAX_PICO_USD
 from aihub_core.store.base import (
     ApiKeyRecord,
     IdempotencyRecord,
@@ -69,9 +70,12 @@ def message_row(user_id: str, session_id: str, message: StoredMessage) -> Row:
 
 
 def usage_row(record: UsageRecord) -> Row:
-    """The ledger row of a usage record: its fields."""
-    # float() so an int cost (0) is stored and summed as the same double the caller reported
-    return {**_fields(record), "cost_usd": float(record.cost_usd), "created_at": utc(record.created_at)}
+    """The ledger row of a usage record: its fields; ValueError for a cost that is not a whole,
+    non-negative number of pico-USD a 64-bit column holds."""
+    cost = record.cost_pico_usd
+    if not isinstance(cost, int) or isinstance(cost, bool) or not 0 <= cost <= MAX_PICO_USD:
+        raise ValueError(f"a cost is a whole number of pico-USD from 0 to {MAX_PICO_USD}, got {cost!r}")
+    return {**_fields(record), "created_at": utc(record.created_at)}
 
 
 def reservation_row(record: UsageRecord, owner: str | None) -> Row:

@@ -5,7 +5,7 @@ import pytest
 from aihub_core.catalog import CATEGORIES, Catalog, CatalogModel, CatalogService, load_builtin_catalog
 from aihub_core.catalog.synced import read_synced
 from aihub_core.errors import ConfigError, InvalidRequestError, NotFoundError
-from aihub_core.pricing import cost_usd
+from aihub_core.pricing import cost_pico_usd
 
 
 def test_catalog_has_twenty_models_over_both_services_with_spec_prices() -> None:
@@ -57,15 +57,15 @@ def test_bad_category_names_the_parameter() -> None:
 @pytest.mark.parametrize(
     ("model", "prompt", "completion", "expected"),
     [
-        ("x-ai/grok-beta", 25, 150, 25 * 0.000002 + 150 * 0.000002),
-        ("anthropic/claude-3-sonnet", 1000, 1000, 1000 * 0.000003 + 1000 * 0.000015),
-        ("text-embedding-004", 10, 0, 0.0),
+        ("x-ai/grok-beta", 25, 150, 350_000_000),  # 175 x 0.000002 USD, in pico-USD
+        ("anthropic/claude-3-sonnet", 1000, 1000, 18_000_000_000),  # 0.003 + 0.015
+        ("text-embedding-004", 10, 0, 0),
     ],
 )
 def test_cost_is_prompt_times_price_plus_completion_times_price(
-    model: str, prompt: int, completion: int, expected: float
+    model: str, prompt: int, completion: int, expected: int
 ) -> None:
-    assert cost_usd(prompt, completion, load_builtin_catalog().resolve(model, "")) == expected
+    assert cost_pico_usd(prompt, completion, load_builtin_catalog().resolve(model, "")) == expected
 
 
 def test_a_synced_file_nested_too_deep_is_a_config_error_naming_it(tmp_path: Path) -> None:

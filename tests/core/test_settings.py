@@ -28,6 +28,25 @@ def test_ledger_sync_comes_from_the_environment() -> None:
         Settings.from_env({"AIHUB_LEDGER_SYNC": "off"})
 
 
+def test_store_settings_come_from_the_environment() -> None:
+    defaults = Settings.from_env({}).store_options()
+    assert (defaults.lease_seconds, defaults.pool_size, defaults.statement_cache_size) == (30.0, 10, 100)
+    env = {
+        "AIHUB_LEASE_SECONDS": "12.5",
+        "AIHUB_DATABASE_POOL_SIZE": "4",
+        "AIHUB_DATABASE_STATEMENT_CACHE": "0",
+        "AIHUB_LEDGER_SYNC": "normal",
+    }
+    options = Settings.from_env(env).store_options()
+    assert (options.lease_seconds, options.pool_size, options.statement_cache_size) == (12.5, 4, 0)
+    assert options.durability == Durability.DEFERRED and options.owner is None
+    for name, value in (("AIHUB_DATABASE_POOL_SIZE", "0"), ("AIHUB_DATABASE_STATEMENT_CACHE", "-1")):
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env({name: value})
+    with pytest.raises(ConfigError, match="AIHUB_LEASE_SECONDS must be positive"):
+        Settings.from_env({"AIHUB_LEASE_SECONDS": "0"})
+
+
 def test_provider_keys_and_urls_come_from_the_documented_variables() -> None:
     unset = Settings.from_env({})
     assert unset.credentials("openrouter") == Credentials("https://openrouter.ai/api/v1")

@@ -64,7 +64,7 @@ async def test_a_spent_monthly_quota_refuses_chat_with_a_429(
     now = datetime.now(UTC)
     records = [
         UsageRecord(
-            f"req_seed{i}", user_id, None, "openrouter", "x-ai/grok-beta", 1, 1, 0.0, "ok", "provider", now
+            f"req_seed{i}", user_id, None, "openrouter", "x-ai/grok-beta", 1, 1, 0, "ok", "provider", now
         )
         for i in range(1000)
     ]

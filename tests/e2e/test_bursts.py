@@ -134,7 +134,7 @@ async def test_monthly_quota(
                     "x-ai/grok-beta",
                     1,
                     1,
-                    0.0,
+                    0,
                     "ok",
                     "provider",
                     now,

@@ -20,7 +20,7 @@ from aihub.v1 import chat_service_pb2_grpc as chat_grpc
 from aihub_core.app import Core
 from aihub_core.catalog import load_builtin_catalog
 from aihub_core.messages import ProviderRequest
-from aihub_core.pricing import cost_usd
+from aihub_core.pricing import cost_pico_usd, usd
 from aihub_core.providers.base import Completion, Provider, StreamEvent
 from aihub_core.resilience import BreakerPolicy, BreakerState, RetryPolicy
 from aihub_core.simulators import Simulator
@@ -97,12 +97,12 @@ def flaky(core: Core, service: str, scenario: str, failures: int = 1_000) -> Fla
 
 
 def ledger(core: Core) -> list[tuple[str, str, str, float]]:
-    """Every usage row: (service, model, status, cost)."""
+    """Every usage row: (service, model, status, cost in USD)."""
     with sqlite3.connect(sqlite_path(core.settings.database_url)) as db:
         rows = db.execute(
-            "SELECT service, model, status, cost_usd FROM usage_records ORDER BY rowid"
+            "SELECT service, model, status, cost_pico_usd FROM usage_records ORDER BY rowid"
         ).fetchall()
-    return [(str(s), str(m), str(st), float(c)) for s, m, st, c in rows]
+    return [(str(s), str(m), str(st), usd(c)) for s, m, st, c in rows]
 
 
 async def test_a_failure_before_the_first_byte_is_retried(
@@ -138,7 +138,8 @@ async def test_a_model_that_keeps_failing_falls_back(
     data = answer.json()
     assert data["model"] == "gemini:gemini-2.5-flash" and data["metadata"]["service_used"] == "gemini"
     usage = data["usage"]
-    assert usage["estimated_cost_usd"] == cost_usd(usage["prompt_tokens"], usage["completion_tokens"], FLASH)
+    cost = cost_pico_usd(usage["prompt_tokens"], usage["completion_tokens"], FLASH)
+    assert usage["estimated_cost_usd"] == usd(cost)
     assert (primary.calls, fallback.calls) == (3, 1)
     assert ledger(core) == [("gemini", "gemini-2.5-flash", "ok", usage["estimated_cost_usd"])]
 

@@ -51,7 +51,7 @@ async def test_a_stream_is_pending_until_settled_before_done(
         async for line in response.aiter_lines():
             if line.startswith("data:") and not seen:
                 seen = ledger(db)  # at the first piece: admitted and reserved, far from settled
-    assert [(r["request_id"], r["status"], r["cost_usd"]) for r in seen] == [(request_id, "pending", 0.0)]
+    assert [(r["request_id"], r["status"], r["cost_pico_usd"]) for r in seen] == [(request_id, "pending", 0)]
     [row] = ledger(db)
     assert (row["request_id"], row["status"], row["usage_source"]) == (request_id, "ok", "provider")
     assert row["created_at"] == seen[0]["created_at"] and row["settled_at"] >= row["created_at"]
@@ -65,7 +65,7 @@ async def test_a_unary_chat_is_settled_when_its_response_arrives(
     usage = response.json()["usage"]
     [row] = ledger(tmp_path / "aihub.db")
     assert row["request_id"] == response.headers["x-request-id"] and row["status"] == "ok"
-    assert (row["prompt_tokens"], row["completion_tokens"], row["cost_usd"]) == (
+    assert (row["prompt_tokens"], row["completion_tokens"], row["cost_pico_usd"] / 10**12) == (
         usage["prompt_tokens"],
         usage["completion_tokens"],
         usage["estimated_cost_usd"],
@@ -81,11 +81,11 @@ async def test_start_recovers_reservations_left_pending(
     now = datetime.now(UTC)
     async with SQLiteStore(tmp_path / "aihub.db") as store:
         await store.create_user(UserRecord("usr_1", "one@example.com", "h", "free", now))
-        reservation = UsageRecord(
-            "req_1", "usr_1", None, "openrouter", "m", 0, 0, 0.0, "pending", "none", now
-        )
+        reservation = UsageRecord("req_1", "usr_1", None, "openrouter", "m", 0, 0, 0, "pending", "none", now)
         await store.reserve_usage(reservation)
-        await store.record_usage(replace(reservation, request_id="req_2", status="ok", cost_usd=0.5))
+        await store.record_usage(
+            replace(reservation, request_id="req_2", status="ok", cost_pico_usd=500_000_000_000)
+        )
     with caplog.at_level(logging.WARNING, logger="aihub.core"):
         core = await Core.start(settings)
     await core.stop(grace=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,12 @@ from tests.e2e.sse import sse_events
 
 LOCAL_KEY = "sk-local-0123456789"
 PROMPT_PRICE, COMPLETION_PRICE = 0.0000007, 0.0000021
+
+
+def exact_cost(usage: dict[str, int]) -> float:
+    """tokens x the prices as the config prints them, in decimal: the double nearest it."""
+    prompt, completion = Decimal(str(PROMPT_PRICE)), Decimal(str(COMPLETION_PRICE))
+    return float(usage["prompt_tokens"] * prompt + usage["completion_tokens"] * completion)
 
 
 def operator_toml(base_url: str) -> str:
@@ -115,10 +122,7 @@ async def test_chat_goes_through_the_operator_service_at_its_prices(running: Run
     assert data["metadata"]["service_used"] == "local" and data["metadata"]["simulated"] is False
     usage = data["usage"]
     assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
-    assert (
-        usage["estimated_cost_usd"]
-        == usage["prompt_tokens"] * PROMPT_PRICE + usage["completion_tokens"] * COMPLETION_PRICE
-    )
+    assert usage["estimated_cost_usd"] == exact_cost(usage)
     sent = running.upstream.requests[-1]
     assert sent.headers["authorization"] == f"Bearer {LOCAL_KEY}" and sent.json["model"] == "llama3.1"
 
@@ -134,8 +138,7 @@ async def test_stream_goes_through_the_operator_service(running: Running) -> Non
     kinds = [e["type"] for e in events]
     assert "content" in kinds and kinds[-1] == "done"
     usage = next(e for e in events if e["type"] == "usage")["usage"]
-    expected = usage["prompt_tokens"] * PROMPT_PRICE + usage["completion_tokens"] * COMPLETION_PRICE
-    assert usage["estimated_cost_usd"] == expected and usage["completion_tokens"] > 0
+    assert usage["estimated_cost_usd"] == exact_cost(usage) and usage["completion_tokens"] > 0
     assert running.upstream.requests[-1].json["stream"] is True
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import struct
 import zlib
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -42,8 +43,11 @@ async def test_the_spec_example_answers_in_the_spec_shape(http: httpx.AsyncClien
     assert 0 < usage["completion_tokens"] <= 150
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
     grok = load_builtin_catalog().resolve("x-ai/grok-beta", "")
-    expected = usage["prompt_tokens"] * grok.prompt_price + usage["completion_tokens"] * grok.completion_price
-    assert usage["estimated_cost_usd"] == expected
+    # Exactly tokens x price as the catalog prints it: the double nearest the decimal product.
+    exact = usage["prompt_tokens"] * Decimal(repr(grok.prompt_price)) + usage["completion_tokens"] * Decimal(
+        repr(grok.completion_price)
+    )
+    assert usage["estimated_cost_usd"] == float(exact)
     meta = data["metadata"]
     assert meta["service_used"] == "openrouter" and meta["simulated"] is True
     assert meta["response_time_ms"] >= 0 and meta["finish_reason"] in {"stop", "length"}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import httpx
 
@@ -70,7 +72,8 @@ async def test_usage_totals_equal_the_sum_of_response_costs(
     report = (await http.get(f"{DEV}/usage", headers=account.key_auth)).json()
     assert report["period"] == "month"
     assert report["total_requests"] == 3 and report["total_tokens"] == tokens
-    assert report["total_cost_usd"] == math.fsum(costs) or report["total_cost_usd"] == sum(costs)
+    # Exactly the sum of the answers' costs (each the double nearest its exact decimal).
+    assert report["total_cost_usd"] == float(sum(Decimal(repr(cost)) for cost in costs))
     assert (report["quota_limit"], report["quota_used"], report["quota_remaining"]) == (1000, 3, 997)
     today = datetime.now(UTC).date().isoformat()
     assert report["daily_breakdown"][-1] == {

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from aihub_core.pricing import PICO_PER_USD, printed
 from aihub_core.store.base import ApiKeyRecord, Store, UsageRecord, UsageStatus, UserRecord
 
 T0 = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
@@ -16,6 +17,11 @@ T0 = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
 UsageFactory = Callable[..., UsageRecord]
 KeyFactory = Callable[..., ApiKeyRecord]
 UserFactory = Callable[..., UserRecord]
+
+
+def pico(usd: float) -> int:
+    """A cost in USD, as printed, in pico-USD (the store's unit): 0.25 -> 250_000_000_000."""
+    return round(printed(usd) * PICO_PER_USD)
 
 
 def _user(user_id: str, email: str, created_at: datetime = T0) -> UserRecord:
@@ -69,7 +75,7 @@ def usage() -> UsageFactory:
             model="x-ai/grok-beta",
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
-            cost_usd=cost,
+            cost_pico_usd=pico(cost),
             status=status,
             usage_source="provider",
             created_at=created_at,

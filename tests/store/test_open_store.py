@@ -9,10 +9,9 @@ from aihub_core.store import open_store
 
 
 @pytest.mark.parametrize("url", ["postgresql://u:p@db/aihub", "postgres://db/aihub"])
-def test_postgresql_is_announced_for_later(url: str) -> None:
-    with pytest.raises(InvalidRequestError, match="PostgreSQL storage lands in a later issue") as caught:
-        open_store(url)
-    assert caught.value.details["parameter"] == "database_url"
+def test_postgresql_urls_make_a_postgres_store(url: str) -> None:
+    store = open_store(url)  # made unopened: nothing connects yet
+    assert type(store).__name__ == "PostgresStore"
 
 
 @pytest.mark.parametrize("url", ["mysql://db/aihub", "sqlite://relative.db", "sqlite:///", ""])

@@ -7,7 +7,6 @@ the first ten characters are the UTC day; tuples of strings as JSON arrays.
 from __future__ import annotations
 
 import json
-import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, cast
 
@@ -83,23 +82,3 @@ def message_from_row(row: dict[str, Any]) -> StoredMessage:
         created_at=decode_time(row["created_at"]),
         images=tuple(str(i) for i in json.loads(row["images"])),
     )
-
-
-class ExactSum:
-    """SQLite aggregate `fsum`: the correctly rounded sum of the recorded costs.
-
-    SQLite's SUM adds doubles one by one in scan order, so a total could drift from the sum of
-    the figures the responses reported; fsum is exact and independent of order.
-    """
-
-    def __init__(self) -> None:
-        self._values: list[float] = []
-
-    def step(self, value: float | None) -> None:
-        """Take one value of the group."""
-        if value is not None:
-            self._values.append(float(value))
-
-    def finalize(self) -> float:
-        """The group's exact total."""
-        return math.fsum(self._values)

@@ -58,13 +58,3 @@ def release(db: Database, user_id: str, key: str) -> None:
         db.execute(
             "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND state = 'pending'", [user_id, key]
         )
-
-
-def release_all_pending(db: Database, owner: str | None = None) -> int:
-    """Drop every pending claim (of `owner`, if given); how many there were."""
-    sql, params = "DELETE FROM idempotency_keys WHERE state = 'pending'", []
-    if owner is not None:
-        sql += " AND owner = ?"
-        params.append(owner)
-    with db.atomic():
-        return int(db.execute(sql, params).rowcount)

@@ -7,7 +7,7 @@ cause are translated here, once, to the core's errors.
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -20,7 +20,6 @@ from aihub_core.store.sqlite import _codec as codec
 Params = list[Any] | dict[str, Any]
 
 _BILLABLE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in rows.BILLABLE))
-_QUOTA_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in rows.QUOTA_COUNTED))
 # ON CONFLICT names the key: unlike INSERT OR IGNORE it does not also swallow a CHECK failure.
 _ONCE_PER_REQUEST = "ON CONFLICT (request_id) DO NOTHING"
 # A settlement fills in its call's pending row; the WHERE leaves a settled row as it is (settle
@@ -31,7 +30,7 @@ _SETTLED = (
     "model",
     "prompt_tokens",
     "completion_tokens",
-    "cost_usd",
+    "cost_pico_usd",
     "status",
     "usage_source",
     "session_id",
@@ -178,45 +177,45 @@ def record_usage(db: Database, record: UsageRecord) -> None:
         raise _translate(exc) from None
 
 
-def recover_pending(db: Database, now: datetime, owner: str | None = None) -> int:
-    """Settle every pending row (of `owner`, if given) as an uncharged, recovered error; how many."""
-    sql = (
-        "UPDATE usage_records SET status = 'error', prompt_tokens = 0, completion_tokens = 0, "
-        "cost_usd = 0.0, usage_source = 'none', settled_at = ?, recovered = 1 WHERE status = 'pending'"
-    )
-    params = [codec.encode_time(now)]
-    if owner is not None:
-        sql += " AND owner = ?"
-        params.append(owner)
-    return int(db.execute(sql, params).rowcount)
-
-
 def daily_usage(db: Database, user_id: str, first: date, last: date) -> list[DailyTotals]:
-    """Billable totals per UTC day with records, first..last inclusive, oldest first."""
-    # fsum, not SUM: the day's cost must be the exact sum of the costs the responses reported.
+    """Billable totals per UTC day with records, first..last inclusive, oldest first (the rollup)."""
     sql = (
-        "SELECT substr(created_at, 1, 10) AS day, count(*) AS requests, "
-        "sum(prompt_tokens + completion_tokens) AS tokens, fsum(cost_usd) AS cost_usd "
-        f"FROM usage_records WHERE user_id = ? AND created_at >= ? AND created_at < ? AND {_BILLABLE_SQL} "
-        "GROUP BY day ORDER BY day"
+        "SELECT day, requests, tokens, cost_pico_usd FROM usage_daily "
+        "WHERE user_id = ? AND day >= ? AND day <= ? ORDER BY day"
     )
-    params = [user_id, codec.day_start(first), codec.next_day_start(last)]
     return [
         DailyTotals(
             day=date.fromisoformat(row["day"]),
             requests=int(row["requests"]),
             tokens=int(row["tokens"]),
-            cost_usd=float(row["cost_usd"]),
+            cost_pico_usd=int(row["cost_pico_usd"]),
         )
-        for row in db.query(sql, params)
+        for row in db.query(sql, [user_id, first.isoformat(), last.isoformat()])
     ]
 
 
 def count_requests(db: Database, user_id: str, since: datetime) -> int:
-    """Requests since a moment that count against the quota: billable and pending ones."""
-    sql = f"SELECT count(*) AS n FROM usage_records WHERE user_id = ? AND created_at >= ? AND {_QUOTA_SQL}"
-    row = _one(db, sql, [user_id, codec.encode_time(since)])
-    return int(row["n"]) if row else 0
+    """Requests since a moment that count against the quota: billable ones (whole days from the
+    rollup, the rest of `since`'s day from the ledger) and pending ones (their own index)."""
+    since = rows.utc(since)
+    first_whole = since.date() if since == rows.day_start(since.date()) else since.date() + timedelta(days=1)
+    whole = _one(
+        db,
+        "SELECT coalesce(sum(requests), 0) AS n FROM usage_daily WHERE user_id = ? AND day >= ?",
+        [user_id, first_whole.isoformat()],
+    )
+    part_sql = (
+        "SELECT count(*) AS n FROM usage_records WHERE user_id = ? AND created_at >= ? "
+        f"AND created_at < ? AND {_BILLABLE_SQL}"
+    )
+    part = _one(db, part_sql, [user_id, codec.encode_time(since), codec.day_start(first_whole)])
+    in_flight = _one(
+        db,
+        "SELECT count(*) AS n FROM usage_records "
+        "WHERE user_id = ? AND status = 'pending' AND created_at >= ?",
+        [user_id, codec.encode_time(since)],
+    )
+    return sum(int(row["n"]) if row else 0 for row in (whole, part, in_flight))
 
 
 def _one(db: Database, sql: str, params: Params) -> dict[str, Any] | None:

@@ -12,6 +12,19 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from aihub_core.pricing import pico_of_usd
+from aihub_core.store import rows
+from aihub_core.store.base import SchemaTooNewError
+
+__all__ = [
+    "MIGRATIONS",
+    "Migration",
+    "SchemaTooNewError",
+    "apply_migrations",
+    "current_version",
+    "latest_version",
+]
+
 Step = str | Callable[[Database], None]
 
 
@@ -22,10 +35,6 @@ class Migration:
     version: int
     description: str
     step: Step
-
-
-class SchemaTooNewError(RuntimeError):
-    """The database was migrated by a newer AI Hub than this one."""
 
 
 # Times are ISO-8601 UTC strings of one fixed width, so text order is time order and the first
@@ -174,12 +183,73 @@ ALTER TABLE usage_records ADD COLUMN owner TEXT;
 ALTER TABLE idempotency_keys ADD COLUMN owner TEXT;
 """
 
+
+def _v6_exact_costs(db: Database) -> None:
+    """Costs as integer pico-USD: each REAL cost becomes the pico-USD nearest its exact binary
+    value (Python's Decimal, not a double multiplication, which could round the wrong way)."""
+    db.conn.create_function("aihub_pico_of_usd", 1, pico_of_usd, deterministic=True)
+    # One statement at a time: executescript would commit the migration's transaction first.
+    db.execute("ALTER TABLE usage_records ADD COLUMN cost_pico_usd INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE usage_records SET cost_pico_usd = aihub_pico_of_usd(cost_usd)")
+    db.execute("ALTER TABLE usage_records DROP COLUMN cost_usd")
+
+
+# The daily rollup the reports read (`usage_daily`): one row per user and UTC day of billable
+# calls, kept by triggers in the very transaction that settles a call (an insert of a billable
+# row, or a pending row turning billable), so no writer can forget it and a report equals the
+# sum of its rows exactly. Existing ledgers are backfilled. Pending rows, few at any time, are
+# counted from their own index for the quota.
+_BILLABLE_SQL = ", ".join(f"'{status}'" for status in rows.BILLABLE)
+_ADD_TO_DAY = """
+BEGIN
+    INSERT INTO usage_daily (user_id, day, requests, tokens, cost_pico_usd)
+    VALUES (new.user_id, substr(new.created_at, 1, 10), 1, new.prompt_tokens + new.completion_tokens,
+            new.cost_pico_usd)
+    ON CONFLICT (user_id, day) DO UPDATE SET requests = requests + 1,
+        tokens = tokens + excluded.tokens, cost_pico_usd = cost_pico_usd + excluded.cost_pico_usd;
+END"""
+_V7_DAILY_ROLLUP = f"""
+CREATE TABLE usage_daily (
+    user_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    requests INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    cost_pico_usd INTEGER NOT NULL,
+    PRIMARY KEY (user_id, day)
+) WITHOUT ROWID;
+INSERT INTO usage_daily (user_id, day, requests, tokens, cost_pico_usd)
+SELECT user_id, substr(created_at, 1, 10), count(*), sum(prompt_tokens + completion_tokens),
+    sum(cost_pico_usd)
+FROM usage_records WHERE status IN ({_BILLABLE_SQL}) GROUP BY user_id, substr(created_at, 1, 10);
+CREATE TRIGGER usage_daily_insert AFTER INSERT ON usage_records
+WHEN new.status IN ({_BILLABLE_SQL}) {_ADD_TO_DAY};
+CREATE TRIGGER usage_daily_settle AFTER UPDATE OF status ON usage_records
+WHEN old.status = 'pending' AND new.status IN ({_BILLABLE_SQL}) {_ADD_TO_DAY};
+CREATE INDEX usage_records_user_pending ON usage_records (user_id, created_at) WHERE status = 'pending';
+"""
+
+# Leases (`Store.renew_lease`, `recover_abandoned`): each open store's heartbeat row. `machine`
+# and `pid` let a store on the same machine see at once that a lease's process is gone.
+_V8_LEASES = """
+CREATE TABLE leases (
+    owner TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL,
+    machine TEXT,
+    pid INTEGER
+);
+CREATE INDEX usage_records_pending_owner ON usage_records (owner) WHERE status = 'pending';
+CREATE INDEX idempotency_keys_pending_owner ON idempotency_keys (owner) WHERE state = 'pending';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, API keys, sessions with messages, usage ledger", _V1_SCHEMA),
     Migration(2, "usage ledger reservations: pending status, settled_at, recovered", _V2_RESERVATIONS),
     Migration(3, "idempotency keys with their stored answers", _V3_IDEMPOTENCY),
     Migration(4, "auth generation, bumped by every auth-relevant write", _V4_AUTH_GENERATION),
     Migration(5, "owners of pending reservations and idempotency claims", _V5_OWNERS),
+    Migration(6, "exact costs: integer pico-USD", _v6_exact_costs),
+    Migration(7, "daily usage rollup, backfilled and kept by triggers", _V7_DAILY_ROLLUP),
+    Migration(8, "leases of the stores holding pending work", _V8_LEASES),
 )
 
 

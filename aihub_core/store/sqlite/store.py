@@ -15,6 +15,9 @@ docs/accounting.md has the policy and the measurements.
 `auth_generation`, read on every authenticated request, does not queue behind the worker: the
 event loop reads it itself on a second, read-only connection. A one-row read of a WAL database
 takes a few microseconds and never waits for the writer.
+
+The store holds a lease (`leases`) from `open` to `close`; the usage reports read a daily rollup
+that triggers keep in the settlements' own transactions (migration 7).
 """
 
 from __future__ import annotations
@@ -27,24 +30,28 @@ import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
+from aihub_core.store import leases
 from aihub_core.store.base import (
     ApiKeyRecord,
     DailyTotals,
     Durability,
     IdempotencyRecord,
+    Recovered,
     StoredMessage,
+    StoreOptions,
     UsageRecord,
     UserRecord,
 )
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite import _idempotency as idem
+from aihub_core.store.sqlite import _leases
 from aihub_core.store.sqlite import _queries as q
 from aihub_core.store.sqlite._group import GroupCommit
 from aihub_core.store.sqlite.migrations import apply_migrations
@@ -62,24 +69,28 @@ class SQLiteStore:
     """`base.Store` on one SQLite file (or `:memory:`), owned by a single worker thread.
 
     `tracer(sql, params)` is called with every statement, on the worker thread (debugging, tests).
-    Up to `ledger_batch` ledger writes share a commit; settlements commit at `durability`.
+    Up to `ledger_batch` ledger writes share a commit; settlements commit at `options.durability`.
     """
 
     def __init__(
         self,
         path: Path | str,
+        options: StoreOptions | None = None,
         *,
         busy_timeout_ms: int = 5000,
         tracer: Tracer | None = None,
         ledger_batch: int = 64,
-        durability: Durability = Durability.DURABLE,
-        owner: str | None = None,
     ) -> None:
         self.path = str(path)
-        self.owner = owner
-        self.durability = durability
+        options = options or StoreOptions()
+        self._owner = options.owner or leases.new_owner()
+        self._lease_seconds = options.lease_seconds
+        self._clock = options.clock or _system_clock
+        self._machine = leases.this_machine()
+        self._keeper = leases.LeaseKeeper(self, options.lease_seconds / 3) if options.keep_lease else None
+        self.durability = options.durability
         # The PRAGMA synchronous level of the settlements' commits.
-        self.ledger_synchronous = _SYNCHRONOUS[durability]
+        self.ledger_synchronous = _SYNCHRONOUS[self.durability]
         self._busy_timeout_ms = busy_timeout_ms
         self._tracer = tracer
         self._executor: ThreadPoolExecutor | None = None
@@ -100,8 +111,13 @@ class SQLiteStore:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
+    @property
+    def owner(self) -> str:
+        """The name of this store's lease."""
+        return self._owner
+
     async def open(self) -> None:
-        """Connect and apply pending migrations."""
+        """Connect, apply pending migrations and take the lease."""
         if self._executor is not None:
             raise RuntimeError("the store is already open")
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aihub-sqlite")
@@ -110,15 +126,23 @@ class SQLiteStore:
             await asyncio.get_running_loop().run_in_executor(executor, self._connect)
             # After _connect: the migrations have made the table it reads.
             self._reader = None if self.path == MEMORY else self._open_reader()
+            await self._call(self._take_lease)
         except BaseException:
             self._executor = None
+            reader, self._reader = self._reader, None
+            if reader is not None:
+                reader.close()
             # When we were cancelled the connect job may still succeed: queue its undoing behind it.
             executor.submit(self._disconnect)
             executor.shutdown(wait=False)
             raise
+        if self._keeper is not None:
+            self._keeper.start()
 
     async def close(self) -> None:
-        """Finish pending writes and release the connection."""
+        """Finish pending writes, end the lease and release the connection."""
+        if self._keeper is not None:
+            await self._keeper.stop()
         reader, self._reader = self._reader, None
         if reader is not None:
             reader.close()
@@ -126,11 +150,25 @@ class SQLiteStore:
         if executor is None:
             return
         try:
-            # Jobs run in order, so every call queued before this one completes first.
-            await asyncio.get_running_loop().run_in_executor(executor, self._disconnect)
+            # Jobs run in order, so every call queued before these completes first.
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(executor, self._end_lease)
+            await loop.run_in_executor(executor, self._disconnect)
         finally:
             # Nothing is queued any more, so joining the idle worker returns at once.
             executor.shutdown(wait=True)
+
+    def _take_lease(self, db: Database) -> None:
+        _leases.renew(db, self._owner, self._clock(), self._lease_seconds, self._machine, os.getpid())
+
+    def _end_lease(self) -> None:
+        if self._db is None:
+            return
+        try:
+            _leases.end(self._db, self._owner)
+        except sqlite3.Error:
+            # It expires by itself; what this store left pending waits that long.
+            log.warning("could not end the store's lease %s", self._owner, exc_info=True)
 
     def _connect(self) -> None:
         memory = self.path == MEMORY
@@ -146,8 +184,6 @@ class SQLiteStore:
                 db.enable_wal()
                 # Safe with WAL: a power cut may lose the last commits, never corrupt the file.
                 db.execute("PRAGMA synchronous = NORMAL")
-            # typeshed's protocol wants finalize() -> int; SQLite takes any value.
-            conn.create_aggregate("fsum", 1, codec.ExactSum)  # type: ignore[arg-type]
             apply_migrations(db)
         except BaseException:
             conn.close()
@@ -282,22 +318,34 @@ class SQLiteStore:
     # usage ledger
     def queue_reservation(self, record: UsageRecord) -> None:
         """Queue the pending row of an admitted call and return at once (see the Protocol)."""
-        write = functools.partial(q.reserve_usage, record=record, owner=self.owner)
+        write = functools.partial(q.reserve_usage, record=record, owner=self._owner)
         done = self._queue_write(self._reservations, write)
         done.add_done_callback(_log_lost_reservation)
 
     async def reserve_usage(self, record: UsageRecord) -> None:
         """Write the pending row of an admitted call; an id already in the ledger is left alone."""
-        write = functools.partial(q.reserve_usage, record=record, owner=self.owner)
+        write = functools.partial(q.reserve_usage, record=record, owner=self._owner)
         await self._group_write(self._reservations, write)
 
     async def record_usage(self, record: UsageRecord) -> None:
         """Settle a call once (its pending row, or a new row); returns once committed."""
         await self._write_ledger(q.record_usage, record)
 
-    async def recover_pending(self, now: datetime, owner: str | None = None) -> int:
-        """Settle reservations a dead process left pending as uncharged, recovered errors; how many."""
-        return await self._call(q.recover_pending, now, owner)
+    # leases and recovery
+    async def renew_lease(self) -> bool:
+        """Extend this store's lease; False (and logged) if it had been lost and is taken anew."""
+        held = await self._call(
+            _leases.renew, self._owner, self._clock(), self._lease_seconds, self._machine, os.getpid()
+        )
+        if not held:
+            log.warning(
+                "the store's lease %s had ended: its pending work was recovered; taken anew", self._owner
+            )
+        return held
+
+    async def recover_abandoned(self) -> Recovered:
+        """Settle and free the pending work of stores that hold no lease (see the Protocol)."""
+        return await self._call(_leases.recover, self._owner, self._clock(), self._machine)
 
     async def daily_usage(self, user_id: str, first: date, last: date) -> list[DailyTotals]:
         """Billable totals per UTC day, first..last inclusive, oldest first; days without records omitted."""
@@ -312,7 +360,7 @@ class SQLiteStore:
         self, claim: IdempotencyRecord, expired_before: datetime
     ) -> IdempotencyRecord | None:
         """Claim a key for a call (None), or return the live claim already holding it."""
-        return await self._call(idem.claim, claim, codec.encode_time(expired_before), self.owner)
+        return await self._call(idem.claim, claim, codec.encode_time(expired_before), self._owner)
 
     async def complete_idempotency_key(self, user_id: str, key: str, response: bytes) -> None:
         """Store the answer of a claimed key's call, for replays."""
@@ -322,9 +370,9 @@ class SQLiteStore:
         """Drop a pending claim whose call failed, so a retry runs afresh."""
         await self._call(idem.release, user_id, key)
 
-    async def release_pending_idempotency_keys(self, owner: str | None = None) -> int:
-        """Drop every pending claim (at start: their calls died with an earlier process)."""
-        return await self._call(idem.release_all_pending, owner)
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def _log_lost_reservation(done: Future[None]) -> None:

@@ -20,7 +20,8 @@ from types import MappingProxyType
 from typing import Protocol
 
 from aihub_core.store import open_store
-from aihub_core.store.base import Durability, Store, UsageRecord
+from aihub_core.store.base import Store, StoreOptions, UsageRecord
+from tests.postgres import PostgresSchema, postgres_schema
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,12 @@ class LedgerRow(UsageRecord):
 class Backend(Protocol):
     """One test's database on one backend."""
 
-    def store(self, *, owner: str | None = None, durability: Durability = Durability.DURABLE) -> Store:
+    @property
+    def url(self) -> str:
+        """The database URL a user would configure for this test's database."""
+        ...
+
+    def store(self, options: StoreOptions | None = None) -> Store:
         """A new store on this test's database, not yet opened (as `open_store` makes it)."""
         ...
 
@@ -51,9 +57,14 @@ class SQLiteBackend:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def store(self, *, owner: str | None = None, durability: Durability = Durability.DURABLE) -> Store:
+    @property
+    def url(self) -> str:
+        """The file's URL."""
+        return f"sqlite:///{self.path}"
+
+    def store(self, options: StoreOptions | None = None) -> Store:
         """A store on the file, through the URL a user would configure."""
-        return open_store(f"sqlite:///{self.path}", owner=owner, durability=durability)
+        return open_store(self.url, options)
 
     async def ledger(self) -> list[LedgerRow]:
         """The ledger as another connection sees it: only what was committed."""
@@ -86,9 +97,39 @@ async def sqlite_backend(tmp_path: Path) -> AsyncIterator[Backend]:
     yield SQLiteBackend(tmp_path / "data" / "aihub.db")
 
 
+class PostgresBackend:
+    """A schema of its own in the test PostgreSQL (`tests.postgres`)."""
+
+    def __init__(self, schema: PostgresSchema) -> None:
+        self.schema = schema
+
+    @property
+    def url(self) -> str:
+        """The URL of the test's schema."""
+        return self.schema.url
+
+    def store(self, options: StoreOptions | None = None) -> Store:
+        """A store on the schema, through the URL a user would configure."""
+        return open_store(self.url, options)
+
+    async def ledger(self) -> list[LedgerRow]:
+        """The ledger as another connection sees it: only what was committed."""
+        rows = await self.schema.fetch("SELECT * FROM usage_records ORDER BY request_id")
+        return [LedgerRow(**{f.name: row[f.name] for f in fields(LedgerRow)}) for row in rows]
+
+
+@contextlib.asynccontextmanager
+async def postgres_backend(tmp_path: Path) -> AsyncIterator[Backend]:
+    """A PostgreSQL schema for one test, dropped after it."""
+    async with postgres_schema() as schema:
+        yield PostgresBackend(schema)
+
+
 BackendMaker = Callable[[Path], contextlib.AbstractAsyncContextManager[Backend]]
 # Every backend the suite runs against, by the name its tests' ids carry.
-BACKENDS: Mapping[str, BackendMaker] = MappingProxyType({"sqlite": sqlite_backend})
+BACKENDS: Mapping[str, BackendMaker] = MappingProxyType(
+    {"sqlite": sqlite_backend, "postgres": postgres_backend}
+)
 
 
 @contextlib.asynccontextmanager

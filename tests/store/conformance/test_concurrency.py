@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import math
 
 import pytest
 
 from aihub_core.errors import NotFoundError
 from aihub_core.store.base import Store, UserRecord
-from tests.store.conftest import UsageFactory, UserFactory
+from tests.store.conftest import UsageFactory, UserFactory, pico
 
 
 async def test_200_concurrent_records_all_land(store: Store, alice: UserRecord, usage: UsageFactory) -> None:
@@ -19,7 +18,7 @@ async def test_200_concurrent_records_all_land(store: Store, alice: UserRecord, 
     await asyncio.gather(*(store.record_usage(r) for r in records[:50]))  # retries change nothing
     [day] = await store.daily_usage(alice.id, records[0].created_at.date(), records[0].created_at.date())
     assert day.requests == 200
-    assert day.cost_usd == math.fsum(costs)
+    assert day.cost_pico_usd == sum(pico(c) for c in costs)
 
 
 async def test_a_failing_write_among_concurrent_ones_fails_alone(

@@ -26,18 +26,6 @@ async def test_idempotency_claims_complete_release_and_expire(store: Store) -> N
     assert await store.claim_idempotency_key(later, t0 + timedelta(days=1)) is None  # the old one expired
 
 
-async def test_pending_idempotency_claims_are_released_at_start(store: Store) -> None:
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    await store.create_user(UserRecord("u1", "u1@example.com", "h", "free", t0))
-    for key in ("running", "finished"):
-        await store.claim_idempotency_key(IdempotencyRecord("u1", key, "h", "req", t0), t0)
-    await store.complete_idempotency_key("u1", "finished", b"answer")
-    assert await store.release_pending_idempotency_keys() == 1
-    fresh = IdempotencyRecord("u1", "running", "h", "req_2", t0)
-    assert await store.claim_idempotency_key(fresh, t0) is None
-    assert await store.claim_idempotency_key(replace(fresh, key="finished"), t0) is not None
-
-
 async def test_a_pending_claim_holds_against_another_fingerprint_as_it_was_claimed(
     store: Store, alice: UserRecord, t0: datetime
 ) -> None:

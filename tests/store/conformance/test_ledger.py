@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from aihub_core.errors import NotFoundError
-from aihub_core.store.base import DailyTotals, Durability, Store, StoredMessage, UserRecord
+from aihub_core.store.base import DailyTotals, Durability, Store, StoredMessage, StoreOptions, UserRecord
 from tests.store.conformance.backends import Backend, opened
-from tests.store.conftest import UsageFactory, pending
+from tests.store.conftest import UsageFactory, pending, pico
 
 
 async def test_a_queued_reservation_lands_before_the_settlement_queued_after_it(
@@ -20,7 +20,7 @@ async def test_a_queued_reservation_lands_before_the_settlement_queued_after_it(
     settled_at = t0 + timedelta(seconds=3)
     await store.record_usage(usage("req_1", alice.id, cost=0.25, created_at=settled_at))
     [row] = await backend.ledger()  # one row: the reservation, settled
-    assert (row.status, row.cost_usd) == ("ok", 0.25)
+    assert (row.status, row.cost_pico_usd) == ("ok", pico(0.25))
     # The settlement found the reservation: the row keeps the moment the call was admitted.
     assert (row.created_at, row.settled_at) == (t0, settled_at)
 
@@ -45,7 +45,7 @@ async def test_reserve_then_settle_leaves_one_settled_row(
 ) -> None:
     await store.reserve_usage(pending(usage, "req_1", alice.id, t0))
     [row] = await backend.ledger()  # committed by the time the call returned
-    assert (row.status, row.settled_at, row.cost_usd) == ("pending", None, 0.0)
+    assert (row.status, row.settled_at, row.cost_pico_usd) == ("pending", None, 0)
     # In flight: counted against the quota, not in the reports (it has no cost yet).
     assert await store.count_requests(alice.id, t0) == 1
     assert await store.daily_usage(alice.id, t0.date(), t0.date()) == []
@@ -54,14 +54,14 @@ async def test_reserve_then_settle_leaves_one_settled_row(
     await store.record_usage(usage("req_1", alice.id, cost=0.25, created_at=settled_at, prompt_tokens=7))
     [row] = await backend.ledger()
     assert row.status == "ok" and row.usage_source == "provider"
-    assert (row.prompt_tokens, row.completion_tokens, row.cost_usd) == (7, 5, 0.25)
+    assert (row.prompt_tokens, row.completion_tokens, row.cost_pico_usd) == (7, 5, pico(0.25))
     # The row keeps the moment the call was admitted, and says when it was settled.
     assert row.created_at == t0
     assert row.settled_at == settled_at
     assert row.recovered is False
     assert await store.count_requests(alice.id, t0) == 1
     assert await store.daily_usage(alice.id, t0.date(), t0.date()) == [
-        DailyTotals(t0.date(), requests=1, tokens=12, cost_usd=0.25)
+        DailyTotals(t0.date(), requests=1, tokens=12, cost_pico_usd=pico(0.25))
     ]
 
 
@@ -88,7 +88,8 @@ async def test_a_settlement_fills_in_every_column_and_the_reservation_keeps_its_
         "cancelled",
         "estimated",
     )
-    assert (row.session_id, row.response_time_ms, row.cost_usd, row.owner) == ("s1", 1234, 0.125, None)
+    assert (row.session_id, row.response_time_ms, row.cost_pico_usd) == ("s1", 1234, pico(0.125))
+    assert row.owner == store.owner
 
 
 async def test_settling_twice_keeps_the_first_settlement(
@@ -102,7 +103,7 @@ async def test_settling_twice_keeps_the_first_settlement(
     await store.append_turn(alice.id, "s1", user_turn, answer, usage("req_1", alice.id, cost=7.0))
     await store.reserve_usage(pending(usage, "req_1", alice.id, t0))  # a late reservation changes nothing
     [row] = await backend.ledger()
-    assert (row.status, row.cost_usd, row.prompt_tokens) == ("ok", 0.5, 10)
+    assert (row.status, row.cost_pico_usd, row.prompt_tokens) == ("ok", pico(0.5), 10)
     assert await store.session_messages(alice.id, "s1") == [user_turn, answer]
 
 
@@ -110,12 +111,12 @@ async def test_settling_twice_keeps_the_first_settlement(
 async def test_every_durability_settles_once(
     backend: Backend, alice: UserRecord, usage: UsageFactory, t0: datetime, durability: Durability
 ) -> None:
-    async with opened(backend.store(durability=durability)) as store:
+    async with opened(backend.store(StoreOptions(durability=durability))) as store:
         await store.reserve_usage(pending(usage, "req_1", alice.id, t0))
         await store.record_usage(usage("req_1", alice.id, cost=0.5))
         await store.record_usage(usage("req_1", alice.id, cost=9.0))
         [row] = await backend.ledger()  # committed, and seen by another client, once it returned
-        assert (row.status, row.cost_usd) == ("ok", 0.5)
+        assert (row.status, row.cost_pico_usd) == ("ok", pico(0.5))
 
 
 async def test_append_turn_settles_the_reservation_with_its_turn(
@@ -126,7 +127,7 @@ async def test_append_turn_settles_the_reservation_with_its_turn(
     settlement = replace(usage("req_1", alice.id, cost=0.1), model="fallback")
     await store.append_turn(alice.id, "s1", *turn, settlement)
     [row] = await backend.ledger()
-    assert (row.status, row.cost_usd, row.model) == ("ok", 0.1, "fallback")
+    assert (row.status, row.cost_pico_usd, row.model) == ("ok", pico(0.1), "fallback")
     assert len(await store.session_messages(alice.id, "s1") or []) == 2
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aihub_core.store.base import Durability
+from aihub_core.store.base import Durability, StoreOptions
 from tests.store.conformance.backends import Backend, opened
 from tests.store.conftest import T0, UsageFactory, UserFactory
 
@@ -67,7 +67,7 @@ async def test_a_cancelled_caller_still_gets_its_write(
 async def test_a_cancelled_caller_still_gets_its_reservation_committed(
     backend: Backend, make_user: UserFactory, usage: UsageFactory
 ) -> None:
-    async with opened(backend.store(durability=Durability.DEFERRED)) as store:
+    async with opened(backend.store(StoreOptions(durability=Durability.DEFERRED))) as store:
         await store.create_user(make_user("usr_1", "one@example.com"))
         record = usage("req_1", "usr_1")
         reservation = replace(record, status="pending", usage_source="none")

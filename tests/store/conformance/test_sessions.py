@@ -8,7 +8,7 @@ import pytest
 
 from aihub_core.errors import NotFoundError
 from aihub_core.store.base import Store, StoredMessage, UserRecord
-from tests.store.conftest import T0, UsageFactory
+from tests.store.conftest import T0, UsageFactory, pico
 
 
 def turn(content: str, at: datetime, images: tuple[str, ...] = ()) -> tuple[StoredMessage, StoredMessage]:
@@ -67,7 +67,7 @@ async def test_append_turn_with_usage_already_recorded(
     await store.append_turn(alice.id, "s1", *turn("hi", T0), usage("req_1", alice.id, cost=9.0))
     assert len(await store.session_messages(alice.id, "s1") or []) == 2
     [day] = await store.daily_usage(alice.id, T0.date(), T0.date())
-    assert (day.requests, day.cost_usd) == (1, 0.5)
+    assert (day.requests, day.cost_pico_usd) == (1, pico(0.5))
 
 
 async def test_unknown_user_cannot_open_a_session(store: Store) -> None:

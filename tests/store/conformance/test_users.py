@@ -74,7 +74,6 @@ async def test_naive_datetimes_are_refused_by_every_write_and_query(
         store.reserve_usage(pending(usage, "req_1", alice.id, naive)),
         store.record_usage(usage("req_2", alice.id, created_at=naive)),
         store.count_requests(alice.id, naive),
-        store.recover_pending(naive),
         store.claim_idempotency_key(IdempotencyRecord(alice.id, "k", "h", "r", naive), t0),
         store.claim_idempotency_key(IdempotencyRecord(alice.id, "k", "h", "r", t0), naive),
     ]

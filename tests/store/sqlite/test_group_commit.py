@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from aihub_core.errors import NotFoundError
-from aihub_core.store.base import Durability, UsageRecord, UserRecord
+from aihub_core.store.base import Durability, StoreOptions, UsageRecord, UserRecord
 from aihub_core.store.sqlite.store import SQLiteStore
 
 UsageFactory = Callable[..., UsageRecord]
@@ -69,17 +69,16 @@ async def test_a_lone_write_is_committed_at_once(
 ) -> None:
     statements: list[str] = []
     trace = lambda sql, params: statements.append(sql)  # noqa: E731
-    async with SQLiteStore(db_path, tracer=trace, durability=durability) as store:
+    async with SQLiteStore(db_path, StoreOptions(durability=durability), tracer=trace) as store:
         await store.create_user(make_user("usr_1", "one@example.com"))
         statements.clear()
         await store.record_usage(usage("req_1", "usr_1"))
+        written = list(statements)  # (closing then ends the store's lease)
     # The ledger's commits fsync (FULL) unless DEFERRED; the connection goes back to NORMAL for
     # every other write.
     assert store.ledger_synchronous == level
-    assert [sql.split()[0] for sql in statements] == ["PRAGMA", "BEGIN", "INSERT", "COMMIT", "PRAGMA"]
-    assert (
-        statements[0] == f"PRAGMA synchronous = {level}" and statements[-1] == "PRAGMA synchronous = NORMAL"
-    )
+    assert [sql.split()[0] for sql in written] == ["PRAGMA", "BEGIN", "INSERT", "COMMIT", "PRAGMA"]
+    assert written[0] == f"PRAGMA synchronous = {level}" and written[-1] == "PRAGMA synchronous = NORMAL"
 
 
 async def test_a_failing_write_fails_alone(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 
+from aihub_core.store.base import DailyTotals
 from aihub_core.store.sqlite.migrations import (
     MIGRATIONS,
     Migration,
@@ -125,12 +127,12 @@ async def test_v1_ledger_migrates_to_v2_keeping_its_rows(db_path: Path) -> None:
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
         conn.execute("PRAGMA foreign_keys = ON")
         rows = conn.execute(
-            "SELECT request_id, key_id, prompt_tokens, completion_tokens, cost_usd, status, session_id, "
+            "SELECT request_id, key_id, prompt_tokens, completion_tokens, cost_pico_usd, status, session_id, "
             "response_time_ms, created_at = settled_at, recovered FROM usage_records ORDER BY request_id"
         ).fetchall()
         assert rows == [
-            ("req_ok", "key_1", 3, 4, 0.1, "ok", "session_1", 12, 1, 0),
-            ("req_refused", "key_1", 3, 4, 0.0, "refused", "session_1", 12, 1, 0),
+            ("req_ok", "key_1", 3, 4, 100_000_000_000, "ok", "session_1", 12, 1, 0),
+            ("req_refused", "key_1", 3, 4, 0, "refused", "session_1", 12, 1, 0),
         ]
         # The rebuilt table keeps its checks: a pending row has no settled_at, a settled one has.
         with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
@@ -139,3 +141,59 @@ async def test_v1_ledger_migrates_to_v2_keeping_its_rows(db_path: Path) -> None:
             conn.execute("UPDATE usage_records SET status = 'bogus' WHERE request_id = 'req_ok'")
         with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
             conn.execute("UPDATE usage_records SET user_id = 'usr_ghost' WHERE request_id = 'req_ok'")
+
+
+async def test_v5_costs_become_exact_pico_usd_and_the_daily_rollup_is_backfilled(db_path: Path) -> None:
+    """A ledger of REAL costs (float noise included) migrates to integer pico-USD, each the nearest
+    to the double's exact value, and the reports then read a rollup equal to the ledger's sums."""
+    db_path.parent.mkdir(parents=True)
+    ledger = [
+        # request id, status, cost as the old gateway stored it, created_at
+        ("r1", "ok", 4.9999999999999996e-05, "2026-03-02T10:00:00.000000+00:00"),
+        ("r2", "ok", 0.0016750000000000003, "2026-03-02T23:59:59.999999+00:00"),
+        ("r3", "cancelled", 0.1, "2026-03-03T00:00:00.000000+00:00"),
+        ("r4", "error", 0.0, "2026-03-03T08:00:00.000000+00:00"),
+        ("r5", "refused", 0.0, "2026-03-03T09:00:00.000000+00:00"),
+        ("r6", "ok", 1234.5678901234567, "2026-03-04T09:00:00.000000+00:00"),
+    ]
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        assert apply_migrations(Database(conn, execute_plugins=False), MIGRATIONS[:5]) == [1, 2, 3, 4, 5]
+        conn.execute("INSERT INTO users VALUES ('usr_1', 'a@example.com', 'h', 'free', '2026-03-01')")
+        for request_id, status, cost, at in ledger:
+            conn.execute(
+                "INSERT INTO usage_records (request_id, user_id, service, model, prompt_tokens, "
+                "completion_tokens, cost_usd, status, usage_source, created_at, settled_at) "
+                "VALUES (?, 'usr_1', 'openrouter', 'm', 3, 4, ?, ?, 'provider', ?, ?)",
+                [request_id, cost, status, at, at],
+            )
+        conn.execute(
+            "INSERT INTO usage_records (request_id, user_id, service, model, prompt_tokens, "
+            "completion_tokens, cost_usd, status, usage_source, created_at) VALUES ('r7', 'usr_1', "
+            "'openrouter', 'm', 0, 0, 0.0, 'pending', 'none', '2026-03-03T10:00:00.000000+00:00')"
+        )
+        conn.commit()
+    async with SQLiteStore(db_path) as store:
+        days = await store.daily_usage("usr_1", date(2026, 3, 1), date(2026, 3, 31))
+        assert (
+            await store.count_requests("usr_1", datetime(2026, 3, 1, tzinfo=UTC)) == 6
+        )  # 5 billable, 1 pending
+        assert await store.count_requests("usr_1", datetime(2026, 3, 3, 8, tzinfo=UTC)) == 3
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        costs = dict(conn.execute("SELECT request_id, cost_pico_usd FROM usage_records").fetchall())
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(usage_records)")}
+    assert "cost_usd" not in columns
+    assert costs == {
+        "r1": 50_000_000,  # 5e-05 exactly: the noise was below a pico-USD
+        "r2": 1_675_000_000,
+        "r3": 100_000_000_000,
+        "r4": 0,
+        "r5": 0,
+        "r6": 1_234_567_890_123_457,  # the double is 1234.56789012345666...: to the nearest pico
+        "r7": 0,
+    }
+    assert days == [
+        DailyTotals(date(2026, 3, 2), requests=2, tokens=14, cost_pico_usd=1_725_000_000),
+        DailyTotals(date(2026, 3, 3), requests=2, tokens=14, cost_pico_usd=100_000_000_000),
+        DailyTotals(date(2026, 3, 4), requests=1, tokens=7, cost_pico_usd=1_234_567_890_123_457),
+    ]
+    assert days[0].cost_usd == 0.001725

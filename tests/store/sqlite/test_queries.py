@@ -47,7 +47,7 @@ async def test_times_are_stored_as_fixed_width_utc_text(
     assert row["created_at"] == T0.isoformat(timespec="microseconds") == "2026-03-31T12:00:00.000000+00:00"
     assert row["settled_at"] == settled_at.isoformat(timespec="microseconds")
     assert row["recovered"] == 0
-    assert await store.recover_pending(T0) == 0
+    assert (await store.recover_abandoned()).reservations == 0  # its own reservation is live
 
 
 async def test_a_bad_status_is_refused_by_its_check_and_undoes_the_turn(

@@ -1,0 +1,1 @@
+"""The PostgreSQL backend (`postgresql://` URLs): the store that replicas on many hosts share."""
