@@ -31,5 +31,8 @@ async def start_admitter(
 
     shared = await RedisAdmitter.start(redis_url, ledger, clock, prefix=prefix)
     stack.push_async_callback(shared.stop)
-    log.info("limits are shared through Redis at %s (instance %s)", redacted(redis_url), shared.instance_id)
+    kind = "the Redis Cluster" if shared.cluster else "Redis"
+    log.info(
+        "limits are shared through %s at %s (instance %s)", kind, redacted(redis_url), shared.instance_id
+    )
     return shared
