@@ -32,7 +32,10 @@ async def start_admitter(
 
     shared = await RedisAdmitter.start(redis_url, ledger, clock, prefix=prefix)
     stack.push_async_callback(shared.stop)
-    log.info("limits are shared through Redis at %s (instance %s)", redacted(redis_url), shared.instance_id)
+    kind = "the Redis Cluster" if shared.cluster else "Redis"
+    log.info(
+        "limits are shared through %s at %s (instance %s)", kind, redacted(redis_url), shared.instance_id
+    )
     return shared
 
 
@@ -46,6 +49,6 @@ async def start_login_throttle(
     from aihub_core.limits.redis.connection import connect
     from aihub_core.limits.redis.logins import RedisLoginCounters
 
-    client = await connect(redis_url, command_timeout=2.0)
-    stack.push_async_callback(client.aclose)
-    return LoginThrottle(RedisLoginCounters(client, prefix), policy)
+    shared = await connect(redis_url, command_timeout=2.0)
+    stack.push_async_callback(shared.aclose)
+    return LoginThrottle(RedisLoginCounters(shared.client, prefix), policy)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 

@@ -3,11 +3,13 @@
 -- (limits/rules.py) from the counters this returns.
 --
 -- KEYS: the user's requests this minute, the key's requests this minute, the user's tokens this
---       minute, the user's flight set, the user's calls this month; then the releases' keys.
+--       minute, the user's flight set, the user's calls this month; then the releases' keys (on
+--       a Redis Cluster, all of one slot: the user's).
 -- ARGV[1]: JSON, see RedisAdmitter.admit: the limits (user_limit, key_limit, tpm, max_flight,
 --       quota; 0 = none, and a key_limit of 0 leaves the key's counter alone), the demand
 --       (tokens, concurrent, slot), quota_start (the ledger's count, -1 while unknown),
---       quota_ttl, window_ttl, flight_ttl, user, instance_prefix, channel_prefix, releases.
+--       quota_ttl, window_ttl, flight_ttl, lease_ms (how long the slot counts unless renewed),
+--       user, channel_prefix, releases.
 -- Answer: a status (0 admitted, 1 a limit refused it, 2 the monthly quota did, 3 the quota's
 -- start is needed), then what it saw before counting: user requests, key requests, tokens,
 -- live calls in flight, calls this month.
@@ -21,8 +23,11 @@ local user_used = tonumber(redis.call('GET', user_requests) or '0')
 local key_used = 0
 if a.key_limit > 0 then key_used = tonumber(redis.call('GET', key_requests) or '0') end
 local tokens_used = tonumber(redis.call('GET', user_tokens) or '0')
-local in_flight = 0
-if a.concurrent and a.max_flight > 0 then in_flight = live_in_flight(flight, a.instance_prefix, true) end
+local in_flight, now = 0, 0
+if a.concurrent then
+  now = now_ms()
+  in_flight = live_in_flight(flight, now, true)
+end
 local quota_used = 0
 if a.quota > 0 then
   local counted = redis.call('GET', month_calls)
@@ -53,7 +58,7 @@ if a.tokens > 0 and redis.call('INCRBY', user_tokens, a.tokens) == a.tokens then
   redis.call('EXPIRE', user_tokens, a.window_ttl)
 end
 if a.concurrent then
-  redis.call('SADD', flight, a.slot)
+  redis.call('ZADD', flight, now + a.lease_ms, a.slot)
   redis.call('EXPIRE', flight, a.flight_ttl)
 end
 if a.quota > 0 then redis.call('INCR', month_calls) end

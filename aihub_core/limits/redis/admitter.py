@@ -1,11 +1,13 @@
 """Admission over Redis: the decision `InProcessAdmitter` makes, on counters that every gateway
-process sharing the Redis sees (`AIHUB_REDIS_URL`; docs/limits.md).
+process sharing the Redis (one server or a Redis Cluster) sees (`AIHUB_REDIS_URL`; docs/limits.md).
 
 Each admission is one script call (`admit.lua`) that checks every limit and only then counts, so
 a refusal consumes nothing and N simultaneous calls against a limit L admit exactly min(N, L)
 across processes. The refusals are worded by the same code as in one process
 (`rules.first_broken`, `rules.refusal`, `rules.quota_exceeded`), from the counters the script
-saw. Redis unreachable fails closed: the call gets a 503 `limiter_unavailable`.
+saw. Redis unreachable fails closed: the call gets a 503 `limiter_unavailable`. Every key one
+admission touches is its user's (scripts.Keys), so on a Redis Cluster the script runs on the
+user's slot.
 """
 
 from __future__ import annotations
@@ -20,11 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from redis.asyncio import Redis
-
 from aihub_core.errors import ConfigError
 from aihub_core.limits.admitter import RequestCounter
-from aihub_core.limits.redis.connection import REDIS_ERRORS, connect, limiter_unavailable, redacted
+from aihub_core.limits.redis.connection import REDIS_ERRORS, SharedRedis, connect, limiter_unavailable
 from aihub_core.limits.redis.pipeline import ScriptPipeline
 from aihub_core.limits.redis.scripts import (
     ADMIT,
@@ -44,6 +44,7 @@ from aihub_core.limits.rules import (
     Demand,
     Grant,
     RateState,
+    Scopes,
     Subject,
     budget_of,
     first_broken,
@@ -72,23 +73,24 @@ class RedisAdmitter:
 
     def __init__(
         self,
-        client: Redis,
+        redis: SharedRedis,
         ledger: RequestCounter,
         clock: Callable[[], float],
         prefix: str = DEFAULT_PREFIX,
-        heartbeat_ttl: float = 10.0,
+        lease: float = 10.0,
     ) -> None:
-        self._redis = client
+        self._redis = redis
         self._ledger = ledger
         self._clock = clock
         self._keys = Keys(prefix)
         self.instance_id = secrets.token_hex(8)
         self._slots = itertools.count(1)
+        client = redis.client
         self._admit = client.register_script(ADMIT)
-        self._pipeline = ScriptPipeline(client)
         self._budget = client.register_script(BUDGET)
-        self._upkeep = Upkeep(client, self._keys, self.instance_id, heartbeat_ttl)
-        self._watchers = SharedWatchers(client, self._keys)
+        self._pipeline = ScriptPipeline(client)
+        self._upkeep = Upkeep(self._pipeline, client.register_script, self._keys, redis.shard, lease)
+        self._watchers = SharedWatchers(redis, self._keys)
 
     @classmethod
     async def start(
@@ -98,22 +100,25 @@ class RedisAdmitter:
         clock: Callable[[], float],
         *,
         prefix: str = DEFAULT_PREFIX,
-        heartbeat_ttl: float = 10.0,
+        lease: float = 10.0,
         command_timeout: float = 2.0,
     ) -> RedisAdmitter:
-        """Connect (a ConfigError if the URL is bad or Redis unreachable), then start the heartbeat."""
-        client = await connect(url, command_timeout)
-        admitter = cls(client, ledger, clock, prefix, heartbeat_ttl)
-        try:
-            await admitter._upkeep.start()
-        except REDIS_ERRORS as err:
-            await client.aclose()
-            raise ConfigError(f"AIHUB_REDIS_URL: Redis at {redacted(url)} failed: {err}") from None
+        """Connect (a ConfigError if the URL is bad or Redis unreachable), then start the upkeep.
+
+        `lease`: how long a concurrency slot counts after this process last renewed it, so how long
+        the slots of a process that died stay taken."""
+        admitter = cls(await connect(url, command_timeout), ledger, clock, prefix, lease)
+        admitter._upkeep.start()
         admitter._watchers.start()
         return admitter
 
+    @property
+    def cluster(self) -> bool:
+        """Whether the Redis is a Redis Cluster."""
+        return self._redis.cluster
+
     async def stop(self) -> None:
-        """Send the queued releases, leave (freeing this instance's slots) and close."""
+        """Send the queued releases, free this instance's slots and close."""
         await self._upkeep.stop()
         await self._watchers.stop()
         await self._redis.aclose()
@@ -139,8 +144,7 @@ class RedisAdmitter:
         slot = f"{self.instance_id}:{next(self._slots)}" if demand.concurrent else ""
         keys = self._keys
         redis_keys = [
-            keys.requests(number, scopes[0][0]),
-            keys.requests(number, scopes[-1][0]),
+            *self._request_keys(number, caller, scopes, both=True),
             keys.tokens(number, user),
             keys.flight(user),
             keys.quota(month, user),
@@ -159,7 +163,7 @@ class RedisAdmitter:
             "quota_ttl": quota_ttl,
             "window_ttl": WINDOW_TTL_SECONDS,
             "flight_ttl": FLIGHT_TTL_SECONDS,
-            "instance_prefix": keys.instance_prefix,
+            "lease_ms": self._upkeep.lease_ms,
             "channel_prefix": keys.channel_prefix,
         }
         seen = await self._run_admit(redis_keys, named, user, slot)
@@ -181,8 +185,20 @@ class RedisAdmitter:
             raise AssertionError(f"the admission script refused a demand that fits: {seen}")
         raise refusal(broken, state, now)
 
+    def _request_keys(self, number: int, caller: Subject, scopes: Scopes, both: bool = False) -> list[str]:
+        """The request counters of `scopes` (`both`: the user's twice when the key has no limit of
+        its own, as the scripts' KEYS want)."""
+        user = self._keys.requests(number, caller.user_id)
+        if len(scopes) > 1:
+            return [user, self._keys.requests(number, caller.user_id, caller.key_id)]
+        return [user, user] if both else [user]
+
     async def _run_admit(self, keys: list[str], named: dict[str, Any], user: str, slot: str) -> list[int]:
-        batch = self._upkeep.take()
+        # The releases of the admission's shard ride along (on one Redis server, all of them);
+        # those of other slots of a cluster go in the same pipeline, just before.
+        shard = self._redis.shard(keys[0])
+        self._upkeep.send_releases(skip=shard)
+        batch = self._upkeep.take(shard)
         release_keys, releases = self._upkeep.script_input(batch)
         argument = script_argument({**named, "releases": releases})
         delivered = False
@@ -211,14 +227,14 @@ class RedisAdmitter:
         number, _ = window(self._clock())
         delta = 0 if tokens_used is None else tokens_used - grant.tokens
         # Settled in the current window, as in one process (in_process.Limiter.release).
-        self._upkeep.release(Release(grant.user_id, slot, self._keys.tokens(number, grant.user_id), delta))
+        self._upkeep.release(Release(grant.user_id, slot, number, delta))
 
     async def peek(self, caller: Subject) -> RateState:
         """The request figures without counting anything."""
         number, reset = window(self._clock())
         scopes = request_scopes(caller)
         try:
-            values = await self._redis.mget([self._keys.requests(number, scope) for scope, _ in scopes])
+            values = await self._pipeline.command("MGET", *self._request_keys(number, caller, scopes))
         except REDIS_ERRORS as err:
             raise limiter_unavailable() from err
         return rate_state(caller, scopes, [int(v or 0) for v in values], reset)
@@ -227,17 +243,15 @@ class RedisAdmitter:
         """What is left of the caller's per-minute limits now, and the calls in flight."""
         number, reset = window(self._clock())
         scopes = request_scopes(caller)
-        keys = self._keys
         user = caller.user_id
         redis_keys = [
-            keys.requests(number, scopes[0][0]),
-            keys.requests(number, scopes[-1][0]),
-            keys.tokens(number, user),
-            keys.flight(user),
+            *self._request_keys(number, caller, scopes, both=True),
+            self._keys.tokens(number, user),
+            self._keys.flight(user),
         ]
-        argument = script_argument({"key_counted": len(scopes) > 1, "instance_prefix": keys.instance_prefix})
+        argument = script_argument({"key_counted": len(scopes) > 1})
         try:
-            figures = [int(x) for x in await self._budget(redis_keys, [argument])]
+            figures = [int(x) for x in await self._pipeline.call(self._budget, redis_keys, [argument])]
         except REDIS_ERRORS as err:
             raise limiter_unavailable() from err
         user_used, key_used, tokens_used, in_flight = figures
@@ -248,7 +262,7 @@ class RedisAdmitter:
         """Calls counted against the monthly quota, if the shared counter has started."""
         month = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m")
         try:
-            value = await self._redis.get(self._keys.quota(month, user_id))
+            value = await self._pipeline.command("GET", self._keys.quota(month, user_id))
         except REDIS_ERRORS as err:
             raise limiter_unavailable() from err
         return None if value is None else int(value)

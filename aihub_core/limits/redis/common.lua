@@ -1,21 +1,20 @@
 -- Functions every script shares; scripts.py puts this file before each script's own text.
 
--- The members of a user's flight set whose instance's heartbeat key exists. With `prune`, the
--- members of instances whose heartbeat has expired (a crashed process) are dropped.
-local function live_in_flight(flight_key, instance_prefix, prune)
-  local alive, n = {}, 0
-  for _, member in ipairs(redis.call('SMEMBERS', flight_key)) do
-    local instance = string.match(member, '^[^:]+')
-    if alive[instance] == nil then
-      alive[instance] = redis.call('EXISTS', instance_prefix .. instance) == 1
-    end
-    if alive[instance] then
-      n = n + 1
-    elseif prune then
-      redis.call('SREM', flight_key, member)
-    end
+-- Redis's clock in milliseconds: every lease in a flight set is measured on the clock of the
+-- Redis server holding it, so the gateways' clocks do not matter.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- The calls in a user's flight set whose lease runs after `now`. With `prune`, the others (calls
+-- of a process that died or lost Redis, see upkeep.py) are dropped.
+local function live_in_flight(flight_key, now, prune)
+  if prune then
+    redis.call('ZREMRANGEBYSCORE', flight_key, '-inf', now)
+    return redis.call('ZCARD', flight_key)
   end
-  return n
+  return redis.call('ZCOUNT', flight_key, '(' .. now, '+inf')
 end
 
 -- Calls that ended, queued by a gateway process: `releases` is a list of {user, slot, delta}
@@ -26,7 +25,7 @@ local function apply_releases(first_key, releases, channel_prefix, window_ttl)
   local woken, k = {}, first_key
   for _, release in ipairs(releases) do
     local flight_key, tokens_key = KEYS[k], KEYS[k + 1]
-    if release.slot ~= '' then redis.call('SREM', flight_key, release.slot) end
+    if release.slot ~= '' then redis.call('ZREM', flight_key, release.slot) end
     if release.delta ~= 0 then
       local left = redis.call('INCRBY', tokens_key, release.delta)
       if left <= 0 then

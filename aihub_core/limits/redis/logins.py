@@ -1,8 +1,11 @@
 """The failed-login counters (`limits.logins`) in Redis, shared by every process on the prefix.
 
-Keys: `{p}login:{name}`, where `name` is the counter's (`address:...`, `pair:...`, `account:...`,
+Keys: `{p}{login}:{name}`, where `name` is the counter's (`address:...`, `pair:...`, `account:...`,
 `familiar:...`; accounts appear only as hashes). Each counter's window is the key's expiry, set
-by the same transaction that creates it, so no counter outlives its window. Redis unreachable
+by the same transaction that creates it, so no counter outlives its window. The one hash tag
+`{login}` puts every counter in one slot of a Redis Cluster, so that transaction (which counts an
+address, an account and the pair at once) runs on one node; logins are few, so the one slot is
+no hot spot. Redis unreachable
 fails closed, like the other limits: a 503 `limiter_unavailable`.
 """
 
@@ -12,6 +15,7 @@ import math
 from collections.abc import Sequence
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from aihub_core.limits.logins import Windows
 from aihub_core.limits.redis.connection import REDIS_ERRORS, limiter_unavailable
@@ -20,9 +24,9 @@ from aihub_core.limits.redis.connection import REDIS_ERRORS, limiter_unavailable
 class RedisLoginCounters:
     """`LoginCounters` on a Redis client this object does not own."""
 
-    def __init__(self, client: Redis, prefix: str) -> None:
+    def __init__(self, client: Redis | RedisCluster, prefix: str) -> None:
         self._redis = client
-        self._prefix = f"{prefix}login:"
+        self._prefix = f"{prefix}{{login}}:"
 
     async def windows(self, keys: Sequence[str]) -> Windows:
         try:

@@ -1,20 +1,22 @@
 """The Redis side of shared limits: key names, and the Lua scripts that check and count atomically.
 
-Keys (prefix `aihub:` by default; W is the minute window's number, epoch seconds // 60):
+Keys (prefix `aihub:` by default; W is the minute window's number, epoch seconds // 60). Every key
+of a user carries the user's hash tag `{u:ID}`, so a Redis Cluster keeps them in one slot and
+each script call, which touches one user's keys (or, on a single Redis, any users'), runs there:
 
-    {p}req:{W}:user:{user}     requests this minute, per user        expires 120 s after its start
-    {p}req:{W}:key:{key}       requests this minute, per API key     (only keys with their own limit)
-    {p}tok:{W}:{user}          tokens held this minute, per user
-    {p}flight:{user}           a set: one member `{instance}:{n}` per concurrent call in flight
-    {p}quota:{YYYY-MM}:{user}  calls counted against the monthly quota, per user; expires a day
-                               after the month
-    {p}instance:{instance}     a gateway process's heartbeat         expires unless refreshed
-    {p}changes:{user}          (pub/sub channel) the user's figures changed
+    {p}{u:ID}:req:{W}               requests this minute, per user    expires 120 s after its start
+    {p}{u:ID}:req:{W}:key:{key}     requests this minute, per API key (only keys with their own
+                                    limit; a key belongs to one user and carries that user's tag)
+    {p}{u:ID}:tok:{W}               tokens held this minute
+    {p}{u:ID}:flight                a sorted set: one member `{instance}:{n}` per concurrent call
+                                    in flight, scored by the end of its lease (Redis's clock, ms)
+    {p}{u:ID}:quota:{YYYY-MM}       calls counted against the monthly quota; expires a day after
+                                    the month
+    {p}changes:{ID}                 (pub/sub channel, not a key) the user's figures changed
 
-A member of a `flight` set counts only while its instance's heartbeat key exists: the admission
-script drops the members of instances whose heartbeat has expired, so a crashed process's slots
-free themselves. The scripts read those heartbeat keys by name, so they need one Redis server
-(or a primary): Redis Cluster is not supported.
+A member of a `flight` set counts while its lease runs: the process that holds the call renews
+the leases of all its calls every third of the lease (`renew.lua`), so a crashed process's calls
+stop counting when their lease ends, and the admission script drops them.
 
 The scripts are the `.lua` files beside this module (`common.lua` holds the functions they share),
 read once when this module is imported. Each takes its keys as KEYS and everything else as one
@@ -31,7 +33,7 @@ from typing import Any
 
 # A minute's counters outlive their minute, whatever the skew between the processes' clocks.
 WINDOW_TTL_SECONDS = 120
-# A flight set lives this long after its last admission (calls never run that long).
+# A flight set lives this long after its last admission or renewal (calls never run that long).
 FLIGHT_TTL_SECONDS = 24 * 3600
 
 # What admit.lua answers first; then the counters it saw before committing anything:
@@ -46,6 +48,7 @@ def _script(name: str) -> str:
 
 ADMIT = _script("admit")
 RELEASE = _script("release")
+RENEW = _script("renew")
 BUDGET = _script("budget")
 
 
@@ -61,25 +64,23 @@ class Keys:
 
     prefix: str
 
-    def requests(self, window: int, scope: str) -> str:
-        """A request counter of one minute; `scope` is `user:ID` or `key:ID`."""
-        return f"{self.prefix}req:{window}:{scope}"
+    def user(self, user_id: str) -> str:
+        """The start of every key of the user: the prefix and the user's hash tag."""
+        return f"{self.prefix}{{u:{user_id}}}:"
+
+    def requests(self, window: int, user_id: str, key_id: str | None = None) -> str:
+        """A request counter of one minute: the user's, or (`key_id`) one of the user's keys'."""
+        counter = f"{self.user(user_id)}req:{window}"
+        return counter if key_id is None else f"{counter}:key:{key_id}"
 
     def tokens(self, window: int, user_id: str) -> str:
-        return f"{self.prefix}tok:{window}:{user_id}"
+        return f"{self.user(user_id)}tok:{window}"
 
     def flight(self, user_id: str) -> str:
-        return f"{self.prefix}flight:{user_id}"
+        return f"{self.user(user_id)}flight"
 
     def quota(self, month: str, user_id: str) -> str:
-        return f"{self.prefix}quota:{month}:{user_id}"
-
-    @property
-    def instance_prefix(self) -> str:
-        return f"{self.prefix}instance:"
-
-    def instance(self, instance_id: str) -> str:
-        return f"{self.instance_prefix}{instance_id}"
+        return f"{self.user(user_id)}quota:{month}"
 
     @property
     def channel_prefix(self) -> str:

@@ -7,7 +7,11 @@ local events; so the traffic follows the watchers, not the load. A watcher subsc
 first snapshot; leaving unsubscribes a moment later, in the listener's task (a cancelled stream's
 last block must not wait on Redis). When the connection is lost every watcher is woken: its next
 snapshot reads Redis and so reports the outage (a 503), or, once Redis is back, the figures that
-changed unheard.
+changed unheard; and a new connection is opened, subscribed to the same channels (on a Redis
+Cluster, on a node picked again: the old one may be gone for good).
+
+The channels are not keys: on a Redis Cluster a PUBLISH on any node reaches the subscribers of
+every node, so one connection to any node hears every user.
 """
 
 from __future__ import annotations
@@ -16,19 +20,23 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from redis.asyncio import Redis
-
 from aihub_core.limits.quota_watch import Watchers
-from aihub_core.limits.redis.connection import REDIS_ERRORS, limiter_unavailable, pause_after_failure
+from aihub_core.limits.redis.connection import (
+    REDIS_ERRORS,
+    SharedRedis,
+    limiter_unavailable,
+    pause_after_failure,
+)
 from aihub_core.limits.redis.scripts import Keys
 
 
 class SharedWatchers:
     """Local events per watched user, set from Redis pub/sub."""
 
-    def __init__(self, client: Redis, keys: Keys) -> None:
+    def __init__(self, redis: SharedRedis, keys: Keys) -> None:
+        self._redis = redis
         self._keys = keys
-        self._pubsub = client.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = redis.pubsub()
         self._local = Watchers()
         self._subscribed: set[str] = set()
         self._lock = asyncio.Lock()
@@ -80,6 +88,15 @@ class SharedWatchers:
             else:
                 self._listening.clear()
 
+    async def _reconnect(self) -> None:
+        """Replace the pub/sub connection; the next `_sync` subscribes it to the watched channels."""
+        async with self._lock:
+            lost, self._pubsub = self._pubsub, self._redis.pubsub()
+            self._subscribed = set()
+            self._stale = True
+        with contextlib.suppress(*REDIS_ERRORS):
+            await lost.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+
     async def _listen(self) -> None:
         prefix = self._keys.channel_prefix.encode()
         failures = 0
@@ -93,6 +110,7 @@ class SharedWatchers:
             except Exception as err:
                 failures += 1
                 self._local.wake_all()
+                await self._reconnect()
                 await pause_after_failure(failures, err, "quota watch")
                 continue
             if failures:

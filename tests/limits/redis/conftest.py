@@ -1,4 +1,6 @@
-"""Shared limits against a real Redis (AIHUB_TEST_REDIS_URL, default redis://127.0.0.1:6379/0).
+"""Shared limits against a real Redis (AIHUB_TEST_REDIS_URL, default redis://127.0.0.1:6379/0),
+and, for the tests marked `ON_BOTH`, also against a three-node Redis Cluster that the tests start
+themselves (local_cluster.py, once per run, when the first test needs it).
 
 Each test gets a key prefix of its own, and its keys are deleted after it; several admitters
 started on one prefix stand for several gateway processes."""
@@ -8,18 +10,26 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from aihub_core.limits.redis.admitter import RedisAdmitter
 from aihub_core.limits.redis.connection import REDIS_ERRORS
 from aihub_core.limits.rules import Demand
+from tests.limits.redis.local_cluster import LocalCluster
 from tests.limits.redis.proxy import RedisProxy
 
 REDIS_URL = os.environ.get("AIHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# A test so marked runs on one Redis server and on a Redis Cluster.
+ON_BOTH = pytest.mark.parametrize("redis_url", ["single", "cluster"], indirect=True)
+# What a test looks at Redis with: a plain client, or a cluster client.
+Client = Redis | RedisCluster
 # A call that asks one request of the minute, as every key-authenticated RPC does.
 REQUEST = Demand()
 
@@ -63,20 +73,47 @@ class Ledger:
 StartAdmitter = Callable[..., Awaitable[RedisAdmitter]]
 
 
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    """A plain client, to look at what the admitters wrote."""
-    client = Redis.from_url(REDIS_URL)
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A three-node Redis Cluster started for this run."""
+    cluster = LocalCluster(Path(tmp_path_factory.mktemp("redis-cluster")))
     try:
-        await client.ping()
+        cluster.start()
+    except Exception as err:
+        cluster.stop()
+        pytest.fail(f"could not start the test Redis Cluster: {err}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def redis_url(request: pytest.FixtureRequest) -> str:
+    """The URL the admitters use: the test Redis, or (`ON_BOTH`'s "cluster") the test cluster's."""
+    if getattr(request, "param", "single") == "cluster":
+        cluster: LocalCluster = request.getfixturevalue("redis_cluster")
+        return cluster.url
+    return REDIS_URL
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Client]:
+    """A client of the admitters' Redis, to look at what they wrote."""
+    client: Client = Redis.from_url(redis_url)
+    try:
+        if int((await client.info("cluster")).get("cluster_enabled", 0)):
+            await client.aclose()
+            client = RedisCluster.from_url(redis_url)
+            await client.initialize()
     except REDIS_ERRORS as err:
-        pytest.fail(f"these tests need Redis at {REDIS_URL} (set AIHUB_TEST_REDIS_URL): {err}")
+        await client.aclose()
+        pytest.fail(f"these tests need Redis at {redis_url} (set AIHUB_TEST_REDIS_URL): {err}")
     yield client
     await client.aclose()
 
 
 @pytest.fixture
-async def prefix(redis: Redis) -> AsyncIterator[str]:
+async def prefix(redis: Client) -> AsyncIterator[str]:
     """A key prefix of this test's own; every key under it is deleted afterwards."""
     name = f"aihub-test:{secrets.token_hex(6)}:"
     yield name
@@ -108,14 +145,14 @@ def ledger() -> Ledger:
 
 
 @pytest.fixture
-async def start_admitter(prefix: str, admitter_clock: Clock, ledger: Ledger) -> AsyncIterator[StartAdmitter]:
+async def start_admitter(
+    redis_url: str, prefix: str, admitter_clock: Clock, ledger: Ledger
+) -> AsyncIterator[StartAdmitter]:
     """Start admitters on the test's prefix (one per simulated process); all stop at the end."""
     started: list[RedisAdmitter] = []
 
-    async def start(url: str = REDIS_URL, heartbeat_ttl: float = 10.0) -> RedisAdmitter:
-        admitter = await RedisAdmitter.start(
-            url, ledger, admitter_clock, prefix=prefix, heartbeat_ttl=heartbeat_ttl
-        )
+    async def start(url: str = redis_url, lease: float = 10.0) -> RedisAdmitter:
+        admitter = await RedisAdmitter.start(url, ledger, admitter_clock, prefix=prefix, lease=lease)
         started.append(admitter)
         return admitter
 
@@ -124,17 +161,28 @@ async def start_admitter(prefix: str, admitter_clock: Clock, ledger: Ledger) -> 
         await admitter.stop()
 
 
-async def dump(redis: Redis, prefix: str) -> dict[str, object]:
-    """Every counter under the prefix, as values (heartbeats left out: they only say who lives)."""
+async def dump(redis: Client, prefix: str) -> dict[str, object]:
+    """Every counter under the prefix, as values (the flight sets as their members: the leases'
+    ends move whenever their holder renews them)."""
     out: dict[str, object] = {}
     async for raw in redis.scan_iter(match=f"{prefix}*", count=500):
         key = raw.decode()
-        if key.startswith(f"{prefix}instance:"):
-            continue
         kind = await redis.type(key)
-        out[key] = sorted(await redis.smembers(key)) if kind == b"set" else await redis.get(key)
+        out[key] = await redis.zrange(key, 0, -1) if kind == b"zset" else await redis.get(key)
     return out
 
 
-async def absent(redis: Redis, key: str) -> bool:
+async def absent(redis: Client, key: str) -> bool:
     return not await redis.exists(key)
+
+
+async def flight_members(redis: Client, flight: str) -> list[str]:
+    """The members of a flight set: one per call in flight, `{instance}:{n}`."""
+    return [m.decode() if isinstance(m, bytes) else str(m) for m in await redis.zrange(flight, 0, -1)]
+
+
+async def lease_ended(redis: Client, flight: str, member: str) -> bool:
+    """Whether the member's lease in the flight set has run out, on the Redis clock (or it is gone)."""
+    end = await redis.zscore(flight, member)
+    seconds, micros = await redis.time()
+    return end is None or end <= seconds * 1000 + micros // 1000

@@ -1,5 +1,5 @@
 """A gateway process that takes concurrency slots and is then killed by the test (SIGKILL):
-`python -m tests.limits.redis.crashing_process URL PREFIX HEARTBEAT_TTL SLOTS`."""
+`python -m tests.limits.redis.crashing_process URL PREFIX LEASE SLOTS`."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ class NoLedger:
         return 0
 
 
-async def main(url: str, prefix: str, ttl: float, slots: int) -> None:
-    admitter = await RedisAdmitter.start(url, NoLedger(), time.time, prefix=prefix, heartbeat_ttl=ttl)
+async def main(url: str, prefix: str, lease: float, slots: int) -> None:
+    admitter = await RedisAdmitter.start(url, NoLedger(), time.time, prefix=prefix, lease=lease)
     for _ in range(slots):
         await admitter.admit(Caller("u1", BUILTIN_PLANS["free"]), Demand(concurrent=True, counts_quota=True))
     print(admitter.instance_id, flush=True)

@@ -1,19 +1,20 @@
 """Several processes (admitters on one prefix) admitting at once: exactly min(N, L) pass, and the
-monthly counter's first load from the ledger loses no admission."""
+monthly counter's first load from the ledger loses no admission; on one Redis and on a Redis
+Cluster."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
-from redis.asyncio import Redis
 
 from aihub_core.errors import RateLimitError
 from aihub_core.identity import Caller
 from aihub_core.limits.plans import Plan
 from aihub_core.limits.redis.admitter import RedisAdmitter
+from aihub_core.limits.redis.scripts import Keys
 from aihub_core.limits.rules import Demand, Grant
-from tests.limits.redis.conftest import REQUEST, Ledger, StartAdmitter, chat
+from tests.limits.redis.conftest import ON_BOTH, REQUEST, Client, Ledger, StartAdmitter, chat
 
 LIMIT = 7
 CALLS_PER_PROCESS = 15
@@ -27,6 +28,7 @@ async def outcome(admitter: RedisAdmitter, caller: Caller, demand: Demand) -> st
     return "ok"
 
 
+@ON_BOTH
 @pytest.mark.parametrize(
     ("caller", "demand", "code"),
     [
@@ -52,8 +54,9 @@ async def test_simultaneous_calls_on_two_processes_admit_exactly_the_limit(
     assert outcomes.count(code) == 2 * CALLS_PER_PROCESS - LIMIT
 
 
+@ON_BOTH
 async def test_two_processes_starting_the_monthly_count_at_once_lose_no_admission(
-    start_admitter: StartAdmitter, ledger: Ledger, redis: Redis, prefix: str
+    start_admitter: StartAdmitter, ledger: Ledger, redis: Client, prefix: str
 ) -> None:
     caller = Caller("u1", Plan("p", 0, 0, 0, 10))
     first, second = await start_admitter(), await start_admitter()
@@ -65,7 +68,7 @@ async def test_two_processes_starting_the_monthly_count_at_once_lose_no_admissio
     ledger.gate.set()
     grants = await asyncio.gather(*admissions)
     assert all(isinstance(g, Grant) for g in grants)
-    [quota_key] = [key async for key in redis.scan_iter(match=f"{prefix}quota:*")]
+    [quota_key] = [key async for key in redis.scan_iter(match=Keys(prefix).quota("*", "u1"))]
     assert await redis.get(quota_key) == b"7"  # 5 from the ledger, and both admissions
     assert await first.quota_used("u1") == await second.quota_used("u1") == 7
     for _ in range(3):

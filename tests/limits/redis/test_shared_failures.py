@@ -8,15 +8,23 @@ import socket
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 
 from aihub_core.app import Core
 from aihub_core.errors import ConfigError, RateLimitError, ServiceUnavailableError
 from aihub_core.identity import Caller
 from aihub_core.limits.plans import Plan
 from aihub_core.limits.redis.admitter import RedisAdmitter
+from aihub_core.limits.redis.scripts import Keys
 from tests.conftest import isolated_settings
-from tests.limits.redis.conftest import REQUEST, Clock, Ledger, StartAdmitter, absent, chat
+from tests.limits.redis.conftest import (
+    REQUEST,
+    Client,
+    Clock,
+    Ledger,
+    StartAdmitter,
+    chat,
+    lease_ended,
+)
 from tests.limits.redis.proxy import RedisProxy
 from tests.waiting import eventually
 
@@ -73,22 +81,22 @@ async def test_losing_redis_fails_closed_and_the_queued_releases_arrive_when_it_
     await admitter.admit(CALLER, chat())  # the slot came back
 
 
-async def test_a_process_whose_heartbeat_lapsed_puts_its_slots_back(
-    proxy: RedisProxy, start_admitter: StartAdmitter, redis: Redis, prefix: str
+async def test_a_process_cut_off_for_longer_than_a_lease_puts_its_slots_back(
+    proxy: RedisProxy, start_admitter: StartAdmitter, redis: Client, prefix: str
 ) -> None:
-    cut_off = await start_admitter(proxy.url, heartbeat_ttl=0.5)
+    cut_off = await start_admitter(proxy.url, lease=0.5)
     other = await start_admitter()
     await cut_off.admit(CALLER, chat())
     await proxy.cut()
-    heartbeat = f"{prefix}instance:{cut_off.instance_id}"
-    await eventually(lambda: absent(redis, heartbeat), "the heartbeat expires")
+    flight, slot = Keys(prefix).flight("u1"), f"{cut_off.instance_id}:1"
+    await eventually(lambda: lease_ended(redis, flight, slot), "the lease ends")
     # Taken for dead, its slot is dropped by the next admission elsewhere...
     other.release(await other.admit(CALLER, chat()))
     await other.flush()
+    assert await redis.zscore(flight, slot) is None
     await proxy.start()
-    # ...and put back by its first heartbeat once Redis is reachable again.
-    flight = f"{prefix}flight:u1"
-    await eventually(lambda: redis.sismember(flight, f"{cut_off.instance_id}:1"), "the slot is back")
+    # ...and put back by its next renewal once Redis is reachable again.
+    await eventually(lambda: redis.zscore(flight, slot), "the slot is back")
     with pytest.raises(RateLimitError) as info:
         await other.admit(CALLER, chat())
     assert info.value.code == "concurrency_limit_exceeded"

@@ -11,7 +11,7 @@ from aihub_core.errors import RateLimitError
 from aihub_core.identity import Caller
 from aihub_core.limits.plans import Plan
 from aihub_core.limits.redis.pipeline import ScriptPipeline
-from tests.limits.redis.conftest import REQUEST, StartAdmitter
+from tests.limits.redis.conftest import ON_BOTH, REQUEST, Client, StartAdmitter
 
 BURST = 600
 LIMIT = 250
@@ -34,7 +34,8 @@ async def test_a_burst_takes_one_connection_and_admits_exactly_the_limit(
     results = await asyncio.gather(*(one() for _ in range(BURST)))
     assert results.count("ok") == LIMIT and results.count("rate_limit_exceeded") == BURST - LIMIT
     # Hundreds of calls in flight at once, and the process opened at most one more connection
-    # for them (and one for its heartbeat, if that beat meanwhile); one each, it opened dozens.
+    # for them (its lease renewals, if any ran meanwhile, take the same pipeline); one each, it
+    # opened dozens.
     assert len(await redis.client_list()) <= clients_before + 2
 
 
@@ -52,8 +53,9 @@ async def test_a_cancelled_caller_leaves_the_rest_of_its_batch_answered(redis: R
     assert int(await redis.get(key) or 0) == 10  # the cancelled call's script still ran
 
 
+@ON_BOTH
 async def test_a_script_redis_forgot_is_loaded_and_run_once(
-    start_admitter: StartAdmitter, redis: Redis
+    start_admitter: StartAdmitter, redis: Client
 ) -> None:
     admitter = await start_admitter()
     caller = Caller("u1", Plan("p", 3, 0, 0, 0))

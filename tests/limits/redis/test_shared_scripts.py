@@ -1,13 +1,13 @@
 """The admission script's semantics, from tables: every scenario runs through the in-process
 `InProcessAdmitter` and through `RedisAdmitter` on Redis, and both must answer alike, to the letter of
-each refusal (code, message, details, Retry-After, X-RateLimit-* figures)."""
+each refusal (code, message, details, Retry-After, X-RateLimit-* figures); on one Redis and on a
+Redis Cluster."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pytest
-from redis.asyncio import Redis
 
 from aihub_core.errors import RateLimitError
 from aihub_core.identity import Caller
@@ -15,7 +15,7 @@ from aihub_core.limits.in_process import InProcessAdmitter
 from aihub_core.limits.plans import BUILTIN_PLANS, Plan
 from aihub_core.limits.redis.admitter import RedisAdmitter
 from aihub_core.limits.rules import Demand, Grant
-from tests.limits.redis.conftest import REQUEST, T0, Clock, Ledger, StartAdmitter, chat, dump
+from tests.limits.redis.conftest import ON_BOTH, REQUEST, T0, Client, Clock, Ledger, StartAdmitter, chat, dump
 
 FREE = BUILTIN_PLANS["free"]
 UNLIMITED = Plan("internal", 0, 0, 0, 0)
@@ -121,14 +121,14 @@ def describe(outcome: Grant | RateLimitError) -> tuple[object, ...]:
 
 
 async def play(
-    admitter: InProcessAdmitter | RedisAdmitter, clock: Clock, steps: list[Step]
+    admitter: InProcessAdmitter | RedisAdmitter, admitter_clock: Clock, steps: list[Step]
 ) -> list[tuple[object, ...]]:
-    clock.now = T0
+    admitter_clock.now = T0
     grants: list[Grant] = []
     answers: list[tuple[object, ...]] = []
     for step in steps:
         if isinstance(step, Tick):
-            clock.now += step.seconds
+            admitter_clock.now += step.seconds
         elif isinstance(step, Release):
             admitter.release(grants[step.grant], step.tokens_used)
             if isinstance(admitter, RedisAdmitter):
@@ -144,6 +144,7 @@ async def play(
     return answers
 
 
+@ON_BOTH
 @pytest.mark.parametrize(
     ("count", "steps", "expected"), [s[1:] for s in SCENARIOS], ids=[s[0] for s in SCENARIOS]
 )
@@ -162,6 +163,7 @@ async def test_shared_admission_answers_as_one_process_does(
     assert shared == local
 
 
+@ON_BOTH
 async def test_refusal_figures_and_retry_after(start_admitter: StartAdmitter, admitter_clock: Clock) -> None:
     admitter = await start_admitter()
     states = [(await admitter.admit(key(3), REQUEST)).state for _ in range(3)]
@@ -181,6 +183,7 @@ async def test_refusal_figures_and_retry_after(start_admitter: StartAdmitter, ad
     assert (await admitter.peek(key(3))).remaining == 3
 
 
+@ON_BOTH
 @pytest.mark.parametrize(
     ("caller", "demand", "code"),
     [
@@ -193,7 +196,7 @@ async def test_refusal_figures_and_retry_after(start_admitter: StartAdmitter, ad
 )
 async def test_a_refusal_changes_nothing_in_redis(
     start_admitter: StartAdmitter,
-    redis: Redis,
+    redis: Client,
     prefix: str,
     caller: Caller,
     demand: Demand,

@@ -1,20 +1,29 @@
-"""Concurrency slots: a crashed process's slots free themselves when its heartbeat expires, a live
-one's never do, and a release survives the cancellation of the call that makes it."""
+"""Concurrency slots: a crashed process's slots free themselves when their leases end, a live
+one's never do (it renews them), and a release survives the cancellation of the call that makes
+it; on one Redis and on a Redis Cluster."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import sys
+from functools import partial
 
 import pytest
-from redis.asyncio import Redis
 
 from aihub_core.errors import RateLimitError
 from aihub_core.identity import Caller
 from aihub_core.limits.plans import BUILTIN_PLANS, Plan
 from aihub_core.limits.redis.admitter import RedisAdmitter
-from tests.limits.redis.conftest import REDIS_URL, StartAdmitter, absent, chat
+from aihub_core.limits.redis.scripts import Keys
+from tests.limits.redis.conftest import (
+    ON_BOTH,
+    Client,
+    StartAdmitter,
+    chat,
+    flight_members,
+    lease_ended,
+)
 from tests.limits.redis.proxy import RedisProxy
 from tests.waiting import eventually
 
@@ -34,32 +43,37 @@ async def refused_for_concurrency(admitter: RedisAdmitter) -> bool:
     return False
 
 
-async def test_a_killed_process_frees_its_slots_when_its_heartbeat_expires(
-    start_admitter: StartAdmitter, redis: Redis, prefix: str
+@ON_BOTH
+async def test_a_killed_process_frees_its_slots_when_their_leases_end(
+    start_admitter: StartAdmitter, redis: Client, redis_url: str, prefix: str
 ) -> None:
     module = "tests.limits.redis.crashing_process"
-    args = [sys.executable, "-m", module, REDIS_URL, prefix, str(TTL), str(FREE.concurrent_requests)]
+    args = [sys.executable, "-m", module, redis_url, prefix, str(TTL), str(FREE.concurrent_requests)]
+    flight = Keys(prefix).flight("u1")
     process = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE)
     try:
         assert process.stdout is not None
         instance = (await asyncio.wait_for(process.stdout.readline(), timeout=30)).decode().strip()
         assert instance, "the crashing process did not start"
-        survivor = await start_admitter(heartbeat_ttl=TTL)
+        survivor = await start_admitter(lease=TTL)
         assert await refused_for_concurrency(survivor)
-        await asyncio.sleep(4 * TTL)  # alive, it keeps its heartbeat and so its slots
+        await asyncio.sleep(4 * TTL)  # alive, it renews its slots' leases
         assert await refused_for_concurrency(survivor)
         process.send_signal(signal.SIGKILL)
         await process.wait()
-        await eventually(lambda: absent(redis, f"{prefix}instance:{instance}"), "the heartbeat expires")
+        for n in range(1, FREE.concurrent_requests + 1):
+            await eventually(partial(lease_ended, redis, flight, f"{instance}:{n}"), "the leases end")
         grants = [await survivor.admit(CALLER, chat()) for _ in range(FREE.concurrent_requests)]
         assert len(grants) == 3 and await refused_for_concurrency(survivor)
-        assert len(await redis.smembers(f"{prefix}flight:u1")) == 3  # the dead members were dropped
+        members = await flight_members(redis, flight)
+        assert len(members) == 3 and not any(m.startswith(instance) for m in members)  # dropped
     finally:
         if process.returncode is None:
             process.kill()
         await process.communicate()
 
 
+@ON_BOTH
 async def test_a_cancelled_call_still_releases_its_slot_and_tokens(start_admitter: StartAdmitter) -> None:
     admitter = await start_admitter()
     admitted = asyncio.Event()
@@ -84,22 +98,24 @@ async def test_a_cancelled_call_still_releases_its_slot_and_tokens(start_admitte
 
 
 async def test_an_admission_cancelled_while_redis_answers_gives_its_slot_back(
-    proxy: RedisProxy, start_admitter: StartAdmitter, redis: Redis, prefix: str
+    proxy: RedisProxy, start_admitter: StartAdmitter, redis: Client, prefix: str
 ) -> None:
+    flight = Keys(prefix).flight("u1")
     admitter = await start_admitter(proxy.url)
     proxy.replies.clear()  # the script runs; its answer waits in the relay
     no_quota = Caller("u1", Plan("p", 0, 0, 3, 0))  # (the quota's first load would take two calls)
     admission = asyncio.create_task(admitter.admit(no_quota, chat()))
-    await eventually(lambda: redis.exists(f"{prefix}flight:u1"), "the script ran")
+    await eventually(lambda: redis.exists(flight), "the script ran")
     admission.cancel()
     with pytest.raises(asyncio.CancelledError):
         await admission
     proxy.replies.set()
     await asyncio.wait_for(admitter.flush(), timeout=5)
-    assert not await redis.exists(f"{prefix}flight:u1")
+    assert not await redis.exists(flight)
     assert (await admitter.budget(CALLER)).in_flight == 0
 
 
+@ON_BOTH
 async def test_a_released_slot_is_free_for_the_next_admission_at_once(start_admitter: StartAdmitter) -> None:
     admitter = await start_admitter()
     one_at_a_time = Caller("u1", Plan("p", 0, 0, 1, 0))
