@@ -48,6 +48,16 @@ class ChatServiceStub:
                 request_serializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatRequest.SerializeToString,
                 response_deserializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatResponse.FromString,
                 _registered_method=True)
+        self.CreateChatCompletion = channel.unary_unary(
+                '/aihub.v1.ChatService/CreateChatCompletion',
+                request_serializer=aihub_dot_v1_dot_chat__service__pb2.CreateChatCompletionRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_chat__service__pb2.CreateChatCompletionResponse.FromString,
+                _registered_method=True)
+        self.StreamChatCompletion = channel.unary_stream(
+                '/aihub.v1.ChatService/StreamChatCompletion',
+                request_serializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatCompletionRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatCompletionResponse.FromString,
+                _registered_method=True)
 
 
 class ChatServiceServicer:
@@ -77,6 +87,24 @@ class ChatServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateChatCompletion(self, request, context):
+        """CreateChatCompletion answers a whole conversation sent by the caller (the message-array form:
+        content parts, tools, tool calls, response formats), with no server-side session. The
+        OpenAI-compatible `POST /v1/chat/completions` calls it. Errors: as for Chat.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamChatCompletion(self, request, context):
+        """StreamChatCompletion is CreateChatCompletion answered as it is generated: delta events, then
+        one usage event and a done event. A failure after the first event ends the stream with the
+        error status and no done event. Errors: as for Chat.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ChatServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -89,6 +117,16 @@ def add_ChatServiceServicer_to_server(servicer, server):
                     servicer.StreamChat,
                     request_deserializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatRequest.FromString,
                     response_serializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatResponse.SerializeToString,
+            ),
+            'CreateChatCompletion': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateChatCompletion,
+                    request_deserializer=aihub_dot_v1_dot_chat__service__pb2.CreateChatCompletionRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_chat__service__pb2.CreateChatCompletionResponse.SerializeToString,
+            ),
+            'StreamChatCompletion': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamChatCompletion,
+                    request_deserializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatCompletionRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatCompletionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -149,6 +187,60 @@ class ChatService:
             '/aihub.v1.ChatService/StreamChat',
             aihub_dot_v1_dot_chat__service__pb2.StreamChatRequest.SerializeToString,
             aihub_dot_v1_dot_chat__service__pb2.StreamChatResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateChatCompletion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aihub.v1.ChatService/CreateChatCompletion',
+            aihub_dot_v1_dot_chat__service__pb2.CreateChatCompletionRequest.SerializeToString,
+            aihub_dot_v1_dot_chat__service__pb2.CreateChatCompletionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamChatCompletion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/aihub.v1.ChatService/StreamChatCompletion',
+            aihub_dot_v1_dot_chat__service__pb2.StreamChatCompletionRequest.SerializeToString,
+            aihub_dot_v1_dot_chat__service__pb2.StreamChatCompletionResponse.FromString,
             options,
             channel_credentials,
             insecure,

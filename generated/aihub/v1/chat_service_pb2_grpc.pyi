@@ -49,6 +49,16 @@ class ChatServiceStub:
     event, one usage event and a done event. A failure after the first event ends the
     stream with the error status and no done event. Errors: as for Chat.
     """
+    CreateChatCompletion: _grpc.UnaryUnaryMultiCallable[_chat_service_pb2.CreateChatCompletionRequest, _chat_service_pb2.CreateChatCompletionResponse]
+    """CreateChatCompletion answers a whole conversation sent by the caller (the message-array form:
+    content parts, tools, tool calls, response formats), with no server-side session. The
+    OpenAI-compatible `POST /v1/chat/completions` calls it. Errors: as for Chat.
+    """
+    StreamChatCompletion: _grpc.UnaryStreamMultiCallable[_chat_service_pb2.StreamChatCompletionRequest, _chat_service_pb2.StreamChatCompletionResponse]
+    """StreamChatCompletion is CreateChatCompletion answered as it is generated: delta events, then
+    one usage event and a done event. A failure after the first event ends the stream with the
+    error status and no done event. Errors: as for Chat.
+    """
 
 @_typing.type_check_only
 class ChatServiceAsyncStub(ChatServiceStub):
@@ -70,6 +80,16 @@ class ChatServiceAsyncStub(ChatServiceStub):
     """StreamChat returns the answer as it is generated: content events, then one session
     event, one usage event and a done event. A failure after the first event ends the
     stream with the error status and no done event. Errors: as for Chat.
+    """
+    CreateChatCompletion: _aio.UnaryUnaryMultiCallable[_chat_service_pb2.CreateChatCompletionRequest, _chat_service_pb2.CreateChatCompletionResponse]  # type: ignore[assignment]
+    """CreateChatCompletion answers a whole conversation sent by the caller (the message-array form:
+    content parts, tools, tool calls, response formats), with no server-side session. The
+    OpenAI-compatible `POST /v1/chat/completions` calls it. Errors: as for Chat.
+    """
+    StreamChatCompletion: _aio.UnaryStreamMultiCallable[_chat_service_pb2.StreamChatCompletionRequest, _chat_service_pb2.StreamChatCompletionResponse]  # type: ignore[assignment]
+    """StreamChatCompletion is CreateChatCompletion answered as it is generated: delta events, then
+    one usage event and a done event. A failure after the first event ends the stream with the
+    error status and no done event. Errors: as for Chat.
     """
 
 class ChatServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -101,6 +121,28 @@ class ChatServiceServicer(metaclass=_abc_1.ABCMeta):
         """StreamChat returns the answer as it is generated: content events, then one session
         event, one usage event and a done event. A failure after the first event ends the
         stream with the error status and no done event. Errors: as for Chat.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateChatCompletion(
+        self,
+        request: _chat_service_pb2.CreateChatCompletionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_chat_service_pb2.CreateChatCompletionResponse, _abc.Awaitable[_chat_service_pb2.CreateChatCompletionResponse]]:
+        """CreateChatCompletion answers a whole conversation sent by the caller (the message-array form:
+        content parts, tools, tool calls, response formats), with no server-side session. The
+        OpenAI-compatible `POST /v1/chat/completions` calls it. Errors: as for Chat.
+        """
+
+    @_abc_1.abstractmethod
+    def StreamChatCompletion(
+        self,
+        request: _chat_service_pb2.StreamChatCompletionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_chat_service_pb2.StreamChatCompletionResponse], _abc.AsyncIterator[_chat_service_pb2.StreamChatCompletionResponse]]:
+        """StreamChatCompletion is CreateChatCompletion answered as it is generated: delta events, then
+        one usage event and a done event. A failure after the first event ends the stream with the
+        error status and no done event. Errors: as for Chat.
         """
 
 def add_ChatServiceServicer_to_server(servicer: ChatServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
