@@ -160,7 +160,9 @@ class ChatMetadata(_message.Message):
     simulated: _builtins.bool
     """True when the service is the built-in simulator rather than the real provider."""
     finish_reason: _builtins.str
-    """Why generation stopped: `stop`, `length`, `content_filter`, `tool_calls` or `error`."""
+    """Why generation stopped: `stop`, `length`, `content_filter` or `tool_calls` (the model called
+    tools: Gemini's STOP with function calls too); empty for embeddings.
+    """
     request_id: _builtins.str
     """The request id, also sent as `x-request-id`."""
     def __init__(
@@ -424,7 +426,11 @@ Global___StreamChatResponse: _TypeAlias = StreamChatResponse  # noqa: Y015
 
 @_typing.final
 class CreateChatCompletionRequest(_message.Message):
-    """CreateChatCompletionRequest is a whole conversation to answer."""
+    """CreateChatCompletionRequest is a whole conversation to answer. It is sent as it is: nothing is
+    trimmed to fit the model's context window (a conversation that cannot fit is
+    CONTEXT_LENGTH_EXCEEDED). Fields an upstream has no counterpart for are not sent to it
+    (Gemini: `parallel_tool_calls`, `user`, a message's `name`).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -444,7 +450,9 @@ class CreateChatCompletionRequest(_message.Message):
     service: _builtins.str
     """The service to call; empty means the service that offers `model`."""
     parallel_tool_calls: _builtins.bool
-    """Whether the model may call several tools in one answer; unset means the upstream's default."""
+    """Whether the model may call several tools in one answer; unset means the upstream's default.
+    Only with tools.
+    """
     user: _builtins.str
     """An end-user id for the upstream's abuse monitoring (OpenAI's `user`)."""
     @_builtins.property
@@ -455,11 +463,13 @@ class CreateChatCompletionRequest(_message.Message):
 
     @_builtins.property
     def tools(self) -> _containers.RepeatedCompositeFieldContainer[_conversation_pb2.Tool]:
-        """The tools the model may call."""
+        """The tools the model may call, at most 128."""
 
     @_builtins.property
     def tool_choice(self) -> _conversation_pb2.ToolChoice:
-        """Whether and which tool the model must call; unset means the upstream's default."""
+        """Whether and which tool the model must call; unset means the upstream's default. Only with
+        tools.
+        """
 
     @_builtins.property
     def response_format(self) -> _conversation_pb2.ResponseFormat:
@@ -506,7 +516,9 @@ class CreateChatCompletionResponse(_message.Message):
     """`service:model-id` of the model that answered."""
     @_builtins.property
     def message(self) -> _conversation_pb2.ChatMessage:
-        """The answer: an assistant message with text content and/or tool calls."""
+        """The answer: a ROLE_ASSISTANT message with one text part (none when the model only called
+        tools) and its tool calls, each with an id to answer with a ROLE_TOOL message.
+        """
 
     @_builtins.property
     def usage(self) -> Global___Usage:
@@ -615,7 +627,7 @@ class CompletionDelta(_message.Message):
     """The model id generating it, e.g. `x-ai/grok-beta`."""
     @_builtins.property
     def tool_calls(self) -> _containers.RepeatedCompositeFieldContainer[_conversation_pb2.ToolCallDelta]:
-        """The next pieces of tool calls."""
+        """The next pieces of tool calls (usually one; a replayed answer has every call whole)."""
 
     def __init__(
         self,
@@ -647,7 +659,9 @@ class StreamChatCompletionResponse(_message.Message):
 
     @_builtins.property
     def usage(self) -> Global___UsageEvent:
-        """Usage, cost and the finish reason (in `metadata`), after the last delta."""
+        """Usage, cost and the finish reason (`metadata.finish_reason`: `stop`, `length`,
+        `content_filter` or `tool_calls`), after the last delta.
+        """
 
     @_builtins.property
     def done(self) -> Global___DoneEvent:

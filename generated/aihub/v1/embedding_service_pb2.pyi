@@ -37,12 +37,14 @@ class CreateEmbeddingsRequest(_message.Message):
     service: _builtins.str
     """The service to call; empty means the service that offers `model`."""
     dimensions: _builtins.int
-    """The vectors' length, for models that can shorten them; unset means the model's own."""
+    """The vectors' length, 1 to the model's own (the catalog's embedding models can shorten their
+    vectors: OpenAI's `dimensions`, Gemini's `outputDimensionality`); unset means the model's own.
+    """
     user: _builtins.str
     """An end-user id for the upstream's abuse monitoring (OpenAI's `user`)."""
     @_builtins.property
     def input(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """The texts, each non-empty. Required: at least one."""
+        """The texts, each non-empty. Required: 1 to 2048 of them."""
 
     def __init__(
         self,
@@ -75,7 +77,7 @@ class Embedding(_message.Message):
     """Which input this is the vector of, from 0."""
     @_builtins.property
     def values(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]:
-        """The vector."""
+        """The vector (32-bit floats, as the upstreams give them)."""
 
     def __init__(
         self,
@@ -109,7 +111,9 @@ class CreateEmbeddingsResponse(_message.Message):
 
     @_builtins.property
     def usage(self) -> _chat_service_pb2.Usage:
-        """Tokens (all prompt tokens) and cost of this call."""
+        """Tokens (all prompt tokens: as the upstream counted them, or estimated where it counts none,
+        as Gemini's embedding API) and cost of this call.
+        """
 
     @_builtins.property
     def metadata(self) -> _chat_service_pb2.ChatMetadata:

@@ -27,8 +27,10 @@ if _version_not_supported:
 
 class EmbeddingServiceStub:
     """EmbeddingService turns text into vectors. Its RPC takes an API key with the `chat`
-    permission and counts against the plan like a chat call (one request, its tokens). The
-    response's initial metadata carries `x-request-id` and the `x-ratelimit-*` figures.
+    permission and an optional `idempotency-key`, and counts against the plan like a chat call: one
+    request, the inputs' estimated tokens, a concurrency slot while it runs, one call of the monthly
+    quota and one usage ledger row (prompt tokens x the model's prompt price). The response's
+    initial metadata carries `x-request-id` and the `x-ratelimit-*` figures.
     """
 
     def __init__(self, channel):
@@ -46,17 +48,23 @@ class EmbeddingServiceStub:
 
 class EmbeddingServiceServicer:
     """EmbeddingService turns text into vectors. Its RPC takes an API key with the `chat`
-    permission and counts against the plan like a chat call (one request, its tokens). The
-    response's initial metadata carries `x-request-id` and the `x-ratelimit-*` figures.
+    permission and an optional `idempotency-key`, and counts against the plan like a chat call: one
+    request, the inputs' estimated tokens, a concurrency slot while it runs, one call of the monthly
+    quota and one usage ledger row (prompt tokens x the model's prompt price). The response's
+    initial metadata carries `x-request-id` and the `x-ratelimit-*` figures.
     """
 
     def CreateEmbeddings(self, request, context):
         """CreateEmbeddings returns one vector per input, in the inputs' order. The OpenAI-compatible
-        `POST /v1/embeddings` calls it.
-        Errors: INVALID_ARGUMENT (no input, too many inputs, `dimensions` the model does not allow,
-        a model that does not embed), NOT_FOUND (unknown model), UNAUTHENTICATED, PERMISSION_DENIED,
-        RESOURCE_EXHAUSTED (rate limit or quota; RetryInfo says when to retry), UNAVAILABLE or
-        INTERNAL (the upstream failed), DEADLINE_EXCEEDED (upstream timeout).
+        `POST /v1/embeddings` calls it. Retries and the service's circuit breaker apply as for chat;
+        embedding models have no fallbacks.
+        Errors: INVALID_ARGUMENT (ErrorInfo metadata `parameter` names the field: MISSING_PARAMETER
+        for no `model` or no `input`, INVALID_PARAMETER for an empty `input[i]`, more than 2048
+        inputs or `dimensions` out of the model's range, MODEL_NOT_EMBEDDING for a model that does not
+        embed, REQUEST_EXCEEDS_TOKEN_LIMIT, UNKNOWN_SERVICE, MODEL_SERVICE_MISMATCH), NOT_FOUND
+        (MODEL_NOT_FOUND), UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit or
+        quota; RetryInfo says when to retry), UNAVAILABLE or INTERNAL (the upstream failed),
+        DEADLINE_EXCEEDED (upstream timeout).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -80,8 +88,10 @@ def add_EmbeddingServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class EmbeddingService:
     """EmbeddingService turns text into vectors. Its RPC takes an API key with the `chat`
-    permission and counts against the plan like a chat call (one request, its tokens). The
-    response's initial metadata carries `x-request-id` and the `x-ratelimit-*` figures.
+    permission and an optional `idempotency-key`, and counts against the plan like a chat call: one
+    request, the inputs' estimated tokens, a concurrency slot while it runs, one call of the monthly
+    quota and one usage ledger row (prompt tokens x the model's prompt price). The response's
+    initial metadata carries `x-request-id` and the `x-ratelimit-*` figures.
     """
 
     @staticmethod
