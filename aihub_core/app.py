@@ -23,6 +23,7 @@ from aihub_core.grpc_api.local_channel import LocalChannel
 from aihub_core.grpc_api.server import RunningServer, Servicers, start_server
 from aihub_core.grpc_api.servicers.auth import AuthServicer
 from aihub_core.grpc_api.servicers.chat import ChatServicer
+from aihub_core.grpc_api.servicers.embeddings import EmbeddingServicer
 from aihub_core.grpc_api.servicers.keys import KeyServicer
 from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
@@ -245,12 +246,14 @@ class Core:
             admitter = await start_admitter(settings.redis_url, store, stack, prefix=settings.redis_prefix)
             gate = Gate(accounts, admitter)
             engine = ChatEngine(store, catalog, upstreams.providers, fallbacks=configured.fallbacks)
+            calls = ChatCalls(engine, admitter, Idempotency(store))
             servicers = Servicers(
                 auth=AuthServicer(gate, accounts),
-                chat=ChatServicer(gate, ChatCalls(engine, admitter, Idempotency(store))),
+                chat=ChatServicer(gate, calls),
                 models=ModelServicer(gate, catalog, upstreams.simulated),
                 usage=UsageServicer(gate, UsageReporter(store), QuotaWatch(store, admitter)),
                 keys=KeyServicer(gate, KeyManager(store)),
+                embeddings=EmbeddingServicer(gate, calls),
             )
             server = await start_server(servicers, settings.host, settings.grpc_port, reuse_port=worker)
         except BaseException:
