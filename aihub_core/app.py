@@ -25,6 +25,7 @@ from aihub_core.grpc_api.gate import Gate
 from aihub_core.grpc_api.server import RunningServer, Servicers, start_server
 from aihub_core.grpc_api.servicers.auth import AuthServicer
 from aihub_core.grpc_api.servicers.chat import ChatServicer
+from aihub_core.grpc_api.servicers.embeddings import EmbeddingServicer
 from aihub_core.grpc_api.servicers.keys import KeyServicer
 from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
@@ -288,6 +289,7 @@ class Core:
                     gate, UsageReporter(store, now=clock.now), QuotaWatch(store, admitter, now=clock.now)
                 ),
                 keys=KeyServicer(gate, KeyManager(store, now=clock.now)),
+                embeddings=EmbeddingServicer(gate, calls),
             )
             server = await start_server(servicers, settings.host, settings.grpc_port, reuse_port=worker)
         except BaseException:

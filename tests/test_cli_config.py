@@ -98,7 +98,8 @@ async def test_sync_follows_every_page_skips_pseudo_models_and_keeps_overrides(
         settings = conftest.isolated_settings(tmp_path, **vars_from(environ))
         assert await sync_models(settings, environ) == 0
         tokens = [r.query.get("pageToken") for r in gemini.requests if r.path.endswith("/models")]
-        priced = sum(not m.prompt_price.startswith("-") for m in router.models.values())
+        # OpenRouter lists its text-output models only (its embedding models are not in this list).
+        priced = sum(m.chat and not m.prompt_price.startswith("-") for m in router.models.values())
         chats = sum(m.chat for m in gemini.models.values())
         router_url, gemini_url = router.base_url, gemini.base_url
     out = capsys.readouterr().out

@@ -27,6 +27,8 @@ class CatalogModel:
     completion_price: float
     capabilities: tuple[str, ...]
     category: str = "chat"
+    # An embedding model's vector length, the most `dimensions` may ask for (0: not known).
+    dimensions: int = 0
 
     @property
     def qualified_id(self) -> str:
@@ -188,6 +190,7 @@ def _model(raw: Mapping[str, Any]) -> CatalogModel:
         completion_price=float(raw["completion_price"]),
         capabilities=tuple(str(c) for c in raw.get("capabilities", ["chat"])),
         category=str(raw.get("category", "chat")),
+        dimensions=int(raw.get("dimensions", 0)),
     )
 
 

@@ -1,4 +1,5 @@
-"""What a chat call asks of the limits, and the 400 for a call that could never be admitted."""
+"""What a chat or embedding call asks of the limits, and the 400 for a call that could never be
+admitted."""
 
 from __future__ import annotations
 
@@ -8,18 +9,27 @@ from aihub_core.limits.rules import Demand
 
 
 def chat_demand(tokens: int) -> Demand:
-    """A chat call holds its token estimate and a concurrency slot until it ends, and counts
-    against the monthly quota."""
+    """A chat (or embedding) call holds its token estimate and a concurrency slot until it ends,
+    and counts against the monthly quota."""
     return Demand(tokens=tokens, concurrent=True, counts_quota=True)
 
 
-def check_fits_plan(caller: Caller, tokens: int) -> None:
+# Per kind of call: the parameter that makes it too large, and what to do about it.
+_TOO_LARGE = {
+    "turn": ("max_tokens", "lower max_tokens or shorten the conversation"),
+    "completion": ("generation.max_tokens", "lower max_tokens or shorten the messages and tools"),
+    "embedding": ("input", "send fewer or shorter inputs"),
+}
+
+
+def check_fits_plan(caller: Caller, tokens: int, kind: str = "turn") -> None:
     """A call larger than the plan's whole tokens/minute could never be admitted: say so now."""
     limit = caller.plan.tokens_per_minute
     if limit and tokens > limit:
+        param, advice = _TOO_LARGE[kind]
         raise InvalidRequestError(
             f"This request may use about {tokens} tokens, more than the {limit} tokens per minute of the "
-            f"{caller.plan.name} plan; lower max_tokens or shorten the conversation",
+            f"{caller.plan.name} plan; {advice}",
             code="request_exceeds_token_limit",
-            param="max_tokens",
+            param=param,
         )

@@ -1,7 +1,9 @@
 """One chat call, from the Idempotency-Key claim to the release of its limits.
 
-An API adapter (the gRPC servicer's Chat and StreamChat) hands over a `ChatCall` and turns what
-comes back into its own messages. Here, in order:
+An API adapter (the gRPC servicers' Chat, StreamChat, CreateChatCompletion, StreamChatCompletion
+and CreateEmbeddings) hands over a `ChatCall` and turns what comes back into its own messages.
+Embeddings go the same way (`embed`), with the engine's `embeddings` in place of a chat turn.
+Here, in order:
 
 1. the Idempotency-Key, if any, is claimed; a stored answer comes back as a `Replay` instead,
    with the caller's current figures, uncounted;
@@ -19,19 +21,35 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from aihub_core.chat.admission import chat_demand, check_fits_plan
-from aihub_core.chat.engine import ChatEngine, ChatOutcome, ContentPiece, PreparedChat
+from aihub_core.chat.completion_params import CompletionParams
+from aihub_core.chat.embeddings import EmbeddingOutcome, EmbeddingParams
+from aihub_core.chat.engine import ChatEngine, ChatOutcome, ContentPiece
 from aihub_core.chat.idempotency import Idempotency
+from aihub_core.chat.ledger import PreparedChat
 from aihub_core.chat.params import ChatParams
 from aihub_core.errors import RateLimitError
 from aihub_core.identity import Caller
 from aihub_core.limits.admitter import Admitter
 from aihub_core.limits.rules import Grant, RateState
+from aihub_core.providers.base import TokenUsage
+
+P = TypeVar("P")
+R = TypeVar("R")
+
+
+class _Used(Protocol):
+    @property
+    def usage(self) -> TokenUsage: ...
+
+
+U = TypeVar("U", bound=_Used)
 
 
 @dataclass(frozen=True)
-class IdempotencyKey:
+class IdempotencyKey(Generic[R]):
     """The Idempotency-Key a call came with, and how its adapter identifies requests and keeps answers."""
 
     key: str
@@ -39,20 +57,25 @@ class IdempotencyKey:
     method: str
     request: bytes
     # The answer as stored for a replay (the adapter decodes it again: `Replay.answer`).
-    encode: Callable[[ChatOutcome], bytes]
+    encode: Callable[[R], bytes]
 
 
 @dataclass(frozen=True)
-class ChatCall:
-    """A chat call as an adapter hands it over."""
+class ChatCall(Generic[P, R]):
+    """A call as an adapter hands it over: its parameters (P) and how to keep its outcome (R)."""
 
     caller: Caller
     request_id: str
     # Reads and validates the parameters; called once the Idempotency-Key is claimed.
-    read_params: Callable[[], ChatParams]
+    read_params: Callable[[], P]
     # Told the admitted figures (on a replay: the current ones) before any answer goes out.
     report_limits: Callable[[RateState], Awaitable[None]]
-    idempotency: IdempotencyKey | None = None
+    idempotency: IdempotencyKey[R] | None = None
+
+
+# A chat turn (the developer API's) or a message-array completion.
+TurnCall = ChatCall[ChatParams | CompletionParams, ChatOutcome]
+EmbeddingCall = ChatCall[EmbeddingParams, EmbeddingOutcome]
 
 
 @dataclass(frozen=True)
@@ -73,23 +96,31 @@ class ChatCalls:
         self._admitter = admitter
         self._idempotency = idempotency
 
-    async def complete(self, call: ChatCall) -> ChatOutcome | Replay:
+    async def complete(self, call: TurnCall) -> ChatOutcome | Replay:
         """The whole answer, recorded before this returns (or the stored one, replayed)."""
+        return await self._once(call, self._complete)
+
+    async def embed(self, call: EmbeddingCall) -> EmbeddingOutcome | Replay:
+        """The vectors, recorded before this returns (or the stored ones, replayed)."""
+        return await self._once(call, self._embed)
+
+    async def _once(self, call: ChatCall[P, R], run: Callable[[ChatCall[P, R]], Awaitable[R]]) -> R | Replay:
+        """Run the call, under its Idempotency-Key if it has one."""
         key = call.idempotency
         if key is None:
-            return await self._complete(call)
+            return await run(call)
         replay = await self._claim(call, key)
         if replay is not None:
             return replay
         try:
-            outcome = await self._complete(call)
+            outcome = await run(call)
         except BaseException:
             await self._idempotency.abandon(call.caller, key.key)
             raise
         await self._idempotency.finish(call.caller, key.key, key.encode(outcome))
         return outcome
 
-    async def stream(self, call: ChatCall) -> AsyncGenerator[ChatEvent, None]:
+    async def stream(self, call: TurnCall) -> AsyncGenerator[ChatEvent, None]:
         """Pieces of the answer, then the outcome once its record is committed (or one `Replay`)."""
         key = call.idempotency
         if key is not None:
@@ -110,26 +141,36 @@ class ChatCalls:
             if key is not None and not finished:
                 await self._idempotency.abandon(call.caller, key.key)
 
-    async def _claim(self, call: ChatCall, key: IdempotencyKey) -> Replay | None:
+    async def _claim(self, call: ChatCall[P, R], key: IdempotencyKey[R]) -> Replay | None:
         stored = await self._idempotency.begin(call.caller, key.key, key.method, key.request, call.request_id)
         if stored is None:
             return None
         await call.report_limits(await self._admitter.peek(call.caller))
         return Replay(stored)
 
-    async def _complete(self, call: ChatCall) -> ChatOutcome:
+    async def _complete(self, call: TurnCall) -> ChatOutcome:
         prepared = await self._engine.prepare(call.caller, call.read_params(), call.request_id)
+        return await self._answer(call, prepared, self._engine.complete)
+
+    async def _embed(self, call: EmbeddingCall) -> EmbeddingOutcome:
+        prepared = self._engine.embeddings.prepare(call.caller, call.read_params(), call.request_id)
+        return await self._answer(call, prepared, self._engine.embeddings.embed)
+
+    async def _answer(
+        self, call: ChatCall[P, U], prepared: PreparedChat, run: Callable[[PreparedChat], Awaitable[U]]
+    ) -> U:
+        """Admit the prepared call, tell the adapter, run it, release the limits with what it used."""
         grant = await self._admit(prepared)
         try:
             await call.report_limits(grant.state)
-            outcome = await self._engine.complete(prepared)
+            outcome = await run(prepared)
         except BaseException:
             self._admitter.release(grant)
             raise
         self._admitter.release(grant, outcome.usage.total_tokens)
         return outcome
 
-    async def _stream(self, call: ChatCall) -> AsyncGenerator[ContentPiece | ChatOutcome, None]:
+    async def _stream(self, call: TurnCall) -> AsyncGenerator[ContentPiece | ChatOutcome, None]:
         prepared = await self._engine.prepare(call.caller, call.read_params(), call.request_id)
         grant = await self._admit(prepared)
         events = self._engine.stream(prepared)
@@ -145,8 +186,10 @@ class ChatCalls:
             await events.aclose()
 
     async def _admit(self, prepared: PreparedChat) -> Grant:
-        """Admit the call with its token estimate; a refusal gets its ledger row, at no cost."""
-        check_fits_plan(prepared.caller, prepared.token_estimate)
+        """Admit the call with its token estimate; a refusal gets its ledger row, at no cost.
+        An embedding call asks what a chat call does (a concurrency slot too: it holds an upstream
+        connection for as long as a batch takes), and its rows count against the quota alike."""
+        check_fits_plan(prepared.caller, prepared.token_estimate, prepared.kind)
         try:
             return await self._admitter.admit(prepared.caller, chat_demand(prepared.token_estimate))
         except RateLimitError:

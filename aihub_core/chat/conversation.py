@@ -29,11 +29,7 @@ def image_from_data_uri(uri: str) -> Image:
 
 
 def _stored_to_message(stored: StoredMessage) -> Message:
-    return Message(
-        role=stored.role,
-        content=stored.content,
-        images=tuple(image_from_data_uri(i) for i in stored.images),
-    )
+    return Message.of(stored.role, stored.content, tuple(image_from_data_uri(i) for i in stored.images))
 
 
 @dataclass(frozen=True)
@@ -65,7 +61,7 @@ def build_conversation(
             f"max_tokens may be at most {model.max_output_tokens} for {model.id}, got {max_tokens}",
             param="max_tokens",
         )
-    system = (Message("system", system_prompt),) if system_prompt else ()
+    system = (Message.of("system", system_prompt),) if system_prompt else ()
     reserve = max_tokens if max_tokens is not None else min(DEFAULT_ANSWER_RESERVE, model.max_output_tokens)
     prompt = sum(estimate_message(m) for m in (*system, user_turn))
     budget = model.context_length - reserve - prompt

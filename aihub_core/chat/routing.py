@@ -21,7 +21,7 @@ from aihub_core.catalog import Catalog, CatalogModel
 from aihub_core.chat.conversation import Conversation
 from aihub_core.errors import InvalidRequestError, UpstreamError
 from aihub_core.messages import ProviderRequest
-from aihub_core.providers.base import Completion, Provider, StreamEnd, StreamEvent
+from aihub_core.providers.base import Completion, Provider, StreamEvent, TextDelta
 from aihub_core.resilience import BreakerPolicy, CircuitBreaker, RetryPolicy, is_retryable
 
 log = logging.getLogger("aihub.routing")
@@ -159,11 +159,11 @@ class Route:
 
 
 async def _start_stream(candidate: Candidate) -> tuple[StreamEvent, AsyncGenerator[StreamEvent, None]]:
-    """Open a stream and read up to its first piece of text (or its end), closing it on failure."""
+    """Open a stream and read up to its first piece of text or tool call (or its end); close it on failure."""
     events = candidate.provider.stream(candidate.upstream)
     try:
         async for event in events:
-            if isinstance(event, StreamEnd) or event.text:
+            if not isinstance(event, TextDelta) or event.text:
                 return event, events
         raise UpstreamError("The upstream stream ended without a final event")
     except BaseException:

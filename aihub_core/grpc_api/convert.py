@@ -11,6 +11,7 @@ from aihub.v1 import key_service_pb2 as key_pb
 from aihub.v1 import model_service_pb2 as model_pb
 from aihub.v1 import usage_service_pb2 as usage_pb
 from aihub_core.catalog import CatalogModel
+from aihub_core.chat.embeddings import EmbeddingOutcome
 from aihub_core.chat.engine import ChatOutcome, ContentPiece
 from aihub_core.chat.params import ChatParams
 from aihub_core.limits.quota_watch import QuotaSnapshot
@@ -44,7 +45,8 @@ def content(piece: ContentPiece) -> chat_pb.ContentEvent:
     return chat_pb.ContentEvent(content=piece.text, model=piece.model.id)
 
 
-def usage(outcome: ChatOutcome) -> chat_pb.Usage:
+def usage(outcome: ChatOutcome | EmbeddingOutcome) -> chat_pb.Usage:
+    """Tokens and cost of a call."""
     return chat_pb.Usage(
         prompt_tokens=outcome.usage.prompt_tokens,
         completion_tokens=outcome.usage.completion_tokens,

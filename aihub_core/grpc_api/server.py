@@ -15,6 +15,8 @@ from aihub.v1 import (
     auth_service_pb2_grpc,
     chat_service_pb2,
     chat_service_pb2_grpc,
+    embedding_service_pb2,
+    embedding_service_pb2_grpc,
     key_service_pb2,
     key_service_pb2_grpc,
     model_service_pb2,
@@ -24,6 +26,7 @@ from aihub.v1 import (
 )
 from aihub_core.grpc_api.servicers.auth import AuthServicer
 from aihub_core.grpc_api.servicers.chat import ChatServicer
+from aihub_core.grpc_api.servicers.embeddings import EmbeddingServicer
 from aihub_core.grpc_api.servicers.keys import KeyServicer
 from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
@@ -36,6 +39,7 @@ _SERVICES = tuple(
     for module, name, attribute in (
         (auth_service_pb2, "AuthService", "auth"),
         (chat_service_pb2, "ChatService", "chat"),
+        (embedding_service_pb2, "EmbeddingService", "embeddings"),
         (model_service_pb2, "ModelService", "models"),
         (usage_service_pb2, "UsageService", "usage"),
         (key_service_pb2, "KeyService", "keys"),
@@ -54,6 +58,7 @@ class Servicers:
     models: ModelServicer
     usage: UsageServicer
     keys: KeyServicer
+    embeddings: EmbeddingServicer
 
 
 @dataclass
@@ -99,6 +104,7 @@ async def start_server(
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(servicers.models, server)
     usage_service_pb2_grpc.add_UsageServiceServicer_to_server(servicers.usage, server)
     key_service_pb2_grpc.add_KeyServiceServicer_to_server(servicers.keys, server)
+    embedding_service_pb2_grpc.add_EmbeddingServiceServicer_to_server(servicers.embeddings, server)
     checker = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(checker, server)
     reflection.enable_server_reflection(

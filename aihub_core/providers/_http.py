@@ -46,8 +46,8 @@ from yarl import URL
 
 from aihub_core import json_text
 from aihub_core.errors import UpstreamAuthError, UpstreamError, UpstreamTimeoutError
-from aihub_core.messages import ProviderRequest
-from aihub_core.providers.base import Completion, StreamEvent
+from aihub_core.messages import EmbeddingRequest, ProviderRequest
+from aihub_core.providers.base import Completion, Embeddings, StreamEvent
 from aihub_core.providers.listings import Listed, ListingError, ModelListParser, Page
 from aihub_core.providers.timeouts import UpstreamTimeouts
 
@@ -311,12 +311,20 @@ class HTTPProvider(abc.ABC):
         return self._simulated
 
     @abc.abstractmethod
+    def check(self, request: ProviderRequest) -> None:
+        """Refuse, before any call, what this upstream cannot take (InvalidRequestError)."""
+
+    @abc.abstractmethod
     async def complete(self, request: ProviderRequest) -> Completion:
         """Send a non-streaming request and return the whole answer."""
 
     @abc.abstractmethod
     def stream(self, request: ProviderRequest) -> AsyncGenerator[StreamEvent, None]:
-        """Send a streaming request; yield TextDelta events then exactly one StreamEnd."""
+        """Send a streaming request; yield TextDelta and ToolCallDelta events then exactly one StreamEnd."""
+
+    @abc.abstractmethod
+    async def embed(self, request: EmbeddingRequest) -> Embeddings:
+        """Embed texts: one vector per input, in order."""
 
     async def list_models(self, parse: ModelListParser, *, page_size: int | None = None) -> Page:
         """Every page of the service's model list (`GET {base_url}/models`), each read by `parse`,

@@ -5,10 +5,16 @@ the bill (never the sum), and completion = candidates + thoughts (upstream-proto
 A stream has no `[DONE]`: it ends at EOF, and one that ends without a finishReason failed.
 Bare JSON without `data:` (a pretty-printed mid-stream error, or the JSON-array framing a
 stream has when `alt=sse` got lost on the way) is read too, by balancing braces as python-genai does.
+A function call arrives whole, in a part of its own (its `args` an object): it becomes one tool-call
+delta with an id of ours, unless Gemini gave one. Request bodies: `gemini_payload`.
+Embeddings: `models/{id}:batchEmbedContents`, at most 100 texts a request; Gemini counts no tokens
+for them, so their usage is estimated.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -17,10 +23,20 @@ from urllib.parse import quote
 import aiohttp
 
 from aihub_core import json_text
-from aihub_core.messages import Message, ProviderRequest
+from aihub_core.limits.tokens import estimate_text
+from aihub_core.messages import EmbeddingRequest, ProviderRequest
 from aihub_core.providers._answer import Answer
 from aihub_core.providers._http import HTTPProvider, UpstreamFailure
-from aihub_core.providers.base import Completion, FinishReason, StreamEvent, TextDelta, TokenUsage
+from aihub_core.providers.base import (
+    Completion,
+    Embeddings,
+    FinishReason,
+    StreamEvent,
+    TextDelta,
+    TokenUsage,
+    ToolCallDelta,
+)
+from aihub_core.providers.gemini_payload import generate_payload
 from aihub_core.providers.sse import SSEStream
 
 _FINISH: dict[str, FinishReason] = {
@@ -32,6 +48,7 @@ _FINISH: dict[str, FinishReason] = {
     ),
 }
 _RETRY_DELAY = re.compile(r"^(\d+(?:\.\d*)?)s$")
+EMBED_BATCH = 100  # batchEmbedContents takes at most this many requests
 
 
 class GeminiProvider(HTTPProvider):
@@ -53,14 +70,55 @@ class GeminiProvider(HTTPProvider):
             return _failure_from(parsed["error"])
         return UpstreamFailure(body.decode("utf-8", "replace").strip()[:200] or response.reason or "")
 
+    def check(self, request: ProviderRequest) -> None:
+        """Refuse what Gemini cannot take: image URLs other than its file URIs, tool results that
+        answer no call, arguments that are not an object, schemas it cannot express."""
+        generate_payload(request, self._base_url)
+
     async def complete(self, request: ProviderRequest) -> Completion:
         """Send a non-streaming request and return the whole answer."""
         url = self._url(request.model, "generateContent")
-        body = await self._upstream.post_json(url, _payload(request), self._headers)
+        body = await self._upstream.post_json(url, generate_payload(request, self._base_url), self._headers)
         answer = _Answer(request)
         answer.read(self._check(body, answer))
         answer.finish_reason = answer.finish_reason or "stop"  # a whole body is complete by its framing
         return answer.completion(self._upstream)
+
+    async def embed(self, request: EmbeddingRequest) -> Embeddings:
+        """Embed texts with batchEmbedContents (in batches of 100, side by side), in order."""
+        batches = [request.inputs[i : i + EMBED_BATCH] for i in range(0, len(request.inputs), EMBED_BATCH)]
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(self._embed_batch(request, batch)) for batch in batches]
+        except ExceptionGroup as failed:
+            # The first batch that failed speaks for the call (the others were cancelled).
+            raise failed.exceptions[0] from None
+        vectors = tuple(vector for task in tasks for vector in task.result())
+        usage = TokenUsage(sum(estimate_text(text) for text in request.inputs), 0, source="estimated")
+        return Embeddings(vectors, request.model, usage)
+
+    async def _embed_batch(
+        self, request: EmbeddingRequest, texts: tuple[str, ...]
+    ) -> list[tuple[float, ...]]:
+        name = f"models/{request.model.removeprefix('models/')}"
+        one: dict[str, Any] = {"model": name}
+        if request.dimensions is not None:
+            one["outputDimensionality"] = request.dimensions
+        payload = {"requests": [{**one, "content": {"parts": [{"text": text}]}} for text in texts]}
+        body = await self._upstream.post_json(
+            self._url(request.model, "batchEmbedContents"), payload, self._headers
+        )
+        if isinstance(body, dict) and body.get("error"):
+            raise self._upstream.error(None, _failure_from(body["error"]), in_band=True)
+        rows = body.get("embeddings") if isinstance(body, dict) else None
+        vectors = [
+            tuple(float(x) for x in row["values"])
+            for row in (rows if isinstance(rows, list) else ())
+            if isinstance(row, dict) and isinstance(row.get("values"), list)
+        ]
+        if len(vectors) != len(texts):
+            raise self._upstream.malformed(f"sent {len(vectors)} embeddings for {len(texts)} inputs")
+        return vectors
 
     async def stream(self, request: ProviderRequest) -> AsyncGenerator[StreamEvent, None]:
         """Send a streaming request; yield TextDelta events then exactly one StreamEnd."""
@@ -68,8 +126,9 @@ class GeminiProvider(HTTPProvider):
         answer = _Answer(request)
         headers = {**self._headers, "Accept": "text/event-stream"}
         bare = _BareJSON()
+        payload = generate_payload(request, self._base_url)
         with answer.reading():
-            async with self._upstream.post(url, _payload(request), headers) as chunks:
+            async with self._upstream.post(url, payload, headers) as chunks:
                 async for event in SSEStream(chunks, raw_lines=True):
                     for data in bare.feed(event.data) if event.raw else (event.data,):
                         try:
@@ -77,9 +136,8 @@ class GeminiProvider(HTTPProvider):
                         except ValueError:
                             failure = UpstreamFailure("an unreadable stream event")
                             raise self._upstream.error(None, failure) from None
-                        text = answer.read(self._check(chunk, answer))
-                        if text:
-                            yield TextDelta(text)
+                        for piece in answer.read(self._check(chunk, answer)):
+                            yield piece
         yield answer.end(self._upstream)
 
     def _model_page(self, url: str, cursor: str | None, page_size: int | None) -> tuple[str, dict[str, str]]:
@@ -99,7 +157,7 @@ class GeminiProvider(HTTPProvider):
             failure = _failure_from(body["error"])
             code = body["error"].get("code") if isinstance(body["error"], dict) else None
             status = code if isinstance(code, int) else None
-            raise self._upstream.error(status, failure, in_band=True, after_content=bool(answer.text))
+            raise self._upstream.error(status, failure, in_band=True, after_content=answer.started)
         return body
 
 
@@ -140,10 +198,8 @@ class _BareJSON:
 class _Answer(Answer):
     """What the responses have told us so far, read in this protocol."""
 
-    tool_calls: bool = False
-
-    def read(self, body: dict[str, Any]) -> str:
-        """Take one response (or stream chunk) and return its new answer text."""
+    def read(self, body: dict[str, Any]) -> list[TextDelta | ToolCallDelta]:
+        """Take one response (or stream chunk) and return its new text and tool calls."""
         if isinstance(body.get("modelVersion"), str) and body["modelVersion"]:
             self.model = body["modelVersion"]
         self._read_usage(body.get("usageMetadata"))
@@ -152,7 +208,7 @@ class _Answer(Answer):
             feedback = body.get("promptFeedback")
             if isinstance(feedback, dict) and feedback.get("blockReason"):
                 self.finish_reason = "content_filter"  # the prompt itself was blocked: no candidates at all
-            return ""
+            return []
         # With candidateCount > 1 every chunk carries each candidate, in any order: go by `index`.
         candidate = next((c for c in candidates if isinstance(c, dict) and c.get("index", 0) == 0), {})
         content = candidate.get("content")
@@ -164,16 +220,23 @@ class _Answer(Answer):
         text = "".join(
             part["text"] for part in parts if isinstance(part.get("text"), str) and not part.get("thought")
         )
+        pieces: list[TextDelta | ToolCallDelta] = []
         if text:
             self.text.append(text)
-        # A function call arrives whole, and its finish (STOP) maybe in a later chunk: remember it.
-        self.tool_calls = self.tool_calls or any("functionCall" in part for part in parts)
+            pieces.append(TextDelta(text))
+        # A function call arrives whole, and its finish (STOP) maybe in a later chunk: the
+        # assembler remembers it, and `finish` turns that STOP into `tool_calls`.
+        for part in parts:
+            call = part.get("functionCall")
+            if isinstance(call, dict) and isinstance(call.get("name"), str):
+                args = call.get("args") if isinstance(call.get("args"), dict) else {}
+                call_id = call["id"] if isinstance(call.get("id"), str) else ""
+                arguments = json.dumps(args, ensure_ascii=False)
+                pieces.append(self.tool_calls.whole(call_id, call["name"], arguments))
         reason = candidate.get("finishReason")
         if isinstance(reason, str) and reason:
-            self.finish_reason = _finish(reason)
-            if self.tool_calls and self.finish_reason == "stop":
-                self.finish_reason = "tool_calls"
-        return text
+            self.finish(_finish(reason))
+        return pieces
 
     def _read_usage(self, metadata: object) -> None:
         # Cumulative snapshots: replace, never add. Vertex sends some without any counts: skip those.
@@ -192,31 +255,6 @@ def _finish(reason: str) -> FinishReason:
         return "content_filter"
     # MALFORMED_FUNCTION_CALL, tool-call limits, FINISH_REASON_UNSPECIFIED and new values: as litellm, `stop`.
     return _FINISH.get(reason, "stop")
-
-
-def _payload(request: ProviderRequest) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "contents": [_content(m) for m in request.messages if m.role != "system"],
-    }
-    system = [m.content for m in request.messages if m.role == "system"]
-    if system:
-        payload["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
-    config: dict[str, Any] = {}
-    if request.max_tokens is not None:
-        config["maxOutputTokens"] = request.max_tokens
-    if request.temperature is not None:
-        config["temperature"] = request.temperature
-    if config:
-        payload["generationConfig"] = config
-    return payload
-
-
-def _content(message: Message) -> dict[str, Any]:
-    parts: list[dict[str, Any]] = []
-    if message.content or not message.images:
-        parts.append({"text": message.content})  # Gemini rejects an empty text part beside an image
-    parts.extend({"inlineData": {"mimeType": i.mime_type, "data": i.data_b64}} for i in message.images)
-    return {"role": "model" if message.role == "assistant" else "user", "parts": parts}
 
 
 def _failure_from(error: object) -> UpstreamFailure:

@@ -15,6 +15,8 @@ from aihub_core.errors import InvalidRequestError
 from aihub_core.messages import Image
 
 MAX_TOTAL_IMAGE_BYTES = 20 * 1024 * 1024  # Gemini's inline request limit, applied to every provider
+# Images larger than this in total are decoded or encoded off the event loop (tens of milliseconds).
+OFF_LOOP_BYTES = 256 * 1024
 
 _DATA_URI = re.compile(r"data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(?:;[^,;]*)*),", re.ASCII)
 _SIGNATURES = (
@@ -46,8 +48,7 @@ def decode_images(
         payload = _base64_payload(value, param)
         # The decoded size is known from the text: refuse a huge upload before decoding it.
         total += len(payload) // 4 * 3 - payload[-2:].count("=")
-        if total > max_total_bytes:
-            raise _too_large(param, max_total_bytes)
+        check_total(total, param, max_total_bytes)
         try:
             data = base64.b64decode(payload, validate=True)
         except (binascii.Error, ValueError):
@@ -56,15 +57,30 @@ def decode_images(
             ) from None
         if not data:
             raise InvalidRequestError(f"{param} is empty", param=param)
-        mime = sniff_image_type(data)
-        if mime is None:
-            raise InvalidRequestError(
-                f"{param} is not a PNG, JPEG, GIF or WebP image",
-                param=param,
-                suggestion="Supported image formats: PNG, JPEG, GIF, WebP",
-            )
-        images.append(Image(mime_type=mime, data_b64=payload))
+        images.append(Image(mime_type=_mime(data, param), data_b64=payload))
     return tuple(images)
+
+
+def encode_image(data: bytes, param: str, detail: str = "") -> Image:
+    """Image bytes ready to send inline: PNG, JPEG, GIF or WebP, as the bytes say, in base64."""
+    return Image(mime_type=_mime(data, param), data_b64=base64.b64encode(data).decode("ascii"), detail=detail)
+
+
+def _mime(data: bytes, param: str) -> str:
+    mime = sniff_image_type(data)
+    if mime is None:
+        raise InvalidRequestError(
+            f"{param} is not a PNG, JPEG, GIF or WebP image",
+            param=param,
+            suggestion="Supported image formats: PNG, JPEG, GIF, WebP",
+        )
+    return mime
+
+
+def check_total(total: int, param: str, max_total_bytes: int = MAX_TOTAL_IMAGE_BYTES) -> None:
+    """Refuse images larger than `max_total_bytes` together."""
+    if total > max_total_bytes:
+        raise _too_large(param, max_total_bytes)
 
 
 def _base64_payload(value: str, param: str) -> str:

@@ -2,14 +2,18 @@
 
 Tolerates the dialects (upstream-protocols §1.9, §2): SSE comments, usage in a final
 `choices: []` chunk or not at all, errors inside a 200 answer or stream, int or string codes,
-older vLLM's unwrapped `{"object": "error"}`, nulls omitted, `n > 1` (only choice 0 is read) and
-tool calls (not offered to callers, so an answer that is only a tool call has empty text).
+older vLLM's unwrapped `{"object": "error"}`, nulls omitted, `n > 1` (only choice 0 is read), and
+tool calls however their pieces are keyed (`_tool_calls`). Request bodies: `openai_payload`.
+Embeddings: `POST {base_url}/embeddings`, float vectors.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import email.utils
+import json
+import struct
 import time
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
@@ -18,10 +22,19 @@ import aiohttp
 from yarl import URL
 
 from aihub_core import json_text
-from aihub_core.messages import Message, ProviderRequest
+from aihub_core.limits.tokens import estimate_text
+from aihub_core.messages import EmbeddingRequest, ProviderRequest
 from aihub_core.providers._answer import Answer
 from aihub_core.providers._http import HTTPProvider, UpstreamFailure
-from aihub_core.providers.base import Completion, FinishReason, StreamEvent, TextDelta, TokenUsage
+from aihub_core.providers.base import (
+    Completion,
+    Embeddings,
+    FinishReason,
+    StreamEvent,
+    TextDelta,
+    TokenUsage,
+)
+from aihub_core.providers.openai_payload import chat_payload, embeddings_payload
 from aihub_core.providers.sse import SSEStream
 
 _FINISH: dict[str, FinishReason] = {
@@ -68,25 +81,57 @@ class OpenAICompatibleProvider(HTTPProvider):
     def _url(self) -> str:
         return f"{self._base_url}/chat/completions"
 
+    def check(self, request: ProviderRequest) -> None:
+        """Everything the message-array form carries passes through as it is: nothing to refuse."""
+
     async def complete(self, request: ProviderRequest) -> Completion:
         """Send a non-streaming request and return the whole answer."""
-        body = await self._upstream.post_json(self._url, _payload(request, stream=False), self._headers)
+        body = await self._upstream.post_json(self._url, chat_payload(request, stream=False), self._headers)
         answer = _Answer(request)
         choice = self._check(body, answer)
         if choice is not None:
             message = choice.get("message")
-            if isinstance(message, dict) and isinstance(message.get("content"), str):
+            message = message if isinstance(message, dict) else {}
+            if isinstance(message.get("content"), str):
                 answer.text.append(message["content"])
-            answer.tool_calls = isinstance(message, dict) and bool(message.get("tool_calls"))
-            answer.finish(choice.get("finish_reason") or "stop")  # a whole body is complete by its framing
+            for call in _list(message.get("tool_calls")):
+                function = _dict(call.get("function"))
+                answer.tool_calls.whole(
+                    _str(call.get("id")), _str(function.get("name")), _arguments(function)
+                )
+            answer.finish_raw(
+                choice.get("finish_reason") or "stop"
+            )  # a whole body is complete by its framing
         answer.read(body)
         return answer.completion(self._upstream)
+
+    async def embed(self, request: EmbeddingRequest) -> Embeddings:
+        """Embed texts at `{base_url}/embeddings`: one vector per input, in order."""
+        url = f"{self._base_url}/embeddings"
+        body = await self._upstream.post_json(url, embeddings_payload(request), self._headers)
+        if isinstance(body, dict) and body.get("error"):
+            raise self._upstream.error(None, _failure_from(body["error"]), in_band=True)
+        rows = sorted(
+            (row for row in _list(body.get("data") if isinstance(body, dict) else None)),
+            key=lambda row: row.get("index", 0) if isinstance(row.get("index"), int) else 0,
+        )
+        vectors = tuple(_vector(row.get("embedding")) for row in rows)
+        if len(vectors) != len(request.inputs) or any(v is None for v in vectors):
+            raise self._upstream.malformed(f"sent {len(vectors)} embeddings for {len(request.inputs)} inputs")
+        usage = _dict(body.get("usage"))
+        prompt = usage.get("prompt_tokens")
+        if isinstance(prompt, int):
+            tokens = TokenUsage(prompt, 0)
+        else:  # a server that counts nothing: estimate, as for chat
+            tokens = TokenUsage(sum(estimate_text(text) for text in request.inputs), 0, source="estimated")
+        model = body.get("model") if isinstance(body.get("model"), str) and body["model"] else request.model
+        return Embeddings(tuple(v for v in vectors if v is not None), model, tokens)
 
     async def stream(self, request: ProviderRequest) -> AsyncGenerator[StreamEvent, None]:
         """Send a streaming request; yield TextDelta events then exactly one StreamEnd."""
         answer = _Answer(request)
         headers = {**self._headers, "Accept": "text/event-stream"}
-        payload = _payload(request, stream=True)
+        payload = chat_payload(request, stream=True)
         with answer.reading():
             async with self._upstream.post(self._url, payload, headers) as chunks:
                 async for event in SSEStream(chunks):
@@ -109,9 +154,16 @@ class OpenAICompatibleProvider(HTTPProvider):
                     if isinstance(text, str) and text:
                         answer.text.append(text)
                         yield TextDelta(text)
-                    answer.tool_calls = answer.tool_calls or bool(delta.get("tool_calls"))
+                    for call in _list(delta.get("tool_calls")):
+                        function = _dict(call.get("function"))
+                        key = call.get("index") if isinstance(call.get("index"), int) else None
+                        piece = answer.tool_calls.piece(
+                            key, _str(call.get("id")), _str(function.get("name")), _arguments(function)
+                        )
+                        if piece is not None:
+                            yield piece
                     if choice.get("finish_reason"):
-                        answer.finish(choice["finish_reason"])
+                        answer.finish_raw(choice["finish_reason"])
         yield answer.end(self._upstream)
 
     def _check(self, body: Any, answer: Answer) -> dict[str, Any] | None:
@@ -135,7 +187,7 @@ class OpenAICompatibleProvider(HTTPProvider):
             failure = _failure_from(error)
             code = error.get("code") if isinstance(error, dict) else None
             status = code if isinstance(code, int) and 400 <= code <= 599 else None
-            raise self._upstream.error(status, failure, in_band=True, after_content=bool(answer.text))
+            raise self._upstream.error(status, failure, in_band=True, after_content=answer.started)
         if "choices" not in body and "usage" not in body:
             raise self._upstream.error(None, UpstreamFailure("an answer without choices"))
         return choice
@@ -144,14 +196,9 @@ class OpenAICompatibleProvider(HTTPProvider):
 class _Answer(Answer):
     """What the responses have told us so far, read in this protocol."""
 
-    tool_calls: bool = False
-
-    def finish(self, reason: object) -> None:
-        # As litellm does: a finish reason we do not know counts as `stop`; and an answer that
-        # called a tool ends in `tool_calls` even where a server says `stop`.
-        self.finish_reason = _FINISH.get(str(reason), "stop")
-        if self.tool_calls and self.finish_reason == "stop":
-            self.finish_reason = "tool_calls"
+    def finish_raw(self, reason: object) -> None:
+        # As litellm does: a finish reason we do not know counts as `stop`.
+        self.finish(_FINISH.get(str(reason), "stop"))
 
     def read(self, body: dict[str, Any]) -> None:
         """Take the reported model and usage, when a body carries them (the last one wins)."""
@@ -164,28 +211,38 @@ class _Answer(Answer):
                 self.usage = TokenUsage(prompt, completion)
 
 
-def _payload(request: ProviderRequest, *, stream: bool) -> dict[str, Any]:
-    payload: dict[str, Any] = {"model": request.model, "messages": [_message(m) for m in request.messages]}
-    if request.max_tokens is not None:
-        payload["max_tokens"] = request.max_tokens
-    if request.temperature is not None:
-        payload["temperature"] = request.temperature
-    if stream:
-        payload["stream"] = True
-        payload["stream_options"] = {"include_usage": True}
-    return payload
+def _list(value: object) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def _message(message: Message) -> dict[str, Any]:
-    if not message.images:
-        return {"role": message.role, "content": message.content}
-    # Text before images, as OpenRouter recommends; images always as data URLs (Ollama takes no other).
-    parts: list[dict[str, Any]] = [{"type": "text", "text": message.content}]
-    parts.extend(
-        {"type": "image_url", "image_url": {"url": f"data:{image.mime_type};base64,{image.data_b64}"}}
-        for image in message.images
-    )
-    return {"role": message.role, "content": parts}
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _arguments(function: dict[str, Any]) -> str:
+    """A call's arguments as JSON text; a server that sends them as an object gets them encoded."""
+    arguments = function.get("arguments")
+    if isinstance(arguments, str):
+        return arguments
+    return "" if arguments is None else json.dumps(arguments, ensure_ascii=False)
+
+
+def _vector(value: object) -> tuple[float, ...] | None:
+    """An embedding as floats; base64 (little-endian float32) from a server that ignored our format."""
+    if isinstance(value, list) and all(isinstance(x, int | float) for x in value):
+        return tuple(float(x) for x in value)
+    if isinstance(value, str):
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except ValueError:
+            return None
+        if len(raw) % 4 == 0:
+            return struct.unpack(f"<{len(raw) // 4}f", raw)
+    return None
 
 
 def _failure_from(error: object) -> UpstreamFailure:

@@ -10,17 +10,22 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
-from aihub_core.simulators.gemini_payloads import AnswerChunks, camel, listing, read_request
+from aihub_core.simulators.embeddings import embedding_vector
+from aihub_core.simulators.gemini_payloads import AnswerChunks, listing
+from aihub_core.simulators.gemini_requests import camel, read_request
 from aihub_core.simulators.models import GEMINI_MODELS
 from aihub_core.simulators.scenarios import split_model
 from aihub_core.simulators.server import HTTPRequest, Responder
 from aihub_core.simulators.simulator import Simulator
-from aihub_core.simulators.text import exhausted, prompt_tokens, simulate_answer
+from aihub_core.simulators.text import TOOL_ARGS, TOOL_NAME, exhausted, prompt_tokens, simulate_answer
+from aihub_core.simulators.tools import SimCall, respond
 
 PAGE_SIZE = 3  # small on purpose: every client of the list has to follow nextPageToken
+EMBED_BATCH = 100  # batchEmbedContents' limit
 _TYPE = "type.googleapis.com/google.rpc."
 _STATUS = {
     400: "INVALID_ARGUMENT",
@@ -116,6 +121,8 @@ class GeminiSimulator(Simulator):
         ):
             stream = method == "streamGenerateContent"
             await self._generate(request, camel(body), name, stream, responder)
+        elif request.method == "POST" and path.startswith("/models/") and method == "batchEmbedContents":
+            await self._embed(request, camel(body), name, responder)
         elif request.method == "GET" and path == "/models":
             await self._list(request, responder)
         elif request.method == "GET" and path.startswith("/models/") and not method:
@@ -157,6 +164,68 @@ class GeminiSimulator(Simulator):
             body["nextPageToken"] = base64.urlsafe_b64encode(page[-1].encode()).decode()
         await self.send_json(responder, 200, body)
 
+    async def _embed(self, request: HTTPRequest, body: Any, name: str, responder: Responder) -> None:
+        """`:batchEmbedContents`: a deterministic unit vector per request; no token counts (§3)."""
+        model_id, suffix = split_model(name.removeprefix("models/"))
+        scenario = self.pick(request, suffix)
+        model = self.models.get(model_id)
+        if model is None or model.chat:
+            message = (
+                f"models/{model_id} is not found for API version v1beta, or is not supported for embedContent"
+            )
+            await self.reject(responder, 404, message + ".")
+            return
+        if scenario.status is not None:
+            await self._error(
+                responder, *_SCENARIO_ERRORS.get(scenario.status, (scenario.status, "Error", []))
+            )
+            return
+        requests = body.get("requests") if isinstance(body, dict) else None
+        if not isinstance(requests, list) or not requests:
+            await self.reject(
+                responder, 400, "* BatchEmbedContentsRequest.requests: requests is not specified"
+            )
+            return
+        if len(requests) > EMBED_BATCH:
+            await self.reject(
+                responder,
+                400,
+                f"* BatchEmbedContentsRequest.requests: at most {EMBED_BATCH} requests can be in one batch",
+            )
+            return
+        vectors = []
+        for index, one in enumerate(requests):
+            parts = (one.get("content") or {}).get("parts") if isinstance(one, dict) else None
+            size = one.get("outputDimensionality") if isinstance(one, dict) else None
+            if one.get("model") != f"models/{name.removeprefix('models/')}":
+                await self.reject(
+                    responder,
+                    400,
+                    f"* BatchEmbedContentsRequest.requests[{index}].model: must be the batch's model",
+                )
+                return
+            if (
+                not isinstance(parts, list)
+                or not parts
+                or not all(isinstance(p.get("text"), str) for p in parts)
+            ):
+                await self.reject(
+                    responder,
+                    400,
+                    f"* BatchEmbedContentsRequest.requests[{index}].content.parts: text parts are required",
+                )
+                return
+            if size is not None and (not isinstance(size, int) or not 1 <= size <= model.dimensions):
+                await self.reject(
+                    responder,
+                    400,
+                    f"* BatchEmbedContentsRequest.requests[{index}].output_dimensionality: out of range",
+                )
+                return
+            text = "".join(p["text"] for p in parts)
+            vectors.append({"values": embedding_vector(text, model.dimensions, size)})
+        await self.send_json(responder, 200, {"embeddings": vectors})
+
     async def _generate(
         self, request: HTTPRequest, body: Any, name: str, stream: bool, responder: Responder
     ) -> None:
@@ -173,10 +242,11 @@ class GeminiSimulator(Simulator):
             )
             return
         try:
-            texts, images, max_tokens = read_request(body)
+            read = read_request(body)
         except ValueError as exc:
             await self.reject(responder, 400, str(exc))
             return
+        max_tokens = read.max_tokens
         await self.first_byte(scenario)
         if scenario.status is not None:
             failure = _SCENARIO_ERRORS.get(scenario.status, (scenario.status, "Error", []))
@@ -187,10 +257,17 @@ class GeminiSimulator(Simulator):
         seed = json.dumps([model_id, body.get("systemInstruction"), body["contents"]], sort_keys=True)
         thinking = model.thinks or scenario.thoughts
         answer = simulate_answer(seed, model_id, max_tokens, unicode=scenario.unicode, thinking=thinking)
+        answer, calls = respond(read.asked, answer, max_tokens)
+        answer = replace(
+            answer, thoughts=simulate_answer(seed, model_id, max_tokens, thinking=thinking).thoughts
+        )
+        if scenario.tool_call:
+            calls = (SimCall(TOOL_NAME, TOOL_ARGS),)
         if scenario.exhausted:
             answer = exhausted(answer, max_tokens)
         other = simulate_answer(seed + "#1", model_id, max_tokens) if scenario.choices > 1 else None
-        chunks = AnswerChunks(model_id, scenario, answer, prompt_tokens(texts, 0, 0), images, other)
+        text_tokens = prompt_tokens(read.texts, 0, 0)
+        chunks = AnswerChunks(model_id, scenario, answer, text_tokens, read.images, other, calls)
         if not stream:
             if scenario.midstream_error:
                 await self._error(responder, *_SCENARIO_ERRORS[500])

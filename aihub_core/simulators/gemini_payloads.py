@@ -1,20 +1,18 @@
-"""Gemini request and response bodies: validation as Google does it, and the chunks of an answer."""
+"""Gemini response bodies: the chunks of an answer (text or function calls), and model listings.
+Requests are read in `gemini_requests`."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 from aihub_core.simulators.models import SimModel
 from aihub_core.simulators.scenarios import Scenario
-from aihub_core.simulators.text import TOOL_ARGS, TOOL_NAME, TOOL_TOKENS, SimulatedAnswer
+from aihub_core.simulators.text import SimulatedAnswer
+from aihub_core.simulators.tools import SimCall
 
 IMAGE_TOKENS = 258  # Gemini's fixed charge for an image up to 384 px
-_SNAKE = re.compile(r"_([a-z])")
 
 
 class AnswerChunks:
@@ -28,10 +26,12 @@ class AnswerChunks:
         text_tokens: int,
         images: int,
         other: SimulatedAnswer | None = None,
+        calls: tuple[SimCall, ...] = (),
     ) -> None:
         self.model, self.scenario, self.answer = model, scenario, answer
         self.text_tokens, self.images = text_tokens, images
         self.other = other  # a second candidate (`n-2`), listed before the first on purpose
+        self.calls = calls
         self.response_id = uuid.uuid4().hex[:22]
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -45,10 +45,14 @@ class AnswerChunks:
             return
         if scenario.thoughts:
             yield self._chunk([{"text": "**Weighing the question**", "thought": True}], 0, None)
-        if scenario.tool_call:
-            # Whole in one part with object args; the finish is STOP, never a tool-call reason (§3.4).
-            call = {"functionCall": {"name": TOOL_NAME, "args": TOOL_ARGS}}
-            yield self._chunk([call], TOOL_TOKENS, "STOP" if scenario.finish else None)
+        if self.calls:
+            # Each call whole in a part of its own, with object args, one chunk each; the finish is
+            # STOP, never a tool-call reason (§3.4).
+            sent = 0
+            for index, call in enumerate(self.calls):
+                sent += call.tokens
+                last = index == len(self.calls) - 1
+                yield self._chunk([_function_call(call)], sent, "STOP" if last and scenario.finish else None)
             return
         pieces = self.answer.pieces(scenario.piece_tokens) or [("", 0)]
         if scenario.candidate_blocked:
@@ -66,7 +70,9 @@ class AnswerChunks:
         """The non-streaming response: one chunk with everything."""
         *_, last = iter(self)
         candidates = last.get("candidates", [])
-        if candidates and "content" in candidates[-1] and not self.scenario.tool_call:
+        if candidates and self.calls:
+            candidates[-1]["content"]["parts"] = [_function_call(call) for call in self.calls]
+        elif candidates and "content" in candidates[-1]:
             text = (
                 self.answer.pieces(self.scenario.piece_tokens)[0][0]
                 if self.scenario.candidate_blocked
@@ -90,7 +96,7 @@ class AnswerChunks:
         candidate: dict[str, Any] = {"content": content, "index": 0}
         if finish:
             candidate["finishReason"] = finish
-            if self.scenario.tool_call:
+            if self.calls:
                 candidate["finishMessage"] = "Model generated function call(s)."
         candidates = [candidate]
         if self.other is not None:
@@ -119,58 +125,8 @@ class AnswerChunks:
         return envelope
 
 
-def read_request(body: Any) -> tuple[list[str], int, int | None]:
-    """Texts, image count and maxOutputTokens of a generateContent body, validated as Google does."""
-    if not isinstance(body, dict) or not isinstance(body.get("contents"), list) or not body["contents"]:
-        raise ValueError("* GenerateContentRequest.contents: contents is not specified")
-    texts: list[str] = []
-    images = 0
-    system = body.get("systemInstruction")
-    contents = [*([system] if isinstance(system, dict) else []), *body["contents"]]
-    for index, content in enumerate(contents):
-        if (
-            not isinstance(content, dict)
-            or not isinstance(content.get("parts"), list)
-            or not content["parts"]
-        ):
-            raise ValueError("* GenerateContentRequest.contents.parts: contents.parts must not be empty.")
-        if content is not system and content.get("role", "user") not in ("user", "model"):
-            raise ValueError("Please use a valid role: user, model.")
-        for part in content["parts"]:
-            if isinstance(part, dict) and isinstance(part.get("text"), str):
-                texts.append(part["text"])
-            elif isinstance(part, dict) and isinstance(part.get("inlineData"), dict):
-                _check_inline(part["inlineData"])
-                images += 1
-            else:
-                raise ValueError(f"* GenerateContentRequest.contents[{index}].parts: unsupported part")
-    config = body.get("generationConfig") or {}
-    max_tokens = config.get("maxOutputTokens") if isinstance(config, dict) else None
-    if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
-        raise ValueError("* GenerateContentRequest.generation_config.max_output_tokens: must be positive")
-    return texts, images, max_tokens
-
-
-def _check_inline(blob: dict[str, Any]) -> None:
-    if not str(blob.get("mimeType", "")).startswith("image/"):
-        raise ValueError(
-            "* GenerateContentRequest.contents.parts.inline_data.mime_type: unsupported MIME type"
-        )
-    try:
-        base64.b64decode(str(blob.get("data", "")), validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError(
-            "Invalid value at 'contents.parts.inline_data.data' (TYPE_BYTES), Base64 decoding failed"
-        ) from None
-
-
-def camel(value: Any) -> Any:
-    """snake_case keys to lowerCamelCase, recursively: Google's JSON parser accepts both."""
-    if isinstance(value, dict):
-        return {_SNAKE.sub(lambda m: m[1].upper(), k): camel(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [camel(v) for v in value]
-    return value
+def _function_call(call: SimCall) -> dict[str, Any]:
+    return {"functionCall": {"name": call.name, "args": dict(call.arguments)}}
 
 
 def listing(model: SimModel) -> dict[str, Any]:

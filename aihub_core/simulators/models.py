@@ -22,6 +22,7 @@ class SimModel:
     completion_price: str = "0.000002"
     images: bool = False
     chat: bool = True
+    dimensions: int = 768  # an embedding model's vector length
 
     @property
     def thinks(self) -> bool:
@@ -102,6 +103,16 @@ OPENROUTER_MODELS = (
     SimModel("deepseek/deepseek-chat", "DeepSeek: DeepSeek V3", 64000, 8192, "0.00000014", "0.00000028"),
     SimModel("qwen/qwen-2.5-72b-instruct", "Qwen2.5 72B Instruct", 32768, 8192, "0.00000035", "0.0000004"),
     SimModel("cohere/command-r-plus", "Cohere: Command R+", 128000, 4000, "0.0000025", "0.00001"),
+    SimModel(
+        "openai/text-embedding-3-small",
+        "OpenAI: Text Embedding 3 Small",
+        8192,
+        0,
+        "0.00000002",
+        "0",
+        chat=False,
+        dimensions=1536,
+    ),
 )
 
 GEMINI_MODELS = (
@@ -112,6 +123,7 @@ GEMINI_MODELS = (
     SimModel("gemini-1.5-pro", "Gemini 1.5 Pro", 2097152, 8192, images=True),
     SimModel("gemini-1.5-flash", "Gemini 1.5 Flash", 1048576, 8192, images=True),
     SimModel("text-embedding-004", "Text Embedding 004", 2048, 1, chat=False),
+    SimModel("gemini-embedding-001", "Gemini Embedding 001", 2048, 1, chat=False, dimensions=3072),
 )
 
 

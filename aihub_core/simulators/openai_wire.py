@@ -8,6 +8,7 @@ llama.cpp: a usage chunk with `timings` whether asked or not.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
@@ -16,7 +17,8 @@ from typing import Any
 
 from aihub_core.simulators.models import SimModel
 from aihub_core.simulators.scenarios import Scenario
-from aihub_core.simulators.text import TOOL_ARGS, TOOL_NAME, TOOL_TOKENS, SimulatedAnswer
+from aihub_core.simulators.text import SimulatedAnswer
+from aihub_core.simulators.tools import SimCall
 
 REASONING = "Considering the question step by step. "
 _FINGERPRINT = {"openai": "fp_0a1b2c3d4e", "ollama": "fp_ollama", "llamacpp": "b6497-cd08fc3e"}
@@ -42,7 +44,7 @@ def _id(dialect: str) -> str:
 
 @dataclass(frozen=True)
 class ChatCall:
-    """One accepted chat request and its answer(s): the second only under `n-2`."""
+    """One accepted chat request and its answer(s): the second only under `n-2`; or its tool calls."""
 
     model: SimModel
     scenario: Scenario
@@ -50,6 +52,7 @@ class ChatCall:
     prompt_tokens: int
     include_usage: bool  # the request asked for usage in the stream
     others: tuple[SimulatedAnswer, ...] = ()
+    calls: tuple[SimCall, ...] = ()
     id: str = field(default="")
 
     def __post_init__(self) -> None:
@@ -63,7 +66,7 @@ class ChatCall:
     def finish(self) -> str:
         if self.scenario.blocked or self.scenario.candidate_blocked:
             return "content_filter"
-        if self.scenario.tool_call:
+        if self.calls:
             return "tool_calls"
         return "length" if self.answer.truncated else "stop"
 
@@ -75,7 +78,7 @@ class ChatCall:
     def usage(self) -> dict[str, Any]:
         answers = (self.answer, *self.others)
         completion = sum(len(a.tokens) + a.thoughts for a in answers)  # reasoning is part of completion
-        completion += TOOL_TOKENS if self.scenario.tool_call else 0
+        completion += sum(call.tokens for call in self.calls)
         usage: dict[str, Any] = {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": completion,
@@ -145,19 +148,23 @@ class ChatCall:
         return rows
 
     def tool_call_chunks(self) -> list[list[dict[str, Any]]]:
-        """Arguments as string fragments; `id`, `type` and `name` only in the first (§1.4)."""
-        arguments = json.dumps(TOOL_ARGS)
-        first = {
-            "index": 0,
-            "id": f"call_{uuid.uuid4().hex[:8]}",
-            "type": "function",
-            "function": {"name": TOOL_NAME, "arguments": ""},
-        }
-        halves = (arguments[: len(arguments) // 2], arguments[len(arguments) // 2 :])
-        return [
-            [self.delta(first=True, content=None, tool_calls=[first])],
-            *([self.delta(tool_calls=[{"index": 0, "function": {"arguments": h}}])] for h in halves),
-        ]
+        """Each call's chunks: `id`, `type` and `name` only in its first, then its arguments as
+        three string fragments (§1.4); parallel calls one after the other, by `index`."""
+        rows: list[list[dict[str, Any]]] = []
+        for index, call in enumerate(self.calls):
+            head = {**self._call(index, call), "function": {"name": call.name, "arguments": ""}}
+            rows.append([self.delta(first=not index, content=None, tool_calls=[head])])
+            arguments = call.text
+            cuts = [0, len(arguments) // 3, 2 * len(arguments) // 3, len(arguments)]
+            rows.extend(
+                [self.delta(tool_calls=[{"index": index, "function": {"arguments": arguments[a:b]}}])]
+                for a, b in itertools.pairwise(cuts)
+            )
+        return rows
+
+    def _call(self, index: int, call: SimCall) -> dict[str, Any]:
+        # A stable id per answer and call, as the same call shows in a stream and a whole body.
+        return {"index": index, "id": f"call_{self.id[-8:]}{index}", "type": "function"}
 
     def finishes(self) -> list[dict[str, Any]]:
         """The finish chunk's choices: each choice gets its own finish (empty content in some dialects)."""
@@ -206,11 +213,15 @@ class ChatCall:
         text = self.answer.pieces(10**9)[0][0] if self.answer.tokens else ""
         if scenario.candidate_blocked:
             text = self.answer.pieces(scenario.piece_tokens)[0][0]
-        message: dict[str, Any] = {"role": "assistant", "content": None if scenario.tool_call else text}
-        if scenario.tool_call:
-            call = self.tool_call_chunks()[0][0]["delta"]["tool_calls"][0]
-            call["function"]["arguments"] = json.dumps(TOOL_ARGS)
-            message["tool_calls"] = [call]
+        message: dict[str, Any] = {"role": "assistant", "content": None if self.calls else text}
+        if self.calls:
+            message["tool_calls"] = [
+                {
+                    **{k: v for k, v in self._call(index, call).items() if k != "index"},
+                    "function": {"name": call.name, "arguments": call.text},
+                }
+                for index, call in enumerate(self.calls)
+            ]
         if scenario.thoughts:
             message["reasoning"] = REASONING * 3
         finish = self.finish if scenario.finish else None

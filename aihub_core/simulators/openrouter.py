@@ -10,14 +10,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from aihub_core.limits.tokens import estimate_text
+from aihub_core.simulators.embeddings import embedding_vector, encode_vector
 from aihub_core.simulators.models import OPENROUTER_MODELS, SimModel
 from aihub_core.simulators.openai_errors import error_response, message_for
 from aihub_core.simulators.openai_models import ollama_images_ok, openai_listing
+from aihub_core.simulators.openai_requests import read_chat
 from aihub_core.simulators.openai_wire import REASONING, ChatCall
 from aihub_core.simulators.scenarios import Dialect, split_model
 from aihub_core.simulators.server import HTTPRequest, Responder
 from aihub_core.simulators.simulator import Simulator
-from aihub_core.simulators.text import SimulatedAnswer, exhausted, prompt_tokens, simulate_answer
+from aihub_core.simulators.text import (
+    TOOL_ARGS,
+    TOOL_NAME,
+    SimulatedAnswer,
+    exhausted,
+    prompt_tokens,
+    simulate_answer,
+)
+from aihub_core.simulators.tools import SimCall, respond
 
 IMAGE_TOKENS = 85  # what OpenAI-style vision models charge for a low-detail image
 _KEEPALIVE = b": OPENROUTER PROCESSING\n\n"
@@ -36,10 +47,13 @@ class OpenRouterSimulator(Simulator):
         path = request.path.removeprefix(self.base_path) if request.path.startswith(self.base_path) else ""
         if (request.method, path) == ("POST", "/chat/completions"):
             await self._chat(request, body, responder)
+        elif (request.method, path) == ("POST", "/embeddings"):
+            await self._embeddings(request, body, responder)
         elif (request.method, path) == ("GET", "/models"):
             dialect = self.pick(request, None).dialect
             if dialect == "openrouter":
-                listed = [_listing(m) for m in (*self.models.values(), _ROUTER)]
+                # As OpenRouter's: text-output models only (embedding models have a list of their own).
+                listed = [_listing(m) for m in (*self.models.values(), _ROUTER) if m.chat]
                 await self.send_json(responder, 200, {"data": listed})
             else:  # an OpenAI-compatible server's list: ids only, no prices or context (§1.8, §1.9)
                 body = {"object": "list", "data": [openai_listing(m, dialect) for m in self.models.values()]}
@@ -86,6 +100,49 @@ class OpenRouterSimulator(Simulator):
             await self.pace(scenario.stall)
             await self._whole(call, responder)
 
+    async def _embeddings(self, request: HTTPRequest, body: Any, responder: Responder) -> None:
+        """`POST /embeddings`: a deterministic unit vector per input (float or base64), usage with cost."""
+        if not self._authorized(request):
+            await self.reject(responder, 401, "No auth credentials found")
+            return
+        model_id, suffix = split_model(str(body.get("model", "")) if isinstance(body, dict) else "")
+        scenario = self.pick(request, suffix)
+        model = self.models.get(model_id)
+        inputs = body.get("input") if isinstance(body, dict) else None
+        inputs = [inputs] if isinstance(inputs, str) else inputs
+        dimensions = body.get("dimensions") if isinstance(body, dict) else None
+        if model is None or model.chat:
+            await self.reject(responder, 404, f"No embedding endpoints found for {model_id}.")
+        elif scenario.status is not None:
+            await self._error(responder, scenario.dialect, scenario.status, message_for(scenario.status))
+        elif not isinstance(inputs, list) or not inputs or not all(isinstance(i, str) and i for i in inputs):
+            await self.reject(responder, 400, "input must be a non-empty string or list of non-empty strings")
+        elif dimensions is not None and (
+            not isinstance(dimensions, int) or not 1 <= dimensions <= model.dimensions
+        ):
+            await self.reject(responder, 400, f"dimensions must be between 1 and {model.dimensions}")
+        else:
+            base64_wanted = body.get("encoding_format") == "base64"
+            data = [
+                {
+                    "object": "embedding",
+                    "index": i,
+                    "embedding": encode_vector(
+                        embedding_vector(text, model.dimensions, dimensions), base64_wanted
+                    ),
+                }
+                for i, text in enumerate(inputs)
+            ]
+            tokens = sum(estimate_text(text) for text in inputs)
+            usage = {
+                "prompt_tokens": tokens,
+                "total_tokens": tokens,
+                "cost": tokens * float(model.prompt_price),
+            }
+            await self.send_json(
+                responder, 200, {"object": "list", "data": data, "model": model.id, "usage": usage}
+            )
+
     async def _accept(self, request: HTTPRequest, body: Any, responder: Responder) -> ChatCall | None:
         """Validate the request as OpenRouter would; answer and return None when it is refused."""
         messages = body.get("messages") if isinstance(body, dict) else None
@@ -103,7 +160,7 @@ class OpenRouterSimulator(Simulator):
             await self.reject(responder, 400, "max_tokens must be a positive integer")
             return None
         try:
-            texts, images = _read_messages(messages)
+            read = read_chat(body)
         except ValueError as exc:
             await self.reject(responder, 400, str(exc))
             return None
@@ -114,7 +171,10 @@ class OpenRouterSimulator(Simulator):
         answer = simulate_answer(
             seed, model_id, max_tokens, unicode=scenario.unicode, thinking=scenario.thoughts
         )
-        if scenario.blocked or scenario.tool_call:
+        answer, calls = respond(read.asked, answer, max_tokens)
+        if scenario.tool_call:
+            calls = (SimCall(TOOL_NAME, TOOL_ARGS),)
+        if scenario.blocked or calls:
             answer = SimulatedAnswer((), False)
         if scenario.exhausted:
             answer = exhausted(answer, max_tokens)
@@ -126,7 +186,8 @@ class OpenRouterSimulator(Simulator):
         asked = isinstance(options, dict) and (
             scenario.dialect == "vllm" or bool(options.get("include_usage"))
         )
-        return ChatCall(model, scenario, answer, prompt_tokens(texts, images, IMAGE_TOKENS), asked, others)
+        prompt = prompt_tokens(read.texts, read.images, IMAGE_TOKENS)
+        return ChatCall(model, scenario, answer, prompt, asked, others, calls)
 
     async def _whole(self, call: ChatCall, responder: Responder) -> None:
         data = json.dumps(call.whole(), ensure_ascii=False).encode()
@@ -151,7 +212,7 @@ class OpenRouterSimulator(Simulator):
 
         if keepalive:
             await responder.write(_KEEPALIVE)
-        if scenario.tool_call:
+        if call.calls:
             rows = call.tool_call_chunks()
         else:
             await send(call.chunk([call.delta(first=True, content="")]))
@@ -202,35 +263,6 @@ def _key_info(request: HTTPRequest) -> dict[str, Any]:
         "is_free_tier": False,
         "is_provisioning_key": False,
     }
-
-
-def _read_messages(messages: list[Any]) -> tuple[list[str], int]:
-    """The texts and the number of images of a Chat Completions `messages` list."""
-    texts: list[str] = []
-    images = 0
-    for message in messages:
-        if not isinstance(message, dict) or message.get("role") not in (
-            "system",
-            "user",
-            "assistant",
-            "tool",
-        ):
-            raise ValueError("each message needs a role of system, user, assistant or tool")
-        content = message.get("content")
-        parts = [{"type": "text", "text": content}] if isinstance(content, str) else content
-        if not isinstance(parts, list):
-            raise ValueError("message content must be a string or a list of parts")
-        for part in parts:
-            if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str):
-                texts.append(part["text"])
-            elif isinstance(part, dict) and part.get("type") == "image_url":
-                url = (part.get("image_url") or {}).get("url", "")
-                if not isinstance(url, str) or not url.startswith(("data:image/", "https://", "http://")):
-                    raise ValueError("image_url.url must be a data: or http(s) URL")
-                images += 1
-            else:
-                raise ValueError("unsupported content part")
-    return texts, images
 
 
 def _listing(model: SimModel) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from aihub_core.app import Core
-from aihub_core.chat.calls import ChatCall, ChatCalls, IdempotencyKey, Replay
+from aihub_core.chat.calls import ChatCall, ChatCalls, IdempotencyKey, Replay, TurnCall
 from aihub_core.chat.engine import ChatEngine, ChatOutcome, ContentPiece
 from aihub_core.chat.idempotency import Idempotency
 from aihub_core.chat.params import ChatParams
@@ -41,7 +41,7 @@ class Adapter:
             raise ConnectionError("the client went away before the metadata went out")
         self.reported.append(state)
 
-    def call(self, request_id: str, key: str | None = None) -> ChatCall:
+    def call(self, request_id: str, key: str | None = None) -> TurnCall:
         idempotency = IdempotencyKey(key, "Chat", b"request", stored) if key else None
         return ChatCall(CALLER, request_id, self.read_params, self.report_limits, idempotency)
 

@@ -23,26 +23,26 @@ def history(turns: int, size: int = 40) -> list[StoredMessage]:
 
 
 def test_system_prompt_first_history_in_order_user_turn_last() -> None:
-    request = build_conversation(GROK, history(2), Message("user", "now"), "be brief", 100, 0.5).request
+    request = build_conversation(GROK, history(2), Message.of("user", "now"), "be brief", 100, 0.5).request
     roles = [m.role for m in request.messages]
     assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
-    assert request.messages[0].content == "be brief"
-    assert request.messages[1].content.startswith("question 0")
-    assert request.messages[-1].content == "now"
+    assert request.messages[0].text == "be brief"
+    assert request.messages[1].text.startswith("question 0")
+    assert request.messages[-1].text == "now"
     assert (request.model, request.max_tokens, request.temperature) == ("x-ai/grok-beta", 100, 0.5)
 
 
 def test_oldest_pairs_are_dropped_to_fit_the_context_window() -> None:
     past = history(50, size=400)
-    pair = estimate_message(Message("user", past[0].content)) + estimate_message(
-        Message("assistant", past[1].content)
+    pair = estimate_message(Message.of("user", past[0].content)) + estimate_message(
+        Message.of("assistant", past[1].content)
     )
     small = replace(GROK, context_length=pair * 10 + 200)
-    conversation = build_conversation(small, past, Message("user", "now"), "", 100, None)
+    conversation = build_conversation(small, past, Message.of("user", "now"), "", 100, None)
     request = conversation.request
     kept = request.messages[:-1]
     assert 2 <= len(kept) < 100 and len(kept) % 2 == 0
-    assert kept[-1].content == past[-1].content  # the newest turns survive
+    assert kept[-1].text == past[-1].content  # the newest turns survive
     assert sum(estimate_message(m) for m in request.messages) + 100 <= small.context_length
     # The estimate made while trimming is the whole prompt's, and the answer's max_tokens.
     assert conversation.prompt_tokens == sum(estimate_message(m) for m in request.messages)
@@ -52,13 +52,13 @@ def test_oldest_pairs_are_dropped_to_fit_the_context_window() -> None:
 def test_a_message_that_cannot_fit_is_refused() -> None:
     tiny = replace(GROK, context_length=50)
     with pytest.raises(InvalidRequestError) as info:
-        build_conversation(tiny, [], Message("user", "x" * 400), "", 10, None)
+        build_conversation(tiny, [], Message.of("user", "x" * 400), "", 10, None)
     assert info.value.code == "context_length_exceeded"
 
 
 def test_max_tokens_above_the_models_limit_is_refused() -> None:
     with pytest.raises(InvalidRequestError) as info:
-        build_conversation(GROK, [], Message("user", "hi"), "", GROK.max_output_tokens + 1, None)
+        build_conversation(GROK, [], Message.of("user", "hi"), "", GROK.max_output_tokens + 1, None)
     assert info.value.details["parameter"] == "max_tokens"
 
 

@@ -30,7 +30,11 @@ def test_defaults_follow_the_spec() -> None:
 def test_filters() -> None:
     catalog = load_builtin_catalog()
     assert {m.service for m in catalog.models(service="gemini")} == {"gemini"}
-    assert [m.id for m in catalog.models(category="embedding")] == ["text-embedding-004"]
+    assert [m.id for m in catalog.models(category="embedding")] == [
+        "openai/text-embedding-3-small",
+        "gemini-embedding-001",
+        "text-embedding-004",
+    ]
     assert catalog.models(service="gemini", category="completion") == []
 
 

@@ -11,8 +11,16 @@ from aihub_core.catalog import CatalogModel, load_builtin_catalog
 from aihub_core.chat.conversation import Conversation
 from aihub_core.chat.routing import Candidate, Router, fallback_candidates
 from aihub_core.errors import InvalidRequestError, UpstreamAuthError, UpstreamError
-from aihub_core.messages import Message, ProviderRequest
-from aihub_core.providers.base import Completion, Provider, StreamEnd, StreamEvent, TextDelta, TokenUsage
+from aihub_core.messages import EmbeddingRequest, Message, ProviderRequest
+from aihub_core.providers.base import (
+    Completion,
+    Embeddings,
+    Provider,
+    StreamEnd,
+    StreamEvent,
+    TextDelta,
+    TokenUsage,
+)
 from aihub_core.resilience import BreakerPolicy, BreakerState, RetryPolicy
 
 CATALOG = load_builtin_catalog()
@@ -45,6 +53,15 @@ class Scripted:
         self.calls += 1
         return self._steps.pop(0) if self._steps else "ok"
 
+    def check(self, request: ProviderRequest) -> None:
+        """Takes anything."""
+
+    async def embed(self, request: EmbeddingRequest) -> Embeddings:
+        step = self._next()
+        if isinstance(step, BaseException):
+            raise step
+        return Embeddings(((1.0, 0.0),) * len(request.inputs), request.model, TokenUsage(3, 0))
+
     async def complete(self, request: ProviderRequest) -> Completion:
         step = self._next()
         if isinstance(step, BaseException):
@@ -71,7 +88,7 @@ class Sleeps:
 
 
 def candidate(model: CatalogModel, provider: Provider) -> Candidate:
-    return Candidate(model, provider, ProviderRequest(model.id, (Message("user", "hi"),)), prompt_tokens=5)
+    return Candidate(model, provider, ProviderRequest(model.id, (Message.of("user", "hi"),)), prompt_tokens=5)
 
 
 def router(sleeps: Sleeps, clock: list[float] | None = None, threshold: int = 5) -> Router:
@@ -202,7 +219,7 @@ def test_fallbacks_that_cannot_take_the_request_are_left_out() -> None:
         if model.context_length < 20000:
             raise InvalidRequestError("too long", code="context_length_exceeded")
         return Conversation(
-            ProviderRequest(model.id, (Message("user", "hi"),)), prompt_tokens=5, answer_tokens=0
+            ProviderRequest(model.id, (Message.of("user", "hi"),)), prompt_tokens=5, answer_tokens=0
         )
 
     chosen = fallback_candidates(GROK, names, CATALOG, providers, build, images=True)

@@ -7,8 +7,8 @@ from collections.abc import AsyncGenerator
 import httpx
 
 from aihub_core.app import Core
-from aihub_core.messages import ProviderRequest
-from aihub_core.providers.base import Completion, Provider, StreamEvent, TextDelta
+from aihub_core.messages import EmbeddingRequest, ProviderRequest
+from aihub_core.providers.base import Completion, Embeddings, Provider, StreamEvent, TextDelta
 from tests.conftest import Account
 from tests.e2e.sse import sse_events
 
@@ -30,7 +30,13 @@ class BreaksAfterOnePiece:
     def simulated(self) -> bool:
         return True
 
+    def check(self, request: ProviderRequest) -> None:
+        self._real.check(request)
+
     async def complete(self, request: ProviderRequest) -> Completion:
+        raise ValueError("bug in the adapter")
+
+    async def embed(self, request: EmbeddingRequest) -> Embeddings:
         raise ValueError("bug in the adapter")
 
     async def stream(self, request: ProviderRequest) -> AsyncGenerator[StreamEvent, None]:

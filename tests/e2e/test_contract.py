@@ -7,12 +7,14 @@ import inspect
 from aihub.v1 import (
     auth_service_pb2,
     chat_service_pb2,
+    embedding_service_pb2,
     key_service_pb2,
     model_service_pb2,
     usage_service_pb2,
 )
 from aihub_core.grpc_api.servicers.auth import AuthServicer
 from aihub_core.grpc_api.servicers.chat import ChatServicer
+from aihub_core.grpc_api.servicers.embeddings import EmbeddingServicer
 from aihub_core.grpc_api.servicers.keys import KeyServicer
 from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
@@ -24,12 +26,21 @@ SERVICERS = {
     "aihub.v1.ModelService": ModelServicer,
     "aihub.v1.UsageService": UsageServicer,
     "aihub.v1.KeyService": KeyServicer,
+    "aihub.v1.EmbeddingService": EmbeddingServicer,
 }
+MODULES = (
+    auth_service_pb2,
+    chat_service_pb2,
+    model_service_pb2,
+    usage_service_pb2,
+    key_service_pb2,
+    embedding_service_pb2,
+)
 
 
 def all_rpcs() -> list[tuple[str, str]]:
     out = []
-    for module in (auth_service_pb2, chat_service_pb2, model_service_pb2, usage_service_pb2, key_service_pb2):
+    for module in MODULES:
         for service in module.DESCRIPTOR.services_by_name.values():
             out += [(service.full_name, method.name) for method in service.methods]
     return out

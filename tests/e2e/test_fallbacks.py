@@ -19,9 +19,9 @@ from aihub.v1 import chat_service_pb2 as chat_pb
 from aihub.v1 import chat_service_pb2_grpc as chat_grpc
 from aihub_core.app import Core
 from aihub_core.catalog import load_builtin_catalog
-from aihub_core.messages import ProviderRequest
+from aihub_core.messages import EmbeddingRequest, ProviderRequest
 from aihub_core.pricing import cost_pico_usd, usd
-from aihub_core.providers.base import Completion, Provider, StreamEvent
+from aihub_core.providers.base import Completion, Embeddings, Provider, StreamEvent
 from aihub_core.resilience import BreakerPolicy, BreakerState, RetryPolicy
 from aihub_core.simulators import Simulator
 from aihub_core.store.sqlite.url import sqlite_path
@@ -80,9 +80,16 @@ class Flaky:
         self.calls += 1
         self._sim.scenario = self._scenario if self.calls <= self.failures else None
 
+    def check(self, request: ProviderRequest) -> None:
+        self._real.check(request)
+
     async def complete(self, request: ProviderRequest) -> Completion:
         self._next()
         return await self._real.complete(request)
+
+    async def embed(self, request: EmbeddingRequest) -> Embeddings:
+        self._next()
+        return await self._real.embed(request)
 
     async def stream(self, request: ProviderRequest) -> AsyncGenerator[StreamEvent, None]:
         self._next()

@@ -33,7 +33,11 @@ async def test_models_filter_by_service_and_category(http: httpx.AsyncClient, ac
     embedding = (
         await http.get(f"{DEV}/models", params={"category": "embedding"}, headers=account.key_auth)
     ).json()
-    assert [m["id"] for m in embedding["models"]] == ["text-embedding-004"]
+    assert [m["id"] for m in embedding["models"]] == [
+        "openai/text-embedding-3-small",
+        "gemini-embedding-001",
+        "text-embedding-004",
+    ]
     bad = await http.get(f"{DEV}/models", params={"category": "vision"}, headers=account.key_auth)
     assert bad.status_code == 400 and bad.json()["error"]["details"]["parameter"] == "category"
 

@@ -181,6 +181,13 @@ class _Chat(chat_service_pb2_grpc.ChatServiceServicer):
         async for item in self.core.stream(request, context):
             yield item
 
+    async def CreateChatCompletion(self, request: Any, context: Any) -> Any:
+        return await self.core.unary("CreateChatCompletion", request, context)
+
+    async def StreamChatCompletion(self, request: Any, context: Any) -> AsyncIterator[Any]:
+        async for item in self.core.stream(request, context):
+            yield item
+
 
 class _Models(model_service_pb2_grpc.ModelServiceServicer):
     def __init__(self, core: FakeCore) -> None:

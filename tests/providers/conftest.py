@@ -10,7 +10,7 @@ import pytest
 
 from aihub_core.messages import Message, ProviderRequest
 from aihub_core.providers._http import upstream_session
-from aihub_core.providers.base import Provider, StreamEnd, StreamEvent, TextDelta
+from aihub_core.providers.base import Provider, StreamEnd, StreamEvent, TextDelta, ToolCallDelta
 from aihub_core.providers.gemini import GeminiProvider
 from aihub_core.providers.openai_compat import OpenAICompatibleProvider
 from aihub_core.providers.timeouts import UpstreamTimeouts
@@ -68,13 +68,14 @@ def gemini(gemini_sim: GeminiSimulator, client: aiohttp.ClientSession) -> Gemini
 
 def ask(model: str, text: str = "Hello there", **kwargs: Any) -> ProviderRequest:
     """A system prompt and one user turn."""
-    return ProviderRequest(model, (Message("system", "Be terse."), Message("user", text)), **kwargs)
+    return ProviderRequest(model, (Message.of("system", "Be terse."), Message.of("user", text)), **kwargs)
 
 
 async def collect(provider: Provider, request: ProviderRequest) -> tuple[str, StreamEnd]:
-    """A whole stream: the joined text, checking it is non-empty deltas then exactly one end."""
+    """A whole stream: the joined text, checking it is non-empty text deltas (or tool-call pieces)
+    then exactly one end."""
     events: list[StreamEvent] = [event async for event in provider.stream(request)]
     *deltas, end = events
-    assert all(isinstance(d, TextDelta) and d.text for d in deltas)
+    assert all((isinstance(d, TextDelta) and d.text) or isinstance(d, ToolCallDelta) for d in deltas)
     assert isinstance(end, StreamEnd)
     return "".join(d.text for d in deltas if isinstance(d, TextDelta)), end

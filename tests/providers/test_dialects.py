@@ -19,7 +19,7 @@ from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.simulators.server import Handler, HTTPRequest, HTTPServer, Responder
 
 KEY = "sk-live-abcdef0123456789"
-REQUEST = ProviderRequest("some-model", (Message("user", "Hi"),))
+REQUEST = ProviderRequest("some-model", (Message.of("user", "Hi"),))
 
 
 def sse(*events: object, end: bytes = b"\n\n") -> list[bytes]:

@@ -71,10 +71,10 @@ async def test_system_instruction_roles_and_inline_images(
     request = ProviderRequest(
         MODEL,
         (
-            Message("system", "You are terse."),
-            Message("user", "First question"),
-            Message("assistant", "First answer"),
-            Message("user", "What is this?", (Image("image/jpeg", JPEG),)),
+            Message.of("system", "You are terse."),
+            Message.of("user", "First question"),
+            Message.of("assistant", "First answer"),
+            Message.of("user", "What is this?", (Image("image/jpeg", JPEG),)),
         ),
     )
     with_image = await gemini.complete(request)
@@ -86,14 +86,16 @@ async def test_system_instruction_roles_and_inline_images(
         {"text": "What is this?"},
         {"inlineData": {"mimeType": "image/jpeg", "data": JPEG}},
     ]
-    without = await gemini.complete(ProviderRequest(MODEL, (*request.messages[:3], Message("user", "What?"))))
+    without = await gemini.complete(
+        ProviderRequest(MODEL, (*request.messages[:3], Message.of("user", "What?")))
+    )
     assert with_image.usage.prompt_tokens >= without.usage.prompt_tokens + 258
 
 
 async def test_an_image_without_text_sends_no_empty_text_part(
     gemini: GeminiProvider, gemini_sim: GeminiSimulator
 ) -> None:
-    await gemini.complete(ProviderRequest(MODEL, (Message("user", "", (Image("image/jpeg", JPEG),)),)))
+    await gemini.complete(ProviderRequest(MODEL, (Message.of("user", "", (Image("image/jpeg", JPEG),)),)))
     assert gemini_sim.requests[-1].json["contents"][0]["parts"] == [
         {"inlineData": {"mimeType": "image/jpeg", "data": JPEG}}
     ]

@@ -43,7 +43,7 @@ async def test_an_upstream_is_reached_through_the_proxy_the_environment_names(
             provider = OpenAICompatibleProvider(
                 "up", "http://upstream.invalid/v1", "k", client, UpstreamTimeouts()
             )
-            done = await provider.complete(ProviderRequest("m", (Message("user", "Hi"),)))
+            done = await provider.complete(ProviderRequest("m", (Message.of("user", "Hi"),)))
     finally:
         await server.stop()
     assert done.text == "answered"
@@ -63,7 +63,7 @@ async def test_no_proxy_exempts_an_upstream(monkeypatch: pytest.MonkeyPatch) -> 
             provider = OpenAICompatibleProvider(
                 "up", f"http://127.0.0.1:{port}/v1", "k", client, UpstreamTimeouts()
             )
-            done = await provider.complete(ProviderRequest("m", (Message("user", "Hi"),)))
+            done = await provider.complete(ProviderRequest("m", (Message.of("user", "Hi"),)))
     finally:
         await server.stop()
     assert done.text == "answered"
@@ -89,7 +89,7 @@ async def test_a_connect_that_is_never_accepted_times_out_after_the_connect_boun
                 with pytest.raises(
                     UpstreamTimeoutError, match=r"did not accept a connection within 0\.2s"
                 ) as raised:
-                    await provider.complete(ProviderRequest("m", (Message("user", "Hi"),)))
+                    await provider.complete(ProviderRequest("m", (Message.of("user", "Hi"),)))
         finally:
             for filler in fillers:
                 filler.close()

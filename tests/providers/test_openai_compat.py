@@ -76,10 +76,10 @@ async def test_system_first_history_in_order_and_images_as_data_urls(
     request = ProviderRequest(
         MODEL,
         (
-            Message("system", "You are terse."),
-            Message("user", "First question"),
-            Message("assistant", "First answer"),
-            Message("user", "What is this?", (Image("image/png", PNG),)),
+            Message.of("system", "You are terse."),
+            Message.of("user", "First question"),
+            Message.of("assistant", "First answer"),
+            Message.of("user", "What is this?", (Image("image/png", PNG),)),
         ),
     )
     with_image = await openrouter.complete(request)
@@ -92,7 +92,7 @@ async def test_system_first_history_in_order_and_images_as_data_urls(
         {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
     ]
     without = await openrouter.complete(
-        ProviderRequest(MODEL, (*request.messages[:3], Message("user", "What?")))
+        ProviderRequest(MODEL, (*request.messages[:3], Message.of("user", "What?")))
     )
     assert with_image.usage.prompt_tokens > without.usage.prompt_tokens  # images are billed
 

@@ -96,7 +96,11 @@ async def test_the_model_list_has_string_prices(
     grok = next(m for m in listed if m["id"] == MODEL)
     assert grok["pricing"]["prompt"] == "0.000002" and isinstance(grok["pricing"]["completion"], str)
     assert grok["context_length"] == 131072
-    assert {m["id"] for m in listed} == {*openrouter_sim.models, "openrouter/auto"}
+    # Text-output models only, as OpenRouter lists them: its embedding models have a list of their own.
+    chat = {model_id for model_id, model in openrouter_sim.models.items() if model.chat}
+    assert {m["id"] for m in listed} == {*chat, "openrouter/auto"}
+    embedding = "openai/text-embedding-3-small"
+    assert embedding in openrouter_sim.models and embedding not in chat
 
 
 async def test_errors_have_openrouters_shape(

@@ -22,10 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from aihub.v1 import conversation_pb2 as aihub_dot_v1_dot_conversation__pb2
 from aihub.v1 import field_rules_pb2 as aihub_dot_v1_dot_field__rules__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61ihub/v1/chat_service.proto\x12\x08\x61ihub.v1\x1a\x1a\x61ihub/v1/field_rules.proto\".\n\x0b\x43hatContext\x12\x1f\n\rsystem_prompt\x18\x01 \x01(\tB\x08\xaa\xbb\x18\x04\x38\xc0\x9a\x0c\"\xb3\x02\n\x0b\x43hatRequest\x12\x1f\n\x07message\x18\x01 \x01(\tB\x0e\xaa\xbb\x18\n\x08\x01\x38\x80\x89zB\x02\\S\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0f\n\x07service\x18\x03 \x01(\t\x12&\n\nmax_tokens\x18\x04 \x01(\x05\x42\r\xaa\xbb\x18\t\x11\x00\x00\x00\x00\x00\x00\xf0?H\x00\x88\x01\x01\x12\x30\n\x0btemperature\x18\x05 \x01(\x01\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x00\x00\xf0?H\x01\x88\x01\x01\x12\x32\n\nsession_id\x18\x06 \x01(\tB\x1e\xaa\xbb\x18\x1a\x42\x18^[A-Za-z0-9_.:-]{0,128}$\x12\x0e\n\x06images\x18\x07 \x03(\t\x12&\n\x07\x63ontext\x18\x08 \x01(\x0b\x32\x15.aihub.v1.ChatContextB\r\n\x0b_max_tokensB\x0e\n\x0c_temperature\"k\n\x05Usage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x03\x12\x14\n\x0ctotal_tokens\x18\x03 \x01(\x03\x12\x1a\n\x12\x65stimated_cost_usd\x18\x04 \x01(\x01\"|\n\x0c\x43hatMetadata\x12\x18\n\x10response_time_ms\x18\x01 \x01(\x03\x12\x14\n\x0cservice_used\x18\x02 \x01(\t\x12\x11\n\tsimulated\x18\x03 \x01(\x08\x12\x15\n\rfinish_reason\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"\x8c\x01\n\x0c\x43hatResponse\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12\x1e\n\x05usage\x18\x04 \x01(\x0b\x32\x0f.aihub.v1.Usage\x12(\n\x08metadata\x18\x05 \x01(\x0b\x32\x16.aihub.v1.ChatMetadata\"\xb9\x02\n\x11StreamChatRequest\x12\x1f\n\x07message\x18\x01 \x01(\tB\x0e\xaa\xbb\x18\n\x08\x01\x38\x80\x89zB\x02\\S\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0f\n\x07service\x18\x03 \x01(\t\x12&\n\nmax_tokens\x18\x04 \x01(\x05\x42\r\xaa\xbb\x18\t\x11\x00\x00\x00\x00\x00\x00\xf0?H\x00\x88\x01\x01\x12\x30\n\x0btemperature\x18\x05 \x01(\x01\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x00\x00\xf0?H\x01\x88\x01\x01\x12\x32\n\nsession_id\x18\x06 \x01(\tB\x1e\xaa\xbb\x18\x1a\x42\x18^[A-Za-z0-9_.:-]{0,128}$\x12\x0e\n\x06images\x18\x07 \x03(\t\x12&\n\x07\x63ontext\x18\x08 \x01(\x0b\x32\x15.aihub.v1.ChatContextB\r\n\x0b_max_tokensB\x0e\n\x0c_temperature\".\n\x0c\x43ontentEvent\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\"\"\n\x0cSessionEvent\x12\x12\n\nsession_id\x18\x01 \x01(\t\"V\n\nUsageEvent\x12\x1e\n\x05usage\x18\x01 \x01(\x0b\x32\x0f.aihub.v1.Usage\x12(\n\x08metadata\x18\x02 \x01(\x0b\x32\x16.aihub.v1.ChatMetadata\"\x0b\n\tDoneEvent\"\xbf\x01\n\x12StreamChatResponse\x12)\n\x07\x63ontent\x18\x01 \x01(\x0b\x32\x16.aihub.v1.ContentEventH\x00\x12)\n\x07session\x18\x02 \x01(\x0b\x32\x16.aihub.v1.SessionEventH\x00\x12%\n\x05usage\x18\x03 \x01(\x0b\x32\x14.aihub.v1.UsageEventH\x00\x12#\n\x04\x64one\x18\x04 \x01(\x0b\x32\x13.aihub.v1.DoneEventH\x00\x42\x07\n\x05\x65vent2\x8f\x01\n\x0b\x43hatService\x12\x35\n\x04\x43hat\x12\x15.aihub.v1.ChatRequest\x1a\x16.aihub.v1.ChatResponse\x12I\n\nStreamChat\x12\x1b.aihub.v1.StreamChatRequest\x1a\x1c.aihub.v1.StreamChatResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61ihub/v1/chat_service.proto\x12\x08\x61ihub.v1\x1a\x1b\x61ihub/v1/conversation.proto\x1a\x1a\x61ihub/v1/field_rules.proto\".\n\x0b\x43hatContext\x12\x1f\n\rsystem_prompt\x18\x01 \x01(\tB\x08\xaa\xbb\x18\x04\x38\xc0\x9a\x0c\"\xb3\x02\n\x0b\x43hatRequest\x12\x1f\n\x07message\x18\x01 \x01(\tB\x0e\xaa\xbb\x18\n\x08\x01\x38\x80\x89zB\x02\\S\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0f\n\x07service\x18\x03 \x01(\t\x12&\n\nmax_tokens\x18\x04 \x01(\x05\x42\r\xaa\xbb\x18\t\x11\x00\x00\x00\x00\x00\x00\xf0?H\x00\x88\x01\x01\x12\x30\n\x0btemperature\x18\x05 \x01(\x01\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x00\x00\xf0?H\x01\x88\x01\x01\x12\x32\n\nsession_id\x18\x06 \x01(\tB\x1e\xaa\xbb\x18\x1a\x42\x18^[A-Za-z0-9_.:-]{0,128}$\x12\x0e\n\x06images\x18\x07 \x03(\t\x12&\n\x07\x63ontext\x18\x08 \x01(\x0b\x32\x15.aihub.v1.ChatContextB\r\n\x0b_max_tokensB\x0e\n\x0c_temperature\"k\n\x05Usage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x03\x12\x14\n\x0ctotal_tokens\x18\x03 \x01(\x03\x12\x1a\n\x12\x65stimated_cost_usd\x18\x04 \x01(\x01\"|\n\x0c\x43hatMetadata\x12\x18\n\x10response_time_ms\x18\x01 \x01(\x03\x12\x14\n\x0cservice_used\x18\x02 \x01(\t\x12\x11\n\tsimulated\x18\x03 \x01(\x08\x12\x15\n\rfinish_reason\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"\x8c\x01\n\x0c\x43hatResponse\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x12\n\nsession_id\x18\x03 \x01(\t\x12\x1e\n\x05usage\x18\x04 \x01(\x0b\x32\x0f.aihub.v1.Usage\x12(\n\x08metadata\x18\x05 \x01(\x0b\x32\x16.aihub.v1.ChatMetadata\"\xb9\x02\n\x11StreamChatRequest\x12\x1f\n\x07message\x18\x01 \x01(\tB\x0e\xaa\xbb\x18\n\x08\x01\x38\x80\x89zB\x02\\S\x12\r\n\x05model\x18\x02 \x01(\t\x12\x0f\n\x07service\x18\x03 \x01(\t\x12&\n\nmax_tokens\x18\x04 \x01(\x05\x42\r\xaa\xbb\x18\t\x11\x00\x00\x00\x00\x00\x00\xf0?H\x00\x88\x01\x01\x12\x30\n\x0btemperature\x18\x05 \x01(\x01\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x00\x00\xf0?H\x01\x88\x01\x01\x12\x32\n\nsession_id\x18\x06 \x01(\tB\x1e\xaa\xbb\x18\x1a\x42\x18^[A-Za-z0-9_.:-]{0,128}$\x12\x0e\n\x06images\x18\x07 \x03(\t\x12&\n\x07\x63ontext\x18\x08 \x01(\x0b\x32\x15.aihub.v1.ChatContextB\r\n\x0b_max_tokensB\x0e\n\x0c_temperature\".\n\x0c\x43ontentEvent\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\"\"\n\x0cSessionEvent\x12\x12\n\nsession_id\x18\x01 \x01(\t\"V\n\nUsageEvent\x12\x1e\n\x05usage\x18\x01 \x01(\x0b\x32\x0f.aihub.v1.Usage\x12(\n\x08metadata\x18\x02 \x01(\x0b\x32\x16.aihub.v1.ChatMetadata\"\x0b\n\tDoneEvent\"\xbf\x01\n\x12StreamChatResponse\x12)\n\x07\x63ontent\x18\x01 \x01(\x0b\x32\x16.aihub.v1.ContentEventH\x00\x12)\n\x07session\x18\x02 \x01(\x0b\x32\x16.aihub.v1.SessionEventH\x00\x12%\n\x05usage\x18\x03 \x01(\x0b\x32\x14.aihub.v1.UsageEventH\x00\x12#\n\x04\x64one\x18\x04 \x01(\x0b\x32\x13.aihub.v1.DoneEventH\x00\x42\x07\n\x05\x65vent\"\xdb\x02\n\x1b\x43reateChatCompletionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\'\n\x08messages\x18\x03 \x03(\x0b\x32\x15.aihub.v1.ChatMessage\x12\x1d\n\x05tools\x18\x04 \x03(\x0b\x32\x0e.aihub.v1.Tool\x12)\n\x0btool_choice\x18\x05 \x01(\x0b\x32\x14.aihub.v1.ToolChoice\x12 \n\x13parallel_tool_calls\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\x31\n\x0fresponse_format\x18\x07 \x01(\x0b\x32\x18.aihub.v1.ResponseFormat\x12.\n\ngeneration\x18\x08 \x01(\x0b\x32\x1a.aihub.v1.GenerationConfig\x12\x0c\n\x04user\x18\t \x01(\tB\x16\n\x14_parallel_tool_calls\"\x9f\x01\n\x1c\x43reateChatCompletionResponse\x12\r\n\x05model\x18\x01 \x01(\t\x12&\n\x07message\x18\x02 \x01(\x0b\x32\x15.aihub.v1.ChatMessage\x12\x1e\n\x05usage\x18\x03 \x01(\x0b\x32\x0f.aihub.v1.Usage\x12(\n\x08metadata\x18\x04 \x01(\x0b\x32\x16.aihub.v1.ChatMetadata\"\xdb\x02\n\x1bStreamChatCompletionRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\'\n\x08messages\x18\x03 \x03(\x0b\x32\x15.aihub.v1.ChatMessage\x12\x1d\n\x05tools\x18\x04 \x03(\x0b\x32\x0e.aihub.v1.Tool\x12)\n\x0btool_choice\x18\x05 \x01(\x0b\x32\x14.aihub.v1.ToolChoice\x12 \n\x13parallel_tool_calls\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\x31\n\x0fresponse_format\x18\x07 \x01(\x0b\x32\x18.aihub.v1.ResponseFormat\x12.\n\ngeneration\x18\x08 \x01(\x0b\x32\x1a.aihub.v1.GenerationConfig\x12\x0c\n\x04user\x18\t \x01(\tB\x16\n\x14_parallel_tool_calls\"^\n\x0f\x43ompletionDelta\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\x12+\n\ntool_calls\x18\x02 \x03(\x0b\x32\x17.aihub.v1.ToolCallDelta\x12\r\n\x05model\x18\x03 \x01(\t\"\x9f\x01\n\x1cStreamChatCompletionResponse\x12*\n\x05\x64\x65lta\x18\x01 \x01(\x0b\x32\x19.aihub.v1.CompletionDeltaH\x00\x12%\n\x05usage\x18\x02 \x01(\x0b\x32\x14.aihub.v1.UsageEventH\x00\x12#\n\x04\x64one\x18\x03 \x01(\x0b\x32\x13.aihub.v1.DoneEventH\x00\x42\x07\n\x05\x65vent2\xdf\x02\n\x0b\x43hatService\x12\x35\n\x04\x43hat\x12\x15.aihub.v1.ChatRequest\x1a\x16.aihub.v1.ChatResponse\x12I\n\nStreamChat\x12\x1b.aihub.v1.StreamChatRequest\x1a\x1c.aihub.v1.StreamChatResponse0\x01\x12\x65\n\x14\x43reateChatCompletion\x12%.aihub.v1.CreateChatCompletionRequest\x1a&.aihub.v1.CreateChatCompletionResponse\x12g\n\x14StreamChatCompletion\x12%.aihub.v1.StreamChatCompletionRequest\x1a&.aihub.v1.StreamChatCompletionResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,28 +51,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STREAMCHATREQUEST'].fields_by_name['temperature']._serialized_options = b'\252\273\030\022\021\000\000\000\000\000\000\000\000\031\000\000\000\000\000\000\360?'
   _globals['_STREAMCHATREQUEST'].fields_by_name['session_id']._loaded_options = None
   _globals['_STREAMCHATREQUEST'].fields_by_name['session_id']._serialized_options = b'\252\273\030\032B\030^[A-Za-z0-9_.:-]{0,128}$'
-  _globals['_CHATCONTEXT']._serialized_start=69
-  _globals['_CHATCONTEXT']._serialized_end=115
-  _globals['_CHATREQUEST']._serialized_start=118
-  _globals['_CHATREQUEST']._serialized_end=425
-  _globals['_USAGE']._serialized_start=427
-  _globals['_USAGE']._serialized_end=534
-  _globals['_CHATMETADATA']._serialized_start=536
-  _globals['_CHATMETADATA']._serialized_end=660
-  _globals['_CHATRESPONSE']._serialized_start=663
-  _globals['_CHATRESPONSE']._serialized_end=803
-  _globals['_STREAMCHATREQUEST']._serialized_start=806
-  _globals['_STREAMCHATREQUEST']._serialized_end=1119
-  _globals['_CONTENTEVENT']._serialized_start=1121
-  _globals['_CONTENTEVENT']._serialized_end=1167
-  _globals['_SESSIONEVENT']._serialized_start=1169
-  _globals['_SESSIONEVENT']._serialized_end=1203
-  _globals['_USAGEEVENT']._serialized_start=1205
-  _globals['_USAGEEVENT']._serialized_end=1291
-  _globals['_DONEEVENT']._serialized_start=1293
-  _globals['_DONEEVENT']._serialized_end=1304
-  _globals['_STREAMCHATRESPONSE']._serialized_start=1307
-  _globals['_STREAMCHATRESPONSE']._serialized_end=1498
-  _globals['_CHATSERVICE']._serialized_start=1501
-  _globals['_CHATSERVICE']._serialized_end=1644
+  _globals['_CHATCONTEXT']._serialized_start=98
+  _globals['_CHATCONTEXT']._serialized_end=144
+  _globals['_CHATREQUEST']._serialized_start=147
+  _globals['_CHATREQUEST']._serialized_end=454
+  _globals['_USAGE']._serialized_start=456
+  _globals['_USAGE']._serialized_end=563
+  _globals['_CHATMETADATA']._serialized_start=565
+  _globals['_CHATMETADATA']._serialized_end=689
+  _globals['_CHATRESPONSE']._serialized_start=692
+  _globals['_CHATRESPONSE']._serialized_end=832
+  _globals['_STREAMCHATREQUEST']._serialized_start=835
+  _globals['_STREAMCHATREQUEST']._serialized_end=1148
+  _globals['_CONTENTEVENT']._serialized_start=1150
+  _globals['_CONTENTEVENT']._serialized_end=1196
+  _globals['_SESSIONEVENT']._serialized_start=1198
+  _globals['_SESSIONEVENT']._serialized_end=1232
+  _globals['_USAGEEVENT']._serialized_start=1234
+  _globals['_USAGEEVENT']._serialized_end=1320
+  _globals['_DONEEVENT']._serialized_start=1322
+  _globals['_DONEEVENT']._serialized_end=1333
+  _globals['_STREAMCHATRESPONSE']._serialized_start=1336
+  _globals['_STREAMCHATRESPONSE']._serialized_end=1527
+  _globals['_CREATECHATCOMPLETIONREQUEST']._serialized_start=1530
+  _globals['_CREATECHATCOMPLETIONREQUEST']._serialized_end=1877
+  _globals['_CREATECHATCOMPLETIONRESPONSE']._serialized_start=1880
+  _globals['_CREATECHATCOMPLETIONRESPONSE']._serialized_end=2039
+  _globals['_STREAMCHATCOMPLETIONREQUEST']._serialized_start=2042
+  _globals['_STREAMCHATCOMPLETIONREQUEST']._serialized_end=2389
+  _globals['_COMPLETIONDELTA']._serialized_start=2391
+  _globals['_COMPLETIONDELTA']._serialized_end=2485
+  _globals['_STREAMCHATCOMPLETIONRESPONSE']._serialized_start=2488
+  _globals['_STREAMCHATCOMPLETIONRESPONSE']._serialized_end=2647
+  _globals['_CHATSERVICE']._serialized_start=2650
+  _globals['_CHATSERVICE']._serialized_end=3001
 # @@protoc_insertion_point(module_scope)

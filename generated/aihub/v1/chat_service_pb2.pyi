@@ -3,6 +3,7 @@
 isort:skip_file
 """
 
+from aihub.v1 import conversation_pb2 as _conversation_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -161,7 +162,9 @@ class ChatMetadata(_message.Message):
     simulated: _builtins.bool
     """True when the service is the built-in simulator rather than the real provider."""
     finish_reason: _builtins.str
-    """Why generation stopped: `stop`, `length`, `content_filter`, `tool_calls` or `error`."""
+    """Why generation stopped: `stop`, `length`, `content_filter` or `tool_calls` (the model called
+    tools: Gemini's STOP with function calls too); empty for embeddings.
+    """
     request_id: _builtins.str
     """The request id, also sent as `x-request-id`."""
     def __init__(
@@ -422,3 +425,263 @@ class StreamChatResponse(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 
 Global___StreamChatResponse: _TypeAlias = StreamChatResponse  # noqa: Y015
+
+@_typing.final
+class CreateChatCompletionRequest(_message.Message):
+    """CreateChatCompletionRequest is a whole conversation to answer. It is sent as it is: nothing is
+    trimmed to fit the model's context window (a conversation that cannot fit is
+    CONTEXT_LENGTH_EXCEEDED). Fields an upstream has no counterpart for are not sent to it
+    (Gemini: `parallel_tool_calls`, `user`, a message's `name`).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    SERVICE_FIELD_NUMBER: _builtins.int
+    MESSAGES_FIELD_NUMBER: _builtins.int
+    TOOLS_FIELD_NUMBER: _builtins.int
+    TOOL_CHOICE_FIELD_NUMBER: _builtins.int
+    PARALLEL_TOOL_CALLS_FIELD_NUMBER: _builtins.int
+    RESPONSE_FORMAT_FIELD_NUMBER: _builtins.int
+    GENERATION_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    """A catalog model id such as `x-ai/grok-beta`, a short alias, or `service:model-id`; empty
+    means the service's default model.
+    """
+    service: _builtins.str
+    """The service to call; empty means the service that offers `model`."""
+    parallel_tool_calls: _builtins.bool
+    """Whether the model may call several tools in one answer; unset means the upstream's default.
+    Only with tools.
+    """
+    user: _builtins.str
+    """An end-user id for the upstream's abuse monitoring (OpenAI's `user`)."""
+    @_builtins.property
+    def messages(self) -> _containers.RepeatedCompositeFieldContainer[_conversation_pb2.ChatMessage]:
+        """The conversation, oldest first: optional system/developer messages, then user, assistant
+        and tool messages. Required; the last message is usually a user or tool message.
+        """
+
+    @_builtins.property
+    def tools(self) -> _containers.RepeatedCompositeFieldContainer[_conversation_pb2.Tool]:
+        """The tools the model may call, at most 128."""
+
+    @_builtins.property
+    def tool_choice(self) -> _conversation_pb2.ToolChoice:
+        """Whether and which tool the model must call; unset means the upstream's default. Only with
+        tools.
+        """
+
+    @_builtins.property
+    def response_format(self) -> _conversation_pb2.ResponseFormat:
+        """The form of the answer; unset means text."""
+
+    @_builtins.property
+    def generation(self) -> _conversation_pb2.GenerationConfig:
+        """Sampling parameters."""
+
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+        service: _builtins.str = ...,
+        messages: _abc.Iterable[_conversation_pb2.ChatMessage] | None = ...,
+        tools: _abc.Iterable[_conversation_pb2.Tool] | None = ...,
+        tool_choice: _conversation_pb2.ToolChoice | None = ...,
+        parallel_tool_calls: _builtins.bool | None = ...,
+        response_format: _conversation_pb2.ResponseFormat | None = ...,
+        generation: _conversation_pb2.GenerationConfig | None = ...,
+        user: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_parallel_tool_calls", b"_parallel_tool_calls", "generation", b"generation", "parallel_tool_calls", b"parallel_tool_calls", "response_format", b"response_format", "tool_choice", b"tool_choice"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_parallel_tool_calls", b"_parallel_tool_calls", "generation", b"generation", "messages", b"messages", "model", b"model", "parallel_tool_calls", b"parallel_tool_calls", "response_format", b"response_format", "service", b"service", "tool_choice", b"tool_choice", "tools", b"tools", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__parallel_tool_calls: _TypeAlias = _typing.Literal["parallel_tool_calls"]  # noqa: Y015
+    _WhichOneofArgType__parallel_tool_calls: _TypeAlias = _typing.Literal["_parallel_tool_calls", b"_parallel_tool_calls"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__parallel_tool_calls) -> _WhichOneofReturnType__parallel_tool_calls | None: ...
+
+Global___CreateChatCompletionRequest: _TypeAlias = CreateChatCompletionRequest  # noqa: Y015
+
+@_typing.final
+class CreateChatCompletionResponse(_message.Message):
+    """CreateChatCompletionResponse is the whole answer to a conversation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    USAGE_FIELD_NUMBER: _builtins.int
+    METADATA_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    """`service:model-id` of the model that answered."""
+    @_builtins.property
+    def message(self) -> _conversation_pb2.ChatMessage:
+        """The answer: a ROLE_ASSISTANT message with one text part (none when the model only called
+        tools) and its tool calls, each with an id to answer with a ROLE_TOOL message.
+        """
+
+    @_builtins.property
+    def usage(self) -> Global___Usage:
+        """Tokens and cost of this call."""
+
+    @_builtins.property
+    def metadata(self) -> Global___ChatMetadata:
+        """How the answer was produced; `finish_reason` is `tool_calls` when the model called tools."""
+
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+        message: _conversation_pb2.ChatMessage | None = ...,
+        usage: Global___Usage | None = ...,
+        metadata: Global___ChatMetadata | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "metadata", b"metadata", "usage", b"usage"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "metadata", b"metadata", "model", b"model", "usage", b"usage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateChatCompletionResponse: _TypeAlias = CreateChatCompletionResponse  # noqa: Y015
+
+@_typing.final
+class StreamChatCompletionRequest(_message.Message):
+    """StreamChatCompletionRequest is a whole conversation to answer as a stream. Fields as in
+    CreateChatCompletionRequest.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    SERVICE_FIELD_NUMBER: _builtins.int
+    MESSAGES_FIELD_NUMBER: _builtins.int
+    TOOLS_FIELD_NUMBER: _builtins.int
+    TOOL_CHOICE_FIELD_NUMBER: _builtins.int
+    PARALLEL_TOOL_CALLS_FIELD_NUMBER: _builtins.int
+    RESPONSE_FORMAT_FIELD_NUMBER: _builtins.int
+    GENERATION_FIELD_NUMBER: _builtins.int
+    USER_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    """A catalog model id, a short alias, or `service:model-id`; empty means the default model."""
+    service: _builtins.str
+    """The service to call; empty means the service that offers `model`."""
+    parallel_tool_calls: _builtins.bool
+    """Whether the model may call several tools in one answer."""
+    user: _builtins.str
+    """An end-user id for the upstream's abuse monitoring."""
+    @_builtins.property
+    def messages(self) -> _containers.RepeatedCompositeFieldContainer[_conversation_pb2.ChatMessage]:
+        """The conversation, oldest first. Required."""
+
+    @_builtins.property
+    def tools(self) -> _containers.RepeatedCompositeFieldContainer[_conversation_pb2.Tool]:
+        """The tools the model may call."""
+
+    @_builtins.property
+    def tool_choice(self) -> _conversation_pb2.ToolChoice:
+        """Whether and which tool the model must call."""
+
+    @_builtins.property
+    def response_format(self) -> _conversation_pb2.ResponseFormat:
+        """The form of the answer."""
+
+    @_builtins.property
+    def generation(self) -> _conversation_pb2.GenerationConfig:
+        """Sampling parameters."""
+
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+        service: _builtins.str = ...,
+        messages: _abc.Iterable[_conversation_pb2.ChatMessage] | None = ...,
+        tools: _abc.Iterable[_conversation_pb2.Tool] | None = ...,
+        tool_choice: _conversation_pb2.ToolChoice | None = ...,
+        parallel_tool_calls: _builtins.bool | None = ...,
+        response_format: _conversation_pb2.ResponseFormat | None = ...,
+        generation: _conversation_pb2.GenerationConfig | None = ...,
+        user: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_parallel_tool_calls", b"_parallel_tool_calls", "generation", b"generation", "parallel_tool_calls", b"parallel_tool_calls", "response_format", b"response_format", "tool_choice", b"tool_choice"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_parallel_tool_calls", b"_parallel_tool_calls", "generation", b"generation", "messages", b"messages", "model", b"model", "parallel_tool_calls", b"parallel_tool_calls", "response_format", b"response_format", "service", b"service", "tool_choice", b"tool_choice", "tools", b"tools", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__parallel_tool_calls: _TypeAlias = _typing.Literal["parallel_tool_calls"]  # noqa: Y015
+    _WhichOneofArgType__parallel_tool_calls: _TypeAlias = _typing.Literal["_parallel_tool_calls", b"_parallel_tool_calls"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__parallel_tool_calls) -> _WhichOneofReturnType__parallel_tool_calls | None: ...
+
+Global___StreamChatCompletionRequest: _TypeAlias = StreamChatCompletionRequest  # noqa: Y015
+
+@_typing.final
+class CompletionDelta(_message.Message):
+    """CompletionDelta is the next piece of a streamed answer: text, tool-call pieces, or both."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTENT_FIELD_NUMBER: _builtins.int
+    TOOL_CALLS_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    content: _builtins.str
+    """The next piece of text; may be empty."""
+    model: _builtins.str
+    """The model id generating it, e.g. `x-ai/grok-beta`."""
+    @_builtins.property
+    def tool_calls(self) -> _containers.RepeatedCompositeFieldContainer[_conversation_pb2.ToolCallDelta]:
+        """The next pieces of tool calls (usually one; a replayed answer has every call whole)."""
+
+    def __init__(
+        self,
+        *,
+        content: _builtins.str = ...,
+        tool_calls: _abc.Iterable[_conversation_pb2.ToolCallDelta] | None = ...,
+        model: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "model", b"model", "tool_calls", b"tool_calls"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompletionDelta: _TypeAlias = CompletionDelta  # noqa: Y015
+
+@_typing.final
+class StreamChatCompletionResponse(_message.Message):
+    """StreamChatCompletionResponse is one event of a streamed answer to a conversation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELTA_FIELD_NUMBER: _builtins.int
+    USAGE_FIELD_NUMBER: _builtins.int
+    DONE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def delta(self) -> Global___CompletionDelta:
+        """A piece of the answer."""
+
+    @_builtins.property
+    def usage(self) -> Global___UsageEvent:
+        """Usage, cost and the finish reason (`metadata.finish_reason`: `stop`, `length`,
+        `content_filter` or `tool_calls`), after the last delta.
+        """
+
+    @_builtins.property
+    def done(self) -> Global___DoneEvent:
+        """The stream finished successfully; nothing follows."""
+
+    def __init__(
+        self,
+        *,
+        delta: Global___CompletionDelta | None = ...,
+        usage: Global___UsageEvent | None = ...,
+        done: Global___DoneEvent | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["delta", b"delta", "done", b"done", "event", b"event", "usage", b"usage"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delta", b"delta", "done", b"done", "event", b"event", "usage", b"usage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["delta", "usage", "done"]  # noqa: Y015
+    _WhichOneofArgType_event: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
+
+Global___StreamChatCompletionResponse: _TypeAlias = StreamChatCompletionResponse  # noqa: Y015

@@ -26,10 +26,15 @@ if _version_not_supported:
 
 
 class ChatServiceStub:
-    """ChatService sends a message to a model, optionally inside a remembered session.
-    Both RPCs take an API key with the `chat` permission in the `authorization` metadata
-    (`Bearer ai-hub-...`). The response's initial metadata carries `x-request-id` and the
-    `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset` figures.
+    """ChatService sends a message to a model, optionally inside a remembered session (Chat,
+    StreamChat), or a whole conversation with tools (CreateChatCompletion, StreamChatCompletion).
+    Every RPC takes an API key with the `chat` permission in the `authorization` metadata
+    (`Bearer ai-hub-...`), and an optional `idempotency-key` (a retry with the same key and request
+    gets the stored answer, uncharged; streamed, it comes back as whole events). The response's
+    initial metadata carries `x-request-id` and the `x-ratelimit-limit`, `x-ratelimit-remaining` and
+    `x-ratelimit-reset` figures. Each call is admitted once, with an estimate of its tokens (every
+    message, tool schema and image, and max_tokens), and recorded once in the usage ledger; a
+    client that goes away cancels the upstream call, and what was generated is still recorded.
     """
 
     def __init__(self, channel):
@@ -48,13 +53,28 @@ class ChatServiceStub:
                 request_serializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatRequest.SerializeToString,
                 response_deserializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatResponse.FromString,
                 _registered_method=True)
+        self.CreateChatCompletion = channel.unary_unary(
+                '/aihub.v1.ChatService/CreateChatCompletion',
+                request_serializer=aihub_dot_v1_dot_chat__service__pb2.CreateChatCompletionRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_chat__service__pb2.CreateChatCompletionResponse.FromString,
+                _registered_method=True)
+        self.StreamChatCompletion = channel.unary_stream(
+                '/aihub.v1.ChatService/StreamChatCompletion',
+                request_serializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatCompletionRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatCompletionResponse.FromString,
+                _registered_method=True)
 
 
 class ChatServiceServicer:
-    """ChatService sends a message to a model, optionally inside a remembered session.
-    Both RPCs take an API key with the `chat` permission in the `authorization` metadata
-    (`Bearer ai-hub-...`). The response's initial metadata carries `x-request-id` and the
-    `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset` figures.
+    """ChatService sends a message to a model, optionally inside a remembered session (Chat,
+    StreamChat), or a whole conversation with tools (CreateChatCompletion, StreamChatCompletion).
+    Every RPC takes an API key with the `chat` permission in the `authorization` metadata
+    (`Bearer ai-hub-...`), and an optional `idempotency-key` (a retry with the same key and request
+    gets the stored answer, uncharged; streamed, it comes back as whole events). The response's
+    initial metadata carries `x-request-id` and the `x-ratelimit-limit`, `x-ratelimit-remaining` and
+    `x-ratelimit-reset` figures. Each call is admitted once, with an estimate of its tokens (every
+    message, tool schema and image, and max_tokens), and recorded once in the usage ledger; a
+    client that goes away cancels the upstream call, and what was generated is still recorded.
     """
 
     def Chat(self, request, context):
@@ -77,6 +97,35 @@ class ChatServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateChatCompletion(self, request, context):
+        """CreateChatCompletion answers a whole conversation sent by the caller (the message-array form:
+        content parts, tools, tool calls, response formats), with no server-side session. The
+        OpenAI-compatible `POST /v1/chat/completions` calls it. Retries, fallback models and circuit
+        breakers apply as for Chat.
+        Errors: INVALID_ARGUMENT (ErrorInfo metadata `parameter` names the field by its path, e.g.
+        `messages[2].tool_call_id`, `generation.temperature`, `tools[0].function.parameters`; reasons
+        MISSING_PARAMETER, INVALID_PARAMETER, MESSAGE_TOO_LONG, CONTEXT_LENGTH_EXCEEDED,
+        REQUEST_EXCEEDS_TOKEN_LIMIT, MODEL_NOT_CHAT, IMAGES_NOT_SUPPORTED, IMAGE_URL_NOT_SUPPORTED,
+        UNKNOWN_SERVICE, MODEL_SERVICE_MISMATCH, INVALID_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_REUSED),
+        NOT_FOUND (MODEL_NOT_FOUND), ALREADY_EXISTS (IDEMPOTENCY_KEY_IN_PROGRESS), UNAUTHENTICATED,
+        PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit or quota; RetryInfo says when to retry),
+        UNAVAILABLE or INTERNAL (the upstream provider failed), DEADLINE_EXCEEDED (upstream timeout).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamChatCompletion(self, request, context):
+        """StreamChatCompletion is CreateChatCompletion answered as it is generated: delta events (text
+        and tool-call pieces), then one usage event (whose metadata has the finish reason) and a done
+        event. A failure before the first event is the call's error status; a failure after it ends
+        the stream with the error status (its rich details as for a unary error) and no usage or done
+        event. Errors: as for CreateChatCompletion.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ChatServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -90,6 +139,16 @@ def add_ChatServiceServicer_to_server(servicer, server):
                     request_deserializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatRequest.FromString,
                     response_serializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatResponse.SerializeToString,
             ),
+            'CreateChatCompletion': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateChatCompletion,
+                    request_deserializer=aihub_dot_v1_dot_chat__service__pb2.CreateChatCompletionRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_chat__service__pb2.CreateChatCompletionResponse.SerializeToString,
+            ),
+            'StreamChatCompletion': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamChatCompletion,
+                    request_deserializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatCompletionRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_chat__service__pb2.StreamChatCompletionResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'aihub.v1.ChatService', rpc_method_handlers)
@@ -99,10 +158,15 @@ def add_ChatServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ChatService:
-    """ChatService sends a message to a model, optionally inside a remembered session.
-    Both RPCs take an API key with the `chat` permission in the `authorization` metadata
-    (`Bearer ai-hub-...`). The response's initial metadata carries `x-request-id` and the
-    `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset` figures.
+    """ChatService sends a message to a model, optionally inside a remembered session (Chat,
+    StreamChat), or a whole conversation with tools (CreateChatCompletion, StreamChatCompletion).
+    Every RPC takes an API key with the `chat` permission in the `authorization` metadata
+    (`Bearer ai-hub-...`), and an optional `idempotency-key` (a retry with the same key and request
+    gets the stored answer, uncharged; streamed, it comes back as whole events). The response's
+    initial metadata carries `x-request-id` and the `x-ratelimit-limit`, `x-ratelimit-remaining` and
+    `x-ratelimit-reset` figures. Each call is admitted once, with an estimate of its tokens (every
+    message, tool schema and image, and max_tokens), and recorded once in the usage ledger; a
+    client that goes away cancels the upstream call, and what was generated is still recorded.
     """
 
     @staticmethod
@@ -149,6 +213,60 @@ class ChatService:
             '/aihub.v1.ChatService/StreamChat',
             aihub_dot_v1_dot_chat__service__pb2.StreamChatRequest.SerializeToString,
             aihub_dot_v1_dot_chat__service__pb2.StreamChatResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateChatCompletion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aihub.v1.ChatService/CreateChatCompletion',
+            aihub_dot_v1_dot_chat__service__pb2.CreateChatCompletionRequest.SerializeToString,
+            aihub_dot_v1_dot_chat__service__pb2.CreateChatCompletionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamChatCompletion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/aihub.v1.ChatService/StreamChatCompletion',
+            aihub_dot_v1_dot_chat__service__pb2.StreamChatCompletionRequest.SerializeToString,
+            aihub_dot_v1_dot_chat__service__pb2.StreamChatCompletionResponse.FromString,
             options,
             channel_credentials,
             insecure,

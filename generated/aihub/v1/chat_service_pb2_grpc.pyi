@@ -27,10 +27,15 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class ChatServiceStub:
-    """ChatService sends a message to a model, optionally inside a remembered session.
-    Both RPCs take an API key with the `chat` permission in the `authorization` metadata
-    (`Bearer ai-hub-...`). The response's initial metadata carries `x-request-id` and the
-    `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset` figures.
+    """ChatService sends a message to a model, optionally inside a remembered session (Chat,
+    StreamChat), or a whole conversation with tools (CreateChatCompletion, StreamChatCompletion).
+    Every RPC takes an API key with the `chat` permission in the `authorization` metadata
+    (`Bearer ai-hub-...`), and an optional `idempotency-key` (a retry with the same key and request
+    gets the stored answer, uncharged; streamed, it comes back as whole events). The response's
+    initial metadata carries `x-request-id` and the `x-ratelimit-limit`, `x-ratelimit-remaining` and
+    `x-ratelimit-reset` figures. Each call is admitted once, with an estimate of its tokens (every
+    message, tool schema and image, and max_tokens), and recorded once in the usage ledger; a
+    client that goes away cancels the upstream call, and what was generated is still recorded.
     """
 
     @_typing.overload
@@ -49,13 +54,39 @@ class ChatServiceStub:
     event, one usage event and a done event. A failure after the first event ends the
     stream with the error status and no done event. Errors: as for Chat.
     """
+    CreateChatCompletion: _grpc.UnaryUnaryMultiCallable[_chat_service_pb2.CreateChatCompletionRequest, _chat_service_pb2.CreateChatCompletionResponse]
+    """CreateChatCompletion answers a whole conversation sent by the caller (the message-array form:
+    content parts, tools, tool calls, response formats), with no server-side session. The
+    OpenAI-compatible `POST /v1/chat/completions` calls it. Retries, fallback models and circuit
+    breakers apply as for Chat.
+    Errors: INVALID_ARGUMENT (ErrorInfo metadata `parameter` names the field by its path, e.g.
+    `messages[2].tool_call_id`, `generation.temperature`, `tools[0].function.parameters`; reasons
+    MISSING_PARAMETER, INVALID_PARAMETER, MESSAGE_TOO_LONG, CONTEXT_LENGTH_EXCEEDED,
+    REQUEST_EXCEEDS_TOKEN_LIMIT, MODEL_NOT_CHAT, IMAGES_NOT_SUPPORTED, IMAGE_URL_NOT_SUPPORTED,
+    UNKNOWN_SERVICE, MODEL_SERVICE_MISMATCH, INVALID_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_REUSED),
+    NOT_FOUND (MODEL_NOT_FOUND), ALREADY_EXISTS (IDEMPOTENCY_KEY_IN_PROGRESS), UNAUTHENTICATED,
+    PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit or quota; RetryInfo says when to retry),
+    UNAVAILABLE or INTERNAL (the upstream provider failed), DEADLINE_EXCEEDED (upstream timeout).
+    """
+    StreamChatCompletion: _grpc.UnaryStreamMultiCallable[_chat_service_pb2.StreamChatCompletionRequest, _chat_service_pb2.StreamChatCompletionResponse]
+    """StreamChatCompletion is CreateChatCompletion answered as it is generated: delta events (text
+    and tool-call pieces), then one usage event (whose metadata has the finish reason) and a done
+    event. A failure before the first event is the call's error status; a failure after it ends
+    the stream with the error status (its rich details as for a unary error) and no usage or done
+    event. Errors: as for CreateChatCompletion.
+    """
 
 @_typing.type_check_only
 class ChatServiceAsyncStub(ChatServiceStub):
-    """ChatService sends a message to a model, optionally inside a remembered session.
-    Both RPCs take an API key with the `chat` permission in the `authorization` metadata
-    (`Bearer ai-hub-...`). The response's initial metadata carries `x-request-id` and the
-    `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset` figures.
+    """ChatService sends a message to a model, optionally inside a remembered session (Chat,
+    StreamChat), or a whole conversation with tools (CreateChatCompletion, StreamChatCompletion).
+    Every RPC takes an API key with the `chat` permission in the `authorization` metadata
+    (`Bearer ai-hub-...`), and an optional `idempotency-key` (a retry with the same key and request
+    gets the stored answer, uncharged; streamed, it comes back as whole events). The response's
+    initial metadata carries `x-request-id` and the `x-ratelimit-limit`, `x-ratelimit-remaining` and
+    `x-ratelimit-reset` figures. Each call is admitted once, with an estimate of its tokens (every
+    message, tool schema and image, and max_tokens), and recorded once in the usage ledger; a
+    client that goes away cancels the upstream call, and what was generated is still recorded.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -71,12 +102,38 @@ class ChatServiceAsyncStub(ChatServiceStub):
     event, one usage event and a done event. A failure after the first event ends the
     stream with the error status and no done event. Errors: as for Chat.
     """
+    CreateChatCompletion: _aio.UnaryUnaryMultiCallable[_chat_service_pb2.CreateChatCompletionRequest, _chat_service_pb2.CreateChatCompletionResponse]  # type: ignore[assignment]
+    """CreateChatCompletion answers a whole conversation sent by the caller (the message-array form:
+    content parts, tools, tool calls, response formats), with no server-side session. The
+    OpenAI-compatible `POST /v1/chat/completions` calls it. Retries, fallback models and circuit
+    breakers apply as for Chat.
+    Errors: INVALID_ARGUMENT (ErrorInfo metadata `parameter` names the field by its path, e.g.
+    `messages[2].tool_call_id`, `generation.temperature`, `tools[0].function.parameters`; reasons
+    MISSING_PARAMETER, INVALID_PARAMETER, MESSAGE_TOO_LONG, CONTEXT_LENGTH_EXCEEDED,
+    REQUEST_EXCEEDS_TOKEN_LIMIT, MODEL_NOT_CHAT, IMAGES_NOT_SUPPORTED, IMAGE_URL_NOT_SUPPORTED,
+    UNKNOWN_SERVICE, MODEL_SERVICE_MISMATCH, INVALID_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_REUSED),
+    NOT_FOUND (MODEL_NOT_FOUND), ALREADY_EXISTS (IDEMPOTENCY_KEY_IN_PROGRESS), UNAUTHENTICATED,
+    PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit or quota; RetryInfo says when to retry),
+    UNAVAILABLE or INTERNAL (the upstream provider failed), DEADLINE_EXCEEDED (upstream timeout).
+    """
+    StreamChatCompletion: _aio.UnaryStreamMultiCallable[_chat_service_pb2.StreamChatCompletionRequest, _chat_service_pb2.StreamChatCompletionResponse]  # type: ignore[assignment]
+    """StreamChatCompletion is CreateChatCompletion answered as it is generated: delta events (text
+    and tool-call pieces), then one usage event (whose metadata has the finish reason) and a done
+    event. A failure before the first event is the call's error status; a failure after it ends
+    the stream with the error status (its rich details as for a unary error) and no usage or done
+    event. Errors: as for CreateChatCompletion.
+    """
 
 class ChatServiceServicer(metaclass=_abc_1.ABCMeta):
-    """ChatService sends a message to a model, optionally inside a remembered session.
-    Both RPCs take an API key with the `chat` permission in the `authorization` metadata
-    (`Bearer ai-hub-...`). The response's initial metadata carries `x-request-id` and the
-    `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset` figures.
+    """ChatService sends a message to a model, optionally inside a remembered session (Chat,
+    StreamChat), or a whole conversation with tools (CreateChatCompletion, StreamChatCompletion).
+    Every RPC takes an API key with the `chat` permission in the `authorization` metadata
+    (`Bearer ai-hub-...`), and an optional `idempotency-key` (a retry with the same key and request
+    gets the stored answer, uncharged; streamed, it comes back as whole events). The response's
+    initial metadata carries `x-request-id` and the `x-ratelimit-limit`, `x-ratelimit-remaining` and
+    `x-ratelimit-reset` figures. Each call is admitted once, with an estimate of its tokens (every
+    message, tool schema and image, and max_tokens), and recorded once in the usage ledger; a
+    client that goes away cancels the upstream call, and what was generated is still recorded.
     """
 
     @_abc_1.abstractmethod
@@ -101,6 +158,39 @@ class ChatServiceServicer(metaclass=_abc_1.ABCMeta):
         """StreamChat returns the answer as it is generated: content events, then one session
         event, one usage event and a done event. A failure after the first event ends the
         stream with the error status and no done event. Errors: as for Chat.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateChatCompletion(
+        self,
+        request: _chat_service_pb2.CreateChatCompletionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_chat_service_pb2.CreateChatCompletionResponse, _abc.Awaitable[_chat_service_pb2.CreateChatCompletionResponse]]:
+        """CreateChatCompletion answers a whole conversation sent by the caller (the message-array form:
+        content parts, tools, tool calls, response formats), with no server-side session. The
+        OpenAI-compatible `POST /v1/chat/completions` calls it. Retries, fallback models and circuit
+        breakers apply as for Chat.
+        Errors: INVALID_ARGUMENT (ErrorInfo metadata `parameter` names the field by its path, e.g.
+        `messages[2].tool_call_id`, `generation.temperature`, `tools[0].function.parameters`; reasons
+        MISSING_PARAMETER, INVALID_PARAMETER, MESSAGE_TOO_LONG, CONTEXT_LENGTH_EXCEEDED,
+        REQUEST_EXCEEDS_TOKEN_LIMIT, MODEL_NOT_CHAT, IMAGES_NOT_SUPPORTED, IMAGE_URL_NOT_SUPPORTED,
+        UNKNOWN_SERVICE, MODEL_SERVICE_MISMATCH, INVALID_IDEMPOTENCY_KEY, IDEMPOTENCY_KEY_REUSED),
+        NOT_FOUND (MODEL_NOT_FOUND), ALREADY_EXISTS (IDEMPOTENCY_KEY_IN_PROGRESS), UNAUTHENTICATED,
+        PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit or quota; RetryInfo says when to retry),
+        UNAVAILABLE or INTERNAL (the upstream provider failed), DEADLINE_EXCEEDED (upstream timeout).
+        """
+
+    @_abc_1.abstractmethod
+    def StreamChatCompletion(
+        self,
+        request: _chat_service_pb2.StreamChatCompletionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_chat_service_pb2.StreamChatCompletionResponse], _abc.AsyncIterator[_chat_service_pb2.StreamChatCompletionResponse]]:
+        """StreamChatCompletion is CreateChatCompletion answered as it is generated: delta events (text
+        and tool-call pieces), then one usage event (whose metadata has the finish reason) and a done
+        event. A failure before the first event is the call's error status; a failure after it ends
+        the stream with the error status (its rich details as for a unary error) and no usage or done
+        event. Errors: as for CreateChatCompletion.
         """
 
 def add_ChatServiceServicer_to_server(servicer: ChatServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -58,6 +58,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """Chat: the model is not a chat model (an embedding model, for example)."""
     ERROR_REASON_IMAGES_NOT_SUPPORTED: _ErrorReason.ValueType  # 12
     """Chat: the message has images and the model lacks the `multimodal` capability."""
+    ERROR_REASON_IMAGE_URL_NOT_SUPPORTED: _ErrorReason.ValueType  # 65
+    """Chat: an image is given by URL and the model's upstream needs the bytes (Gemini takes
+    only its own Files API URIs); the gateway never fetches URLs. Send the image as data.
+    """
+    ERROR_REASON_MODEL_NOT_EMBEDDING: _ErrorReason.ValueType  # 66
+    """Embeddings: the model is not an embedding model (a chat model, for example)."""
     ERROR_REASON_UNKNOWN_SERVICE: _ErrorReason.ValueType  # 13
     """`service` names no configured service."""
     ERROR_REASON_MODEL_SERVICE_MISMATCH: _ErrorReason.ValueType  # 14
@@ -229,6 +235,12 @@ ERROR_REASON_MODEL_NOT_CHAT: ErrorReason.ValueType  # 11
 """Chat: the model is not a chat model (an embedding model, for example)."""
 ERROR_REASON_IMAGES_NOT_SUPPORTED: ErrorReason.ValueType  # 12
 """Chat: the message has images and the model lacks the `multimodal` capability."""
+ERROR_REASON_IMAGE_URL_NOT_SUPPORTED: ErrorReason.ValueType  # 65
+"""Chat: an image is given by URL and the model's upstream needs the bytes (Gemini takes
+only its own Files API URIs); the gateway never fetches URLs. Send the image as data.
+"""
+ERROR_REASON_MODEL_NOT_EMBEDDING: ErrorReason.ValueType  # 66
+"""Embeddings: the model is not an embedding model (a chat model, for example)."""
 ERROR_REASON_UNKNOWN_SERVICE: ErrorReason.ValueType  # 13
 """`service` names no configured service."""
 ERROR_REASON_MODEL_SERVICE_MISMATCH: ErrorReason.ValueType  # 14
