@@ -66,6 +66,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+class StderrHandler(logging.StreamHandler[IO[str]]):
+    """Writes to whatever `sys.stderr` is when a record is emitted, not when the handler was made
+    (as the standard library's last-resort handler does): a caller that swaps stderr (a test
+    capturing it, a daemon redirecting it) never leaves the handler writing to a closed file."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: IO[str]) -> None:
+        pass
+
+
 def configure_logging(environ: Mapping[str, str], stream: IO[str] | None = None) -> None:
     """Send every logger's records at the configured level to `stream` (stderr) in the configured
     format; ConfigError for a value that is neither."""
@@ -81,7 +98,7 @@ def configure_logging(environ: Mapping[str, str], stream: IO[str] | None = None)
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
+    handler: logging.Handler = StderrHandler() if stream is None else logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if form == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

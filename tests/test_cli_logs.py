@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,3 +82,15 @@ def test_commands_log_as_configured(tmp_path: Path) -> None:
         ("aihub.access", "/v1/developer/quota", 401)
     ]
     assert lines[0]["request_id"] == answer.headers["x-request-id"]
+
+
+def test_the_stderr_handler_writes_to_the_stderr_of_the_moment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A handler bound to the stderr of its configuration writes to a closed file once that stderr
+    # is swapped and closed (a test's capture ending); ours follows sys.stderr.
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging({})
+    first.close()
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("aihub.test").warning("still heard")
+    assert "still heard" in second.getvalue()

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aihub_core.errors import ConfigError
 from aihub_core.limits.admitter import RequestCounter
 from aihub_core.limits.redis.connection import REDIS_ERRORS, SharedRedis, connect, limiter_unavailable
 from aihub_core.limits.redis.pipeline import ScriptPipeline

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -71,7 +70,6 @@ class Ledger:
 
 
 StartAdmitter = Callable[..., Awaitable[RedisAdmitter]]
-
 
 
 @pytest.fixture(scope="session")

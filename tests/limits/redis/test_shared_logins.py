@@ -31,7 +31,7 @@ async def test_failed_logins_are_counted_and_refused_on_one_server_or_a_cluster(
     keys = [key async for key in redis.scan_iter(match=f"{prefix}*")]
     try:
         assert keys and all(b"{login}:" in key for key in keys)
-        assert all(await redis.pttl(key) > 0 for key in keys)  # no counter outlives its window
+        assert all([await redis.pttl(key) > 0 for key in keys])  # no counter outlives its window
     finally:
         for key in keys:
             await redis.delete(key)
