@@ -58,7 +58,8 @@ def test_a_lost_database_fails_calls_closed_and_the_gateway_recovers_alone(tmp_p
                     assert client.post(f"{DEV}/chat", json={"message": "hi"}, headers=auth).status_code == 200
                     # Lost in the middle of a streamed answer: it ends with an error, never `done`.
                     body = {"message": "tell me a story"}
-                    with client.stream("POST", f"{DEV}/chat/stream", json=body, headers=auth) as answer:
+                    keyed = {**auth, "Idempotency-Key": "cut-by-the-loss"}
+                    with client.stream("POST", f"{DEV}/chat/stream", json=body, headers=keyed) as answer:
                         lines = answer.iter_lines()
                         assert next(line for line in lines if line.startswith("data:"))
                         cut_id = answer.headers["x-request-id"]
@@ -85,14 +86,19 @@ def test_a_lost_database_fails_calls_closed_and_the_gateway_recovers_alone(tmp_p
                     while time.monotonic() < deadline and ledger(schema)[cut_id]["status"] == "pending":
                         time.sleep(0.1)
                     usage = client.get(f"{DEV}/usage", headers=auth).json()
+                    # Its Idempotency-Key was freed with it: a retry runs afresh (not 409).
+                    with client.stream("POST", f"{DEV}/chat/stream", json=body, headers=keyed) as retry:
+                        assert retry.status_code == 200
+                        assert retry.headers["x-request-id"] != cut_id
+                        assert _events(retry)[-1]["type"] == "done"
                 rows = ledger(schema)
                 cut = rows.pop(cut_id)
                 # The cut call: settled once the database was back, as an uncharged error.
                 assert (cut["status"], cut["recovered"], cut["cost_pico_usd"]) == ("error", True, 0)
-                assert sorted(row["status"] for row in rows.values()) == ["ok", "ok"]
-                assert usage["total_requests"] == 3  # the two answered and the cut one
+                assert sorted(row["status"] for row in rows.values()) == ["ok", "ok", "ok"]
+                assert usage["total_requests"] == 3  # the two answered then, and the cut one
                 daily = fetch(schema, "SELECT sum(requests) AS n FROM usage_daily")
-                assert daily == [{"n": 3}]
+                assert daily == [{"n": 4}]  # and the retry
             finally:
                 process.send_signal(signal.SIGTERM)
                 assert process.wait(timeout=60) == 0
