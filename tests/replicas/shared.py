@@ -8,11 +8,14 @@ import asyncio
 import contextlib
 import os
 import secrets
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 
 from tests.postgres import PostgresSchema, connect, schema_url
 from tests.test_cli import clean_env
@@ -62,15 +65,38 @@ async def _execute(sql: str) -> None:
         await conn.close()
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What one run's gateways share: a schema of the test PostgreSQL and a Redis key prefix."""
+
+    schema: PostgresSchema
+    redis_prefix: str
+
+
 @contextlib.contextmanager
-def pg_schema() -> Iterator[PostgresSchema]:
-    """A fresh schema in the test PostgreSQL for the block, dropped afterwards."""
+def shared_state() -> Iterator[Shared]:
+    """A fresh schema and Redis prefix for the block; the schema dropped and the prefix's keys
+    deleted afterwards."""
     name = f"aihub_test_{secrets.token_hex(6)}"
+    prefix = f"aihub-test-{secrets.token_hex(4)}:"
     asyncio.run(_execute(f"CREATE SCHEMA {name}"))
     try:
-        yield PostgresSchema(name, schema_url(name))
+        yield Shared(PostgresSchema(name, schema_url(name)), prefix)
     finally:
         asyncio.run(_execute(f"DROP SCHEMA {name} CASCADE"))
+        with redis.Redis.from_url(REDIS_URL) as client:
+            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+            if keys:
+                client.delete(*keys)
+
+
+def within_one_minute(seconds: float) -> None:
+    """Return when the next `seconds` fall inside one clock minute (the windows of the
+    per-minute limits), waiting for the next minute if they would not: a burst that straddled
+    two windows would be admitted twice over."""
+    into = time.time() % 60
+    if into + seconds > 60:
+        time.sleep(60 - into + 0.2)
 
 
 def fetch(schema: PostgresSchema, sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -83,16 +109,16 @@ def ledger(schema: PostgresSchema) -> dict[str, dict[str, Any]]:
     return {row["request_id"]: row for row in fetch(schema, "SELECT * FROM usage_records")}
 
 
-def gateway_env(tmp_path: Path, schema: PostgresSchema, **extra: str) -> dict[str, str]:
-    """The environment of a gateway process on the schema, the test Redis under a prefix of this
-    run's own, and the plans above."""
+def gateway_env(tmp_path: Path, shared: Shared, **extra: str) -> dict[str, str]:
+    """The environment of a gateway process on the run's schema and Redis prefix, with the plans
+    above."""
     config = tmp_path / "aihub.toml"
     config.write_text(PLANS)
     return {
         **clean_env(),
-        "AIHUB_DATABASE_URL": schema.url,
+        "AIHUB_DATABASE_URL": shared.schema.url,
         "AIHUB_REDIS_URL": REDIS_URL,
-        "AIHUB_REDIS_PREFIX": f"aihub-test-{secrets.token_hex(4)}:",
+        "AIHUB_REDIS_PREFIX": shared.redis_prefix,
         "AIHUB_CONFIG": str(config),
         "AIHUB_JWT_SECRET": "replicas-test-secret-0123456789abcdef0123456789",
         **extra,

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.postgres import server_url
-from tests.replicas.shared import DEV, api_key, fetch, gateway_env, ledger, pg_schema
+from tests.replicas.shared import DEV, api_key, fetch, gateway_env, ledger, shared_state
 from tests.replicas.tcp_cut import tcp_cut
 from tests.test_cli import aihub, free_port, run_aihub, wait_for_banner
 
@@ -39,8 +39,9 @@ def _assert_database_unavailable(answer: httpx.Response) -> None:
 def test_a_lost_database_fails_calls_closed_and_the_gateway_recovers_alone(tmp_path: Path) -> None:
     direct = server_url().split("@")[-1].split("/")[0]  # host:port of the real server
     host, port = direct.rsplit(":", 1)
-    with pg_schema() as schema, tcp_cut((host, int(port))) as link:
-        env = gateway_env(tmp_path, schema, AIHUB_LEASE_SECONDS=LEASE_SECONDS)
+    with shared_state() as shared, tcp_cut((host, int(port))) as link:
+        schema = shared.schema
+        env = gateway_env(tmp_path, shared, AIHUB_LEASE_SECONDS=LEASE_SECONDS)
         env["AIHUB_DATABASE_URL"] = schema.url.replace(direct, f"127.0.0.1:{link.port}")
         env["AIHUB_SIMULATOR_CHUNK_DELAY_MS"] = "100"
         http_port = free_port()

@@ -23,7 +23,7 @@ from aihub_core.store import open_store
 from tests.postgres import PostgresSchema
 from tests.replicas.cluster import Replica, replicas
 from tests.replicas.nginx import nginx
-from tests.replicas.shared import DEV, api_key, gateway_env, ledger, pg_schema
+from tests.replicas.shared import DEV, api_key, gateway_env, ledger, shared_state, within_one_minute
 from tests.test_cli import free_port
 
 pytestmark = pytest.mark.postgres
@@ -189,8 +189,9 @@ def _settled(schema: PostgresSchema) -> dict[str, dict[str, Any]]:
 
 
 def test_three_replicas_behave_as_one_gateway(tmp_path: Path) -> None:
-    with pg_schema() as schema:
-        env = gateway_env(tmp_path, schema, AIHUB_LEASE_SECONDS=str(LEASE_SECONDS))
+    with shared_state() as shared:
+        schema = shared.schema
+        env = gateway_env(tmp_path, shared, AIHUB_LEASE_SECONDS=str(LEASE_SECONDS))
         env["AIHUB_SIMULATOR_CHUNK_DELAY_MS"] = CHUNK_DELAY_MS
         with replicas(tmp_path, env, 3) as cluster:
             # Accounts made through different replicas.
@@ -205,6 +206,7 @@ def test_three_replicas_behave_as_one_gateway(tmp_path: Path) -> None:
             )
 
             # 1. A mixed burst over the three: every limit admits exactly its figure.
+            within_one_minute(10)
             counted = asyncio.run(_burst(cluster, keys))
             for user, (_, calls, _, admitted) in BURSTS.items():
                 assert counted[user] == Counter({200: admitted, 429: calls - admitted}), (user, counted)
@@ -220,6 +222,18 @@ def test_three_replicas_behave_as_one_gateway(tmp_path: Path) -> None:
             ]
             assert reports[0].get("total_requests") == 3, reports
             assert reports[1:] == reports[:1] * 2
+
+            # A plan changed (as `aihub users set-plan` does) applies on every replica at its next
+            # request: the minute's 5 requests are spent, and the open plan has no such limit.
+            chat = {"message": "hi", "max_tokens": 6}
+            refused_before = httpx.post(
+                f"{cluster[2].base}{DEV}/chat", json=chat, headers=keys["rpm"], timeout=30
+            )
+            assert refused_before.status_code == 429
+            _set_plans(schema, {"rpm@example.com": "open"})
+            for replica in cluster:
+                answer = httpx.post(f"{replica.base}{DEV}/chat", json=chat, headers=keys["rpm"], timeout=30)
+                assert answer.status_code == 200, answer.text
 
             # 2. A key deleted through one replica is refused by another at its next request.
             doomed = _make_key(cluster[0].base, jwts["load"])

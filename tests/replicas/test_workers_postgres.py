@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.replicas.shared import DEV, api_key, gateway_env, ledger, pg_schema
+from tests.replicas.shared import DEV, api_key, gateway_env, ledger, shared_state, within_one_minute
 from tests.test_cli import run_aihub, wait_for_banner
 from tests.test_cli_workers import _serving_pid, _start, _stream, _wait_gone, _worker_pids
 
@@ -25,8 +25,9 @@ def _statuses(rows: dict[str, dict[str, object]]) -> list[tuple[object, object]]
 
 
 def test_workers_on_postgres_share_limits_and_settle_a_killed_workers_calls(tmp_path: Path) -> None:
-    with pg_schema() as schema:
-        env = gateway_env(tmp_path, schema, AIHUB_SIMULATOR_CHUNK_DELAY_MS="300")
+    with shared_state() as shared:
+        schema = shared.schema
+        env = gateway_env(tmp_path, shared, AIHUB_SIMULATOR_CHUNK_DELAY_MS="300")
         process, http_port = _start(tmp_path, env=env)
         base = f"http://127.0.0.1:{http_port}"
         with process:
@@ -38,6 +39,7 @@ def test_workers_on_postgres_share_limits_and_settle_a_killed_workers_calls(tmp_
                 done = run_aihub(tmp_path, env, "users", "set-plan", "pg-workers@example.com", "rpm")
                 assert done.returncode == 0, done.stderr
                 codes = []
+                within_one_minute(15)
                 for _ in range(8):  # a new connection each, so the kernel spreads them
                     with httpx.Client(base_url=base, timeout=30) as client:
                         answer = client.post(f"{DEV}/chat", json={"message": "hi"}, headers=auth)
