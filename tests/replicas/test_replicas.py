@@ -76,8 +76,9 @@ def _make_key(base: str, jwt: dict[str, str], **body: Any) -> dict[str, Any]:
 
 async def _burst(cluster: list[Replica], keys: dict[str, dict[str, str]]) -> dict[str, Counter[int]]:
     """Every user's burst at once, interleaved, call i on replica i % 3; the status codes."""
-    calls = [(user, body) for user, (_, n, body, _) in BURSTS.items() for _ in range(n)]
-    calls = sorted(calls, key=lambda call: hash(call[0]) % 7)  # mixed, not user by user
+    # Interleaved, one call of each user in turn: every replica sees every kind at once.
+    most = max(n for _, n, _, _ in BURSTS.values())
+    calls = [(user, body) for i in range(most) for user, (_, n, body, _) in BURSTS.items() if i < n]
 
     async def one(i: int, user: str, body: dict[str, Any], client: httpx.AsyncClient) -> tuple[str, int]:
         answer = await client.post(
