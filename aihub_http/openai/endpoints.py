@@ -72,7 +72,9 @@ async def _chat(request: Request[LifespanState], data: dict[str, Any]) -> Respon
     except ApiError as exc:
         return error_response(exc, request_id_of(request), body.max_tokens_name)
     note_usage(request.scope, reply.model, reply.usage)
-    return JSONResponse(completion_json(reply, request_id_of(request)), headers=headers)
+    # A replayed answer keeps the id of the call that made it, as the developer API's does.
+    answer_id = reply.metadata.request_id or request_id_of(request)
+    return JSONResponse(completion_json(reply, answer_id), headers=headers)
 
 
 async def _embeddings(request: Request[LifespanState], data: dict[str, Any]) -> Response:
