@@ -105,12 +105,12 @@ def chat_body(data: dict[str, Any]) -> ChatBody:
     body = {k: v for k, v in data.items() if v is not None and k not in _IGNORED}
     stream = boolean(body.get("stream", False), "stream")
     include_usage = False
-    if "stream_options" in body:
-        if not stream:
-            raise invalid("stream_options", "set only with `stream: true`")
+    if "stream_options" in body:  # read, and of use only when streaming
         options = obj(body["stream_options"], "stream_options")
         known(options, ("include_usage",), "stream_options.")
-        include_usage = boolean(options.get("include_usage", False), "stream_options.include_usage")
+        include_usage = stream and boolean(
+            options.get("include_usage", False), "stream_options.include_usage"
+        )
     _refuse_unsupported(body)
     request: CompletionRequest = (
         chat_pb.StreamChatCompletionRequest() if stream else chat_pb.CreateChatCompletionRequest()

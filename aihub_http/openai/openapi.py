@@ -48,13 +48,27 @@ _TOOL_CALL = _object(
     type={"const": "function"},
     function=_object(["name", "arguments"], name=_STRING, arguments=_STRING),
 )
-_PART = _object(
-    ["type"],
-    type={"enum": ["text", "image_url", "refusal"]},
-    text=_STRING,
-    refusal=_STRING,
-    image_url=_object(["url"], url=_STRING, detail=_maybe("string")),
-)
+# A `data:` URI must hold valid base64 (padded): the endpoint decodes it before the call.
+_IMAGE_URL = {
+    "anyOf": [
+        {"type": "string", "not": {"pattern": "^data:"}},
+        {
+            "type": "string",
+            "pattern": "^data:[^,]*;base64,(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+        },
+    ]
+}
+_PART = {
+    "oneOf": [
+        _object(["type", "text"], type={"const": "text"}, text=_STRING),
+        _object(
+            ["type", "image_url"],
+            type={"const": "image_url"},
+            image_url=_object(["url"], url=_IMAGE_URL, detail=_maybe("string")),
+        ),
+        _object(["type", "refusal"], type={"const": "refusal"}, refusal=_STRING),
+    ]
+}
 
 SCHEMAS: dict[str, Schema] = {
     "OpenAIMessage": _object(
@@ -80,17 +94,23 @@ SCHEMAS: dict[str, Schema] = {
             strict=_maybe("boolean"),
         ),
     ),
-    "OpenAIResponseFormat": _object(
-        ["type"],
-        type={"enum": ["text", "json_object", "json_schema"]},
-        json_schema=_object(
-            ["name", "schema"],
-            name=_STRING,
-            description=_maybe("string"),
-            schema={"type": "object"},
-            strict=_maybe("boolean"),
-        ),
-    ),
+    "OpenAIResponseFormat": {
+        "oneOf": [
+            _object(["type"], type={"const": "text"}),
+            _object(["type"], type={"const": "json_object"}),
+            _object(
+                ["type", "json_schema"],
+                type={"const": "json_schema"},
+                json_schema=_object(
+                    ["name"],
+                    name=_STRING,
+                    description=_maybe("string"),
+                    schema=_maybe("object"),
+                    strict=_maybe("boolean"),
+                ),
+            ),
+        ]
+    },
     "OpenAIChatCompletionRequest": _object(
         ["model", "messages"],
         model={

@@ -90,6 +90,6 @@ def array(value: Any, path: str) -> list[Any]:
 
 def one_of(value: Any, path: str, choices: Collection[str]) -> str:
     """One of `choices`."""
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise invalid(path, "one of " + ", ".join(f"`{c}`" for c in choices))
     return str(value)

@@ -1,6 +1,6 @@
 """The `openai` Python package against a real gateway: each error class the SDK raises, from
 OpenAI-shaped error bodies with the developer API's statuses; Retry-After honoured; a stream that
-fails midway; Idempotency-Key replays."""
+fails midway; Idempotency-Key replays; a client that leaves cancels the upstream call."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from openai import _base_client
 
 from aihub_core.app import Core
 from tests.conftest import Account
+from tests.e2e.test_upstream_timing import CLOSE_BUDGET, gone_within
 from tests.openai_sdk.client import openai_client
+from tests.waiting import eventually
 
 HI: Any = [{"role": "user", "content": "hi"}]
 
@@ -190,3 +192,27 @@ async def test_an_idempotency_key_replays_the_answer(
     assert first == again
     quota = (await http.get("/v1/developer/quota", headers=account.key_auth)).json()
     assert quota["quota_used"] == 1
+
+
+async def test_a_client_that_leaves_closes_the_upstream_at_once(
+    core: Core, http: httpx.AsyncClient, account: Account
+) -> None:
+    core.upstreams.simulators["openrouter"].scenario = "stall"
+    async with openai_client(http, account.key) as client:
+        stream = await client.chat.completions.create(
+            model="x-ai/grok-beta",
+            messages=HI,
+            stream=True,
+        )
+        async for chunk in stream:
+            if chunk.choices[0].delta.content:
+                break  # the first content arrived; now the client goes away
+        await stream.close()
+    assert await gone_within(core, CLOSE_BUDGET) <= CLOSE_BUDGET
+    core.upstreams.simulators["openrouter"].scenario = None
+
+    async def recorded() -> bool:  # what was generated is still recorded
+        usage = (await http.get("/v1/developer/usage", headers=account.key_auth)).json()
+        return bool(usage["total_requests"] == 1 and usage["total_tokens"] > 0)
+
+    await eventually(recorded, "the cancelled call is recorded with its tokens")
