@@ -148,6 +148,23 @@ monthly_requests = 0
             key=key, pid=pid, grpc=f"127.0.0.1:{grpc_port}",
         )  # fmt: skip
 
+    def openai_route(self, hub: Target) -> Target:
+        """The gateway's OpenAI-compatible `POST /v1/chat/completions`, on the same fake upstream
+        and key as the developer route, with the same prompt and token limit."""
+        base = hub.rest_url.rsplit("/v1/", 1)[0]
+        body = {
+            "model": "bench:fake-model",
+            "messages": [{"role": "user", "content": MESSAGE}],
+            "max_tokens": 50,
+        }
+        answer = http_json("POST", f"{base}/v1/chat/completions", body, hub.key)
+        if answer.get("object") != "chat.completion" or answer.get("model") != "fake-model":
+            raise RuntimeError(f"the OpenAI route did not answer from the fake upstream: {answer}")
+        path = self.work / "openai-body.json"
+        path.write_text(json.dumps(body))
+        url = f"{base}/v1/chat/completions"
+        return Target("openai", url, url, path, path, key=hub.key, pid=hub.pid, grpc=hub.grpc)
+
     def _with_redis(self, argv: list[str], env: dict[str, str]) -> list[str]:
         """Several workers share their limits through Redis: a private redis-server, started by a
         shell that then becomes the gateway, so Redis is in the gateway's process tree and its CPU
