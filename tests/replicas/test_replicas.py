@@ -36,20 +36,20 @@ from tests.test_cli import free_port
 pytestmark = pytest.mark.postgres
 
 LEASE_SECONDS = 2.0
-# Simulated streams send a piece (6 tokens) every 300 ms: an answer (40-80 tokens) stays in
-# flight for 2 s or more, so the streams of a burst are all admitted while the first still run.
-CHUNK_DELAY_MS = "300"
-SHORT = {"message": "hi", "max_tokens": 12}  # the load's calls: two pieces
+# Simulated streams send a piece (6 tokens) every 500 ms: an answer (40-80 tokens) stays in
+# flight for 3.5 s or more, so the streams of a burst are all admitted while the first still run.
+CHUNK_DELAY_MS = "500"
+SHORT = {"message": "hi", "max_tokens": 6}  # one piece: unary calls that need not stay in flight
 # Per user: its plan (tests/replicas/shared.py), the burst's calls and body, the calls admitted.
 # The limits on calls in flight and tokens a minute count streams, held open until every call of
 # the burst has its answer's status.
 BURSTS: dict[str, tuple[str, int, dict[str, Any], int]] = {
-    "rpm": ("rpm", 12, {"message": "hi"}, 5),
-    "monthly": ("monthly", 10, {"message": "hi"}, 4),
+    "rpm": ("rpm", 12, SHORT, 5),
+    "monthly": ("monthly", 10, SHORT, 4),
     "concurrent": ("concurrent", 8, {"message": "hi", "stream": True}, 3),
     # Each call holds its estimate (a few prompt tokens + max_tokens 100) of the 400 a minute.
     "tpm": ("tpm", 8, {"message": "hi", "max_tokens": 100, "stream": True}, 3),
-    "key-rpm": ("open", 8, {"message": "hi"}, 3),  # the key's own limit: 3 a minute
+    "key-rpm": ("open", 8, SHORT, 3),  # the key's own limit: 3 a minute
 }
 
 
@@ -234,14 +234,13 @@ def test_three_replicas_behave_as_one_gateway(tmp_path: Path) -> None:
 
             # A plan changed (as `aihub users set-plan` does) applies on every replica at its next
             # request: the minute's 5 requests are spent, and the open plan has no such limit.
-            chat = {"message": "hi", "max_tokens": 6}
             refused_before = httpx.post(
-                f"{cluster[2].base}{DEV}/chat", json=chat, headers=keys["rpm"], timeout=30
+                f"{cluster[2].base}{DEV}/chat", json=SHORT, headers=keys["rpm"], timeout=30
             )
             assert refused_before.status_code == 429
             _set_plans(schema, {"rpm@example.com": "open"})
             for replica in cluster:
-                answer = httpx.post(f"{replica.base}{DEV}/chat", json=chat, headers=keys["rpm"], timeout=30)
+                answer = httpx.post(f"{replica.base}{DEV}/chat", json=SHORT, headers=keys["rpm"], timeout=30)
                 assert answer.status_code == 200, answer.text
 
             # 2. A key deleted through one replica is refused by another at its next request.
@@ -249,7 +248,7 @@ def test_three_replicas_behave_as_one_gateway(tmp_path: Path) -> None:
             doomed_auth = {"Authorization": f"Bearer {doomed['key']}"}
             assert (
                 httpx.post(
-                    f"{cluster[2].base}{DEV}/chat", json={"message": "hi"}, headers=doomed_auth, timeout=30
+                    f"{cluster[2].base}{DEV}/chat", json=SHORT, headers=doomed_auth, timeout=30
                 ).status_code
                 == 200
             )
@@ -258,7 +257,7 @@ def test_three_replicas_behave_as_one_gateway(tmp_path: Path) -> None:
             )
             assert deleted.status_code in (200, 204), deleted.text
             refused = httpx.post(
-                f"{cluster[2].base}{DEV}/chat", json={"message": "hi"}, headers=doomed_auth, timeout=30
+                f"{cluster[2].base}{DEV}/chat", json=SHORT, headers=doomed_auth, timeout=30
             )
             assert refused.status_code == 401, refused.text
 
