@@ -256,9 +256,7 @@ def test_three_replicas_behave_as_one_gateway(tmp_path: Path) -> None:
                 f"{cluster[1].base}{DEV}/api-keys/{doomed['id']}", headers=jwts["load"], timeout=30
             )
             assert deleted.status_code in (200, 204), deleted.text
-            refused = httpx.post(
-                f"{cluster[2].base}{DEV}/chat", json=SHORT, headers=doomed_auth, timeout=30
-            )
+            refused = httpx.post(f"{cluster[2].base}{DEV}/chat", json=SHORT, headers=doomed_auth, timeout=30)
             assert refused.status_code == 401, refused.text
 
             # 3. Behind nginx, one replica SIGKILLed under load.
