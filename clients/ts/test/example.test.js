@@ -1,7 +1,8 @@
-// The README's TypeScript example (examples/quickstart.ts), compiled by the pinned typescript
-// and run with Node against a real core.
+// The README's TypeScript example (examples/quickstart.ts, quoted there whole), compiled by the
+// pinned typescript and run with Node against a real core.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -26,4 +27,10 @@ test("the TypeScript example compiles and runs against the core", async () => {
   assert.match(stdout, /\n\d+ tokens\n/);
   assert.match(stdout, /\n\d+ requests left this month, \d+ this minute\n/);
   assert.equal(lines.at(-1), "NotFound MODEL_NOT_FOUND model_not_found -");
+});
+
+test("the README quotes the example as it is", () => {
+  const example = readFileSync(join(PACKAGE, "examples/quickstart.ts"), "utf8");
+  const readme = readFileSync(join(PACKAGE, "../../README.md"), "utf8");
+  assert.ok(readme.includes("```typescript\n" + example + "```\n"), "README.md: paste examples/quickstart.ts");
 });
