@@ -7,8 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../clients/ts"
 # npm ci writes node_modules/.package-lock.json: older than the lock file means stale packages.
 if [ ! node_modules/.package-lock.json -nt package-lock.json ]; then
-  npm ci --silent --no-audit --no-fund >/tmp/aihub-ts-client-npm.log 2>&1 \
-    || { cat /tmp/aihub-ts-client-npm.log >&2; echo "npm ci in clients/ts failed" >&2; exit 1; }
+  log=$(mktemp)
+  npm ci --silent --no-audit --no-fund >"$log" 2>&1 \
+    || { cat "$log" >&2; rm -f "$log"; echo "npm ci in clients/ts failed" >&2; exit 1; }
+  rm -f "$log"
 fi
 if [ "${1:-}" != "--check" ]; then
   exec node_modules/.bin/buf generate

@@ -43,6 +43,12 @@ export async function startCore() {
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (chunk) => (stderr += chunk));
   const exited = new Promise((done) => child.once("exit", (code, signal) => done({ code, signal })));
+  const orphaned = () => {
+    // the test process ends without stop()
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once("exit", orphaned);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
@@ -50,6 +56,7 @@ export async function startCore() {
       await exited;
       clearTimeout(timer);
     }
+    process.off("exit", orphaned);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
