@@ -53,6 +53,15 @@ export enum ErrorReason {
   UNKNOWN_PARAMETER = 3,
 
   /**
+   * REST only: an OpenAI-compatible request asks for something AI Hub does not offer (`n` other
+   * than 1, `logprobs`, `top_logprobs`, token arrays as embedding input); `details.parameter`
+   * (OpenAI's `param`) names it.
+   *
+   * @generated from enum value: ERROR_REASON_UNSUPPORTED_PARAMETER = 67;
+   */
+  UNSUPPORTED_PARAMETER = 67,
+
+  /**
    * REST only: the request body is not a JSON object.
    *
    * @generated from enum value: ERROR_REASON_INVALID_JSON = 4;
