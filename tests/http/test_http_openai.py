@@ -254,3 +254,14 @@ async def test_core_events_become_openais_chunks_and_a_late_failure_the_error_ob
             "code": "upstream_error",
         }
     }
+
+
+async def test_a_wrong_method_on_an_openai_path_is_openais_405(api: httpx.AsyncClient) -> None:
+    answer = await api.get("/v1/chat/completions", headers=AUTH)
+    assert answer.status_code == 405 and answer.headers["allow"] == "POST"
+    assert answer.json()["error"] == {
+        "message": "GET is not allowed on /v1/chat/completions",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "method_not_allowed",
+    }
