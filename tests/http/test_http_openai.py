@@ -265,3 +265,24 @@ async def test_a_wrong_method_on_an_openai_path_is_openais_405(api: httpx.AsyncC
         "param": None,
         "code": "method_not_allowed",
     }
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "param"),
+    [
+        ({"input": "hi"}, "missing_parameter", "model"),
+        ({"model": "m"}, "missing_parameter", "input"),
+        ({"model": "m", "input": [[1, 2]]}, "unsupported_parameter", "input[0]"),
+        ({"model": "m", "input": [17]}, "unsupported_parameter", "input[0]"),
+        ({"model": "m", "input": "hi", "encoding_format": "int8"}, "invalid_parameter", "encoding_format"),
+        ({"model": "m", "input": "hi", "dimensions": 1.5}, "invalid_parameter", "dimensions"),
+        ({"model": "m", "input": "hi", "extra": 1}, "unknown_parameter", "extra"),
+    ],
+)
+async def test_embeddings_bodies_refused_before_the_core_name_the_parameter(
+    api: httpx.AsyncClient, fake: FakeCore, body: dict[str, Any], code: str, param: str
+) -> None:
+    refused = await api.post("/v1/embeddings", json=body, headers=AUTH)
+    assert refused.status_code == 400
+    assert (refused.json()["error"]["code"], refused.json()["error"]["param"]) == (code, param)
+    assert fake.calls == []
