@@ -45,6 +45,10 @@ class Systems:
     args: argparse.Namespace
     work: Path
     results: dict[str, Any]
+    # What runs the gateway (scripts/bench/instructions.py puts it under callgrind), and how long
+    # its start may take.
+    gateway_runner: tuple[str, ...] = ()
+    gateway_start_seconds: float = 60
 
     def start_upstream(self) -> Target:
         port = free_port()
@@ -116,9 +120,10 @@ monthly_requests = 0
         if self.args.workers > 1:
             argv = self._with_redis([*argv, "--workers", str(self.args.workers)], env)
         log = self.work / "aihub.log"
-        pid = PROCS.start("aihub", argv, log, env)
+        pid = PROCS.start("aihub", [*self.gateway_runner, *argv], log, env)
         base = f"http://127.0.0.1:{http_port}"
-        wait_until("aihub serve", lambda: PROCS.check(pid) and http_ok(f"{base}/healthz"), 60, log)
+        up = lambda: PROCS.check(pid) and http_ok(f"{base}/healthz")  # noqa: E731
+        wait_until("aihub serve", up, self.gateway_start_seconds, log)
 
         token = http_json("POST", f"{base}/v1/auth/register", {"email": EMAIL, "password": PASSWORD})["token"]
         subprocess.run(
