@@ -23,6 +23,7 @@ from aihub_http.endpoints import Endpoint, healthz, rpc_endpoint
 from aihub_http.errors import ApiError
 from aihub_http.metrics import Metrics, MetricsMiddleware
 from aihub_http.openai import openai_endpoint
+from aihub_http.openai.errors import error_response as openai_error_response
 from aihub_http.openai.openapi import paths as openai_paths
 from aihub_http.openai.openapi import schemas as openai_schemas
 from aihub_http.openapi import build_openapi
@@ -35,6 +36,8 @@ from aihub_http.stubs import CHANNEL_OPTIONS, LifespanState, Stubs
 # Codes for the shim's own HTTP-level errors, from the contract's ErrorReason. Routing raises only
 # these two; any other HTTPException is a bug.
 _HTTP_ERROR_CODES = MappingProxyType({404: "not_found", 405: "method_not_allowed"})
+# The fixed paths of the OpenAI-compatible routes: a wrong method there is answered in OpenAI's shape.
+_OPENAI_PATHS = frozenset(route.path for route in ROUTES if route.wire == "openai" and "{" not in route.path)
 
 
 def create_app(
@@ -153,6 +156,8 @@ def _http_error(request: Request, exc: Exception) -> Response:
     else:
         message = f"{request.method} is not allowed on {request.url.path}"
     error = ApiError(status, "invalid_request_error", code, message, headers=exc.headers)
+    if status == 405 and request.url.path in _OPENAI_PATHS:  # its clients read OpenAI's shape
+        return openai_error_response(error, request_id_of(request))
     return error.response(request_id_of(request))
 
 

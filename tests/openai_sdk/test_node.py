@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import httpx
+import pytest
 
 from aihub_core.app import Core
 from tests.conftest import Account
@@ -18,6 +19,13 @@ from tests.openai_sdk.client import base_url
 from tests.openai_sdk.test_python_errors import new_key
 
 PACKAGE = Path(__file__).with_name("node")
+
+
+@pytest.fixture
+def transport() -> str:
+    """One run, over real gRPC (the Python package's tests cover both transports): two runs at
+    once on parallel workers would both `npm ci` into the same node_modules."""
+    return "grpc"
 
 
 async def run(command: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:

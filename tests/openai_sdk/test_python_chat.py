@@ -172,3 +172,35 @@ async def test_vision_with_a_data_uri(http: httpx.AsyncClient, account: Account)
         plain = await ask()
         image = {"type": "image_url", "image_url": {"url": PNG_DATA_URI, "detail": "low"}}
         assert await ask(image) >= plain + 258  # the image reached Gemini
+
+
+@pytest.mark.parametrize("service", ["openrouter", "gemini"])
+async def test_parallel_tool_calls_answered_together(
+    http: httpx.AsyncClient, account: Account, service: str
+) -> None:
+    clock: Any = {
+        "type": "function",
+        "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}},
+    }
+    question: Any = {"role": "user", "content": "Call get_weather and get_time for Oslo."}
+    async with openai_client(http, account.key) as client:
+        first = await client.chat.completions.create(
+            model=MODELS[service], messages=[question], tools=[WEATHER_TOOL, clock]
+        )
+        calls = first.choices[0].message.tool_calls or []
+        assert [c.function.name for c in calls] == ["get_weather", "get_time"]  # type: ignore[union-attr]
+        assert len({c.id for c in calls}) == 2
+        results: Any = [
+            {"role": "tool", "tool_call_id": c.id, "content": f'{{"n": {i}}}'} for i, c in enumerate(calls)
+        ]
+        answered: Any = first.choices[0].message
+        second = await client.chat.completions.create(
+            model=MODELS[service], messages=[question, answered, *results], tools=[WEATHER_TOOL, clock]
+        )
+        assert second.choices[0].finish_reason == "stop"
+        stream = await client.chat.completions.create(
+            model=MODELS[service], messages=[question], tools=[WEATHER_TOOL, clock], stream=True
+        )
+        pieces = [p async for c in stream if c.choices for p in c.choices[0].delta.tool_calls or []]
+    openings = [(p.index, p.function.name) for p in pieces if p.id and p.function]
+    assert openings == [(0, "get_weather"), (1, "get_time")]

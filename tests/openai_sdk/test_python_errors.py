@@ -188,10 +188,23 @@ async def test_an_idempotency_key_replays_the_answer(
             )
             for _ in range(2)
         ]
+        streams = []
+        for _ in range(2):  # a streamed answer replays as chunks: the text and usage once more
+            stream = await client.chat.completions.create(
+                model="x-ai/grok-beta",
+                messages=[{"role": "user", "content": "Tell me a story"}],
+                stream=True,
+                stream_options={"include_usage": True},
+                extra_headers={"Idempotency-Key": "order-43"},
+            )
+            streams.append([chunk async for chunk in stream])
     first, again = (a.model_dump(exclude={"created"}) for a in answers)
     assert first == again
+    texts = ["".join(c.choices[0].delta.content or "" for c in s if c.choices) for s in streams]
+    assert texts[0] and texts[0] == texts[1]
+    assert streams[0][-1].usage == streams[1][-1].usage and streams[1][0].choices[0].delta.role == "assistant"
     quota = (await http.get("/v1/developer/quota", headers=account.key_auth)).json()
-    assert quota["quota_used"] == 1
+    assert quota["quota_used"] == 2
 
 
 async def test_a_client_that_leaves_closes_the_upstream_at_once(
