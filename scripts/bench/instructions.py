@@ -2,13 +2,14 @@
 drift with the machine's load (wall-clock and CPU-time figures here drift by +-20 % hour to hour),
 for an A/B of a change that is too small for the timed phases to see.
 
-    .venv/bin/python scripts/bench/instructions.py [--requests 200]
+    .venv/bin/python scripts/bench/instructions.py [--requests 200] [--route developer|openai]
 
 Starts the fake upstream and `aihub serve` as `scripts/bench/run` does, the gateway under
 `valgrind --tool=callgrind` with instrumentation off; sends 30 warm-up requests, turns counting on
-for --requests sequential requests on one connection, and prints the instructions per request
-(uvicorn, the shim, the core, the ledger write: everything in the gateway's process). About two
-minutes. Needs valgrind (Debian: valgrind) and what scripts/bench/run installs.
+for --requests sequential requests on one connection (to `/v1/developer/chat`, or with
+`--route openai` to `/v1/chat/completions` with the same model, prompt and key), and prints the
+instructions per request (uvicorn, the shim, the core, the ledger write: everything in the
+gateway's process). About two minutes. Needs valgrind (Debian: valgrind) and what scripts/bench/run installs.
 """
 
 from __future__ import annotations
@@ -54,12 +55,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--route", choices=["developer", "openai"], default="developer")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     work = Path(tempfile.mkdtemp(prefix="aihub-instructions-"))
     systems = Counted(work, work / "callgrind.out")
     try:
         gateway = systems.start_gateway(systems.start_upstream())
+        if args.route == "openai":
+            gateway = systems.openai_route(gateway)
         assert gateway.pid is not None
         url = gateway.rest_url.removeprefix("http://")
         host_port, path = url.split("/", 1)
@@ -88,7 +92,7 @@ def main() -> None:
         print(
             json.dumps(
                 {
-                    "route": "/v1/developer/chat",
+                    "route": "/" + path,
                     "requests": args.requests,
                     "instructions_per_request": round(per_request),
                 }
