@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from aihub_core.catalog import CatalogModel
@@ -19,6 +19,23 @@ from aihub_core.messages import EmbeddingRequest
 from aihub_core.pricing import cost_pico_usd
 from aihub_core.providers.base import Provider, TokenUsage
 from aihub_core.store.base import Store, StoredMessage, UsageRecord, UsageStatus
+
+
+@dataclass
+class Charge:
+    """The tokens the ledger charged a call, once its row is final (None until then): what its
+    admission's token estimate settles to when the call ends, however it ends."""
+
+    tokens: int | None = None
+    # Whether the call reached the ledger (a pending row) at all.
+    reserved: bool = False
+
+    def settled(self) -> int | None:
+        """What the admission settles to: the tokens charged; nothing for a call that never reached
+        the ledger; None (keep the estimate) when the final row could not be worked out."""
+        if self.tokens is None and not self.reserved:
+            return 0
+        return self.tokens
 
 
 @dataclass(frozen=True)
@@ -39,6 +56,9 @@ class PreparedChat:
     token_estimate: int
     # The texts of an embedding call.
     embedding: EmbeddingRequest | None = None
+    # Set by the ledger when it writes the call's final row (before the write, so a call
+    # cancelled during it still knows).
+    charge: Charge = field(default_factory=Charge, compare=False)
 
     @property
     def kind(self) -> str:
@@ -74,6 +94,8 @@ class CallLedger:
         self, chat: PreparedChat, answered: Candidate, usage: TokenUsage, status: UsageStatus, cost: int
     ) -> UsageRecord:
         """The call's row as charged to the model that answered (or was tried last)."""
+        if status != "pending":
+            chat.charge.tokens = usage.prompt_tokens + usage.completion_tokens
         return UsageRecord(
             request_id=chat.request_id,
             user_id=chat.caller.user_id,
@@ -101,6 +123,7 @@ class CallLedger:
 
     def reserve(self, chat: PreparedChat) -> None:
         """Write the call's pending ledger row: the caller was admitted, the provider not yet called."""
+        chat.charge.reserved = True
         # Not awaited: the row is written before the settlement (the store keeps the order), and
         # the provider call need not wait for the disk (docs/accounting.md).
         self._store.queue_reservation(self._uncharged(chat, chat.candidates[0], "pending"))
