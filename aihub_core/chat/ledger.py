@@ -14,7 +14,7 @@ from datetime import datetime
 from aihub_core.catalog import CatalogModel
 from aihub_core.chat.routing import Candidate
 from aihub_core.identity import Caller
-from aihub_core.limits.tokens import estimate_text
+from aihub_core.limits.tokens import estimate_delivered
 from aihub_core.messages import EmbeddingRequest
 from aihub_core.pricing import cost_pico_usd
 from aihub_core.providers.base import Provider, TokenUsage
@@ -75,6 +75,13 @@ class PreparedChat:
     @property
     def provider(self) -> Provider:
         return self.candidates[0].provider
+
+
+def upper_bound(candidate: Candidate) -> int | None:
+    """The most completion tokens the call could have been charged: its `max_tokens`, else the
+    model's output limit (None when the catalog knows none)."""
+    limits = [n for n in (candidate.upstream.max_tokens, candidate.model.max_output_tokens) if n]
+    return min(limits) if limits else None
 
 
 def failure_status(err: BaseException) -> UsageStatus:
@@ -144,7 +151,7 @@ class CallLedger:
             return
         usage = TokenUsage(
             prompt_tokens=tried.prompt_tokens,
-            completion_tokens=estimate_text(partial) if partial else 0,
+            completion_tokens=estimate_delivered(partial, upper_bound(tried)),
             source="estimated",
         )
         cost = cost_pico_usd(usage.prompt_tokens, usage.completion_tokens, tried.model)
