@@ -178,7 +178,7 @@ async def test_core_start_policies_replace_the_settings_ones(tmp_path: Path) -> 
     core = await Core.start(settings, retry=RetryPolicy(max_retries=0), breaker=BreakerPolicy(cooldown=5))
     try:
         assert core.router.retry == RetryPolicy(max_retries=0)
-        assert core.router.breaker("openrouter")._policy == BreakerPolicy(cooldown=5)
+        assert core.router.breaker("openrouter", "x-ai/grok-beta")._policy == BreakerPolicy(cooldown=5)
     finally:
         await core.stop(grace=0)
     core = await Core.start(settings)

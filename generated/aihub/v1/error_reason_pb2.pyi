@@ -174,8 +174,8 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     wait when it named one.
     """
     ERROR_REASON_CIRCUIT_OPEN: _ErrorReason.ValueType  # 47
-    """The service failed repeatedly and calls to it are paused (the circuit breaker); fallbacks
-    were tried.
+    """The model failed repeatedly on its service and calls to it are paused (its circuit
+    breaker); fallbacks were tried.
     """
     ERROR_REASON_SERVICE_UNAVAILABLE: _ErrorReason.ValueType  # 48
     """The core is unreachable, not serving or shutting down."""
@@ -351,8 +351,8 @@ ERROR_REASON_UPSTREAM_RATE_LIMITED: ErrorReason.ValueType  # 46
 wait when it named one.
 """
 ERROR_REASON_CIRCUIT_OPEN: ErrorReason.ValueType  # 47
-"""The service failed repeatedly and calls to it are paused (the circuit breaker); fallbacks
-were tried.
+"""The model failed repeatedly on its service and calls to it are paused (its circuit
+breaker); fallbacks were tried.
 """
 ERROR_REASON_SERVICE_UNAVAILABLE: ErrorReason.ValueType  # 48
 """The core is unreachable, not serving or shutting down."""
