@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,22 +13,20 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
-from redis.asyncio import Redis
 
 from aihub.v1 import chat_service_pb2 as chat_pb
 from aihub.v1 import chat_service_pb2_grpc as chat_grpc
 from aihub.v1 import conversation_pb2 as conv_pb
 from aihub.v1 import usage_service_pb2 as usage_pb
 from aihub.v1 import usage_service_pb2_grpc as usage_grpc
-from aihub_cli.http_server import start_http
 from aihub_core.app import Core
 from aihub_core.providers.timeouts import UpstreamTimeouts
-from aihub_http.app import create_app
-from tests.conftest import Account, isolated_settings, make_account
+from tests.conftest import Account, make_account
+from tests.e2e import gateways
 from tests.e2e.completions import ledger, user
+from tests.e2e.gateways import BACKENDS
 from tests.e2e.test_grpc import bearer
 from tests.fake_clock import FakeClock
-from tests.limits.redis.conftest import REDIS_URL
 from tests.waiting import eventually
 
 DEV = "/v1/developer"
@@ -44,33 +41,19 @@ class Gateway:
     account: Account
 
 
-@pytest.fixture(params=["in-process", "redis"])
+@pytest.fixture(params=BACKENDS)
 async def gateway(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Gateway]:
     """A core counting in this process or in Redis, with short upstream timeouts, the shim in
     front of it, and an enterprise account."""
-    prefix = f"aihub-test:{secrets.token_hex(6)}:"
-    shared = {"redis_url": REDIS_URL, "redis_prefix": prefix} if request.param == "redis" else {}
     timeouts = UpstreamTimeouts(connect=1.0, first_byte=0.2, idle=0.2)
-    core = await Core.start(isolated_settings(tmp_path, timeouts=timeouts, **shared), clock=clock)
-    server = await start_http(create_app(core.local_channel()), "127.0.0.1", 0)
-    try:
-        async with (
-            httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as http,
-            grpc.aio.insecure_channel(core.address) as channel,
-        ):
-            account = await make_account(http, "boss@example.com")
-            assert await core.store.set_plan(account.email, "enterprise")
-            clock.clear_of_minute_boundary(margin=20)
-            yield Gateway(core, http, channel, account)
-    finally:
-        await server.stop()
-        await core.stop(grace=0)
-        if shared:
-            redis = Redis.from_url(REDIS_URL)
-            keys = [key async for key in redis.scan_iter(match=f"{prefix}*", count=500)]
-            if keys:
-                await redis.delete(*keys)
-            await redis.aclose()
+    async with (
+        gateways.gateway(request.param, tmp_path, clock, timeouts=timeouts) as (core, http),
+        grpc.aio.insecure_channel(core.address) as channel,
+    ):
+        account = await make_account(http, "boss@example.com")
+        assert await core.store.set_plan(account.email, "enterprise")
+        clock.clear_of_minute_boundary(margin=20)
+        yield Gateway(core, http, channel, account)
 
 
 async def settled(gateway: Gateway, calls: int) -> None:

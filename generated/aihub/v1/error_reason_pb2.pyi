@@ -149,7 +149,9 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     operator creates accounts with `aihub users create`.
     """
     ERROR_REASON_RATE_LIMIT_EXCEEDED: _ErrorReason.ValueType  # 39
-    """The requests per minute of the key or of the plan are used up; retry after `Retry-After`."""
+    """The requests per minute of the key or of the plan (model calls), or the read limit (other
+    calls), are used up; retry after `Retry-After`.
+    """
     ERROR_REASON_TOKENS_RATE_LIMIT_EXCEEDED: _ErrorReason.ValueType  # 40
     """The plan's tokens per minute are used up; retry after `Retry-After`."""
     ERROR_REASON_CONCURRENCY_LIMIT_EXCEEDED: _ErrorReason.ValueType  # 41
@@ -326,7 +328,9 @@ ERROR_REASON_REGISTRATION_CLOSED: ErrorReason.ValueType  # 63
 operator creates accounts with `aihub users create`.
 """
 ERROR_REASON_RATE_LIMIT_EXCEEDED: ErrorReason.ValueType  # 39
-"""The requests per minute of the key or of the plan are used up; retry after `Retry-After`."""
+"""The requests per minute of the key or of the plan (model calls), or the read limit (other
+calls), are used up; retry after `Retry-After`.
+"""
 ERROR_REASON_TOKENS_RATE_LIMIT_EXCEEDED: ErrorReason.ValueType  # 40
 """The plan's tokens per minute are used up; retry after `Retry-After`."""
 ERROR_REASON_CONCURRENCY_LIMIT_EXCEEDED: ErrorReason.ValueType  # 41
