@@ -36,6 +36,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     ERROR_REASON_UNKNOWN_PARAMETER: _ErrorReason.ValueType  # 3
     """REST only: the body or query string has a field the endpoint does not know."""
+    ERROR_REASON_UNSUPPORTED_PARAMETER: _ErrorReason.ValueType  # 67
+    """REST only: an OpenAI-compatible request asks for something AI Hub does not offer (`n` other
+    than 1, `logprobs`, `top_logprobs`, token arrays as embedding input); `details.parameter`
+    (OpenAI's `param`) names it.
+    """
     ERROR_REASON_INVALID_JSON: _ErrorReason.ValueType  # 4
     """REST only: the request body is not a JSON object."""
     ERROR_REASON_INVALID_EMAIL: _ErrorReason.ValueType  # 5
@@ -183,6 +188,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The core is unreachable, not serving or shutting down."""
     ERROR_REASON_LIMITER_UNAVAILABLE: _ErrorReason.ValueType  # 49
     """The Redis holding the shared limits is unreachable; calls are refused until it is back."""
+    ERROR_REASON_DATABASE_UNAVAILABLE: _ErrorReason.ValueType  # 68
+    """The database (PostgreSQL) is unreachable; calls are refused, nothing half-written, until
+    it is back, which the gateway notices by itself.
+    """
     ERROR_REASON_SERVER_BUSY: _ErrorReason.ValueType  # 61
     """REST only: the request bodies being received at once already fill what the shim may
     hold (`AIHUB_MAX_BODY_BYTES_IN_FLIGHT`); the body was refused unread. Retry after
@@ -215,6 +224,11 @@ ERROR_REASON_MISSING_PARAMETER: ErrorReason.ValueType  # 2
 """
 ERROR_REASON_UNKNOWN_PARAMETER: ErrorReason.ValueType  # 3
 """REST only: the body or query string has a field the endpoint does not know."""
+ERROR_REASON_UNSUPPORTED_PARAMETER: ErrorReason.ValueType  # 67
+"""REST only: an OpenAI-compatible request asks for something AI Hub does not offer (`n` other
+than 1, `logprobs`, `top_logprobs`, token arrays as embedding input); `details.parameter`
+(OpenAI's `param`) names it.
+"""
 ERROR_REASON_INVALID_JSON: ErrorReason.ValueType  # 4
 """REST only: the request body is not a JSON object."""
 ERROR_REASON_INVALID_EMAIL: ErrorReason.ValueType  # 5
@@ -362,6 +376,10 @@ ERROR_REASON_SERVICE_UNAVAILABLE: ErrorReason.ValueType  # 48
 """The core is unreachable, not serving or shutting down."""
 ERROR_REASON_LIMITER_UNAVAILABLE: ErrorReason.ValueType  # 49
 """The Redis holding the shared limits is unreachable; calls are refused until it is back."""
+ERROR_REASON_DATABASE_UNAVAILABLE: ErrorReason.ValueType  # 68
+"""The database (PostgreSQL) is unreachable; calls are refused, nothing half-written, until
+it is back, which the gateway notices by itself.
+"""
 ERROR_REASON_SERVER_BUSY: ErrorReason.ValueType  # 61
 """REST only: the request bodies being received at once already fill what the shim may
 hold (`AIHUB_MAX_BODY_BYTES_IN_FLIGHT`); the body was refused unread. Retry after
