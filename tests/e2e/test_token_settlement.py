@@ -166,3 +166,20 @@ async def test_message_array_calls_settle_the_window(gateway: Gateway) -> None:
         metadata=bearer(gateway.account.key),
     )
     await settled(gateway, calls=3)
+
+
+async def test_an_abandoned_openai_stream_settles_the_window(gateway: Gateway) -> None:
+    gateway.core.upstreams.simulators["openrouter"].scenario = "stall"
+    body = {
+        "model": "x-ai/grok-beta",
+        "messages": [{"role": "user", "content": "Tell me a long story"}],
+        "max_tokens": 16000,
+        "stream": True,
+    }
+    headers = gateway.account.key_auth
+    async with gateway.http.stream("POST", "/v1/chat/completions", json=body, headers=headers) as response:
+        assert response.status_code == 200
+        async for line in response.aiter_lines():
+            if line.startswith("data:") and '"content"' in line:
+                break  # the client goes away after its first piece of text
+    await settled(gateway, calls=1)
