@@ -261,7 +261,12 @@ class Core:
                 registration_open=settings.registration_open,
             )
             admitter = await start_admitter(
-                settings.redis_url, store, stack, prefix=settings.redis_prefix, clock=clock.time
+                settings.redis_url,
+                store,
+                stack,
+                prefix=settings.redis_prefix,
+                clock=clock.time,
+                read_limit=settings.read_rate_limit,
             )
             gate = Gate(accounts, admitter)
             router = Router(

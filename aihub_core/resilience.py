@@ -1,7 +1,7 @@
 """Retry and circuit-breaker rules for upstream calls, as pure logic over an injected clock.
 
 Nothing here sleeps or calls anything: `RetryPolicy` says how long to wait before the next
-attempt (or that there should be none), `CircuitBreaker` says whether a service may be called.
+attempt (or that there should be none), `CircuitBreaker` says whether a model of a service may be called.
 `aihub_core.chat.routing` applies them.
 """
 
@@ -36,6 +36,17 @@ def is_retryable(err: BaseException) -> bool:
     if status.isdigit() and 400 <= int(status) < 500 and int(status) not in _RETRYABLE_4XX:
         return False
     return err.code in _RETRYABLE_CODES
+
+
+def is_back_pressure(err: BaseException) -> bool:
+    """A provider's 429 that names a wait: it is busy, not broken, and the wait is honoured, so a
+    circuit breaker does not count it as a failure (a 429 without a wait still counts)."""
+    return (
+        isinstance(err, UpstreamError)
+        and err.details.get("upstream_status") == "429"
+        and is_retryable(err)
+        and retry_after(err) is not None
+    )
 
 
 def retry_after(err: BaseException) -> float | None:
@@ -89,7 +100,7 @@ class BreakerState(StrEnum):
 
 @dataclass(frozen=True)
 class BreakerPolicy:
-    """When a service's breaker opens, and for how long."""
+    """When a model's breaker opens, and for how long."""
 
     failure_threshold: int = 5
     # Consecutive failures count only if they all fall within this many seconds.
@@ -98,7 +109,7 @@ class BreakerPolicy:
 
 
 class CircuitBreaker:
-    """One service's breaker: closed → open after repeated failures → half-open probe → closed.
+    """One model's breaker: closed → open after repeated failures → half-open probe → closed.
 
     While open, calls fail fast instead of adding load to a struggling upstream and latency to
     every caller. After the cool-down exactly one call (the probe) goes through; its success

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aihub_core.errors import ConfigError, InvalidRequestError
+from aihub_core.limits.rules import DEFAULT_READ_LIMIT
 from aihub_core.providers.registry import Credentials, builtin_services, provider_kind
 from aihub_core.providers.timeouts import UpstreamTimeouts
 from aihub_core.resilience import BreakerPolicy, RetryPolicy
@@ -172,6 +173,9 @@ class Settings:
     registration_open: bool = True
     # Proxies whose X-Forwarded-For (x-forwarded-for metadata) names the client: addresses or networks.
     trusted_proxies: tuple[str, ...] = ()
+    # AIHUB_READ_RATE_LIMIT: calls other than model calls per minute, per API key (per user with a
+    # login token); apart from the plan's limits and the monthly quota. 0: no limit.
+    read_rate_limit: int = DEFAULT_READ_LIMIT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: object) -> Settings:
@@ -217,6 +221,7 @@ class Settings:
             "http_body_timeout": _seconds(text, "AIHUB_HTTP_BODY_TIMEOUT", DEFAULT_HTTP_BODY_TIMEOUT),
             "registration_open": _registration_open(text("AIHUB_REGISTRATION")),
             "trusted_proxies": _trusted_proxies(text("AIHUB_TRUSTED_PROXIES") or ""),
+            "read_rate_limit": _count(text, "AIHUB_READ_RATE_LIMIT", DEFAULT_READ_LIMIT, 0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

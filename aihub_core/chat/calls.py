@@ -163,27 +163,31 @@ class ChatCalls:
         grant = await self._admit(prepared)
         try:
             await call.report_limits(grant.state)
-            outcome = await run(prepared)
-        except BaseException:
-            self._admitter.release(grant)
-            raise
-        self._admitter.release(grant, outcome.usage.total_tokens)
-        return outcome
+            return await run(prepared)
+        finally:
+            self._release(grant, prepared)
 
     async def _stream(self, call: TurnCall) -> AsyncGenerator[ContentPiece | ChatOutcome, None]:
         prepared = await self._engine.prepare(call.caller, call.read_params(), call.request_id)
         grant = await self._admit(prepared)
         events = self._engine.stream(prepared)
-        used: int | None = None
         try:
             await call.report_limits(grant.state)
             async for event in events:
-                if isinstance(event, ChatOutcome):
-                    used = event.usage.total_tokens
                 yield event
         finally:
-            self._admitter.release(grant, used)
-            await events.aclose()
+            # Closed first: a stream cut short records what it delivered as it closes.
+            try:
+                await events.aclose()
+            finally:
+                self._release(grant, prepared)
+
+    def _release(self, grant: Grant, prepared: PreparedChat) -> None:
+        """Free the call's slot and settle its token estimate to what the ledger charged: the
+        answer's usage, the estimate of a cut-off answer, nothing for a call that failed before
+        any content or never reached the provider. Only a call whose final row could not be
+        worked out (the ledger write itself interrupted first) keeps its estimate."""
+        self._admitter.release(grant, prepared.charge.settled())
 
     async def _admit(self, prepared: PreparedChat) -> Grant:
         """Admit the call with its token estimate; a refusal gets its ledger row, at no cost.

@@ -8,17 +8,34 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from aihub_core.catalog import CatalogModel
 from aihub_core.chat.routing import Candidate
 from aihub_core.identity import Caller
-from aihub_core.limits.tokens import estimate_text
+from aihub_core.limits.tokens import estimate_delivered
 from aihub_core.messages import EmbeddingRequest
 from aihub_core.pricing import cost_pico_usd
 from aihub_core.providers.base import Provider, TokenUsage
 from aihub_core.store.base import Store, StoredMessage, UsageRecord, UsageStatus
+
+
+@dataclass
+class Charge:
+    """The tokens the ledger charged a call, once its row is final (None until then): what its
+    admission's token estimate settles to when the call ends, however it ends."""
+
+    tokens: int | None = None
+    # Whether the call reached the ledger (a pending row) at all.
+    reserved: bool = False
+
+    def settled(self) -> int | None:
+        """What the admission settles to: the tokens charged; nothing for a call that never reached
+        the ledger; None (keep the estimate) when the final row could not be worked out."""
+        if self.tokens is None and not self.reserved:
+            return 0
+        return self.tokens
 
 
 @dataclass(frozen=True)
@@ -39,6 +56,9 @@ class PreparedChat:
     token_estimate: int
     # The texts of an embedding call.
     embedding: EmbeddingRequest | None = None
+    # Set by the ledger when it writes the call's final row (before the write, so a call
+    # cancelled during it still knows).
+    charge: Charge = field(default_factory=Charge, compare=False)
 
     @property
     def kind(self) -> str:
@@ -55,6 +75,13 @@ class PreparedChat:
     @property
     def provider(self) -> Provider:
         return self.candidates[0].provider
+
+
+def upper_bound(candidate: Candidate) -> int | None:
+    """The most completion tokens the call could have been charged: its `max_tokens`, else the
+    model's output limit (None when the catalog knows none)."""
+    limits = [n for n in (candidate.upstream.max_tokens, candidate.model.max_output_tokens) if n]
+    return min(limits) if limits else None
 
 
 def failure_status(err: BaseException) -> UsageStatus:
@@ -74,6 +101,8 @@ class CallLedger:
         self, chat: PreparedChat, answered: Candidate, usage: TokenUsage, status: UsageStatus, cost: int
     ) -> UsageRecord:
         """The call's row as charged to the model that answered (or was tried last)."""
+        if status != "pending":
+            chat.charge.tokens = usage.prompt_tokens + usage.completion_tokens
         return UsageRecord(
             request_id=chat.request_id,
             user_id=chat.caller.user_id,
@@ -101,6 +130,7 @@ class CallLedger:
 
     def reserve(self, chat: PreparedChat) -> None:
         """Write the call's pending ledger row: the caller was admitted, the provider not yet called."""
+        chat.charge.reserved = True
         # Not awaited: the row is written before the settlement (the store keeps the order), and
         # the provider call need not wait for the disk (docs/accounting.md).
         self._store.queue_reservation(self._uncharged(chat, chat.candidates[0], "pending"))
@@ -121,7 +151,7 @@ class CallLedger:
             return
         usage = TokenUsage(
             prompt_tokens=tried.prompt_tokens,
-            completion_tokens=estimate_text(partial) if partial else 0,
+            completion_tokens=estimate_delivered(partial, upper_bound(tried)),
             source="estimated",
         )
         cost = cost_pico_usd(usage.prompt_tokens, usage.completion_tokens, tried.model)

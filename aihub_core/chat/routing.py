@@ -1,10 +1,14 @@
-"""Find the first upstream that starts answering: retries, per-service breakers, fallback models.
+"""Find the first upstream that starts answering: retries, per-model breakers, fallback models.
 
 A call has an ordered tuple of candidates (the requested model, then its configured fallbacks).
 Each is tried with retries while failures are retryable; a candidate that keeps failing
-retryably, or whose breaker is open, hands over to the next. Once an upstream has started (a
-whole completion, or the first piece of a stream), it is never retried: the client may already
-have seen its text. The router records no usage; the engine records the call's final outcome.
+retryably, or whose breaker is open, hands over to the next. Breakers are per (service, model):
+one model a service routes to a broken provider leaves the service's other models alone. A 429
+that names a wait is back-pressure, honoured by waiting (or by moving on when the wait is too
+long), and says nothing about the model's health: it is no failure of the breaker. Once an
+upstream has started (a whole completion, or the first piece of a stream), it is never retried:
+the client may already have seen its text. The router records no usage; the engine records the
+call's final outcome.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from aihub_core.chat.conversation import Conversation
 from aihub_core.errors import InvalidRequestError, UpstreamError
 from aihub_core.messages import ProviderRequest
 from aihub_core.providers.base import Completion, Provider, StreamEvent, TextDelta
-from aihub_core.resilience import BreakerPolicy, CircuitBreaker, RetryPolicy, is_retryable
+from aihub_core.resilience import BreakerPolicy, CircuitBreaker, RetryPolicy, is_back_pressure, is_retryable
 
 log = logging.getLogger("aihub.routing")
 
@@ -42,17 +46,22 @@ class Candidate:
     prompt_tokens: int
 
 
-def circuit_open_error(service: str, retry_in: float) -> UpstreamError:
-    """The fast failure of a service whose breaker is open; retryable, so fallbacks proceed."""
+def circuit_open_error(model: CatalogModel, retry_in: float) -> UpstreamError:
+    """The fast failure of a model whose breaker is open; retryable, so fallbacks proceed."""
     return UpstreamError(
-        f"{service} is failing repeatedly; calls to it are paused for {retry_in:.0f}s",
+        f"{model.id} on {model.service} is failing repeatedly; calls to it are paused for {retry_in:.0f}s",
         code="circuit_open",
-        details={"service": service, "retryable": "true", "retry_after": f"{retry_in:.3g}"},
+        details={
+            "service": model.service,
+            "model": model.id,
+            "retryable": "true",
+            "retry_after": f"{retry_in:.3g}",
+        },
     )
 
 
 class Router:
-    """Holds one circuit breaker per service and walks calls through their candidates."""
+    """Holds one circuit breaker per (service, model) and walks calls through their candidates."""
 
     def __init__(
         self,
@@ -67,13 +76,13 @@ class Router:
         self._clock = clock
         self._sleep = sleep
         self._jitter = jitter
-        self._breakers: dict[str, CircuitBreaker] = {}
+        self._breakers: dict[tuple[str, str], CircuitBreaker] = {}
 
-    def breaker(self, service: str) -> CircuitBreaker:
-        """The breaker of `service`, created closed on first use."""
-        found = self._breakers.get(service)
+    def breaker(self, service: str, model: str) -> CircuitBreaker:
+        """The breaker of `model` on `service`, created closed on first use."""
+        found = self._breakers.get((service, model))
         if found is None:
-            found = self._breakers[service] = CircuitBreaker(self._breaker_policy, self._clock)
+            found = self._breakers[service, model] = CircuitBreaker(self._breaker_policy, self._clock)
         return found
 
     def route(self, candidates: Sequence[Candidate]) -> Route:
@@ -94,12 +103,12 @@ class Router:
                     error,
                 )
             route.candidate = candidate
-            breaker = self.breaker(candidate.model.service)
+            breaker = self.breaker(candidate.model.service, candidate.model.id)
             retry = 0
             while True:
                 if not breaker.allow():
                     if not retry:  # a retry stopped by the breaker keeps its own, truer error
-                        error = circuit_open_error(candidate.model.service, breaker.retry_in())
+                        error = circuit_open_error(candidate.model, breaker.retry_in())
                     break
                 try:
                     result = await start(candidate)
@@ -124,7 +133,9 @@ class Router:
         if not isinstance(err, UpstreamError):
             breaker.abandon()  # cancelled, or a bug of ours: no verdict on the service
             return None
-        if is_retryable(err):
+        if is_back_pressure(err):
+            breaker.abandon()  # a 429 with a wait: the model is up, only busy
+        elif is_retryable(err):
             breaker.record_failure()
         else:
             breaker.record_success()  # it answered coherently (a 4xx about the request): it is up

@@ -118,7 +118,8 @@ class Gate:
                 raise _lacks(access.permission, caller.permissions)
             if access.demand is None:
                 return  # the use case admits, and reports its figures (send_limits)
-            grant = await self._admitter.admit(caller, access.demand)
+        if call.caller is not None and access.demand is not None:
+            grant = await self._admitter.admit(call.caller, access.demand)
             call.metadata = grant.state.metadata()
         await self.send_metadata(call)
 

@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack
 from aihub_core.limits.admitter import Admitter, RequestCounter
 from aihub_core.limits.in_process import InProcessAdmitter
 from aihub_core.limits.logins import InProcessLoginCounters, LoginPolicy, LoginThrottle
+from aihub_core.limits.rules import DEFAULT_READ_LIMIT
 
 log = logging.getLogger("aihub.limits")
 
@@ -21,16 +22,17 @@ async def start_admitter(
     *,
     prefix: str,
     clock: Callable[[], float] = time.time,
+    read_limit: int = DEFAULT_READ_LIMIT,
 ) -> Admitter:
     """Limits in this process, or shared through Redis when `redis_url` is set (docs/limits.md);
     a Redis admitter is stopped with `stack`. A bad URL or an unreachable Redis is a ConfigError."""
     if redis_url is None:
-        return InProcessAdmitter(ledger, clock)
+        return InProcessAdmitter(ledger, clock, read_limit)
     # Imported here: redis-py costs a tenth of a second of start-up that in-process limits skip.
     from aihub_core.limits.redis.admitter import RedisAdmitter
     from aihub_core.limits.redis.connection import redacted
 
-    shared = await RedisAdmitter.start(redis_url, ledger, clock, prefix=prefix)
+    shared = await RedisAdmitter.start(redis_url, ledger, clock, prefix=prefix, read_limit=read_limit)
     stack.push_async_callback(shared.stop)
     kind = "the Redis Cluster" if shared.cluster else "Redis"
     log.info(

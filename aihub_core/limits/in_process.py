@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from aihub_core.limits.admitter import RequestCounter
 from aihub_core.limits.quota_watch import Watchers
 from aihub_core.limits.rules import (
+    DEFAULT_READ_LIMIT,
     Budget,
     Demand,
     Grant,
@@ -26,6 +27,9 @@ from aihub_core.limits.rules import (
     first_broken,
     quota_exceeded,
     rate_state,
+    read_refusal,
+    read_scope,
+    read_state,
     refusal,
     request_scopes,
     window,
@@ -83,6 +87,16 @@ class Limiter:
         state = rate_state(caller, scopes, [n + 1 for n in used], reset)
         return Grant(caller.user_id, demand.tokens, demand.concurrent, state)
 
+    def take_read(self, caller: Subject, limit: int) -> Grant:
+        """Admit one read against the read limit (0 = none), or raise its RateLimitError."""
+        now, reset = self._roll()
+        scope = read_scope(caller)
+        used = self._requests.get(scope, 0)
+        if limit and used + 1 > limit:
+            raise read_refusal(caller, limit, used, reset, now)
+        self._requests[scope] = used + 1
+        return Grant(caller.user_id, 0, False, read_state(limit, used + 1, reset))
+
     def release(self, grant: Grant, tokens_used: int | None = None) -> None:
         """End a call: free its concurrency slot and replace its token estimate by what it used.
 
@@ -112,9 +126,12 @@ class Limiter:
 class InProcessAdmitter:
     """The Admitter of one process: the Limiter, plus the monthly quota counted in memory."""
 
-    def __init__(self, ledger: RequestCounter, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, ledger: RequestCounter, clock: Callable[[], float], read_limit: int = DEFAULT_READ_LIMIT
+    ) -> None:
         self._ledger = ledger
         self._clock = clock
+        self._read_limit = read_limit
         self._limiter = Limiter(clock)
         # Calls counted against the monthly quota per user: loaded from the ledger once, then
         # counted here so that concurrent admissions see each other without a database round trip.
@@ -128,6 +145,8 @@ class InProcessAdmitter:
 
     async def admit(self, caller: Subject, demand: Demand) -> Grant:
         """Admit a call (see `Admitter.admit`)."""
+        if demand.read:
+            return self._limiter.take_read(caller, self._read_limit)
         quota = caller.plan.monthly_requests if demand.counts_quota else 0
         now = datetime.fromtimestamp(self._clock(), UTC)
         if quota:

@@ -50,11 +50,20 @@ class Subject(Protocol):
 class Demand:
     """What one call asks of the limits: always one request of the minute; `tokens` of the
     minute's token budget (an estimate, settled at release); with `concurrent`, a slot among the
-    calls in flight until release; with `counts_quota`, one call of the plan's monthly quota."""
+    calls in flight until release; with `counts_quota`, one call of the plan's monthly quota.
+
+    With `read` (every call that is not a model call: listing models, services, usage, quota,
+    keys), the request counts only against the read limit of its key (or, with a JWT, its user):
+    the plan's limits and the key's own requests per minute are for model calls."""
 
     tokens: int = 0
     concurrent: bool = False
     counts_quota: bool = False
+    read: bool = False
+
+
+# Reads per minute per API key (or per user, with a JWT) unless AIHUB_READ_RATE_LIMIT says otherwise.
+DEFAULT_READ_LIMIT = 600
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,22 @@ def request_scopes(caller: Subject) -> Scopes:
     if caller.key_id and caller.key_requests_per_minute:
         scopes.append((f"key:{caller.key_id}", caller.key_requests_per_minute))
     return scopes
+
+
+def read_scope(caller: Subject) -> str:
+    """The request counter a read of `caller` moves: its key's, or its user's with a JWT."""
+    return f"read:key:{caller.key_id}" if caller.key_id else f"read:user:{caller.user_id}"
+
+
+def read_state(limit: int, used: int, reset: int) -> RateState:
+    """The X-RateLimit-* figures of a read: those of the read limit (0 = none)."""
+    return RateState(limit, max(0, limit - used) if limit else 0, reset)
+
+
+def read_refusal(caller: Subject, limit: int, used: int, reset: int, now: float) -> RateLimitError:
+    """The 429 for a read past the read limit."""
+    broken = Broken(read_scope(caller), limit, "rate_limit_exceeded", "read requests per minute")
+    return refusal(broken, read_state(limit, used, reset), now)
 
 
 def rate_state(caller: Subject, scopes: Scopes, used: Sequence[int], reset: int) -> RateState:

@@ -27,6 +27,16 @@ def estimate_text(text: str) -> int:
     return math.ceil(ascii_chars / 4) + len(text) - ascii_chars
 
 
+def estimate_delivered(text: str, max_tokens: int | None) -> int:
+    """Completion tokens of an answer cut off after `text` was delivered, counted low so that a
+    cut-off stream never costs more than its complete answer would have: a word (a run of
+    non-space characters) is at least one token to every tokenizer, a non-ASCII character often
+    one; the lower of that and `estimate_text`, and never more than the call's `max_tokens`."""
+    words = sum(max(1, len(word) - len(word.encode("ascii", "ignore"))) for word in text.split())
+    tokens = min(words, estimate_text(text))
+    return tokens if max_tokens is None else min(tokens, max_tokens)
+
+
 def estimate_message(message: Message) -> int:
     """Tokens of one message: framing, text, images, tool calls and the id a tool result answers."""
     tokens = MESSAGE_OVERHEAD + IMAGE_TOKENS * len(message.images)

@@ -181,7 +181,7 @@ async def test_an_open_breaker_fails_fast_and_fallbacks_proceed() -> None:
     fallback = Scripted("gemini")
     pair = [candidate(GROK, primary), candidate(FLASH, fallback)]
     await rt.route(pair).complete()  # three failures open openrouter's breaker
-    assert rt.breaker("openrouter").state is BreakerState.OPEN
+    assert rt.breaker("openrouter", GROK.id).state is BreakerState.OPEN
     assert (await rt.route(pair).complete()).text == "gemini answers"
     assert primary.calls == 3  # not called while open
     with pytest.raises(UpstreamError) as raised:
@@ -189,18 +189,18 @@ async def test_an_open_breaker_fails_fast_and_fallbacks_proceed() -> None:
     assert raised.value.code == "circuit_open" and raised.value.details["retryable"] == "true"
     clock[0] = 30.0  # cool-down over: one probe goes through and closes it
     assert (await rt.route(pair[:1]).complete()).text == "openrouter answers"
-    assert rt.breaker("openrouter").state is BreakerState.CLOSED
+    assert rt.breaker("openrouter", GROK.id).state is BreakerState.CLOSED
 
 
 async def test_a_cancelled_attempt_frees_the_probe_slot() -> None:
     clock = [0.0]
     rt = router(Sleeps(), clock, threshold=1)
-    rt.breaker("openrouter").record_failure()
+    rt.breaker("openrouter", GROK.id).record_failure()
     clock[0] = 30.0
     route = rt.route([candidate(GROK, Scripted("openrouter", asyncio.CancelledError()))])
     with pytest.raises(asyncio.CancelledError):
         await route.complete()
-    assert rt.breaker("openrouter").allow()  # the next call may probe
+    assert rt.breaker("openrouter", GROK.id).allow()  # the next call may probe
 
 
 def test_fallbacks_that_cannot_take_the_request_are_left_out() -> None:
@@ -228,3 +228,23 @@ def test_fallbacks_that_cannot_take_the_request_are_left_out() -> None:
     without_images = fallback_candidates(GROK, names, CATALOG, providers, build, images=False)
     assert [c.model.id for c in without_images] == ["deepseek/deepseek-chat", FLASH.id]
     assert GPT35 not in [c.model for c in without_images]
+
+
+async def test_a_429_with_a_wait_is_no_failure_of_the_breaker() -> None:
+    sleeps = Sleeps()
+    rt = router(sleeps, threshold=3)
+    busy = UpstreamError(
+        "429 slow down", code="upstream_rate_limited", details={"upstream_status": "429", "retry_after": "1"}
+    )
+    primary = Scripted("openrouter", *[busy] * 6)
+    with pytest.raises(UpstreamError):
+        await rt.route([candidate(GROK, primary)]).complete()
+    with pytest.raises(UpstreamError):
+        await rt.route([candidate(GROK, primary)]).complete()
+    assert primary.calls == 6 and sleeps.waits == [1.0, 1.0, 1.0, 1.0]
+    assert rt.breaker("openrouter", GROK.id).state is BreakerState.CLOSED
+    # Without a wait it is a failure like any other.
+    bare = UpstreamError("429", code="upstream_rate_limited", details={"upstream_status": "429"})
+    with pytest.raises(UpstreamError):
+        await rt.route([candidate(GROK, Scripted("openrouter", *[bare] * 3))]).complete()
+    assert rt.breaker("openrouter", GROK.id).state is BreakerState.OPEN

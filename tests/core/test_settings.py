@@ -20,6 +20,14 @@ def test_redis_settings_come_from_the_environment() -> None:
     assert (shared.redis_url, shared.redis_prefix) == ("redis://cache:6379/2", "gw2:")
 
 
+def test_the_read_limit_comes_from_the_environment() -> None:
+    assert Settings.from_env({}).read_rate_limit == 600
+    assert Settings.from_env({"AIHUB_READ_RATE_LIMIT": "0"}).read_rate_limit == 0  # no limit
+    assert Settings.from_env({"AIHUB_READ_RATE_LIMIT": "1200"}).read_rate_limit == 1200
+    with pytest.raises(ConfigError, match="AIHUB_READ_RATE_LIMIT must be a whole number from 0"):
+        Settings.from_env({"AIHUB_READ_RATE_LIMIT": "-1"})
+
+
 def test_ledger_sync_comes_from_the_environment() -> None:
     assert Settings.from_env({}).ledger_sync == Durability.DURABLE
     assert Settings.from_env({"AIHUB_LEDGER_SYNC": "Normal"}).ledger_sync == Durability.DEFERRED
@@ -178,7 +186,7 @@ async def test_core_start_policies_replace_the_settings_ones(tmp_path: Path) -> 
     core = await Core.start(settings, retry=RetryPolicy(max_retries=0), breaker=BreakerPolicy(cooldown=5))
     try:
         assert core.router.retry == RetryPolicy(max_retries=0)
-        assert core.router.breaker("openrouter")._policy == BreakerPolicy(cooldown=5)
+        assert core.router.breaker("openrouter", "x-ai/grok-beta")._policy == BreakerPolicy(cooldown=5)
     finally:
         await core.stop(grace=0)
     core = await Core.start(settings)

@@ -54,19 +54,35 @@ def refused_rows(core: Core) -> int:
 
 
 async def test_requests_per_minute(
-    http: httpx.AsyncClient, channel: grpc.aio.Channel, clock: FakeClock
+    core: Core, http: httpx.AsyncClient, channel: grpc.aio.Channel, clock: FakeClock
 ) -> None:
     account = await make_account(http, rate_limit={"requests_per_minute": 5})
+    assert await core.store.set_plan(account.email, "enterprise")  # 25 calls in flight: not the limit here
     clock.clear_of_minute_boundary()
-    models = model_grpc.ModelServiceStub(channel)
-    calls = [rest(http.get(f"{DEV}/models", headers=account.key_auth)) for _ in range(6)]
+    chat = chat_grpc.ChatServiceStub(channel)
+    calls = [
+        rest(http.post(f"{DEV}/chat", json={"message": "hi"}, headers=account.key_auth)) for _ in range(6)
+    ]
     calls += [
-        rpc(models.ListServices(model_pb.ListServicesRequest(), metadata=bearer(account.key)))
-        for _ in range(6)
+        rpc(chat.Chat(chat_pb.ChatRequest(message="hi"), metadata=bearer(account.key))) for _ in range(6)
     ]
     outcomes = await asyncio.gather(*calls)
     assert outcomes.count((200, "")) == 5
     assert outcomes.count((429, "rate_limit_exceeded")) == 7
+
+
+async def test_reads_per_minute(http: httpx.AsyncClient, channel: grpc.aio.Channel, clock: FakeClock) -> None:
+    account = await make_account(http, rate_limit={"requests_per_minute": 5})
+    clock.clear_of_minute_boundary()
+    models = model_grpc.ModelServiceStub(channel)
+    calls = [rest(http.get(f"{DEV}/models", headers=account.key_auth)) for _ in range(305)]
+    calls += [
+        rpc(models.ListServices(model_pb.ListServicesRequest(), metadata=bearer(account.key)))
+        for _ in range(305)
+    ]
+    outcomes = await asyncio.gather(*calls)
+    assert outcomes.count((200, "")) == 600  # AIHUB_READ_RATE_LIMIT's default, not the key's 5
+    assert outcomes.count((429, "rate_limit_exceeded")) == 10
 
 
 async def test_concurrent_requests(

@@ -184,10 +184,10 @@ async def test_an_empty_permission_list_marked_present_is_refused(channel: grpc.
 async def test_rate_limit_sends_retry_info(channel: grpc.aio.Channel, clock: FakeClock) -> None:
     _, key = await new_key(channel, rate_limit=key_pb.KeyRateLimit(requests_per_minute=1))
     clock.clear_of_minute_boundary()
-    stub = model_grpc.ModelServiceStub(channel)
-    await stub.ListServices(model_pb.ListServicesRequest(), metadata=bearer(key))
+    stub = chat_grpc.ChatServiceStub(channel)
+    await stub.Chat(chat_pb.ChatRequest(message="hi"), metadata=bearer(key))
     with pytest.raises(grpc.aio.AioRpcError) as info:
-        await stub.ListServices(model_pb.ListServicesRequest(), metadata=bearer(key))
+        await stub.Chat(chat_pb.ChatRequest(message="hi"), metadata=bearer(key))
     assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     status = rpc_status.from_call(info.value)
     retry = error_details_pb2.RetryInfo()

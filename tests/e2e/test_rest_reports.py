@@ -128,8 +128,9 @@ async def test_permissions_are_enforced_per_endpoint(http: httpx.AsyncClient) ->
 async def test_rate_limit_headers_and_429(http: httpx.AsyncClient, clock: FakeClock) -> None:
     account = await make_account(http, rate_limit={"requests_per_minute": 2})
     clock.clear_of_minute_boundary()
-    first = await http.get(f"{DEV}/models", headers=account.key_auth)
-    second = await http.get(f"{DEV}/services", headers=account.key_auth)
+    hi = {"message": "hi"}
+    first = await http.post(f"{DEV}/chat", json=hi, headers=account.key_auth)
+    second = await http.post(f"{DEV}/chat", json=hi, headers=account.key_auth)
     assert (first.headers["x-ratelimit-limit"], first.headers["x-ratelimit-remaining"]) == ("2", "1")
     assert second.headers["x-ratelimit-remaining"] == "0"
     reset = int(first.headers["x-ratelimit-reset"])

@@ -38,7 +38,7 @@ async def test_snapshots_follow_admission_and_completion(
     assert (first.plan, first.quota_limit, first.quota_used, first.quota_remaining) == ("free", 1000, 0, 1000)
     budget = first.rate_limit
     assert (budget.requests_per_minute, budget.concurrent_requests, budget.concurrent_in_flight) == (20, 3, 0)
-    assert budget.requests_remaining == 19  # opening the watch was itself a counted call
+    assert budget.requests_remaining == 20  # opening the watch is a read: not a model call
     assert budget.tokens_remaining == 5000 and budget.window_reset.seconds > 0
 
     upstream = core.upstreams.simulators["openrouter"]
@@ -49,7 +49,7 @@ async def test_snapshots_follow_admission_and_completion(
     admitted = await next_snapshot(watch)
     assert admitted.quota_used == 1 and admitted.quota_remaining == 999
     assert admitted.rate_limit.concurrent_in_flight == 1
-    assert admitted.rate_limit.requests_remaining == 18
+    assert admitted.rate_limit.requests_remaining == 19
     assert admitted.rate_limit.tokens_remaining < 5000 - 1000  # the estimate is held while in flight
 
     upstream.release()

@@ -9,7 +9,8 @@
 --       quota; 0 = none, and a key_limit of 0 leaves the key's counter alone), the demand
 --       (tokens, concurrent, slot), quota_start (the ledger's count, -1 while unknown),
 --       quota_ttl, window_ttl, flight_ttl, lease_ms (how long the slot counts unless renewed),
---       user, channel_prefix, releases.
+--       user, channel_prefix, releases; `quiet` (a read, counted on its own counter as
+--       KEYS[1] and KEYS[2] with the read limit as user_limit) publishes nothing.
 -- Answer: a status (0 admitted, 1 a limit refused it, 2 the monthly quota did, 3 the quota's
 -- start is needed), then what it saw before counting: user requests, key requests, tokens,
 -- live calls in flight, calls this month.
@@ -62,5 +63,6 @@ if a.concurrent then
   redis.call('EXPIRE', flight, a.flight_ttl)
 end
 if a.quota > 0 then redis.call('INCR', month_calls) end
-redis.call('PUBLISH', a.channel_prefix .. a.user, '1')
+-- A read (`quiet`) changes none of the figures WatchQuota shows.
+if not a.quiet then redis.call('PUBLISH', a.channel_prefix .. a.user, '1') end
 return {0, unpack(seen)}

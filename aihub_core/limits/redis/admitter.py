@@ -39,6 +39,7 @@ from aihub_core.limits.redis.scripts import (
 from aihub_core.limits.redis.upkeep import Release, Upkeep
 from aihub_core.limits.redis.watch import SharedWatchers
 from aihub_core.limits.rules import (
+    DEFAULT_READ_LIMIT,
     Budget,
     Demand,
     Grant,
@@ -49,6 +50,8 @@ from aihub_core.limits.rules import (
     first_broken,
     quota_exceeded,
     rate_state,
+    read_refusal,
+    read_state,
     refusal,
     request_scopes,
     window,
@@ -77,8 +80,10 @@ class RedisAdmitter:
         clock: Callable[[], float],
         prefix: str = DEFAULT_PREFIX,
         lease: float = 10.0,
+        read_limit: int = DEFAULT_READ_LIMIT,
     ) -> None:
         self._redis = redis
+        self._read_limit = read_limit
         self._ledger = ledger
         self._clock = clock
         self._keys = Keys(prefix)
@@ -101,12 +106,13 @@ class RedisAdmitter:
         prefix: str = DEFAULT_PREFIX,
         lease: float = 10.0,
         command_timeout: float = 2.0,
+        read_limit: int = DEFAULT_READ_LIMIT,
     ) -> RedisAdmitter:
         """Connect (a ConfigError if the URL is bad or Redis unreachable), then start the upkeep.
 
         `lease`: how long a concurrency slot counts after this process last renewed it, so how long
         the slots of a process that died stay taken."""
-        admitter = cls(await connect(url, command_timeout), ledger, clock, prefix, lease)
+        admitter = cls(await connect(url, command_timeout), ledger, clock, prefix, lease, read_limit)
         admitter._upkeep.start()
         admitter._watchers.start()
         return admitter
@@ -128,6 +134,8 @@ class RedisAdmitter:
 
     async def admit(self, caller: Subject, demand: Demand) -> Grant:
         """Admit a call (see `Admitter.admit`), or raise the same refusals, or a 503 without Redis."""
+        if demand.read:
+            return await self._admit_read(caller)
         user = caller.user_id
         plan = caller.plan
         quota = plan.monthly_requests if demand.counts_quota else 0
@@ -183,6 +191,36 @@ class RedisAdmitter:
         if broken is None:
             raise AssertionError(f"the admission script refused a demand that fits: {seen}")
         raise refusal(broken, state, now)
+
+    async def _admit_read(self, caller: Subject) -> Grant:
+        """A read, by the same script on the read counter alone, with the read limit."""
+        now = self._clock()
+        number, reset = window(now)
+        user, keys, limit = caller.user_id, self._keys, self._read_limit
+        counter = keys.reads(number, user, caller.key_id)
+        redis_keys = [counter, counter, keys.tokens(number, user), keys.flight(user), keys.quota("", user)]
+        named: dict[str, Any] = {
+            "user": user,
+            "user_limit": limit,
+            "key_limit": 0,
+            "tpm": 0,
+            "max_flight": 0,
+            "quota": 0,
+            "tokens": 0,
+            "concurrent": False,
+            "slot": "",
+            "quota_start": -1,
+            "quota_ttl": 0,
+            "window_ttl": WINDOW_TTL_SECONDS,
+            "flight_ttl": FLIGHT_TTL_SECONDS,
+            "lease_ms": self._upkeep.lease_ms,
+            "channel_prefix": keys.channel_prefix,
+            "quiet": True,
+        }
+        seen = await self._run_admit(redis_keys, named, user, "")
+        if seen[0] == ADMITTED:
+            return Grant(user, 0, False, read_state(limit, seen[1] + 1, reset))
+        raise read_refusal(caller, limit, seen[1], reset, now)
 
     def _request_keys(self, number: int, caller: Subject, scopes: Scopes, both: bool = False) -> list[str]:
         """The request counters of `scopes` (`both`: the user's twice when the key has no limit of

@@ -73,6 +73,12 @@ class Keys:
         counter = f"{self.user(user_id)}req:{window}"
         return counter if key_id is None else f"{counter}:key:{key_id}"
 
+    def reads(self, window: int, user_id: str, key_id: str | None = None) -> str:
+        """A read counter of one minute: one of the user's keys', or (`key_id` None) the user's
+        own, for reads with a login token."""
+        counter = f"{self.user(user_id)}read:{window}"
+        return counter if key_id is None else f"{counter}:key:{key_id}"
+
     def tokens(self, window: int, user_id: str) -> str:
         return f"{self.user(user_id)}tok:{window}"
 

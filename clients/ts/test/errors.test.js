@@ -41,7 +41,8 @@ test("a call over its key's rate limit: RESOURCE_EXHAUSTED with ErrorInfo and Re
   // One request a minute: the second is refused (a third only if the minute rolled in between).
   let err;
   for (let call = 0; call < 3 && err === undefined; call++) {
-    err = await hub.clients.usage.getQuota({}, bearer(key)).then(
+    // A model call: reads (quota, usage, models) count against the read limit, not the key's.
+    err = await hub.clients.chat.chat({ message: "hi" }, bearer(key)).then(
       () => undefined,
       (e) => e,
     );

@@ -154,7 +154,9 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     operator creates accounts with `aihub users create`.
     """
     ERROR_REASON_RATE_LIMIT_EXCEEDED: _ErrorReason.ValueType  # 39
-    """The requests per minute of the key or of the plan are used up; retry after `Retry-After`."""
+    """The requests per minute of the key or of the plan (model calls), or the read limit (other
+    calls), are used up; retry after `Retry-After`.
+    """
     ERROR_REASON_TOKENS_RATE_LIMIT_EXCEEDED: _ErrorReason.ValueType  # 40
     """The plan's tokens per minute are used up; retry after `Retry-After`."""
     ERROR_REASON_CONCURRENCY_LIMIT_EXCEEDED: _ErrorReason.ValueType  # 41
@@ -179,8 +181,8 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     wait when it named one.
     """
     ERROR_REASON_CIRCUIT_OPEN: _ErrorReason.ValueType  # 47
-    """The service failed repeatedly and calls to it are paused (the circuit breaker); fallbacks
-    were tried.
+    """The model failed repeatedly on its service and calls to it are paused (its circuit
+    breaker); fallbacks were tried.
     """
     ERROR_REASON_SERVICE_UNAVAILABLE: _ErrorReason.ValueType  # 48
     """The core is unreachable, not serving or shutting down."""
@@ -340,7 +342,9 @@ ERROR_REASON_REGISTRATION_CLOSED: ErrorReason.ValueType  # 63
 operator creates accounts with `aihub users create`.
 """
 ERROR_REASON_RATE_LIMIT_EXCEEDED: ErrorReason.ValueType  # 39
-"""The requests per minute of the key or of the plan are used up; retry after `Retry-After`."""
+"""The requests per minute of the key or of the plan (model calls), or the read limit (other
+calls), are used up; retry after `Retry-After`.
+"""
 ERROR_REASON_TOKENS_RATE_LIMIT_EXCEEDED: ErrorReason.ValueType  # 40
 """The plan's tokens per minute are used up; retry after `Retry-After`."""
 ERROR_REASON_CONCURRENCY_LIMIT_EXCEEDED: ErrorReason.ValueType  # 41
@@ -365,8 +369,8 @@ ERROR_REASON_UPSTREAM_RATE_LIMITED: ErrorReason.ValueType  # 46
 wait when it named one.
 """
 ERROR_REASON_CIRCUIT_OPEN: ErrorReason.ValueType  # 47
-"""The service failed repeatedly and calls to it are paused (the circuit breaker); fallbacks
-were tried.
+"""The model failed repeatedly on its service and calls to it are paused (its circuit
+breaker); fallbacks were tried.
 """
 ERROR_REASON_SERVICE_UNAVAILABLE: ErrorReason.ValueType  # 48
 """The core is unreachable, not serving or shutting down."""

@@ -14,6 +14,7 @@ import pytest
 
 from aihub.v1 import chat_service_pb2 as chat_pb
 from aihub.v1 import chat_service_pb2_grpc as chat_grpc
+from aihub.v1 import key_service_pb2 as key_pb
 from aihub.v1 import model_service_pb2 as model_pb
 from aihub.v1 import model_service_pb2_grpc as model_grpc
 from aihub.v1 import usage_service_pb2 as usage_pb
@@ -21,6 +22,7 @@ from aihub.v1 import usage_service_pb2_grpc as usage_grpc
 from aihub_cli.http_server import start_http
 from aihub_core.app import Core
 from aihub_core.limits.plans import BUILTIN_PLANS
+from aihub_core.limits.rules import DEFAULT_READ_LIMIT
 from aihub_http.app import create_app
 from tests.conftest import isolated_settings, make_account
 from tests.e2e.held import burst_while_held
@@ -65,16 +67,27 @@ async def code_of(call: Awaitable[object]) -> str:
     return "ok"
 
 
-async def test_a_plans_requests_per_minute_hold_across_two_cores(
-    channels: Channels, clock: FakeClock
+async def test_requests_per_minute_hold_across_two_cores(
+    cores: tuple[Core, Core], channels: Channels, clock: FakeClock
 ) -> None:
+    _, key = await new_key(channels[0], rate_limit=key_pb.KeyRateLimit(requests_per_minute=5))
+    assert await cores[0].store.set_plan("grpc@example.com", "enterprise")  # 25 in flight: not the limit here
+    clock.clear_of_minute_boundary()
+    stubs = [chat_grpc.ChatServiceStub(channel) for channel in channels]
+    calls = [stub.Chat(chat_pb.ChatRequest(message="hi"), metadata=bearer(key)) for stub in stubs * 6]
+    codes = await asyncio.gather(*(code_of(call) for call in calls))
+    assert codes.count("ok") == 5
+    assert codes.count("rate_limit_exceeded") == 7
+
+
+async def test_reads_per_minute_hold_across_two_cores(channels: Channels, clock: FakeClock) -> None:
     _, key = await new_key(channels[0])
     clock.clear_of_minute_boundary()
     stubs = [model_grpc.ModelServiceStub(channel) for channel in channels]
-    calls = [stub.ListServices(model_pb.ListServicesRequest(), metadata=bearer(key)) for stub in stubs * 15]
+    calls = [stub.ListServices(model_pb.ListServicesRequest(), metadata=bearer(key)) for stub in stubs * 305]
     codes = await asyncio.gather(*(code_of(call) for call in calls))
-    assert codes.count("ok") == FREE.requests_per_minute
-    assert codes.count("rate_limit_exceeded") == 30 - FREE.requests_per_minute
+    assert codes.count("ok") == DEFAULT_READ_LIMIT  # not the free plan's 20
+    assert codes.count("rate_limit_exceeded") == 610 - DEFAULT_READ_LIMIT
 
 
 async def test_a_plans_concurrent_calls_hold_across_two_cores(

@@ -26,6 +26,11 @@ def key(limit: int | None = None, key_id: str = "k1", plan: Plan = FREE) -> Call
     return Caller("u1", plan, key_id=key_id, key_requests_per_minute=limit)
 
 
+# A call that is not a model call (models, services, usage, quota, keys); a caller with a login token.
+READ = Demand(read=True)
+LOGIN = Caller("u1", FREE)
+
+
 @dataclass(frozen=True)
 class Admit:
     caller: Caller
@@ -97,6 +102,34 @@ SCENARIOS: list[tuple[str, int, list[Step], list[str]]] = [
         0,
         [Admit(key(), chat(4000)), Tick(60), Release(0, tokens_used=100), Admit(key(), chat(5000))],
         [OK, OK],
+    ),
+    (
+        "reads count against neither the plan's nor the key's minute",
+        0,
+        [*[Admit(key(3), READ)] * 25, *[Admit(key(3))] * 4],
+        [OK] * 28 + ["rate_limit_exceeded"],
+    ),
+    (
+        "reads count against no quota",
+        1,
+        [
+            *[Admit(key(plan=TINY_QUOTA), chat())] * 2,
+            *[Admit(key(plan=TINY_QUOTA), READ)] * 5,
+            Admit(key(plan=TINY_QUOTA), chat()),
+        ],
+        [OK] * 7 + ["quota_exceeded"],
+    ),
+    (
+        "the read limit, per key and per login",
+        0,
+        [
+            *[Admit(key(), READ)] * 601,
+            Admit(key(key_id="k2"), READ),
+            Admit(LOGIN, READ),
+            Tick(60),
+            Admit(key(), READ),
+        ],
+        [OK] * 600 + ["rate_limit_exceeded", OK, OK, OK],
     ),
     (
         "a settlement above the estimate takes from the minute",

@@ -146,8 +146,8 @@ if (env.AIHUB_UPSTREAM === "failing") {
     const bad = await refused(client().chat.completions.create({ model: "x-ai/grok-beta", messages: HI, n: 2 }), OpenAI.BadRequestError);
     assert.deepEqual([bad.error.code, bad.error.param], ["unsupported_parameter", "n"]);
     const limited = client(env.AIHUB_LIMITED_KEY);
-    await limited.models.list();
-    const slow = await refused(limited.models.list(), OpenAI.RateLimitError);
+    await limited.chat.completions.create({ model: "x-ai/grok-beta", messages: HI });
+    const slow = await refused(limited.chat.completions.create({ model: "x-ai/grok-beta", messages: HI }), OpenAI.RateLimitError);
     assert.ok(Number(slow.headers.get("retry-after")) >= 1);
   });
 }

@@ -364,7 +364,8 @@ export enum ErrorReason {
   REGISTRATION_CLOSED = 63,
 
   /**
-   * The requests per minute of the key or of the plan are used up; retry after `Retry-After`.
+   * The requests per minute of the key or of the plan (model calls), or the read limit (other
+   * calls), are used up; retry after `Retry-After`.
    *
    * @generated from enum value: ERROR_REASON_RATE_LIMIT_EXCEEDED = 39;
    */
@@ -431,8 +432,8 @@ export enum ErrorReason {
   UPSTREAM_RATE_LIMITED = 46,
 
   /**
-   * The service failed repeatedly and calls to it are paused (the circuit breaker); fallbacks
-   * were tried.
+   * The model failed repeatedly on its service and calls to it are paused (its circuit
+   * breaker); fallbacks were tried.
    *
    * @generated from enum value: ERROR_REASON_CIRCUIT_OPEN = 47;
    */
