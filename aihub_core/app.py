@@ -46,6 +46,7 @@ from aihub_core.resilience import BreakerPolicy, RetryPolicy
 from aihub_core.services.accounts import Accounts
 from aihub_core.services.keys import KeyManager
 from aihub_core.services.usage import UsageReporter
+from aihub_core.services.usage_logs import UsageLogs
 from aihub_core.settings import Settings
 from aihub_core.simulators import Simulator
 from aihub_core.store import open_store
@@ -286,7 +287,10 @@ class Core:
                 chat=ChatServicer(gate, calls),
                 models=ModelServicer(gate, catalog, upstreams.simulated),
                 usage=UsageServicer(
-                    gate, UsageReporter(store, now=clock.now), QuotaWatch(store, admitter, now=clock.now)
+                    gate,
+                    UsageReporter(store, now=clock.now),
+                    QuotaWatch(store, admitter, now=clock.now),
+                    UsageLogs(store),
                 ),
                 keys=KeyServicer(gate, KeyManager(store, now=clock.now)),
                 embeddings=EmbeddingServicer(gate, calls),

@@ -50,7 +50,9 @@ class RpcRoute:
     `max_body_bytes` bounds the body of a route that reads one (a larger one is a 413).
     `credential`: what its `Authorization` header carries (`api_key`, `jwt` or `none`), as the
     core's access rule for the RPC says (a contract test compares them); `idempotency_key`:
-    whether it replays an earlier answer for a repeated `Idempotency-Key`.
+    whether it replays an earlier answer for a repeated `Idempotency-Key`. `csv_rpc` is the
+    server-streaming export a REST-only `format=csv` query parameter chooses: its rows stream
+    out as CSV (`csv_export`).
     """
 
     http_method: str
@@ -62,6 +64,7 @@ class RpcRoute:
     max_body_bytes: int = SMALL_BODY_BYTES
     credential: Literal["api_key", "jwt", "none"] = "api_key"
     idempotency_key: bool = False
+    csv_rpc: MethodDescriptor | None = None
 
     @property
     def reads_body(self) -> bool:
@@ -75,8 +78,8 @@ class RpcRoute:
 
     def grpc_methods(self) -> tuple[str, ...]:
         """Every gRPC method this route may call."""
-        rpcs = (self.rpc,) if self.stream_rpc is None else (self.rpc, self.stream_rpc)
-        return tuple(grpc_path(rpc) for rpc in rpcs)
+        rpcs = (self.rpc, self.stream_rpc, self.csv_rpc)
+        return tuple(grpc_path(rpc) for rpc in rpcs if rpc is not None)
 
 
 _CHAT = _rpc(chat_service_pb2, "ChatService", "Chat")
@@ -138,6 +141,14 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(usage_service_pb2, "UsageService", "GetUsage"),
         200,
         "Usage statistics",
+    ),
+    RpcRoute(
+        "GET",
+        f"{DEVELOPER}/usage/logs",
+        _rpc(usage_service_pb2, "UsageService", "ListUsageLogs"),
+        200,
+        "Request logs, newest first; with `format=csv` every matching row streams as CSV",
+        csv_rpc=_rpc(usage_service_pb2, "UsageService", "ExportUsageLogs"),
     ),
     RpcRoute(
         "GET",

@@ -88,6 +88,40 @@ class UsageRecord:
 
 
 @dataclass(frozen=True)
+class UsageLogQuery:
+    """Which ledger rows `usage_logs` returns, newest first: the filters (None: any), the page's
+    start (`after`, a keyset cursor) and its length."""
+
+    model: str | None = None
+    status: UsageStatus | None = None
+    key_id: str | None = None
+    start: datetime | None = None
+    """Rows created at or after this moment."""
+    end: datetime | None = None
+    """Rows created before this moment (exclusive)."""
+    after: tuple[datetime, str] | None = None
+    """The (`created_at`, `request_id`) of the last row of the previous page: only rows after it,
+    in newest-first order, come back."""
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class UsageLogEntry:
+    """One ledger row as a request log shows it: the call's record (`created_at`: when it was
+    admitted), the name of its key (None for a call made with a JWT) and when it was settled
+    (None while pending)."""
+
+    record: UsageRecord
+    key_name: str | None
+    settled_at: datetime | None
+
+    @property
+    def cursor(self) -> tuple[datetime, str]:
+        """Where the page after this row starts (`UsageLogQuery.after`)."""
+        return (self.record.created_at, self.record.request_id)
+
+
+@dataclass(frozen=True)
 class IdempotencyRecord:
     """A claimed Idempotency-Key: the request it belongs to and, once done, the stored answer."""
 
@@ -337,6 +371,15 @@ class Store(Protocol):
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment (inclusive): billable and
         pending ones. From midnight UTC its time does not grow with the number of records."""
+        ...
+
+    async def usage_logs(self, user_id: str, query: UsageLogQuery) -> list[UsageLogEntry]:
+        """The user's ledger rows that match the query's filters (every status, pending included),
+        newest first: by `created_at`, then `request_id`, both descending, at most `limit` of them
+        (1 to 10,000, else ValueError), starting after `query.after`. Keyset paging: a row written
+        after a page was read never shifts the rows of the later pages (a new call is newer than
+        every row already listed), so paging to the end lists every row that existed at the
+        start exactly once. Each row carries its key's name, a deleted key's included."""
         ...
 
     # idempotency keys

@@ -10,7 +10,7 @@ settlement that is.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -19,6 +19,7 @@ from aihub_core.store.base import (
     ApiKeyRecord,
     IdempotencyRecord,
     StoredMessage,
+    UsageLogQuery,
     UsageRecord,
     UsageStatus,
     UserRecord,
@@ -108,3 +109,17 @@ def claim_row(claim: IdempotencyRecord, owner: str | None) -> Row:
 def _fields(record: UserRecord | ApiKeyRecord | StoredMessage | UsageRecord) -> Row:
     # Shallow, unlike dataclasses.asdict: the values are kept as they are (tuples stay tuples).
     return {field.name: getattr(record, field.name) for field in fields(record)}
+
+
+MAX_LOG_PAGE = 10_000
+
+
+def checked_log_query(query: UsageLogQuery) -> UsageLogQuery:
+    """The query with its times in UTC; ValueError for a page length out of 1..MAX_LOG_PAGE or a
+    naive time."""
+    if not 1 <= query.limit <= MAX_LOG_PAGE:
+        raise ValueError(f"a page of usage logs holds 1 to {MAX_LOG_PAGE} rows, not {query.limit}")
+    after = None if query.after is None else (utc(query.after[0]), query.after[1])
+    start = None if query.start is None else utc(query.start)
+    end = None if query.end is None else utc(query.end)
+    return replace(query, start=start, end=end, after=after)

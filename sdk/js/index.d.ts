@@ -182,6 +182,31 @@ export interface UsageReport extends Answer {
   dailyBreakdown: DailyUsage[];
 }
 
+/** One call as the gateway's ledger recorded it (never its prompt or answer). */
+export interface UsageLog {
+  requestId: string;
+  createdAt: string | null;
+  /** Empty for a call made with a JWT. */
+  keyId: string;
+  keyName: string;
+  service: string;
+  model: string;
+  status: 'pending' | 'ok' | 'error' | 'refused' | 'cancelled' | (string & {});
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+  usageSource: 'provider' | 'estimated' | 'none' | (string & {});
+  responseTimeMs: number;
+  sessionId: string;
+}
+
+export interface UsageLogPage extends Answer {
+  /** Newest first. */
+  logs: UsageLog[];
+  /** Pass as `pageToken` for the next page; empty on the last page. */
+  nextPageToken: string;
+}
+
 export interface RateLimitPolicy {
   requestsPerMinute: number | null;
   tokensPerMinute: number | null;
@@ -270,6 +295,19 @@ declare class UsageResource {
     },
     options?: RequestOptions,
   ): Promise<UsageReport>;
+  /** One page of request logs, newest first; Dates are sent as their exact moment. */
+  logs(
+    params?: {
+      model?: string;
+      status?: 'pending' | 'ok' | 'error' | 'refused' | 'cancelled' | (string & {});
+      keyId?: string;
+      start?: string | Date;
+      end?: string | Date;
+      pageSize?: number;
+      pageToken?: string;
+    },
+    options?: RequestOptions,
+  ): Promise<UsageLogPage>;
 }
 
 declare class QuotaResource {

@@ -58,6 +58,8 @@ SDK_TYPES: Mapping[str, tuple[type[Any], str]] = MappingProxyType(
         "aihub.v1.KeyRateLimit": (py.RateLimitPolicy, "RateLimitPolicy"),
         "aihub.v1.ListApiKeysResponse": (py.ApiKeyList, "ApiKeyList"),
         "aihub.v1.DeleteApiKeyResponse": (py.DeletedApiKey, "DeletedApiKey"),
+        "aihub.v1.ListUsageLogsResponse": (py.UsageLogPage, "UsageLogPage"),
+        "aihub.v1.UsageLog": (py.UsageLog, "UsageLog"),
     }
 )
 
@@ -216,6 +218,7 @@ async def test_the_python_sdk_keeps_every_field_of_every_answer(http: httpx.Asyn
         answers["ListServicesResponse"] = await app.services.list()
         answers["GetUsageResponse"] = await app.usage.get(start_date="2025-09-01", end_date="2025-09-30")
         answers["GetQuotaResponse"] = await app.quota.get()
+        answers["ListUsageLogsResponse"] = await app.usage.logs(page_size=1)
         await app.chat.create("Hello again")  # the key's last_used is set now
         answers["ListApiKeysResponse"] = await admin.api_keys.list()
         answers["DeleteApiKeyResponse"] = await admin.api_keys.delete(created.id)
@@ -234,6 +237,6 @@ async def test_the_js_sdk_keeps_every_field_of_every_answer(http: httpx.AsyncCli
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0, err.decode()
     seen = json.loads(out)
-    assert len(seen) == 10
+    assert len(seen) == 11
     for name, answer in seen.items():
         compare(_descriptor(name), answer["sdk"], answer["raw"], camel, name)

@@ -30,10 +30,12 @@ from aihub_core.store.base import (
     Recovered,
     StoredMessage,
     StoreOptions,
+    UsageLogEntry,
+    UsageLogQuery,
     UsageRecord,
     UserRecord,
 )
-from aihub_core.store.postgres import _leases
+from aihub_core.store.postgres import _leases, _logs
 from aihub_core.store.postgres import _queries as q
 from aihub_core.store.postgres._ledger import LedgerWrite, LedgerWriter, Reservation, Settlement, Turn
 from aihub_core.store.postgres.migrations import apply_migrations
@@ -257,6 +259,11 @@ class PostgresStore:
         """Requests counted against the monthly quota since a moment: billable and pending ones."""
         rows.utc(since)
         return await self._call(q.count_requests, user_id, since)
+
+    async def usage_logs(self, user_id: str, query: UsageLogQuery) -> list[UsageLogEntry]:
+        """One page of the user's ledger rows, newest first (see the Protocol)."""
+        rows.checked_log_query(query)
+        return await self._call(_logs.usage_logs, user_id, query)
 
     # leases and recovery
     async def renew_lease(self) -> bool:

@@ -46,12 +46,14 @@ from aihub_core.store.base import (
     Recovered,
     StoredMessage,
     StoreOptions,
+    UsageLogEntry,
+    UsageLogQuery,
     UsageRecord,
     UserRecord,
 )
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite import _idempotency as idem
-from aihub_core.store.sqlite import _leases
+from aihub_core.store.sqlite import _leases, _logs
 from aihub_core.store.sqlite import _queries as q
 from aihub_core.store.sqlite._group import GroupCommit
 from aihub_core.store.sqlite.migrations import apply_migrations
@@ -354,6 +356,10 @@ class SQLiteStore:
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment: billable and pending ones."""
         return await self._call(q.count_requests, user_id, since)
+
+    async def usage_logs(self, user_id: str, query: UsageLogQuery) -> list[UsageLogEntry]:
+        """One page of the user's ledger rows, newest first (see the Protocol)."""
+        return await self._call(_logs.usage_logs, user_id, query)
 
     # idempotency keys
     async def claim_idempotency_key(

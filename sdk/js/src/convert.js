@@ -196,6 +196,33 @@ export function usageReport(body, meta) {
   );
 }
 
+/** @param {Json} body @param {ResponseMeta} meta */
+export function usageLogPage(body, meta) {
+  const entries = Array.isArray(body.logs) ? body.logs.map(obj) : [];
+  return withRaw(
+    {
+      logs: entries.map((log) => ({
+        requestId: required(log, 'request_id', 'a usage log'),
+        createdAt: optStr(log.created_at),
+        keyId: optStr(log.key_id) ?? '',
+        keyName: optStr(log.key_name) ?? '',
+        service: optStr(log.service) ?? '',
+        model: optStr(log.model) ?? '',
+        status: optStr(log.status) ?? '',
+        promptTokens: num(log.prompt_tokens),
+        completionTokens: num(log.completion_tokens),
+        costUsd: num(log.cost_usd),
+        usageSource: optStr(log.usage_source) ?? '',
+        responseTimeMs: num(log.response_time_ms),
+        sessionId: optStr(log.session_id) ?? '',
+      })),
+      nextPageToken: optStr(body.next_page_token) ?? '',
+      requestId: meta.requestId,
+    },
+    body,
+  );
+}
+
 /** @param {unknown} data */
 function policy(data) {
   const d = obj(data);

@@ -153,6 +153,36 @@ export class Usage extends Resource {
       options,
     );
   }
+
+  /**
+   * One page of request logs, newest first; pass the page's `nextPageToken` as `pageToken` for the
+   * next. `start` (inclusive) and `end` (exclusive) are RFC 3339 times, dates, or Dates (sent as
+   * their exact moment).
+   * @param {{ model?: string, status?: string, keyId?: string, start?: string | Date, end?: string | Date,
+   *   pageSize?: number, pageToken?: string }} [params]
+   * @param {RequestOptions} [options]
+   */
+  logs({ model, status, keyId, start, end, pageSize, pageToken } = {}, options) {
+    const query = {
+      model,
+      status,
+      key_id: keyId,
+      start: moment(start),
+      end: moment(end),
+      page_size: pageSize === undefined || pageSize === null ? undefined : String(pageSize),
+      page_token: pageToken,
+    };
+    return this._client._call(
+      { method: 'GET', path: `${DEVELOPER}/usage/logs`, auth: 'apiKey', query },
+      convert.usageLogPage,
+      options,
+    );
+  }
+}
+
+/** @param {string | Date | undefined} value */
+function moment(value) {
+  return value instanceof Date ? value.toISOString() : value;
 }
 
 export class Quota extends Resource {

@@ -41,6 +41,8 @@ from .types import (
     TokenInfo,
     Usage,
     UsageEvent,
+    UsageLog,
+    UsageLogPage,
     UsageReport,
 )
 
@@ -80,6 +82,8 @@ __all__ = [
     "TokenInfo",
     "Usage",
     "UsageEvent",
+    "UsageLog",
+    "UsageLogPage",
     "UsageReport",
     "__version__",
 ]

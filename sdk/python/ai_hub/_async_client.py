@@ -34,6 +34,7 @@ from .types import (
     Quota,
     ServiceList,
     TokenInfo,
+    UsageLogPage,
     UsageReport,
 )
 
@@ -238,6 +239,30 @@ class AsyncUsageResource(_AsyncResource):
     ) -> UsageReport:
         """Requests, tokens and cost for a period (day, week, month, year) or a date range."""
         return await self._client._call(_calls.usage_get(period, start_date, end_date))
+
+    async def logs(
+        self,
+        *,
+        model: str | None = None,
+        status: str | None = None,
+        key_id: str | None = None,
+        start: str | datetime.date | None = None,
+        end: str | datetime.date | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> UsageLogPage:
+        """One page of request logs, newest first (filters optional; `start` inclusive, `end`
+        exclusive, RFC 3339 or a date); the page's `next_page_token` fetches the next one."""
+        call = _calls.usage_logs(
+            model=model,
+            status=status,
+            key_id=key_id,
+            start=start,
+            end=end,
+            page_size=page_size,
+            page_token=page_token,
+        )
+        return await self._client._call(call)
 
 
 class AsyncQuotaResource(_AsyncResource):

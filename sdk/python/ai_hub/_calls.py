@@ -24,6 +24,7 @@ from .types import (
     Quota,
     ServiceList,
     TokenInfo,
+    UsageLogPage,
     UsageReport,
 )
 
@@ -97,11 +98,14 @@ def chat_stream(body: dict[str, Any], idempotency_key: str | None) -> Request:
 
 
 def _params(**values: str | datetime.date | None) -> dict[str, str]:
-    return {
-        name: value.strftime("%Y-%m-%d") if isinstance(value, datetime.date) else value
-        for name, value in values.items()
-        if value is not None
-    }
+    return {name: _param(value) for name, value in values.items() if value is not None}
+
+
+def _param(value: str | datetime.date) -> str:
+    # A datetime is a date too: it keeps its time (and must carry its offset).
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return value.strftime("%Y-%m-%d") if isinstance(value, datetime.date) else value
 
 
 def models_list(service: str | None, category: str | None) -> Call[ModelList]:
@@ -121,6 +125,23 @@ def usage_get(
     """`GET /usage`."""
     params = _params(period=period, start_date=start_date, end_date=end_date)
     return Call(Request("GET", f"{DEVELOPER}/usage", params=params), _parse.usage_report)
+
+
+def usage_logs(
+    *,
+    model: str | None,
+    status: str | None,
+    key_id: str | None,
+    start: str | datetime.date | None,
+    end: str | datetime.date | None,
+    page_size: int | None,
+    page_token: str | None,
+) -> Call[UsageLogPage]:
+    """`GET /usage/logs`: one page, newest first; `start`/`end` are RFC 3339 times or dates."""
+    params = _params(model=model, status=status, key_id=key_id, start=start, end=end, page_token=page_token)
+    if page_size is not None:
+        params["page_size"] = str(page_size)
+    return Call(Request("GET", f"{DEVELOPER}/usage/logs", params=params), _parse.usage_log_page)
 
 
 def quota_get() -> Call[Quota]:

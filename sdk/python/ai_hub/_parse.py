@@ -30,6 +30,8 @@ from .types import (
     ServiceList,
     TokenInfo,
     Usage,
+    UsageLog,
+    UsageLogPage,
     UsageReport,
 )
 
@@ -209,6 +211,36 @@ def usage_report(body: Mapping[str, Any], meta: ResponseMeta) -> UsageReport:
         daily_breakdown=breakdown,
         request_id=meta.request_id,
         raw=body,
+    )
+
+
+def usage_log_page(body: Mapping[str, Any], meta: ResponseMeta) -> UsageLogPage:
+    """`GET /usage/logs`."""
+    entries = body.get("logs")
+    logs = tuple(_usage_log(_obj(entry)) for entry in (entries if isinstance(entries, list) else ()))
+    return UsageLogPage(
+        logs=logs,
+        next_page_token=_opt_str(body, "next_page_token") or "",
+        request_id=meta.request_id,
+        raw=body,
+    )
+
+
+def _usage_log(data: Mapping[str, Any]) -> UsageLog:
+    return UsageLog(
+        request_id=_str(data, "request_id", "a usage log"),
+        created_at=_opt_str(data, "created_at"),
+        key_id=_opt_str(data, "key_id") or "",
+        key_name=_opt_str(data, "key_name") or "",
+        service=_opt_str(data, "service") or "",
+        model=_opt_str(data, "model") or "",
+        status=_opt_str(data, "status") or "",
+        prompt_tokens=_int(data, "prompt_tokens"),
+        completion_tokens=_int(data, "completion_tokens"),
+        cost_usd=_float(data, "cost_usd"),
+        usage_source=_opt_str(data, "usage_source") or "",
+        response_time_ms=_int(data, "response_time_ms"),
+        session_id=_opt_str(data, "session_id") or "",
     )
 
 
