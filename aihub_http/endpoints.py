@@ -119,17 +119,28 @@ def _failed(request: Request[LifespanState], err: grpc.aio.AioRpcError) -> ApiEr
     return from_rpc_error(err)
 
 
-async def _stream(request: Request[LifespanState], call: grpc.aio.UnaryStreamCall[Any, Any]) -> Response:
+async def _first(
+    request: Request[LifespanState], call: grpc.aio.UnaryStreamCall[Any, Any]
+) -> tuple[object, dict[str, str]] | None:
+    """A stream's first message (or EOF) and the response headers, read before the status line so
+    that a refusal is an ordinary JSON error; None if the client left meanwhile."""
     try:
         first = await until_disconnect(request.receive, call.read())
     except ClientGone:
         call.cancel()
-        return NoResponse()
+        return None
     except grpc.aio.AioRpcError as err:
         raise _failed(request, err) from None
     initial = await call.initial_metadata()
     adopt_request_id(request, core_request_id(initial))
-    headers = response_headers(initial)
+    return first, response_headers(initial)
+
+
+async def _stream(request: Request[LifespanState], call: grpc.aio.UnaryStreamCall[Any, Any]) -> Response:
+    started = await _first(request, call)
+    if started is None:
+        return NoResponse()
+    first, headers = started
     return SseResponse(
         call, first if isinstance(first, chat_service_pb2.StreamChatResponse) else None, headers
     )
@@ -150,23 +161,13 @@ async def _csv(request: Request[LifespanState], rpc: MethodDescriptor, data: dic
     """The export RPC's rows as a CSV stream; an error before the first batch is a JSON error."""
     message = message_from_json(data, _request_class(rpc))
     call = request.state["stubs"].method(rpc)(message, metadata=_metadata(request))
-    try:
-        first = await until_disconnect(request.receive, call.read())
-    except ClientGone:
-        call.cancel()
+    started = await _first(request, call)
+    if started is None:
         return NoResponse()
-    except grpc.aio.AioRpcError as err:
-        raise _failed(request, err) from None
-    initial = await call.initial_metadata()
-    adopt_request_id(request, core_request_id(initial))
+    first, headers = started
     name = request.url.path.rstrip("/").rsplit("/", 1)[-1]
-    return CsvResponse(
-        call,
-        None if first is grpc.aio.EOF else first,
-        rpc.output_type,
-        response_headers(initial),
-        f"{name}.csv",
-    )
+    batch = first if isinstance(first, Message) else None  # None: no row matched
+    return CsvResponse(call, batch, rpc.output_type, headers, f"{name}.csv")
 
 
 def _metadata(request: Request[LifespanState]) -> tuple[tuple[str, str], ...]:

@@ -174,6 +174,14 @@ ROUTES: tuple[RpcRoute, ...] = (
         credential="jwt",
     ),
     RpcRoute(
+        "POST",
+        f"{DEVELOPER}/api-keys/{{key_id}}/rotate",
+        _rpc(key_service_pb2, "KeyService", "RotateApiKey"),
+        200,
+        "Rotate an API key: a new secret for the same key; the old one works `grace_seconds` more",
+        credential="jwt",
+    ),
+    RpcRoute(
         "DELETE",
         f"{DEVELOPER}/api-keys/{{key_id}}",
         _rpc(key_service_pb2, "KeyService", "DeleteApiKey"),

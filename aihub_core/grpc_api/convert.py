@@ -140,8 +140,10 @@ def api_key(record: ApiKeyRecord) -> key_pb.ApiKey:
         permissions=list(record.permissions),
         rate_limit=key_rate_limit(record),
     )
-    if record.last_used is not None:
-        out.last_used.CopyFrom(timestamp(record.last_used))
+    for name in ("last_used", "expires_at", "rotated_at"):
+        value = getattr(record, name)
+        if value is not None:
+            getattr(out, name).CopyFrom(timestamp(value))
     return out
 
 

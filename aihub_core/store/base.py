@@ -55,6 +55,23 @@ class ApiKeyRecord:
     requests_per_minute: int | None
     created_at: datetime
     last_used: datetime | None = None
+    expires_at: datetime | None = None
+    """When the key stops working (every secret of it); None: never."""
+    rotated_at: datetime | None = None
+    """When its secret was last replaced (`rotate_api_key`); None: never rotated."""
+    secret_expires_at: datetime | None = None
+    """Set only on a key found by a rotated-out secret (`get_api_key_by_hash`): when that old
+    secret stops working (perhaps already past). Not a column of the key."""
+
+
+@dataclass(frozen=True)
+class RotatedSecret:
+    """A key's new secret, as `rotate_api_key` stores it, and how long the old one keeps working."""
+
+    key_hash: str
+    prefix: str
+    rotated_at: datetime
+    old_secret_until: datetime
 
 
 @dataclass(frozen=True)
@@ -278,11 +295,22 @@ class Store(Protocol):
         ...
 
     async def get_api_key_by_hash(self, key_hash: str) -> ApiKeyRecord | None:
-        """The live (not deleted) key with this hash."""
+        """The live (not deleted) key with this hash: its current secret's (`secret_expires_at`
+        None), or a secret it was rotated away from (`secret_expires_at` set, see
+        `rotate_api_key`)."""
         ...
 
     async def list_api_keys(self, user_id: str) -> list[ApiKeyRecord]:
         """The user's live keys, newest first."""
+        ...
+
+    async def rotate_api_key(self, user_id: str, key_id: str, secret: RotatedSecret) -> ApiKeyRecord | None:
+        """Give one of the user's live keys a new secret (`secret.key_hash`, `secret.prefix`) and
+        set its `rotated_at`, in one transaction that also keeps the old hash: until
+        `secret.old_secret_until` `get_api_key_by_hash` still finds the key by it (with
+        `secret_expires_at` set), and after that too, so that the old secret is told apart from
+        an unknown one. Every other field of the key stays. The key as it is now, or None if the
+        user has no such live key. ConflictError if the new hash was ever used."""
         ...
 
     async def delete_api_key(self, user_id: str, key_id: str) -> bool:

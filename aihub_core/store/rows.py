@@ -18,6 +18,7 @@ from aihub_core.pricing import MAX_PICO_USD
 from aihub_core.store.base import (
     ApiKeyRecord,
     IdempotencyRecord,
+    RotatedSecret,
     StoredMessage,
     UsageLogQuery,
     UsageRecord,
@@ -55,9 +56,22 @@ def user_row(user: UserRecord) -> Row:
 
 
 def api_key_row(key: ApiKeyRecord) -> Row:
-    """The row of a new API key: its fields."""
-    last_used = utc(key.last_used) if key.last_used else None
-    return {**_fields(key), "created_at": utc(key.created_at), "last_used": last_used}
+    """The row of a new API key: its fields, but `secret_expires_at` (a lookup's, not the key's)."""
+    row = _fields(key)
+    del row["secret_expires_at"]
+    for name in ("created_at", "last_used", "expires_at", "rotated_at"):
+        row[name] = None if row[name] is None else utc(row[name])
+    return row
+
+
+def rotated_secret_row(secret: RotatedSecret) -> Row:
+    """The new secret's columns, its times in UTC."""
+    return {
+        "key_hash": secret.key_hash,
+        "prefix": secret.prefix,
+        "rotated_at": utc(secret.rotated_at),
+        "old_secret_until": utc(secret.old_secret_until),
+    }
 
 
 def message_row(user_id: str, session_id: str, message: StoredMessage) -> Row:

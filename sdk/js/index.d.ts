@@ -232,11 +232,20 @@ export interface ApiKey {
   permissions: string[];
   lastUsed: string | null;
   rateLimit: RateLimitPolicy | null;
+  /** When it stops working (`api_key_expired` after); null if never. */
+  expiresAt: string | null;
+  /** When its secret was last rotated; null if never. */
+  rotatedAt: string | null;
 }
 
 export interface CreatedApiKey extends ApiKey, Answer {
   /** The secret, shown this once. */
   key: string;
+}
+
+export interface RotatedApiKey extends CreatedApiKey {
+  /** When the old secret stops working. */
+  previousKeyExpiresAt: string | null;
 }
 
 export interface ApiKeyList extends Answer {
@@ -319,9 +328,11 @@ declare class QuotaResource {
 declare class ApiKeys {
   private constructor();
   create(
-    params: { name: string; permissions?: string[]; requestsPerMinute?: number },
+    params: { name: string; permissions?: string[]; requestsPerMinute?: number; expiresAt?: string | Date },
     options?: RequestOptions,
   ): Promise<CreatedApiKey>;
+  /** A new secret for the same key; the old one works `graceSeconds` more (default a day; 0: none). */
+  rotate(keyId: string, params?: { graceSeconds?: number }, options?: RequestOptions): Promise<RotatedApiKey>;
   list(options?: RequestOptions): Promise<ApiKeyList>;
   delete(keyId: string, options?: RequestOptions): Promise<DeletedApiKey>;
 }

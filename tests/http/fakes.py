@@ -237,6 +237,9 @@ class _Keys(key_service_pb2_grpc.KeyServiceServicer):
     async def DeleteApiKey(self, request: Any, context: Any) -> Any:
         return await self.core.unary("DeleteApiKey", request, context)
 
+    async def RotateApiKey(self, request: Any, context: Any) -> Any:
+        return await self.core.unary("RotateApiKey", request, context)
+
 
 @asynccontextmanager
 async def fake_core() -> AsyncIterator[FakeCore]:

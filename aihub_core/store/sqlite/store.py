@@ -44,6 +44,7 @@ from aihub_core.store.base import (
     Durability,
     IdempotencyRecord,
     Recovered,
+    RotatedSecret,
     StoredMessage,
     StoreOptions,
     UsageLogEntry,
@@ -290,6 +291,10 @@ class SQLiteStore:
     async def delete_api_key(self, user_id: str, key_id: str) -> bool:
         """Delete one of the user's keys; False if the user has no such live key."""
         return await self._call(q.delete_api_key, user_id, key_id)
+
+    async def rotate_api_key(self, user_id: str, key_id: str, secret: RotatedSecret) -> ApiKeyRecord | None:
+        """Give one of the user's live keys a new secret, keeping the old one's grace (see the Protocol)."""
+        return await self._call(q.rotate_api_key, user_id, key_id, secret)
 
     async def touch_api_key(self, key_id: str, when: datetime) -> None:
         """Record that a key was used."""

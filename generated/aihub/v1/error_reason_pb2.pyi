@@ -130,6 +130,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The API key is malformed, unknown or deleted, or a login token was sent where an API key
     is needed.
     """
+    ERROR_REASON_API_KEY_EXPIRED: _ErrorReason.ValueType  # 70
+    """The API key has expired (its `expires_at` has passed), or this secret was rotated out: a
+    rotation's grace period (`grace_seconds`) is over, and only the key's new secret works.
+    """
     ERROR_REASON_INVALID_TOKEN: _ErrorReason.ValueType  # 35
     """The login token (JWT) is not valid, or its account no longer exists, or an API key was sent
     where the login token is needed.
@@ -306,6 +310,10 @@ ERROR_REASON_INVALID_AUTHORIZATION_HEADER: ErrorReason.ValueType  # 33
 ERROR_REASON_INVALID_API_KEY: ErrorReason.ValueType  # 34
 """The API key is malformed, unknown or deleted, or a login token was sent where an API key
 is needed.
+"""
+ERROR_REASON_API_KEY_EXPIRED: ErrorReason.ValueType  # 70
+"""The API key has expired (its `expires_at` has passed), or this secret was rotated out: a
+rotation's grace period (`grace_seconds`) is over, and only the key's new secret works.
 """
 ERROR_REASON_INVALID_TOKEN: ErrorReason.ValueType  # 35
 """The login token (JWT) is not valid, or its account no longer exists, or an API key was sent

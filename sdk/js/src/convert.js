@@ -260,6 +260,8 @@ function apiKey(body) {
       permissions: strs(body.permissions),
       lastUsed: optStr(body.last_used),
       rateLimit: body.rate_limit && typeof body.rate_limit === 'object' ? policy(body.rate_limit) : null,
+      expiresAt: optStr(body.expires_at),
+      rotatedAt: optStr(body.rotated_at),
     },
     body,
   );
@@ -269,6 +271,13 @@ function apiKey(body) {
 export function createdApiKey(body, meta) {
   const key = required(body, 'key', 'the created key');
   return Object.assign(apiKey(body), { key, requestId: meta.requestId });
+}
+
+/** `POST /api-keys/{keyId}/rotate`: the key with its new secret. @param {Json} body @param {ResponseMeta} meta */
+export function rotatedApiKey(body, meta) {
+  const key = required(body, 'key', 'the rotated key');
+  const previousKeyExpiresAt = optStr(body.previous_key_expires_at);
+  return Object.assign(apiKey(body), { key, previousKeyExpiresAt, requestId: meta.requestId });
 }
 
 /** @param {Json} body @param {ResponseMeta} meta */

@@ -198,17 +198,19 @@ export class Quota extends Resource {
 /** API key management; needs a token (`client.withToken(...)`). */
 export class ApiKeys extends Resource {
   /**
-   * Create a key; its secret is in `.key`, shown this once.
-   * @param {{ name: string, permissions?: string[], requestsPerMinute?: number }} params
+   * Create a key; its secret is in `.key`, shown this once. After `expiresAt` (an RFC 3339 time or
+   * a Date) it is refused with `api_key_expired`.
+   * @param {{ name: string, permissions?: string[], requestsPerMinute?: number, expiresAt?: string | Date }} params
    * @param {RequestOptions} [options]
    */
-  create({ name, permissions, requestsPerMinute }, options) {
+  create({ name, permissions, requestsPerMinute, expiresAt }, options) {
     /** @type {Record<string, unknown>} */
     const json = { name };
     if (permissions !== undefined && permissions !== null) json.permissions = [...permissions];
     if (requestsPerMinute !== undefined && requestsPerMinute !== null) {
       json.rate_limit = { requests_per_minute: requestsPerMinute };
     }
+    if (expiresAt !== undefined && expiresAt !== null) json.expires_at = moment(expiresAt);
     return this._client._call(
       { method: 'POST', path: `${DEVELOPER}/api-keys`, auth: 'token', json },
       convert.createdApiKey,
@@ -226,6 +228,19 @@ export class ApiKeys extends Resource {
       convert.apiKeyList,
       options,
     );
+  }
+
+  /**
+   * A new secret for the same key (in `.key`, shown this once); the old one keeps working
+   * `graceSeconds` more (default: a day; 0: it stops at once).
+   * @param {string} keyId
+   * @param {{ graceSeconds?: number }} [params]
+   * @param {RequestOptions} [options]
+   */
+  rotate(keyId, { graceSeconds } = {}, options) {
+    const path = `${DEVELOPER}/api-keys/${encodeURIComponent(keyId)}/rotate`;
+    const json = graceSeconds === undefined || graceSeconds === null ? {} : { grace_seconds: graceSeconds };
+    return this._client._call({ method: 'POST', path, auth: 'token', json }, convert.rotatedApiKey, options);
   }
 
   /**

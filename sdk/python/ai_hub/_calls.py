@@ -22,6 +22,7 @@ from .types import (
     DeletedApiKey,
     ModelList,
     Quota,
+    RotatedApiKey,
     ServiceList,
     TokenInfo,
     UsageLogPage,
@@ -150,14 +151,19 @@ def quota_get() -> Call[Quota]:
 
 
 def api_keys_create(
-    name: str, permissions: Sequence[str] | None, requests_per_minute: int | None
+    name: str,
+    permissions: Sequence[str] | None,
+    requests_per_minute: int | None,
+    expires_at: str | datetime.datetime | None = None,
 ) -> Call[CreatedApiKey]:
-    """`POST /api-keys` (token auth)."""
+    """`POST /api-keys` (token auth); `expires_at` an RFC 3339 time or an aware datetime."""
     body: dict[str, Any] = {"name": name}
     if permissions is not None:
         body["permissions"] = list(permissions)
     if requests_per_minute is not None:
         body["rate_limit"] = {"requests_per_minute": requests_per_minute}
+    if expires_at is not None:
+        body["expires_at"] = _param(expires_at)
     return Call(Request("POST", f"{DEVELOPER}/api-keys", auth="token", json=body), _parse.created_api_key)
 
 
@@ -170,6 +176,13 @@ def api_keys_delete(key_id: str) -> Call[DeletedApiKey]:
     """`DELETE /api-keys/{key_id}` (token auth)."""
     path = f"{DEVELOPER}/api-keys/{quote(key_id, safe='')}"
     return Call(Request("DELETE", path, auth="token"), _parse.deleted_api_key)
+
+
+def api_keys_rotate(key_id: str, grace_seconds: int | None) -> Call[RotatedApiKey]:
+    """`POST /api-keys/{key_id}/rotate` (token auth); no grace given: the gateway's (a day)."""
+    path = f"{DEVELOPER}/api-keys/{quote(key_id, safe='')}/rotate"
+    body: dict[str, Any] = {} if grace_seconds is None else {"grace_seconds": grace_seconds}
+    return Call(Request("POST", path, auth="token", json=body), _parse.rotated_api_key)
 
 
 def auth_register(email: str, password: str) -> Call[TokenInfo]:

@@ -27,6 +27,7 @@ from .types import (
     Quota,
     RateLimit,
     RateLimitPolicy,
+    RotatedApiKey,
     ServiceList,
     TokenInfo,
     Usage,
@@ -276,6 +277,8 @@ def _api_key_fields(body: Mapping[str, Any], meta: ResponseMeta) -> dict[str, An
         last_used=_opt_str(body, "last_used"),
         rate_limit=_policy(body["rate_limit"]) if isinstance(body.get("rate_limit"), Mapping) else None,
         prefix=_opt_str(body, "prefix"),
+        expires_at=_opt_str(body, "expires_at"),
+        rotated_at=_opt_str(body, "rotated_at"),
         request_id=meta.request_id,
         raw=body,
     )
@@ -289,6 +292,15 @@ def api_key(body: Mapping[str, Any], meta: ResponseMeta) -> ApiKey:
 def created_api_key(body: Mapping[str, Any], meta: ResponseMeta) -> CreatedApiKey:
     """`POST /api-keys`: the key with its secret."""
     return CreatedApiKey(**_api_key_fields(body, meta), key=_str(body, "key", "the created key"))
+
+
+def rotated_api_key(body: Mapping[str, Any], meta: ResponseMeta) -> RotatedApiKey:
+    """`POST /api-keys/{key_id}/rotate`: the key with its new secret."""
+    return RotatedApiKey(
+        **_api_key_fields(body, meta),
+        key=_str(body, "key", "the rotated key"),
+        previous_key_expires_at=_opt_str(body, "previous_key_expires_at"),
+    )
 
 
 def api_key_list(body: Mapping[str, Any], meta: ResponseMeta) -> ApiKeyList:

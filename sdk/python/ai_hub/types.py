@@ -248,6 +248,8 @@ class ApiKey:
     last_used: str | None = None
     rate_limit: RateLimitPolicy | None = None
     prefix: str | None = None
+    expires_at: str | None = None
+    rotated_at: str | None = None
     key: str | None = field(default=None, repr=False)
     request_id: str | None = None
     raw: Mapping[str, Any] = _raw()
@@ -258,6 +260,14 @@ class CreatedApiKey(ApiKey):
     """The answer of `api_keys.create`: an ApiKey whose `key` (the secret) is set, shown this once."""
 
     key: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class RotatedApiKey(CreatedApiKey):
+    """The answer of `api_keys.rotate`: the same key with a new secret in `key`, shown this once;
+    the old secret works until `previous_key_expires_at`."""
+
+    previous_key_expires_at: str | None = None
 
 
 @dataclass(frozen=True)
