@@ -31,6 +31,7 @@ from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
 from aihub_core.inprocess.channel import LocalChannel
 from aihub_core.limits.factory import start_admitter, start_login_throttle
+from aihub_core.limits.input_size import InputLimits
 from aihub_core.limits.plans import Plans
 from aihub_core.limits.quota_watch import QuotaWatch
 from aihub_core.operator_config import (
@@ -281,7 +282,8 @@ class Core:
                 fallbacks=configured.fallbacks,
                 router=router,
             )
-            calls = ChatCalls(engine, admitter, Idempotency(store, now=clock.now))
+            input_limits = InputLimits(settings.max_input_chars, settings.max_input_image_bytes)
+            calls = ChatCalls(engine, admitter, Idempotency(store, now=clock.now), input_limits)
             servicers = Servicers(
                 auth=AuthServicer(gate, accounts, ClientAddresses(settings.trusted_proxies)),
                 chat=ChatServicer(gate, calls),

@@ -172,6 +172,9 @@ class Settings:
     registration_open: bool = True
     # Proxies whose X-Forwarded-For (x-forwarded-for metadata) names the client: addresses or networks.
     trusted_proxies: tuple[str, ...] = ()
+    # The input limits of plans that set none (AIHUB_MAX_INPUT_CHARS, AIHUB_MAX_INPUT_IMAGE_BYTES); 0: none.
+    max_input_chars: int = 0
+    max_input_image_bytes: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: object) -> Settings:
@@ -217,6 +220,8 @@ class Settings:
             "http_body_timeout": _seconds(text, "AIHUB_HTTP_BODY_TIMEOUT", DEFAULT_HTTP_BODY_TIMEOUT),
             "registration_open": _registration_open(text("AIHUB_REGISTRATION")),
             "trusted_proxies": _trusted_proxies(text("AIHUB_TRUSTED_PROXIES") or ""),
+            "max_input_chars": _count(text, "AIHUB_MAX_INPUT_CHARS", 0, 0),
+            "max_input_image_bytes": _count(text, "AIHUB_MAX_INPUT_IMAGE_BYTES", 0, 0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

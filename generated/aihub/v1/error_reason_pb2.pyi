@@ -44,6 +44,13 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """Register: the password is too short or too long; the error message gives the bounds."""
     ERROR_REASON_MESSAGE_TOO_LONG: _ErrorReason.ValueType  # 7
     """Chat: `message` is longer than the gateway accepts; the error message gives the bound."""
+    ERROR_REASON_INPUT_TOO_LONG: _ErrorReason.ValueType  # 71
+    """The call's input is larger than the caller's plan (or the operator's default) allows:
+    characters of the messages (a session's history included) or bytes of images. Refused
+    before anything is counted or charged; `details.limit` names the bound
+    (`max_input_chars` or `max_input_image_bytes`), `details.maximum` gives it and
+    `details.actual` the call's size.
+    """
     ERROR_REASON_INVALID_SESSION_ID: _ErrorReason.ValueType  # 8
     """Chat: `session_id` is not 1 to 128 letters, digits and `_ . : -`."""
     ERROR_REASON_CONTEXT_LENGTH_EXCEEDED: _ErrorReason.ValueType  # 9
@@ -225,6 +232,13 @@ ERROR_REASON_INVALID_PASSWORD: ErrorReason.ValueType  # 6
 """Register: the password is too short or too long; the error message gives the bounds."""
 ERROR_REASON_MESSAGE_TOO_LONG: ErrorReason.ValueType  # 7
 """Chat: `message` is longer than the gateway accepts; the error message gives the bound."""
+ERROR_REASON_INPUT_TOO_LONG: ErrorReason.ValueType  # 71
+"""The call's input is larger than the caller's plan (or the operator's default) allows:
+characters of the messages (a session's history included) or bytes of images. Refused
+before anything is counted or charged; `details.limit` names the bound
+(`max_input_chars` or `max_input_image_bytes`), `details.maximum` gives it and
+`details.actual` the call's size.
+"""
 ERROR_REASON_INVALID_SESSION_ID: ErrorReason.ValueType  # 8
 """Chat: `session_id` is not 1 to 128 letters, digits and `_ . : -`."""
 ERROR_REASON_CONTEXT_LENGTH_EXCEEDED: ErrorReason.ValueType  # 9
