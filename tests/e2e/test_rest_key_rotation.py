@@ -4,6 +4,7 @@ core's clock (`FakeClock.advance`), never by waiting."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from aihub_core.app import Core
 from tests.conftest import Account, isolated_settings, make_account, shim_client
 from tests.fake_clock import FakeClock
+from tests.postgres import postgres_schema
 
 DEV = "/v1/developer"
 
@@ -126,18 +128,22 @@ async def test_a_key_expires_at_its_expires_at(http: httpx.AsyncClient, clock: F
     assert past.status_code == 400 and past.json()["error"]["details"]["parameter"] == "expires_at"
 
 
-@pytest.fixture
-async def replicas(tmp_path: Path, clock: FakeClock) -> AsyncIterator[tuple[Core, Core]]:
-    """Two gateways on one database, as replicas behind a load balancer are."""
-    first = await Core.start(isolated_settings(tmp_path), clock=clock)
-    try:
-        second = await Core.start(isolated_settings(tmp_path), clock=clock)
-        try:
-            yield first, second
-        finally:
-            await second.stop(grace=0)
-    finally:
-        await first.stop(grace=0)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def replicas(
+    tmp_path: Path, clock: FakeClock, request: pytest.FixtureRequest
+) -> AsyncIterator[tuple[Core, Core]]:
+    """Two gateways on one database (a SQLite file, or a PostgreSQL schema), as replicas behind a
+    load balancer are."""
+    async with contextlib.AsyncExitStack() as stack:
+        url = f"sqlite:///{tmp_path / 'aihub.db'}"
+        if request.param == "postgres":
+            url = (await stack.enter_async_context(postgres_schema())).url
+        cores = []
+        for _ in range(2):
+            core = await Core.start(isolated_settings(tmp_path, database_url=url), clock=clock)
+            stack.push_async_callback(core.stop, 0)
+            cores.append(core)
+        yield cores[0], cores[1]
 
 
 async def test_a_rotation_takes_effect_on_every_replica(
