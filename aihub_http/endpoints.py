@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import message_factory
@@ -29,6 +29,8 @@ from aihub_http.stubs import LifespanState, Stubs
 
 Endpoint = Callable[[Request[LifespanState]], Awaitable[Response]]
 
+R = TypeVar("R")
+
 HEALTH_TIMEOUT_SECONDS = 2.0
 
 
@@ -48,7 +50,7 @@ def rpc_endpoint(route: RpcRoute, bodies: Bodies) -> Endpoint:
             bodies.release(held)
 
     async def answer(request: Request[LifespanState], held: Held | None) -> Response:
-        metadata = _metadata(request)
+        metadata = request_metadata(request)
         if held is not None:
             data = decode_json_object(await bodies.read(request, route.max_body_bytes, held))
         else:
@@ -57,9 +59,8 @@ def rpc_endpoint(route: RpcRoute, bodies: Bodies) -> Endpoint:
             if route.csv_rpc is not None:
                 params, export = _export_format(params)
                 if export:
-                    return await _csv(
-                        request, route.csv_rpc, query_to_json(params, route.csv_rpc.input_type, bound)
-                    )
+                    data = query_to_json(params, route.csv_rpc.input_type, bound)
+                    return await _csv(request, route.csv_rpc, data, metadata)
             data = query_to_json(params, route.rpc.input_type, bound)
         streaming = route.rpc.server_streaming
         if route.takes_stream_flag:
@@ -92,25 +93,53 @@ async def healthz(request: Request[LifespanState]) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def _unary(
-    request: Request[LifespanState], call: grpc.aio.UnaryUnaryCall[Any, Any], status_code: int
-) -> Response:
+async def unary_reply(
+    request: Request[LifespanState], call: grpc.aio.UnaryUnaryCall[Any, R]
+) -> tuple[R, dict[str, str]]:
+    """The call's reply and the headers its metadata gives; the call is cancelled if the client
+    leaves first (ClientGone), and a failed call is the ApiError it maps to. The request is
+    answered under the core's request id from here on."""
     try:
         reply, headers = await until_disconnect(request.receive, _finish(call))
-    except ClientGone:
-        return NoResponse()
     except grpc.aio.AioRpcError as err:
         raise _failed(request, err) from None
     finally:
         call.cancel()  # a no-op once the call has finished
     adopt_request_id(request, core_request_id(await call.initial_metadata()))
+    return reply, headers
+
+
+async def first_message(
+    request: Request[LifespanState], call: grpc.aio.UnaryStreamCall[Any, Any]
+) -> tuple[Message | None, dict[str, str]]:
+    """A stream's first message (None for an empty stream) and the headers of its initial
+    metadata; as `unary_reply` for a client that leaves or a call refused up front."""
+    try:
+        first = await until_disconnect(request.receive, call.read())
+    except ClientGone:
+        call.cancel()
+        raise
+    except grpc.aio.AioRpcError as err:
+        raise _failed(request, err) from None
+    initial = await call.initial_metadata()
+    adopt_request_id(request, core_request_id(initial))
+    return (first if isinstance(first, Message) else None), response_headers(initial)
+
+
+async def _unary(
+    request: Request[LifespanState], call: grpc.aio.UnaryUnaryCall[Any, Any], status_code: int
+) -> Response:
+    try:
+        reply, headers = await unary_reply(request, call)
+    except ClientGone:
+        return NoResponse()
     if isinstance(reply, chat_service_pb2.ChatResponse):
         note_usage(request.scope, reply.model, reply.usage)
     return JSONResponse(message_to_json(reply), status_code=status_code, headers=headers)
 
 
-async def _finish(call: grpc.aio.UnaryUnaryCall[Any, Any]) -> tuple[Message, dict[str, str]]:
-    reply: Message = await call
+async def _finish(call: grpc.aio.UnaryUnaryCall[Any, R]) -> tuple[R, dict[str, str]]:
+    reply = await call
     return reply, response_headers(await call.initial_metadata())
 
 
@@ -119,31 +148,12 @@ def _failed(request: Request[LifespanState], err: grpc.aio.AioRpcError) -> ApiEr
     return from_rpc_error(err)
 
 
-async def _first(
-    request: Request[LifespanState], call: grpc.aio.UnaryStreamCall[Any, Any]
-) -> tuple[object, dict[str, str]] | None:
-    """A stream's first message (or EOF) and the response headers, read before the status line so
-    that a refusal is an ordinary JSON error; None if the client left meanwhile."""
-    try:
-        first = await until_disconnect(request.receive, call.read())
-    except ClientGone:
-        call.cancel()
-        return None
-    except grpc.aio.AioRpcError as err:
-        raise _failed(request, err) from None
-    initial = await call.initial_metadata()
-    adopt_request_id(request, core_request_id(initial))
-    return first, response_headers(initial)
-
-
 async def _stream(request: Request[LifespanState], call: grpc.aio.UnaryStreamCall[Any, Any]) -> Response:
-    started = await _first(request, call)
-    if started is None:
+    try:
+        first, headers = await first_message(request, call)
+    except ClientGone:
         return NoResponse()
-    first, headers = started
-    return SseResponse(
-        call, first if isinstance(first, chat_service_pb2.StreamChatResponse) else None, headers
-    )
+    return SseResponse(call, first, headers)
 
 
 def _export_format(params: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], bool]:
@@ -157,20 +167,26 @@ def _export_format(params: list[tuple[str, str]]) -> tuple[list[tuple[str, str]]
     return rest, bool(chosen) and chosen[-1] == "csv"
 
 
-async def _csv(request: Request[LifespanState], rpc: MethodDescriptor, data: dict[str, Any]) -> Response:
+async def _csv(
+    request: Request[LifespanState],
+    rpc: MethodDescriptor,
+    data: dict[str, Any],
+    metadata: tuple[tuple[str, str], ...],
+) -> Response:
     """The export RPC's rows as a CSV stream; an error before the first batch is a JSON error."""
     message = message_from_json(data, _request_class(rpc))
-    call = request.state["stubs"].method(rpc)(message, metadata=_metadata(request))
-    started = await _first(request, call)
-    if started is None:
+    call = request.state["stubs"].method(rpc)(message, metadata=metadata)
+    try:
+        first, headers = await first_message(request, call)  # None: no row matched
+    except ClientGone:
         return NoResponse()
-    first, headers = started
     name = request.url.path.rstrip("/").rsplit("/", 1)[-1]
-    batch = first if isinstance(first, Message) else None  # None: no row matched
-    return CsvResponse(call, batch, rpc.output_type, headers, f"{name}.csv")
+    return CsvResponse(call, first, rpc.output_type, headers, f"{name}.csv")
 
 
-def _metadata(request: Request[LifespanState]) -> tuple[tuple[str, str], ...]:
+def request_metadata(request: Request[LifespanState]) -> tuple[tuple[str, str], ...]:
+    """The metadata of a core call made for `request` (its credentials, Idempotency-Key, address);
+    a header that cannot travel as metadata is the 400 (401 for Authorization) naming it."""
     try:
         return outgoing_metadata(request.headers, request.client.host if request.client else None)
     except BadHeaderError as exc:
