@@ -182,3 +182,25 @@ async def test_message_arrays_and_embeddings_over_grpc(core: Core, channel: grpc
     assert user_record is not None
     rows = await core.store.usage_logs(user_record.id, UsageLogQuery())
     assert len(rows) == 1  # only the call that fitted
+
+
+async def test_the_openai_routes_refuse_in_openais_shape(http: httpx.AsyncClient, account: Account) -> None:
+    chat = await http.post(
+        "/v1/chat/completions",
+        json={
+            "model": "x-ai/grok-beta",
+            "messages": [{"role": "user", "content": "x" * (DEFAULT_CHARS + 1)}],
+        },
+        headers=account.key_auth,
+    )
+    assert chat.status_code == 400, chat.text
+    error = chat.json()["error"]
+    assert (error["type"], error["code"]) == ("invalid_request_error", "input_too_long")
+    assert "max_input_chars" in error["message"]
+    embeddings = await http.post(
+        "/v1/embeddings",
+        json={"model": "openai/text-embedding-3-small", "input": ["y" * DEFAULT_CHARS, "z"]},
+        headers=account.key_auth,
+    )
+    assert embeddings.status_code == 400 and embeddings.json()["error"]["code"] == "input_too_long"
+    await _nothing_counted(http, account)
