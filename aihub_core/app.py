@@ -31,6 +31,7 @@ from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
 from aihub_core.inprocess.channel import LocalChannel
 from aihub_core.limits.factory import start_admitter, start_login_throttle
+from aihub_core.limits.input_size import InputLimits
 from aihub_core.limits.plans import Plans
 from aihub_core.limits.quota_watch import QuotaWatch
 from aihub_core.operator_config import (
@@ -46,6 +47,7 @@ from aihub_core.resilience import BreakerPolicy, RetryPolicy
 from aihub_core.services.accounts import Accounts
 from aihub_core.services.keys import KeyManager
 from aihub_core.services.usage import UsageReporter
+from aihub_core.services.usage_logs import UsageLogs
 from aihub_core.settings import Settings
 from aihub_core.simulators import Simulator
 from aihub_core.store import open_store
@@ -285,13 +287,17 @@ class Core:
                 fallbacks=configured.fallbacks,
                 router=router,
             )
-            calls = ChatCalls(engine, admitter, Idempotency(store, now=clock.now))
+            input_limits = InputLimits(settings.max_input_chars, settings.max_input_image_bytes)
+            calls = ChatCalls(engine, admitter, Idempotency(store, now=clock.now), input_limits)
             servicers = Servicers(
                 auth=AuthServicer(gate, accounts, ClientAddresses(settings.trusted_proxies)),
                 chat=ChatServicer(gate, calls),
                 models=ModelServicer(gate, catalog, upstreams.simulated),
                 usage=UsageServicer(
-                    gate, UsageReporter(store, now=clock.now), QuotaWatch(store, admitter, now=clock.now)
+                    gate,
+                    UsageReporter(store, now=clock.now),
+                    QuotaWatch(store, admitter, now=clock.now),
+                    UsageLogs(store),
                 ),
                 keys=KeyServicer(gate, KeyManager(store, now=clock.now)),
                 embeddings=EmbeddingServicer(gate, calls),

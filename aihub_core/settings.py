@@ -176,6 +176,9 @@ class Settings:
     # AIHUB_READ_RATE_LIMIT: calls other than model calls per minute, per API key (per user with a
     # login token); apart from the plan's limits and the monthly quota. 0: no limit.
     read_rate_limit: int = DEFAULT_READ_LIMIT
+    # The input limits of plans that set none (AIHUB_MAX_INPUT_CHARS, AIHUB_MAX_INPUT_IMAGE_BYTES); 0: none.
+    max_input_chars: int = 0
+    max_input_image_bytes: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: object) -> Settings:
@@ -222,6 +225,8 @@ class Settings:
             "registration_open": _registration_open(text("AIHUB_REGISTRATION")),
             "trusted_proxies": _trusted_proxies(text("AIHUB_TRUSTED_PROXIES") or ""),
             "read_rate_limit": _count(text, "AIHUB_READ_RATE_LIMIT", DEFAULT_READ_LIMIT, 0),
+            "max_input_chars": _count(text, "AIHUB_MAX_INPUT_CHARS", 0, 0),
+            "max_input_image_bytes": _count(text, "AIHUB_MAX_INPUT_IMAGE_BYTES", 0, 0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from aihub.v1 import chat_service_pb2
 from aihub_http.access_log import note_usage
 from aihub_http.bodies import Bodies, Held
+from aihub_http.csv_export import FORMATS, CsvResponse
 from aihub_http.disconnect import ClientGone, NoResponse, until_disconnect
 from aihub_http.errors import ApiError, from_rpc_error, invalid_request
 from aihub_http.jsonmap import message_to_json
@@ -54,7 +55,13 @@ def rpc_endpoint(route: RpcRoute, bodies: Bodies) -> Endpoint:
             data = decode_json_object(await bodies.read(request, route.max_body_bytes, held))
         else:
             bound = frozenset(request.path_params)
-            data = query_to_json(request.query_params.multi_items(), route.rpc.input_type, bound)
+            params = request.query_params.multi_items()
+            if route.csv_rpc is not None:
+                params, export = _export_format(params)
+                if export:
+                    data = query_to_json(params, route.csv_rpc.input_type, bound)
+                    return await _csv(request, route.csv_rpc, data, metadata)
+            data = query_to_json(params, route.rpc.input_type, bound)
         streaming = route.rpc.server_streaming
         if route.takes_stream_flag:
             streaming = pop_bool(data, "stream") or streaming
@@ -147,6 +154,34 @@ async def _stream(request: Request[LifespanState], call: grpc.aio.UnaryStreamCal
     except ClientGone:
         return NoResponse()
     return SseResponse(call, first, headers)
+
+
+def _export_format(params: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], bool]:
+    """The query without the REST-only `format` parameter, and whether it asks for CSV."""
+    chosen = [value for name, value in params if name == "format"]
+    if chosen and chosen[-1] not in FORMATS:
+        raise invalid_request(
+            "invalid_parameter", f"format must be one of {', '.join(FORMATS)}, got {chosen[-1]!r}", "format"
+        )
+    rest = [(name, value) for name, value in params if name != "format"]
+    return rest, bool(chosen) and chosen[-1] == "csv"
+
+
+async def _csv(
+    request: Request[LifespanState],
+    rpc: MethodDescriptor,
+    data: dict[str, Any],
+    metadata: tuple[tuple[str, str], ...],
+) -> Response:
+    """The export RPC's rows as a CSV stream; an error before the first batch is a JSON error."""
+    message = message_from_json(data, _request_class(rpc))
+    call = request.state["stubs"].method(rpc)(message, metadata=metadata)
+    try:
+        first, headers = await first_message(request, call)  # None: no row matched
+    except ClientGone:
+        return NoResponse()
+    name = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    return CsvResponse(call, first, rpc.output_type, headers, f"{name}.csv")
 
 
 def request_metadata(request: Request[LifespanState]) -> tuple[tuple[str, str], ...]:

@@ -57,6 +57,8 @@ class RpcRoute:
     route speaks: the API document's (`aihub`, mapped from the proto field by field) or OpenAI's
     (`openai`: its own request, answer, chunk and error shapes, `aihub_http.openai`).
     `slashed_params`: its path parameters may hold `/` (model ids such as `x-ai/grok-beta`).
+    `csv_rpc` is the server-streaming export a REST-only `format=csv` query parameter chooses:
+    its rows stream out as CSV (`csv_export`).
     """
 
     http_method: str
@@ -70,6 +72,7 @@ class RpcRoute:
     idempotency_key: bool = False
     wire: Literal["aihub", "openai"] = "aihub"
     slashed_params: bool = False
+    csv_rpc: MethodDescriptor | None = None
 
     @property
     def reads_body(self) -> bool:
@@ -83,8 +86,8 @@ class RpcRoute:
 
     def grpc_methods(self) -> tuple[str, ...]:
         """Every gRPC method this route may call."""
-        rpcs = (self.rpc,) if self.stream_rpc is None else (self.rpc, self.stream_rpc)
-        return tuple(grpc_path(rpc) for rpc in rpcs)
+        rpcs = (self.rpc, self.stream_rpc, self.csv_rpc)
+        return tuple(grpc_path(rpc) for rpc in rpcs if rpc is not None)
 
 
 _CHAT = _rpc(chat_service_pb2, "ChatService", "Chat")
@@ -150,6 +153,14 @@ ROUTES: tuple[RpcRoute, ...] = (
     ),
     RpcRoute(
         "GET",
+        f"{DEVELOPER}/usage/logs",
+        _rpc(usage_service_pb2, "UsageService", "ListUsageLogs"),
+        200,
+        "Request logs, newest first; with `format=csv` every matching row streams as CSV",
+        csv_rpc=_rpc(usage_service_pb2, "UsageService", "ExportUsageLogs"),
+    ),
+    RpcRoute(
+        "GET",
         f"{DEVELOPER}/quota",
         _rpc(usage_service_pb2, "UsageService", "GetQuota"),
         200,
@@ -169,6 +180,14 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(key_service_pb2, "KeyService", "ListApiKeys"),
         200,
         "List API keys",
+        credential="jwt",
+    ),
+    RpcRoute(
+        "POST",
+        f"{DEVELOPER}/api-keys/{{key_id}}/rotate",
+        _rpc(key_service_pb2, "KeyService", "RotateApiKey"),
+        200,
+        "Rotate an API key: a new secret for the same key; the old one works `grace_seconds` more",
         credential="jwt",
     ),
     RpcRoute(

@@ -9,6 +9,7 @@ key, a provider's `sk-...` key or the wrong one of their two credentials learns 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Literal
 
 from aihub_core.auth.api_keys import KEY_BODY_LENGTH, KEY_PREFIX, looks_like_api_key
@@ -82,6 +83,21 @@ def unknown_api_key() -> AuthenticationError:
         "invalid_api_key",
         "See your keys with GET /v1/developer/api-keys; create one with POST to the same path",
     )
+
+
+def api_key_expired(at: datetime, rotated: bool) -> AuthenticationError:
+    """A key past its `expires_at`, or a secret rotated out whose grace has ended."""
+    when = at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    if rotated:
+        message = f"This API key was rotated: its old secret stopped working at {when}; send the new one"
+        suggestion = (
+            "Use the secret the rotation returned, or rotate the key again with "
+            "POST /v1/developer/api-keys/{key_id}/rotate"
+        )
+    else:
+        message = f"This API key expired at {when}"
+        suggestion = CREATE_KEY
+    return _refusal(message, "api_key_expired", suggestion)
 
 
 def not_a_token(value: str) -> AuthenticationError:

@@ -3,9 +3,15 @@ admitted."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aihub_core.errors import InvalidRequestError
 from aihub_core.identity import Caller
+from aihub_core.limits.input_size import InputSize, measure_messages, measure_texts
 from aihub_core.limits.rules import Demand
+
+if TYPE_CHECKING:
+    from aihub_core.chat.ledger import PreparedChat
 
 
 def chat_demand(tokens: int) -> Demand:
@@ -33,3 +39,15 @@ def check_fits_plan(caller: Caller, tokens: int, kind: str = "turn") -> None:
             code="request_exceeds_token_limit",
             param=param,
         )
+
+
+# Per kind of call: the parameter an input limit names.
+_INPUT_PARAM = {"turn": "message", "completion": "messages", "embedding": "input"}
+
+
+def input_of(prepared: PreparedChat) -> tuple[InputSize, str]:
+    """A prepared call's input as its requested model would get it (a turn: the system prompt, the
+    session's history as kept and the new message), and the parameter a refusal names."""
+    if prepared.embedding is not None:
+        return measure_texts(prepared.embedding.inputs), _INPUT_PARAM["embedding"]
+    return measure_messages(prepared.candidates[0].upstream.messages), _INPUT_PARAM[prepared.kind]

@@ -9,7 +9,8 @@ Here, in order:
    with the caller's current figures, uncounted;
 2. the call is prepared (model, session, the conversation fitted to each candidate model, the
    token estimate), and its parameters read only now, so a bad key is refused before them;
-3. it is admitted: a call larger than the plan's whole minute is a 400 at once; a refused one
+3. it is admitted: an input beyond the plan's input limits (`limits.input_size`), or a call larger
+   than the plan's whole minute, is a 400 at once; a refused one
    gets its ledger row and the 429; the admitted figures go to the adapter
    (`ChatCall.report_limits`) before any answer;
 4. the provider is called through the router and the usage settled (`ChatEngine`);
@@ -23,7 +24,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from aihub_core.chat.admission import chat_demand, check_fits_plan
+from aihub_core.chat.admission import chat_demand, check_fits_plan, input_of
 from aihub_core.chat.completion_params import CompletionParams
 from aihub_core.chat.embeddings import EmbeddingOutcome, EmbeddingParams
 from aihub_core.chat.engine import ChatEngine, ChatOutcome, ContentPiece
@@ -33,6 +34,7 @@ from aihub_core.chat.params import ChatParams
 from aihub_core.errors import RateLimitError
 from aihub_core.identity import Caller
 from aihub_core.limits.admitter import Admitter
+from aihub_core.limits.input_size import InputLimits, check_input_size, effective_limits
 from aihub_core.limits.rules import Grant, RateState
 from aihub_core.providers.base import TokenUsage
 
@@ -91,10 +93,18 @@ ChatEvent = ContentPiece | ChatOutcome | Replay
 class ChatCalls:
     """Runs chat calls: claim, prepare, admit, answer, settle, release."""
 
-    def __init__(self, engine: ChatEngine, admitter: Admitter, idempotency: Idempotency) -> None:
+    def __init__(
+        self,
+        engine: ChatEngine,
+        admitter: Admitter,
+        idempotency: Idempotency,
+        input_limits: InputLimits | None = None,
+    ) -> None:
         self._engine = engine
         self._admitter = admitter
         self._idempotency = idempotency
+        # The operator's default, for plans that set no input limits of their own.
+        self._input_limits = input_limits or InputLimits()
 
     async def complete(self, call: TurnCall) -> ChatOutcome | Replay:
         """The whole answer, recorded before this returns (or the stored one, replayed)."""
@@ -192,7 +202,11 @@ class ChatCalls:
     async def _admit(self, prepared: PreparedChat) -> Grant:
         """Admit the call with its token estimate; a refusal gets its ledger row, at no cost.
         An embedding call asks what a chat call does (a concurrency slot too: it holds an upstream
-        connection for as long as a batch takes), and its rows count against the quota alike."""
+        connection for as long as a batch takes), and its rows count against the quota alike.
+        An input beyond the plan's input limits is refused first: no row, nothing counted."""
+        plan = prepared.caller.plan
+        size, param = input_of(prepared)
+        check_input_size(size, effective_limits(plan, self._input_limits), plan.name, param)
         check_fits_plan(prepared.caller, prepared.token_estimate, prepared.kind)
         try:
             return await self._admitter.admit(prepared.caller, chat_demand(prepared.token_estimate))

@@ -15,8 +15,9 @@ from aihub_core.chat.embeddings import EmbeddingOutcome
 from aihub_core.chat.engine import ChatOutcome, ContentPiece
 from aihub_core.chat.params import ChatParams
 from aihub_core.limits.quota_watch import QuotaSnapshot
+from aihub_core.pricing import usd
 from aihub_core.services.usage import QuotaReport, UsageReport
-from aihub_core.store.base import ApiKeyRecord
+from aihub_core.store.base import ApiKeyRecord, UsageLogEntry
 
 
 def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
@@ -139,8 +140,10 @@ def api_key(record: ApiKeyRecord) -> key_pb.ApiKey:
         permissions=list(record.permissions),
         rate_limit=key_rate_limit(record),
     )
-    if record.last_used is not None:
-        out.last_used.CopyFrom(timestamp(record.last_used))
+    for name in ("last_used", "expires_at", "rotated_at"):
+        value = getattr(record, name)
+        if value is not None:
+            getattr(out, name).CopyFrom(timestamp(value))
     return out
 
 
@@ -175,3 +178,25 @@ def replayed_stream(response: chat_pb.ChatResponse) -> list[chat_pb.StreamChatRe
         ),
         chat_pb.StreamChatResponse(done=chat_pb.DoneEvent()),
     ]
+
+
+def usage_log(entry: UsageLogEntry) -> usage_pb.UsageLog:
+    """One ledger row as a request log, its time to the microsecond (unlike `timestamp`)."""
+    record = entry.record
+    created_at = timestamp_pb2.Timestamp()
+    created_at.FromDatetime(record.created_at)
+    return usage_pb.UsageLog(
+        request_id=record.request_id,
+        created_at=created_at,
+        key_id=record.key_id or "",
+        key_name=entry.key_name or "",
+        service=record.service,
+        model=record.model,
+        status=record.status,
+        prompt_tokens=record.prompt_tokens,
+        completion_tokens=record.completion_tokens,
+        cost_usd=usd(record.cost_pico_usd),
+        usage_source=record.usage_source,
+        response_time_ms=record.response_time_ms,
+        session_id=record.session_id or "",
+    )

@@ -10,13 +10,17 @@ from aihub_core.errors import InvalidRequestError
 
 @dataclass(frozen=True)
 class Plan:
-    """A plan's limits; 0 means no limit."""
+    """A plan's limits; 0 means no limit. The input limits (`limits.input_size`) may be left
+    unset (None): the operator's default (AIHUB_MAX_INPUT_CHARS, AIHUB_MAX_INPUT_IMAGE_BYTES)
+    applies then."""
 
     name: str
     requests_per_minute: int
     tokens_per_minute: int
     concurrent_requests: int
     monthly_requests: int
+    max_input_chars: int | None = None
+    max_input_image_bytes: int | None = None
 
 
 DEFAULT_PLAN = "free"

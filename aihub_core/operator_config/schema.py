@@ -21,6 +21,8 @@ _PLAN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _TOP = ("services", "plans", "fallbacks", "model_overrides")
 _SERVICE_KEYS = ("name", "kind", "base_url", "api_key_env", "models", "default_model")
 _PLAN_KEYS = ("requests_per_minute", "tokens_per_minute", "concurrent_requests", "monthly_requests")
+# Optional: left out, the operator's default input limits apply (AIHUB_MAX_INPUT_*).
+_PLAN_INPUT_KEYS = ("max_input_chars", "max_input_image_bytes")
 OVERRIDABLE = (
     "name",
     "description",
@@ -172,6 +174,7 @@ def _model_fields(table: Table, complete: bool) -> dict[str, object]:
 def _plan(source: str, name: str, raw: object) -> Plan:
     if not _PLAN_NAME.fullmatch(name):
         raise ConfigError(f"{source}: [plans] {name}: plan names use letters, digits, '-' and '_'")
-    table = Table(source, f"plans.{name}", raw, _PLAN_KEYS)
+    table = Table(source, f"plans.{name}", raw, (*_PLAN_KEYS, *_PLAN_INPUT_KEYS))
     limits = [table.integer(key) for key in _PLAN_KEYS]
-    return Plan(name, *limits)
+    inputs = [table.integer(key) if table.has(key) else None for key in _PLAN_INPUT_KEYS]
+    return Plan(name, *limits, *inputs)

@@ -73,10 +73,14 @@ def _bad_login() -> AuthenticationError:
 
 @dataclass
 class CachedCaller:
-    """A cached caller; for a key, also when its last_used was last written (or read)."""
+    """A cached caller; for a key, also when its last_used was last written (or read), and when
+    the secret stops working: the key's expiry, or a rotated-out secret's end of grace (a time,
+    checked at each use, so the cache needs no invalidation when it passes)."""
 
     caller: Caller
     touched: datetime | None = None
+    expires_at: datetime | None = None
+    rotated_out: bool = False
 
 
 class AuthCache:
@@ -219,6 +223,8 @@ class Accounts:
         if seen is None:
             seen = await self._load_key(generation, key_hash)
         now = self._now()
+        if seen.expires_at is not None and now >= seen.expires_at:
+            raise credentials.api_key_expired(seen.expires_at, seen.rotated_out)
         key_id = seen.caller.key_id
         if key_id is not None and (seen.touched is None or now - seen.touched >= TOUCH_INTERVAL):
             seen.touched = now  # before the await: concurrent calls write it once
@@ -237,6 +243,10 @@ class Accounts:
             permissions=frozenset(key.permissions),
             key_requests_per_minute=key.requests_per_minute,
         )
-        seen = CachedCaller(caller, key.last_used)
+        ends = [t for t in (key.expires_at, key.secret_expires_at) if t is not None]
+        rotated_out = key.secret_expires_at is not None and (
+            key.expires_at is None or key.secret_expires_at <= key.expires_at
+        )
+        seen = CachedCaller(caller, key.last_used, min(ends, default=None), rotated_out)
         self._cache.put(generation, "key", key_hash, seen)
         return seen

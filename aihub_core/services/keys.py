@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from aihub_core.auth import api_keys
 from aihub_core.errors import InvalidRequestError, NotFoundError
 from aihub_core.identity import Caller
-from aihub_core.store.base import ApiKeyRecord, Store
+from aihub_core.store.base import ApiKeyRecord, RotatedSecret, Store
 
 MAX_NAME = 100
 MAX_KEYS_PER_USER = 100
+DEFAULT_GRACE_SECONDS = 86_400
+MAX_GRACE_SECONDS = 30 * 86_400
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """A rotated key, its new secret (shown once) and when its old secret stops working."""
+
+    key: ApiKeyRecord
+    secret: str
+    old_secret_until: datetime
 
 
 class KeyManager:
@@ -27,10 +39,14 @@ class KeyManager:
         name: str,
         permissions: tuple[str, ...] | None,
         requests_per_minute: int | None,
+        expires_at: datetime | None = None,
     ) -> tuple[ApiKeyRecord, str]:
         """A new key and its secret, which is never stored and never shown again; `permissions`
-        None grants all of them, an empty tuple is refused."""
+        None grants all of them, an empty tuple is refused; `expires_at`, if given, must be in
+        the future."""
         name = name.strip()
+        if expires_at is not None and expires_at <= self._now():
+            raise InvalidRequestError("expires_at must be in the future", param="expires_at")
         if not 1 <= len(name) <= MAX_NAME:
             raise InvalidRequestError(f"name must be 1 to {MAX_NAME} characters", param="name")
         granted = api_keys.validate_permissions(permissions)
@@ -59,6 +75,7 @@ class KeyManager:
             permissions=granted,
             requests_per_minute=requests_per_minute,
             created_at=self._now(),
+            expires_at=expires_at,
         )
         await self._store.create_api_key(record)
         return record, new.key
@@ -71,3 +88,22 @@ class KeyManager:
         """Delete one of the caller's keys; another user's key id is simply not found."""
         if not key_id or not await self._store.delete_api_key(caller.user_id, key_id):
             raise NotFoundError(f"No API key {key_id!r}", code="api_key_not_found", param="key_id")
+
+    async def rotate(self, caller: Caller, key_id: str, grace_seconds: int | None) -> Rotation:
+        """A new secret for one of the caller's keys; the old one works `grace_seconds` more
+        (None: a day; 0: not at all). Another user's key id is simply not found."""
+        grace = DEFAULT_GRACE_SECONDS if grace_seconds is None else grace_seconds
+        if not 0 <= grace <= MAX_GRACE_SECONDS:
+            raise InvalidRequestError(
+                f"grace_seconds must be between 0 and {MAX_GRACE_SECONDS}", param="grace_seconds"
+            )
+        now = self._now()
+        new = api_keys.generate_api_key()
+        until = now + timedelta(seconds=grace)
+        rotated = None
+        if key_id:
+            secret = RotatedSecret(new.key_hash, new.prefix, now, until)
+            rotated = await self._store.rotate_api_key(caller.user_id, key_id, secret)
+        if rotated is None:
+            raise NotFoundError(f"No API key {key_id!r}", code="api_key_not_found", param="key_id")
+        return Rotation(rotated, new.key, until)

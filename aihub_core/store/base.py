@@ -55,6 +55,23 @@ class ApiKeyRecord:
     requests_per_minute: int | None
     created_at: datetime
     last_used: datetime | None = None
+    expires_at: datetime | None = None
+    """When the key stops working (every secret of it); None: never."""
+    rotated_at: datetime | None = None
+    """When its secret was last replaced (`rotate_api_key`); None: never rotated."""
+    secret_expires_at: datetime | None = None
+    """Set only on a key found by a rotated-out secret (`get_api_key_by_hash`): when that old
+    secret stops working (perhaps already past). Not a column of the key."""
+
+
+@dataclass(frozen=True)
+class RotatedSecret:
+    """A key's new secret, as `rotate_api_key` stores it, and how long the old one keeps working."""
+
+    key_hash: str
+    prefix: str
+    rotated_at: datetime
+    old_secret_until: datetime
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,40 @@ class UsageRecord:
     created_at: datetime
     session_id: str | None = None
     response_time_ms: int = 0
+
+
+@dataclass(frozen=True)
+class UsageLogQuery:
+    """Which ledger rows `usage_logs` returns, newest first: the filters (None: any), the page's
+    start (`after`, a keyset cursor) and its length."""
+
+    model: str | None = None
+    status: UsageStatus | None = None
+    key_id: str | None = None
+    start: datetime | None = None
+    """Rows created at or after this moment."""
+    end: datetime | None = None
+    """Rows created before this moment (exclusive)."""
+    after: tuple[datetime, str] | None = None
+    """The (`created_at`, `request_id`) of the last row of the previous page: only rows after it,
+    in newest-first order, come back."""
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class UsageLogEntry:
+    """One ledger row as a request log shows it: the call's record (`created_at`: when it was
+    admitted), the name of its key (None for a call made with a JWT) and when it was settled
+    (None while pending)."""
+
+    record: UsageRecord
+    key_name: str | None
+    settled_at: datetime | None
+
+    @property
+    def cursor(self) -> tuple[datetime, str]:
+        """Where the page after this row starts (`UsageLogQuery.after`)."""
+        return (self.record.created_at, self.record.request_id)
 
 
 @dataclass(frozen=True)
@@ -244,11 +295,22 @@ class Store(Protocol):
         ...
 
     async def get_api_key_by_hash(self, key_hash: str) -> ApiKeyRecord | None:
-        """The live (not deleted) key with this hash."""
+        """The live (not deleted) key with this hash: its current secret's (`secret_expires_at`
+        None), or a secret it was rotated away from (`secret_expires_at` set, see
+        `rotate_api_key`)."""
         ...
 
     async def list_api_keys(self, user_id: str) -> list[ApiKeyRecord]:
         """The user's live keys, newest first."""
+        ...
+
+    async def rotate_api_key(self, user_id: str, key_id: str, secret: RotatedSecret) -> ApiKeyRecord | None:
+        """Give one of the user's live keys a new secret (`secret.key_hash`, `secret.prefix`) and
+        set its `rotated_at`, in one transaction that also keeps the old hash: until
+        `secret.old_secret_until` `get_api_key_by_hash` still finds the key by it (with
+        `secret_expires_at` set), and after that too, so that the old secret is told apart from
+        an unknown one. Every other field of the key stays. The key as it is now, or None if the
+        user has no such live key. ConflictError if the new hash was ever used."""
         ...
 
     async def delete_api_key(self, user_id: str, key_id: str) -> bool:
@@ -337,6 +399,15 @@ class Store(Protocol):
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment (inclusive): billable and
         pending ones. From midnight UTC its time does not grow with the number of records."""
+        ...
+
+    async def usage_logs(self, user_id: str, query: UsageLogQuery) -> list[UsageLogEntry]:
+        """The user's ledger rows that match the query's filters (every status, pending included),
+        newest first: by `created_at`, then `request_id`, both descending, at most `limit` of them
+        (1 to 10,000, else ValueError), starting after `query.after`. Keyset paging: a row written
+        after a page was read never shifts the rows of the later pages (a new call is newer than
+        every row already listed), so paging to the end lists every row that existed at the
+        start exactly once. Each row carries its key's name, a deleted key's included."""
         ...
 
     # idempotency keys

@@ -10,7 +10,7 @@ settlement that is.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -18,7 +18,9 @@ from aihub_core.pricing import MAX_PICO_USD
 from aihub_core.store.base import (
     ApiKeyRecord,
     IdempotencyRecord,
+    RotatedSecret,
     StoredMessage,
+    UsageLogQuery,
     UsageRecord,
     UsageStatus,
     UserRecord,
@@ -54,9 +56,22 @@ def user_row(user: UserRecord) -> Row:
 
 
 def api_key_row(key: ApiKeyRecord) -> Row:
-    """The row of a new API key: its fields."""
-    last_used = utc(key.last_used) if key.last_used else None
-    return {**_fields(key), "created_at": utc(key.created_at), "last_used": last_used}
+    """The row of a new API key: its fields, but `secret_expires_at` (a lookup's, not the key's)."""
+    row = _fields(key)
+    del row["secret_expires_at"]
+    for name in ("created_at", "last_used", "expires_at", "rotated_at"):
+        row[name] = None if row[name] is None else utc(row[name])
+    return row
+
+
+def rotated_secret_row(secret: RotatedSecret) -> Row:
+    """The new secret's columns, its times in UTC."""
+    return {
+        "key_hash": secret.key_hash,
+        "prefix": secret.prefix,
+        "rotated_at": utc(secret.rotated_at),
+        "old_secret_until": utc(secret.old_secret_until),
+    }
 
 
 def message_row(user_id: str, session_id: str, message: StoredMessage) -> Row:
@@ -108,3 +123,17 @@ def claim_row(claim: IdempotencyRecord, owner: str | None) -> Row:
 def _fields(record: UserRecord | ApiKeyRecord | StoredMessage | UsageRecord) -> Row:
     # Shallow, unlike dataclasses.asdict: the values are kept as they are (tuples stay tuples).
     return {field.name: getattr(record, field.name) for field in fields(record)}
+
+
+MAX_LOG_PAGE = 10_000
+
+
+def checked_log_query(query: UsageLogQuery) -> UsageLogQuery:
+    """The query with its times in UTC; ValueError for a page length out of 1..MAX_LOG_PAGE or a
+    naive time."""
+    if not 1 <= query.limit <= MAX_LOG_PAGE:
+        raise ValueError(f"a page of usage logs holds 1 to {MAX_LOG_PAGE} rows, not {query.limit}")
+    after = None if query.after is None else (utc(query.after[0]), query.after[1])
+    start = None if query.start is None else utc(query.start)
+    end = None if query.end is None else utc(query.end)
+    return replace(query, start=start, end=end, after=after)

@@ -157,6 +157,17 @@ def _parameters(route: RpcRoute, components: Components) -> list[dict[str, Any]]
                     "schema": schema,
                 }
             )
+    if route.csv_rpc is not None:
+        params.append(
+            {
+                "name": "format",
+                "in": "query",
+                "required": False,
+                "description": "`csv` streams every matching row (no paging) as `text/csv`, one "
+                "column per field of a row, a header line first; `json` (the default) answers one page.",
+                "schema": {"type": "string", "enum": ["json", "csv"]},
+            }
+        )
     return params
 
 
@@ -165,6 +176,8 @@ def _success_content(route: RpcRoute, components: Components) -> dict[str, Any]:
     if route.rpc.server_streaming:
         return sse
     content = {"application/json": {"schema": components.ref(route.rpc.output_type, request=False)}}
+    if route.csv_rpc is not None:
+        content["text/csv"] = {"schema": {"type": "string"}}
     return {**content, **sse} if route.stream_rpc is not None else content
 
 

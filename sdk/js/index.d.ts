@@ -182,6 +182,31 @@ export interface UsageReport extends Answer {
   dailyBreakdown: DailyUsage[];
 }
 
+/** One call as the gateway's ledger recorded it (never its prompt or answer). */
+export interface UsageLog {
+  requestId: string;
+  createdAt: string | null;
+  /** Empty for a call made with a JWT. */
+  keyId: string;
+  keyName: string;
+  service: string;
+  model: string;
+  status: 'pending' | 'ok' | 'error' | 'refused' | 'cancelled' | (string & {});
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+  usageSource: 'provider' | 'estimated' | 'none' | (string & {});
+  responseTimeMs: number;
+  sessionId: string;
+}
+
+export interface UsageLogPage extends Answer {
+  /** Newest first. */
+  logs: UsageLog[];
+  /** Pass as `pageToken` for the next page; empty on the last page. */
+  nextPageToken: string;
+}
+
 export interface RateLimitPolicy {
   requestsPerMinute: number | null;
   tokensPerMinute: number | null;
@@ -207,11 +232,20 @@ export interface ApiKey {
   permissions: string[];
   lastUsed: string | null;
   rateLimit: RateLimitPolicy | null;
+  /** When it stops working (`api_key_expired` after); null if never. */
+  expiresAt: string | null;
+  /** When its secret was last rotated; null if never. */
+  rotatedAt: string | null;
 }
 
 export interface CreatedApiKey extends ApiKey, Answer {
   /** The secret, shown this once. */
   key: string;
+}
+
+export interface RotatedApiKey extends CreatedApiKey {
+  /** When the old secret stops working. */
+  previousKeyExpiresAt: string | null;
 }
 
 export interface ApiKeyList extends Answer {
@@ -270,6 +304,19 @@ declare class UsageResource {
     },
     options?: RequestOptions,
   ): Promise<UsageReport>;
+  /** One page of request logs, newest first; Dates are sent as their exact moment. */
+  logs(
+    params?: {
+      model?: string;
+      status?: 'pending' | 'ok' | 'error' | 'refused' | 'cancelled' | (string & {});
+      keyId?: string;
+      start?: string | Date;
+      end?: string | Date;
+      pageSize?: number;
+      pageToken?: string;
+    },
+    options?: RequestOptions,
+  ): Promise<UsageLogPage>;
 }
 
 declare class QuotaResource {
@@ -281,9 +328,11 @@ declare class QuotaResource {
 declare class ApiKeys {
   private constructor();
   create(
-    params: { name: string; permissions?: string[]; requestsPerMinute?: number },
+    params: { name: string; permissions?: string[]; requestsPerMinute?: number; expiresAt?: string | Date },
     options?: RequestOptions,
   ): Promise<CreatedApiKey>;
+  /** A new secret for the same key; the old one works `graceSeconds` more (default a day; 0: none). */
+  rotate(keyId: string, params?: { graceSeconds?: number }, options?: RequestOptions): Promise<RotatedApiKey>;
   list(options?: RequestOptions): Promise<ApiKeyList>;
   delete(keyId: string, options?: RequestOptions): Promise<DeletedApiKey>;
 }

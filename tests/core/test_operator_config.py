@@ -102,6 +102,11 @@ monthly_requests = 0
             "[plans.x] requests_per_minute:",
         ),
         ("[plans.x]\nburst = 1", "[plans.x] burst: unknown key"),
+        (
+            "[plans.x]\nrequests_per_minute = 0\ntokens_per_minute = 0\nconcurrent_requests = 0\n"
+            "monthly_requests = 0\nmax_input_chars = -5",
+            "[plans.x] max_input_chars:",
+        ),
         ('[fallbacks]\n"x-ai/grok-beta" = "openai/gpt-4o"', "[fallbacks] x-ai/grok-beta:"),
         ("[model_overrides.grok]\nprompt_price = 1", "[model_overrides] grok:"),
         ('[model_overrides."openrouter:x"]\nprice = 1', "price: unknown key"),
@@ -175,3 +180,13 @@ def test_unreadable_and_invalid_files_name_the_file(tmp_path: Path) -> None:
     broken.write_text("x = " + "[" * 5000 + "]" * 5000, encoding="utf-8")
     with pytest.raises(ConfigError, match=f"{broken}: not valid TOML: arrays or tables nested too deeply"):
         load_operator_config(broken, {})
+
+
+def test_a_plans_input_limits_are_optional() -> None:
+    base = "requests_per_minute = 1\ntokens_per_minute = 2\nconcurrent_requests = 3\nmonthly_requests = 4\n"
+    config = parse(
+        f"[plans.plain]\n{base}\n[plans.bounded]\n{base}max_input_chars = 0\nmax_input_image_bytes = 9\n"
+    )
+    assert config.plans["plain"] == Plan("plain", 1, 2, 3, 4)
+    assert config.plans["plain"].max_input_chars is None  # the operator's default applies
+    assert config.plans["bounded"] == Plan("bounded", 1, 2, 3, 4, max_input_chars=0, max_input_image_bytes=9)

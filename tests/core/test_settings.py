@@ -194,3 +194,12 @@ async def test_core_start_policies_replace_the_settings_ones(tmp_path: Path) -> 
         assert core.router.retry == RetryPolicy(max_retries=4)
     finally:
         await core.stop(grace=0)
+
+
+def test_the_default_input_limits_come_from_the_environment() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.max_input_chars, defaults.max_input_image_bytes) == (0, 0)
+    set_ = Settings.from_env({"AIHUB_MAX_INPUT_CHARS": "100000", "AIHUB_MAX_INPUT_IMAGE_BYTES": "5242880"})
+    assert (set_.max_input_chars, set_.max_input_image_bytes) == (100_000, 5_242_880)
+    with pytest.raises(ConfigError, match="AIHUB_MAX_INPUT_CHARS must be a whole number from 0"):
+        Settings.from_env({"AIHUB_MAX_INPUT_CHARS": "-1"})

@@ -22,7 +22,9 @@ keep('ListModelsResponse', await app.models.list());
 keep('ListServicesResponse', await app.services.list());
 keep('GetUsageResponse', await app.usage.get({ startDate: '2025-09-01', endDate: '2025-09-30' }));
 keep('GetQuotaResponse', await app.quota.get());
+keep('ListUsageLogsResponse', await app.usage.logs({ pageSize: 1 }));
 await app.chat.create({ message: 'Hello again' }); // last_used is set on the key now
 keep('ListApiKeysResponse', await admin.apiKeys.list());
+keep('RotateApiKeyResponse', await admin.apiKeys.rotate(created.id, { graceSeconds: 60 }));
 keep('DeleteApiKeyResponse', await admin.apiKeys.delete(created.id));
 console.log(JSON.stringify(seen));

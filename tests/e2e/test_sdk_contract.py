@@ -58,6 +58,9 @@ SDK_TYPES: Mapping[str, tuple[type[Any], str]] = MappingProxyType(
         "aihub.v1.KeyRateLimit": (py.RateLimitPolicy, "RateLimitPolicy"),
         "aihub.v1.ListApiKeysResponse": (py.ApiKeyList, "ApiKeyList"),
         "aihub.v1.DeleteApiKeyResponse": (py.DeletedApiKey, "DeletedApiKey"),
+        "aihub.v1.RotateApiKeyResponse": (py.RotatedApiKey, "RotatedApiKey"),
+        "aihub.v1.ListUsageLogsResponse": (py.UsageLogPage, "UsageLogPage"),
+        "aihub.v1.UsageLog": (py.UsageLog, "UsageLog"),
     }
 )
 
@@ -83,6 +86,7 @@ SHARED_TYPE_EXTRAS: Mapping[str, frozenset[str]] = MappingProxyType(
         "aihub.v1.KeyRateLimit": frozenset({"tokens_per_minute", "concurrent_requests"}),
         # CreatedApiKey is an ApiKey; the creation answer has the whole `key` instead of a prefix.
         "aihub.v1.CreateApiKeyResponse": frozenset({"prefix"}),
+        "aihub.v1.RotateApiKeyResponse": frozenset({"prefix"}),
     }
 )
 # Python's ApiKey is also the base of CreatedApiKey: in a list its secret and request id are None.
@@ -221,8 +225,10 @@ async def test_the_python_sdk_keeps_every_field_of_every_answer(http: httpx.Asyn
         answers["ListServicesResponse"] = await app.services.list()
         answers["GetUsageResponse"] = await app.usage.get(start_date="2025-09-01", end_date="2025-09-30")
         answers["GetQuotaResponse"] = await app.quota.get()
+        answers["ListUsageLogsResponse"] = await app.usage.logs(page_size=1)
         await app.chat.create("Hello again")  # the key's last_used is set now
         answers["ListApiKeysResponse"] = await admin.api_keys.list()
+        answers["RotateApiKeyResponse"] = await admin.api_keys.rotate(created.id, grace_seconds=60)
         answers["DeleteApiKeyResponse"] = await admin.api_keys.delete(created.id)
     for name, answer in answers.items():
         compare(_descriptor(name), _plain(answer), dict(answer.raw), str, name)
@@ -239,6 +245,6 @@ async def test_the_js_sdk_keeps_every_field_of_every_answer(http: httpx.AsyncCli
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0, err.decode()
     seen = json.loads(out)
-    assert len(seen) == 10
+    assert len(seen) == 12
     for name, answer in seen.items():
         compare(_descriptor(name), answer["sdk"], answer["raw"], camel, name)

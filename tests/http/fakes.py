@@ -215,6 +215,14 @@ class _Usage(usage_service_pb2_grpc.UsageServiceServicer):
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "not served by the fake core")
         yield  # pragma: no cover - makes this an async generator, as the servicer expects
 
+    async def ListUsageLogs(self, request: Any, context: Any) -> Any:
+        return await self.core.unary("ListUsageLogs", request, context)
+
+    async def ExportUsageLogs(self, request: Any, context: Any) -> AsyncIterator[Any]:
+        # The real core's export is tested end to end (tests/e2e/test_rest_usage_logs.py).
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "not served by the fake core")
+        yield  # pragma: no cover - makes this an async generator, as the servicer expects
+
 
 class _Keys(key_service_pb2_grpc.KeyServiceServicer):
     def __init__(self, core: FakeCore) -> None:
@@ -228,6 +236,9 @@ class _Keys(key_service_pb2_grpc.KeyServiceServicer):
 
     async def DeleteApiKey(self, request: Any, context: Any) -> Any:
         return await self.core.unary("DeleteApiKey", request, context)
+
+    async def RotateApiKey(self, request: Any, context: Any) -> Any:
+        return await self.core.unary("RotateApiKey", request, context)
 
 
 @asynccontextmanager

@@ -174,6 +174,8 @@ async def test_create_api_key_is_201_with_null_last_used(api: httpx.AsyncClient,
         "permissions": ["chat", "models", "usage"],
         "last_used": None,
         "rate_limit": None,
+        "expires_at": None,
+        "rotated_at": None,
     }
     sent = fake.last("CreateApiKey").request
     assert sent.rate_limit.requests_per_minute == 30
@@ -205,6 +207,8 @@ async def test_list_api_keys(api: httpx.AsyncClient, fake: FakeCore) -> None:
                 "permissions": ["chat"],
                 "last_used": "2025-09-30T08:00:00Z",
                 "rate_limit": {"requests_per_minute": 30},
+                "expires_at": None,
+                "rotated_at": None,
             }
         ],
         "total_count": 1,

@@ -143,7 +143,12 @@ async def test_openapi_schemas_follow_the_json_rules(api: httpx.AsyncClient) -> 
     assert "required" not in schemas["KeyRateLimitInput"]
     create = document["paths"]["/v1/developer/api-keys"]["post"]["requestBody"]["content"]
     # The shim sets `permissions_present`; the body has only `permissions`.
-    assert set(create["application/json"]["schema"]["properties"]) == {"name", "permissions", "rate_limit"}
+    assert set(create["application/json"]["schema"]["properties"]) == {
+        "name",
+        "permissions",
+        "rate_limit",
+        "expires_at",
+    }
     chat = document["paths"]["/v1/developer/chat"]["post"]
     body = chat["requestBody"]["content"]["application/json"]["schema"]
     assert body["properties"]["stream"]["type"] == ["boolean", "null"]  # null leaves a field unset

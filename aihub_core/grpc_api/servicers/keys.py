@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from aihub.v1 import key_service_pb2 as pb
 from aihub.v1 import key_service_pb2_grpc as pb_grpc
 from aihub_core.grpc_api import convert
@@ -24,7 +26,8 @@ class KeyServicer(pb_grpc.KeyServiceServicer):
         # Empty and not marked present: the field was left out, which means every permission.
         given = request.permissions or request.permissions_present
         permissions = tuple(request.permissions) if given else None
-        record, secret = await self._keys.create(call.user, request.name, permissions, rpm)
+        expires_at = request.expires_at.ToDatetime(UTC) if request.HasField("expires_at") else None
+        record, secret = await self._keys.create(call.user, request.name, permissions, rpm, expires_at)
         return pb.CreateApiKeyResponse(
             id=record.id,
             name=record.name,
@@ -32,6 +35,7 @@ class KeyServicer(pb_grpc.KeyServiceServicer):
             created_at=convert.timestamp(record.created_at),
             permissions=list(record.permissions),
             rate_limit=convert.key_rate_limit(record),
+            expires_at=convert.timestamp(expires_at) if expires_at else None,
         )
 
     @unary(JWT)
@@ -46,3 +50,22 @@ class KeyServicer(pb_grpc.KeyServiceServicer):
     async def DeleteApiKey(self, request: pb.DeleteApiKeyRequest, call: Call) -> pb.DeleteApiKeyResponse:
         await self._keys.delete(call.user, request.key_id.strip())
         return pb.DeleteApiKeyResponse(id=request.key_id.strip(), deleted=True)
+
+    @unary(JWT)
+    async def RotateApiKey(self, request: pb.RotateApiKeyRequest, call: Call) -> pb.RotateApiKeyResponse:
+        grace = request.grace_seconds if request.HasField("grace_seconds") else None
+        rotation = await self._keys.rotate(call.user, request.key_id.strip(), grace)
+        listed = convert.api_key(rotation.key)
+        # The listed key's fields but its prefix (the whole secret is here), and the old one's end.
+        return pb.RotateApiKeyResponse(
+            id=listed.id,
+            name=listed.name,
+            key=rotation.secret,
+            created_at=listed.created_at,
+            permissions=listed.permissions,
+            last_used=listed.last_used if listed.HasField("last_used") else None,
+            rate_limit=listed.rate_limit if listed.HasField("rate_limit") else None,
+            expires_at=listed.expires_at if listed.HasField("expires_at") else None,
+            rotated_at=listed.rotated_at,
+            previous_key_expires_at=convert.timestamp(rotation.old_secret_until),
+        )

@@ -153,8 +153,21 @@ AFTER UPDATE OF id, user_id, key_hash, permissions, requests_per_minute, deleted
 FOR EACH ROW EXECUTE FUNCTION aihub_bump_auth_generation();
 """
 
+# Key expiry and rotation: see SQLite's migration 9. The api_keys trigger already fires on
+# key_hash, so a rotation moves the auth generation.
+_V2_KEY_ROTATION = """
+ALTER TABLE api_keys ADD COLUMN expires_at timestamptz;
+ALTER TABLE api_keys ADD COLUMN rotated_at timestamptz;
+CREATE TABLE api_key_old_secrets (
+    key_hash text PRIMARY KEY,
+    key_id text NOT NULL REFERENCES api_keys (id),
+    valid_until timestamptz NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, keys, sessions, the ledger with its daily rollup, claims, leases", _V1_SCHEMA),
+    Migration(2, "API key expiry and rotation, with the old secrets' grace", _V2_KEY_ROTATION),
 )
 
 # The version table and the lock are named after the schema, so that schemas of one database

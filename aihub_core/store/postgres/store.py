@@ -29,12 +29,15 @@ from aihub_core.store.base import (
     DailyTotals,
     IdempotencyRecord,
     Recovered,
+    RotatedSecret,
     StoredMessage,
     StoreOptions,
+    UsageLogEntry,
+    UsageLogQuery,
     UsageRecord,
     UserRecord,
 )
-from aihub_core.store.postgres import _leases
+from aihub_core.store.postgres import _leases, _logs
 from aihub_core.store.postgres import _queries as q
 from aihub_core.store.postgres._ledger import LedgerWrite, LedgerWriter, Reservation, Settlement, Turn
 from aihub_core.store.postgres._unavailable import database_unavailable, unreachable
@@ -224,6 +227,11 @@ class PostgresStore:
         """Delete one of the user's keys; False if the user has no such live key."""
         return await self._call(q.delete_api_key, user_id, key_id)
 
+    async def rotate_api_key(self, user_id: str, key_id: str, secret: RotatedSecret) -> ApiKeyRecord | None:
+        """Give one of the user's live keys a new secret, keeping the old one's grace (see the Protocol)."""
+        rows.rotated_secret_row(secret)
+        return await self._call(q.rotate_api_key, user_id, key_id, secret)
+
     async def touch_api_key(self, key_id: str, when: datetime) -> None:
         """Record that a key was used."""
         rows.utc(when)
@@ -281,6 +289,11 @@ class PostgresStore:
         """Requests counted against the monthly quota since a moment: billable and pending ones."""
         rows.utc(since)
         return await self._call(q.count_requests, user_id, since)
+
+    async def usage_logs(self, user_id: str, query: UsageLogQuery) -> list[UsageLogEntry]:
+        """One page of the user's ledger rows, newest first (see the Protocol)."""
+        rows.checked_log_query(query)
+        return await self._call(_logs.usage_logs, user_id, query)
 
     # leases and recovery
     async def renew_lease(self) -> bool:

@@ -70,8 +70,15 @@ def api_key_from_row(row: dict[str, Any]) -> ApiKeyRecord:
         permissions=tuple(str(p) for p in json.loads(row["permissions"])),
         requests_per_minute=None if rpm is None else int(rpm),
         created_at=decode_time(row["created_at"]),
-        last_used=decode_time(row["last_used"]) if row["last_used"] else None,
+        last_used=_time_or_none(row["last_used"]),
+        expires_at=_time_or_none(row["expires_at"]),
+        rotated_at=_time_or_none(row["rotated_at"]),
+        secret_expires_at=_time_or_none(row.get("secret_expires_at")),
     )
+
+
+def _time_or_none(text: str | None) -> datetime | None:
+    return decode_time(text) if text else None
 
 
 def message_from_row(row: dict[str, Any]) -> StoredMessage:

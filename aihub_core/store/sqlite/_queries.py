@@ -14,7 +14,14 @@ from sqlite_utils import Database
 
 from aihub_core.errors import ConflictError, NotFoundError
 from aihub_core.store import rows
-from aihub_core.store.base import ApiKeyRecord, DailyTotals, StoredMessage, UsageRecord, UserRecord
+from aihub_core.store.base import (
+    ApiKeyRecord,
+    DailyTotals,
+    RotatedSecret,
+    StoredMessage,
+    UsageRecord,
+    UserRecord,
+)
 from aihub_core.store.sqlite import _codec as codec
 
 Params = list[Any] | dict[str, Any]
@@ -91,9 +98,46 @@ def create_api_key(db: Database, key: ApiKeyRecord) -> None:
 
 
 def get_api_key_by_hash(db: Database, key_hash: str) -> ApiKeyRecord | None:
-    """The live (not deleted) key with this hash."""
+    """The live (not deleted) key with this hash, current or rotated out (`secret_expires_at`)."""
     row = _one(db, "SELECT * FROM api_keys WHERE key_hash = ? AND deleted_at IS NULL", [key_hash])
+    if row is None:
+        row = _one(db, _BY_OLD_SECRET, [key_hash])
     return codec.api_key_from_row(row) if row else None
+
+
+_BY_OLD_SECRET = (
+    "SELECT k.*, o.valid_until AS secret_expires_at FROM api_key_old_secrets o "
+    "JOIN api_keys k ON k.id = o.key_id WHERE o.key_hash = ? AND k.deleted_at IS NULL"
+)
+
+
+def rotate_api_key(db: Database, user_id: str, key_id: str, secret: RotatedSecret) -> ApiKeyRecord | None:
+    """Give a live key a new secret and keep its old one with its grace, in one transaction."""
+    new = codec.to_sqlite(rows.rotated_secret_row(secret))
+    with db.atomic():
+        row = _one(
+            db,
+            "SELECT * FROM api_keys WHERE id = ? AND user_id = ? AND deleted_at IS NULL",
+            [key_id, user_id],
+        )
+        if row is None:
+            return None
+        if _one(db, "SELECT 1 AS used FROM api_key_old_secrets WHERE key_hash = ?", [new["key_hash"]]):
+            raise ConflictError("an API key with this hash already exists")
+        try:
+            insert(
+                db,
+                "api_key_old_secrets",
+                {"key_hash": row["key_hash"], "key_id": key_id, "valid_until": new["old_secret_until"]},
+            )
+            db.execute(
+                "UPDATE api_keys SET key_hash = ?, prefix = ?, rotated_at = ? WHERE id = ?",
+                [new["key_hash"], new["prefix"], new["rotated_at"], key_id],
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _translate(exc, conflict="an API key with this hash already exists") from None
+        updated = _one(db, "SELECT * FROM api_keys WHERE id = ?", [key_id])
+    return codec.api_key_from_row(updated) if updated else None
 
 
 def list_api_keys(db: Database, user_id: str) -> list[ApiKeyRecord]:

@@ -241,6 +241,20 @@ CREATE INDEX usage_records_pending_owner ON usage_records (owner) WHERE status =
 CREATE INDEX idempotency_keys_pending_owner ON idempotency_keys (owner) WHERE state = 'pending';
 """
 
+# Key expiry and rotation (`Store.rotate_api_key`): a key's own expiry and last rotation, and the
+# secrets it was rotated away from, each with the end of its grace period. Old secrets are kept
+# past that end, so that one is refused as expired rather than unknown. Changing `key_hash`
+# already bumps the auth generation (migration 4), so every process drops its cached key.
+_V9_KEY_ROTATION = """
+ALTER TABLE api_keys ADD COLUMN expires_at TEXT;
+ALTER TABLE api_keys ADD COLUMN rotated_at TEXT;
+CREATE TABLE api_key_old_secrets (
+    key_hash TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL REFERENCES api_keys (id),
+    valid_until TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, API keys, sessions with messages, usage ledger", _V1_SCHEMA),
     Migration(2, "usage ledger reservations: pending status, settled_at, recovered", _V2_RESERVATIONS),
@@ -250,6 +264,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "exact costs: integer pico-USD", _v6_exact_costs),
     Migration(7, "daily usage rollup, backfilled and kept by triggers", _V7_DAILY_ROLLUP),
     Migration(8, "leases of the stores holding pending work", _V8_LEASES),
+    Migration(9, "API key expiry and rotation, with the old secrets' grace", _V9_KEY_ROTATION),
 )
 
 

@@ -44,14 +44,17 @@ from aihub_core.store.base import (
     Durability,
     IdempotencyRecord,
     Recovered,
+    RotatedSecret,
     StoredMessage,
     StoreOptions,
+    UsageLogEntry,
+    UsageLogQuery,
     UsageRecord,
     UserRecord,
 )
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite import _idempotency as idem
-from aihub_core.store.sqlite import _leases
+from aihub_core.store.sqlite import _leases, _logs
 from aihub_core.store.sqlite import _queries as q
 from aihub_core.store.sqlite._group import GroupCommit
 from aihub_core.store.sqlite.migrations import apply_migrations
@@ -289,6 +292,10 @@ class SQLiteStore:
         """Delete one of the user's keys; False if the user has no such live key."""
         return await self._call(q.delete_api_key, user_id, key_id)
 
+    async def rotate_api_key(self, user_id: str, key_id: str, secret: RotatedSecret) -> ApiKeyRecord | None:
+        """Give one of the user's live keys a new secret, keeping the old one's grace (see the Protocol)."""
+        return await self._call(q.rotate_api_key, user_id, key_id, secret)
+
     async def touch_api_key(self, key_id: str, when: datetime) -> None:
         """Record that a key was used."""
         await self._call(q.touch_api_key, key_id, when)
@@ -354,6 +361,10 @@ class SQLiteStore:
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment: billable and pending ones."""
         return await self._call(q.count_requests, user_id, since)
+
+    async def usage_logs(self, user_id: str, query: UsageLogQuery) -> list[UsageLogEntry]:
+        """One page of the user's ledger rows, newest first (see the Protocol)."""
+        return await self._call(_logs.usage_logs, user_id, query)
 
     # idempotency keys
     async def claim_idempotency_key(

@@ -82,3 +82,34 @@ test("usage and quota of a new account (UsageService)", async () => {
   assert.equal(usage.totalTokens, 0n);
   assert.equal(usage.quotaLimit, quota.quotaLimit);
 });
+
+test("rotate a key: the new secret works and, with no grace, the old one is expired (KeyService)", async () => {
+  const { jwt } = await newAccount(hub.clients);
+  const created = await hub.clients.keys.createApiKey({ name: "rotating" }, bearer(jwt));
+  await hub.clients.usage.getQuota({}, bearer(created.key));
+  const rotated = await hub.clients.keys.rotateApiKey({ keyId: created.id, graceSeconds: 0 }, bearer(jwt));
+  assert.equal(rotated.id, created.id);
+  assert.notEqual(rotated.key, created.key);
+  assert.equal(timestampDate(rotated.previousKeyExpiresAt).getTime(), timestampDate(rotated.rotatedAt).getTime());
+  await hub.clients.usage.getQuota({}, bearer(rotated.key));
+  const refused = await hub.clients.usage.getQuota({}, bearer(created.key)).catch((e) => e);
+  assert.ok(refused instanceof ConnectError, String(refused));
+  assert.equal(refused.code, Code.Unauthenticated);
+  assert.match(refused.rawMessage, /rotated/);
+});
+
+test("request logs: a page and the export of a new account's calls (UsageService)", async () => {
+  const { jwt } = await newAccount(hub.clients);
+  const { key } = await hub.clients.keys.createApiKey({ name: "logs" }, bearer(jwt));
+  await hub.clients.chat.chat({ message: "hello" }, bearer(key));
+  const page = await hub.clients.usage.listUsageLogs({ pageSize: 10 }, bearer(key));
+  assert.equal(page.logs.length, 1);
+  assert.equal(page.logs[0].keyName, "logs");
+  assert.equal(page.logs[0].status, "ok");
+  assert.equal(page.nextPageToken, "");
+  const exported = [];
+  for await (const batch of hub.clients.usage.exportUsageLogs({ status: "ok" }, bearer(key))) {
+    exported.push(...batch.logs.map((log) => log.requestId));
+  }
+  assert.deepEqual(exported, [page.logs[0].requestId]);
+});

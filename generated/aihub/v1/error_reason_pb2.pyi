@@ -49,6 +49,13 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """Register: the password is too short or too long; the error message gives the bounds."""
     ERROR_REASON_MESSAGE_TOO_LONG: _ErrorReason.ValueType  # 7
     """Chat: `message` is longer than the gateway accepts; the error message gives the bound."""
+    ERROR_REASON_INPUT_TOO_LONG: _ErrorReason.ValueType  # 71
+    """The call's input is larger than the caller's plan (or the operator's default) allows:
+    characters of the messages (a session's history included) or bytes of images. Refused
+    before anything is counted or charged; `details.limit` names the bound
+    (`max_input_chars` or `max_input_image_bytes`), `details.maximum` gives it and
+    `details.actual` the call's size.
+    """
     ERROR_REASON_INVALID_SESSION_ID: _ErrorReason.ValueType  # 8
     """Chat: `session_id` is not 1 to 128 letters, digits and `_ . : -`."""
     ERROR_REASON_CONTEXT_LENGTH_EXCEEDED: _ErrorReason.ValueType  # 9
@@ -134,6 +141,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     ERROR_REASON_INVALID_API_KEY: _ErrorReason.ValueType  # 34
     """The API key is malformed, unknown or deleted, or a login token was sent where an API key
     is needed.
+    """
+    ERROR_REASON_API_KEY_EXPIRED: _ErrorReason.ValueType  # 70
+    """The API key has expired (its `expires_at` has passed), or this secret was rotated out: a
+    rotation's grace period (`grace_seconds`) is over, and only the key's new secret works.
     """
     ERROR_REASON_INVALID_TOKEN: _ErrorReason.ValueType  # 35
     """The login token (JWT) is not valid, or its account no longer exists, or an API key was sent
@@ -237,6 +248,13 @@ ERROR_REASON_INVALID_PASSWORD: ErrorReason.ValueType  # 6
 """Register: the password is too short or too long; the error message gives the bounds."""
 ERROR_REASON_MESSAGE_TOO_LONG: ErrorReason.ValueType  # 7
 """Chat: `message` is longer than the gateway accepts; the error message gives the bound."""
+ERROR_REASON_INPUT_TOO_LONG: ErrorReason.ValueType  # 71
+"""The call's input is larger than the caller's plan (or the operator's default) allows:
+characters of the messages (a session's history included) or bytes of images. Refused
+before anything is counted or charged; `details.limit` names the bound
+(`max_input_chars` or `max_input_image_bytes`), `details.maximum` gives it and
+`details.actual` the call's size.
+"""
 ERROR_REASON_INVALID_SESSION_ID: ErrorReason.ValueType  # 8
 """Chat: `session_id` is not 1 to 128 letters, digits and `_ . : -`."""
 ERROR_REASON_CONTEXT_LENGTH_EXCEEDED: ErrorReason.ValueType  # 9
@@ -322,6 +340,10 @@ ERROR_REASON_INVALID_AUTHORIZATION_HEADER: ErrorReason.ValueType  # 33
 ERROR_REASON_INVALID_API_KEY: ErrorReason.ValueType  # 34
 """The API key is malformed, unknown or deleted, or a login token was sent where an API key
 is needed.
+"""
+ERROR_REASON_API_KEY_EXPIRED: ErrorReason.ValueType  # 70
+"""The API key has expired (its `expires_at` has passed), or this secret was rotated out: a
+rotation's grace period (`grace_seconds`) is over, and only the key's new secret works.
 """
 ERROR_REASON_INVALID_TOKEN: ErrorReason.ValueType  # 35
 """The login token (JWT) is not valid, or its account no longer exists, or an API key was sent

@@ -54,6 +54,8 @@ class ApiKey(_message.Message):
     PERMISSIONS_FIELD_NUMBER: _builtins.int
     LAST_USED_FIELD_NUMBER: _builtins.int
     RATE_LIMIT_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    ROTATED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The key's id, e.g. `key_9c1d...`; used to delete it."""
     name: _builtins.str
@@ -76,6 +78,14 @@ class ApiKey(_message.Message):
     def rate_limit(self) -> Global___KeyRateLimit:
         """Its own rate limit, if any."""
 
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp:
+        """When it stops working (UNAUTHENTICATED `API_KEY_EXPIRED` after); unset if never."""
+
+    @_builtins.property
+    def rotated_at(self) -> _timestamp_pb2.Timestamp:
+        """When its secret was last rotated; unset if never."""
+
     def __init__(
         self,
         *,
@@ -86,10 +96,12 @@ class ApiKey(_message.Message):
         permissions: _abc.Iterable[_builtins.str] | None = ...,
         last_used: _timestamp_pb2.Timestamp | None = ...,
         rate_limit: Global___KeyRateLimit | None = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+        rotated_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "last_used", b"last_used", "rate_limit", b"rate_limit"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "last_used", b"last_used", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "id", b"id", "last_used", b"last_used", "name", b"name", "permissions", b"permissions", "prefix", b"prefix", "rate_limit", b"rate_limit"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "id", b"id", "last_used", b"last_used", "name", b"name", "permissions", b"permissions", "prefix", b"prefix", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -105,6 +117,7 @@ class CreateApiKeyRequest(_message.Message):
     PERMISSIONS_FIELD_NUMBER: _builtins.int
     RATE_LIMIT_FIELD_NUMBER: _builtins.int
     PERMISSIONS_PRESENT_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """A name, 1 to 100 characters, not blank."""
     permissions_present: _builtins.bool
@@ -123,6 +136,12 @@ class CreateApiKeyRequest(_message.Message):
     def rate_limit(self) -> Global___KeyRateLimit:
         """An optional per-key limit, at most the plan's."""
 
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp:
+        """When the key stops working, in the future; unset: never. After it, every call with the key
+        is refused with UNAUTHENTICATED `API_KEY_EXPIRED`.
+        """
+
     def __init__(
         self,
         *,
@@ -130,10 +149,11 @@ class CreateApiKeyRequest(_message.Message):
         permissions: _abc.Iterable[_builtins.str] | None = ...,
         rate_limit: Global___KeyRateLimit | None = ...,
         permissions_present: _builtins.bool = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["rate_limit", b"rate_limit"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "rate_limit", b"rate_limit"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "permissions", b"permissions", "permissions_present", b"permissions_present", "rate_limit", b"rate_limit"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "name", b"name", "permissions", b"permissions", "permissions_present", b"permissions_present", "rate_limit", b"rate_limit"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -152,6 +172,8 @@ class CreateApiKeyResponse(_message.Message):
     PERMISSIONS_FIELD_NUMBER: _builtins.int
     LAST_USED_FIELD_NUMBER: _builtins.int
     RATE_LIMIT_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    ROTATED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The key's id."""
     name: _builtins.str
@@ -174,6 +196,14 @@ class CreateApiKeyResponse(_message.Message):
     def rate_limit(self) -> Global___KeyRateLimit:
         """Its own rate limit, if any."""
 
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp:
+        """When it stops working; unset if never."""
+
+    @_builtins.property
+    def rotated_at(self) -> _timestamp_pb2.Timestamp:
+        """Always unset for a new key."""
+
     def __init__(
         self,
         *,
@@ -184,10 +214,12 @@ class CreateApiKeyResponse(_message.Message):
         permissions: _abc.Iterable[_builtins.str] | None = ...,
         last_used: _timestamp_pb2.Timestamp | None = ...,
         rate_limit: Global___KeyRateLimit | None = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+        rotated_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "last_used", b"last_used", "rate_limit", b"rate_limit"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "last_used", b"last_used", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "id", b"id", "key", b"key", "last_used", b"last_used", "name", b"name", "permissions", b"permissions", "rate_limit", b"rate_limit"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "id", b"id", "key", b"key", "last_used", b"last_used", "name", b"name", "permissions", b"permissions", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -298,3 +330,105 @@ class DeleteApiKeyResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteApiKeyResponse: _TypeAlias = DeleteApiKeyResponse  # noqa: Y015
+
+@_typing.final
+class RotateApiKeyRequest(_message.Message):
+    """RotateApiKeyRequest names the key to rotate and how long its old secret keeps working."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    GRACE_SECONDS_FIELD_NUMBER: _builtins.int
+    key_id: _builtins.str
+    """The key's id."""
+    grace_seconds: _builtins.int
+    """Seconds the old secret keeps working, 0 to 2592000 (30 days); unset: 86400 (one day);
+    0: it stops at once.
+    """
+    def __init__(
+        self,
+        *,
+        key_id: _builtins.str = ...,
+        grace_seconds: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_grace_seconds", b"_grace_seconds", "grace_seconds", b"grace_seconds"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_grace_seconds", b"_grace_seconds", "grace_seconds", b"grace_seconds", "key_id", b"key_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__grace_seconds: _TypeAlias = _typing.Literal["grace_seconds"]  # noqa: Y015
+    _WhichOneofArgType__grace_seconds: _TypeAlias = _typing.Literal["_grace_seconds", b"_grace_seconds"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__grace_seconds) -> _WhichOneofReturnType__grace_seconds | None: ...
+
+Global___RotateApiKeyRequest: _TypeAlias = RotateApiKeyRequest  # noqa: Y015
+
+@_typing.final
+class RotateApiKeyResponse(_message.Message):
+    """RotateApiKeyResponse is the key with its new secret, shown this once."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    PERMISSIONS_FIELD_NUMBER: _builtins.int
+    LAST_USED_FIELD_NUMBER: _builtins.int
+    RATE_LIMIT_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    ROTATED_AT_FIELD_NUMBER: _builtins.int
+    PREVIOUS_KEY_EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The key's id (unchanged)."""
+    name: _builtins.str
+    """The key's name."""
+    key: _builtins.str
+    """The new secret, `ai-hub-...`; it cannot be read again."""
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp:
+        """When the key was created."""
+
+    @_builtins.property
+    def permissions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Its permissions (unchanged)."""
+
+    @_builtins.property
+    def last_used(self) -> _timestamp_pb2.Timestamp:
+        """When it last authenticated a call; unset if never."""
+
+    @_builtins.property
+    def rate_limit(self) -> Global___KeyRateLimit:
+        """Its own rate limit, if any (unchanged)."""
+
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp:
+        """When the key stops working (unchanged); unset if never."""
+
+    @_builtins.property
+    def rotated_at(self) -> _timestamp_pb2.Timestamp:
+        """When it was rotated: now."""
+
+    @_builtins.property
+    def previous_key_expires_at(self) -> _timestamp_pb2.Timestamp:
+        """When the old secret stops working: now + `grace_seconds`."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        key: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        permissions: _abc.Iterable[_builtins.str] | None = ...,
+        last_used: _timestamp_pb2.Timestamp | None = ...,
+        rate_limit: Global___KeyRateLimit | None = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+        rotated_at: _timestamp_pb2.Timestamp | None = ...,
+        previous_key_expires_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "last_used", b"last_used", "previous_key_expires_at", b"previous_key_expires_at", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "id", b"id", "key", b"key", "last_used", b"last_used", "name", b"name", "permissions", b"permissions", "previous_key_expires_at", b"previous_key_expires_at", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RotateApiKeyResponse: _TypeAlias = RotateApiKeyResponse  # noqa: Y015

@@ -51,6 +51,11 @@ class KeyServiceStub:
                 request_serializer=aihub_dot_v1_dot_key__service__pb2.DeleteApiKeyRequest.SerializeToString,
                 response_deserializer=aihub_dot_v1_dot_key__service__pb2.DeleteApiKeyResponse.FromString,
                 _registered_method=True)
+        self.RotateApiKey = channel.unary_unary(
+                '/aihub.v1.KeyService/RotateApiKey',
+                request_serializer=aihub_dot_v1_dot_key__service__pb2.RotateApiKeyRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_key__service__pb2.RotateApiKeyResponse.FromString,
+                _registered_method=True)
 
 
 class KeyServiceServicer:
@@ -83,6 +88,19 @@ class KeyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RotateApiKey(self, request, context):
+        """RotateApiKey gives one of the caller's keys a new secret, returned once: the key keeps its
+        id, name, permissions, rate limit and expiry. The old secret keeps working for
+        `grace_seconds` (default 86400, one day; 0: it stops at once), on every replica, and is
+        refused after that with UNAUTHENTICATED `API_KEY_EXPIRED`. Rotating again during a grace
+        period leaves the earlier old secret's grace as it was.
+        Errors: NOT_FOUND (no such key of the caller's), INVALID_ARGUMENT (`grace_seconds` out of
+        range), UNAUTHENTICATED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_KeyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -100,6 +118,11 @@ def add_KeyServiceServicer_to_server(servicer, server):
                     servicer.DeleteApiKey,
                     request_deserializer=aihub_dot_v1_dot_key__service__pb2.DeleteApiKeyRequest.FromString,
                     response_serializer=aihub_dot_v1_dot_key__service__pb2.DeleteApiKeyResponse.SerializeToString,
+            ),
+            'RotateApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateApiKey,
+                    request_deserializer=aihub_dot_v1_dot_key__service__pb2.RotateApiKeyRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_key__service__pb2.RotateApiKeyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -185,6 +208,33 @@ class KeyService:
             '/aihub.v1.KeyService/DeleteApiKey',
             aihub_dot_v1_dot_key__service__pb2.DeleteApiKeyRequest.SerializeToString,
             aihub_dot_v1_dot_key__service__pb2.DeleteApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aihub.v1.KeyService/RotateApiKey',
+            aihub_dot_v1_dot_key__service__pb2.RotateApiKeyRequest.SerializeToString,
+            aihub_dot_v1_dot_key__service__pb2.RotateApiKeyResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -48,6 +48,15 @@ class KeyServiceStub:
     """DeleteApiKey deletes one of the caller's keys; it stops working at once.
     Errors: NOT_FOUND (no such key of the caller's), UNAUTHENTICATED.
     """
+    RotateApiKey: _grpc.UnaryUnaryMultiCallable[_key_service_pb2.RotateApiKeyRequest, _key_service_pb2.RotateApiKeyResponse]
+    """RotateApiKey gives one of the caller's keys a new secret, returned once: the key keeps its
+    id, name, permissions, rate limit and expiry. The old secret keeps working for
+    `grace_seconds` (default 86400, one day; 0: it stops at once), on every replica, and is
+    refused after that with UNAUTHENTICATED `API_KEY_EXPIRED`. Rotating again during a grace
+    period leaves the earlier old secret's grace as it was.
+    Errors: NOT_FOUND (no such key of the caller's), INVALID_ARGUMENT (`grace_seconds` out of
+    range), UNAUTHENTICATED.
+    """
 
 @_typing.type_check_only
 class KeyServiceAsyncStub(KeyServiceStub):
@@ -68,6 +77,15 @@ class KeyServiceAsyncStub(KeyServiceStub):
     DeleteApiKey: _aio.UnaryUnaryMultiCallable[_key_service_pb2.DeleteApiKeyRequest, _key_service_pb2.DeleteApiKeyResponse]  # type: ignore[assignment]
     """DeleteApiKey deletes one of the caller's keys; it stops working at once.
     Errors: NOT_FOUND (no such key of the caller's), UNAUTHENTICATED.
+    """
+    RotateApiKey: _aio.UnaryUnaryMultiCallable[_key_service_pb2.RotateApiKeyRequest, _key_service_pb2.RotateApiKeyResponse]  # type: ignore[assignment]
+    """RotateApiKey gives one of the caller's keys a new secret, returned once: the key keeps its
+    id, name, permissions, rate limit and expiry. The old secret keeps working for
+    `grace_seconds` (default 86400, one day; 0: it stops at once), on every replica, and is
+    refused after that with UNAUTHENTICATED `API_KEY_EXPIRED`. Rotating again during a grace
+    period leaves the earlier old secret's grace as it was.
+    Errors: NOT_FOUND (no such key of the caller's), INVALID_ARGUMENT (`grace_seconds` out of
+    range), UNAUTHENTICATED.
     """
 
 class KeyServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -104,6 +122,21 @@ class KeyServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_key_service_pb2.DeleteApiKeyResponse, _abc.Awaitable[_key_service_pb2.DeleteApiKeyResponse]]:
         """DeleteApiKey deletes one of the caller's keys; it stops working at once.
         Errors: NOT_FOUND (no such key of the caller's), UNAUTHENTICATED.
+        """
+
+    @_abc_1.abstractmethod
+    def RotateApiKey(
+        self,
+        request: _key_service_pb2.RotateApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_key_service_pb2.RotateApiKeyResponse, _abc.Awaitable[_key_service_pb2.RotateApiKeyResponse]]:
+        """RotateApiKey gives one of the caller's keys a new secret, returned once: the key keeps its
+        id, name, permissions, rate limit and expiry. The old secret keeps working for
+        `grace_seconds` (default 86400, one day; 0: it stops at once), on every replica, and is
+        refused after that with UNAUTHENTICATED `API_KEY_EXPIRED`. Rotating again during a grace
+        period leaves the earlier old secret's grace as it was.
+        Errors: NOT_FOUND (no such key of the caller's), INVALID_ARGUMENT (`grace_seconds` out of
+        range), UNAUTHENTICATED.
         """
 
 def add_KeyServiceServicer_to_server(servicer: KeyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

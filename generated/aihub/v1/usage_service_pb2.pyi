@@ -348,3 +348,217 @@ class WatchQuotaResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___WatchQuotaResponse: _TypeAlias = WatchQuotaResponse  # noqa: Y015
+
+@_typing.final
+class UsageLog(_message.Message):
+    """UsageLog is one call as the ledger recorded it; never its prompt or answer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    KEY_NAME_FIELD_NUMBER: _builtins.int
+    SERVICE_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PROMPT_TOKENS_FIELD_NUMBER: _builtins.int
+    COMPLETION_TOKENS_FIELD_NUMBER: _builtins.int
+    COST_USD_FIELD_NUMBER: _builtins.int
+    USAGE_SOURCE_FIELD_NUMBER: _builtins.int
+    RESPONSE_TIME_MS_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """The call's request id (its `X-Request-ID`)."""
+    key_id: _builtins.str
+    """The id of the API key that made it; empty for a call made with a JWT."""
+    key_name: _builtins.str
+    """That key's name (a deleted key's too); empty for a call made with a JWT."""
+    service: _builtins.str
+    """The service that answered (or was to answer): `openrouter`, `gemini`, ..."""
+    model: _builtins.str
+    """The model, as the catalog names it."""
+    status: _builtins.str
+    """`ok`, `error`, `refused` (a limit refused it: never charged), `cancelled` (the client left;
+    what was generated is charged) or `pending` (still running).
+    """
+    prompt_tokens: _builtins.int
+    """Prompt tokens charged."""
+    completion_tokens: _builtins.int
+    """Completion tokens charged."""
+    cost_usd: _builtins.float
+    """The call's cost in USD, unrounded."""
+    usage_source: _builtins.str
+    """Where the token counts come from: `provider` (the upstream's figures), `estimated` (ours,
+    when the upstream gave none) or `none` (nothing was generated).
+    """
+    response_time_ms: _builtins.int
+    """How long the call took, in milliseconds, from admission to its last byte."""
+    session_id: _builtins.str
+    """The chat session it belongs to, if any."""
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp:
+        """When the call was admitted."""
+
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        key_id: _builtins.str = ...,
+        key_name: _builtins.str = ...,
+        service: _builtins.str = ...,
+        model: _builtins.str = ...,
+        status: _builtins.str = ...,
+        prompt_tokens: _builtins.int = ...,
+        completion_tokens: _builtins.int = ...,
+        cost_usd: _builtins.float = ...,
+        usage_source: _builtins.str = ...,
+        response_time_ms: _builtins.int = ...,
+        session_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completion_tokens", b"completion_tokens", "cost_usd", b"cost_usd", "created_at", b"created_at", "key_id", b"key_id", "key_name", b"key_name", "model", b"model", "prompt_tokens", b"prompt_tokens", "request_id", b"request_id", "response_time_ms", b"response_time_ms", "service", b"service", "session_id", b"session_id", "status", b"status", "usage_source", b"usage_source"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UsageLog: _TypeAlias = UsageLog  # noqa: Y015
+
+@_typing.final
+class ListUsageLogsRequest(_message.Message):
+    """ListUsageLogsRequest filters the logs and picks a page."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    """Only calls to this model."""
+    status: _builtins.str
+    """Only calls with this status."""
+    key_id: _builtins.str
+    """Only calls made with this key."""
+    start: _builtins.str
+    """Only calls made at or after this moment: RFC 3339 (`2026-05-01T12:00:00Z`) or a UTC date
+    (`2026-05-01`, its midnight).
+    """
+    end: _builtins.str
+    """Only calls made before this moment (exclusive), in the same forms as `start`."""
+    page_size: _builtins.int
+    """The most rows to return, 1 to 1000; 0 means 100."""
+    page_token: _builtins.str
+    """The `next_page_token` of a previous call with the same filters."""
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+        status: _builtins.str = ...,
+        key_id: _builtins.str = ...,
+        start: _builtins.str = ...,
+        end: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "key_id", b"key_id", "model", b"model", "page_size", b"page_size", "page_token", b"page_token", "start", b"start", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListUsageLogsRequest: _TypeAlias = ListUsageLogsRequest  # noqa: Y015
+
+@_typing.final
+class ListUsageLogsResponse(_message.Message):
+    """ListUsageLogsResponse is one page of logs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOGS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Pass as `page_token` for the next page; empty on the last page."""
+    @_builtins.property
+    def logs(self) -> _containers.RepeatedCompositeFieldContainer[Global___UsageLog]:
+        """The calls, newest first."""
+
+    def __init__(
+        self,
+        *,
+        logs: _abc.Iterable[Global___UsageLog] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["logs", b"logs", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListUsageLogsResponse: _TypeAlias = ListUsageLogsResponse  # noqa: Y015
+
+@_typing.final
+class ExportUsageLogsRequest(_message.Message):
+    """ExportUsageLogsRequest filters the logs to export."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    """Only calls to this model."""
+    status: _builtins.str
+    """Only calls with this status."""
+    key_id: _builtins.str
+    """Only calls made with this key."""
+    start: _builtins.str
+    """Only calls made at or after this moment (as in ListUsageLogsRequest)."""
+    end: _builtins.str
+    """Only calls made before this moment (exclusive)."""
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+        status: _builtins.str = ...,
+        key_id: _builtins.str = ...,
+        start: _builtins.str = ...,
+        end: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "key_id", b"key_id", "model", b"model", "start", b"start", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportUsageLogsRequest: _TypeAlias = ExportUsageLogsRequest  # noqa: Y015
+
+@_typing.final
+class ExportUsageLogsResponse(_message.Message):
+    """ExportUsageLogsResponse is one batch of exported logs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOGS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def logs(self) -> _containers.RepeatedCompositeFieldContainer[Global___UsageLog]:
+        """The next calls, newest first."""
+
+    def __init__(
+        self,
+        *,
+        logs: _abc.Iterable[Global___UsageLog] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["logs", b"logs"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportUsageLogsResponse: _TypeAlias = ExportUsageLogsResponse  # noqa: Y015

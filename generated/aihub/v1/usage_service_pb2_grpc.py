@@ -51,6 +51,16 @@ class UsageServiceStub:
                 request_serializer=aihub_dot_v1_dot_usage__service__pb2.WatchQuotaRequest.SerializeToString,
                 response_deserializer=aihub_dot_v1_dot_usage__service__pb2.WatchQuotaResponse.FromString,
                 _registered_method=True)
+        self.ListUsageLogs = channel.unary_unary(
+                '/aihub.v1.UsageService/ListUsageLogs',
+                request_serializer=aihub_dot_v1_dot_usage__service__pb2.ListUsageLogsRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_usage__service__pb2.ListUsageLogsResponse.FromString,
+                _registered_method=True)
+        self.ExportUsageLogs = channel.unary_stream(
+                '/aihub.v1.UsageService/ExportUsageLogs',
+                request_serializer=aihub_dot_v1_dot_usage__service__pb2.ExportUsageLogsRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_usage__service__pb2.ExportUsageLogsResponse.FromString,
+                _registered_method=True)
 
 
 class UsageServiceServicer:
@@ -85,6 +95,27 @@ class UsageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListUsageLogs(self, request, context):
+        """ListUsageLogs lists the account's calls from the usage ledger, one row per request, newest
+        first: which key made it, the service and model, its status, tokens, cost and latency.
+        Prompts and answers are never stored, so never shown. Pages are cut by a cursor: calls made
+        while a client pages through never shift or repeat the rows of later pages.
+        Errors: INVALID_ARGUMENT (bad filter, page size or page token; ErrorInfo metadata
+        `parameter` names it), UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportUsageLogs(self, request, context):
+        """ExportUsageLogs streams every row matching the filters, newest first, in batches: for
+        ranges too large to page through. Over REST, `GET /v1/developer/usage/logs?format=csv`
+        streams it as CSV. Errors: as ListUsageLogs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UsageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -102,6 +133,16 @@ def add_UsageServiceServicer_to_server(servicer, server):
                     servicer.WatchQuota,
                     request_deserializer=aihub_dot_v1_dot_usage__service__pb2.WatchQuotaRequest.FromString,
                     response_serializer=aihub_dot_v1_dot_usage__service__pb2.WatchQuotaResponse.SerializeToString,
+            ),
+            'ListUsageLogs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUsageLogs,
+                    request_deserializer=aihub_dot_v1_dot_usage__service__pb2.ListUsageLogsRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_usage__service__pb2.ListUsageLogsResponse.SerializeToString,
+            ),
+            'ExportUsageLogs': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportUsageLogs,
+                    request_deserializer=aihub_dot_v1_dot_usage__service__pb2.ExportUsageLogsRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_usage__service__pb2.ExportUsageLogsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -187,6 +228,60 @@ class UsageService:
             '/aihub.v1.UsageService/WatchQuota',
             aihub_dot_v1_dot_usage__service__pb2.WatchQuotaRequest.SerializeToString,
             aihub_dot_v1_dot_usage__service__pb2.WatchQuotaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUsageLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aihub.v1.UsageService/ListUsageLogs',
+            aihub_dot_v1_dot_usage__service__pb2.ListUsageLogsRequest.SerializeToString,
+            aihub_dot_v1_dot_usage__service__pb2.ListUsageLogsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportUsageLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/aihub.v1.UsageService/ExportUsageLogs',
+            aihub_dot_v1_dot_usage__service__pb2.ExportUsageLogsRequest.SerializeToString,
+            aihub_dot_v1_dot_usage__service__pb2.ExportUsageLogsResponse.FromString,
             options,
             channel_credentials,
             insecure,

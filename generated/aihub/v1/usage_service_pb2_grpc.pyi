@@ -50,6 +50,19 @@ class UsageServiceStub:
     window rolling over). The stream lasts until the caller cancels it. gRPC only.
     Errors: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit on opening).
     """
+    ListUsageLogs: _grpc.UnaryUnaryMultiCallable[_usage_service_pb2.ListUsageLogsRequest, _usage_service_pb2.ListUsageLogsResponse]
+    """ListUsageLogs lists the account's calls from the usage ledger, one row per request, newest
+    first: which key made it, the service and model, its status, tokens, cost and latency.
+    Prompts and answers are never stored, so never shown. Pages are cut by a cursor: calls made
+    while a client pages through never shift or repeat the rows of later pages.
+    Errors: INVALID_ARGUMENT (bad filter, page size or page token; ErrorInfo metadata
+    `parameter` names it), UNAUTHENTICATED, PERMISSION_DENIED.
+    """
+    ExportUsageLogs: _grpc.UnaryStreamMultiCallable[_usage_service_pb2.ExportUsageLogsRequest, _usage_service_pb2.ExportUsageLogsResponse]
+    """ExportUsageLogs streams every row matching the filters, newest first, in batches: for
+    ranges too large to page through. Over REST, `GET /v1/developer/usage/logs?format=csv`
+    streams it as CSV. Errors: as ListUsageLogs.
+    """
 
 @_typing.type_check_only
 class UsageServiceAsyncStub(UsageServiceStub):
@@ -72,6 +85,19 @@ class UsageServiceAsyncStub(UsageServiceStub):
     once, then a new one whenever it changes (a call counted, a chat finished, the minute
     window rolling over). The stream lasts until the caller cancels it. gRPC only.
     Errors: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit on opening).
+    """
+    ListUsageLogs: _aio.UnaryUnaryMultiCallable[_usage_service_pb2.ListUsageLogsRequest, _usage_service_pb2.ListUsageLogsResponse]  # type: ignore[assignment]
+    """ListUsageLogs lists the account's calls from the usage ledger, one row per request, newest
+    first: which key made it, the service and model, its status, tokens, cost and latency.
+    Prompts and answers are never stored, so never shown. Pages are cut by a cursor: calls made
+    while a client pages through never shift or repeat the rows of later pages.
+    Errors: INVALID_ARGUMENT (bad filter, page size or page token; ErrorInfo metadata
+    `parameter` names it), UNAUTHENTICATED, PERMISSION_DENIED.
+    """
+    ExportUsageLogs: _aio.UnaryStreamMultiCallable[_usage_service_pb2.ExportUsageLogsRequest, _usage_service_pb2.ExportUsageLogsResponse]  # type: ignore[assignment]
+    """ExportUsageLogs streams every row matching the filters, newest first, in batches: for
+    ranges too large to page through. Over REST, `GET /v1/developer/usage/logs?format=csv`
+    streams it as CSV. Errors: as ListUsageLogs.
     """
 
 class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -110,6 +136,31 @@ class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
         once, then a new one whenever it changes (a call counted, a chat finished, the minute
         window rolling over). The stream lasts until the caller cancels it. gRPC only.
         Errors: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit on opening).
+        """
+
+    @_abc_1.abstractmethod
+    def ListUsageLogs(
+        self,
+        request: _usage_service_pb2.ListUsageLogsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_usage_service_pb2.ListUsageLogsResponse, _abc.Awaitable[_usage_service_pb2.ListUsageLogsResponse]]:
+        """ListUsageLogs lists the account's calls from the usage ledger, one row per request, newest
+        first: which key made it, the service and model, its status, tokens, cost and latency.
+        Prompts and answers are never stored, so never shown. Pages are cut by a cursor: calls made
+        while a client pages through never shift or repeat the rows of later pages.
+        Errors: INVALID_ARGUMENT (bad filter, page size or page token; ErrorInfo metadata
+        `parameter` names it), UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def ExportUsageLogs(
+        self,
+        request: _usage_service_pb2.ExportUsageLogsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_usage_service_pb2.ExportUsageLogsResponse], _abc.AsyncIterator[_usage_service_pb2.ExportUsageLogsResponse]]:
+        """ExportUsageLogs streams every row matching the filters, newest first, in batches: for
+        ranges too large to page through. Over REST, `GET /v1/developer/usage/logs?format=csv`
+        streams it as CSV. Errors: as ListUsageLogs.
         """
 
 def add_UsageServiceServicer_to_server(servicer: UsageServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -196,6 +196,33 @@ export function usageReport(body, meta) {
   );
 }
 
+/** @param {Json} body @param {ResponseMeta} meta */
+export function usageLogPage(body, meta) {
+  const entries = Array.isArray(body.logs) ? body.logs.map(obj) : [];
+  return withRaw(
+    {
+      logs: entries.map((log) => ({
+        requestId: required(log, 'request_id', 'a usage log'),
+        createdAt: optStr(log.created_at),
+        keyId: optStr(log.key_id) ?? '',
+        keyName: optStr(log.key_name) ?? '',
+        service: optStr(log.service) ?? '',
+        model: optStr(log.model) ?? '',
+        status: optStr(log.status) ?? '',
+        promptTokens: num(log.prompt_tokens),
+        completionTokens: num(log.completion_tokens),
+        costUsd: num(log.cost_usd),
+        usageSource: optStr(log.usage_source) ?? '',
+        responseTimeMs: num(log.response_time_ms),
+        sessionId: optStr(log.session_id) ?? '',
+      })),
+      nextPageToken: optStr(body.next_page_token) ?? '',
+      requestId: meta.requestId,
+    },
+    body,
+  );
+}
+
 /** @param {unknown} data */
 function policy(data) {
   const d = obj(data);
@@ -233,6 +260,8 @@ function apiKey(body) {
       permissions: strs(body.permissions),
       lastUsed: optStr(body.last_used),
       rateLimit: body.rate_limit && typeof body.rate_limit === 'object' ? policy(body.rate_limit) : null,
+      expiresAt: optStr(body.expires_at),
+      rotatedAt: optStr(body.rotated_at),
     },
     body,
   );
@@ -242,6 +271,13 @@ function apiKey(body) {
 export function createdApiKey(body, meta) {
   const key = required(body, 'key', 'the created key');
   return Object.assign(apiKey(body), { key, requestId: meta.requestId });
+}
+
+/** `POST /api-keys/{keyId}/rotate`: the key with its new secret. @param {Json} body @param {ResponseMeta} meta */
+export function rotatedApiKey(body, meta) {
+  const key = required(body, 'key', 'the rotated key');
+  const previousKeyExpiresAt = optStr(body.previous_key_expires_at);
+  return Object.assign(apiKey(body), { key, previousKeyExpiresAt, requestId: meta.requestId });
 }
 
 /** @param {Json} body @param {ResponseMeta} meta */

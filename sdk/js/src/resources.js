@@ -153,6 +153,36 @@ export class Usage extends Resource {
       options,
     );
   }
+
+  /**
+   * One page of request logs, newest first; pass the page's `nextPageToken` as `pageToken` for the
+   * next. `start` (inclusive) and `end` (exclusive) are RFC 3339 times, dates, or Dates (sent as
+   * their exact moment).
+   * @param {{ model?: string, status?: string, keyId?: string, start?: string | Date, end?: string | Date,
+   *   pageSize?: number, pageToken?: string }} [params]
+   * @param {RequestOptions} [options]
+   */
+  logs({ model, status, keyId, start, end, pageSize, pageToken } = {}, options) {
+    const query = {
+      model,
+      status,
+      key_id: keyId,
+      start: moment(start),
+      end: moment(end),
+      page_size: pageSize === undefined || pageSize === null ? undefined : String(pageSize),
+      page_token: pageToken,
+    };
+    return this._client._call(
+      { method: 'GET', path: `${DEVELOPER}/usage/logs`, auth: 'apiKey', query },
+      convert.usageLogPage,
+      options,
+    );
+  }
+}
+
+/** @param {string | Date | undefined} value */
+function moment(value) {
+  return value instanceof Date ? value.toISOString() : value;
 }
 
 export class Quota extends Resource {
@@ -168,17 +198,19 @@ export class Quota extends Resource {
 /** API key management; needs a token (`client.withToken(...)`). */
 export class ApiKeys extends Resource {
   /**
-   * Create a key; its secret is in `.key`, shown this once.
-   * @param {{ name: string, permissions?: string[], requestsPerMinute?: number }} params
+   * Create a key; its secret is in `.key`, shown this once. After `expiresAt` (an RFC 3339 time or
+   * a Date) it is refused with `api_key_expired`.
+   * @param {{ name: string, permissions?: string[], requestsPerMinute?: number, expiresAt?: string | Date }} params
    * @param {RequestOptions} [options]
    */
-  create({ name, permissions, requestsPerMinute }, options) {
+  create({ name, permissions, requestsPerMinute, expiresAt }, options) {
     /** @type {Record<string, unknown>} */
     const json = { name };
     if (permissions !== undefined && permissions !== null) json.permissions = [...permissions];
     if (requestsPerMinute !== undefined && requestsPerMinute !== null) {
       json.rate_limit = { requests_per_minute: requestsPerMinute };
     }
+    if (expiresAt !== undefined && expiresAt !== null) json.expires_at = moment(expiresAt);
     return this._client._call(
       { method: 'POST', path: `${DEVELOPER}/api-keys`, auth: 'token', json },
       convert.createdApiKey,
@@ -196,6 +228,19 @@ export class ApiKeys extends Resource {
       convert.apiKeyList,
       options,
     );
+  }
+
+  /**
+   * A new secret for the same key (in `.key`, shown this once); the old one keeps working
+   * `graceSeconds` more (default: a day; 0: it stops at once).
+   * @param {string} keyId
+   * @param {{ graceSeconds?: number }} [params]
+   * @param {RequestOptions} [options]
+   */
+  rotate(keyId, { graceSeconds } = {}, options) {
+    const path = `${DEVELOPER}/api-keys/${encodeURIComponent(keyId)}/rotate`;
+    const json = graceSeconds === undefined || graceSeconds === null ? {} : { grace_seconds: graceSeconds };
+    return this._client._call({ method: 'POST', path, auth: 'token', json }, convert.rotatedApiKey, options);
   }
 
   /**

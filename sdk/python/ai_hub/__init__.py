@@ -35,12 +35,15 @@ from .types import (
     Quota,
     RateLimit,
     RateLimitPolicy,
+    RotatedApiKey,
     ServiceList,
     SessionEvent,
     StreamEvent,
     TokenInfo,
     Usage,
     UsageEvent,
+    UsageLog,
+    UsageLogPage,
     UsageReport,
 )
 
@@ -73,6 +76,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RateLimitPolicy",
+    "RotatedApiKey",
     "ServiceList",
     "SessionEvent",
     "Stream",
@@ -80,6 +84,8 @@ __all__ = [
     "TokenInfo",
     "Usage",
     "UsageEvent",
+    "UsageLog",
+    "UsageLogPage",
     "UsageReport",
     "__version__",
 ]

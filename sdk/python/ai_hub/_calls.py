@@ -22,8 +22,10 @@ from .types import (
     DeletedApiKey,
     ModelList,
     Quota,
+    RotatedApiKey,
     ServiceList,
     TokenInfo,
+    UsageLogPage,
     UsageReport,
 )
 
@@ -97,11 +99,14 @@ def chat_stream(body: dict[str, Any], idempotency_key: str | None) -> Request:
 
 
 def _params(**values: str | datetime.date | None) -> dict[str, str]:
-    return {
-        name: value.strftime("%Y-%m-%d") if isinstance(value, datetime.date) else value
-        for name, value in values.items()
-        if value is not None
-    }
+    return {name: _param(value) for name, value in values.items() if value is not None}
+
+
+def _param(value: str | datetime.date) -> str:
+    # A datetime is a date too: it keeps its time (and must carry its offset).
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return value.strftime("%Y-%m-%d") if isinstance(value, datetime.date) else value
 
 
 def models_list(service: str | None, category: str | None) -> Call[ModelList]:
@@ -123,20 +128,42 @@ def usage_get(
     return Call(Request("GET", f"{DEVELOPER}/usage", params=params), _parse.usage_report)
 
 
+def usage_logs(
+    *,
+    model: str | None,
+    status: str | None,
+    key_id: str | None,
+    start: str | datetime.date | None,
+    end: str | datetime.date | None,
+    page_size: int | None,
+    page_token: str | None,
+) -> Call[UsageLogPage]:
+    """`GET /usage/logs`: one page, newest first; `start`/`end` are RFC 3339 times or dates."""
+    params = _params(model=model, status=status, key_id=key_id, start=start, end=end, page_token=page_token)
+    if page_size is not None:
+        params["page_size"] = str(page_size)
+    return Call(Request("GET", f"{DEVELOPER}/usage/logs", params=params), _parse.usage_log_page)
+
+
 def quota_get() -> Call[Quota]:
     """`GET /quota`."""
     return Call(Request("GET", f"{DEVELOPER}/quota"), _parse.quota)
 
 
 def api_keys_create(
-    name: str, permissions: Sequence[str] | None, requests_per_minute: int | None
+    name: str,
+    permissions: Sequence[str] | None,
+    requests_per_minute: int | None,
+    expires_at: str | datetime.datetime | None = None,
 ) -> Call[CreatedApiKey]:
-    """`POST /api-keys` (token auth)."""
+    """`POST /api-keys` (token auth); `expires_at` an RFC 3339 time or an aware datetime."""
     body: dict[str, Any] = {"name": name}
     if permissions is not None:
         body["permissions"] = list(permissions)
     if requests_per_minute is not None:
         body["rate_limit"] = {"requests_per_minute": requests_per_minute}
+    if expires_at is not None:
+        body["expires_at"] = _param(expires_at)
     return Call(Request("POST", f"{DEVELOPER}/api-keys", auth="token", json=body), _parse.created_api_key)
 
 
@@ -149,6 +176,13 @@ def api_keys_delete(key_id: str) -> Call[DeletedApiKey]:
     """`DELETE /api-keys/{key_id}` (token auth)."""
     path = f"{DEVELOPER}/api-keys/{quote(key_id, safe='')}"
     return Call(Request("DELETE", path, auth="token"), _parse.deleted_api_key)
+
+
+def api_keys_rotate(key_id: str, grace_seconds: int | None) -> Call[RotatedApiKey]:
+    """`POST /api-keys/{key_id}/rotate` (token auth); no grace given: the gateway's (a day)."""
+    path = f"{DEVELOPER}/api-keys/{quote(key_id, safe='')}/rotate"
+    body: dict[str, Any] = {} if grace_seconds is None else {"grace_seconds": grace_seconds}
+    return Call(Request("POST", path, auth="token", json=body), _parse.rotated_api_key)
 
 
 def auth_register(email: str, password: str) -> Call[TokenInfo]:

@@ -32,8 +32,10 @@ from .types import (
     DeletedApiKey,
     ModelList,
     Quota,
+    RotatedApiKey,
     ServiceList,
     TokenInfo,
+    UsageLogPage,
     UsageReport,
 )
 
@@ -239,6 +241,30 @@ class UsageResource(_Resource):
         """Requests, tokens and cost for a period (day, week, month, year) or a date range."""
         return self._client._call(_calls.usage_get(period, start_date, end_date))
 
+    def logs(
+        self,
+        *,
+        model: str | None = None,
+        status: str | None = None,
+        key_id: str | None = None,
+        start: str | datetime.date | None = None,
+        end: str | datetime.date | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> UsageLogPage:
+        """One page of request logs, newest first (filters optional; `start` inclusive, `end`
+        exclusive, RFC 3339 or a date); the page's `next_page_token` fetches the next one."""
+        call = _calls.usage_logs(
+            model=model,
+            status=status,
+            key_id=key_id,
+            start=start,
+            end=end,
+            page_size=page_size,
+            page_token=page_token,
+        )
+        return self._client._call(call)
+
 
 class QuotaResource(_Resource):
     def get(self) -> Quota:
@@ -250,10 +276,21 @@ class ApiKeys(_Resource):
     """API key management; needs a token (`client.with_token(...)`)."""
 
     def create(
-        self, name: str, permissions: Sequence[str] | None = None, requests_per_minute: int | None = None
+        self,
+        name: str,
+        permissions: Sequence[str] | None = None,
+        requests_per_minute: int | None = None,
+        expires_at: str | datetime.datetime | None = None,
     ) -> CreatedApiKey:
-        """Create a key; its secret is in `.key`, shown this once."""
-        return self._client._call(_calls.api_keys_create(name, permissions, requests_per_minute))
+        """Create a key; its secret is in `.key`, shown this once. After `expires_at` (an RFC 3339
+        time or an aware datetime) it is refused with `api_key_expired`."""
+        call = _calls.api_keys_create(name, permissions, requests_per_minute, expires_at)
+        return self._client._call(call)
+
+    def rotate(self, key_id: str, grace_seconds: int | None = None) -> RotatedApiKey:
+        """A new secret for the same key (in `.key`, shown this once); the old one keeps working
+        `grace_seconds` more (default: a day; 0: it stops at once)."""
+        return self._client._call(_calls.api_keys_rotate(key_id, grace_seconds))
 
     def list(self) -> ApiKeyList:
         """Every key of the account (without secrets)."""

@@ -27,9 +27,12 @@ from .types import (
     Quota,
     RateLimit,
     RateLimitPolicy,
+    RotatedApiKey,
     ServiceList,
     TokenInfo,
     Usage,
+    UsageLog,
+    UsageLogPage,
     UsageReport,
 )
 
@@ -212,6 +215,36 @@ def usage_report(body: Mapping[str, Any], meta: ResponseMeta) -> UsageReport:
     )
 
 
+def usage_log_page(body: Mapping[str, Any], meta: ResponseMeta) -> UsageLogPage:
+    """`GET /usage/logs`."""
+    entries = body.get("logs")
+    logs = tuple(_usage_log(_obj(entry)) for entry in (entries if isinstance(entries, list) else ()))
+    return UsageLogPage(
+        logs=logs,
+        next_page_token=_opt_str(body, "next_page_token") or "",
+        request_id=meta.request_id,
+        raw=body,
+    )
+
+
+def _usage_log(data: Mapping[str, Any]) -> UsageLog:
+    return UsageLog(
+        request_id=_str(data, "request_id", "a usage log"),
+        created_at=_opt_str(data, "created_at"),
+        key_id=_opt_str(data, "key_id") or "",
+        key_name=_opt_str(data, "key_name") or "",
+        service=_opt_str(data, "service") or "",
+        model=_opt_str(data, "model") or "",
+        status=_opt_str(data, "status") or "",
+        prompt_tokens=_int(data, "prompt_tokens"),
+        completion_tokens=_int(data, "completion_tokens"),
+        cost_usd=_float(data, "cost_usd"),
+        usage_source=_opt_str(data, "usage_source") or "",
+        response_time_ms=_int(data, "response_time_ms"),
+        session_id=_opt_str(data, "session_id") or "",
+    )
+
+
 def _policy(data: Any) -> RateLimitPolicy:
     d = _obj(data)
     return RateLimitPolicy(
@@ -244,6 +277,8 @@ def _api_key_fields(body: Mapping[str, Any], meta: ResponseMeta) -> dict[str, An
         last_used=_opt_str(body, "last_used"),
         rate_limit=_policy(body["rate_limit"]) if isinstance(body.get("rate_limit"), Mapping) else None,
         prefix=_opt_str(body, "prefix"),
+        expires_at=_opt_str(body, "expires_at"),
+        rotated_at=_opt_str(body, "rotated_at"),
         request_id=meta.request_id,
         raw=body,
     )
@@ -257,6 +292,15 @@ def api_key(body: Mapping[str, Any], meta: ResponseMeta) -> ApiKey:
 def created_api_key(body: Mapping[str, Any], meta: ResponseMeta) -> CreatedApiKey:
     """`POST /api-keys`: the key with its secret."""
     return CreatedApiKey(**_api_key_fields(body, meta), key=_str(body, "key", "the created key"))
+
+
+def rotated_api_key(body: Mapping[str, Any], meta: ResponseMeta) -> RotatedApiKey:
+    """`POST /api-keys/{key_id}/rotate`: the key with its new secret."""
+    return RotatedApiKey(
+        **_api_key_fields(body, meta),
+        key=_str(body, "key", "the rotated key"),
+        previous_key_expires_at=_opt_str(body, "previous_key_expires_at"),
+    )
 
 
 def api_key_list(body: Mapping[str, Any], meta: ResponseMeta) -> ApiKeyList:

@@ -179,6 +179,42 @@ class UsageReport:
 
 
 @dataclass(frozen=True)
+class UsageLog:
+    """One call as the gateway's ledger recorded it (never its prompt or answer)."""
+
+    request_id: str
+    created_at: str | None = None
+    key_id: str = ""
+    key_name: str = ""
+    service: str = ""
+    model: str = ""
+    status: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    usage_source: str = ""
+    response_time_ms: int = 0
+    session_id: str = ""
+
+
+@dataclass(frozen=True)
+class UsageLogPage:
+    """The answer of `GET /v1/developer/usage/logs`: calls newest first; iterating it yields them.
+    Pass `next_page_token` back as `page_token` for the next page ('' on the last)."""
+
+    logs: tuple[UsageLog, ...]
+    next_page_token: str = ""
+    request_id: str | None = None
+    raw: Mapping[str, Any] = _raw()
+
+    def __iter__(self) -> Iterator[UsageLog]:
+        return iter(self.logs)
+
+    def __len__(self) -> int:
+        return len(self.logs)
+
+
+@dataclass(frozen=True)
 class RateLimitPolicy:
     """Configured limits of a plan or an API key."""
 
@@ -212,6 +248,8 @@ class ApiKey:
     last_used: str | None = None
     rate_limit: RateLimitPolicy | None = None
     prefix: str | None = None
+    expires_at: str | None = None
+    rotated_at: str | None = None
     key: str | None = field(default=None, repr=False)
     request_id: str | None = None
     raw: Mapping[str, Any] = _raw()
@@ -222,6 +260,14 @@ class CreatedApiKey(ApiKey):
     """The answer of `api_keys.create`: an ApiKey whose `key` (the secret) is set, shown this once."""
 
     key: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class RotatedApiKey(CreatedApiKey):
+    """The answer of `api_keys.rotate`: the same key with a new secret in `key`, shown this once;
+    the old secret works until `previous_key_expires_at`."""
+
+    previous_key_expires_at: str | None = None
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,17 @@ export enum ErrorReason {
   MESSAGE_TOO_LONG = 7,
 
   /**
+   * The call's input is larger than the caller's plan (or the operator's default) allows:
+   * characters of the messages (a session's history included) or bytes of images. Refused
+   * before anything is counted or charged; `details.limit` names the bound
+   * (`max_input_chars` or `max_input_image_bytes`), `details.maximum` gives it and
+   * `details.actual` the call's size.
+   *
+   * @generated from enum value: ERROR_REASON_INPUT_TOO_LONG = 71;
+   */
+  INPUT_TOO_LONG = 71,
+
+  /**
    * Chat: `session_id` is not 1 to 128 letters, digits and `_ . : -`.
    *
    * @generated from enum value: ERROR_REASON_INVALID_SESSION_ID = 8;
@@ -317,6 +328,14 @@ export enum ErrorReason {
    * @generated from enum value: ERROR_REASON_INVALID_API_KEY = 34;
    */
   INVALID_API_KEY = 34,
+
+  /**
+   * The API key has expired (its `expires_at` has passed), or this secret was rotated out: a
+   * rotation's grace period (`grace_seconds`) is over, and only the key's new secret works.
+   *
+   * @generated from enum value: ERROR_REASON_API_KEY_EXPIRED = 70;
+   */
+  API_KEY_EXPIRED = 70,
 
   /**
    * The login token (JWT) is not valid, or its account no longer exists, or an API key was sent

@@ -85,6 +85,20 @@ export declare type ApiKey = Message<"aihub.v1.ApiKey"> & {
    * @generated from field: aihub.v1.KeyRateLimit rate_limit = 7;
    */
   rateLimit?: KeyRateLimit | undefined;
+
+  /**
+   * When it stops working (UNAUTHENTICATED `API_KEY_EXPIRED` after); unset if never.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 8;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * When its secret was last rotated; unset if never.
+   *
+   * @generated from field: google.protobuf.Timestamp rotated_at = 9;
+   */
+  rotatedAt?: Timestamp | undefined;
 };
 
 /**
@@ -130,6 +144,14 @@ export declare type CreateApiKeyRequest = Message<"aihub.v1.CreateApiKeyRequest"
    * @generated from field: bool permissions_present = 4;
    */
   permissionsPresent: boolean;
+
+  /**
+   * When the key stops working, in the future; unset: never. After it, every call with the key
+   * is refused with UNAUTHENTICATED `API_KEY_EXPIRED`.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 5;
+   */
+  expiresAt?: Timestamp | undefined;
 };
 
 /**
@@ -192,6 +214,20 @@ export declare type CreateApiKeyResponse = Message<"aihub.v1.CreateApiKeyRespons
    * @generated from field: aihub.v1.KeyRateLimit rate_limit = 7;
    */
   rateLimit?: KeyRateLimit | undefined;
+
+  /**
+   * When it stops working; unset if never.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 8;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * Always unset for a new key.
+   *
+   * @generated from field: google.protobuf.Timestamp rotated_at = 9;
+   */
+  rotatedAt?: Timestamp | undefined;
 };
 
 /**
@@ -309,6 +345,117 @@ export declare type DeleteApiKeyResponse = Message<"aihub.v1.DeleteApiKeyRespons
 export declare const DeleteApiKeyResponseSchema: GenMessage<DeleteApiKeyResponse>;
 
 /**
+ * RotateApiKeyRequest names the key to rotate and how long its old secret keeps working.
+ *
+ * @generated from message aihub.v1.RotateApiKeyRequest
+ */
+export declare type RotateApiKeyRequest = Message<"aihub.v1.RotateApiKeyRequest"> & {
+  /**
+   * The key's id.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * Seconds the old secret keeps working, 0 to 2592000 (30 days); unset: 86400 (one day);
+   * 0: it stops at once.
+   *
+   * @generated from field: optional int32 grace_seconds = 2;
+   */
+  graceSeconds?: number | undefined;
+};
+
+/**
+ * Describes the message aihub.v1.RotateApiKeyRequest.
+ * Use `create(RotateApiKeyRequestSchema)` to create a new message.
+ */
+export declare const RotateApiKeyRequestSchema: GenMessage<RotateApiKeyRequest>;
+
+/**
+ * RotateApiKeyResponse is the key with its new secret, shown this once.
+ *
+ * @generated from message aihub.v1.RotateApiKeyResponse
+ */
+export declare type RotateApiKeyResponse = Message<"aihub.v1.RotateApiKeyResponse"> & {
+  /**
+   * The key's id (unchanged).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The key's name.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The new secret, `ai-hub-...`; it cannot be read again.
+   *
+   * @generated from field: string key = 3;
+   */
+  key: string;
+
+  /**
+   * When the key was created.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 4;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * Its permissions (unchanged).
+   *
+   * @generated from field: repeated string permissions = 5;
+   */
+  permissions: string[];
+
+  /**
+   * When it last authenticated a call; unset if never.
+   *
+   * @generated from field: google.protobuf.Timestamp last_used = 6;
+   */
+  lastUsed?: Timestamp | undefined;
+
+  /**
+   * Its own rate limit, if any (unchanged).
+   *
+   * @generated from field: aihub.v1.KeyRateLimit rate_limit = 7;
+   */
+  rateLimit?: KeyRateLimit | undefined;
+
+  /**
+   * When the key stops working (unchanged); unset if never.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 8;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * When it was rotated: now.
+   *
+   * @generated from field: google.protobuf.Timestamp rotated_at = 9;
+   */
+  rotatedAt?: Timestamp | undefined;
+
+  /**
+   * When the old secret stops working: now + `grace_seconds`.
+   *
+   * @generated from field: google.protobuf.Timestamp previous_key_expires_at = 10;
+   */
+  previousKeyExpiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message aihub.v1.RotateApiKeyResponse.
+ * Use `create(RotateApiKeyResponseSchema)` to create a new message.
+ */
+export declare const RotateApiKeyResponseSchema: GenMessage<RotateApiKeyResponse>;
+
+/**
  * KeyService manages the caller's API keys. Takes the JWT from AuthService
  * (`authorization: Bearer <jwt>`); a user only ever sees and deletes their own keys.
  *
@@ -348,6 +495,22 @@ export declare const KeyService: GenService<{
     methodKind: "unary";
     input: typeof DeleteApiKeyRequestSchema;
     output: typeof DeleteApiKeyResponseSchema;
+  },
+  /**
+   * RotateApiKey gives one of the caller's keys a new secret, returned once: the key keeps its
+   * id, name, permissions, rate limit and expiry. The old secret keeps working for
+   * `grace_seconds` (default 86400, one day; 0: it stops at once), on every replica, and is
+   * refused after that with UNAUTHENTICATED `API_KEY_EXPIRED`. Rotating again during a grace
+   * period leaves the earlier old secret's grace as it was.
+   * Errors: NOT_FOUND (no such key of the caller's), INVALID_ARGUMENT (`grace_seconds` out of
+   * range), UNAUTHENTICATED.
+   *
+   * @generated from rpc aihub.v1.KeyService.RotateApiKey
+   */
+  rotateApiKey: {
+    methodKind: "unary";
+    input: typeof RotateApiKeyRequestSchema;
+    output: typeof RotateApiKeyResponseSchema;
   },
 }>;
 

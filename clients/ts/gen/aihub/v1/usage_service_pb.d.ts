@@ -405,6 +405,270 @@ export declare type WatchQuotaResponse = Message<"aihub.v1.WatchQuotaResponse"> 
 export declare const WatchQuotaResponseSchema: GenMessage<WatchQuotaResponse>;
 
 /**
+ * UsageLog is one call as the ledger recorded it; never its prompt or answer.
+ *
+ * @generated from message aihub.v1.UsageLog
+ */
+export declare type UsageLog = Message<"aihub.v1.UsageLog"> & {
+  /**
+   * The call's request id (its `X-Request-ID`).
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * When the call was admitted.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 2;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * The id of the API key that made it; empty for a call made with a JWT.
+   *
+   * @generated from field: string key_id = 3;
+   */
+  keyId: string;
+
+  /**
+   * That key's name (a deleted key's too); empty for a call made with a JWT.
+   *
+   * @generated from field: string key_name = 4;
+   */
+  keyName: string;
+
+  /**
+   * The service that answered (or was to answer): `openrouter`, `gemini`, ...
+   *
+   * @generated from field: string service = 5;
+   */
+  service: string;
+
+  /**
+   * The model, as the catalog names it.
+   *
+   * @generated from field: string model = 6;
+   */
+  model: string;
+
+  /**
+   * `ok`, `error`, `refused` (a limit refused it: never charged), `cancelled` (the client left;
+   * what was generated is charged) or `pending` (still running).
+   *
+   * @generated from field: string status = 7;
+   */
+  status: string;
+
+  /**
+   * Prompt tokens charged.
+   *
+   * @generated from field: int64 prompt_tokens = 8;
+   */
+  promptTokens: bigint;
+
+  /**
+   * Completion tokens charged.
+   *
+   * @generated from field: int64 completion_tokens = 9;
+   */
+  completionTokens: bigint;
+
+  /**
+   * The call's cost in USD, unrounded.
+   *
+   * @generated from field: double cost_usd = 10;
+   */
+  costUsd: number;
+
+  /**
+   * Where the token counts come from: `provider` (the upstream's figures), `estimated` (ours,
+   * when the upstream gave none) or `none` (nothing was generated).
+   *
+   * @generated from field: string usage_source = 11;
+   */
+  usageSource: string;
+
+  /**
+   * How long the call took, in milliseconds, from admission to its last byte.
+   *
+   * @generated from field: int64 response_time_ms = 12;
+   */
+  responseTimeMs: bigint;
+
+  /**
+   * The chat session it belongs to, if any.
+   *
+   * @generated from field: string session_id = 13;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message aihub.v1.UsageLog.
+ * Use `create(UsageLogSchema)` to create a new message.
+ */
+export declare const UsageLogSchema: GenMessage<UsageLog>;
+
+/**
+ * ListUsageLogsRequest filters the logs and picks a page.
+ *
+ * @generated from message aihub.v1.ListUsageLogsRequest
+ */
+export declare type ListUsageLogsRequest = Message<"aihub.v1.ListUsageLogsRequest"> & {
+  /**
+   * Only calls to this model.
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * Only calls with this status.
+   *
+   * @generated from field: string status = 2;
+   */
+  status: string;
+
+  /**
+   * Only calls made with this key.
+   *
+   * @generated from field: string key_id = 3;
+   */
+  keyId: string;
+
+  /**
+   * Only calls made at or after this moment: RFC 3339 (`2026-05-01T12:00:00Z`) or a UTC date
+   * (`2026-05-01`, its midnight).
+   *
+   * @generated from field: string start = 4;
+   */
+  start: string;
+
+  /**
+   * Only calls made before this moment (exclusive), in the same forms as `start`.
+   *
+   * @generated from field: string end = 5;
+   */
+  end: string;
+
+  /**
+   * The most rows to return, 1 to 1000; 0 means 100.
+   *
+   * @generated from field: int32 page_size = 6;
+   */
+  pageSize: number;
+
+  /**
+   * The `next_page_token` of a previous call with the same filters.
+   *
+   * @generated from field: string page_token = 7;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message aihub.v1.ListUsageLogsRequest.
+ * Use `create(ListUsageLogsRequestSchema)` to create a new message.
+ */
+export declare const ListUsageLogsRequestSchema: GenMessage<ListUsageLogsRequest>;
+
+/**
+ * ListUsageLogsResponse is one page of logs.
+ *
+ * @generated from message aihub.v1.ListUsageLogsResponse
+ */
+export declare type ListUsageLogsResponse = Message<"aihub.v1.ListUsageLogsResponse"> & {
+  /**
+   * The calls, newest first.
+   *
+   * @generated from field: repeated aihub.v1.UsageLog logs = 1;
+   */
+  logs: UsageLog[];
+
+  /**
+   * Pass as `page_token` for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message aihub.v1.ListUsageLogsResponse.
+ * Use `create(ListUsageLogsResponseSchema)` to create a new message.
+ */
+export declare const ListUsageLogsResponseSchema: GenMessage<ListUsageLogsResponse>;
+
+/**
+ * ExportUsageLogsRequest filters the logs to export.
+ *
+ * @generated from message aihub.v1.ExportUsageLogsRequest
+ */
+export declare type ExportUsageLogsRequest = Message<"aihub.v1.ExportUsageLogsRequest"> & {
+  /**
+   * Only calls to this model.
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * Only calls with this status.
+   *
+   * @generated from field: string status = 2;
+   */
+  status: string;
+
+  /**
+   * Only calls made with this key.
+   *
+   * @generated from field: string key_id = 3;
+   */
+  keyId: string;
+
+  /**
+   * Only calls made at or after this moment (as in ListUsageLogsRequest).
+   *
+   * @generated from field: string start = 4;
+   */
+  start: string;
+
+  /**
+   * Only calls made before this moment (exclusive).
+   *
+   * @generated from field: string end = 5;
+   */
+  end: string;
+};
+
+/**
+ * Describes the message aihub.v1.ExportUsageLogsRequest.
+ * Use `create(ExportUsageLogsRequestSchema)` to create a new message.
+ */
+export declare const ExportUsageLogsRequestSchema: GenMessage<ExportUsageLogsRequest>;
+
+/**
+ * ExportUsageLogsResponse is one batch of exported logs.
+ *
+ * @generated from message aihub.v1.ExportUsageLogsResponse
+ */
+export declare type ExportUsageLogsResponse = Message<"aihub.v1.ExportUsageLogsResponse"> & {
+  /**
+   * The next calls, newest first.
+   *
+   * @generated from field: repeated aihub.v1.UsageLog logs = 1;
+   */
+  logs: UsageLog[];
+};
+
+/**
+ * Describes the message aihub.v1.ExportUsageLogsResponse.
+ * Use `create(ExportUsageLogsResponseSchema)` to create a new message.
+ */
+export declare const ExportUsageLogsResponseSchema: GenMessage<ExportUsageLogsResponse>;
+
+/**
  * UsageService reports the caller's usage, cost and quota. Takes an API key with the
  * `usage` permission; figures cover the key owner's whole account.
  *
@@ -446,6 +710,33 @@ export declare const UsageService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchQuotaRequestSchema;
     output: typeof WatchQuotaResponseSchema;
+  },
+  /**
+   * ListUsageLogs lists the account's calls from the usage ledger, one row per request, newest
+   * first: which key made it, the service and model, its status, tokens, cost and latency.
+   * Prompts and answers are never stored, so never shown. Pages are cut by a cursor: calls made
+   * while a client pages through never shift or repeat the rows of later pages.
+   * Errors: INVALID_ARGUMENT (bad filter, page size or page token; ErrorInfo metadata
+   * `parameter` names it), UNAUTHENTICATED, PERMISSION_DENIED.
+   *
+   * @generated from rpc aihub.v1.UsageService.ListUsageLogs
+   */
+  listUsageLogs: {
+    methodKind: "unary";
+    input: typeof ListUsageLogsRequestSchema;
+    output: typeof ListUsageLogsResponseSchema;
+  },
+  /**
+   * ExportUsageLogs streams every row matching the filters, newest first, in batches: for
+   * ranges too large to page through. Over REST, `GET /v1/developer/usage/logs?format=csv`
+   * streams it as CSV. Errors: as ListUsageLogs.
+   *
+   * @generated from rpc aihub.v1.UsageService.ExportUsageLogs
+   */
+  exportUsageLogs: {
+    methodKind: "server_streaming";
+    input: typeof ExportUsageLogsRequestSchema;
+    output: typeof ExportUsageLogsResponseSchema;
   },
 }>;
 
