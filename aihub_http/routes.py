@@ -48,7 +48,8 @@ class RpcRoute:
     `stream_rpc` is the server-streaming alternative chosen by a REST-only `"stream": true`
     in the body; a route whose `rpc` is itself server-streaming always answers with SSE.
     `max_body_bytes` bounds the body of a route that reads one (a larger one is a 413).
-    `credential`: what its `Authorization` header carries (`api_key`, `jwt` or `none`), as the
+    `credential`: what its `Authorization` header carries (`api_key`, `jwt`, either of the two:
+    `api_key_or_jwt`, or `none`), as the
     core's access rule for the RPC says (a contract test compares them); `idempotency_key`:
     whether it replays an earlier answer for a repeated `Idempotency-Key`.
     """
@@ -60,7 +61,7 @@ class RpcRoute:
     summary: str
     stream_rpc: MethodDescriptor | None = None
     max_body_bytes: int = SMALL_BODY_BYTES
-    credential: Literal["api_key", "jwt", "none"] = "api_key"
+    credential: Literal["api_key", "jwt", "api_key_or_jwt", "none"] = "api_key"
     idempotency_key: bool = False
 
     @property
@@ -124,6 +125,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(model_service_pb2, "ModelService", "ListModels"),
         200,
         "List models",
+        credential="api_key_or_jwt",
     ),
     RpcRoute(
         "GET",
@@ -131,6 +133,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(model_service_pb2, "ModelService", "ListServices"),
         200,
         "List AI services",
+        credential="api_key_or_jwt",
     ),
     RpcRoute(
         "GET",
@@ -138,6 +141,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(usage_service_pb2, "UsageService", "GetUsage"),
         200,
         "Usage statistics",
+        credential="api_key_or_jwt",
     ),
     RpcRoute(
         "GET",
@@ -145,6 +149,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(usage_service_pb2, "UsageService", "GetQuota"),
         200,
         "Plan, quota and limits",
+        credential="api_key_or_jwt",
     ),
     RpcRoute(
         "POST",

@@ -1,5 +1,5 @@
-"""What credential each RPC takes (nothing, the JWT, or an API key with a permission), and what
-it asks of the limits."""
+"""What credential each RPC takes (nothing, the JWT, an API key with a permission, or either of
+the last two), and what it asks of the limits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Literal
 
 from aihub_core.limits.rules import Demand
 
-Credential = Literal["none", "jwt", "api_key"]
+# `api_key_or_jwt`: the account's own reports (models, services, usage, quota), which the web
+# console reads with the login token it holds and a program reads with an API key.
+Credential = Literal["none", "jwt", "api_key", "api_key_or_jwt"]
 # One request of the minute: what a key-authenticated RPC asks unless it says otherwise.
 REQUEST = Demand()
 
@@ -33,3 +35,9 @@ JWT = Access("jwt")
 def api_key(permission: str, demand: Demand | None = REQUEST) -> Access:
     """An API key holding `permission` (chat, models or usage), admitted with `demand`."""
     return Access("api_key", permission, demand)
+
+
+def api_key_or_jwt(permission: str, demand: Demand | None = REQUEST) -> Access:
+    """An API key holding `permission`, or the login token (whose caller holds every permission);
+    either is admitted with `demand` (the login token against the plan's limits alone)."""
+    return Access("api_key_or_jwt", permission, demand)

@@ -32,6 +32,7 @@ _CONSTRAINTS = frozenset({"enum", "format", "pattern", "minLength"})
 _SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "api_key": [{"ApiKey": []}],
     "jwt": [{"LoginToken": []}],
+    "api_key_or_jwt": [{"ApiKey": []}, {"LoginToken": []}],
     "none": [],
 }
 

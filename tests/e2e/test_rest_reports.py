@@ -158,3 +158,21 @@ async def test_openapi_metrics_and_docs(http: httpx.AsyncClient) -> None:
     assert "text/html" in (await http.get("/docs")).headers["content-type"]
     metrics = await http.get("/metrics")
     assert metrics.status_code == 200 and "aihub" in metrics.text
+
+
+async def test_reports_take_the_login_token_as_well_as_a_key(http: httpx.AsyncClient, account: Account) -> None:
+    # The web console holds only the login token: it reads the account's reports with it.
+    for path in ("/models", "/services", "/usage", "/quota"):
+        with_key = await http.get(f"{DEV}{path}", headers=account.key_auth)
+        with_token = await http.get(f"{DEV}{path}", headers=account.jwt_auth)
+        assert with_token.status_code == with_key.status_code == 200, (path, with_token.text)
+        # Counted against the plan's minute like any call; the key's own limit does not apply.
+        assert with_token.headers["X-RateLimit-Limit"] == "20", path
+    quota = (await http.get(f"{DEV}/quota", headers=account.jwt_auth)).json()
+    assert quota["plan"] == "free"
+    forged = account.token[:-4] + ("AAAA" if not account.token.endswith("AAAA") else "BBBB")
+    refused = await http.get(f"{DEV}/usage", headers={"Authorization": f"Bearer {forged}"})
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_token"
+    # Key management still takes the login token only.
+    keys = await http.get(f"{DEV}/api-keys", headers=account.key_auth)
+    assert keys.status_code == 401

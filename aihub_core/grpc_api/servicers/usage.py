@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 from aihub.v1 import usage_service_pb2 as pb
 from aihub.v1 import usage_service_pb2_grpc as pb_grpc
 from aihub_core.grpc_api import convert
-from aihub_core.grpc_api.access import api_key
+from aihub_core.grpc_api.access import api_key, api_key_or_jwt
 from aihub_core.grpc_api.gate import Call, Gate
 from aihub_core.grpc_api.rpc import server_stream, unary
 from aihub_core.limits.quota_watch import QuotaWatch
@@ -20,14 +20,14 @@ class UsageServicer(pb_grpc.UsageServiceServicer):
         self._reporter = reporter
         self._watch = watch
 
-    @unary(api_key("usage"))
+    @unary(api_key_or_jwt("usage"))
     async def GetUsage(self, request: pb.GetUsageRequest, call: Call) -> pb.GetUsageResponse:
         report = await self._reporter.usage(
             call.user, request.period.strip(), request.start_date.strip(), request.end_date.strip()
         )
         return convert.usage_report(report)
 
-    @unary(api_key("usage"))
+    @unary(api_key_or_jwt("usage"))
     async def GetQuota(self, request: pb.GetQuotaRequest, call: Call) -> pb.GetQuotaResponse:
         return convert.quota(await self._reporter.quota(call.user))
 
