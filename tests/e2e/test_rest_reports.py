@@ -160,7 +160,9 @@ async def test_openapi_metrics_and_docs(http: httpx.AsyncClient) -> None:
     assert metrics.status_code == 200 and "aihub" in metrics.text
 
 
-async def test_reports_take_the_login_token_as_well_as_a_key(http: httpx.AsyncClient, account: Account) -> None:
+async def test_reports_take_the_login_token_as_well_as_a_key(
+    http: httpx.AsyncClient, account: Account
+) -> None:
     # The web console holds only the login token: it reads the account's reports with it.
     for path in ("/models", "/services", "/usage", "/quota"):
         with_key = await http.get(f"{DEV}{path}", headers=account.key_auth)
