@@ -122,9 +122,7 @@ async def _stream(request: Request[LifespanState], call: grpc.aio.UnaryStreamCal
     initial = await call.initial_metadata()
     adopt_request_id(request, core_request_id(initial))
     headers = response_headers(initial)
-    return SseResponse(
-        call, first if isinstance(first, chat_service_pb2.StreamChatResponse) else None, headers
-    )
+    return SseResponse(call, first if isinstance(first, Message) else None, headers)
 
 
 def _metadata(request: Request[LifespanState]) -> tuple[tuple[str, str], ...]:

@@ -27,8 +27,8 @@ DEVELOPER = "/v1/developer"
 SMALL_BODY_BYTES = 64 * 1024
 CHAT_BODY_BYTES = 40 * 1024 * 1024
 HEALTH_CHECK_METHOD = "/grpc.health.v1.Health/Check"
-# Core RPCs with no REST route, on purpose: a long-lived push stream has no REST counterpart.
-GRPC_ONLY_METHODS = frozenset({"/aihub.v1.UsageService/WatchQuota"})
+# Core RPCs with no REST route, on purpose (none today: WatchQuota is an SSE stream).
+GRPC_ONLY_METHODS: frozenset[str] = frozenset()
 
 
 def _rpc(module: ModuleType, service: str, method: str) -> MethodDescriptor:
@@ -149,6 +149,14 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(usage_service_pb2, "UsageService", "GetQuota"),
         200,
         "Plan, quota and limits",
+        credential="api_key_or_jwt",
+    ),
+    RpcRoute(
+        "GET",
+        f"{DEVELOPER}/quota/watch",
+        _rpc(usage_service_pb2, "UsageService", "WatchQuota"),
+        200,
+        "Live quota and rate-limit budget as Server-Sent Events, one snapshot per change",
         credential="api_key_or_jwt",
     ),
     RpcRoute(

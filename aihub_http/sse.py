@@ -1,4 +1,5 @@
-"""StreamChat as Server-Sent Events: one `data:` line of JSON per StreamChatResponse."""
+"""Server-streaming calls as Server-Sent Events: one `data:` line of JSON per message
+(StreamChat's documented events, and WatchQuota's snapshots as `quota` events)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,17 @@ from collections.abc import Mapping
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from aihub.v1 import chat_service_pb2
+from aihub.v1 import chat_service_pb2, usage_service_pb2
 from aihub_http.access_log import note_usage
 from aihub_http.disconnect import ClientGone, until_disconnect
 from aihub_http.errors import from_rpc_error
 from aihub_http.jsonmap import message_to_json
 
-StreamCall = grpc.aio.UnaryStreamCall[Any, chat_service_pb2.StreamChatResponse]
+StreamCall = grpc.aio.UnaryStreamCall[Any, Message]
 
 # json.dumps(ensure_ascii=False) leaves these as raw characters, and line splitters such as
 # Python's str.splitlines() (and so httpx's aiter_lines) break lines on them mid-event.
@@ -29,8 +31,12 @@ def encode_event(event: Mapping[str, Any]) -> bytes:
     return f"data: {text}\n\n".encode()
 
 
-def event_json(message: chat_service_pb2.StreamChatResponse) -> dict[str, Any] | None:
+def event_json(message: Message) -> dict[str, Any] | None:
     """The documented event for one stream message; None for a message with no event set."""
+    if isinstance(message, usage_service_pb2.WatchQuotaResponse):
+        return {"type": "quota", **message_to_json(message)}
+    if not isinstance(message, chat_service_pb2.StreamChatResponse):
+        raise TypeError(f"no SSE event for {type(message).__name__}")
     kind = message.WhichOneof("event")
     if kind == "content":
         return {"type": "content", "content": message.content.content, "model": message.content.model}
@@ -45,16 +51,14 @@ def event_json(message: chat_service_pb2.StreamChatResponse) -> dict[str, Any] |
 
 
 class SseResponse(Response):
-    """Streams a StreamChat call whose first message has already arrived.
+    """Streams a server-streaming call whose first message has already arrived.
 
     The status line goes out only after that first message, so a call refused up front
     (429, 401, ...) gets the ordinary JSON error; after it, an error is the last event.
     The gRPC call is cancelled however this ends, including a client disconnect.
     """
 
-    def __init__(
-        self, call: StreamCall, first: chat_service_pb2.StreamChatResponse | None, headers: Mapping[str, str]
-    ) -> None:
+    def __init__(self, call: StreamCall, first: Message | None, headers: Mapping[str, str]) -> None:
         self.status_code = 200
         self.background = None
         self._call = call
@@ -79,11 +83,12 @@ class SseResponse(Response):
         message = self._first
         model = ""
         while message is not None:
-            kind = message.WhichOneof("event")
-            if kind == "content":
-                model = message.content.model
-            elif kind == "usage":
-                note_usage(scope, f"{message.usage.metadata.service_used}:{model}", message.usage.usage)
+            if isinstance(message, chat_service_pb2.StreamChatResponse):
+                kind = message.WhichOneof("event")
+                if kind == "content":
+                    model = message.content.model
+                elif kind == "usage":
+                    note_usage(scope, f"{message.usage.metadata.service_used}:{model}", message.usage.usage)
             event = event_json(message)
             if event is not None:
                 await send({"type": "http.response.body", "body": encode_event(event), "more_body": True})
@@ -96,5 +101,5 @@ class SseResponse(Response):
                     {"type": "http.response.body", "body": encode_event({"type": "error", "error": error})}
                 )
                 return
-            message = received if isinstance(received, chat_service_pb2.StreamChatResponse) else None
+            message = received if isinstance(received, Message) else None  # else the end of the stream
         await send({"type": "http.response.body", "body": b""})

@@ -38,6 +38,6 @@ def api_key(permission: str, demand: Demand | None = REQUEST) -> Access:
 
 
 def api_key_or_jwt(permission: str, demand: Demand | None = REQUEST) -> Access:
-    """An API key holding `permission`, or the login token (whose caller holds every permission);
-    either is admitted with `demand` (the login token against the plan's limits alone)."""
+    """An API key holding `permission` and admitted with `demand`, or the login token (whose
+    caller holds every permission), authenticated only: its reads are not counted."""
     return Access("api_key_or_jwt", permission, demand)

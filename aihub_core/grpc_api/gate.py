@@ -111,11 +111,15 @@ class Gate:
         elif access.credential in ("api_key", "api_key_or_jwt"):
             secret = _bearer(call.authorization, "api_key")
             if access.credential == "api_key_or_jwt" and credentials.looks_like_jwt(secret):
-                caller = await self._auth.from_jwt(secret)
-            elif not self._auth.is_api_key(secret):
+                # The account's own reports read with the login token (the web console) are not
+                # counted, as key management is not: browsing them never takes from the minute
+                # an application's keys share.
+                call.caller = await self._auth.from_jwt(secret)
+                await self.send_metadata(call)
+                return
+            if not self._auth.is_api_key(secret):
                 raise credentials.not_an_api_key(secret)
-            else:
-                caller = await self._auth.from_api_key(secret)
+            caller = await self._auth.from_api_key(secret)
             call.caller = caller
             if access.permission and access.permission not in caller.permissions:
                 raise _lacks(access.permission, caller.permissions)

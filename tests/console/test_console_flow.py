@@ -107,7 +107,20 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
     await expect(today).to_have_attribute("data-value", "2")
     await expect(page.locator("#limits")).to_contain_text("Requests per minute")
     await expect(page.locator("#quota [role=meter]")).to_have_attribute("aria-valuenow", "2")
+    await expect(page.locator("#live-quota")).to_have_text("2 / 1,000")
     await page.screenshot(path=shots / "usage.png", full_page=True)
+
+    # Live: a call made elsewhere (a program using the key) moves the figures without a reload.
+    async with httpx.AsyncClient(base_url=console_url) as client:
+        elsewhere = await client.post(
+            "/v1/developer/chat",
+            json={"message": "from a program"},
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+    assert elsewhere.status_code == 200
+    await expect(page.locator("#live-quota")).to_have_text("3 / 1,000")
+    await expect(page.locator("#quota [role=meter]")).to_have_attribute("aria-valuenow", "3")
+    await expect(page.locator("#live-status")).to_contain_text("live")
 
     # The model catalog, filtered by service.
     await page.get_by_role("link", name="Models").click()

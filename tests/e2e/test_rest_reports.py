@@ -168,8 +168,13 @@ async def test_reports_take_the_login_token_as_well_as_a_key(
         with_key = await http.get(f"{DEV}{path}", headers=account.key_auth)
         with_token = await http.get(f"{DEV}{path}", headers=account.jwt_auth)
         assert with_token.status_code == with_key.status_code == 200, (path, with_token.text)
-        # Counted against the plan's minute like any call; the key's own limit does not apply.
-        assert with_token.headers["X-RateLimit-Limit"] == "20", path
+        assert with_key.headers["X-RateLimit-Limit"] == "20", path
+        # Not counted, as key management is not: browsing never takes from the keys' minute.
+        assert "X-RateLimit-Limit" not in with_token.headers, path
+    for _ in range(25):  # more than the free plan's minute
+        assert (await http.get(f"{DEV}/quota", headers=account.jwt_auth)).status_code == 200
+    after = await http.get(f"{DEV}/quota", headers=account.key_auth)
+    assert after.status_code == 200 and after.headers["X-RateLimit-Remaining"] == "15"
     quota = (await http.get(f"{DEV}/quota", headers=account.jwt_auth)).json()
     assert quota["plan"] == "free"
     forged = account.token[:-4] + ("AAAA" if not account.token.endswith("AAAA") else "BBBB")

@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 from aihub.v1 import usage_service_pb2 as pb
 from aihub.v1 import usage_service_pb2_grpc as pb_grpc
 from aihub_core.grpc_api import convert
-from aihub_core.grpc_api.access import api_key, api_key_or_jwt
+from aihub_core.grpc_api.access import api_key_or_jwt
 from aihub_core.grpc_api.gate import Call, Gate
 from aihub_core.grpc_api.rpc import server_stream, unary
 from aihub_core.limits.quota_watch import QuotaWatch
@@ -31,7 +31,7 @@ class UsageServicer(pb_grpc.UsageServiceServicer):
     async def GetQuota(self, request: pb.GetQuotaRequest, call: Call) -> pb.GetQuotaResponse:
         return convert.quota(await self._reporter.quota(call.user))
 
-    @server_stream(api_key("usage"))
+    @server_stream(api_key_or_jwt("usage"))
     async def WatchQuota(
         self, request: pb.WatchQuotaRequest, call: Call
     ) -> AsyncGenerator[pb.WatchQuotaResponse, None]:

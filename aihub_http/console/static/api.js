@@ -51,6 +51,16 @@ export async function stream(path, body, auth, onEvent, signal) {
     credentials: "omit",
     signal,
   });
+  await readEvents(response, onEvent);
+}
+
+/** GET an SSE stream with the session's token (EventSource cannot send Authorization). */
+export async function watch(path, onEvent, signal) {
+  const response = await fetch(path, { headers: { ...headers(undefined, false), Accept: "text/event-stream" }, credentials: "omit", signal });
+  await readEvents(response, onEvent);
+}
+
+async function readEvents(response, onEvent) {
   if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";

@@ -1,5 +1,6 @@
 // The console's shell: language, theme, navigation and the page router (#/name). A page is a
-// module with `render(view)`; adding one (request logs, alerts, operators) is one row of PAGES.
+// module with `render(view, signal)` (the signal aborts when the page is left); adding one
+// (request logs, alerts, operators) is one row of PAGES.
 import { t, setLocale, language, translate } from "./i18n.js";
 import * as session from "./session.js";
 import { h } from "./ui.js";
@@ -13,6 +14,7 @@ export const PAGES = [
 const AUTH_PAGE = { path: "login", load: () => import("./pages/auth.js") };
 
 let rendering = 0;
+let leaving = null; // aborted when the page is left: its streams and timers stop
 
 function current() {
   const path = location.hash.replace(/^#\/?/, "").split("?")[0];
@@ -40,11 +42,14 @@ async function route() {
   const ticket = ++rendering;
   drawNav(page);
   const view = document.getElementById("view");
+  if (leaving) leaving.abort();
+  leaving = new AbortController();
+  const signal = leaving.signal;
   const module = await page.load();
   if (ticket !== rendering) return; // a later navigation won
   view.replaceChildren();
   document.title = `${page.label ? t(page.label) : t("auth.title")} · AI Hub`;
-  await module.render(view);
+  await module.render(view, signal);
 }
 
 function applyTheme(theme) {

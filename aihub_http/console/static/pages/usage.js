@@ -1,7 +1,8 @@
 // Usage: requests, tokens and cost per day over a chosen range, the monthly quota gauge and the
-// plan's rate limits (GET /usage and /quota, read with the login token). The request log and
+// plan's rate limits (GET /usage and /quota, read with the login token), and the live quota and
+// minute budget pushed by GET /quota/watch (WatchQuota as Server-Sent Events). The request log and
 // the per-model and per-key breakdowns plug in here once GET /v1/developer/usage/logs exists.
-import { get } from "../api.js";
+import { get, watch } from "../api.js";
 import { t } from "../i18n.js";
 import { h, errorBox, number, usd, when } from "../ui.js";
 import { barChart, gauge } from "../chart.js";
@@ -9,8 +10,9 @@ import { barChart, gauge } from "../chart.js";
 const PERIODS = ["day", "week", "month", "year", "custom"];
 const state = { period: "week", start: "", end: "" };
 
-export async function render(view) {
+export async function render(view, signal) {
   const body = h("div", { id: "usage-body", "aria-live": "polite" });
+  const live = h("section", { class: "card", id: "live", "aria-live": "off" });
   const period = h("select", { id: "period" }, PERIODS.map((p) => h("option", { value: p, selected: p === state.period }, t(`usage.${p}`))));
   const start = h("input", { type: "date", id: "start", value: state.start, "aria-label": t("usage.start") });
   const end = h("input", { type: "date", id: "end", value: state.end, "aria-label": t("usage.end") });
@@ -31,9 +33,56 @@ export async function render(view) {
   refresh.addEventListener("click", load);
   view.append(
     h("div", { class: "row wrap between" }, h("h1", {}, t("usage.title")), h("div", { class: "row wrap" }, h("label", { for: "period" }, t("usage.range")), period, custom, refresh)),
+    live,
     body,
   );
+  follow(live, signal);
   await draw(body);
+}
+
+/** Keep the live card current until the page is left; reconnect after a dropped stream. */
+async function follow(live, signal) {
+  const status = h("span", { class: "muted small", id: "live-status" }, t("usage.connecting"));
+  const figures = h("dl", { id: "live-figures" });
+  live.replaceChildren(h("div", { class: "row between" }, h("h2", {}, t("usage.live")), status), figures);
+  while (!signal.aborted) {
+    try {
+      await watch("/v1/developer/quota/watch", (e) => {
+        if (e.type !== "quota") return;
+        status.textContent = `● ${t("usage.liveOn")}`;
+        figures.replaceChildren(...liveFigures(e));
+        const meter = document.querySelector("#quota [role=meter]");
+        if (meter) meter.replaceWith(quotaGauge(e));
+      }, signal);
+    } catch (err) {
+      if (signal.aborted) return;
+      status.textContent = err.message;
+    }
+    if (signal.aborted) return;
+    status.textContent = t("usage.reconnecting");
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+  }
+}
+
+function liveFigures(e) {
+  const r = e.rate_limit || {};
+  const ofLimit = (left, limit) => (limit ? `${number(left)} / ${number(limit)}` : t("usage.unlimited"));
+  return [
+    h("dt", {}, t("usage.liveRequests")),
+    h("dd", { id: "live-requests" }, ofLimit(r.requests_remaining, r.requests_per_minute)),
+    h("dt", {}, t("usage.liveTokens")),
+    h("dd", { id: "live-tokens" }, ofLimit(r.tokens_remaining, r.tokens_per_minute)),
+    h("dt", {}, t("usage.liveInFlight")),
+    h("dd", { id: "live-in-flight" }, r.concurrent_requests ? `${number(r.concurrent_in_flight)} / ${number(r.concurrent_requests)}` : number(r.concurrent_in_flight)),
+    h("dt", {}, t("usage.quota")),
+    h("dd", { id: "live-quota" }, e.quota_limit ? `${number(e.quota_used)} / ${number(e.quota_limit)}` : number(e.quota_used)),
+    h("dt", {}, t("usage.windowReset")),
+    h("dd", {}, r.window_reset ? new Date(r.window_reset).toLocaleTimeString() : "–"),
+  ];
+}
+
+function quotaGauge(q) {
+  return gauge(t("usage.quotaLabel"), q.quota_used, q.quota_limit, q.quota_limit ? `${number(q.quota_used)} / ${number(q.quota_limit)}` : number(q.quota_used));
 }
 
 async function draw(body) {
@@ -64,7 +113,7 @@ function summary(usage, quota) {
         "section",
         { class: "card", id: "quota" },
         h("h2", {}, t("usage.quota")),
-        gauge(t("usage.quotaLabel"), quota.quota_used, quota.quota_limit, quota.quota_limit ? `${number(quota.quota_used)} / ${number(quota.quota_limit)}` : number(quota.quota_used)),
+        quotaGauge(quota),
         h("p", { class: "muted" }, t("usage.resets", { date: when(quota.reset_date) })),
       ),
       h(
