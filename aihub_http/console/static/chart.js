@@ -3,9 +3,9 @@
 // (screen readers), and the colours come from the stylesheet (light and dark).
 import { svg, h } from "./ui.js";
 
-const W = 640;
-const H = 180;
-const PAD = { top: 12, right: 8, bottom: 26, left: 56 };
+const W = 360;
+const H = 190;
+const PAD = { top: 12, right: 6, bottom: 24, left: 52 };
 
 /** `rows`: [{date, value}]; `format` turns a value into text. */
 export function barChart(title, rows, format, id) {
@@ -17,7 +17,7 @@ export function barChart(title, rows, format, id) {
   const barW = Math.max(1, Math.min(40, step * 0.7));
   const y = (v) => PAD.top + innerH - (v / top) * innerH;
   const ticks = [0, top / 2, top];
-  const labelEvery = Math.max(1, Math.ceil(rows.length / 8));
+  const labelEvery = Math.max(1, Math.ceil(rows.length / 6));
   const picture = svg(
     "svg",
     { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": title },

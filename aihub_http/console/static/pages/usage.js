@@ -18,7 +18,7 @@ export async function render(view, signal) {
   const end = h("input", { type: "date", id: "end", value: state.end, "aria-label": t("usage.end") });
   const custom = h("span", { class: "row", hidden: state.period !== "custom" }, start, "–", end);
   const refresh = h("button", { type: "button", id: "refresh-usage" }, t("usage.refresh"));
-  const load = () => draw(body);
+  const load = () => draw(body, live);
   period.addEventListener("change", () => {
     state.period = period.value;
     custom.hidden = state.period !== "custom";
@@ -33,11 +33,10 @@ export async function render(view, signal) {
   refresh.addEventListener("click", load);
   view.append(
     h("div", { class: "row wrap between" }, h("h1", {}, t("usage.title")), h("div", { class: "row wrap" }, h("label", { for: "period" }, t("usage.range")), period, custom, refresh)),
-    live,
     body,
   );
   follow(live, signal);
-  await draw(body);
+  await draw(body, live);
 }
 
 /** Keep the live card current until the page is left; reconnect after a dropped stream. */
@@ -85,11 +84,13 @@ function quotaGauge(q) {
   return gauge(t("usage.quotaLabel"), q.quota_used, q.quota_limit, q.quota_limit ? `${number(q.quota_used)} / ${number(q.quota_limit)}` : number(q.quota_used));
 }
 
-async function draw(body) {
+/** The figures of the range; the live card (kept across redraws) joins the quota and limits. */
+async function draw(body, live) {
   const query = state.period === "custom" ? { start_date: state.start, end_date: state.end } : { period: state.period };
   try {
     const [usage, quota] = await Promise.all([get("/v1/developer/usage", query), get("/v1/developer/quota")]);
     body.replaceChildren(...summary(usage, quota), ...charts(usage));
+    body.querySelector(".cards").append(live);
   } catch (err) {
     body.replaceChildren(errorBox(err));
   }
