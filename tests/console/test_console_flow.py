@@ -4,6 +4,8 @@ photographed (docs/console/*.png when AIHUB_UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from tests.console.conftest import Problems
 
 EMAIL = "ada@example.com"
 PASSWORD = "correct horse battery"
+# A 1x1 PNG, for the playground's image upload.
+PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 # Counts how many times the answer's text changed while it streamed.
 COUNT_CHANGES = """() => {
   window.answerChanges = 0;
@@ -82,8 +86,15 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
 
     # A second turn continues the same session.
     session = await page.locator("#pg-session").text_content()
-    await page.locator("#pg-message").fill("And a second question")
-    await page.get_by_role("button", name="Send").click()
+    await page.locator("#pg-message").fill("And what is in this picture?")
+    await page.locator("#pg-images").set_input_files(
+        files=[{"name": "dot.png", "mimeType": "image/png", "buffer": base64.b64decode(PNG_1X1)}]
+    )
+    async with page.expect_request(re.compile(r"/v1/developer/chat/stream$")) as sent:
+        await page.get_by_role("button", name="Send").click()
+    body = json.loads((await sent.value).post_data or "{}")
+    assert body["images"] == [PNG_1X1] and body["session_id"] and body["model"] == "x-ai/grok-beta"
+    await expect(page.locator(".turn").nth(1)).to_contain_text("1 image(s)")
     await expect(page.locator(".turn .stats")).to_have_count(2)
     await expect(page.locator(".turn .stats").nth(1)).to_contain_text("ms")
     assert await page.locator("#pg-session").text_content() == session

@@ -6,6 +6,8 @@ import { keepSecret, forgetSecret } from "../session.js";
 import { h, errorBox, confirmDialog, toast, when, copy } from "../ui.js";
 
 const PERMISSIONS = ["chat", "models", "usage"];
+// The buttons of each key's row; rotation is one more entry once its endpoint exists.
+const ACTIONS = [{ label: "keys.delete", named: "keys.deleteNamed", kind: "danger small", run: remove }];
 
 export async function render(view) {
   const list = h("div", { id: "key-list" });
@@ -99,7 +101,11 @@ function table(keys, list) {
             h("td", { "data-label": t("keys.rateLimit") }, key.rate_limit && key.rate_limit.requests_per_minute ? t("keys.perMinute", { n: key.rate_limit.requests_per_minute }) : t("keys.planDefault")),
             h("td", { "data-label": t("keys.created") }, when(key.created_at)),
             h("td", { "data-label": t("keys.lastUsed") }, when(key.last_used)),
-            h("td", {}, h("button", { type: "button", class: "danger small", "aria-label": t("keys.deleteNamed", { name: key.name }), onclick: () => remove(key, list) }, t("keys.delete"))),
+            h(
+              "td",
+              { class: "row" },
+              ACTIONS.map((a) => h("button", { type: "button", class: a.kind, "aria-label": t(a.named, { name: key.name }), onclick: () => a.run(key, list) }, t(a.label))),
+            ),
           ),
         ),
       ),
