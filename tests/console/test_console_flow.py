@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import httpx
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, FilePayload, expect
 
 from tests.console.browser import screenshot_folder
 from tests.console.conftest import Problems
@@ -87,9 +87,8 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
     # A second turn continues the same session.
     session = await page.locator("#pg-session").text_content()
     await page.locator("#pg-message").fill("And what is in this picture?")
-    await page.locator("#pg-images").set_input_files(
-        files=[{"name": "dot.png", "mimeType": "image/png", "buffer": base64.b64decode(PNG_1X1)}]
-    )
+    picture: FilePayload = {"name": "dot.png", "mimeType": "image/png", "buffer": base64.b64decode(PNG_1X1)}
+    await page.locator("#pg-images").set_input_files(files=[picture])
     async with page.expect_request(re.compile(r"/v1/developer/chat/stream$")) as sent:
         await page.get_by_role("button", name="Send").click()
     body = json.loads((await sent.value).post_data or "{}")
