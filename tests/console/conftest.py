@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright, expect
 
 from aihub_cli.http_server import start_http
 from aihub_core.app import Core
@@ -27,6 +27,10 @@ async def console_url(tmp_path: Path, clock: FakeClock) -> AsyncIterator[str]:
     finally:
         await server.stop()
         await core.stop(grace=0)
+
+
+# Room for a loaded CI machine; a passing run waits for none of it.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture
