@@ -196,3 +196,29 @@ async def test_chinese_dark_and_phone(console_url: str, browser: Browser, tmp_pa
     await expect(page.get_by_role("heading", name="Usage")).to_be_visible()
     assert problems.seen == []
     await context.close()
+
+
+async def test_a_refused_login_token_returns_to_the_login_form(console_url: str, browser: Browser) -> None:
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    await page.goto(console_url)
+    await page.get_by_role("button", name="No account yet? Sign up").click()
+    await page.get_by_label("Email").fill("grace@example.com")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign up", exact=True).click()
+    await expect(page.get_by_role("heading", name="API keys")).to_be_visible()
+    # The gateway refuses the token from now on, as it does once a token expires.
+    expired = {
+        "error": {
+            "type": "authentication_error",
+            "code": "token_expired",
+            "message": "The login token has expired",
+        },
+        "request_id": "req_0",
+    }
+    await page.route("**/v1/developer/usage*", lambda route: route.fulfill(status=401, json=expired))
+    await page.get_by_role("link", name="Usage").click()
+    await expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    await expect(page.locator("#session-ended")).to_contain_text("The login token has expired")
+    await expect(page.get_by_role("link", name="API keys")).to_have_count(0)
+    await context.close()

@@ -1,6 +1,6 @@
 // The REST API, as the console calls it: JSON in and out, the spec's error shape turned into an
 // ApiError, and Server-Sent Events read from a POST (EventSource can only GET).
-import { token } from "./session.js";
+import { token, expire } from "./session.js";
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -36,8 +36,16 @@ export async function call(method, path, { body, query, auth } = {}) {
     credentials: "omit",
   });
   const data = await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(response.status, data);
+  if (!response.ok) throw refused(response.status, data, auth === undefined);
   return data;
+}
+
+/** The error of a refused call; a refused login token (expired, or its account gone) ends the
+ * session, so the page returns to the login form instead of failing call after call. */
+function refused(status, body, withSession) {
+  const error = new ApiError(status, body);
+  if (withSession && status === 401 && token()) expire(error.message);
+  return error;
 }
 
 export const get = (path, query) => call("GET", path, { query });
@@ -57,6 +65,7 @@ export async function stream(path, body, auth, onEvent, signal) {
 /** GET an SSE stream with the session's token (EventSource cannot send Authorization). */
 export async function watch(path, onEvent, signal) {
   const response = await fetch(path, { headers: { ...headers(undefined, false), Accept: "text/event-stream" }, credentials: "omit", signal });
+  if (!response.ok) throw refused(response.status, await response.json().catch(() => null), true);
   await readEvents(response, onEvent);
 }
 

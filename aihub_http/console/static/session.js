@@ -15,6 +15,20 @@ export function signOut() {
   listeners.forEach((f) => f());
 }
 
+/** End a session the gateway refused (an expired login token); the login page says why. */
+export function expire(reason) {
+  notice = reason;
+  signOut();
+}
+
+let notice = null;
+/** The reason the last session ended, once (then forgotten). */
+export function takeNotice() {
+  const out = notice;
+  notice = null;
+  return out;
+}
+
 export const token = () => state.token;
 export const email = () => state.email;
 export const signedIn = () => state.token !== null;

@@ -1,7 +1,7 @@
 // Sign up and log in: the same accounts as the API (POST /v1/auth/register and /login).
 import { call } from "../api.js";
 import { t } from "../i18n.js";
-import { signIn } from "../session.js";
+import { signIn, takeNotice } from "../session.js";
 import { h, errorBox } from "../ui.js";
 
 export async function render(view) {
@@ -9,6 +9,8 @@ export async function render(view) {
   const email = h("input", { id: "email", type: "email", autocomplete: "username", required: true });
   const password = h("input", { id: "password", type: "password", autocomplete: "current-password", required: true });
   const status = h("div", { "aria-live": "polite" });
+  const notice = takeNotice();
+  if (notice) status.append(h("p", { class: "error", role: "alert", id: "session-ended" }, t("auth.expired"), " ", notice));
   const submit = h("button", { type: "submit", class: "primary" });
   const heading = h("h1", {});
   const toggle = h("button", { type: "button", class: "link" });
