@@ -138,6 +138,10 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
     await page.get_by_label("Service").select_option("gemini")
     await expect(page.locator("#models-table")).not_to_contain_text("openrouter")
     await expect(page.locator("#models-table tbody tr").first).to_contain_text("gemini")
+    await page.get_by_label("Category").select_option("embedding")
+    await expect(page.locator("#models-table tbody tr")).to_have_count(2)  # Gemini's two
+    await expect(page.locator("#models-table tbody td:nth-child(3)")).to_have_text(["embedding", "embedding"])
+    await page.get_by_label("Category").select_option("")
     await page.screenshot(path=shots / "models.png", full_page=True)
 
     # Delete the key, after a confirmation; the gateway refuses it from then on.

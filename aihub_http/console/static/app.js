@@ -80,13 +80,17 @@ function boot() {
     localStorage.setItem("aihub.theme", next);
     applyTheme(next);
   });
-  document.getElementById("logout").addEventListener("click", () => {
-    session.signOut();
-    location.hash = "#/login";
-  });
+  document.getElementById("logout").addEventListener("click", () => session.signOut());
   translate(document);
-  session.onChange(route);
+  // Signing out (or a refused token) shows the login form; signing in navigates by itself.
+  session.onChange(() => {
+    if (session.signedIn()) return;
+    if (location.hash === "#/login") route();
+    else location.hash = "#/login";
+  });
   window.addEventListener("hashchange", route);
+  // A fresh page never has a session (the token lives in memory only): start at the login form.
+  history.replaceState(null, "", "#/login");
   route();
 }
 
