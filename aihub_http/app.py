@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import MappingProxyType
@@ -22,6 +23,9 @@ from aihub_http.docs import STATIC_FILES, render_docs, static_file
 from aihub_http.endpoints import Endpoint, healthz, rpc_endpoint
 from aihub_http.errors import ApiError
 from aihub_http.metrics import Metrics, MetricsMiddleware
+from aihub_http.openai import openai_endpoint
+from aihub_http.openai.openapi import paths as openai_paths
+from aihub_http.openai.openapi import schemas as openai_schemas
 from aihub_http.openapi import build_openapi
 from aihub_http.openapi.responses import error_refs, success_headers
 from aihub_http.options import ShimOptions
@@ -80,7 +84,9 @@ def _rpc_routes(table: tuple[RpcRoute, ...], bodies: Bodies) -> list[BaseRoute]:
     # One Starlette route per path, so a 405 lists every method the path allows in `Allow`.
     by_path: dict[str, dict[str, Endpoint]] = {}
     for route in table:
-        by_path.setdefault(route.path, {})[route.http_method] = rpc_endpoint(route, bodies)
+        factory = openai_endpoint if route.wire == "openai" else rpc_endpoint
+        path = re.sub(r"\{(\w+)\}", r"{\1:path}", route.path) if route.slashed_params else route.path
+        by_path.setdefault(path, {})[route.http_method] = factory(route, bodies)
     return [
         Route(path, _by_method(endpoints), methods=list(endpoints)) for path, endpoints in by_path.items()
     ]
@@ -101,7 +107,8 @@ def _service_routes(metrics: Metrics) -> list[BaseRoute]:
         "/openapi.json": _plain_operation("This document", "application/json"),
         "/docs": _plain_operation("The API reference, with a form to try each call", "text/html"),
     }
-    document = build_openapi(ROUTES, extra_paths)
+    own = tuple(route for route in ROUTES if route.wire == "aihub")
+    document = build_openapi(own, {**extra_paths, **openai_paths(ROUTES)}, openai_schemas())
     page = render_docs(document)
     assets = {name: Response(static_file(name), media_type=kind) for name, kind in STATIC_FILES.items()}
 

@@ -11,6 +11,8 @@ from typing import Any
 # Sample values for the request bodies the forms start with, by field name.
 _EXAMPLES: dict[str, Any] = {
     "message": "Hello, AI Hub!",
+    "messages": [{"role": "user", "content": "Hello, AI Hub!"}],
+    "input": "Hello, AI Hub!",
     "model": "x-ai/grok-beta",
     "max_tokens": 150,
     "email": "your@email.com",

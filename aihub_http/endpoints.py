@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import message_factory
@@ -23,10 +23,12 @@ from aihub_http.metadata import BadHeaderError, core_request_id, outgoing_metada
 from aihub_http.parse import decode_json_object, message_from_json, pop_bool, query_to_json
 from aihub_http.request_ids import adopt_request_id
 from aihub_http.routes import RpcRoute
-from aihub_http.sse import SseResponse
+from aihub_http.sse import SseResponse, writer_for
 from aihub_http.stubs import LifespanState, Stubs
 
 Endpoint = Callable[[Request[LifespanState]], Awaitable[Response]]
+
+R = TypeVar("R")
 
 HEALTH_TIMEOUT_SECONDS = 2.0
 
@@ -47,7 +49,7 @@ def rpc_endpoint(route: RpcRoute, bodies: Bodies) -> Endpoint:
             bodies.release(held)
 
     async def answer(request: Request[LifespanState], held: Held | None) -> Response:
-        metadata = _metadata(request)
+        metadata = request_metadata(request)
         if held is not None:
             data = decode_json_object(await bodies.read(request, route.max_body_bytes, held))
         else:
@@ -62,7 +64,7 @@ def rpc_endpoint(route: RpcRoute, bodies: Bodies) -> Endpoint:
             setattr(message, name, value)
         method = request.state["stubs"].method(rpc)
         if streaming:
-            return await _stream(request, method(message, metadata=metadata))
+            return await _stream(request, method(message, metadata=metadata), rpc)
         return await _unary(request, method(message, metadata=metadata), route.status_code)
 
     return endpoint
@@ -84,25 +86,53 @@ async def healthz(request: Request[LifespanState]) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def _unary(
-    request: Request[LifespanState], call: grpc.aio.UnaryUnaryCall[Any, Any], status_code: int
-) -> Response:
+async def unary_reply(
+    request: Request[LifespanState], call: grpc.aio.UnaryUnaryCall[Any, R]
+) -> tuple[R, dict[str, str]]:
+    """The call's reply and the headers its metadata gives; the call is cancelled if the client
+    leaves first (ClientGone), and a failed call is the ApiError it maps to. The request is
+    answered under the core's request id from here on."""
     try:
         reply, headers = await until_disconnect(request.receive, _finish(call))
-    except ClientGone:
-        return NoResponse()
     except grpc.aio.AioRpcError as err:
         raise _failed(request, err) from None
     finally:
         call.cancel()  # a no-op once the call has finished
     adopt_request_id(request, core_request_id(await call.initial_metadata()))
+    return reply, headers
+
+
+async def first_message(
+    request: Request[LifespanState], call: grpc.aio.UnaryStreamCall[Any, Any]
+) -> tuple[Message | None, dict[str, str]]:
+    """A stream's first message (None for an empty stream) and the headers of its initial
+    metadata; as `unary_reply` for a client that leaves or a call refused up front."""
+    try:
+        first = await until_disconnect(request.receive, call.read())
+    except ClientGone:
+        call.cancel()
+        raise
+    except grpc.aio.AioRpcError as err:
+        raise _failed(request, err) from None
+    initial = await call.initial_metadata()
+    adopt_request_id(request, core_request_id(initial))
+    return (first if isinstance(first, Message) else None), response_headers(initial)
+
+
+async def _unary(
+    request: Request[LifespanState], call: grpc.aio.UnaryUnaryCall[Any, Any], status_code: int
+) -> Response:
+    try:
+        reply, headers = await unary_reply(request, call)
+    except ClientGone:
+        return NoResponse()
     if isinstance(reply, chat_service_pb2.ChatResponse):
         note_usage(request.scope, reply.model, reply.usage)
     return JSONResponse(message_to_json(reply), status_code=status_code, headers=headers)
 
 
-async def _finish(call: grpc.aio.UnaryUnaryCall[Any, Any]) -> tuple[Message, dict[str, str]]:
-    reply: Message = await call
+async def _finish(call: grpc.aio.UnaryUnaryCall[Any, R]) -> tuple[R, dict[str, str]]:
+    reply = await call
     return reply, response_headers(await call.initial_metadata())
 
 
@@ -111,21 +141,19 @@ def _failed(request: Request[LifespanState], err: grpc.aio.AioRpcError) -> ApiEr
     return from_rpc_error(err)
 
 
-async def _stream(request: Request[LifespanState], call: grpc.aio.UnaryStreamCall[Any, Any]) -> Response:
+async def _stream(
+    request: Request[LifespanState], call: grpc.aio.UnaryStreamCall[Any, Any], rpc: MethodDescriptor
+) -> Response:
     try:
-        first = await until_disconnect(request.receive, call.read())
+        first, headers = await first_message(request, call)
     except ClientGone:
-        call.cancel()
         return NoResponse()
-    except grpc.aio.AioRpcError as err:
-        raise _failed(request, err) from None
-    initial = await call.initial_metadata()
-    adopt_request_id(request, core_request_id(initial))
-    headers = response_headers(initial)
-    return SseResponse(call, first if isinstance(first, Message) else None, headers)
+    return SseResponse(call, first, headers, writer_for(rpc))
 
 
-def _metadata(request: Request[LifespanState]) -> tuple[tuple[str, str], ...]:
+def request_metadata(request: Request[LifespanState]) -> tuple[tuple[str, str], ...]:
+    """The metadata of a core call made for `request` (its credentials, Idempotency-Key, address);
+    a header that cannot travel as metadata is the 400 (401 for Authorization) naming it."""
     try:
         return outgoing_metadata(request.headers, request.client.host if request.client else None)
     except BadHeaderError as exc:

@@ -66,6 +66,11 @@ def decode_json_object(raw: bytes | bytearray) -> dict[str, Any]:
     return data
 
 
+def has_unpaired_surrogate(value: str) -> bool:
+    """Whether `value` holds a lone UTF-16 surrogate, which no protobuf string may."""
+    return not value.isascii() and _UNPAIRED_SURROGATE.search(value) is not None
+
+
 def pop_bool(data: dict[str, Any], name: str) -> bool:
     """Remove a REST-only boolean such as `stream`; absent or null means false."""
     value = data.pop(name, None)
@@ -190,7 +195,7 @@ def _scalar(field: FieldDescriptor, value: Any, path: str) -> Any:
     if kind == _T.TYPE_STRING:
         if not isinstance(value, str):
             raise _invalid(path, "a string")
-        if not value.isascii() and _UNPAIRED_SURROGATE.search(value):
+        if has_unpaired_surrogate(value):
             raise _invalid(path, "a string without unpaired surrogates")
         return value
     if kind in _INT_RANGES:

@@ -15,12 +15,15 @@ from google.protobuf.descriptor import MethodDescriptor
 from aihub.v1 import (
     auth_service_pb2,
     chat_service_pb2,
+    embedding_service_pb2,
     key_service_pb2,
     model_service_pb2,
     usage_service_pb2,
 )
 
 DEVELOPER = "/v1/developer"
+# The OpenAI-compatible routes live beside the developer API under /v1, as OpenAI's own do.
+OPENAI = "/v1"
 # The largest body each route may take. Account and key bodies are a few short fields. A chat
 # may carry 20 MiB of images (28 MB as base64) and a message of up to 2,000,000 characters
 # (up to 8 MB as UTF-8): the core's own bounds, with room for the JSON around them.
@@ -51,7 +54,10 @@ class RpcRoute:
     `credential`: what its `Authorization` header carries (`api_key`, `jwt`, either of the two:
     `api_key_or_jwt`, or `none`), as the
     core's access rule for the RPC says (a contract test compares them); `idempotency_key`:
-    whether it replays an earlier answer for a repeated `Idempotency-Key`.
+    whether it replays an earlier answer for a repeated `Idempotency-Key`. `wire`: the JSON the
+    route speaks: the API document's (`aihub`, mapped from the proto field by field) or OpenAI's
+    (`openai`: its own request, answer, chunk and error shapes, `aihub_http.openai`).
+    `slashed_params`: its path parameters may hold `/` (model ids such as `x-ai/grok-beta`).
     """
 
     http_method: str
@@ -63,6 +69,8 @@ class RpcRoute:
     max_body_bytes: int = SMALL_BODY_BYTES
     credential: Literal["api_key", "jwt", "api_key_or_jwt", "none"] = "api_key"
     idempotency_key: bool = False
+    wire: Literal["aihub", "openai"] = "aihub"
+    slashed_params: bool = False
 
     @property
     def reads_body(self) -> bool:
@@ -82,6 +90,7 @@ class RpcRoute:
 
 _CHAT = _rpc(chat_service_pb2, "ChatService", "Chat")
 _STREAM_CHAT = _rpc(chat_service_pb2, "ChatService", "StreamChat")
+_LIST_MODELS = _rpc(model_service_pb2, "ModelService", "ListModels")
 
 ROUTES: tuple[RpcRoute, ...] = (
     RpcRoute(
@@ -122,7 +131,7 @@ ROUTES: tuple[RpcRoute, ...] = (
     RpcRoute(
         "GET",
         f"{DEVELOPER}/models",
-        _rpc(model_service_pb2, "ModelService", "ListModels"),
+        _LIST_MODELS,
         200,
         "List models",
         credential="api_key_or_jwt",
@@ -182,6 +191,47 @@ ROUTES: tuple[RpcRoute, ...] = (
         200,
         "Delete an API key",
         credential="jwt",
+    ),
+    RpcRoute(
+        "POST",
+        f"{OPENAI}/chat/completions",
+        _rpc(chat_service_pb2, "ChatService", "CreateChatCompletion"),
+        200,
+        'OpenAI-compatible chat completion; with `"stream": true` the answer comes as chunks',
+        stream_rpc=_rpc(chat_service_pb2, "ChatService", "StreamChatCompletion"),
+        max_body_bytes=CHAT_BODY_BYTES,
+        idempotency_key=True,
+        wire="openai",
+    ),
+    # ListModels takes the login token too (the console's catalog), on either wire.
+    RpcRoute(
+        "GET",
+        f"{OPENAI}/models",
+        _LIST_MODELS,
+        200,
+        "OpenAI-compatible list of models",
+        credential="api_key_or_jwt",
+        wire="openai",
+    ),
+    RpcRoute(
+        "GET",
+        f"{OPENAI}/models/{{model}}",
+        _LIST_MODELS,
+        200,
+        "OpenAI-compatible model by id (an id may hold `/`: `x-ai/grok-beta`)",
+        credential="api_key_or_jwt",
+        wire="openai",
+        slashed_params=True,
+    ),
+    RpcRoute(
+        "POST",
+        f"{OPENAI}/embeddings",
+        _rpc(embedding_service_pb2, "EmbeddingService", "CreateEmbeddings"),
+        200,
+        "OpenAI-compatible embeddings",
+        max_body_bytes=CHAT_BODY_BYTES,
+        idempotency_key=True,
+        wire="openai",
     ),
 )
 

@@ -1,13 +1,15 @@
-"""Server-streaming calls as Server-Sent Events: one `data:` line of JSON per message
-(StreamChat's documented events, and WatchQuota's snapshots as `quota` events)."""
+"""Server-Sent Events out of a server-streaming core call: StreamChat as one `data:` line of JSON
+per StreamChatResponse (`SpecEvents`), WatchQuota as one `quota` event per snapshot
+(`QuotaEvents`); other wire formats bring their own `EventWriter`."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
+from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -18,7 +20,7 @@ from aihub_http.disconnect import ClientGone, until_disconnect
 from aihub_http.errors import from_rpc_error
 from aihub_http.jsonmap import message_to_json
 
-StreamCall = grpc.aio.UnaryStreamCall[Any, Message]
+StreamCall = grpc.aio.UnaryStreamCall[Any, Any]
 
 # json.dumps(ensure_ascii=False) leaves these as raw characters, and line splitters such as
 # Python's str.splitlines() (and so httpx's aiter_lines) break lines on them mid-event.
@@ -31,12 +33,8 @@ def encode_event(event: Mapping[str, Any]) -> bytes:
     return f"data: {text}\n\n".encode()
 
 
-def event_json(message: Message) -> dict[str, Any] | None:
+def event_json(message: chat_service_pb2.StreamChatResponse) -> dict[str, Any] | None:
     """The documented event for one stream message; None for a message with no event set."""
-    if isinstance(message, usage_service_pb2.WatchQuotaResponse):
-        return {"type": "quota", **message_to_json(message)}
-    if not isinstance(message, chat_service_pb2.StreamChatResponse):
-        raise TypeError(f"no SSE event for {type(message).__name__}")
     kind = message.WhichOneof("event")
     if kind == "content":
         return {"type": "content", "content": message.content.content, "model": message.content.model}
@@ -50,19 +48,84 @@ def event_json(message: Message) -> dict[str, Any] | None:
     return None
 
 
+class EventWriter(Protocol):
+    """What one wire format writes for a stream: the frames of each core message, and the last
+    frame of a stream that failed after it started."""
+
+    def frames(self, scope: Scope, message: Message) -> list[bytes]:
+        """The SSE frames for one message of the core's stream (none for some)."""
+
+    def failure(self, err: grpc.aio.AioRpcError) -> bytes:
+        """The frame that ends a stream the core failed after its first message."""
+
+
+class SpecEvents:
+    """The API document's events: one `data:` line per StreamChatResponse, an `error` event last
+    on a failure."""
+
+    def __init__(self) -> None:
+        self._model = ""
+
+    def frames(self, scope: Scope, message: Message) -> list[bytes]:
+        """The message's event, if it has one; the usage is noted for the access log."""
+        assert isinstance(message, chat_service_pb2.StreamChatResponse)
+        kind = message.WhichOneof("event")
+        if kind == "content":
+            self._model = message.content.model
+        elif kind == "usage":
+            note_usage(scope, f"{message.usage.metadata.service_used}:{self._model}", message.usage.usage)
+        event = event_json(message)
+        return [] if event is None else [encode_event(event)]
+
+    def failure(self, err: grpc.aio.AioRpcError) -> bytes:
+        """The `error` event: the error object without its details."""
+        error = from_rpc_error(err).error_object()
+        error.pop("details")
+        return encode_event({"type": "error", "error": error})
+
+
+class QuotaEvents:
+    """The live quota (`GET /v1/developer/quota/watch`): each WatchQuotaResponse snapshot as
+    `{"type": "quota", ...}`, an `error` event last on a failure."""
+
+    def frames(self, scope: Scope, message: Message) -> list[bytes]:
+        """The snapshot as one event."""
+        assert isinstance(message, usage_service_pb2.WatchQuotaResponse)
+        return [encode_event({"type": "quota", **message_to_json(message)})]
+
+    def failure(self, err: grpc.aio.AioRpcError) -> bytes:
+        """The `error` event, as the chat stream's."""
+        return SpecEvents().failure(err)
+
+
+def writer_for(rpc: MethodDescriptor) -> EventWriter:
+    """The events of a documented route's stream, by the message its RPC streams."""
+    if rpc.output_type.full_name == usage_service_pb2.WatchQuotaResponse.DESCRIPTOR.full_name:
+        return QuotaEvents()
+    return SpecEvents()
+
+
 class SseResponse(Response):
-    """Streams a server-streaming call whose first message has already arrived.
+    """Streams a server-streaming call whose first message has already arrived, in the form
+    `writer` writes.
 
     The status line goes out only after that first message, so a call refused up front
     (429, 401, ...) gets the ordinary JSON error; after it, an error is the last event.
     The gRPC call is cancelled however this ends, including a client disconnect.
     """
 
-    def __init__(self, call: StreamCall, first: Message | None, headers: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        call: StreamCall,
+        first: Message | None,
+        headers: Mapping[str, str],
+        writer: EventWriter | None = None,
+    ) -> None:
         self.status_code = 200
         self.background = None
         self._call = call
         self._first = first
+        self._writer = writer if writer is not None else SpecEvents()
         self.raw_headers = [
             (b"content-type", b"text/event-stream"),
             (b"cache-control", b"no-cache"),
@@ -81,25 +144,14 @@ class SseResponse(Response):
     async def _stream(self, scope: Scope, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         message = self._first
-        model = ""
+        writer = self._writer
         while message is not None:
-            if isinstance(message, chat_service_pb2.StreamChatResponse):
-                kind = message.WhichOneof("event")
-                if kind == "content":
-                    model = message.content.model
-                elif kind == "usage":
-                    note_usage(scope, f"{message.usage.metadata.service_used}:{model}", message.usage.usage)
-            event = event_json(message)
-            if event is not None:
-                await send({"type": "http.response.body", "body": encode_event(event), "more_body": True})
+            for frame in writer.frames(scope, message):
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
             try:
                 received = await self._call.read()
             except grpc.aio.AioRpcError as err:
-                error = from_rpc_error(err).error_object()
-                error.pop("details")
-                await send(
-                    {"type": "http.response.body", "body": encode_event({"type": "error", "error": error})}
-                )
+                await send({"type": "http.response.body", "body": writer.failure(err)})
                 return
-            message = received if isinstance(received, Message) else None  # else the end of the stream
+            message = received if isinstance(received, Message) else None
         await send({"type": "http.response.body", "body": b""})

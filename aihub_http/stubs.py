@@ -12,6 +12,7 @@ from grpc_health.v1 import health_pb2_grpc
 from aihub.v1 import (
     auth_service_pb2_grpc,
     chat_service_pb2_grpc,
+    embedding_service_pb2_grpc,
     key_service_pb2_grpc,
     model_service_pb2_grpc,
     usage_service_pb2_grpc,
@@ -31,6 +32,7 @@ class Stubs:
 
     auth: auth_service_pb2_grpc.AuthServiceAsyncStub
     chat: chat_service_pb2_grpc.ChatServiceAsyncStub
+    embeddings: embedding_service_pb2_grpc.EmbeddingServiceAsyncStub
     models: model_service_pb2_grpc.ModelServiceAsyncStub
     usage: usage_service_pb2_grpc.UsageServiceAsyncStub
     keys: key_service_pb2_grpc.KeyServiceAsyncStub
@@ -42,6 +44,7 @@ class Stubs:
         return cls(
             auth=auth_service_pb2_grpc.AuthServiceStub(channel),
             chat=chat_service_pb2_grpc.ChatServiceStub(channel),
+            embeddings=embedding_service_pb2_grpc.EmbeddingServiceStub(channel),
             models=model_service_pb2_grpc.ModelServiceStub(channel),
             usage=usage_service_pb2_grpc.UsageServiceStub(channel),
             keys=key_service_pb2_grpc.KeyServiceStub(channel),
@@ -53,6 +56,7 @@ class Stubs:
         by_service: dict[str, object] = {
             "aihub.v1.AuthService": self.auth,
             "aihub.v1.ChatService": self.chat,
+            "aihub.v1.EmbeddingService": self.embeddings,
             "aihub.v1.ModelService": self.models,
             "aihub.v1.UsageService": self.usage,
             "aihub.v1.KeyService": self.keys,

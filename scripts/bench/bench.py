@@ -5,7 +5,8 @@ It starts a fake OpenAI-compatible upstream (nginx + Lua), then `aihub serve` on
 with that upstream as an operator service and a user on an operator plan with no limits, and
 measures, each phase against the upstream directly and through the gateway:
 
-  rest-1 / rest-16   POST /v1/developer/chat (wrk, Lua POST body) at 1 and 16 connections
+  rest-1 / rest-16   POST /v1/developer/chat (wrk, Lua POST body) at 1 and 16 connections, and
+                     the OpenAI-compatible POST /v1/chat/completions beside it (`openai`)
   sweep              the same at 2..64 connections, for the latency-against-load chart
   grpc-1             ChatService/Chat at one connection (grpc.aio client)
   stream-50/-1000    POST /v1/developer/chat/stream: TTFT and total time at 50 and 1,000
@@ -87,9 +88,11 @@ class Bench(Systems, Phases):
                 say(f"LiteLLM is left out: {r.get('litellm_error', '')[:500]}")
         r["idle_rss_mb"] = {t.name: round(rss_mb(t.pid or 0), 1) for t in targets}
 
-        rest: dict[str, dict[str, Any]] = {t.name: {} for t in targets}
+        # The gateway's OpenAI-compatible route too: the same upstream, key and prompt.
+        rest_targets = [*targets, self.openai_route(hub)]
+        rest: dict[str, dict[str, Any]] = {t.name: {} for t in rest_targets}
         for conns in (1, 16):
-            for t in targets:
+            for t in rest_targets:
                 rest[t.name][str(conns)] = self.wrk(t, conns, d.rest)
         r["rest"] = rest
 

@@ -8,7 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-NAMES = {"direct": "direct (upstream)", "aihub": "AI Hub", "litellm": "LiteLLM (2 workers)"}
+NAMES = {
+    "direct": "direct (upstream)",
+    "aihub": "AI Hub",
+    "openai": "AI Hub /v1/chat/completions",
+    "litellm": "LiteLLM (2 workers)",
+}
 
 
 def _get(tree: Any, *path: str) -> Any:
@@ -36,7 +41,7 @@ def _sub(a: Any, b: Any) -> float | None:
 def rows(r: dict[str, Any]) -> list[tuple[str, dict[str, Any], Any, str, bool | None]]:
     """(figure, value per system, AI Hub minus direct, target, met) for every reported figure."""
     out: list[tuple[str, dict[str, Any], Any, str, bool | None]] = []
-    systems = [s for s in ("direct", "aihub", "litellm") if s in r.get("rest", {})]
+    systems = [s for s in ("direct", "aihub", "openai", "litellm") if s in r.get("rest", {})]
 
     def per(*path: str) -> dict[str, Any]:
         return {s: _get(r, path[0], s, *path[1:]) for s in systems}
@@ -69,6 +74,11 @@ def rows(r: dict[str, Any]) -> list[tuple[str, dict[str, Any], Any, str, bool | 
             None if limit is None or added is None else added <= limit,
         )
     add("REST 1 conn: server CPU ms/request", per("rest", "1", "cpu_ms_per_request"))
+    developer, compatible = cpu16.get("aihub"), cpu16.get("openai")
+    if developer and compatible is not None:
+        ratio = compatible / developer
+        out.append(("REST 16 conn: CPU of /v1/chat/completions over /v1/developer/chat",
+                    {"openai": round(ratio, 3)}, None, "≤ 1.10", ratio <= 1.10))  # fmt: skip
 
     grpc = _get(r, "grpc", "1") or {}
     direct_p50 = _get(r, "rest", "direct", "1", "latency_ms", "p50")
@@ -127,7 +137,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, dict[str, Any], Any, str, bool | 
 
 
 def table(r: dict[str, Any]) -> str:
-    systems = [s for s in ("direct", "aihub", "litellm") if s in r.get("rest", {})]
+    systems = [s for s in ("direct", "aihub", "openai", "litellm") if s in r.get("rest", {})]
     head = ["figure", *(NAMES[s] for s in systems), "AI Hub added", "target", "met"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, values, added, target, met in rows(r):

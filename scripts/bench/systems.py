@@ -45,6 +45,10 @@ class Systems:
     args: argparse.Namespace
     work: Path
     results: dict[str, Any]
+    # What runs the gateway (scripts/bench/instructions.py puts it under callgrind), and how long
+    # its start may take.
+    gateway_runner: tuple[str, ...] = ()
+    gateway_start_seconds: float = 60
 
     def start_upstream(self) -> Target:
         port = free_port()
@@ -116,9 +120,10 @@ monthly_requests = 0
         if self.args.workers > 1:
             argv = self._with_redis([*argv, "--workers", str(self.args.workers)], env)
         log = self.work / "aihub.log"
-        pid = PROCS.start("aihub", argv, log, env)
+        pid = PROCS.start("aihub", [*self.gateway_runner, *argv], log, env)
         base = f"http://127.0.0.1:{http_port}"
-        wait_until("aihub serve", lambda: PROCS.check(pid) and http_ok(f"{base}/healthz"), 60, log)
+        up = lambda: PROCS.check(pid) and http_ok(f"{base}/healthz")  # noqa: E731
+        wait_until("aihub serve", up, self.gateway_start_seconds, log)
 
         token = http_json("POST", f"{base}/v1/auth/register", {"email": EMAIL, "password": PASSWORD})["token"]
         subprocess.run(
@@ -142,6 +147,23 @@ monthly_requests = 0
             "aihub", f"{base}/v1/developer/chat", f"{base}/v1/developer/chat/stream", rest_body, rest_body,
             key=key, pid=pid, grpc=f"127.0.0.1:{grpc_port}",
         )  # fmt: skip
+
+    def openai_route(self, hub: Target) -> Target:
+        """The gateway's OpenAI-compatible `POST /v1/chat/completions`, on the same fake upstream
+        and key as the developer route, with the same prompt and token limit."""
+        base = hub.rest_url.rsplit("/v1/", 1)[0]
+        body = {
+            "model": "bench:fake-model",
+            "messages": [{"role": "user", "content": MESSAGE}],
+            "max_tokens": 50,
+        }
+        answer = http_json("POST", f"{base}/v1/chat/completions", body, hub.key)
+        if answer.get("object") != "chat.completion" or answer.get("model") != "fake-model":
+            raise RuntimeError(f"the OpenAI route did not answer from the fake upstream: {answer}")
+        path = self.work / "openai-body.json"
+        path.write_text(json.dumps(body))
+        url = f"{base}/v1/chat/completions"
+        return Target("openai", url, url, path, path, key=hub.key, pid=hub.pid, grpc=hub.grpc)
 
     def _with_redis(self, argv: list[str], env: dict[str, str]) -> list[str]:
         """Several workers share their limits through Redis: a private redis-server, started by a

@@ -21,6 +21,7 @@ KEY = generate_api_key().key
         ("hello", "Not an AI Hub API key"),
         (JWT, "not a login token"),
     ],
+    ids=["placeholder", "short", "provider-key", "word", "login-token"],
 )
 def test_an_api_key_endpoint_names_what_it_got(value: str, says: str) -> None:
     error = credentials.not_an_api_key(value)
@@ -44,6 +45,7 @@ def test_only_a_jwt_is_called_a_login_token() -> None:
         (JWT[:-4] + "AAAA", "did not sign it"),
         ("sk-123", "Not a login token"),
     ],
+    ids=["api-key", "placeholder", "bad-signature", "provider-key"],
 )
 def test_a_token_endpoint_names_what_it_got(value: str, says: str) -> None:
     error = credentials.not_a_token(value)

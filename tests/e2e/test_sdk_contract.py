@@ -148,7 +148,9 @@ def test_every_message_the_rest_api_answers_with_has_an_sdk_type() -> None:
     assert sorted(set(SDK_TYPES) - names) == []  # the table names no message the API lost
 
 
-@pytest.mark.parametrize("descriptor", [d for d in reachable() if d.full_name in SDK_TYPES], ids=str)
+@pytest.mark.parametrize(
+    "descriptor", [d for d in reachable() if d.full_name in SDK_TYPES], ids=lambda d: d.full_name
+)
 def test_each_sdk_type_has_each_proto_field_and_no_other(descriptor: Descriptor) -> None:
     py_type, ts_name = SDK_TYPES[descriptor.full_name]
     proto = {f.name for f in descriptor.fields}

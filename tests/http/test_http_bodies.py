@@ -82,6 +82,8 @@ def test_each_route_takes_only_what_it_needs() -> None:
         "/v1/developer/chat": CHAT_BODY_BYTES,
         "/v1/developer/chat/stream": CHAT_BODY_BYTES,
         "/v1/developer/api-keys": SMALL_BODY_BYTES,
+        "/v1/chat/completions": CHAT_BODY_BYTES,
+        "/v1/embeddings": CHAT_BODY_BYTES,
     }
     assert SMALL_BODY_BYTES <= 64 * 1024
     # 20 MiB of images as base64 and a 2,000,000-character message fit; much more does not.

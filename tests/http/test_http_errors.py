@@ -32,6 +32,18 @@ def assert_error(
     assert set(body["error"]) == {"type", "code", "message", "details"}
 
 
+def assert_openai_error(
+    response: httpx.Response, status: int, error_type: str, code: str, param: str | None
+) -> None:
+    """The same error in OpenAI's shape, as the OpenAI-compatible routes answer."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "request_id"} and body["request_id"] == response.headers["x-request-id"]
+    assert set(body["error"]) == {"message", "type", "param", "code"}
+    assert (body["error"]["type"], body["error"]["code"], body["error"]["param"]) == (error_type, code, param)
+    assert isinstance(body["error"]["message"], str)
+
+
 @pytest.mark.parametrize(
     ("grpc_code", "http_status", "error_type", "code", "extra"),
     [
@@ -192,7 +204,10 @@ async def test_json_nested_a_thousand_deep_is_a_400_on_every_route_that_reads_a_
 ) -> None:
     body = opener * 1000 + b"1" + (b"}" if opener.startswith(b"{") else b"]") * 1000
     response = await api.post(route.path, content=body, headers={"Content-Type": "application/json"})
-    assert_error(response, 400, "invalid_request_error", "invalid_json", {})
+    if route.wire == "openai":
+        assert_openai_error(response, 400, "invalid_request_error", "invalid_json", None)
+    else:
+        assert_error(response, 400, "invalid_request_error", "invalid_json", {})
     assert fake.calls == []
 
 

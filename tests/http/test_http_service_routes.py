@@ -8,12 +8,26 @@ import httpx
 from grpc_health.v1 import health_pb2
 from prometheus_client import CollectorRegistry
 
-from aihub.v1 import auth_service_pb2, chat_service_pb2, key_service_pb2, model_service_pb2, usage_service_pb2
+from aihub.v1 import (
+    auth_service_pb2,
+    chat_service_pb2,
+    embedding_service_pb2,
+    key_service_pb2,
+    model_service_pb2,
+    usage_service_pb2,
+)
 from aihub_http import ROUTES, ShimOptions, create_app, grpc_methods
 from aihub_http.routes import GRPC_ONLY_METHODS
 from tests.http.fakes import FakeCore, serve_http
 
-AIHUB_FILES = (auth_service_pb2, chat_service_pb2, key_service_pb2, model_service_pb2, usage_service_pb2)
+AIHUB_FILES = (
+    auth_service_pb2,
+    chat_service_pb2,
+    embedding_service_pb2,
+    key_service_pb2,
+    model_service_pb2,
+    usage_service_pb2,
+)
 
 
 async def test_healthz_ok_while_the_core_serves(api: httpx.AsyncClient, fake: FakeCore) -> None:

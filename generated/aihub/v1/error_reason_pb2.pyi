@@ -36,6 +36,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     ERROR_REASON_UNKNOWN_PARAMETER: _ErrorReason.ValueType  # 3
     """REST only: the body or query string has a field the endpoint does not know."""
+    ERROR_REASON_UNSUPPORTED_PARAMETER: _ErrorReason.ValueType  # 67
+    """REST only: an OpenAI-compatible request asks for something AI Hub does not offer (`n` other
+    than 1, `logprobs`, `top_logprobs`, token arrays as embedding input); `details.parameter`
+    (OpenAI's `param`) names it.
+    """
     ERROR_REASON_INVALID_JSON: _ErrorReason.ValueType  # 4
     """REST only: the request body is not a JSON object."""
     ERROR_REASON_INVALID_EMAIL: _ErrorReason.ValueType  # 5
@@ -213,6 +218,11 @@ ERROR_REASON_MISSING_PARAMETER: ErrorReason.ValueType  # 2
 """
 ERROR_REASON_UNKNOWN_PARAMETER: ErrorReason.ValueType  # 3
 """REST only: the body or query string has a field the endpoint does not know."""
+ERROR_REASON_UNSUPPORTED_PARAMETER: ErrorReason.ValueType  # 67
+"""REST only: an OpenAI-compatible request asks for something AI Hub does not offer (`n` other
+than 1, `logprobs`, `top_logprobs`, token arrays as embedding input); `details.parameter`
+(OpenAI's `param`) names it.
+"""
 ERROR_REASON_INVALID_JSON: ErrorReason.ValueType  # 4
 """REST only: the request body is not a JSON object."""
 ERROR_REASON_INVALID_EMAIL: ErrorReason.ValueType  # 5
