@@ -98,6 +98,19 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
     await expect(page.locator(".turn .stats").nth(1)).to_contain_text("ms")
     assert await page.locator("#pg-session").text_content() == session
 
+    # The other chat API: OpenAI-compatible, the conversation sent back as a message array.
+    await page.get_by_label("Chat API").select_option("openai")
+    await expect(page.locator(".turn")).to_have_count(0)  # a new conversation
+    for turn, question in enumerate(("Hello over the OpenAI route", "And once more")):
+        async with page.expect_request(re.compile(r"/v1/chat/completions$")) as sent:
+            await page.locator("#pg-message").fill(question)
+            await page.get_by_role("button", name="Send").click()
+        messages = json.loads((await sent.value).post_data or "{}")["messages"]
+        assert [m["role"] for m in messages] == ["system", *["user", "assistant"] * turn, "user"]
+        await expect(page.locator(".turn .stats").nth(turn)).to_contain_text(figures)
+    assert len(await page.locator(".turn .answer").nth(1).text_content() or "") > 10
+    await expect(page.locator("#pg-session")).to_have_text("4 messages sent back each turn")
+
     # Show code: the same call as curl, Python SDK and OpenAI SDK.
     await page.get_by_text("Show code").click()
     snippet = page.locator("#code-snippet")
@@ -112,12 +125,12 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
 
     # The two calls appear in the usage figures and the day's bar of the chart.
     await page.get_by_role("link", name="Usage").click()
-    await expect(page.locator("#total-requests strong")).to_have_text("2")
+    await expect(page.locator("#total-requests strong")).to_have_text("4")
     today = page.locator("#chart-requests rect.bar").last
-    await expect(today).to_have_attribute("data-value", "2")
+    await expect(today).to_have_attribute("data-value", "4")
     await expect(page.locator("#limits")).to_contain_text("Requests per minute")
-    await expect(page.locator("#quota [role=meter]")).to_have_attribute("aria-valuenow", "2")
-    await expect(page.locator("#live-quota")).to_have_text("2 / 1,000")
+    await expect(page.locator("#quota [role=meter]")).to_have_attribute("aria-valuenow", "4")
+    await expect(page.locator("#live-quota")).to_have_text("4 / 1,000")
     await page.screenshot(path=shots / "usage.png", full_page=True)
 
     # Live: a call made elsewhere (a program using the key) moves the figures without a reload.
@@ -128,8 +141,8 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
             headers={"Authorization": f"Bearer {secret}"},
         )
     assert elsewhere.status_code == 200
-    await expect(page.locator("#live-quota")).to_have_text("3 / 1,000")
-    await expect(page.locator("#quota [role=meter]")).to_have_attribute("aria-valuenow", "3")
+    await expect(page.locator("#live-quota")).to_have_text("5 / 1,000")
+    await expect(page.locator("#quota [role=meter]")).to_have_attribute("aria-valuenow", "5")
     await expect(page.locator("#live-status")).to_contain_text("live")
 
     # The model catalog, filtered by service.

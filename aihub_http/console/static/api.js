@@ -82,7 +82,7 @@ async function readEvents(response, onEvent) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
-      if (data) onEvent(JSON.parse(data));
+      if (data && data !== "[DONE]") onEvent(JSON.parse(data)); // [DONE]: OpenAI's last line
     }
   }
 }

@@ -1,6 +1,8 @@
-// The playground: one conversation with a model over POST /v1/developer/chat/stream, continued
-// turn by turn through the session id the stream returns. Chat takes an API key: a key created
-// in this tab (its secret is kept in memory), a pasted one, or one made here for the purpose.
+// The playground: one conversation with a model over either chat API. The developer API
+// (POST /v1/developer/chat/stream) continues it through the session id the stream returns; the
+// OpenAI-compatible one (POST /v1/chat/completions) is sent the whole message array each turn.
+// Chat takes an API key: one created in this tab (its secret is kept in memory), a pasted one,
+// or one made here for the purpose.
 import { call, get, stream } from "../api.js";
 import { t } from "../i18n.js";
 import { keepSecret, secrets } from "../session.js";
@@ -9,13 +11,14 @@ import { snippets } from "./code.js";
 
 // Kept while the tab lives, so leaving the page and coming back continues the conversation.
 // The spec's default model is preselected when the service offers it.
-const chat = { sessionId: "", turns: [], service: "", model: "x-ai/grok-beta", system: "", temperature: 0.7, maxTokens: 1000, key: "" };
+const chat = { api: "developer", history: [], sessionId: "", turns: [], service: "", model: "x-ai/grok-beta", system: "", temperature: 0.7, maxTokens: 1000, key: "" };
 let lastCall = { message: t("playground.sample") };
 
 export async function render(view) {
   const transcript = h("ol", { id: "transcript", class: "transcript", "aria-live": "polite" });
   const keyPicker = h("select", { id: "pg-key" });
   const pasted = h("input", { id: "pg-key-paste", type: "password", autocomplete: "off", placeholder: "ai-hub-…", "aria-label": t("playground.pasteKey") });
+  const api = h("select", { id: "pg-api" }, ["developer", "openai"].map((a) => h("option", { value: a, selected: a === chat.api }, t(`playground.api.${a}`))));
   const service = h("select", { id: "pg-service" });
   const model = h("select", { id: "pg-model" });
   const system = h("textarea", { id: "pg-system", rows: 3 }, chat.system);
@@ -73,11 +76,17 @@ export async function render(view) {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) form.requestSubmit();
   });
   const fresh = h("button", { type: "button", class: "ghost small", id: "pg-new" }, t("playground.newSession"));
-  fresh.addEventListener("click", () => {
+  const restart = () => {
     chat.sessionId = "";
+    chat.history = [];
     chat.turns = [];
     transcript.replaceChildren();
     sessionLabel.textContent = "";
+  };
+  fresh.addEventListener("click", restart);
+  api.addEventListener("change", () => {
+    chat.api = api.value; // each API keeps its conversation its own way: start a new one
+    restart();
   });
 
   const form = h(
@@ -103,7 +112,7 @@ export async function render(view) {
     const body = { message: text, model: model.value, service: service.value, temperature: chat.temperature, session_id: chat.sessionId || undefined };
     if (chat.maxTokens) body.max_tokens = chat.maxTokens;
     if (chat.system) body.context = { system_prompt: chat.system };
-    if (attached.length) body.images = attached;
+    if (attached.length) body.images = attached.map((a) => a.data);
     lastCall = { ...body, system_prompt: chat.system, max_tokens: body.max_tokens };
     code.update();
     const turn = addTurn(transcript, text, attached.length);
@@ -114,29 +123,45 @@ export async function render(view) {
     controller = new AbortController();
     const started = performance.now();
     let firstToken = null;
+    const onContent = (content, modelName) => {
+      if (firstToken === null) firstToken = performance.now() - started;
+      turn.answer.textContent += content;
+      if (modelName) turn.model.textContent = modelName;
+    };
+    const onUsage = (u, ms) => {
+      turn.stats.textContent = t("playground.stats", {
+        prompt: number(u.prompt_tokens),
+        completion: number(u.completion_tokens),
+        cost: usd(u.estimated_cost_usd),
+        ms: number(ms),
+        first: number(Math.round(firstToken || 0)),
+      });
+    };
+    const onError = (error) => turn.item.append(h("p", { class: "error", role: "alert" }, (error && error.message) || "error"));
     try {
-      await stream("/v1/developer/chat/stream", body, key, (e) => {
-        if (e.type === "content") {
-          if (firstToken === null) firstToken = performance.now() - started;
-          turn.answer.textContent += e.content;
-          turn.model.textContent = e.model;
-        } else if (e.type === "session") {
-          chat.sessionId = e.session_id;
-          sessionLabel.textContent = t("playground.session", { id: e.session_id });
-        } else if (e.type === "usage") {
-          const u = e.usage || {};
-          const m = e.metadata || {};
-          turn.stats.textContent = t("playground.stats", {
-            prompt: number(u.prompt_tokens),
-            completion: number(u.completion_tokens),
-            cost: usd(u.estimated_cost_usd),
-            ms: number(m.response_time_ms),
-            first: number(Math.round(firstToken || 0)),
-          });
-        } else if (e.type === "error") {
-          turn.item.append(h("p", { class: "error", role: "alert" }, (e.error && e.error.message) || "error"));
-        }
-      }, controller.signal);
+      if (chat.api === "openai") {
+        const user = { role: "user", content: attached.length ? [{ type: "text", text }, ...attached.map((a) => ({ type: "image_url", image_url: { url: `data:${a.type};base64,${a.data}` } }))] : text };
+        const messages = [...(chat.system ? [{ role: "system", content: chat.system }] : []), ...chat.history, user];
+        const request = { model: model.value, messages, stream: true, stream_options: { include_usage: true }, temperature: chat.temperature };
+        if (chat.maxTokens) request.max_tokens = chat.maxTokens;
+        await stream("/v1/chat/completions", request, key, (e) => {
+          if (e.error) onError(e.error);
+          const delta = e.choices && e.choices[0] && e.choices[0].delta;
+          if (delta && delta.content) onContent(delta.content, e.model);
+          if (e.usage) onUsage(e.usage, Math.round(performance.now() - started));
+        }, controller.signal);
+        chat.history.push(user, { role: "assistant", content: turn.answer.textContent });
+        sessionLabel.textContent = t("playground.history", { n: chat.history.length });
+      } else {
+        await stream("/v1/developer/chat/stream", body, key, (e) => {
+          if (e.type === "content") onContent(e.content, e.model);
+          else if (e.type === "session") {
+            chat.sessionId = e.session_id;
+            sessionLabel.textContent = t("playground.session", { id: e.session_id });
+          } else if (e.type === "usage") onUsage(e.usage || {}, (e.metadata || {}).response_time_ms);
+          else if (e.type === "error") onError(e.error);
+        }, controller.signal);
+      }
       chat.turns.push(turn);
     } catch (err) {
       if (err.name === "AbortError") turn.stats.textContent = t("playground.stopped");
@@ -161,6 +186,8 @@ export async function render(view) {
         keyPicker,
         pasted,
         makeKey,
+        h("label", { for: "pg-api" }, t("playground.api")),
+        api,
         h("label", { for: "pg-service" }, t("models.service")),
         service,
         h("label", { for: "pg-model" }, t("models.model")),
@@ -226,14 +253,14 @@ function codeView() {
   return { element, update };
 }
 
-/** The picked images as raw base64 (the spec's form), without the data: prefix. */
+/** The picked images: raw base64 (the spec's form, without the data: prefix) and MIME type. */
 function readImages(files) {
   return Promise.all(
     [...(files || [])].map(
       (file) =>
         new Promise((resolve, reject) => {
           const reader = new FileReader();
-          reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ""));
+          reader.onload = () => resolve({ data: String(reader.result).replace(/^data:[^,]*,/, ""), type: file.type || "image/png" });
           reader.onerror = () => reject(reader.error);
           reader.readAsDataURL(file);
         }),
