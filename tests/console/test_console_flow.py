@@ -98,6 +98,17 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
     await expect(page.locator(".turn .stats").nth(1)).to_contain_text("ms")
     assert await page.locator("#pg-session").text_content() == session
 
+    # Show code: the same call as curl, Python SDK and OpenAI SDK.
+    await page.get_by_text("Show code").click()
+    snippet = page.locator("#code-snippet")
+    await expect(snippet).to_contain_text("/v1/developer/chat/stream")
+    await expect(snippet).to_contain_text('"system_prompt": "You are terse."')
+    await page.get_by_role("tab", name="Python SDK").click()
+    await expect(snippet).to_contain_text("client.chat.stream(")
+    await page.get_by_role("tab", name="OpenAI SDK").click()
+    await expect(snippet).to_contain_text("client.chat.completions.create(")
+    assert secret not in (await snippet.text_content() or "")
+
     # The other chat API: OpenAI-compatible, the conversation sent back as a message array.
     await page.get_by_label("Chat API").select_option("openai")
     await expect(page.locator(".turn")).to_have_count(0)  # a new conversation
@@ -110,20 +121,13 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
         await expect(page.locator(".turn .stats").nth(turn)).to_contain_text(figures)
     assert len(await page.locator(".turn .answer").nth(1).text_content() or "") > 10
     await expect(page.locator("#pg-session")).to_have_text("4 messages sent back each turn")
+    await page.get_by_role("tab", name="curl").click()
+    await expect(snippet).to_contain_text("/v1/chat/completions")
+    await expect(snippet).to_contain_text('"role": "assistant"')
 
-    # Show code: the same call as curl, Python SDK and OpenAI SDK.
-    await page.get_by_text("Show code").click()
-    snippet = page.locator("#code-snippet")
-    await expect(snippet).to_contain_text("/v1/developer/chat/stream")
-    await expect(snippet).to_contain_text('"system_prompt": "You are terse."')
-    await page.get_by_role("tab", name="Python SDK").click()
-    await expect(snippet).to_contain_text("client.chat.stream(")
-    await page.get_by_role("tab", name="OpenAI SDK").click()
-    await expect(snippet).to_contain_text("client.chat.completions.create(")
-    assert secret not in (await snippet.text_content() or "")
     await page.screenshot(path=shots / "playground.png", full_page=True)
 
-    # The two calls appear in the usage figures and the day's bar of the chart.
+    # The four calls appear in the usage figures and the day's bar of the chart.
     await page.get_by_role("link", name="Usage").click()
     await expect(page.locator("#total-requests strong")).to_have_text("4")
     today = page.locator("#chart-requests rect.bar").last

@@ -3,7 +3,8 @@
 
 const py = (v) => JSON.stringify(v); // JSON strings and numbers are valid Python literals
 
-/** `call`: {message, model, service, system_prompt, temperature, max_tokens, session_id, images}. */
+/** `call`: {message, model, service, system_prompt, temperature, max_tokens, session_id, images},
+ * and `openai`, the body sent to /v1/chat/completions when the playground used that API. */
 export function snippets(call, origin) {
   return { curl: curl(call, origin), python: python(call, origin), openai: openai(call, origin) };
 }
@@ -21,8 +22,14 @@ function body(call) {
 }
 
 function curl(call, origin) {
-  const json = JSON.stringify(body(call), null, 2).replaceAll("'", "'\\''");
-  return [`curl -N ${origin}/v1/developer/chat/stream \\`, `  -H "Authorization: Bearer $AI_HUB_API_KEY" \\`, `  -H "Content-Type: application/json" \\`, `  -d '${json}'`].join("\n");
+  const [path, sent] = call.openai ? ["/v1/chat/completions", shortImages(call.openai)] : ["/v1/developer/chat/stream", body(call)];
+  const json = JSON.stringify(sent, null, 2).replaceAll("'", "'\\''");
+  return [`curl -N ${origin}${path} \\`, `  -H "Authorization: Bearer $AI_HUB_API_KEY" \\`, `  -H "Content-Type: application/json" \\`, `  -d '${json}'`].join("\n");
+}
+
+/** The OpenAI body with each image's data shortened, as a snippet shows it. */
+function shortImages(request) {
+  return JSON.parse(JSON.stringify(request), (key, value) => (key === "url" && typeof value === "string" && value.startsWith("data:") ? value.replace(/,.*/, ",...") : value));
 }
 
 function python(call, origin) {
@@ -47,11 +54,15 @@ function python(call, origin) {
 
 function openai(call, origin) {
   const messages = [];
-  if (call.system_prompt) messages.push(`{"role": "system", "content": ${py(call.system_prompt)}}`);
-  const content = call.images && call.images.length
-    ? `[{"type": "text", "text": ${py(call.message)}}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,..."}}]`
-    : py(call.message);
-  messages.push(`{"role": "user", "content": ${content}}`);
+  if (call.openai) {
+    for (const m of shortImages(call.openai).messages) messages.push(JSON.stringify(m));
+  } else {
+    if (call.system_prompt) messages.push(`{"role": "system", "content": ${py(call.system_prompt)}}`);
+    const content = call.images && call.images.length
+      ? `[{"type": "text", "text": ${py(call.message)}}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,..."}}]`
+      : py(call.message);
+    messages.push(`{"role": "user", "content": ${content}}`);
+  }
   const args = [`model=${py(call.model || "x-ai/grok-beta")}`, `messages=[\n        ${messages.join(",\n        ")},\n    ]`, "stream=True"];
   if (call.max_tokens) args.push(`max_tokens=${call.max_tokens}`);
   if (call.temperature !== undefined) args.push(`temperature=${call.temperature}`);

@@ -144,6 +144,8 @@ export async function render(view) {
         const messages = [...(chat.system ? [{ role: "system", content: chat.system }] : []), ...chat.history, user];
         const request = { model: model.value, messages, stream: true, stream_options: { include_usage: true }, temperature: chat.temperature };
         if (chat.maxTokens) request.max_tokens = chat.maxTokens;
+        lastCall = { ...lastCall, openai: request };
+        code.update();
         await stream("/v1/chat/completions", request, key, (e) => {
           if (e.error) onError(e.error);
           const delta = e.choices && e.choices[0] && e.choices[0].delta;
