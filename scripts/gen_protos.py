@@ -1,8 +1,10 @@
 """Regenerate generated/aihub/v1 from proto/ (python, grpc, and mypy stubs, and the descriptor
-set with source info, `descriptors.binpb`, whose comments document the OpenAPI document).
+set with source info, `descriptors.binpb`, whose comments document the OpenAPI document), then the
+TypeScript client in clients/ts/gen (scripts/gen_ts_client.sh), so one command follows a proto edit.
 
 Usage: python scripts/gen_protos.py [--check]
-With --check, generate into a temporary directory and fail if it differs from generated/.
+With --check, generate into a temporary directory and fail if it differs from generated/ (the
+TypeScript client has its own check: scripts/gen_ts_client.sh --check).
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ def main() -> int:
         shutil.rmtree(OUT / "aihub", ignore_errors=True)
         OUT.mkdir(exist_ok=True)
         shutil.copytree(target / "aihub", OUT / "aihub")
+    subprocess.run(["bash", str(ROOT / "scripts" / "gen_ts_client.sh")], check=True)
     return 0
 
 
