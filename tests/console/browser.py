@@ -4,9 +4,11 @@ Chinese font comes with it, so the Simplified Chinese screenshots show character
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -21,12 +23,17 @@ UPDATE_SCREENSHOTS = "AIHUB_UPDATE_SCREENSHOTS"
 
 def chromium() -> str:
     """The path of Debian's chromium, installing the packages first if needed."""
-    missing = [name for name, path in PACKAGES.items() if not path.exists()]
-    # A fresh machine's package lists may be missing: update them once and try again.
-    if missing and _apt("install", "-y", "-q", *missing) != 0:
-        _apt("update", "-q")
-        if _apt("install", "-y", "-q", *missing) != 0:
-            raise RuntimeError(f"apt-get install {' '.join(missing)} failed")
+    if all(path.exists() for path in PACKAGES.values()):
+        return str(CHROMIUM)
+    # Test workers (pytest-xdist) may get here together: one installs, the others wait for it.
+    with open(Path(tempfile.gettempdir()) / "aihub-chromium-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        missing = [name for name, path in PACKAGES.items() if not path.exists()]
+        # A fresh machine's package lists may be missing: update them once and try again.
+        if missing and _apt("install", "-y", "-q", *missing) != 0:
+            _apt("update", "-q")
+            if _apt("install", "-y", "-q", *missing) != 0:
+                raise RuntimeError(f"apt-get install {' '.join(missing)} failed")
     return str(CHROMIUM)
 
 
@@ -34,7 +41,9 @@ def _apt(*args: str) -> int:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     apt = shutil.which("apt-get") or "apt-get"
     quiet = subprocess.DEVNULL
-    return subprocess.run([apt, *args], env=env, stdout=quiet, stderr=quiet, check=False).returncode
+    # Wait for another apt (unattended upgrades, say) rather than fail on its lock.
+    command = [apt, "-o", "DPkg::Lock::Timeout=300", *args]
+    return subprocess.run(command, env=env, stdout=quiet, stderr=quiet, check=False).returncode
 
 
 def screenshot_folder(tmp_path: Path) -> Path:
