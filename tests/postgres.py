@@ -36,7 +36,7 @@ class PostgresSchema:
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         """Rows of a query run in the schema on a connection of its own."""
-        conn = await _connect()
+        conn = await connect()
         try:
             await conn.execute(f"SET search_path TO {self.name}")
             return list(await conn.fetch(sql, *args))
@@ -44,7 +44,8 @@ class PostgresSchema:
             await conn.close()
 
 
-async def _connect() -> asyncpg.Connection:
+async def connect() -> asyncpg.Connection:
+    """A connection of its own to the test server; a clear error if it is unreachable."""
     url = server_url()
     try:
         return await asyncpg.connect(url, timeout=10)
@@ -65,7 +66,7 @@ def schema_url(schema: str) -> str:
 async def postgres_schema() -> AsyncIterator[PostgresSchema]:
     """A new, empty schema for the block, dropped with everything in it afterwards."""
     name = f"aihub_test_{secrets.token_hex(6)}"
-    conn = await _connect()
+    conn = await connect()
     try:
         await conn.execute(f"CREATE SCHEMA {name}")
         try:

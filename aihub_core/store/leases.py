@@ -65,7 +65,11 @@ def gone(local: Iterable[tuple[str, int | None]]) -> list[str]:
 
 def log_recovered(recovered: Recovered, logger: logging.Logger = log) -> None:
     """Say what a recovery settled and freed, if anything."""
-    who = f"ended leases ({', '.join(recovered.owners)})" if recovered.owners else "stores no longer running"
+    who = (
+        f"ended leases ({', '.join(recovered.owners)})"
+        if recovered.owners
+        else "stores no longer running, or by calls the database was lost under"
+    )
     if recovered.reservations:
         logger.warning(
             "settled %d usage reservation(s) left pending by %s as uncharged errors",

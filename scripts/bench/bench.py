@@ -33,15 +33,19 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 # The modules beside this script (its directory is sys.path[0] when run as a script).
-from measure import RssSampler, rss_mb
+from capacity import per_request, snapshot
+from cluster import DEFAULT_POSTGRES
+from measure import RssSampler, rss_mb, tree
 from phases import Durations, Phases
 from processes import PROCS, ROOT, VENV_BIN, on_signal, say
-from systems import Systems
+from systems import Systems, Target
 
 SWEEP = [1, 2, 4, 8, 16, 32, 64]
 
@@ -55,6 +59,27 @@ class Bench(Systems, Phases):
     d: Durations
     sampler: RssSampler = field(default_factory=RssSampler)
     results: dict[str, Any] = field(default_factory=dict)
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def capacity(self, hub: Target, seconds: float) -> dict[str, Any]:
+        """REST at 16 connections with the shared services' counters read around it: what one
+        request costs Redis and PostgreSQL (capacity.py)."""
+        pids = set(tree(hub.pid or 0))
+        admin, database = self.args.postgres, self.shared["database"]
+        pg_port = urlsplit(admin).port or 5432
+
+        def snap() -> dict[str, Any]:
+            time.sleep(1.0)  # the statistics collector's flush (PGSTAT_MIN_INTERVAL is 1 s)
+            return snapshot(self.shared.get("redis_port"), admin, database, pids, pg_port)
+
+        before = snap()
+        load = self.wrk(hub, 16, seconds, warm=False)
+        figures = per_request(before, snap(), load["requests"])
+        cpu = load.get("cpu_ms_per_request") or 0.0
+        replicas = round(cpu - figures["redis_cpu_ms"], 3)
+        figures.update(rps=load["rps"], gateway_cpu_ms=cpu, replicas_cpu_ms=replicas)
+        say(f"capacity, per request: {json.dumps(figures)}")
+        return figures
 
     def run(self) -> dict[str, Any]:
         a, d = self.args, self.d
@@ -65,7 +90,8 @@ class Bench(Systems, Phases):
             command=" ".join(["scripts/bench/run", *sys.argv[1:]]),
             machine=machine(),
             params={"chunks": a.chunks, "chunk_ms": a.chunk_ms, "durations": d.__dict__,
-                    "quick": a.quick, "client_procs": a.client_procs},
+                    "quick": a.quick, "client_procs": a.client_procs, "workers": a.workers,
+                    "replicas": a.replicas, "store": "postgresql" if a.postgres else "sqlite"},
         )  # fmt: skip
         direct = self.start_upstream()
         self.sampler.watch("direct", direct.pid or 0)
@@ -97,6 +123,8 @@ class Bench(Systems, Phases):
         r["rest"] = rest
 
         r["grpc"] = {"1": self.grpc(hub, 1, d.grpc)}
+        if a.postgres:
+            r["capacity"] = self.capacity(hub, d.rest)
         if a.only == "rest":
             return r
 
@@ -178,6 +206,17 @@ def main() -> int:
     parser.add_argument("--no-sweep", action="store_true", help="skip the connections sweep (the chart)")
     parser.add_argument(
         "--workers", type=int, default=1, help="aihub serve --workers N (N > 1 starts a private Redis)"
+    )
+    parser.add_argument(
+        "--postgres",
+        nargs="?",
+        const=os.environ.get("AIHUB_TEST_POSTGRES_URL") or DEFAULT_POSTGRES,
+        metavar="URL",
+        help="the store on PostgreSQL: a database of the run's own on this server (default "
+        f"AIHUB_TEST_POSTGRES_URL or {DEFAULT_POSTGRES}), dropped at exit; adds the capacity phase",
+    )
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="N aihub serve behind nginx (docs/deploy.md), one Redis"
     )
     parser.add_argument("--chunks", type=int, default=20, help="stream content chunks (default 20)")
     parser.add_argument("--chunk-ms", type=int, default=10, help="ms between stream chunks (default 10)")

@@ -29,7 +29,7 @@ from systems import Systems
 
 class Counted(Systems):
     def __init__(self, work: Path, out: Path) -> None:
-        self.args = argparse.Namespace(chunks=20, chunk_ms=10, workers=1)
+        self.args = argparse.Namespace(chunks=20, chunk_ms=10, workers=1, postgres=None, replicas=1)
         self.work = work
         self.results = {}
         self.gateway_runner = (

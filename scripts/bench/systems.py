@@ -7,6 +7,7 @@ and returns the `Target` the load phases drive.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import shlex
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cluster import create_database, database_url, drop_database, replicas_argv, start_balancer
 from processes import HERE, PROCS, ROOT, VENV_BIN, free_port, http_json, http_ok, say, wait_until
 
 LITELLM_BIN = ROOT / ".bench" / "litellm-venv" / "bin"
@@ -45,6 +47,7 @@ class Systems:
     args: argparse.Namespace
     work: Path
     results: dict[str, Any]
+    shared: dict[str, Any]  # what --postgres/--replicas started: database, Redis port, replica ports
     # What runs the gateway (scripts/bench/instructions.py puts it under callgrind), and how long
     # its start may take.
     gateway_runner: tuple[str, ...] = ()
@@ -106,28 +109,38 @@ concurrent_requests = 0
 monthly_requests = 0
 """
         )
+        db_url = f"sqlite:///{db}"
+        if self.args.postgres:
+            name = create_database(self.args.postgres)
+            atexit.register(drop_database, self.args.postgres, name)
+            db_url = database_url(self.args.postgres, name)
+            self.shared["database"] = name
+            say(f"PostgreSQL: database {name} (dropped at exit) on {self.args.postgres}")
         env = {
             **os.environ,
             "AIHUB_CONFIG": str(config),
-            "AIHUB_DATABASE_URL": f"sqlite:///{db}",
+            "AIHUB_DATABASE_URL": db_url,
             "AIHUB_JWT_SECRET": "bench-jwt-secret-bench-jwt-secret-0123456789",
             "PYTHONUNBUFFERED": "1",
         }
         for name in ("OPENROUTER_API_KEY", "GEMINI_API_KEY"):
             env.pop(name, None)
-        argv = [str(VENV_BIN / "aihub"), "serve", "--host", "127.0.0.1", "--http-port", str(http_port),
-                "--grpc-port", str(grpc_port), "--db", f"sqlite:///{db}"]  # fmt: skip
-        if self.args.workers > 1:
-            argv = self._with_redis([*argv, "--workers", str(self.args.workers)], env)
         log = self.work / "aihub.log"
-        pid = PROCS.start("aihub", [*self.gateway_runner, *argv], log, env)
-        base = f"http://127.0.0.1:{http_port}"
-        up = lambda: PROCS.check(pid) and http_ok(f"{base}/healthz")  # noqa: E731
-        wait_until("aihub serve", up, self.gateway_start_seconds, log)
+        if self.args.replicas > 1:
+            base, grpc_port, pid = self._start_replicas(env, log)
+        else:
+            argv = [str(VENV_BIN / "aihub"), "serve", "--host", "127.0.0.1", "--http-port", str(http_port),
+                    "--grpc-port", str(grpc_port)]  # fmt: skip
+            if self.args.workers > 1:
+                argv = self._with_redis([*argv, "--workers", str(self.args.workers)], env)
+            pid = PROCS.start("aihub", [*self.gateway_runner, *argv], log, env)
+            base = f"http://127.0.0.1:{http_port}"
+            up = lambda: PROCS.check(pid) and http_ok(f"{base}/healthz")  # noqa: E731
+            wait_until("aihub serve", up, self.gateway_start_seconds, log)
 
         token = http_json("POST", f"{base}/v1/auth/register", {"email": EMAIL, "password": PASSWORD})["token"]
         subprocess.run(
-            [str(VENV_BIN / "aihub"), "users", "set-plan", "--db", f"sqlite:///{db}", EMAIL, "bench"],
+            [str(VENV_BIN / "aihub"), "users", "set-plan", EMAIL, "bench"],
             env=env, check=True, capture_output=True, timeout=60,
         )  # fmt: skip
         key = http_json("POST", f"{base}/v1/developer/api-keys", {"name": "bench"}, token)["key"]
@@ -165,21 +178,45 @@ monthly_requests = 0
         url = f"{base}/v1/chat/completions"
         return Target("openai", url, url, path, path, key=hub.key, pid=hub.pid, grpc=hub.grpc)
 
+    def _redis(self, env: dict[str, str]) -> list[str]:
+        """A private redis-server for the shared limits (its argv), named in `env`."""
+        redis = shutil.which("redis-server")
+        if redis is None:
+            raise RuntimeError("--workers/--replicas need redis-server (apt-get install redis-server)")
+        port = free_port()
+        env["AIHUB_REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+        self.shared["redis_port"] = port
+        say(f"Redis for the shared limits: {redis} on port {port}")
+        return [redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", str(self.work), "--logfile", str(self.work / "redis.log")]  # fmt: skip
+
     def _with_redis(self, argv: list[str], env: dict[str, str]) -> list[str]:
         """Several workers share their limits through Redis: a private redis-server, started by a
         shell that then becomes the gateway, so Redis is in the gateway's process tree and its CPU
         and memory count as the gateway's."""
-        redis = shutil.which("redis-server")
-        if redis is None:
-            raise RuntimeError("--workers needs redis-server (Debian: apt-get install redis-server)")
-        port = free_port()
-        env["AIHUB_REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
-        redis_argv = [redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                      "--dir", str(self.work), "--logfile", str(self.work / "redis.log")]  # fmt: skip
-        say(f"Redis for the workers' shared limits: {redis} on port {port}")
+        redis_argv = self._redis(env)
+        port = redis_argv[redis_argv.index("--port") + 1]
         ping = f"redis-cli -p {port} ping >/dev/null 2>&1"
         wait = f"for _ in $(seq 200); do {ping} && break; sleep 0.05; done"
         return ["sh", "-c", f"{shlex.join(redis_argv)} & {wait}; exec {shlex.join(argv)}"]
+
+    def _start_replicas(self, env: dict[str, str], log: Path) -> tuple[str, int, int]:
+        """`--replicas N`: Redis and N `aihub serve` (one shell's tree), nginx in front; the
+        balancer's base URL, the first replica's gRPC port, and the tree's pid."""
+        ports = [free_port() for _ in range(self.args.replicas)]
+        argv = [str(VENV_BIN / "aihub"), "serve", "--host", "127.0.0.1", "--http-port", "{http}",
+                "--grpc-port", "{grpc}"]  # fmt: skip
+        if self.args.workers > 1:
+            argv += ["--workers", str(self.args.workers)]
+        grpc_ports = [free_port() for _ in ports]
+        shell = replicas_argv(argv, list(zip(ports, grpc_ports, strict=True)), self._redis(env))
+        pid = PROCS.start("aihub", shell, log, env)
+        for port in ports:
+            health = f"http://127.0.0.1:{port}/healthz"
+            wait_until("a replica", lambda h=health: PROCS.check(pid) and http_ok(h), 90, log)  # type: ignore[misc]
+        balancer, _ = start_balancer(self.work, ports)
+        self.shared["replica_ports"] = ports
+        return balancer, grpc_ports[0], pid
 
     def start_litellm(self, upstream: Target) -> Target | None:
         litellm = LITELLM_BIN / "litellm"

@@ -10,6 +10,7 @@ every host.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -31,9 +32,11 @@ _END_EXPIRED = (
     "RETURNING owner"
 )
 _ABANDONED = "(r.owner IS NULL OR NOT EXISTS (SELECT 1 FROM leases l WHERE l.owner = r.owner))"
+# ... or one of this store's own, left pending by a write the database was not there for.
 _SETTLE_ABANDONED = f"""
 WITH doomed AS (
-    SELECT request_id FROM usage_records r WHERE status = 'pending' AND {_ABANDONED}
+    SELECT request_id FROM usage_records r
+    WHERE status = 'pending' AND ({_ABANDONED} OR r.request_id = ANY($2::text[]))
     ORDER BY request_id FOR UPDATE SKIP LOCKED
 ),
 settled AS (
@@ -47,7 +50,8 @@ SELECT count(*) FROM settled
 """
 _FREE_ABANDONED = f"""
 WITH doomed AS (
-    SELECT user_id, key FROM idempotency_keys r WHERE state = 'pending' AND {_ABANDONED}
+    SELECT user_id, key FROM idempotency_keys r WHERE state = 'pending' AND ({_ABANDONED}
+        OR (r.user_id, r.key) IN (SELECT * FROM unnest($1::text[], $2::text[])))
     FOR UPDATE SKIP LOCKED
 ), freed AS (
     DELETE FROM idempotency_keys k USING doomed WHERE k.user_id = doomed.user_id AND k.key = doomed.key
@@ -55,6 +59,27 @@ WITH doomed AS (
 )
 SELECT count(*) FROM freed
 """
+
+
+@dataclass
+class Orphans:
+    """A live store's own pending rows that a recovery must settle nonetheless: those whose
+    settlement or release failed because the database was unreachable (the call was answered 503,
+    and no later write of this store will end them)."""
+
+    request_ids: set[str] = field(default_factory=set)
+    claims: set[tuple[str, str]] = field(default_factory=set)  # (user_id, Idempotency-Key)
+
+    def take(self) -> Orphans:
+        """All of them, leaving none here."""
+        taken = Orphans(self.request_ids, self.claims)
+        self.request_ids, self.claims = set(), set()
+        return taken
+
+    def put_back(self, taken: Orphans) -> None:
+        """Keep what a failed recovery took, for the next one."""
+        self.request_ids |= taken.request_ids
+        self.claims |= taken.claims
 
 
 async def renew(
@@ -72,15 +97,19 @@ async def end(conn: Conn, owner: str) -> None:
     await conn.execute("DELETE FROM leases WHERE owner = $1", owner)
 
 
-async def recover(conn: Conn, owner: str, now: datetime | None, machine: str | None) -> Recovered:
+async def recover(
+    conn: Conn, owner: str, now: datetime | None, machine: str | None, orphans: Orphans | None = None
+) -> Recovered:
     """End the leases that expired or whose process is gone (never `owner`'s), then settle and
-    free everything abandoned, in one transaction."""
+    free everything abandoned, and `orphans`, in one transaction."""
+    orphans = orphans or Orphans()
+    users, keys = [user for user, _ in orphans.claims], [key for _, key in orphans.claims]
     async with conn.transaction():
         local = await conn.fetch(
             "SELECT owner, pid FROM leases WHERE machine = $1 AND owner <> $2", machine, owner
         )
         dead = leases.gone((row["owner"], row["pid"]) for row in local)
         ended = await conn.fetch(_END_EXPIRED, now, owner, dead)
-        settled = await conn.fetchval(_SETTLE_ABANDONED, now)
-        freed = await conn.fetchval(_FREE_ABANDONED)
+        settled = await conn.fetchval(_SETTLE_ABANDONED, now, list(orphans.request_ids))
+        freed = await conn.fetchval(_FREE_ABANDONED, users, keys)
     return Recovered(int(settled), int(freed), tuple(sorted(row["owner"] for row in ended)))

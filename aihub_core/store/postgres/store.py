@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import asyncpg
 
+from aihub_core.errors import ServiceUnavailableError
 from aihub_core.store import leases, rows
 from aihub_core.store.base import (
     ApiKeyRecord,
@@ -36,6 +37,7 @@ from aihub_core.store.base import (
 from aihub_core.store.postgres import _leases
 from aihub_core.store.postgres import _queries as q
 from aihub_core.store.postgres._ledger import LedgerWrite, LedgerWriter, Reservation, Settlement, Turn
+from aihub_core.store.postgres._unavailable import database_unavailable, unreachable
 from aihub_core.store.postgres.migrations import apply_migrations
 from aihub_core.store.postgres.url import PostgresURL
 
@@ -69,6 +71,8 @@ class PostgresStore:
         self._keeper = leases.LeaseKeeper(self, options.lease_seconds / 3) if options.keep_lease else None
         self._pool: asyncpg.Pool[asyncpg.Record] | None = None
         self._writer: LedgerWriter | None = None
+        # What this store's calls left pending while the database was unreachable.
+        self._orphans = _leases.Orphans()
 
     @property
     def owner(self) -> str:
@@ -144,8 +148,13 @@ class PostgresStore:
             raise RuntimeError("the store is not open")
 
         async def run() -> T:
-            async with pool.acquire() as conn:
-                return await fn(conn, *args, **kwargs)
+            try:
+                async with pool.acquire() as conn:
+                    return await fn(conn, *args, **kwargs)
+            except Exception as exc:
+                if unreachable(exc):
+                    raise database_unavailable() from exc
+                raise
 
         # Once made, a call runs to its end even if the caller is cancelled.
         return await asyncio.shield(_task(run()))
@@ -156,8 +165,18 @@ class PostgresStore:
             raise RuntimeError("the store is not open")
         return writer.put(write)
 
-    async def _write(self, write: LedgerWrite) -> None:
-        await asyncio.shield(asyncio.wrap_future(self._put(write)))
+    async def _write(self, write: LedgerWrite, settles: str | None = None) -> None:
+        """Commit a ledger write through the group commit. If the database cannot be reached, the
+        call's row (`settles`: its request id) may be left pending, written before the outage:
+        it is settled as an uncharged error at the next recovery once the database is back."""
+        try:
+            await asyncio.shield(asyncio.wrap_future(self._put(write)))
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+            if settles is not None:
+                self._orphans.request_ids.add(settles)
+            raise database_unavailable() from exc
 
     # users
     async def create_user(self, user: UserRecord) -> None:
@@ -181,7 +200,12 @@ class PostgresStore:
         pool = self._pool
         if pool is None:
             raise RuntimeError("the store is not open")
-        return int(await pool.fetchval(q.AUTH_GENERATION_SQL))
+        try:
+            return int(await pool.fetchval(q.AUTH_GENERATION_SQL))
+        except Exception as exc:
+            if unreachable(exc):
+                raise database_unavailable() from exc
+            raise
 
     # API keys
     async def create_api_key(self, key: ApiKeyRecord) -> None:
@@ -233,7 +257,7 @@ class PostgresStore:
             "created_at": messages[0]["created_at"],
             "updated_at": messages[1]["created_at"],
         }
-        await self._write(Turn(session, messages, settlement))
+        await self._write(Turn(session, messages, settlement), usage.request_id if usage else None)
 
     # usage ledger
     def queue_reservation(self, record: UsageRecord) -> None:
@@ -247,7 +271,7 @@ class PostgresStore:
 
     async def record_usage(self, record: UsageRecord) -> None:
         """Settle a call once (its pending row, or a new row); returns once committed."""
-        await self._write(Settlement(rows.settled_row(record)))
+        await self._write(Settlement(rows.settled_row(record)), record.request_id)
 
     async def daily_usage(self, user_id: str, first: date, last: date) -> list[DailyTotals]:
         """Billable totals per UTC day, first..last inclusive, oldest first (the rollup)."""
@@ -272,7 +296,12 @@ class PostgresStore:
 
     async def recover_abandoned(self) -> Recovered:
         """Settle and free the pending work of stores that hold no lease, exactly once."""
-        return await self._call(_leases.recover, self._owner, self._now(), self._machine)
+        orphans = self._orphans.take()
+        try:
+            return await self._call(_leases.recover, self._owner, self._now(), self._machine, orphans)
+        except BaseException:
+            self._orphans.put_back(orphans)
+            raise
 
     # idempotency keys
     async def claim_idempotency_key(
@@ -287,8 +316,13 @@ class PostgresStore:
         await self._call(q.complete_idempotency_key, user_id, key, response)
 
     async def release_idempotency_key(self, user_id: str, key: str) -> None:
-        """Drop a pending claim whose call failed, so a retry runs afresh."""
-        await self._call(q.release_idempotency_key, user_id, key)
+        """Drop a pending claim whose call failed, so a retry runs afresh (at the next recovery, if
+        the database cannot be reached now)."""
+        try:
+            await self._call(q.release_idempotency_key, user_id, key)
+        except ServiceUnavailableError:
+            self._orphans.claims.add((user_id, key))
+            raise
 
 
 def _task(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:

@@ -186,6 +186,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The core is unreachable, not serving or shutting down."""
     ERROR_REASON_LIMITER_UNAVAILABLE: _ErrorReason.ValueType  # 49
     """The Redis holding the shared limits is unreachable; calls are refused until it is back."""
+    ERROR_REASON_DATABASE_UNAVAILABLE: _ErrorReason.ValueType  # 68
+    """The database (PostgreSQL) is unreachable; calls are refused, nothing half-written, until
+    it is back, which the gateway notices by itself.
+    """
     ERROR_REASON_SERVER_BUSY: _ErrorReason.ValueType  # 61
     """REST only: the request bodies being received at once already fill what the shim may
     hold (`AIHUB_MAX_BODY_BYTES_IN_FLIGHT`); the body was refused unread. Retry after
@@ -368,6 +372,10 @@ ERROR_REASON_SERVICE_UNAVAILABLE: ErrorReason.ValueType  # 48
 """The core is unreachable, not serving or shutting down."""
 ERROR_REASON_LIMITER_UNAVAILABLE: ErrorReason.ValueType  # 49
 """The Redis holding the shared limits is unreachable; calls are refused until it is back."""
+ERROR_REASON_DATABASE_UNAVAILABLE: ErrorReason.ValueType  # 68
+"""The database (PostgreSQL) is unreachable; calls are refused, nothing half-written, until
+it is back, which the gateway notices by itself.
+"""
 ERROR_REASON_SERVER_BUSY: ErrorReason.ValueType  # 61
 """REST only: the request bodies being received at once already fill what the shim may
 hold (`AIHUB_MAX_BODY_BYTES_IN_FLIGHT`); the body was refused unread. Retry after

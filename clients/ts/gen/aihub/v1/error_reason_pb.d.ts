@@ -453,6 +453,14 @@ export enum ErrorReason {
   LIMITER_UNAVAILABLE = 49,
 
   /**
+   * The database (PostgreSQL) is unreachable; calls are refused, nothing half-written, until
+   * it is back, which the gateway notices by itself.
+   *
+   * @generated from enum value: ERROR_REASON_DATABASE_UNAVAILABLE = 68;
+   */
+  DATABASE_UNAVAILABLE = 68,
+
+  /**
    * REST only: the request bodies being received at once already fill what the shim may
    * hold (`AIHUB_MAX_BODY_BYTES_IN_FLIGHT`); the body was refused unread. Retry after
    * `Retry-After`.

@@ -1,0 +1,88 @@
+"""Several `aihub serve` processes (replicas) on one PostgreSQL and one Redis, each on ports of
+its own, as separate hosts would run them; their stderr goes to files in the test's folder.
+
+A replica started `elsewhere` runs in a PID namespace of its own (`unshare --pid`): to the
+others it is on another machine, so when it dies they cannot see its process gone and must wait
+for its lease to expire, as replicas on other hosts do."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.test_cli import aihub, free_port, wait_for_banner
+
+ANOTHER_MACHINE = ["unshare", "--pid", "--fork", "--kill-child"]
+
+
+@dataclass
+class Replica:
+    """One running replica."""
+
+    process: subprocess.Popen[str]
+    http_port: int
+    elsewhere: bool = False
+    killed: bool = False
+
+    @property
+    def base(self) -> str:
+        """Its REST base URL."""
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def gateway_pid(self) -> int:
+        """The `aihub serve` process (under `unshare`, its child)."""
+        if not self.elsewhere:
+            return self.process.pid
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return int(children.read_text().split()[0])
+
+    def kill(self) -> None:
+        """SIGKILL the gateway, as a crash or a lost host ends it."""
+        pid = self.gateway_pid()
+        os.kill(pid, signal.SIGKILL)
+        self.killed = True
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+@contextlib.contextmanager
+def replicas(
+    tmp_path: Path, env: dict[str, str], count: int, elsewhere: Collection[int] = ()
+) -> Iterator[list[Replica]]:
+    """`count` replicas started together (so their migrations race), those numbered in
+    `elsewhere` on "another machine"; stopped with SIGTERM after the block, each exiting 0 but
+    those the test killed."""
+    started: list[Replica] = []
+    with contextlib.ExitStack() as stack:
+        for n in range(count):
+            http_port = free_port()
+            log = stack.enter_context((tmp_path / f"replica-{n}.log").open("w"))
+            command = aihub("serve", "--http-port", str(http_port), "--grpc-port", str(free_port()))
+            if n in elsewhere:
+                command = [*ANOTHER_MACHINE, *command]
+            process = subprocess.Popen(
+                command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=log, text=True
+            )
+            started.append(Replica(process, http_port, elsewhere=n in elsewhere))
+        try:
+            for replica in started:
+                wait_for_banner(replica.process)
+            yield started
+        finally:
+            for replica in started:
+                if replica.process.poll() is None:
+                    replica.process.send_signal(signal.SIGTERM)
+            codes = [replica.process.wait(timeout=60) for replica in started]
+            for replica in started:
+                if replica.process.stdout is not None:
+                    replica.process.stdout.close()
+    assert [code for code, r in zip(codes, started, strict=True) if not r.killed] == [0] * (
+        count - sum(r.killed for r in started)
+    ), codes

@@ -1,0 +1,284 @@
+"""Three `aihub serve` replicas on one PostgreSQL and one Redis behave as one gateway: exact limits
+of every kind under a mixed burst spread over them, one ledger, a key deleted through one refused
+by another at once, and a replica SIGKILLed under load (behind nginx, with the config of
+docs/deploy.md) whose in-flight calls a live replica settles once its lease has expired, with
+every complete answer matched by exactly one ledger row and none left pending."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from aihub_core.store import open_store
+from tests.postgres import PostgresSchema
+from tests.replicas.cluster import Replica, replicas
+from tests.replicas.nginx import nginx
+from tests.replicas.shared import (
+    DEV,
+    api_key,
+    fetch,
+    gateway_env,
+    ledger,
+    shared_state,
+    within_one_minute,
+)
+from tests.test_cli import free_port
+
+pytestmark = pytest.mark.postgres
+
+LEASE_SECONDS = 2.0
+# Simulated streams send a piece (6 tokens) every 500 ms: an answer (40-80 tokens) stays in
+# flight for 3.5 s or more, so the streams of a burst are all admitted while the first still run.
+CHUNK_DELAY_MS = "500"
+SHORT = {"message": "hi", "max_tokens": 6}  # one piece: unary calls that need not stay in flight
+# Per user: its plan (tests/replicas/shared.py), the burst's calls and body, the calls admitted.
+# The limits on calls in flight and tokens a minute count streams, held open until every call of
+# the burst has its answer's status.
+BURSTS: dict[str, tuple[str, int, dict[str, Any], int]] = {
+    "rpm": ("rpm", 12, SHORT, 5),
+    "monthly": ("monthly", 10, SHORT, 4),
+    "concurrent": ("concurrent", 8, {"message": "hi", "stream": True}, 3),
+    # Each call holds its estimate (a few prompt tokens + max_tokens 100) of the 400 a minute.
+    "tpm": ("tpm", 8, {"message": "hi", "max_tokens": 100, "stream": True}, 3),
+    "key-rpm": ("open", 8, SHORT, 3),  # the key's own limit: 3 a minute
+}
+
+
+def _set_plans(schema: PostgresSchema, plans: dict[str, str]) -> None:
+    """Each account's plan, set as `aihub users set-plan` sets it (`Store.set_plan`), from here."""
+
+    async def run() -> None:
+        store = open_store(schema.url)
+        await store.open()
+        try:
+            for email, plan in plans.items():
+                assert await store.set_plan(email, plan)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
+def _make_key(base: str, jwt: dict[str, str], **body: Any) -> dict[str, Any]:
+    made = httpx.post(f"{base}{DEV}/api-keys", json={"name": "k", **body}, headers=jwt, timeout=30)
+    assert made.status_code == 201, made.text
+    return dict(made.json())
+
+
+async def _burst(cluster: list[Replica], keys: dict[str, dict[str, str]]) -> dict[str, Counter[int]]:
+    """Every user's burst at once, interleaved, call i on replica i % 3; the status codes."""
+    # Interleaved, one call of each user in turn: every replica sees every kind at once.
+    most = max(n for _, n, _, _ in BURSTS.values())
+    calls = [(user, body) for i in range(most) for user, (_, n, body, _) in BURSTS.items() if i < n]
+
+    async def one(i: int, user: str, body: dict[str, Any], client: httpx.AsyncClient) -> tuple[str, int]:
+        answer = await client.post(
+            f"{cluster[i % len(cluster)].base}{DEV}/chat", json=body, headers=keys[user]
+        )
+        return user, answer.status_code
+
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_keepalive_connections=0)) as client:
+        codes = await asyncio.gather(*(one(i, user, body, client) for i, (user, body) in enumerate(calls)))
+    counted: dict[str, Counter[int]] = {user: Counter() for user in BURSTS}
+    for user, code in codes:
+        counted[user][code] += 1
+    return counted
+
+
+@dataclass
+class Load:
+    """The load through nginx: the complete answers it received, by request id."""
+
+    received: dict[str, dict[str, Any]] = field(default_factory=dict)
+    after_kill: int = 0
+    killed: float = 0.0  # when the victim was killed (epoch seconds)
+    _more: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def add(self, request_id: str, usage: dict[str, Any]) -> None:
+        """One more complete answer."""
+        self.received[request_id] = usage
+        self.after_kill += bool(self.killed)
+        self._more.set()
+
+    async def reach(self, count: int, deadline: float) -> None:
+        """Until `count` answers are in, or the deadline (time.monotonic) has passed."""
+        while len(self.received) < count and time.monotonic() < deadline:
+            self._more.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._more.wait(), deadline - time.monotonic())
+
+
+async def _client_load(base: str, auth: dict[str, str], load: Load, stop: asyncio.Event, n: int) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        i = n
+        while not stop.is_set():
+            i += 1
+            try:
+                if i % 2:
+                    answer = await client.post(f"{DEV}/chat", json=SHORT, headers=auth)
+                    if answer.status_code != 200:
+                        continue
+                    body = answer.json()
+                    request_id, usage = body["metadata"]["request_id"], body["usage"]
+                else:
+                    request_id, usage = await _stream(client, auth)
+                    if usage is None:
+                        continue
+            except (httpx.HTTPError, json.JSONDecodeError):
+                continue  # cut by the kill: not received completely
+            load.add(request_id, usage)
+
+
+async def _stream(client: httpx.AsyncClient, auth: dict[str, str]) -> tuple[str, dict[str, Any] | None]:
+    async with client.stream("POST", f"{DEV}/chat/stream", json=SHORT, headers=auth) as answer:
+        if answer.status_code != 200:
+            return "", None
+        usage = None
+        async for line in answer.aiter_lines():
+            if line.startswith("data:"):
+                event = json.loads(line[5:])
+                if event["type"] == "usage":
+                    usage = event["usage"]
+                elif event["type"] == "done":
+                    return answer.headers["x-request-id"], usage
+        return "", None
+
+
+async def _ignore_http_errors(*exc_info: object) -> bool:
+    """Closing a stream the kill cut may fail: it is over either way."""
+    return isinstance(exc_info[1], httpx.HTTPError)
+
+
+async def _kill_under_load(victim: Replica, via: str, auth: dict[str, str]) -> tuple[Load, list[str]]:
+    """Load through nginx; two calls held open on the victim; SIGKILL it once the load runs, go on
+    a while on the survivors. The load, and the request ids the victim had in flight."""
+    load, stop = Load(), asyncio.Event()
+    workers = [asyncio.create_task(_client_load(via, auth, load, stop, n)) for n in range(6)]
+    deadline = time.monotonic() + 30
+    await load.reach(6, deadline)
+    held = []
+    async with httpx.AsyncClient(base_url=victim.base) as direct, contextlib.AsyncExitStack() as streams:
+        streams.push_async_exit(_ignore_http_errors)  # unwound last: sees the streams' own exits
+        for _ in range(2):
+            answer = await streams.enter_async_context(
+                direct.stream("POST", f"{DEV}/chat/stream", json={"message": "hi"}, headers=auth)
+            )
+            assert answer.status_code == 200
+            lines = answer.aiter_lines()
+            while not (await anext(lines)).startswith("data:"):
+                pass
+            held.append(answer.headers["x-request-id"])
+        victim.kill()
+        load.killed = time.time()
+        await load.reach(len(load.received) + 12, deadline)
+        stop.set()
+        await asyncio.gather(*workers)
+    return load, held
+
+
+def _settled(schema: PostgresSchema) -> dict[str, dict[str, Any]]:
+    """The ledger once no row is pending (a killed replica's: once its lease has expired)."""
+    deadline = time.monotonic() + 10 * LEASE_SECONDS
+    while time.monotonic() < deadline:
+        rows = ledger(schema)
+        if not [row for row in rows.values() if row["status"] == "pending"]:
+            return rows
+        time.sleep(0.1)
+    raise AssertionError(f"rows still pending: {[r for r in rows.values() if r['status'] == 'pending']}")
+
+
+def test_three_replicas_behave_as_one_gateway(tmp_path: Path) -> None:
+    with shared_state() as shared:
+        schema = shared.schema
+        env = gateway_env(tmp_path, shared, AIHUB_LEASE_SECONDS=str(LEASE_SECONDS))
+        env["AIHUB_SIMULATOR_CHUNK_DELAY_MS"] = CHUNK_DELAY_MS
+        # The victim (replica 0) on "another machine": its death is seen only as its lease expiring.
+        with replicas(tmp_path, env, 3, elsewhere={0}) as cluster:
+            # Accounts made through different replicas.
+            keys, jwts = {}, {}
+            for n, user in enumerate([*BURSTS, "load"]):
+                keys[user], jwts[user] = api_key(cluster[n % 3].base, f"{user}@example.com")
+            limited = _make_key(cluster[1].base, jwts["key-rpm"], rate_limit={"requests_per_minute": 3})
+            keys["key-rpm"] = {"Authorization": f"Bearer {limited['key']}"}
+            _set_plans(
+                schema,
+                {f"{u}@example.com": p for u, (p, *_) in BURSTS.items()} | {"load@example.com": "open"},
+            )
+
+            # 1. A mixed burst over the three: every limit admits exactly its figure.
+            within_one_minute(10)
+            counted = asyncio.run(_burst(cluster, keys))
+            for user, (_, calls, _, admitted) in BURSTS.items():
+                assert counted[user] == Counter({200: admitted, 429: calls - admitted}), (user, counted)
+            # One ledger row per call: the refused ones at no cost, the admitted ones answered (or
+            # cancelled: the held streams were closed by their clients).
+            by_status = Counter(row["status"] for row in _settled(schema).values())
+            assert by_status["refused"] == sum(n - a for _, n, _, a in BURSTS.values()), by_status
+            assert by_status["ok"] + by_status["cancelled"] == sum(a for *_, a in BURSTS.values()), by_status
+            # /usage is the same whichever replica answers.
+            reports = [
+                httpx.get(f"{r.base}{DEV}/usage", headers=keys["concurrent"], timeout=30).json()
+                for r in cluster
+            ]
+            assert reports[0].get("total_requests") == 3, reports
+            assert reports[1:] == reports[:1] * 2
+
+            # A plan changed (as `aihub users set-plan` does) applies on every replica at its next
+            # request: the minute's 5 requests are spent, and the open plan has no such limit.
+            refused_before = httpx.post(
+                f"{cluster[2].base}{DEV}/chat", json=SHORT, headers=keys["rpm"], timeout=30
+            )
+            assert refused_before.status_code == 429
+            _set_plans(schema, {"rpm@example.com": "open"})
+            for replica in cluster:
+                answer = httpx.post(f"{replica.base}{DEV}/chat", json=SHORT, headers=keys["rpm"], timeout=30)
+                assert answer.status_code == 200, answer.text
+
+            # 2. A key deleted through one replica is refused by another at its next request.
+            doomed = _make_key(cluster[0].base, jwts["load"])
+            doomed_auth = {"Authorization": f"Bearer {doomed['key']}"}
+            assert (
+                httpx.post(
+                    f"{cluster[2].base}{DEV}/chat", json=SHORT, headers=doomed_auth, timeout=30
+                ).status_code
+                == 200
+            )
+            deleted = httpx.delete(
+                f"{cluster[1].base}{DEV}/api-keys/{doomed['id']}", headers=jwts["load"], timeout=30
+            )
+            assert deleted.status_code in (200, 204), deleted.text
+            refused = httpx.post(f"{cluster[2].base}{DEV}/chat", json=SHORT, headers=doomed_auth, timeout=30)
+            assert refused.status_code == 401, refused.text
+
+            # 3. Behind nginx, one replica SIGKILLed under load.
+            port = free_port()
+            with nginx(tmp_path / "nginx", [r.http_port for r in cluster], port):
+                load, in_flight = asyncio.run(
+                    _kill_under_load(cluster[0], f"http://127.0.0.1:{port}", keys["load"])
+                )
+            assert load.after_kill >= 12, load  # the survivors carried the load on
+            # The victim's calls wait for its lease, then a live replica settles them.
+            rows = _settled(schema)
+            for request_id in in_flight:
+                row = rows[request_id]
+                assert (row["status"], row["recovered"], row["cost_pico_usd"]) == ("error", True, 0)
+                # Not before its lease ran out (renewed at most a third of a lease before the kill).
+                assert row["settled_at"].timestamp() >= load.killed + LEASE_SECONDS * 2 / 3 - 0.05
+            assert len(fetch(schema, "SELECT owner FROM leases")) == 2  # the survivors' alone
+            for request_id, usage in load.received.items():
+                row = rows[request_id]  # one row per request id: the primary key
+                assert (row["status"], row["recovered"]) == ("ok", False), row
+                assert (row["prompt_tokens"], row["completion_tokens"]) == (
+                    usage["prompt_tokens"],
+                    usage["completion_tokens"],
+                )
+                assert row["cost_pico_usd"] / 10**12 == usage["estimated_cost_usd"]
