@@ -25,6 +25,7 @@ def _banner(settings: Settings, core: Core | None, http_port: int | None, core_a
     lines = ["AI Hub is running"]
     if http_port is not None:
         base = f"http://{settings.host}:{http_port}"
+        lines.append(f"  console    {base}/   (the web console: sign up, keys, usage, playground)")
         lines.append(f"  REST/SSE   {base}/v1/developer   (docs {base}/docs, health {base}/healthz)")
     lines.append(f"  gRPC       {core_address}   (reflection and grpc.health.v1 enabled)")
     if core is not None:

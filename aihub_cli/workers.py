@@ -231,6 +231,7 @@ def _banner(
     lines = [f"AI Hub is running: {len(pool.workers)} workers (pids {pids})"]
     if http_port is not None:
         base = f"http://{settings.host}:{http_port}"
+        lines.append(f"  console    {base}/   (the web console: sign up, keys, usage, playground)")
         lines.append(f"  REST/SSE   {base}/v1/developer   (docs {base}/docs, health {base}/healthz)")
     if only == "http":
         lines.append(f"  gRPC       {core_address}   (the core)")

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from aihub_http.bodies import Bodies
+from aihub_http.console import console_routes
 from aihub_http.docs import STATIC_FILES, render_docs, static_file
 from aihub_http.endpoints import Endpoint, healthz, rpc_endpoint
 from aihub_http.errors import ApiError
@@ -72,7 +73,7 @@ def create_app(
 
     bodies = Bodies(options.max_body_bytes_in_flight, options.body_timeout)
     return Starlette(
-        routes=_rpc_routes(ROUTES, bodies) + _service_routes(metrics),
+        routes=_rpc_routes(ROUTES, bodies) + _service_routes(metrics) + console_routes(),
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(MetricsMiddleware, metrics=metrics),

@@ -24,7 +24,7 @@ from aihub_http.metadata import BadHeaderError, core_request_id, outgoing_metada
 from aihub_http.parse import decode_json_object, message_from_json, pop_bool, query_to_json
 from aihub_http.request_ids import adopt_request_id
 from aihub_http.routes import RpcRoute
-from aihub_http.sse import SseResponse
+from aihub_http.sse import SseResponse, writer_for
 from aihub_http.stubs import LifespanState, Stubs
 
 Endpoint = Callable[[Request[LifespanState]], Awaitable[Response]]
@@ -71,7 +71,7 @@ def rpc_endpoint(route: RpcRoute, bodies: Bodies) -> Endpoint:
             setattr(message, name, value)
         method = request.state["stubs"].method(rpc)
         if streaming:
-            return await _stream(request, method(message, metadata=metadata))
+            return await _stream(request, method(message, metadata=metadata), rpc)
         return await _unary(request, method(message, metadata=metadata), route.status_code)
 
     return endpoint
@@ -148,12 +148,14 @@ def _failed(request: Request[LifespanState], err: grpc.aio.AioRpcError) -> ApiEr
     return from_rpc_error(err)
 
 
-async def _stream(request: Request[LifespanState], call: grpc.aio.UnaryStreamCall[Any, Any]) -> Response:
+async def _stream(
+    request: Request[LifespanState], call: grpc.aio.UnaryStreamCall[Any, Any], rpc: MethodDescriptor
+) -> Response:
     try:
         first, headers = await first_message(request, call)
     except ClientGone:
         return NoResponse()
-    return SseResponse(call, first, headers)
+    return SseResponse(call, first, headers, writer_for(rpc))
 
 
 def _export_format(params: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], bool]:

@@ -30,8 +30,8 @@ OPENAI = "/v1"
 SMALL_BODY_BYTES = 64 * 1024
 CHAT_BODY_BYTES = 40 * 1024 * 1024
 HEALTH_CHECK_METHOD = "/grpc.health.v1.Health/Check"
-# Core RPCs with no REST route, on purpose: a long-lived push stream has no REST counterpart.
-GRPC_ONLY_METHODS = frozenset({"/aihub.v1.UsageService/WatchQuota"})
+# Core RPCs with no REST route, on purpose (none today: WatchQuota is an SSE stream).
+GRPC_ONLY_METHODS: frozenset[str] = frozenset()
 
 
 def _rpc(module: ModuleType, service: str, method: str) -> MethodDescriptor:
@@ -51,7 +51,8 @@ class RpcRoute:
     `stream_rpc` is the server-streaming alternative chosen by a REST-only `"stream": true`
     in the body; a route whose `rpc` is itself server-streaming always answers with SSE.
     `max_body_bytes` bounds the body of a route that reads one (a larger one is a 413).
-    `credential`: what its `Authorization` header carries (`api_key`, `jwt` or `none`), as the
+    `credential`: what its `Authorization` header carries (`api_key`, `jwt`, either of the two:
+    `api_key_or_jwt`, or `none`), as the
     core's access rule for the RPC says (a contract test compares them); `idempotency_key`:
     whether it replays an earlier answer for a repeated `Idempotency-Key`. `wire`: the JSON the
     route speaks: the API document's (`aihub`, mapped from the proto field by field) or OpenAI's
@@ -68,7 +69,7 @@ class RpcRoute:
     summary: str
     stream_rpc: MethodDescriptor | None = None
     max_body_bytes: int = SMALL_BODY_BYTES
-    credential: Literal["api_key", "jwt", "none"] = "api_key"
+    credential: Literal["api_key", "jwt", "api_key_or_jwt", "none"] = "api_key"
     idempotency_key: bool = False
     wire: Literal["aihub", "openai"] = "aihub"
     slashed_params: bool = False
@@ -136,6 +137,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _LIST_MODELS,
         200,
         "List models",
+        credential="api_key_or_jwt",
     ),
     RpcRoute(
         "GET",
@@ -143,6 +145,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(model_service_pb2, "ModelService", "ListServices"),
         200,
         "List AI services",
+        credential="api_key_or_jwt",
     ),
     RpcRoute(
         "GET",
@@ -150,6 +153,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(usage_service_pb2, "UsageService", "GetUsage"),
         200,
         "Usage statistics",
+        credential="api_key_or_jwt",
     ),
     RpcRoute(
         "GET",
@@ -158,6 +162,7 @@ ROUTES: tuple[RpcRoute, ...] = (
         200,
         "Request logs, newest first; with `format=csv` every matching row streams as CSV",
         csv_rpc=_rpc(usage_service_pb2, "UsageService", "ExportUsageLogs"),
+        credential="api_key_or_jwt",
     ),
     RpcRoute(
         "GET",
@@ -165,6 +170,15 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(usage_service_pb2, "UsageService", "GetQuota"),
         200,
         "Plan, quota and limits",
+        credential="api_key_or_jwt",
+    ),
+    RpcRoute(
+        "GET",
+        f"{DEVELOPER}/quota/watch",
+        _rpc(usage_service_pb2, "UsageService", "WatchQuota"),
+        200,
+        "Live quota and rate-limit budget as Server-Sent Events, one snapshot per change",
+        credential="api_key_or_jwt",
     ),
     RpcRoute(
         "POST",
@@ -209,13 +223,23 @@ ROUTES: tuple[RpcRoute, ...] = (
         idempotency_key=True,
         wire="openai",
     ),
-    RpcRoute("GET", f"{OPENAI}/models", _LIST_MODELS, 200, "OpenAI-compatible list of models", wire="openai"),
+    # ListModels takes the login token too (the console's catalog), on either wire.
+    RpcRoute(
+        "GET",
+        f"{OPENAI}/models",
+        _LIST_MODELS,
+        200,
+        "OpenAI-compatible list of models",
+        credential="api_key_or_jwt",
+        wire="openai",
+    ),
     RpcRoute(
         "GET",
         f"{OPENAI}/models/{{model}}",
         _LIST_MODELS,
         200,
         "OpenAI-compatible model by id (an id may hold `/`: `x-ai/grok-beta`)",
+        credential="api_key_or_jwt",
         wire="openai",
         slashed_params=True,
     ),

@@ -1,5 +1,6 @@
 """Server-Sent Events out of a server-streaming core call: StreamChat as one `data:` line of JSON
-per StreamChatResponse (`SpecEvents`); other wire formats bring their own `EventWriter`."""
+per StreamChatResponse (`SpecEvents`), WatchQuota as one `quota` event per snapshot
+(`QuotaEvents`); other wire formats bring their own `EventWriter`."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 import grpc
+from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from aihub.v1 import chat_service_pb2
+from aihub.v1 import chat_service_pb2, usage_service_pb2
 from aihub_http.access_log import note_usage
 from aihub_http.disconnect import ClientGone, until_disconnect
 from aihub_http.errors import from_rpc_error
@@ -80,6 +82,27 @@ class SpecEvents:
         error = from_rpc_error(err).error_object()
         error.pop("details")
         return encode_event({"type": "error", "error": error})
+
+
+class QuotaEvents:
+    """The live quota (`GET /v1/developer/quota/watch`): each WatchQuotaResponse snapshot as
+    `{"type": "quota", ...}`, an `error` event last on a failure."""
+
+    def frames(self, scope: Scope, message: Message) -> list[bytes]:
+        """The snapshot as one event."""
+        assert isinstance(message, usage_service_pb2.WatchQuotaResponse)
+        return [encode_event({"type": "quota", **message_to_json(message)})]
+
+    def failure(self, err: grpc.aio.AioRpcError) -> bytes:
+        """The `error` event, as the chat stream's."""
+        return SpecEvents().failure(err)
+
+
+def writer_for(rpc: MethodDescriptor) -> EventWriter:
+    """The events of a documented route's stream, by the message its RPC streams."""
+    if rpc.output_type.full_name == usage_service_pb2.WatchQuotaResponse.DESCRIPTOR.full_name:
+        return QuotaEvents()
+    return SpecEvents()
 
 
 class SseResponse(Response):

@@ -97,7 +97,10 @@ def serve_and_set_plan(
         assert f"http://127.0.0.1:{http_port}" in banner and f"127.0.0.1:{grpc_port}" in banner
         assert "openrouter: simulated" in banner and "gemini: simulated" in banner
         base = f"http://127.0.0.1:{http_port}"
+        assert f"console    {base}/ " in banner
         with httpx.Client(base_url=base, timeout=30) as client:
+            console = client.get("/")  # the web console, served by `aihub serve` itself
+            assert console.status_code == 200 and "/console/app.js" in console.text
             token = client.post(
                 "/v1/auth/register", json={"email": "cli@example.com", "password": "pass-word"}
             )

@@ -108,16 +108,21 @@ class Gate:
         """Authenticate and admit per the RPC's access rule, then send the initial metadata."""
         if access.credential == "jwt":
             call.caller = await self._auth.from_jwt(_bearer(call.authorization, "jwt"))
-        elif access.credential == "api_key":
+        elif access.credential in ("api_key", "api_key_or_jwt"):
             secret = _bearer(call.authorization, "api_key")
-            if not self._auth.is_api_key(secret):
-                raise credentials.not_an_api_key(secret)
-            caller = await self._auth.from_api_key(secret)
-            call.caller = caller
-            if access.permission and access.permission not in caller.permissions:
-                raise _lacks(access.permission, caller.permissions)
-            if access.demand is None:
-                return  # the use case admits, and reports its figures (send_limits)
+            if access.credential == "api_key_or_jwt" and credentials.looks_like_jwt(secret):
+                # The account's own reports read with the login token (the web console): a read
+                # of the user's, never of the minute an application's keys share.
+                call.caller = await self._auth.from_jwt(secret)
+            else:
+                if not self._auth.is_api_key(secret):
+                    raise credentials.not_an_api_key(secret)
+                caller = await self._auth.from_api_key(secret)
+                call.caller = caller
+                if access.permission and access.permission not in caller.permissions:
+                    raise _lacks(access.permission, caller.permissions)
+                if access.demand is None:
+                    return  # the use case admits, and reports its figures (send_limits)
         if call.caller is not None and access.demand is not None:
             grant = await self._admitter.admit(call.caller, access.demand)
             call.metadata = grant.state.metadata()

@@ -269,7 +269,9 @@ def operation(route: RpcRoute) -> Schema:
         "description": description,
         "tags": ["OpenAI-compatible"],
         "x-grpc-methods": list(route.grpc_methods()),
-        "security": [{"ApiKey": []}],
+        "security": [{"ApiKey": []}, {"LoginToken": []}]
+        if route.credential == "api_key_or_jwt"
+        else [{"ApiKey": []}],
         "responses": {
             str(route.status_code): {
                 "description": "Success",

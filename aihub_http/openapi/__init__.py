@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aihub.v1 import chat_service_pb2
+from aihub.v1 import chat_service_pb2, usage_service_pb2
 from aihub_http.jsonmap import message_type
 from aihub_http.openapi.comments import load_comments
 from aihub_http.openapi.responses import (
@@ -32,6 +32,7 @@ _CONSTRAINTS = frozenset({"enum", "format", "pattern", "minLength"})
 _SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "api_key": [{"ApiKey": []}],
     "jwt": [{"LoginToken": []}],
+    "api_key_or_jwt": [{"ApiKey": []}, {"LoginToken": []}],
     "none": [],
 }
 
@@ -47,18 +48,18 @@ def build_openapi(
     stream_event = chat_service_pb2.UsageEvent.DESCRIPTOR
     components.mark_responses([*(route.rpc.output_type for route in routes), stream_event])
     components.schemas["StreamEvent"] = _stream_event_schema(components)
-    components.schemas["SseEvent"] = {
-        "description": "One Server-Sent Event: its `data` is a `StreamEvent` as JSON.",
-        "type": "object",
-        "required": ["data"],
-        "properties": {
-            "data": {
-                "type": "string",
-                "contentMediaType": "application/json",
-                "contentSchema": {"$ref": "#/components/schemas/StreamEvent"},
-            }
-        },
-    }
+    components.schemas["SseEvent"] = _sse_event(
+        "One Server-Sent Event: its `data` is a `StreamEvent` as JSON.",
+        {"$ref": "#/components/schemas/StreamEvent"},
+    )
+    quota = usage_service_pb2.WatchQuotaResponse.DESCRIPTOR
+    components.mark_responses([quota])
+    quota_type = {"type": "object", "required": ["type"], "properties": {"type": {"const": "quota"}}}
+    components.schemas["QuotaSseEvent"] = _sse_event(
+        "One Server-Sent Event of the live quota: its `data` is a `quota` event, the "
+        '`WatchQuotaResponse` snapshot as JSON with `"type": "quota"`.',
+        {"allOf": [components.ref(quota, request=False), quota_type]},
+    )
     error_schemas, error_responses = error_components(comments)
     components.schemas.update(error_schemas)
     paths: dict[str, dict[str, Any]] = {}
@@ -172,13 +173,27 @@ def _parameters(route: RpcRoute, components: Components) -> list[dict[str, Any]]
 
 
 def _success_content(route: RpcRoute, components: Components) -> dict[str, Any]:
-    sse = {"text/event-stream": {"schema": {"$ref": "#/components/schemas/SseEvent"}}}
+    is_quota = route.rpc.output_type.full_name == "aihub.v1.WatchQuotaResponse"
+    event = "QuotaSseEvent" if is_quota else "SseEvent"
+    sse = {"text/event-stream": {"schema": {"$ref": f"#/components/schemas/{event}"}}}
     if route.rpc.server_streaming:
         return sse
     content = {"application/json": {"schema": components.ref(route.rpc.output_type, request=False)}}
     if route.csv_rpc is not None:
         content["text/csv"] = {"schema": {"type": "string"}}
     return {**content, **sse} if route.stream_rpc is not None else content
+
+
+def _sse_event(description: str, data: Schema) -> Schema:
+    """A Server-Sent Event whose `data` line is JSON of the `data` schema."""
+    return {
+        "description": description,
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": data}
+        },
+    }
 
 
 def _stream_event_schema(components: Components) -> Schema:

@@ -80,7 +80,8 @@ def _header_refs(*names: str) -> dict[str, Schema]:
 def success_headers(credential: str) -> dict[str, Schema]:
     """The headers of a successful answer: the request id, and the rate-limit figures of an
     API-key-authenticated one."""
-    return _header_refs("X-Request-ID", *(_RATE_HEADERS if credential == "api_key" else ()))
+    counted = credential in ("api_key", "api_key_or_jwt")
+    return _header_refs("X-Request-ID", *(_RATE_HEADERS if counted else ()))
 
 
 def contract_codes() -> dict[int, list[tuple[str, str, str]]]:

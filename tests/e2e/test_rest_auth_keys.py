@@ -94,7 +94,8 @@ async def test_key_management_takes_the_jwt_and_developer_calls_take_a_key(http:
     account = await make_account(http)
     with_key = await http.get("/v1/developer/api-keys", headers=account.key_auth)
     assert with_key.status_code == 401
-    with_jwt = await http.get("/v1/developer/models", headers=account.jwt_auth)
+    # Chat takes a key only (the account's reports take either: test_rest_reports.py).
+    with_jwt = await http.post("/v1/developer/chat", json={"message": "hi"}, headers=account.jwt_auth)
     assert with_jwt.status_code == 401
     assert with_jwt.json()["error"]["details"]["parameter"] == "Authorization"
     missing = await http.get("/v1/developer/quota")

@@ -159,3 +159,31 @@ async def test_openapi_metrics_and_docs(http: httpx.AsyncClient) -> None:
     assert "text/html" in (await http.get("/docs")).headers["content-type"]
     metrics = await http.get("/metrics")
     assert metrics.status_code == 200 and "aihub" in metrics.text
+
+
+async def test_reports_take_the_login_token_as_well_as_a_key(
+    http: httpx.AsyncClient, account: Account
+) -> None:
+    # The web console holds only the login token: it reads the account's reports with it. Such
+    # reads count against the user's read limit, as a key's reads count against the key's: never
+    # against the plan's minute that the keys' model calls share.
+    for path in ("/models", "/services", "/usage", "/usage/logs", "/quota"):
+        with_key = await http.get(f"{DEV}{path}", headers=account.key_auth)
+        with_token = await http.get(f"{DEV}{path}", headers=account.jwt_auth)
+        assert with_token.status_code == with_key.status_code == 200, (path, with_token.text)
+        assert with_key.headers["X-RateLimit-Limit"] == with_token.headers["X-RateLimit-Limit"] == "600"
+    for _ in range(25):  # more than the free plan's minute
+        assert (await http.get(f"{DEV}/quota", headers=account.jwt_auth)).status_code == 200
+    after = await http.get(f"{DEV}/quota", headers=account.key_auth)
+    assert after.status_code == 200 and after.headers["X-RateLimit-Remaining"] == str(600 - 6)
+    chat = await http.post(f"{DEV}/chat", json={"message": "hi"}, headers=account.key_auth)
+    assert chat.status_code == 200, chat.text
+    assert (chat.headers["X-RateLimit-Limit"], chat.headers["X-RateLimit-Remaining"]) == ("20", "19")
+    quota = (await http.get(f"{DEV}/quota", headers=account.jwt_auth)).json()
+    assert quota["plan"] == "free"
+    forged = account.token[:-4] + ("AAAA" if not account.token.endswith("AAAA") else "BBBB")
+    refused = await http.get(f"{DEV}/usage", headers={"Authorization": f"Bearer {forged}"})
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_token"
+    # Key management still takes the login token only.
+    keys = await http.get(f"{DEV}/api-keys", headers=account.key_auth)
+    assert keys.status_code == 401

@@ -104,8 +104,8 @@ async def test_filters_by_model_status_key_and_time(core: Core, http: httpx.Asyn
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_page_token"
     bad = await http.get(LOGS, params={"format": "xml"}, headers=account.key_auth)
     assert bad.status_code == 400 and bad.json()["error"]["details"]["parameter"] == "format"
-    jwt = await http.get(LOGS, headers=account.jwt_auth)
-    assert jwt.status_code == 401
+    jwt = await http.get(LOGS, headers=account.jwt_auth)  # the web console reads them so
+    assert jwt.status_code == 200
 
 
 async def test_pages_stay_stable_while_calls_are_made(core: Core, http: httpx.AsyncClient) -> None:

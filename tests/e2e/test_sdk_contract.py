@@ -72,6 +72,10 @@ UNMAPPED: Mapping[str, str] = MappingProxyType(
         "aihub.v1.ServiceCapabilities": "a mapping of flags",
         # The stream's oneof wrapper: each SDK yields its members (the events) as a union type.
         "aihub.v1.StreamChatResponse": "the StreamEvent union",
+        # GET /quota/watch (the web console's live figures): no SDK wraps the endless stream yet;
+        # programs read the same snapshots with GET /quota or WatchQuota over gRPC.
+        "aihub.v1.WatchQuotaResponse": "not wrapped by the SDKs yet",
+        "aihub.v1.RateBudget": "part of WatchQuotaResponse",
     }
 )
 

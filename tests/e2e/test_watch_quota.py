@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
+import httpx
 import pytest
 
 from aihub.v1 import chat_service_pb2 as chat_pb
@@ -14,6 +18,7 @@ from aihub.v1 import key_service_pb2_grpc as key_grpc
 from aihub.v1 import usage_service_pb2 as usage_pb
 from aihub.v1 import usage_service_pb2_grpc as usage_grpc
 from aihub_core.app import Core
+from tests.conftest import make_account
 from tests.e2e.test_grpc import bearer, new_key
 from tests.fake_clock import FakeClock
 
@@ -73,3 +78,43 @@ async def test_watching_takes_the_usage_permission(channel: grpc.aio.Channel) ->
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await watch.read()
     assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def _next_event(lines: AsyncIterator[str]) -> dict[str, Any]:
+    async def read() -> dict[str, Any]:
+        async for line in lines:
+            if line.startswith("data:"):
+                event: dict[str, Any] = json.loads(line[5:])
+                return event
+        raise AssertionError("the stream ended")
+
+    return await asyncio.wait_for(read(), timeout=10)
+
+
+async def test_the_live_quota_over_rest_as_server_sent_events(
+    http: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    # The web console's live figures: the login token opens the stream, a key's chat moves it.
+    account = await make_account(http)
+    clock.clear_of_minute_boundary()
+    async with http.stream("GET", "/v1/developer/quota/watch", headers=account.jwt_auth) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/event-stream"
+        # A read of the user's own read limit, never of the plan's minute.
+        assert response.headers["x-ratelimit-limit"] == "600"
+        lines = response.aiter_lines()
+        first = await _next_event(lines)
+        assert first["type"] == "quota" and first["plan"] == "free"
+        assert (first["quota_limit"], first["quota_used"], first["quota_remaining"]) == (1000, 0, 1000)
+        assert first["rate_limit"]["requests_per_minute"] == 20 and first["reset_date"]
+        chat = await http.post("/v1/developer/chat", json={"message": "hi"}, headers=account.key_auth)
+        assert chat.status_code == 200
+        seen = [await _next_event(lines)]
+        while seen[-1]["rate_limit"].get("concurrent_in_flight", 0) != 0 or seen[-1]["quota_used"] != 1:
+            seen.append(await _next_event(lines))
+        assert seen[-1]["quota_remaining"] == 999
+
+
+async def test_the_live_quota_over_rest_refuses_a_missing_credential(http: httpx.AsyncClient) -> None:
+    refused = await http.get("/v1/developer/quota/watch")
+    assert refused.status_code == 401 and refused.json()["error"]["type"] == "authentication_error"

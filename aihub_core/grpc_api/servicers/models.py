@@ -8,7 +8,7 @@ from aihub.v1 import model_service_pb2 as pb
 from aihub.v1 import model_service_pb2_grpc as pb_grpc
 from aihub_core.catalog import Catalog
 from aihub_core.grpc_api import convert
-from aihub_core.grpc_api.access import api_key
+from aihub_core.grpc_api.access import api_key_or_jwt
 from aihub_core.grpc_api.gate import Call, Gate
 from aihub_core.grpc_api.rpc import unary
 from aihub_core.paging import page
@@ -20,7 +20,7 @@ class ModelServicer(pb_grpc.ModelServiceServicer):
         self._catalog = catalog
         self._simulated = dict(simulated)
 
-    @unary(api_key("models"))
+    @unary(api_key_or_jwt("models"))
     async def ListModels(self, request: pb.ListModelsRequest, call: Call) -> pb.ListModelsResponse:
         matches = self._catalog.models(request.service.strip(), request.category.strip())
         items, next_token = page(matches, request.page_size, request.page_token)
@@ -31,7 +31,7 @@ class ModelServicer(pb_grpc.ModelServiceServicer):
             next_page_token=next_token,
         )
 
-    @unary(api_key("models"))
+    @unary(api_key_or_jwt("models"))
     async def ListServices(self, request: pb.ListServicesRequest, call: Call) -> pb.ListServicesResponse:
         services = self._catalog.services
         return pb.ListServicesResponse(

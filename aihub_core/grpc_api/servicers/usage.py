@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 from aihub.v1 import usage_service_pb2 as pb
 from aihub.v1 import usage_service_pb2_grpc as pb_grpc
 from aihub_core.grpc_api import convert
-from aihub_core.grpc_api.access import api_key
+from aihub_core.grpc_api.access import api_key_or_jwt
 from aihub_core.grpc_api.gate import Call, Gate
 from aihub_core.grpc_api.rpc import server_stream, unary
 from aihub_core.limits.quota_watch import QuotaWatch
@@ -22,18 +22,18 @@ class UsageServicer(pb_grpc.UsageServiceServicer):
         self._watch = watch
         self._logs = logs
 
-    @unary(api_key("usage"))
+    @unary(api_key_or_jwt("usage"))
     async def GetUsage(self, request: pb.GetUsageRequest, call: Call) -> pb.GetUsageResponse:
         report = await self._reporter.usage(
             call.user, request.period.strip(), request.start_date.strip(), request.end_date.strip()
         )
         return convert.usage_report(report)
 
-    @unary(api_key("usage"))
+    @unary(api_key_or_jwt("usage"))
     async def GetQuota(self, request: pb.GetQuotaRequest, call: Call) -> pb.GetQuotaResponse:
         return convert.quota(await self._reporter.quota(call.user))
 
-    @server_stream(api_key("usage"))
+    @server_stream(api_key_or_jwt("usage"))
     async def WatchQuota(
         self, request: pb.WatchQuotaRequest, call: Call
     ) -> AsyncGenerator[pb.WatchQuotaResponse, None]:
@@ -44,7 +44,7 @@ class UsageServicer(pb_grpc.UsageServiceServicer):
         finally:
             await snapshots.aclose()
 
-    @unary(api_key("usage"))
+    @unary(api_key_or_jwt("usage"))
     async def ListUsageLogs(self, request: pb.ListUsageLogsRequest, call: Call) -> pb.ListUsageLogsResponse:
         entries, next_token = await self._logs.page(
             call.user, _filters(request), request.page_size, request.page_token.strip()
@@ -53,7 +53,7 @@ class UsageServicer(pb_grpc.UsageServiceServicer):
             logs=[convert.usage_log(e) for e in entries], next_page_token=next_token
         )
 
-    @server_stream(api_key("usage"))
+    @server_stream(api_key_or_jwt("usage"))
     async def ExportUsageLogs(
         self, request: pb.ExportUsageLogsRequest, call: Call
     ) -> AsyncGenerator[pb.ExportUsageLogsResponse, None]:

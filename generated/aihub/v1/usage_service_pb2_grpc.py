@@ -88,7 +88,9 @@ class UsageServiceServicer:
     def WatchQuota(self, request, context):
         """WatchQuota streams the caller's remaining quota and rate-limit budget: one snapshot at
         once, then a new one whenever it changes (a call counted, a chat finished, the minute
-        window rolling over). The stream lasts until the caller cancels it. gRPC only.
+        window rolling over). The stream lasts until the caller cancels it. Over REST it is
+        `GET /v1/developer/quota/watch`, one Server-Sent Event per snapshot (the web console's live
+        figures).
         Errors: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit on opening).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

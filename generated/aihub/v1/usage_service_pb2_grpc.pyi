@@ -47,7 +47,9 @@ class UsageServiceStub:
     WatchQuota: _grpc.UnaryStreamMultiCallable[_usage_service_pb2.WatchQuotaRequest, _usage_service_pb2.WatchQuotaResponse]
     """WatchQuota streams the caller's remaining quota and rate-limit budget: one snapshot at
     once, then a new one whenever it changes (a call counted, a chat finished, the minute
-    window rolling over). The stream lasts until the caller cancels it. gRPC only.
+    window rolling over). The stream lasts until the caller cancels it. Over REST it is
+    `GET /v1/developer/quota/watch`, one Server-Sent Event per snapshot (the web console's live
+    figures).
     Errors: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit on opening).
     """
     ListUsageLogs: _grpc.UnaryUnaryMultiCallable[_usage_service_pb2.ListUsageLogsRequest, _usage_service_pb2.ListUsageLogsResponse]
@@ -83,7 +85,9 @@ class UsageServiceAsyncStub(UsageServiceStub):
     WatchQuota: _aio.UnaryStreamMultiCallable[_usage_service_pb2.WatchQuotaRequest, _usage_service_pb2.WatchQuotaResponse]  # type: ignore[assignment]
     """WatchQuota streams the caller's remaining quota and rate-limit budget: one snapshot at
     once, then a new one whenever it changes (a call counted, a chat finished, the minute
-    window rolling over). The stream lasts until the caller cancels it. gRPC only.
+    window rolling over). The stream lasts until the caller cancels it. Over REST it is
+    `GET /v1/developer/quota/watch`, one Server-Sent Event per snapshot (the web console's live
+    figures).
     Errors: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit on opening).
     """
     ListUsageLogs: _aio.UnaryUnaryMultiCallable[_usage_service_pb2.ListUsageLogsRequest, _usage_service_pb2.ListUsageLogsResponse]  # type: ignore[assignment]
@@ -134,7 +138,9 @@ class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_abc.Iterator[_usage_service_pb2.WatchQuotaResponse], _abc.AsyncIterator[_usage_service_pb2.WatchQuotaResponse]]:
         """WatchQuota streams the caller's remaining quota and rate-limit budget: one snapshot at
         once, then a new one whenever it changes (a call counted, a chat finished, the minute
-        window rolling over). The stream lasts until the caller cancels it. gRPC only.
+        window rolling over). The stream lasts until the caller cancels it. Over REST it is
+        `GET /v1/developer/quota/watch`, one Server-Sent Event per snapshot (the web console's live
+        figures).
         Errors: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit on opening).
         """
 
