@@ -35,6 +35,10 @@ from aihub_core.pricing import usd
 UsageStatus = Literal["pending", "ok", "error", "refused", "cancelled"]
 
 
+# A user's roles: `admin` marks an operator.
+ROLES = ("user", "admin")
+
+
 @dataclass(frozen=True)
 class UserRecord:
     id: str
@@ -42,6 +46,8 @@ class UserRecord:
     password_hash: str
     plan: str
     created_at: datetime
+    # `user`, or `admin` (an operator: `aihub users set-role EMAIL admin`).
+    role: str = "user"
 
 
 @dataclass(frozen=True)
@@ -272,6 +278,11 @@ class Store(Protocol):
 
     async def set_plan(self, email: str, plan: str) -> bool:
         """Change a user's plan (email as in `get_user_by_email`); False if there is no such user."""
+        ...
+
+    async def set_role(self, email: str, role: str) -> bool:
+        """Change a user's role (one of `ROLES`; email as in `get_user_by_email`); False if there
+        is no such user."""
         ...
 
     async def auth_generation(self) -> int:

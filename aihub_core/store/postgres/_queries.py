@@ -45,7 +45,9 @@ def insert_sql(table: str, columns: Sequence[str], suffix: str = "") -> str:
 
 
 def _user(row: asyncpg.Record) -> UserRecord:
-    return UserRecord(row["id"], row["email"], row["password_hash"], row["plan"], row["created_at"])
+    return UserRecord(
+        row["id"], row["email"], row["password_hash"], row["plan"], row["created_at"], row["role"]
+    )
 
 
 def _key(row: asyncpg.Record) -> ApiKeyRecord:
@@ -92,6 +94,14 @@ async def set_plan(conn: Conn, email: str, plan: str) -> bool:
     """Change a user's plan; False if there is no such user."""
     done = await conn.execute(
         "UPDATE users SET plan = $1 WHERE email = $2", plan, rows.normalize_email(email)
+    )
+    return _changed(done)
+
+
+async def set_role(conn: Conn, email: str, role: str) -> bool:
+    """Change a user's role; False if there is no such user."""
+    done = await conn.execute(
+        "UPDATE users SET role = $1 WHERE email = $2", role, rows.normalize_email(email)
     )
     return _changed(done)
 

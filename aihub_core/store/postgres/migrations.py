@@ -165,9 +165,15 @@ CREATE TABLE api_key_old_secrets (
 );
 """
 
+# Roles: see SQLite's migration 10. The users trigger fires on every update, a role's included.
+_V3_ROLES = """
+ALTER TABLE users ADD COLUMN role text NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin'));
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, keys, sessions, the ledger with its daily rollup, claims, leases", _V1_SCHEMA),
     Migration(2, "API key expiry and rotation, with the old secrets' grace", _V2_KEY_ROTATION),
+    Migration(3, "users' roles: user or admin", _V3_ROLES),
 )
 
 # The version table and the lock are named after the schema, so that schemas of one database

@@ -198,6 +198,10 @@ class PostgresStore:
         """Change a user's plan; False if there is no such user."""
         return await self._call(q.set_plan, email, plan)
 
+    async def set_role(self, email: str, role: str) -> bool:
+        """Change a user's role; False if there is no such user."""
+        return await self._call(q.set_role, email, role)
+
     async def auth_generation(self) -> int:
         """The auth generation: one indexed one-row read on a pooled connection."""
         pool = self._pool

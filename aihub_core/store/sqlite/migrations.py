@@ -255,6 +255,12 @@ CREATE TABLE api_key_old_secrets (
 ) WITHOUT ROWID;
 """
 
+# Roles: `admin` marks an operator (`aihub users set-role`); every existing user is a `user`.
+# Updating users already moves the auth generation (migration 4), so cached users see it.
+_V10_ROLES = """
+ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin'));
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, API keys, sessions with messages, usage ledger", _V1_SCHEMA),
     Migration(2, "usage ledger reservations: pending status, settled_at, recovered", _V2_RESERVATIONS),
@@ -265,6 +271,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "daily usage rollup, backfilled and kept by triggers", _V7_DAILY_ROLLUP),
     Migration(8, "leases of the stores holding pending work", _V8_LEASES),
     Migration(9, "API key expiry and rotation, with the old secrets' grace", _V9_KEY_ROTATION),
+    Migration(10, "users' roles: user or admin", _V10_ROLES),
 )
 
 

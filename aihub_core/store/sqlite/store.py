@@ -263,6 +263,10 @@ class SQLiteStore:
         """Change a user's plan; False if there is no such user."""
         return await self._call(q.set_plan, email, plan)
 
+    async def set_role(self, email: str, role: str) -> bool:
+        """Change a user's role; False if there is no such user."""
+        return await self._call(q.set_role, email, role)
+
     async def auth_generation(self) -> int:
         """The auth generation (see `base.Store`): read on the calling thread through the read-only
         connection, in microseconds. If that read fails (a busy database, `:memory:`, which no

@@ -122,6 +122,8 @@ async def test_v1_ledger_migrates_to_v2_keeping_its_rows(db_path: Path) -> None:
         pass
     version, _, names = read_schema(db_path)
     assert version == latest_version()  # v1 -> v2 (and on through any later steps)
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("SELECT role FROM users").fetchall() == [("user",)]  # v10: roles
     assert {"usage_records_user_created", "usage_records_pending"} <= names
     assert "usage_records_v2" not in names
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
