@@ -311,6 +311,8 @@ async def test_chinese_dark_and_phone(console_url: str, browser: Browser, tmp_pa
         await expect(page.locator(ready).first).to_be_attached()
         assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), link
     await expect(page.locator("#total-requests")).to_contain_text("请求数")
+    await expect(page.locator("#request-log h2")).to_have_text("请求日志")
+    await expect(page.locator("#breakdown-model h2")).to_have_text("按模型")
     await page.screenshot(path=shots / "usage-zh-phone-dark.png", full_page=True)
     # And switchable: English on the same page.
     await page.locator("#lang").select_option("en")
