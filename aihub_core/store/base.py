@@ -280,6 +280,10 @@ class Store(Protocol):
         """Change a user's plan (email as in `get_user_by_email`); False if there is no such user."""
         ...
 
+    async def list_users(self) -> list[UserRecord]:
+        """Every user, oldest first (ties by id)."""
+        ...
+
     async def set_role(self, email: str, role: str) -> bool:
         """Change a user's role (one of `ROLES`; email as in `get_user_by_email`); False if there
         is no such user."""

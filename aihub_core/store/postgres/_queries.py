@@ -98,6 +98,11 @@ async def set_plan(conn: Conn, email: str, plan: str) -> bool:
     return _changed(done)
 
 
+async def list_users(conn: Conn) -> list[UserRecord]:
+    """Every user, oldest first."""
+    return [_user(row) for row in await conn.fetch("SELECT * FROM users ORDER BY created_at, id")]
+
+
 async def set_role(conn: Conn, email: str, role: str) -> bool:
     """Change a user's role; False if there is no such user."""
     done = await conn.execute(

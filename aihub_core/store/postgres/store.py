@@ -198,6 +198,10 @@ class PostgresStore:
         """Change a user's plan; False if there is no such user."""
         return await self._call(q.set_plan, email, plan)
 
+    async def list_users(self) -> list[UserRecord]:
+        """Every user, oldest first."""
+        return await self._call(q.list_users)
+
     async def set_role(self, email: str, role: str) -> bool:
         """Change a user's role; False if there is no such user."""
         return await self._call(q.set_role, email, role)

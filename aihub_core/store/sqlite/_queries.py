@@ -80,6 +80,11 @@ def set_plan(db: Database, email: str, plan: str) -> bool:
     return _changed(db, "UPDATE users SET plan = ? WHERE email = ?", [plan, rows.normalize_email(email)])
 
 
+def list_users(db: Database) -> list[UserRecord]:
+    """Every user, oldest first."""
+    return [codec.user_from_row(row) for row in db.query("SELECT * FROM users ORDER BY created_at, id", [])]
+
+
 def set_role(db: Database, email: str, role: str) -> bool:
     """Change a user's role; False if there is no such user."""
     return _changed(db, "UPDATE users SET role = ? WHERE email = ?", [role, rows.normalize_email(email)])

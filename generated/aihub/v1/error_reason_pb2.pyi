@@ -160,6 +160,8 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     ERROR_REASON_INSUFFICIENT_PERMISSIONS: _ErrorReason.ValueType  # 38
     """The API key lacks the permission the call needs; `details.required_permission` names it."""
+    ERROR_REASON_ADMIN_ONLY: _ErrorReason.ValueType  # 72
+    """AdminService: the login token is not an admin's (`aihub users set-role EMAIL admin` makes one)."""
     ERROR_REASON_REGISTRATION_CLOSED: _ErrorReason.ValueType  # 63
     """Register: registration is closed on this gateway (`AIHUB_REGISTRATION=closed`); its
     operator creates accounts with `aihub users create`.
@@ -359,6 +361,8 @@ set one) and the request did not send that token.
 """
 ERROR_REASON_INSUFFICIENT_PERMISSIONS: ErrorReason.ValueType  # 38
 """The API key lacks the permission the call needs; `details.required_permission` names it."""
+ERROR_REASON_ADMIN_ONLY: ErrorReason.ValueType  # 72
+"""AdminService: the login token is not an admin's (`aihub users set-role EMAIL admin` makes one)."""
 ERROR_REASON_REGISTRATION_CLOSED: ErrorReason.ValueType  # 63
 """Register: registration is closed on this gateway (`AIHUB_REGISTRATION=closed`); its
 operator creates accounts with `aihub users create`.

@@ -375,6 +375,13 @@ export enum ErrorReason {
   INSUFFICIENT_PERMISSIONS = 38,
 
   /**
+   * AdminService: the login token is not an admin's (`aihub users set-role EMAIL admin` makes one).
+   *
+   * @generated from enum value: ERROR_REASON_ADMIN_ONLY = 72;
+   */
+  ADMIN_ONLY = 72,
+
+  /**
    * Register: registration is closed on this gateway (`AIHUB_REGISTRATION=closed`); its
    * operator creates accounts with `aihub users create`.
    *
