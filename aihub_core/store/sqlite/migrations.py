@@ -255,6 +255,19 @@ CREATE TABLE api_key_old_secrets (
 ) WITHOUT ROWID;
 """
 
+# The rollup's triggers test a status with `=`, not `IN (...)`: SQLite evaluates a list of more
+# than two constants by building a temporary b-tree of it each time the trigger fires (on every
+# ledger write), which cost about 1 % of a chat request's instructions; the test is the same.
+_BILLABLE_EQUALS = " OR ".join(f"new.status = '{status}'" for status in rows.BILLABLE)
+_V10_ROLLUP_TRIGGERS_WITHOUT_IN = f"""
+DROP TRIGGER usage_daily_insert;
+DROP TRIGGER usage_daily_settle;
+CREATE TRIGGER usage_daily_insert AFTER INSERT ON usage_records
+WHEN {_BILLABLE_EQUALS} {_ADD_TO_DAY};
+CREATE TRIGGER usage_daily_settle AFTER UPDATE OF status ON usage_records
+WHEN old.status = 'pending' AND ({_BILLABLE_EQUALS}) {_ADD_TO_DAY};
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, API keys, sessions with messages, usage ledger", _V1_SCHEMA),
     Migration(2, "usage ledger reservations: pending status, settled_at, recovered", _V2_RESERVATIONS),
@@ -265,6 +278,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "daily usage rollup, backfilled and kept by triggers", _V7_DAILY_ROLLUP),
     Migration(8, "leases of the stores holding pending work", _V8_LEASES),
     Migration(9, "API key expiry and rotation, with the old secrets' grace", _V9_KEY_ROTATION),
+    Migration(10, "the rollup's triggers test the status without IN lists", _V10_ROLLUP_TRIGGERS_WITHOUT_IN),
 )
 
 

@@ -197,3 +197,34 @@ async def test_v5_costs_become_exact_pico_usd_and_the_daily_rollup_is_backfilled
         DailyTotals(date(2026, 3, 4), requests=1, tokens=7, cost_pico_usd=1_234_567_890_123_457),
     ]
     assert days[0].cost_usd == 0.001725
+
+
+async def test_the_rollup_triggers_test_the_status_without_in_lists(db_path: Path) -> None:
+    """SQLite builds a temporary b-tree for an `IN` list of more than two constants each time a
+    trigger fires; the rollup's triggers compare with `=` and still count exactly the billable
+    rows: an inserted billable row, a pending row settled billable, never a refused one."""
+    async with SQLiteStore(db_path):
+        pass
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        triggers = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+        assert " IN " not in triggers["usage_daily_insert"].upper()
+        assert " IN " not in triggers["usage_daily_settle"].upper()
+        conn.execute("INSERT INTO users VALUES ('usr_1', 'a@example.com', 'h', 'free', '2026-03-01')")
+        insert = (
+            "INSERT INTO usage_records (request_id, user_id, service, model, prompt_tokens, "
+            "completion_tokens, cost_pico_usd, status, usage_source, created_at, settled_at) "
+            "VALUES (?, 'usr_1', 's', 'm', 1, 2, 5, ?, 'provider', '2026-03-02T10:00:00+00:00', ?)"
+        )
+        for request_id, status in [("a", "ok"), ("b", "error"), ("c", "cancelled"), ("d", "refused")]:
+            conn.execute(insert, [request_id, status, "2026-03-02T10:00:01+00:00"])
+        for request_id in ("e", "f", "g"):
+            conn.execute(insert, [request_id, "pending", None])
+        settle = (
+            "UPDATE usage_records SET status = ?, settled_at = '2026-03-02T10:00:02+00:00' "
+            "WHERE request_id = ?"
+        )
+        conn.execute(settle, ["ok", "e"])
+        conn.execute(settle, ["refused", "f"])
+        conn.execute(settle, ["ok", "a"])  # not pending: already counted
+        rollup = conn.execute("SELECT day, requests, tokens, cost_pico_usd FROM usage_daily").fetchall()
+    assert rollup == [("2026-03-02", 4, 12, 20)]
