@@ -228,3 +228,49 @@ async def test_the_rollup_triggers_test_the_status_without_in_lists(db_path: Pat
         conn.execute(settle, ["ok", "a"])  # not pending: already counted
         rollup = conn.execute("SELECT day, requests, tokens, cost_pico_usd FROM usage_daily").fetchall()
     assert rollup == [("2026-03-02", 4, 12, 20)]
+
+
+_LEDGER_ROW = (
+    "INSERT INTO usage_records (request_id, user_id, key_id, service, model, prompt_tokens, "
+    "completion_tokens, cost_pico_usd, status, usage_source, created_at, settled_at, owner) "
+    "VALUES (?, 'usr_1', 'key_1', 's', 'm', 3, 4, 7, ?, ?, '2026-03-02T10:00:00+00:00', ?, ?)"
+)
+
+
+async def test_v10_ledger_is_rebuilt_with_checks_without_in_lists_keeping_everything(db_path: Path) -> None:
+    """Migration 11 rebuilds the ledger with CHECKs that compare with `=` (an `IN` list of more
+    than two constants costs a temporary b-tree on every write): rows, indexes, triggers and
+    what the CHECKs refuse are as before."""
+    db_path.parent.mkdir(parents=True)
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        apply_migrations(Database(conn, execute_plugins=False), MIGRATIONS[:10])
+        conn.execute("INSERT INTO users VALUES ('usr_1', 'a@example.com', 'h', 'free', '2026-03-01')")
+        conn.execute(_LEDGER_ROW, ["r1", "ok", "provider", "2026-03-02T10:00:01+00:00", None])
+        conn.execute(_LEDGER_ROW, ["r2", "pending", "none", None, "proc-a"])
+        conn.commit()
+        before = conn.execute("SELECT * FROM usage_records ORDER BY request_id").fetchall()
+        indexes = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'usage_records'")
+        }
+    async with SQLiteStore(db_path):
+        pass
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("SELECT * FROM usage_records ORDER BY request_id").fetchall() == before
+        after = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'usage_records'")
+        }
+        assert after == indexes
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        ledger = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'usage_records'").fetchone()[0]
+        assert "status IN" not in ledger and "usage_source IN" not in ledger
+        plan = [row[1] for row in conn.execute("EXPLAIN " + _LEDGER_ROW, ["r3", "ok", "provider", "x", None])]
+        assert "OpenEphemeral" not in plan
+        for status, source in [("bogus", "provider"), ("ok", "bogus")]:
+            with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+                conn.execute(_LEDGER_ROW, ["r4", status, source, "2026-03-02T10:00:02+00:00", None])
+        conn.execute(
+            "UPDATE usage_records SET status = 'ok', settled_at = '2026-03-02T10:00:03+00:00' "
+            "WHERE request_id = 'r2'"
+        )
+        rollup = conn.execute("SELECT day, requests, tokens, cost_pico_usd FROM usage_daily").fetchall()
+    assert rollup == [("2026-03-02", 2, 14, 14)]
