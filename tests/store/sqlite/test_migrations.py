@@ -244,14 +244,19 @@ async def test_v10_ledger_is_rebuilt_with_checks_without_in_lists_keeping_everyt
     db_path.parent.mkdir(parents=True)
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
         apply_migrations(Database(conn, execute_plugins=False), MIGRATIONS[:10])
+        # What another migration before this one might have added to the ledger is kept too.
+        conn.execute("ALTER TABLE usage_records ADD COLUMN note TEXT")
+        conn.execute("CREATE INDEX usage_records_note ON usage_records (note)")
         conn.execute("INSERT INTO users VALUES ('usr_1', 'a@example.com', 'h', 'free', '2026-03-01')")
         conn.execute(_LEDGER_ROW, ["r1", "ok", "provider", "2026-03-02T10:00:01+00:00", None])
         conn.execute(_LEDGER_ROW, ["r2", "pending", "none", None, "proc-a"])
+        conn.execute("UPDATE usage_records SET note = 'kept' WHERE request_id = 'r1'")
         conn.commit()
         before = conn.execute("SELECT * FROM usage_records ORDER BY request_id").fetchall()
         indexes = {
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'usage_records'")
         }
+        assert {"usage_records_note", "usage_records_pending_owner", "usage_daily_settle"} <= indexes
     async with SQLiteStore(db_path):
         pass
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
