@@ -23,6 +23,7 @@ from aihub_core.store.base import (
     UserRecord,
 )
 from aihub_core.store.sqlite import _codec as codec
+from aihub_core.store.sqlite._atomic import atomic
 
 Params = list[Any] | dict[str, Any]
 
@@ -124,7 +125,7 @@ _BY_OLD_SECRET = (
 def rotate_api_key(db: Database, user_id: str, key_id: str, secret: RotatedSecret) -> ApiKeyRecord | None:
     """Give a live key a new secret and keep its old one with its grace, in one transaction."""
     new = codec.to_sqlite(rows.rotated_secret_row(secret))
-    with db.atomic():
+    with atomic(db):
         row = _one(
             db,
             "SELECT * FROM api_keys WHERE id = ? AND user_id = ? AND deleted_at IS NULL",
@@ -205,7 +206,7 @@ def append_turn(
         "updated_at": messages[1]["created_at"],
     }
     try:
-        with db.atomic():
+        with atomic(db):
             insert(db, "sessions", session, _SESSION_UPSERT)
             for row in messages:
                 insert(db, "messages", row)
