@@ -17,6 +17,7 @@ from aihub_core.errors import AuthenticationError, InvalidRequestError, Permissi
 from aihub_core.identity import Caller
 from aihub_core.limits.logins import InProcessLoginCounters, LoginThrottle
 from aihub_core.limits.plans import DEFAULT_PLAN, Plans
+from aihub_core.services.keys import key_budget
 from aihub_core.store.base import Store, UserRecord
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -242,6 +243,7 @@ class Accounts:
             key_id=key.id,
             permissions=frozenset(key.permissions),
             key_requests_per_minute=key.requests_per_minute,
+            key_budget=key_budget(key),
         )
         ends = [t for t in (key.expires_at, key.secret_expires_at) if t is not None]
         rotated_out = key.secret_expires_at is not None and (

@@ -59,6 +59,10 @@ class ApiKeyRecord:
     """When the key stops working (every secret of it); None: never."""
     rotated_at: datetime | None = None
     """When its secret was last replaced (`rotate_api_key`); None: never rotated."""
+    budget_pico_usd: int | None = None
+    """The key's budget in pico-USD per `budget_period`; None: no budget."""
+    budget_period: str | None = None
+    """`day` or `month` (UTC), with `budget_pico_usd`; None without a budget."""
     secret_expires_at: datetime | None = None
     """Set only on a key found by a rotated-out secret (`get_api_key_by_hash`): when that old
     secret stops working (perhaps already past). Not a column of the key."""
@@ -399,6 +403,12 @@ class Store(Protocol):
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment (inclusive): billable and
         pending ones. From midnight UTC its time does not grow with the number of records."""
+        ...
+
+    async def key_spent(self, key_id: str, since: datetime) -> int:
+        """The cost (pico-USD) of the calls made with a key that the ledger settled as billable
+        (`ok`, `error`, `cancelled`), admitted since a moment (inclusive): where a key's budget
+        starts from."""
         ...
 
     async def usage_logs(self, user_id: str, query: UsageLogQuery) -> list[UsageLogEntry]:

@@ -61,6 +61,8 @@ def _key(row: asyncpg.Record) -> ApiKeyRecord:
         last_used=row["last_used"],
         expires_at=row["expires_at"],
         rotated_at=row["rotated_at"],
+        budget_pico_usd=row["budget_pico_usd"],
+        budget_period=row["budget_period"],
         secret_expires_at=row.get("secret_expires_at"),
     )
 
@@ -205,6 +207,15 @@ async def daily_usage(conn: Conn, user_id: str, first: date, last: date) -> list
         DailyTotals(row["day"], int(row["requests"]), int(row["tokens"]), int(row["cost_pico_usd"]))
         for row in await conn.fetch(sql, user_id, first, last)
     ]
+
+
+async def key_spent(conn: Conn, key_id: str, since: datetime) -> int:
+    """The settled billable cost of a key's calls admitted since a moment (its own index)."""
+    sql = (
+        "SELECT coalesce(sum(cost_pico_usd), 0) FROM usage_records "
+        f"WHERE key_id = $1 AND created_at >= $2 AND {BILLABLE_SQL}"
+    )
+    return int(await conn.fetchval(sql, key_id, rows.utc(since)))
 
 
 async def count_requests(conn: Conn, user_id: str, since: datetime) -> int:

@@ -165,9 +165,17 @@ CREATE TABLE api_key_old_secrets (
 );
 """
 
+# Key budgets in USD: see SQLite's migration 10.
+_V3_KEY_BUDGETS = """
+ALTER TABLE api_keys ADD COLUMN budget_pico_usd bigint;
+ALTER TABLE api_keys ADD COLUMN budget_period text CHECK (budget_period IN ('day', 'month'));
+CREATE INDEX usage_records_key_created ON usage_records (key_id, created_at) WHERE key_id IS NOT NULL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, keys, sessions, the ledger with its daily rollup, claims, leases", _V1_SCHEMA),
     Migration(2, "API key expiry and rotation, with the old secrets' grace", _V2_KEY_ROTATION),
+    Migration(3, "API key budgets in USD, and the ledger by key", _V3_KEY_BUDGETS),
 )
 
 # The version table and the lock are named after the schema, so that schemas of one database

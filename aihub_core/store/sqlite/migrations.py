@@ -255,6 +255,14 @@ CREATE TABLE api_key_old_secrets (
 ) WITHOUT ROWID;
 """
 
+# Key budgets in USD (limits/spend.py): the limit in pico-USD per day or month, and the index that
+# sums a key's spend in a period when the budget's counter starts.
+_V10_KEY_BUDGETS = """
+ALTER TABLE api_keys ADD COLUMN budget_pico_usd INTEGER;
+ALTER TABLE api_keys ADD COLUMN budget_period TEXT CHECK (budget_period IN ('day', 'month'));
+CREATE INDEX usage_records_key_created ON usage_records (key_id, created_at) WHERE key_id IS NOT NULL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, API keys, sessions with messages, usage ledger", _V1_SCHEMA),
     Migration(2, "usage ledger reservations: pending status, settled_at, recovered", _V2_RESERVATIONS),
@@ -265,6 +273,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "daily usage rollup, backfilled and kept by triggers", _V7_DAILY_ROLLUP),
     Migration(8, "leases of the stores holding pending work", _V8_LEASES),
     Migration(9, "API key expiry and rotation, with the old secrets' grace", _V9_KEY_ROTATION),
+    Migration(10, "API key budgets in USD, and the ledger by key", _V10_KEY_BUDGETS),
 )
 
 

@@ -1,0 +1,73 @@
+"""A burst of chats against a key budget, over REST (half of them streamed), spread over one or
+more shims; then what must hold: settled spend within the budget, every refusal in the documented
+shape, and `/quota` equal to the ledger to the last digit."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from aihub_core.pricing import usd
+from aihub_core.store.base import Store
+from tests.conftest import Account
+
+DEV = "/v1/developer"
+# The simulated default model (x-ai/grok-beta) charges 0.000002 USD a token either way, and answers
+# "hi" with max_tokens of 50 in exactly 50 tokens: 55 tokens, 0.00011 USD, which is also the worst case.
+BUDGET_USD = 0.002
+CALLS = 200
+PLANS = """
+[plans.unlimited]
+requests_per_minute = 0
+tokens_per_minute = 0
+concurrent_requests = 0
+monthly_requests = 0
+"""
+TODAY = "day"
+
+
+async def _one(http: httpx.AsyncClient, account: Account, i: int) -> tuple[int, dict[str, Any]]:
+    # Varied answers: some calls ask more than they get charged (a shorter max_tokens is its own
+    # worst case; a stream is settled with the provider's counts).
+    body = {"message": "hi", "max_tokens": 20 + i % 31, "stream": i % 2 == 1}
+    async with http.stream("POST", f"{DEV}/chat", json=body, headers=account.key_auth) as answer:
+        await answer.aread()
+    if answer.status_code == 200:
+        return 200, {}
+    return answer.status_code, answer.json()
+
+
+async def budget_burst(shims: list[httpx.AsyncClient], account: Account, store: Store) -> None:
+    """Fire CALLS chats at once and check the outcome (the account's key has BUDGET_USD a day)."""
+    calls = [_one(shims[i % len(shims)], account, i) for i in range(CALLS)]
+    outcomes = await asyncio.gather(*calls)
+    admitted = [o for o in outcomes if o[0] == 200]
+    refused = [body["error"] for status, body in outcomes if status != 200]
+    assert admitted and refused, "the burst must both fit and overrun the budget"
+    assert {(r["type"], r["code"]) for r in refused} == {("rate_limit_error", "budget_exceeded")}
+    assert {status for status, _ in outcomes} == {200, 429}
+    for error in refused:
+        details = error["details"]
+        assert details["limit_usd"] == repr(BUDGET_USD) and details["period"] == TODAY
+        assert details["resets_at"].endswith("T00:00:00Z")
+        spent, reserved = float(details["spent_usd"]), float(details["reserved_usd"])
+        assert 0 <= spent + reserved <= BUDGET_USD
+    now = datetime.now(UTC)
+    spent = await store.key_spent(account.key_id, datetime(now.year, now.month, now.day, tzinfo=UTC))
+    assert 0 < spent <= BUDGET_USD * 10**12
+    # Several times the budget was asked for: each call's worst case is at least 25 tokens.
+    assert CALLS * 25 * 0.000002 >= 5 * BUDGET_USD
+    for shim in shims:
+        quota = (await shim.get(f"{DEV}/quota", headers=account.key_auth)).json()
+        [budget] = quota["budgets"]
+        assert budget == {
+            "scope": "key",
+            "period": TODAY,
+            "limit_usd": BUDGET_USD,
+            "spent_usd": usd(spent),
+            "reserved_usd": 0.0,
+            "resets_at": budget["resets_at"],
+        }
