@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
@@ -16,10 +17,13 @@ from aihub.v1 import key_service_pb2_grpc as key_grpc
 from aihub.v1 import usage_service_pb2 as usage_pb
 from aihub.v1 import usage_service_pb2_grpc as usage_grpc
 from aihub_core.app import Core
+from aihub_core.pricing import usd
 from tests.conftest import Account, isolated_settings, make_account, shim_client
 from tests.e2e.budget_burst import BUDGET_USD, DEV, PLANS, budget_burst
+from tests.e2e.completions import ledger
 from tests.e2e.test_grpc import bearer, new_key
 from tests.fake_clock import FakeClock
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -148,3 +152,30 @@ async def test_the_spend_survives_a_restart(settings_dir: Path, clock: FakeClock
 async def test_a_burst_of_chats_never_overruns_the_budget(http: httpx.AsyncClient, core: Core) -> None:
     account = await budgeted(http, core)
     await budget_burst([http], account, core.store)
+
+
+@pytest.mark.parametrize("scenario", ["drop", "midstream-error", "stall"])
+async def test_a_cut_off_stream_is_charged_what_it_delivered(
+    http: httpx.AsyncClient, core: Core, scenario: str
+) -> None:
+    account = await budgeted(http, core, 0.01)
+    core.upstreams.simulators["openrouter"].scenario = scenario
+    body = {"message": "Tell me a story about a gateway", "stream": True, "max_tokens": 200}
+    async with http.stream("POST", f"{DEV}/chat", json=body, headers=account.key_auth) as response:
+        async for line in response.aiter_lines():
+            if scenario == "stall" and '"content"' in line:
+                break  # the client goes away
+
+    async def budget() -> dict[str, Any]:
+        figures: dict[str, Any] = (await http.get(f"{DEV}/quota", headers=account.key_auth)).json()[
+            "budgets"
+        ][0]
+        return figures
+
+    async def settled() -> bool:
+        return bool((await budget())["reserved_usd"] == 0.0)
+
+    await eventually(settled, "the cut-off call settled")
+    [row] = ledger(core)
+    assert row["status"] in ("error", "cancelled") and 0 < row["completion_tokens"] < 200
+    assert (await budget())["spent_usd"] == usd(int(row["cost_pico_usd"]))
