@@ -11,7 +11,7 @@ from aihub_core.errors import InvalidRequestError
 from aihub_core.identity import Caller
 from aihub_core.limits.input_size import InputSize, measure_messages, measure_texts
 from aihub_core.limits.rules import Demand
-from aihub_core.limits.spend import BudgetAsk
+from aihub_core.limits.spend import BudgetAsk, caller_budgets
 from aihub_core.pricing import cost_pico_usd
 
 if TYPE_CHECKING:
@@ -39,11 +39,12 @@ def worst_case_cost(prepared: PreparedChat) -> int:
 
 
 def budget_asks(prepared: PreparedChat) -> tuple[BudgetAsk, ...]:
-    """What the call asks of the budgets it counts against: its key's, if the key has one."""
+    """What the call asks of the budgets it counts against: its key's and its plan's, if any."""
     caller = prepared.caller
-    if caller.key_budget is None or caller.key_id is None:
+    if (caller.key_budget is None or caller.key_id is None) and caller.plan.monthly_budget is None:
         return ()
-    return (BudgetAsk(f"key:{caller.key_id}", caller.key_budget, worst_case_cost(prepared)),)
+    cost = worst_case_cost(prepared)
+    return caller_budgets(caller.user_id, caller.key_id, caller.key_budget, caller.plan.monthly_budget, cost)
 
 
 # Per kind of call: the parameter that makes it too large, and what to do about it.

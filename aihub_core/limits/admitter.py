@@ -15,11 +15,13 @@ from aihub_core.limits.spend import BudgetAsk, BudgetFigures
 
 class RequestCounter(Protocol):
     """Where the monthly quota's count and the budgets' spend start: the ledger
-    (`Store.count_requests`, `Store.key_spent`)."""
+    (`Store.count_requests`, `Store.key_spent`, `Store.user_spent`)."""
 
     async def count_requests(self, user_id: str, since: datetime) -> int: ...
 
     async def key_spent(self, key_id: str, since: datetime) -> int: ...
+
+    async def user_spent(self, user_id: str, since: datetime) -> int: ...
 
 
 class Admitter(Protocol):

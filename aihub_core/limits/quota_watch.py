@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from aihub_core.limits.admitter import Admitter, RequestCounter
 from aihub_core.limits.plans import Plan
 from aihub_core.limits.rules import Budget, Subject
-from aihub_core.limits.spend import BudgetFigures, shown_budgets
+from aihub_core.limits.spend import BudgetFigures, caller_budgets
 from aihub_core.periods import month_start, next_month_start
 
 
@@ -92,7 +92,7 @@ class QuotaWatch:
     async def budgets(self, caller: Subject) -> tuple[BudgetFigures, ...]:
         """The caller's budgets in USD now: spent as counted (the ledger's sum until counted), and
         the worst cases held by calls in flight."""
-        asks = shown_budgets(caller.key_id, caller.key_budget)
+        asks = caller_budgets(caller.user_id, caller.key_id, caller.key_budget, caller.plan.monthly_budget)
         return tuple(await self._admitter.budgets(caller, asks)) if asks else ()
 
     async def snapshots(self, caller: Subject) -> AsyncGenerator[QuotaSnapshot, None]:

@@ -52,16 +52,24 @@ class BudgetFigures:
 
 
 class SpendCounter(Protocol):
-    """Where a period's spend starts: the ledger (`Store.key_spent`)."""
+    """Where a period's spend starts: the ledger (`Store.key_spent`, `Store.user_spent`)."""
 
     async def key_spent(self, key_id: str, since: datetime) -> int: ...
 
+    async def user_spent(self, user_id: str, since: datetime) -> int: ...
 
-def shown_budgets(key_id: str | None, key_budget: SpendLimit | None) -> tuple[BudgetAsk, ...]:
-    """The budgets a caller's figures show (asked at no cost): its API key's, if it has one."""
-    if key_id is None or key_budget is None:
-        return ()
-    return (BudgetAsk(f"key:{key_id}", key_budget, 0),)
+
+def caller_budgets(
+    user_id: str, key_id: str | None, key_budget: SpendLimit | None, plan_budget: int | None, cost: int = 0
+) -> tuple[BudgetAsk, ...]:
+    """The budgets a caller's calls count against, each asked `cost`: its API key's, if it has
+    one, and its plan's monthly budget per user, if the plan has one."""
+    asks = []
+    if key_id is not None and key_budget is not None:
+        asks.append(BudgetAsk(f"key:{key_id}", key_budget, cost))
+    if plan_budget is not None:
+        asks.append(BudgetAsk(f"plan:{user_id}", SpendLimit(plan_budget, "month"), cost))
+    return tuple(asks)
 
 
 def period_start(period: str, now: datetime) -> datetime:
@@ -91,9 +99,11 @@ def counter_name(ask_scope: str, period: str, now: datetime) -> str:
 async def ledger_spent(ledger: SpendCounter, scope: str, period: str, now: datetime) -> int:
     """The spend the ledger has settled for the budget's scope since the period began."""
     kind, _, ident = scope.partition(":")
-    if kind != "key":
-        raise ValueError(f"no ledger sum for budgets of scope {scope!r}")
-    return await ledger.key_spent(ident, period_start(period, now))
+    if kind == "key":
+        return await ledger.key_spent(ident, period_start(period, now))
+    if kind in ("plan", "user"):
+        return await ledger.user_spent(ident, period_start(period, now))
+    raise ValueError(f"no ledger sum for budgets of scope {scope!r}")
 
 
 def first_over(asks: tuple[BudgetAsk, ...], held: list[tuple[int, int]]) -> int | None:
@@ -104,6 +114,10 @@ def first_over(asks: tuple[BudgetAsk, ...], held: list[tuple[int, int]]) -> int 
     return None
 
 
+# Whose budget a scope is, in the refusals' words.
+_WHOSE = {"key": "this API key", "plan": "your plan (per user)", "user": "your account"}
+
+
 def _iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -111,8 +125,9 @@ def _iso(when: datetime) -> str:
 def budget_exceeded(figures: BudgetFigures, now: datetime) -> RateLimitError:
     """The 429 for a call whose worst case does not fit what is left of a budget."""
     budget = figures.budget
+    whose = _WHOSE[figures.scope.split(":")[0]]
     return RateLimitError(
-        f"The {budget.period}ly budget of {usd(budget.limit)} USD of this API key cannot hold this call: "
+        f"The {budget.period}ly budget of {usd(budget.limit)} USD of {whose} cannot hold this call: "
         f"{usd(figures.spent)} USD spent and {usd(figures.reserved)} USD reserved by calls in flight",
         code="budget_exceeded",
         retry_after=math.ceil((figures.resets_at - now).total_seconds()),
@@ -124,7 +139,7 @@ def budget_exceeded(figures: BudgetFigures, now: datetime) -> RateLimitError:
             "scope": figures.scope.split(":")[0],
             "period": budget.period,
         },
-        suggestion="Wait for the reset, lower max_tokens, or raise the key's budget",
+        suggestion="Wait for the reset, lower max_tokens, or raise the budget",
     )
 
 
@@ -135,7 +150,7 @@ def check_fits_budgets(asks: tuple[BudgetAsk, ...]) -> None:
             raise InvalidRequestError(
                 f"This request may cost up to {usd(ask.cost)} USD (its prompt and max_tokens at the model's "
                 f"prices), more than the whole {ask.budget.period}ly budget of {usd(ask.budget.limit)} USD "
-                "of this API key; lower max_tokens or shorten the conversation",
+                f"of {_WHOSE[ask.scope.split(':')[0]]}; lower max_tokens or shorten the conversation",
                 code="request_exceeds_budget",
                 param="max_tokens",
                 details={"limit_usd": repr(usd(ask.budget.limit)), "worst_case_usd": repr(usd(ask.cost))},

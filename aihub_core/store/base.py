@@ -411,6 +411,10 @@ class Store(Protocol):
         starts from."""
         ...
 
+    async def user_spent(self, user_id: str, since: datetime) -> int:
+        """As `key_spent`, for every call of a user (any key, or a login token)."""
+        ...
+
     async def usage_logs(self, user_id: str, query: UsageLogQuery) -> list[UsageLogEntry]:
         """The user's ledger rows that match the query's filters (every status, pending included),
         newest first: by `created_at`, then `request_id`, both descending, at most `limit` of them

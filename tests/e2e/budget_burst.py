@@ -26,8 +26,14 @@ requests_per_minute = 0
 tokens_per_minute = 0
 concurrent_requests = 0
 monthly_requests = 0
+
+[plans.capped]
+requests_per_minute = 0
+tokens_per_minute = 0
+concurrent_requests = 0
+monthly_requests = 0
+monthly_budget_usd = 0.002
 """
-TODAY = "day"
 
 
 async def _one(http: httpx.AsyncClient, account: Account, i: int) -> tuple[int, dict[str, Any]]:
@@ -41,8 +47,11 @@ async def _one(http: httpx.AsyncClient, account: Account, i: int) -> tuple[int, 
     return answer.status_code, answer.json()
 
 
-async def budget_burst(shims: list[httpx.AsyncClient], account: Account, store: Store) -> None:
-    """Fire CALLS chats at once and check the outcome (the account's key has BUDGET_USD a day)."""
+async def budget_burst(
+    shims: list[httpx.AsyncClient], account: Account, store: Store, scope: str = "key", period: str = "day"
+) -> None:
+    """Fire CALLS chats at once and check the outcome: the account's key has BUDGET_USD a day
+    (`scope` key), or its plan (`capped`) a month (`scope` plan)."""
     calls = [_one(shims[i % len(shims)], account, i) for i in range(CALLS)]
     outcomes = await asyncio.gather(*calls)
     admitted = [o for o in outcomes if o[0] == 200]
@@ -52,12 +61,22 @@ async def budget_burst(shims: list[httpx.AsyncClient], account: Account, store: 
     assert {status for status, _ in outcomes} == {200, 429}
     for error in refused:
         details = error["details"]
-        assert details["limit_usd"] == repr(BUDGET_USD) and details["period"] == TODAY
+        assert (details["limit_usd"], details["scope"], details["period"]) == (
+            repr(BUDGET_USD),
+            scope,
+            period,
+        )
         assert details["resets_at"].endswith("T00:00:00Z")
         spent, reserved = float(details["spent_usd"]), float(details["reserved_usd"])
         assert 0 <= spent + reserved <= BUDGET_USD
     now = datetime.now(UTC)
-    spent = await store.key_spent(account.key_id, datetime(now.year, now.month, now.day, tzinfo=UTC))
+    since = datetime(now.year, now.month, now.day if period == "day" else 1, tzinfo=UTC)
+    if scope == "key":
+        spent = await store.key_spent(account.key_id, since)
+    else:
+        user = await store.get_user_by_email(account.email)
+        assert user is not None
+        spent = await store.user_spent(user.id, since)
     assert 0 < spent <= BUDGET_USD * 10**12
     # Several times the budget was asked for: each call's worst case is at least 25 tokens.
     assert CALLS * 25 * 0.000002 >= 5 * BUDGET_USD
@@ -71,8 +90,8 @@ async def budget_burst(shims: list[httpx.AsyncClient], account: Account, store: 
         quota = (await shim.get(f"{DEV}/quota", headers=account.key_auth)).json()
         [budget] = quota["budgets"]
         assert budget == {
-            "scope": "key",
-            "period": TODAY,
+            "scope": scope,
+            "period": period,
             "limit_usd": BUDGET_USD,
             "spent_usd": usd(spent),
             "reserved_usd": 0.0,

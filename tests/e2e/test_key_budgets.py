@@ -154,6 +154,14 @@ async def test_a_burst_of_chats_never_overruns_the_budget(http: httpx.AsyncClien
     await budget_burst([http], account, core.store)
 
 
+async def test_a_burst_of_chats_never_overruns_the_plan_budget(http: httpx.AsyncClient, core: Core) -> None:
+    account = await make_account(http)
+    assert await core.store.set_plan(account.email, "capped")
+    await budget_burst([http], account, core.store, scope="plan", period="month")
+    jwt_quota = (await http.get(f"{DEV}/quota", headers=account.jwt_auth)).json()
+    assert [b["scope"] for b in jwt_quota["budgets"]] == ["plan"]
+
+
 @pytest.mark.parametrize("scenario", ["drop", "midstream-error", "stall"])
 async def test_a_cut_off_stream_is_charged_what_it_delivered(
     http: httpx.AsyncClient, core: Core, scenario: str

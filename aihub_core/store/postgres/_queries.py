@@ -218,6 +218,15 @@ async def key_spent(conn: Conn, key_id: str, since: datetime) -> int:
     return int(await conn.fetchval(sql, key_id, rows.utc(since)))
 
 
+async def user_spent(conn: Conn, user_id: str, since: datetime) -> int:
+    """The settled billable cost of a user's calls admitted since a moment."""
+    sql = (
+        "SELECT coalesce(sum(cost_pico_usd), 0) FROM usage_records "
+        f"WHERE user_id = $1 AND created_at >= $2 AND {BILLABLE_SQL}"
+    )
+    return int(await conn.fetchval(sql, user_id, rows.utc(since)))
+
+
 async def count_requests(conn: Conn, user_id: str, since: datetime) -> int:
     """Requests since a moment that count against the quota, in one round trip: whole days from the
     rollup, the rest of `since`'s day from the ledger, pending ones from their own index."""

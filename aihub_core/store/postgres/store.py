@@ -295,6 +295,11 @@ class PostgresStore:
         rows.utc(since)
         return await self._call(q.key_spent, key_id, since)
 
+    async def user_spent(self, user_id: str, since: datetime) -> int:
+        """The settled cost of a user's calls since a moment (see the Protocol)."""
+        rows.utc(since)
+        return await self._call(q.user_spent, user_id, since)
+
     async def usage_logs(self, user_id: str, query: UsageLogQuery) -> list[UsageLogEntry]:
         """One page of the user's ledger rows, newest first (see the Protocol)."""
         rows.checked_log_query(query)

@@ -249,6 +249,17 @@ def key_spent(db: Database, key_id: str, since: datetime) -> int:
     return int(row["n"]) if row else 0
 
 
+def user_spent(db: Database, user_id: str, since: datetime) -> int:
+    """The settled billable cost of a user's calls admitted since a moment."""
+    row = _one(
+        db,
+        "SELECT coalesce(sum(cost_pico_usd), 0) AS n FROM usage_records "
+        f"WHERE user_id = ? AND created_at >= ? AND {_BILLABLE_SQL}",
+        [user_id, codec.encode_time(rows.utc(since))],
+    )
+    return int(row["n"]) if row else 0
+
+
 def count_requests(db: Database, user_id: str, since: datetime) -> int:
     """Requests since a moment that count against the quota: billable ones (whole days from the
     rollup, the rest of `since`'s day from the ledger) and pending ones (their own index)."""

@@ -205,7 +205,9 @@ class SpendBudget(_message.Message):
     RESERVED_USD_FIELD_NUMBER: _builtins.int
     RESETS_AT_FIELD_NUMBER: _builtins.int
     scope: _builtins.str
-    """Whose budget it is: `key` (the API key's own budget)."""
+    """Whose budget it is: `key` (the API key's own budget) or `plan` (the plan's monthly budget,
+    per user: the user's spend with every key and the login token).
+    """
     period: _builtins.str
     """`day` or `month`."""
     limit_usd: _builtins.float
@@ -267,7 +269,9 @@ class GetQuotaResponse(_message.Message):
 
     @_builtins.property
     def budgets(self) -> _containers.RepeatedCompositeFieldContainer[Global___SpendBudget]:
-        """The budgets in USD the call's credential counts against (with an API key: its own budget)."""
+        """The budgets in USD the caller's calls count against: the API key's own (for a call with the
+        key) and the plan's monthly budget per user.
+        """
 
     def __init__(
         self,

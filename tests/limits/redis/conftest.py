@@ -75,6 +75,10 @@ class Ledger:
         self.spent_asked.append((key_id, since))
         return self.spent
 
+    async def user_spent(self, user_id: str, since: datetime) -> int:
+        self.spent_asked.append((user_id, since))
+        return self.spent
+
 
 StartAdmitter = Callable[..., Awaitable[RedisAdmitter]]
 

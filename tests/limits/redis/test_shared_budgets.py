@@ -28,8 +28,12 @@ MONTH = SpendLimit(5 * USD, "month")
 DAY_LEFT = 12 * 3600 - 5
 
 
-def chat(cost: int, budget: SpendLimit = DAY, plan_quota: bool = True) -> Demand:
-    return Demand(10, concurrent=True, counts_quota=plan_quota, budgets=(BudgetAsk("key:k1", budget, cost),))
+def chat(cost: int, budget: SpendLimit = DAY, plan: int | None = None) -> Demand:
+    """A chat asking `cost` of the key's budget, and (`plan`) of a plan's monthly budget too."""
+    asks = [BudgetAsk("key:k1", budget, cost)]
+    if plan is not None:
+        asks.append(BudgetAsk("plan:u1", SpendLimit(plan, "month"), cost))
+    return Demand(10, concurrent=True, counts_quota=True, budgets=tuple(asks))
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,18 @@ SCENARIOS: list[tuple[str, int, list[Step], list[str]]] = [
         0,
         [Admit(chat(5 * USD)), Admit(chat(1)), Tick(DAY_LEFT), Admit(chat(5 * USD))],
         [OK, NO, OK],
+    ),
+    (
+        "a key's budget and its plan's, the tighter one refusing",
+        0,
+        [
+            Admit(chat(USD, DAY, plan=3 * USD)),
+            Admit(chat(USD, DAY, plan=3 * USD)),
+            Admit(chat(2 * USD, DAY, plan=3 * USD)),
+            Admit(chat(USD, DAY, plan=3 * USD)),
+            Admit(chat(USD, DAY, plan=3 * USD)),
+        ],
+        [OK, OK, NO, OK, NO],
     ),
     (
         "the quota refuses before the budget",

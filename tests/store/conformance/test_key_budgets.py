@@ -1,4 +1,4 @@
-"""Key budgets: stored with the key, and the ledger's settled spend of a key since a moment."""
+"""Key budgets: stored with the key, and the ledger's settled spend of a key (or a user) since a moment."""
 
 from __future__ import annotations
 
@@ -45,3 +45,6 @@ async def test_key_spent_sums_the_settled_billable_costs_since_a_moment(
     assert await store.key_spent("key_b", START) == pico(0.000002) + pico(0.25) + pico(0.125)
     assert await store.key_spent("key_b", START - timedelta(days=1)) == pico(1.375002)
     assert await store.key_spent("key_nobody", START) == 0
+    # Every call of the user, with any key or none.
+    assert await store.user_spent(alice.id, START) == pico(0.375002) + pico(7.0) + pico(9.0)
+    assert await store.user_spent("usr_nobody", START) == 0

@@ -225,7 +225,8 @@ export declare const RateLimitSchema: GenMessage<RateLimit>;
  */
 export declare type SpendBudget = Message<"aihub.v1.SpendBudget"> & {
   /**
-   * Whose budget it is: `key` (the API key's own budget).
+   * Whose budget it is: `key` (the API key's own budget) or `plan` (the plan's monthly budget,
+   * per user: the user's spend with every key and the login token).
    *
    * @generated from field: string scope = 1;
    */
@@ -322,7 +323,8 @@ export declare type GetQuotaResponse = Message<"aihub.v1.GetQuotaResponse"> & {
   rateLimit?: RateLimit | undefined;
 
   /**
-   * The budgets in USD the call's credential counts against (with an API key: its own budget).
+   * The budgets in USD the caller's calls count against: the API key's own (for a call with the
+   * key) and the plan's monthly budget per user.
    *
    * @generated from field: repeated aihub.v1.SpendBudget budgets = 7;
    */
