@@ -19,3 +19,5 @@ class Caller:
     key_requests_per_minute: int | None = None
     # The key's budget in USD per period (limits/spend.py), if it has one.
     key_budget: SpendLimit | None = None
+    # The user's own budget in USD per period (`aihub users set-budget`), if any.
+    user_budget: SpendLimit | None = None

@@ -39,12 +39,11 @@ def worst_case_cost(prepared: PreparedChat) -> int:
 
 
 def budget_asks(prepared: PreparedChat) -> tuple[BudgetAsk, ...]:
-    """What the call asks of the budgets it counts against: its key's and its plan's, if any."""
+    """What the call asks of the budgets it counts against: its key's, its user's and its plan's."""
     caller = prepared.caller
-    if (caller.key_budget is None or caller.key_id is None) and caller.plan.monthly_budget is None:
+    if not caller_budgets(caller, caller.plan.monthly_budget):
         return ()
-    cost = worst_case_cost(prepared)
-    return caller_budgets(caller.user_id, caller.key_id, caller.key_budget, caller.plan.monthly_budget, cost)
+    return caller_budgets(caller, caller.plan.monthly_budget, worst_case_cost(prepared))
 
 
 # Per kind of call: the parameter that makes it too large, and what to do about it.

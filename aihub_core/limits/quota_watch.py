@@ -92,7 +92,7 @@ class QuotaWatch:
     async def budgets(self, caller: Subject) -> tuple[BudgetFigures, ...]:
         """The caller's budgets in USD now: spent as counted (the ledger's sum until counted), and
         the worst cases held by calls in flight."""
-        asks = caller_budgets(caller.user_id, caller.key_id, caller.key_budget, caller.plan.monthly_budget)
+        asks = caller_budgets(caller, caller.plan.monthly_budget)
         return tuple(await self._admitter.budgets(caller, asks)) if asks else ()
 
     async def snapshots(self, caller: Subject) -> AsyncGenerator[QuotaSnapshot, None]:

@@ -49,6 +49,9 @@ class Subject(Protocol):
     @property
     def key_budget(self) -> SpendLimit | None: ...
 
+    @property
+    def user_budget(self) -> SpendLimit | None: ...
+
 
 @dataclass(frozen=True)
 class Demand:

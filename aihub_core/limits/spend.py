@@ -59,14 +59,31 @@ class SpendCounter(Protocol):
     async def user_spent(self, user_id: str, since: datetime) -> int: ...
 
 
-def caller_budgets(
-    user_id: str, key_id: str | None, key_budget: SpendLimit | None, plan_budget: int | None, cost: int = 0
-) -> tuple[BudgetAsk, ...]:
-    """The budgets a caller's calls count against, each asked `cost`: its API key's, if it has
-    one, and its plan's monthly budget per user, if the plan has one."""
+class Budgeted(Protocol):
+    """A caller with the budgets it may count against (`identity.Caller`)."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def key_id(self) -> str | None: ...
+
+    @property
+    def key_budget(self) -> SpendLimit | None: ...
+
+    @property
+    def user_budget(self) -> SpendLimit | None: ...
+
+
+def caller_budgets(caller: Budgeted, plan_budget: int | None, cost: int = 0) -> tuple[BudgetAsk, ...]:
+    """The budgets a caller's calls count against, each asked `cost`: its API key's, its own (the
+    user's) and its plan's monthly budget per user, those that are set."""
     asks = []
-    if key_id is not None and key_budget is not None:
-        asks.append(BudgetAsk(f"key:{key_id}", key_budget, cost))
+    user_id, key_budget = caller.user_id, caller.key_budget
+    if caller.key_id is not None and key_budget is not None:
+        asks.append(BudgetAsk(f"key:{caller.key_id}", key_budget, cost))
+    if caller.user_budget is not None:
+        asks.append(BudgetAsk(f"user:{user_id}", caller.user_budget, cost))
     if plan_budget is not None:
         asks.append(BudgetAsk(f"plan:{user_id}", SpendLimit(plan_budget, "month"), cost))
     return tuple(asks)

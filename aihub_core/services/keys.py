@@ -12,7 +12,7 @@ from aihub_core.errors import InvalidRequestError, NotFoundError
 from aihub_core.identity import Caller
 from aihub_core.limits.spend import BUDGET_PERIODS, SpendLimit
 from aihub_core.pricing import PICO_PER_USD, printed
-from aihub_core.store.base import ApiKeyRecord, RotatedSecret, Store
+from aihub_core.store.base import ApiKeyRecord, RotatedSecret, Store, UserRecord
 
 MAX_NAME = 100
 # A key's budget: above 0 USD, at most a million USD per period.
@@ -44,6 +44,20 @@ def _budget(budget: tuple[float, str] | None) -> tuple[int | None, str | None]:
         raise InvalidRequestError("budget.period must be day or month", param="budget.period")
     # The budget as the client wrote it: 0.1 is 10^11 pico-USD, not the double nearest 0.1.
     return int(printed(limit_usd) * PICO_PER_USD), period
+
+
+def budget_pico_usd(limit_usd: float, period: str) -> tuple[int, str]:
+    """A budget as the stores keep it: (limit in pico-USD, period); an InvalidRequestError if bad."""
+    limit, kept = _budget((limit_usd, period))
+    assert limit is not None and kept is not None
+    return limit, kept
+
+
+def user_budget(user: UserRecord) -> SpendLimit | None:
+    """The user's own budget as the limits take it."""
+    if user.budget_pico_usd is None or user.budget_period is None:
+        return None
+    return SpendLimit(user.budget_pico_usd, user.budget_period)
 
 
 def key_budget(key: ApiKeyRecord) -> SpendLimit | None:

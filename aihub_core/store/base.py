@@ -42,6 +42,9 @@ class UserRecord:
     password_hash: str
     plan: str
     created_at: datetime
+    budget_pico_usd: int | None = None
+    """The user's own budget in pico-USD per `budget_period` (`aihub users set-budget`); None: none."""
+    budget_period: str | None = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +279,11 @@ class Store(Protocol):
 
     async def set_plan(self, email: str, plan: str) -> bool:
         """Change a user's plan (email as in `get_user_by_email`); False if there is no such user."""
+        ...
+
+    async def set_user_budget(self, email: str, limit_pico_usd: int | None, period: str | None) -> bool:
+        """Set (or, with None, remove) a user's budget per `period` (`day` or `month`); False if
+        there is no such user. Moves the auth generation, as every change of a user does."""
         ...
 
     async def auth_generation(self) -> int:

@@ -51,7 +51,7 @@ async def budget_burst(
     shims: list[httpx.AsyncClient], account: Account, store: Store, scope: str = "key", period: str = "day"
 ) -> None:
     """Fire CALLS chats at once and check the outcome: the account's key has BUDGET_USD a day
-    (`scope` key), or its plan (`capped`) a month (`scope` plan)."""
+    (`scope` key), or its plan (`capped`) or the user a month (`scope` plan, user)."""
     calls = [_one(shims[i % len(shims)], account, i) for i in range(CALLS)]
     outcomes = await asyncio.gather(*calls)
     admitted = [o for o in outcomes if o[0] == 200]

@@ -187,3 +187,10 @@ async def test_a_cut_off_stream_is_charged_what_it_delivered(
     [row] = ledger(core)
     assert row["status"] in ("error", "cancelled") and 0 < row["completion_tokens"] < 200
     assert (await budget())["spent_usd"] == usd(int(row["cost_pico_usd"]))
+
+
+async def test_a_burst_of_chats_never_overruns_the_users_budget(http: httpx.AsyncClient, core: Core) -> None:
+    account = await make_account(http)
+    assert await core.store.set_plan(account.email, "unlimited")
+    assert await core.store.set_user_budget(account.email, int(BUDGET_USD * 10**12), "month")
+    await budget_burst([http], account, core.store, scope="user", period="month")

@@ -45,7 +45,15 @@ def insert_sql(table: str, columns: Sequence[str], suffix: str = "") -> str:
 
 
 def _user(row: asyncpg.Record) -> UserRecord:
-    return UserRecord(row["id"], row["email"], row["password_hash"], row["plan"], row["created_at"])
+    return UserRecord(
+        row["id"],
+        row["email"],
+        row["password_hash"],
+        row["plan"],
+        row["created_at"],
+        budget_pico_usd=row["budget_pico_usd"],
+        budget_period=row["budget_period"],
+    )
 
 
 def _key(row: asyncpg.Record) -> ApiKeyRecord:
@@ -96,6 +104,12 @@ async def set_plan(conn: Conn, email: str, plan: str) -> bool:
         "UPDATE users SET plan = $1 WHERE email = $2", plan, rows.normalize_email(email)
     )
     return _changed(done)
+
+
+async def set_user_budget(conn: Conn, email: str, limit: int | None, period: str | None) -> bool:
+    """Set or remove a user's budget; False if there is no such user."""
+    sql = "UPDATE users SET budget_pico_usd = $1, budget_period = $2 WHERE email = $3"
+    return _changed(await conn.execute(sql, limit, period, rows.normalize_email(email)))
 
 
 async def create_api_key(conn: Conn, key: ApiKeyRecord) -> None:

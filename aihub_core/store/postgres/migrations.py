@@ -172,10 +172,17 @@ ALTER TABLE api_keys ADD COLUMN budget_period text CHECK (budget_period IN ('day
 CREATE INDEX usage_records_key_created ON usage_records (key_id, created_at) WHERE key_id IS NOT NULL;
 """
 
+# A user's own budget in USD: see SQLite's migration 11.
+_V4_USER_BUDGETS = """
+ALTER TABLE users ADD COLUMN budget_pico_usd bigint;
+ALTER TABLE users ADD COLUMN budget_period text CHECK (budget_period IN ('day', 'month'));
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, keys, sessions, the ledger with its daily rollup, claims, leases", _V1_SCHEMA),
     Migration(2, "API key expiry and rotation, with the old secrets' grace", _V2_KEY_ROTATION),
     Migration(3, "API key budgets in USD, and the ledger by key", _V3_KEY_BUDGETS),
+    Migration(4, "user budgets in USD", _V4_USER_BUDGETS),
 )
 
 # The version table and the lock are named after the schema, so that schemas of one database

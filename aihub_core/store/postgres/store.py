@@ -198,6 +198,10 @@ class PostgresStore:
         """Change a user's plan; False if there is no such user."""
         return await self._call(q.set_plan, email, plan)
 
+    async def set_user_budget(self, email: str, limit_pico_usd: int | None, period: str | None) -> bool:
+        """Set or remove a user's budget; False if there is no such user."""
+        return await self._call(q.set_user_budget, email, limit_pico_usd, period)
+
     async def auth_generation(self) -> int:
         """The auth generation: one indexed one-row read on a pooled connection."""
         pool = self._pool

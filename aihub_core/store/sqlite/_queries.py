@@ -80,6 +80,12 @@ def set_plan(db: Database, email: str, plan: str) -> bool:
     return _changed(db, "UPDATE users SET plan = ? WHERE email = ?", [plan, rows.normalize_email(email)])
 
 
+def set_user_budget(db: Database, email: str, limit: int | None, period: str | None) -> bool:
+    """Set or remove a user's budget; False if there is no such user."""
+    sql = "UPDATE users SET budget_pico_usd = ?, budget_period = ? WHERE email = ?"
+    return _changed(db, sql, [limit, period, rows.normalize_email(email)])
+
+
 AUTH_GENERATION_SQL = "SELECT value FROM auth_generation WHERE id = 1"
 
 

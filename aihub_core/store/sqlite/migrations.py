@@ -263,6 +263,12 @@ ALTER TABLE api_keys ADD COLUMN budget_period TEXT CHECK (budget_period IN ('day
 CREATE INDEX usage_records_key_created ON usage_records (key_id, created_at) WHERE key_id IS NOT NULL;
 """
 
+# A user's own budget in USD (`aihub users set-budget`), as a key's (migration 10).
+_V11_USER_BUDGETS = """
+ALTER TABLE users ADD COLUMN budget_pico_usd INTEGER;
+ALTER TABLE users ADD COLUMN budget_period TEXT CHECK (budget_period IN ('day', 'month'));
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, API keys, sessions with messages, usage ledger", _V1_SCHEMA),
     Migration(2, "usage ledger reservations: pending status, settled_at, recovered", _V2_RESERVATIONS),
@@ -274,6 +280,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "leases of the stores holding pending work", _V8_LEASES),
     Migration(9, "API key expiry and rotation, with the old secrets' grace", _V9_KEY_ROTATION),
     Migration(10, "API key budgets in USD, and the ledger by key", _V10_KEY_BUDGETS),
+    Migration(11, "user budgets in USD", _V11_USER_BUDGETS),
 )
 
 

@@ -263,6 +263,10 @@ class SQLiteStore:
         """Change a user's plan; False if there is no such user."""
         return await self._call(q.set_plan, email, plan)
 
+    async def set_user_budget(self, email: str, limit_pico_usd: int | None, period: str | None) -> bool:
+        """Set or remove a user's budget; False if there is no such user."""
+        return await self._call(q.set_user_budget, email, limit_pico_usd, period)
+
     async def auth_generation(self) -> int:
         """The auth generation (see `base.Store`): read on the calling thread through the read-only
         connection, in microseconds. If that read fails (a busy database, `:memory:`, which no

@@ -185,7 +185,7 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     ERROR_REASON_QUOTA_EXCEEDED: _ErrorReason.ValueType  # 42
     """The plan's monthly request quota is used up; `details.reset_date` says when it renews."""
     ERROR_REASON_BUDGET_EXCEEDED: _ErrorReason.ValueType  # 72
-    """A budget in USD (the API key's, or the plan's per user; `details.scope` says which) cannot hold the call's worst-case cost on top of what is
+    """A budget in USD (the API key's, the user's or the plan's per user: `details.scope` says which) cannot hold the call's worst-case cost on top of what is
     spent and reserved this period; `details` has `limit_usd`, `spent_usd`, `reserved_usd` and
     `resets_at`, and `Retry-After` counts down to the reset.
     """
@@ -394,7 +394,7 @@ address, or from addresses it has not logged in from lately); `details.scope` sa
 ERROR_REASON_QUOTA_EXCEEDED: ErrorReason.ValueType  # 42
 """The plan's monthly request quota is used up; `details.reset_date` says when it renews."""
 ERROR_REASON_BUDGET_EXCEEDED: ErrorReason.ValueType  # 72
-"""A budget in USD (the API key's, or the plan's per user; `details.scope` says which) cannot hold the call's worst-case cost on top of what is
+"""A budget in USD (the API key's, the user's or the plan's per user: `details.scope` says which) cannot hold the call's worst-case cost on top of what is
 spent and reserved this period; `details` has `limit_usd`, `spent_usd`, `reserved_usd` and
 `resets_at`, and `Retry-After` counts down to the reset.
 """

@@ -205,8 +205,9 @@ class SpendBudget(_message.Message):
     RESERVED_USD_FIELD_NUMBER: _builtins.int
     RESETS_AT_FIELD_NUMBER: _builtins.int
     scope: _builtins.str
-    """Whose budget it is: `key` (the API key's own budget) or `plan` (the plan's monthly budget,
-    per user: the user's spend with every key and the login token).
+    """Whose budget it is: `key` (the API key's own budget), `user` (the user's own, set by the
+    operator) or `plan` (the plan's monthly budget, per user). `user` and `plan` count the user's
+    spend with every key.
     """
     period: _builtins.str
     """`day` or `month`."""
@@ -270,7 +271,7 @@ class GetQuotaResponse(_message.Message):
     @_builtins.property
     def budgets(self) -> _containers.RepeatedCompositeFieldContainer[Global___SpendBudget]:
         """The budgets in USD the caller's calls count against: the API key's own (for a call with the
-        key) and the plan's monthly budget per user.
+        key), the user's own and the plan's monthly budget per user.
         """
 
     def __init__(

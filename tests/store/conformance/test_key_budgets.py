@@ -48,3 +48,18 @@ async def test_key_spent_sums_the_settled_billable_costs_since_a_moment(
     # Every call of the user, with any key or none.
     assert await store.user_spent(alice.id, START) == pico(0.375002) + pico(7.0) + pico(9.0)
     assert await store.user_spent("usr_nobody", START) == 0
+
+
+async def test_a_user_budget_is_set_changed_and_removed(store: Store, alice: UserRecord) -> None:
+    assert (alice.budget_pico_usd, alice.budget_period) == (None, None)
+    generation = await store.auth_generation()
+    assert await store.set_user_budget(alice.email.upper(), 5 * 10**12, "day") is True
+    assert await store.auth_generation() > generation  # cached callers see it
+    assert await store.get_user(alice.id) == replace(alice, budget_pico_usd=5 * 10**12, budget_period="day")
+    assert await store.set_user_budget(alice.email, 10**18, "month") is True
+    assert await store.get_user_by_email(alice.email) == replace(
+        alice, budget_pico_usd=10**18, budget_period="month"
+    )
+    assert await store.set_user_budget(alice.email, None, None) is True
+    assert await store.get_user(alice.id) == alice
+    assert await store.set_user_budget("nobody@example.com", 1, "day") is False

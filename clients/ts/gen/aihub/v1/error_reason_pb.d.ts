@@ -430,7 +430,7 @@ export enum ErrorReason {
   QUOTA_EXCEEDED = 42,
 
   /**
-   * A budget in USD (the API key's, or the plan's per user; `details.scope` says which) cannot hold the call's worst-case cost on top of what is
+   * A budget in USD (the API key's, the user's or the plan's per user: `details.scope` says which) cannot hold the call's worst-case cost on top of what is
    * spent and reserved this period; `details` has `limit_usd`, `spent_usd`, `reserved_usd` and
    * `resets_at`, and `Retry-After` counts down to the reset.
    *

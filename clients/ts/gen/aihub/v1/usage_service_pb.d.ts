@@ -225,8 +225,9 @@ export declare const RateLimitSchema: GenMessage<RateLimit>;
  */
 export declare type SpendBudget = Message<"aihub.v1.SpendBudget"> & {
   /**
-   * Whose budget it is: `key` (the API key's own budget) or `plan` (the plan's monthly budget,
-   * per user: the user's spend with every key and the login token).
+   * Whose budget it is: `key` (the API key's own budget), `user` (the user's own, set by the
+   * operator) or `plan` (the plan's monthly budget, per user). `user` and `plan` count the user's
+   * spend with every key.
    *
    * @generated from field: string scope = 1;
    */
@@ -324,7 +325,7 @@ export declare type GetQuotaResponse = Message<"aihub.v1.GetQuotaResponse"> & {
 
   /**
    * The budgets in USD the caller's calls count against: the API key's own (for a call with the
-   * key) and the plan's monthly budget per user.
+   * key), the user's own and the plan's monthly budget per user.
    *
    * @generated from field: repeated aihub.v1.SpendBudget budgets = 7;
    */
