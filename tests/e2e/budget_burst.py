@@ -1,18 +1,24 @@
-"""A burst of chats against a key budget, over REST (half of them streamed), spread over one or
-more shims; then what must hold: settled spend within the budget, every refusal in the documented
-shape, and `/quota` equal to the ledger to the last digit."""
+"""A burst of chats against a budget, over REST (half of them streamed) and, given channels, over
+gRPC too (Chat and StreamChat), spread over one or more shims and cores; then what must hold:
+settled spend within the budget, every refusal in the documented shape, and `/quota` equal to the
+ledger to the last digit."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import grpc
 import httpx
 
+from aihub.v1 import chat_service_pb2 as chat_pb
+from aihub.v1 import chat_service_pb2_grpc as chat_grpc
 from aihub_core.pricing import usd
 from aihub_core.store.base import Store
 from tests.conftest import Account
+from tests.e2e.test_grpc import bearer, error_info
 from tests.waiting import eventually
 
 DEV = "/v1/developer"
@@ -47,12 +53,42 @@ async def _one(http: httpx.AsyncClient, account: Account, i: int) -> tuple[int, 
     return answer.status_code, answer.json()
 
 
+async def _one_rpc(channel: grpc.aio.Channel, account: Account, i: int) -> tuple[int, dict[str, Any]]:
+    stub = chat_grpc.ChatServiceStub(channel)
+    max_tokens = 20 + i % 31
+    try:
+        if i % 2:
+            request = chat_pb.StreamChatRequest(message="hi", max_tokens=max_tokens)
+            async for _ in stub.StreamChat(request, metadata=bearer(account.key)):
+                pass
+        else:
+            await stub.Chat(
+                chat_pb.ChatRequest(message="hi", max_tokens=max_tokens), metadata=bearer(account.key)
+            )
+    except grpc.aio.AioRpcError as err:
+        assert err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, err.details()
+        info = dict(error_info(err).metadata)
+        return 429, {"error": {"type": info.pop("type"), "code": info.pop("code"), "details": info}}
+    return 200, {}
+
+
 async def budget_burst(
-    shims: list[httpx.AsyncClient], account: Account, store: Store, scope: str = "key", period: str = "day"
+    shims: list[httpx.AsyncClient],
+    account: Account,
+    store: Store,
+    scope: str = "key",
+    period: str = "day",
+    channels: Sequence[grpc.aio.Channel] = (),
 ) -> None:
     """Fire CALLS chats at once and check the outcome: the account's key has BUDGET_USD a day
     (`scope` key), or its plan (`capped`) or the user a month (`scope` plan, user)."""
-    calls = [_one(shims[i % len(shims)], account, i) for i in range(CALLS)]
+    # With channels, every third call goes over gRPC.
+    calls = [
+        _one_rpc(channels[i % len(channels)], account, i)
+        if channels and i % 3 == 2
+        else _one(shims[i % len(shims)], account, i)
+        for i in range(CALLS)
+    ]
     outcomes = await asyncio.gather(*calls)
     admitted = [o for o in outcomes if o[0] == 200]
     refused = [body["error"] for status, body in outcomes if status != 200]

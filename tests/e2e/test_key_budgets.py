@@ -149,9 +149,11 @@ async def test_the_spend_survives_a_restart(settings_dir: Path, clock: FakeClock
         await second.stop(grace=0)
 
 
-async def test_a_burst_of_chats_never_overruns_the_budget(http: httpx.AsyncClient, core: Core) -> None:
+async def test_a_burst_of_chats_never_overruns_the_budget(
+    http: httpx.AsyncClient, core: Core, grpc_channel: grpc.aio.Channel
+) -> None:
     account = await budgeted(http, core)
-    await budget_burst([http], account, core.store)
+    await budget_burst([http], account, core.store, channels=[grpc_channel])
 
 
 async def test_a_burst_of_chats_never_overruns_the_plan_budget(http: httpx.AsyncClient, core: Core) -> None:

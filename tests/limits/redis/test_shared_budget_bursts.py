@@ -1,12 +1,13 @@
 """A key budget across two cores sharing one SQLite file and one Redis (`aihub serve --workers 2`):
-200 concurrent chats over both shims, REST, half of them streamed, never settle past it, and each
-core's /quota equals the ledger to the last digit."""
+200 concurrent chats over both shims and both cores' gRPC, half of them streamed, never settle
+past it, and each core's /quota equals the ledger to the last digit."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import grpc
 import pytest
 
 from aihub_core.app import Core
@@ -33,7 +34,12 @@ async def cores(tmp_path: Path, prefix: str, clock: FakeClock) -> AsyncIterator[
 
 
 async def test_a_burst_over_two_cores_never_overruns_the_budget(cores: tuple[Core, Core]) -> None:
-    async with shim_client(cores[0], "in-process") as first, shim_client(cores[1], "grpc") as second:
+    async with (
+        shim_client(cores[0], "in-process") as first,
+        shim_client(cores[1], "grpc") as second,
+        grpc.aio.insecure_channel(cores[0].address) as one,
+        grpc.aio.insecure_channel(cores[1].address) as two,
+    ):
         account = await make_account(first, budget={"limit_usd": BUDGET_USD, "period": "day"})
         assert await cores[0].store.set_plan(account.email, "unlimited")
-        await budget_burst([first, second], account, cores[0].store)
+        await budget_burst([first, second], account, cores[0].store, channels=[one, two])
