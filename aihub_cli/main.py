@@ -1,5 +1,5 @@
-"""`aihub serve`, `aihub users create|set-plan|set-budget`, `aihub models sync`: argument parsing
-and process wiring."""
+"""`aihub serve`, `aihub users create|set-plan|set-role|set-budget`, `aihub models sync`: argument
+parsing and process wiring."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from aihub_cli.logs import configure_logging
 from aihub_cli.loop import run_fast
 from aihub_cli.models_sync import sync_models
 from aihub_cli.serve import serve
-from aihub_cli.users import PasswordUnavailableError, create_user, opened_store, read_password
+from aihub_cli.users import PasswordUnavailableError, create_user, opened_store, read_password, set_role
 from aihub_cli.worker_link import WorkerLink
 from aihub_cli.workers import supervise
 from aihub_core.errors import AIHubError, ConfigError
@@ -22,6 +22,7 @@ from aihub_core.limits.spend import BUDGET_PERIODS
 from aihub_core.operator_config import load_operator_config
 from aihub_core.services.keys import budget_pico_usd
 from aihub_core.settings import Settings
+from aihub_core.store.base import ROLES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     common(set_plan)
     set_plan.add_argument("email")
     set_plan.add_argument("plan", help=f"one of {', '.join(BUILTIN_PLANS)} or a plan from AIHUB_CONFIG")
+    role = users.add_parser("set-role", help="change a user's role (admin: an operator)")
+    common(role)
+    role.add_argument("email")
+    role.add_argument("role", choices=ROLES)
 
     set_budget = users.add_parser("set-budget", help="set (or, with 0, remove) a user's budget in USD")
     common(set_budget)
@@ -146,6 +151,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             return asyncio.run(create_user(settings, env, args.email, args.plan, password))
         if args.users_command == "set-budget":
             return asyncio.run(_set_budget(settings, args.email, args.usd, args.period))
+        if args.users_command == "set-role":
+            return asyncio.run(set_role(settings, args.email, args.role))
         return asyncio.run(_set_plan(settings, env, args.email, args.plan))
     except AIHubError as err:
         print(f"aihub: {err.message}", file=sys.stderr)

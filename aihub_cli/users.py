@@ -1,4 +1,5 @@
-"""`aihub users create`: the operator makes an account (the way in when registration is closed).
+"""`aihub users create`: the operator makes an account (the way in when registration is closed);
+`aihub users set-role`: the operator makes an account an admin (or a user again).
 
 The password is asked for on the terminal (twice, not echoed) or read from standard input with
 `--password-stdin`; it is never an argument, where `ps` and the shell's history would show it.
@@ -69,4 +70,15 @@ async def create_user(
         print(f"aihub: {user.email} has an account already", file=sys.stderr)
         return 1
     print(f"{user.email}: account {user.id} created on the {plan} plan")
+    return 0
+
+
+async def set_role(settings: Settings, email: str, role: str) -> int:
+    """Give the account `role` (argparse checked it is one of `ROLES`); 0 when done, 1 when no
+    account has this email."""
+    async with opened_store(settings) as store:
+        if not await store.set_role(email, role):
+            print(f"aihub: no user with email {email}", file=sys.stderr)
+            return 1
+    print(f"{email.strip().lower()}: role set to {role}")
     return 0

@@ -23,6 +23,7 @@ from aihub_core.clock import Clock, SystemClock
 from aihub_core.grpc_api.client_address import ClientAddresses
 from aihub_core.grpc_api.gate import Gate
 from aihub_core.grpc_api.server import RunningServer, Servicers, start_server
+from aihub_core.grpc_api.servicers.admin import AdminServicer
 from aihub_core.grpc_api.servicers.auth import AuthServicer
 from aihub_core.grpc_api.servicers.chat import ChatServicer
 from aihub_core.grpc_api.servicers.embeddings import EmbeddingServicer
@@ -45,6 +46,7 @@ from aihub_core.providers.base import Provider
 from aihub_core.providers.registry import builtin_services, provider_kind
 from aihub_core.resilience import BreakerPolicy, RetryPolicy
 from aihub_core.services.accounts import Accounts
+from aihub_core.services.admin import Admin
 from aihub_core.services.keys import KeyManager
 from aihub_core.services.usage import UsageReporter
 from aihub_core.services.usage_logs import UsageLogs
@@ -301,6 +303,7 @@ class Core:
                 ),
                 keys=KeyServicer(gate, KeyManager(store, now=clock.now)),
                 embeddings=EmbeddingServicer(gate, calls),
+                admin=AdminServicer(gate, Admin(store, configured.plans, now=clock.now)),
             )
             server = await start_server(servicers, settings.host, settings.grpc_port, reuse_port=worker)
         except BaseException:

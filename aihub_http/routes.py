@@ -13,6 +13,7 @@ from typing import Literal
 from google.protobuf.descriptor import MethodDescriptor
 
 from aihub.v1 import (
+    admin_service_pb2,
     auth_service_pb2,
     chat_service_pb2,
     embedding_service_pb2,
@@ -22,6 +23,8 @@ from aihub.v1 import (
 )
 
 DEVELOPER = "/v1/developer"
+# The operators' routes (AdminService): an admin's login token.
+ADMIN = "/v1/admin"
 # The OpenAI-compatible routes live beside the developer API under /v1, as OpenAI's own do.
 OPENAI = "/v1"
 # The largest body each route may take. Account and key bodies are a few short fields. A chat
@@ -210,6 +213,22 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(key_service_pb2, "KeyService", "DeleteApiKey"),
         200,
         "Delete an API key",
+        credential="jwt",
+    ),
+    RpcRoute(
+        "GET",
+        f"{ADMIN}/users",
+        _rpc(admin_service_pb2, "AdminService", "ListUsers"),
+        200,
+        "Every account with its plan, role and this month's requests and cost (an admin's login token)",
+        credential="jwt",
+    ),
+    RpcRoute(
+        "POST",
+        f"{ADMIN}/users/{{user_id}}/plan",
+        _rpc(admin_service_pb2, "AdminService", "SetUserPlan"),
+        200,
+        "Move an account to another plan (an admin's login token)",
         credential="jwt",
     ),
     RpcRoute(

@@ -10,6 +10,7 @@ from google.protobuf.descriptor import MethodDescriptor
 from grpc_health.v1 import health_pb2_grpc
 
 from aihub.v1 import (
+    admin_service_pb2_grpc,
     auth_service_pb2_grpc,
     chat_service_pb2_grpc,
     embedding_service_pb2_grpc,
@@ -36,6 +37,7 @@ class Stubs:
     models: model_service_pb2_grpc.ModelServiceAsyncStub
     usage: usage_service_pb2_grpc.UsageServiceAsyncStub
     keys: key_service_pb2_grpc.KeyServiceAsyncStub
+    admin: admin_service_pb2_grpc.AdminServiceAsyncStub
     health: Any  # grpc_health ships no type information
 
     @classmethod
@@ -48,6 +50,7 @@ class Stubs:
             models=model_service_pb2_grpc.ModelServiceStub(channel),
             usage=usage_service_pb2_grpc.UsageServiceStub(channel),
             keys=key_service_pb2_grpc.KeyServiceStub(channel),
+            admin=admin_service_pb2_grpc.AdminServiceStub(channel),
             health=health_pb2_grpc.HealthStub(channel),
         )
 
@@ -60,6 +63,7 @@ class Stubs:
             "aihub.v1.ModelService": self.models,
             "aihub.v1.UsageService": self.usage,
             "aihub.v1.KeyService": self.keys,
+            "aihub.v1.AdminService": self.admin,
         }
         return getattr(by_service[rpc.containing_service.full_name], rpc.name)
 

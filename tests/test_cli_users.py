@@ -3,6 +3,7 @@ behind a token, short connection timeouts, all from the environment."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import signal
 import socket
@@ -12,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aihub_cli.users import PasswordUnavailableError, read_password
+from aihub_cli.users import PasswordUnavailableError, opened_store, read_password
+from aihub_core.settings import Settings
 from tests.test_cli import aihub, clean_env, free_port, start_serve, wait_for_banner
 
 PASSWORD = "a long operator-chosen password"
@@ -63,6 +65,32 @@ def test_users_create_reads_the_password_from_stdin_and_refuses_what_it_cannot_c
     assert no_terminal.returncode == 2 and "--password-stdin" in no_terminal.stderr
     bad_plan = create(tmp_path, env, "new@example.com", "--password-stdin", "--plan", "gold", stdin=PASSWORD)
     assert bad_plan.returncode == 2 and "Unknown plan" in bad_plan.stderr
+
+
+def test_users_set_role_makes_an_admin_and_back(tmp_path: Path) -> None:
+    env = clean_env() | {"AIHUB_DATABASE_URL": f"sqlite:///{tmp_path / 'aihub.db'}"}
+    assert create(tmp_path, env, "ops@example.com", "--password-stdin", stdin=PASSWORD).returncode == 0
+
+    def set_role(email: str, role: str) -> subprocess.CompletedProcess[str]:
+        args = aihub("users", "set-role", email, role)
+        return subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+
+    async def role() -> str:
+        async with opened_store(Settings.from_env(env)) as store:
+            user = await store.get_user_by_email("ops@example.com")
+        assert user is not None
+        return user.role
+
+    assert asyncio.run(role()) == "user"
+    made = set_role("Ops@Example.com", "admin")
+    assert (made.returncode, made.stdout.strip()) == (0, "ops@example.com: role set to admin"), made.stderr
+    assert asyncio.run(role()) == "admin"
+    assert set_role("ops@example.com", "user").returncode == 0
+    assert asyncio.run(role()) == "user"
+    ghost = set_role("ghost@example.com", "admin")
+    assert (ghost.returncode, ghost.stderr.strip()) == (1, "aihub: no user with email ghost@example.com")
+    bogus = set_role("ops@example.com", "root")
+    assert bogus.returncode == 2 and "invalid choice" in bogus.stderr
 
 
 def test_an_operator_closed_gateway(tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from aihub.v1 import (
+    admin_service_pb2,
+    admin_service_pb2_grpc,
     auth_service_pb2,
     auth_service_pb2_grpc,
     chat_service_pb2,
@@ -24,6 +26,7 @@ from aihub.v1 import (
     usage_service_pb2,
     usage_service_pb2_grpc,
 )
+from aihub_core.grpc_api.servicers.admin import AdminServicer
 from aihub_core.grpc_api.servicers.auth import AuthServicer
 from aihub_core.grpc_api.servicers.chat import ChatServicer
 from aihub_core.grpc_api.servicers.embeddings import EmbeddingServicer
@@ -43,6 +46,7 @@ _SERVICES = tuple(
         (model_service_pb2, "ModelService", "models"),
         (usage_service_pb2, "UsageService", "usage"),
         (key_service_pb2, "KeyService", "keys"),
+        (admin_service_pb2, "AdminService", "admin"),
     )
 )
 SERVICE_NAMES = tuple(service.full_name for service, _ in _SERVICES)
@@ -59,6 +63,7 @@ class Servicers:
     usage: UsageServicer
     keys: KeyServicer
     embeddings: EmbeddingServicer
+    admin: AdminServicer
 
 
 @dataclass
@@ -105,6 +110,7 @@ async def start_server(
     usage_service_pb2_grpc.add_UsageServiceServicer_to_server(servicers.usage, server)
     key_service_pb2_grpc.add_KeyServiceServicer_to_server(servicers.keys, server)
     embedding_service_pb2_grpc.add_EmbeddingServiceServicer_to_server(servicers.embeddings, server)
+    admin_service_pb2_grpc.add_AdminServiceServicer_to_server(servicers.admin, server)
     checker = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(checker, server)
     reflection.enable_server_reflection(

@@ -35,6 +35,10 @@ from aihub_core.pricing import usd
 UsageStatus = Literal["pending", "ok", "error", "refused", "cancelled"]
 
 
+# A user's roles: `admin` marks an operator.
+ROLES = ("user", "admin")
+
+
 @dataclass(frozen=True)
 class UserRecord:
     id: str
@@ -42,6 +46,8 @@ class UserRecord:
     password_hash: str
     plan: str
     created_at: datetime
+    # `user`, or `admin` (an operator: `aihub users set-role EMAIL admin`).
+    role: str = "user"
     budget_pico_usd: int | None = None
     """The user's own budget in pico-USD per `budget_period` (`aihub users set-budget`); None: none."""
     budget_period: str | None = None
@@ -284,6 +290,15 @@ class Store(Protocol):
     async def set_user_budget(self, email: str, limit_pico_usd: int | None, period: str | None) -> bool:
         """Set (or, with None, remove) a user's budget per `period` (`day` or `month`); False if
         there is no such user. Moves the auth generation, as every change of a user does."""
+        ...
+
+    async def list_users(self) -> list[UserRecord]:
+        """Every user, oldest first (ties by id)."""
+        ...
+
+    async def set_role(self, email: str, role: str) -> bool:
+        """Change a user's role (one of `ROLES`; email as in `get_user_by_email`); False if there
+        is no such user."""
         ...
 
     async def auth_generation(self) -> int:

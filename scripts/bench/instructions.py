@@ -2,12 +2,13 @@
 drift with the machine's load (wall-clock and CPU-time figures here drift by +-20 % hour to hour),
 for an A/B of a change that is too small for the timed phases to see.
 
-    .venv/bin/python scripts/bench/instructions.py [--requests 200] [--route developer|openai]
+    .venv/bin/python scripts/bench/instructions.py [--requests 200] [--route developer|openai|grpc]
 
 Starts the fake upstream and `aihub serve` as `scripts/bench/run` does, the gateway under
 `valgrind --tool=callgrind` with instrumentation off; sends 30 warm-up requests, turns counting on
 for --requests sequential requests on one connection (to `/v1/developer/chat`, or with
-`--route openai` to `/v1/chat/completions` with the same model, prompt and key), and prints the
+`--route openai` to `/v1/chat/completions` with the same model, prompt and key; with `--route grpc`
+`ChatService/Chat` on the core's own gRPC port, as `loadgen.py grpc` calls it), and prints the
 instructions per request (uvicorn, the shim, the core, the ledger write: everything in the
 gateway's process). About two minutes. Needs valgrind (Debian: valgrind) and what scripts/bench/run installs.
 """
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from processes import PROCS, VENV_BIN, on_signal
@@ -50,12 +52,32 @@ def totals(work: Path) -> int:
     return total
 
 
+def grpc_caller(target: str, body: dict[str, object], key: str | None) -> Callable[[], None]:
+    """One unary `ChatService/Chat` per call, on one channel (the request loadgen.py grpc sends)."""
+    import grpc
+
+    from aihub.v1 import chat_service_pb2 as chat
+    from aihub.v1 import chat_service_pb2_grpc as chat_grpc
+
+    stub = chat_grpc.ChatServiceStub(grpc.insecure_channel(target))
+    request = chat.ChatRequest(
+        message=str(body["message"]), model=str(body["model"]), service=str(body["service"])
+    )
+    request.max_tokens = 50
+    metadata = (("authorization", f"Bearer {key}"),)
+
+    def one() -> None:
+        stub.Chat(request, metadata=metadata, timeout=120)
+
+    return one
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--route", choices=["developer", "openai"], default="developer")
+    parser.add_argument("--route", choices=["developer", "openai", "grpc"], default="developer")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     work = Path(tempfile.mkdtemp(prefix="aihub-instructions-"))
@@ -79,12 +101,17 @@ def main() -> None:
             if answer.status != 200:
                 raise RuntimeError(f"{answer.status}: {data[:300]!r}")
 
+        call = one
+        if args.route == "grpc":
+            assert gateway.grpc is not None
+            call, path = grpc_caller(gateway.grpc, json.loads(body), gateway.key), "aihub.v1.ChatService/Chat"
+
         for _ in range(30):
-            one()
+            call()
         control = ["callgrind_control"]
         subprocess.run([*control, "-i", "on", str(gateway.pid)], check=True, capture_output=True)
         for _ in range(args.requests):
-            one()
+            call()
         subprocess.run([*control, "-i", "off", str(gateway.pid)], check=True, capture_output=True)
         subprocess.run([*control, "-d", str(gateway.pid)], check=True, capture_output=True)
         time.sleep(1)

@@ -285,6 +285,8 @@ export interface TokenInfo extends Answer {
   /** A JWT for managing API keys: `client.withToken(info.token)`. */
   token: string;
   expiresAt: string | null;
+  /** `user`, or `admin` (an operator of the gateway). */
+  role: string;
 }
 
 export interface Credentials {

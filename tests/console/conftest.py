@@ -18,15 +18,21 @@ from tests.fake_clock import FakeClock
 
 
 @pytest.fixture
-async def console_url(tmp_path: Path, clock: FakeClock) -> AsyncIterator[str]:
+async def console_gateway(tmp_path: Path, clock: FakeClock) -> AsyncIterator[tuple[str, Core]]:
+    """The console's address and the core behind it (whose store makes an admin)."""
     # A few milliseconds between stream chunks, so the answer visibly arrives in pieces.
     core = await Core.start(isolated_settings(tmp_path, simulator_chunk_delay_ms=5), clock=clock)
     server = await start_http(create_app(core.local_channel()), "127.0.0.1", 0)
     try:
-        yield f"http://127.0.0.1:{server.port}"
+        yield f"http://127.0.0.1:{server.port}", core
     finally:
         await server.stop()
         await core.stop(grace=0)
+
+
+@pytest.fixture
+def console_url(console_gateway: tuple[str, Core]) -> str:
+    return console_gateway[0]
 
 
 # Room for a loaded CI machine; a passing run waits for none of it.

@@ -4,13 +4,16 @@ photographed (docs/console/*.png when AIHUB_UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import csv
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from playwright.async_api import Browser, FilePayload, expect
+from playwright.async_api import Browser, FilePayload, Page, expect
 
 from tests.console.browser import screenshot_folder
 from tests.console.conftest import Problems
@@ -48,16 +51,22 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
     await expect(page.get_by_role("heading", name="API keys")).to_be_visible()
     assert page.url.endswith("#/keys")
 
-    # Create a key: the secret is shown once, with a copy button and a warning.
+    # Create a key that expires in a month: the secret is shown once, with a copy button and a warning.
+    expiry = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
     await page.get_by_label("Name").fill("CI key")
-    await page.get_by_role("button", name="Create key").click()
+    await page.get_by_label("Expires on (optional)").fill(expiry)
+    async with page.expect_request(re.compile(r"/v1/developer/api-keys$")) as created:
+        await page.get_by_role("button", name="Create key").click()
+    assert json.loads((await created.value).post_data or "{}")["expires_at"] == f"{expiry}T23:59:59Z"
     secret = await page.locator("#new-secret").text_content()
     assert secret is not None and re.fullmatch(r"ai-hub-\S+", secret)
     await expect(page.get_by_text("this is the only time it is shown")).to_be_visible()
     await expect(page.locator("#copy-secret")).to_be_focused()
     row = page.locator("tr", has_text="CI key")
     await expect(row).to_contain_text("chat, models, usage")
-    await expect(row).to_contain_text("never")
+    await expect(row.locator('td[data-label="Last used"]')).to_have_text("never")
+    await expect(row.locator('td[data-label="Rotated"]')).to_have_text("never")
+    await expect(row.locator('td[data-label="Expires"]')).to_contain_text(expiry[:4])
     await page.screenshot(path=shots / "keys.png")
     await page.get_by_role("button", name="I have saved it").click()
     assert secret not in await page.content()  # gone from the page once dismissed
@@ -135,7 +144,6 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
     await expect(page.locator("#limits")).to_contain_text("Requests per minute")
     await expect(page.locator("#quota [role=meter]")).to_have_attribute("aria-valuenow", "4")
     await expect(page.locator("#live-quota")).to_have_text("4 / 1,000")
-    await page.screenshot(path=shots / "usage.png", full_page=True)
 
     # Live: a call made elsewhere (a program using the key) moves the figures without a reload.
     async with httpx.AsyncClient(base_url=console_url) as client:
@@ -149,6 +157,9 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
     await expect(page.locator("#quota [role=meter]")).to_have_attribute("aria-valuenow", "5")
     await expect(page.locator("#live-status")).to_contain_text("live")
 
+    await request_log_breakdown_and_csv(page, console_url, secret)
+    await page.screenshot(path=shots / "usage.png", full_page=True)
+
     # The model catalog, filtered by service.
     await page.get_by_role("link", name="Models").click()
     await expect(page.locator("#models-table tbody tr").first).to_be_visible()
@@ -161,8 +172,28 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
     await page.get_by_label("Category").select_option("")
     await page.screenshot(path=shots / "models.png", full_page=True)
 
-    # Delete the key, after a confirmation; the gateway refuses it from then on.
+    # Rotate the key with no grace: a new secret shown once; the old one is refused at once.
     await page.get_by_role("link", name="API keys").click()
+    await page.get_by_role("button", name="Rotate the key CI key").click()
+    dialog = page.get_by_role("dialog")
+    await dialog.get_by_label("The old secret keeps working").select_option("0")
+    async with page.expect_response(re.compile(r"/rotate$")) as rotated:
+        await dialog.get_by_role("button", name="Rotate").click()
+    assert json.loads((await rotated.value).request.post_data or "{}") == {"grace_seconds": 0}
+    new_secret = await page.locator("#new-secret").text_content()
+    assert new_secret and new_secret.startswith("ai-hub-") and new_secret != secret
+    await expect(page.locator("#old-secret-until")).to_contain_text("The old secret works until")
+    row = page.locator("tr", has_text="CI key")
+    await expect(row.locator('td[data-label="Rotated"]')).not_to_have_text("never")
+    await expect(row.locator('td[data-label="Last used"]')).not_to_have_text("never")
+    async with httpx.AsyncClient(base_url=console_url) as client:
+        old = await client.get("/v1/developer/quota", headers={"Authorization": f"Bearer {secret}"})
+        new = await client.get("/v1/developer/quota", headers={"Authorization": f"Bearer {new_secret}"})
+    assert (old.status_code, new.status_code) == (401, 200)
+    await page.get_by_role("button", name="I have saved it").click()
+    secret = new_secret
+
+    # Delete the key, after a confirmation; the gateway refuses it from then on.
     await page.get_by_role("button", name="Delete the key CI key").click()
     await expect(page.get_by_role("dialog")).to_contain_text("cannot be undone")
     await page.get_by_role("dialog").get_by_role("button", name="Delete").click()
@@ -179,6 +210,75 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
 
     assert problems.seen == []
     await context.close()
+
+
+async def request_log_breakdown_and_csv(page: Page, console_url: str, secret: str) -> None:
+    """On the usage page, with five calls to grok-beta made: six more to another model appear in
+    the breakdowns and the request log, which filters, pages and exports as CSV."""
+    async with httpx.AsyncClient(base_url=console_url) as client:
+        for n in range(6):
+            more = await client.post(
+                "/v1/developer/chat",
+                json={"message": f"call {n}", "model": "openai/gpt-4o-mini"},
+                headers={"Authorization": f"Bearer {secret}"},
+            )
+            assert more.status_code == 200, more.text
+    await page.get_by_role("button", name="Refresh").click()
+    await expect(page.locator("#total-requests strong")).to_have_text("11")
+    requests = {"openai/gpt-4o-mini": "6", "x-ai/grok-beta": "5"}
+    for model, count in requests.items():
+        cells = page.locator("#breakdown-model tr", has_text=model).locator("td")
+        await expect(cells.nth(1)).to_have_text(count)
+    await expect(page.locator("#breakdown-model tbody tr")).to_have_count(2)
+    await expect(page.locator("#breakdown-key tbody tr")).to_have_count(1)
+    await expect(page.locator("#breakdown-key tr", has_text="CI key").locator("td").nth(1)).to_have_text("11")
+
+    # Eleven calls, ten to a page: the second page has the oldest one, the first playground turn.
+    rows = page.locator("#log-table tbody tr")
+    await page.get_by_label("Rows per page").select_option("10")
+    await expect(rows).to_have_count(10)
+    await expect(rows.first).to_contain_text("openai/gpt-4o-mini")
+    await expect(rows.first).to_contain_text("CI key")
+    await page.get_by_role("button", name="Older →").click()
+    await expect(page.locator("#log-page")).to_have_text("Page 2")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("x-ai/grok-beta")
+    await expect(page.get_by_role("button", name="Older →")).to_be_disabled()
+    await page.get_by_role("button", name="← Newer").click()
+    await expect(rows).to_have_count(10)
+
+    # Filters: by status (none failed), by model.
+    await page.get_by_label("Status").select_option("error")
+    await expect(page.locator("#log-rows")).to_have_text("No calls in this range.")
+    await page.get_by_label("Status").select_option("ok")
+    await expect(rows).to_have_count(10)
+    await page.locator("#log-model").fill("openai/gpt-4o-mini")
+    await page.locator("#log-model").press("Tab")
+    await expect(rows).to_have_count(6)
+    await page.get_by_label("Key", exact=True).select_option(label="CI key")
+    await expect(rows).to_have_count(6)
+
+    # CSV export of the filtered rows: the token goes in a header, never in the address.
+    async with page.expect_request(re.compile(r"format=csv")) as asked, page.expect_download() as saved:
+        await page.get_by_role("button", name="Export CSV").click()
+    request = await asked.value
+    assert "eyJ" not in request.url and "token" not in request.url
+    assert (await request.all_headers())["authorization"].startswith("Bearer eyJ")
+    download = await saved.value
+    assert re.fullmatch(r"aihub-logs-[\d-]+\.csv", download.suggested_filename)
+    text = await asyncio.to_thread(Path.read_text, await download.path())
+    table = list(csv.DictReader(text.splitlines()))
+    assert len(table) == 6
+    assert {(r["model"], r["status"], r["key_name"]) for r in table} == {
+        ("openai/gpt-4o-mini", "ok", "CI key")
+    }
+    await page.locator("#log-model").fill("")
+    await page.locator("#log-model").press("Tab")
+    await page.get_by_label("Status").select_option("")
+    await page.get_by_label("Key", exact=True).select_option("")
+    await expect(rows).to_have_count(10)
+    await page.locator("#log-csv").focus()
+    await page.evaluate("window.scrollTo(0, 0)")
 
 
 async def test_chinese_dark_and_phone(console_url: str, browser: Browser, tmp_path: Path) -> None:
@@ -211,6 +311,8 @@ async def test_chinese_dark_and_phone(console_url: str, browser: Browser, tmp_pa
         await expect(page.locator(ready).first).to_be_attached()
         assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), link
     await expect(page.locator("#total-requests")).to_contain_text("请求数")
+    await expect(page.locator("#request-log h2")).to_have_text("请求日志")
+    await expect(page.locator("#breakdown-model h2")).to_have_text("按模型")
     await page.screenshot(path=shots / "usage-zh-phone-dark.png", full_page=True)
     # And switchable: English on the same page.
     await page.locator("#lang").select_option("en")

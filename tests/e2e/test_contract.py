@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 
 from aihub.v1 import (
+    admin_service_pb2,
     auth_service_pb2,
     chat_service_pb2,
     embedding_service_pb2,
@@ -12,6 +13,7 @@ from aihub.v1 import (
     model_service_pb2,
     usage_service_pb2,
 )
+from aihub_core.grpc_api.servicers.admin import AdminServicer
 from aihub_core.grpc_api.servicers.auth import AuthServicer
 from aihub_core.grpc_api.servicers.chat import ChatServicer
 from aihub_core.grpc_api.servicers.embeddings import EmbeddingServicer
@@ -27,6 +29,7 @@ SERVICERS = {
     "aihub.v1.UsageService": UsageServicer,
     "aihub.v1.KeyService": KeyServicer,
     "aihub.v1.EmbeddingService": EmbeddingServicer,
+    "aihub.v1.AdminService": AdminServicer,
 }
 MODULES = (
     auth_service_pb2,
@@ -35,6 +38,7 @@ MODULES = (
     usage_service_pb2,
     key_service_pb2,
     embedding_service_pb2,
+    admin_service_pb2,
 )
 
 

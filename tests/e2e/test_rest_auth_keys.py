@@ -17,7 +17,7 @@ async def test_register_login_and_the_spec_error_shapes(http: httpx.AsyncClient)
     registered = await http.post("/v1/auth/register", json=body)
     assert registered.status_code == 201
     data = registered.json()
-    assert set(data) == {"user_id", "email", "token", "expires_at"}
+    assert set(data) == {"user_id", "email", "token", "expires_at", "role"} and data["role"] == "user"
     assert data["email"] == "ada@example.com" and ISO.match(data["expires_at"])
 
     again = await http.post("/v1/auth/register", json={**body, "email": "ada@example.com"})

@@ -78,6 +78,9 @@ UNMAPPED: Mapping[str, str] = MappingProxyType(
         # programs read the same snapshots with GET /quota or WatchQuota over gRPC.
         "aihub.v1.WatchQuotaResponse": "not wrapped by the SDKs yet",
         "aihub.v1.RateBudget": "part of WatchQuotaResponse",
+        # /v1/admin (the web console's operator page, an admin's login token): not in the SDKs yet.
+        "aihub.v1.ListUsersResponse": "not wrapped by the SDKs yet",
+        "aihub.v1.AdminUser": "part of ListUsersResponse",
     }
 )
 

@@ -42,10 +42,14 @@ def canned_replies() -> dict[str, Any]:
     key_time = ts("2025-09-29T10:00:00Z")
     return {
         "Register": auth_service_pb2.RegisterResponse(
-            user_id="user_1", email="a@b.dev", token="jwt", expires_at=ts("2025-10-06T10:00:00Z")
+            user_id="user_1", email="a@b.dev", token="jwt", expires_at=ts("2025-10-06T10:00:00Z"), role="user"
         ),
         "Login": auth_service_pb2.LoginResponse(
-            user_id="user_1", email="a@b.dev", token="jwt2", expires_at=ts("2025-10-06T10:00:00.5Z")
+            user_id="user_1",
+            email="a@b.dev",
+            token="jwt2",
+            expires_at=ts("2025-10-06T10:00:00.5Z"),
+            role="admin",
         ),
         "Chat": chat_service_pb2.ChatResponse(
             message="AI助手的回复内容",

@@ -17,6 +17,7 @@ async def test_register_is_201_with_an_rfc3339_expiry(api: httpx.AsyncClient, fa
         "email": "a@b.dev",
         "token": "jwt",
         "expires_at": "2025-10-06T10:00:00Z",
+        "role": "user",
     }
     assert fake.last("Register").request.password == "pw-12345"
 

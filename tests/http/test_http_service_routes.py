@@ -9,6 +9,7 @@ from grpc_health.v1 import health_pb2
 from prometheus_client import CollectorRegistry
 
 from aihub.v1 import (
+    admin_service_pb2,
     auth_service_pb2,
     chat_service_pb2,
     embedding_service_pb2,
@@ -21,6 +22,7 @@ from aihub_http.routes import GRPC_ONLY_METHODS
 from tests.http.fakes import FakeCore, serve_http
 
 AIHUB_FILES = (
+    admin_service_pb2,
     auth_service_pb2,
     chat_service_pb2,
     embedding_service_pb2,

@@ -21,6 +21,7 @@ def _fields(login: Login) -> dict[str, Any]:
         "email": login.user.email,
         "token": login.token,
         "expires_at": convert.timestamp(login.expires_at),
+        "role": login.user.role,
     }
 
 

@@ -51,6 +51,7 @@ def _user(row: asyncpg.Record) -> UserRecord:
         row["password_hash"],
         row["plan"],
         row["created_at"],
+        row["role"],
         budget_pico_usd=row["budget_pico_usd"],
         budget_period=row["budget_period"],
     )
@@ -110,6 +111,19 @@ async def set_user_budget(conn: Conn, email: str, limit: int | None, period: str
     """Set or remove a user's budget; False if there is no such user."""
     sql = "UPDATE users SET budget_pico_usd = $1, budget_period = $2 WHERE email = $3"
     return _changed(await conn.execute(sql, limit, period, rows.normalize_email(email)))
+
+
+async def list_users(conn: Conn) -> list[UserRecord]:
+    """Every user, oldest first."""
+    return [_user(row) for row in await conn.fetch("SELECT * FROM users ORDER BY created_at, id")]
+
+
+async def set_role(conn: Conn, email: str, role: str) -> bool:
+    """Change a user's role; False if there is no such user."""
+    done = await conn.execute(
+        "UPDATE users SET role = $1 WHERE email = $2", role, rows.normalize_email(email)
+    )
+    return _changed(done)
 
 
 async def create_api_key(conn: Conn, key: ApiKeyRecord) -> None:

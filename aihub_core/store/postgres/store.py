@@ -202,6 +202,14 @@ class PostgresStore:
         """Set or remove a user's budget; False if there is no such user."""
         return await self._call(q.set_user_budget, email, limit_pico_usd, period)
 
+    async def list_users(self) -> list[UserRecord]:
+        """Every user, oldest first."""
+        return await self._call(q.list_users)
+
+    async def set_role(self, email: str, role: str) -> bool:
+        """Change a user's role; False if there is no such user."""
+        return await self._call(q.set_role, email, role)
+
     async def auth_generation(self) -> int:
         """The auth generation: one indexed one-row read on a pooled connection."""
         pool = self._pool

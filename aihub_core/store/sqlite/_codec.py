@@ -55,6 +55,7 @@ def user_from_row(row: dict[str, Any]) -> UserRecord:
         password_hash=str(row["password_hash"]),
         plan=str(row["plan"]),
         created_at=decode_time(row["created_at"]),
+        role=str(row["role"]),
         budget_pico_usd=None if row["budget_pico_usd"] is None else int(row["budget_pico_usd"]),
         budget_period=row["budget_period"],
     )

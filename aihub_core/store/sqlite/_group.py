@@ -14,6 +14,7 @@ from concurrent.futures import Future
 from sqlite_utils import Database
 
 from aihub_core.store.batching import WriteQueue, fail, resolve
+from aihub_core.store.sqlite._atomic import atomic
 
 Write = Callable[[Database], None]
 
@@ -71,7 +72,7 @@ class GroupCommit:
 def _apply(db: Database, write: Write) -> Exception | None:
     """Run one write in a savepoint of the batch's transaction; its error, if it failed."""
     try:
-        with db.atomic():  # inside a transaction, atomic() is a savepoint
+        with atomic(db):  # inside a transaction, atomic() is a savepoint
             write(db)
     except Exception as exc:
         return exc

@@ -10,6 +10,7 @@ from aihub_core.store import rows
 from aihub_core.store.base import IdempotencyRecord
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite import _queries as q
+from aihub_core.store.sqlite._atomic import atomic
 
 
 def _from_row(row: dict[str, Any]) -> IdempotencyRecord:
@@ -27,7 +28,7 @@ def claim(
     db: Database, record: IdempotencyRecord, expired_before: str, owner: str | None = None
 ) -> IdempotencyRecord | None:
     """Insert the claim, or return the live one holding the key (an expired one is replaced)."""
-    with db.atomic():
+    with atomic(db):
         db.execute(
             "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND created_at < ?",
             [record.user_id, record.key, expired_before],
@@ -45,7 +46,7 @@ def claim(
 
 def complete(db: Database, user_id: str, key: str, response: bytes) -> None:
     """Store the answer; the claim becomes replayable."""
-    with db.atomic():
+    with atomic(db):
         db.execute(
             "UPDATE idempotency_keys SET state = 'done', response = ? WHERE user_id = ? AND key = ?",
             [response, user_id, key],
@@ -54,7 +55,7 @@ def complete(db: Database, user_id: str, key: str, response: bytes) -> None:
 
 def release(db: Database, user_id: str, key: str) -> None:
     """Drop a pending claim (a finished one stays: its answer was given)."""
-    with db.atomic():
+    with atomic(db):
         db.execute(
             "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND state = 'pending'", [user_id, key]
         )

@@ -23,6 +23,7 @@ from aihub_core.store.base import (
     UserRecord,
 )
 from aihub_core.store.sqlite import _codec as codec
+from aihub_core.store.sqlite._atomic import atomic
 
 Params = list[Any] | dict[str, Any]
 
@@ -86,6 +87,16 @@ def set_user_budget(db: Database, email: str, limit: int | None, period: str | N
     return _changed(db, sql, [limit, period, rows.normalize_email(email)])
 
 
+def list_users(db: Database) -> list[UserRecord]:
+    """Every user, oldest first."""
+    return [codec.user_from_row(row) for row in db.query("SELECT * FROM users ORDER BY created_at, id", [])]
+
+
+def set_role(db: Database, email: str, role: str) -> bool:
+    """Change a user's role; False if there is no such user."""
+    return _changed(db, "UPDATE users SET role = ? WHERE email = ?", [role, rows.normalize_email(email)])
+
+
 AUTH_GENERATION_SQL = "SELECT value FROM auth_generation WHERE id = 1"
 
 
@@ -120,7 +131,7 @@ _BY_OLD_SECRET = (
 def rotate_api_key(db: Database, user_id: str, key_id: str, secret: RotatedSecret) -> ApiKeyRecord | None:
     """Give a live key a new secret and keep its old one with its grace, in one transaction."""
     new = codec.to_sqlite(rows.rotated_secret_row(secret))
-    with db.atomic():
+    with atomic(db):
         row = _one(
             db,
             "SELECT * FROM api_keys WHERE id = ? AND user_id = ? AND deleted_at IS NULL",
@@ -201,7 +212,7 @@ def append_turn(
         "updated_at": messages[1]["created_at"],
     }
     try:
-        with db.atomic():
+        with atomic(db):
             insert(db, "sessions", session, _SESSION_UPSERT)
             for row in messages:
                 insert(db, "messages", row)

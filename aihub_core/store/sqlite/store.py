@@ -267,6 +267,14 @@ class SQLiteStore:
         """Set or remove a user's budget; False if there is no such user."""
         return await self._call(q.set_user_budget, email, limit_pico_usd, period)
 
+    async def list_users(self) -> list[UserRecord]:
+        """Every user, oldest first."""
+        return await self._call(q.list_users)
+
+    async def set_role(self, email: str, role: str) -> bool:
+        """Change a user's role; False if there is no such user."""
+        return await self._call(q.set_role, email, role)
+
     async def auth_generation(self) -> int:
         """The auth generation (see `base.Store`): read on the calling thread through the read-only
         connection, in microseconds. If that read fails (a busy database, `:memory:`, which no

@@ -50,6 +50,19 @@ function refused(status, body, withSession) {
 
 export const get = (path, query) => call("GET", path, { query });
 
+/** Download a file the API streams (a CSV export) as `filename`: fetched with the session's token
+ * in a header, then handed to the browser through a Blob URL, so the token never goes in a URL. */
+export async function download(path, query, filename) {
+  const response = await fetch(url(path, query), { headers: headers(undefined, false), credentials: "omit" });
+  if (!response.ok) throw refused(response.status, await response.json().catch(() => null), true);
+  const link = URL.createObjectURL(await response.blob());
+  const a = Object.assign(document.createElement("a"), { href: link, download: filename, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(link), 10_000); // after the browser has taken it
+}
+
 /** POST `body` and hand each SSE event's JSON to `onEvent`; resolves when the stream ends. */
 export async function stream(path, body, auth, onEvent, signal) {
   const response = await fetch(path, {

@@ -1,6 +1,6 @@
 // The console's shell: language, theme, navigation and the page router (#/name). A page is a
-// module with `render(view, signal)` (the signal aborts when the page is left); adding one
-// (request logs, alerts, operators) is one row of PAGES.
+// module with `render(view, signal)` (the signal aborts when the page is left); adding one is one
+// row of PAGES (`admin`: shown to admins only).
 import { t, setLocale, language, translate } from "./i18n.js";
 import * as session from "./session.js";
 import { h } from "./ui.js";
@@ -10,7 +10,9 @@ export const PAGES = [
   { path: "keys", label: "nav.keys", load: () => import("./pages/keys.js") },
   { path: "models", label: "nav.models", load: () => import("./pages/models.js") },
   { path: "playground", label: "nav.playground", load: () => import("./pages/playground.js") },
+  { path: "admin", label: "nav.admin", admin: true, load: () => import("./pages/admin.js") },
 ];
+const shown = () => PAGES.filter((p) => !p.admin || session.isAdmin());
 const AUTH_PAGE = { path: "login", load: () => import("./pages/auth.js") };
 
 let rendering = 0;
@@ -19,14 +21,14 @@ let leaving = null; // aborted when the page is left: its streams and timers sto
 function current() {
   const path = location.hash.replace(/^#\/?/, "").split("?")[0];
   if (!session.signedIn()) return AUTH_PAGE;
-  return PAGES.find((p) => p.path === path) || PAGES[0];
+  return shown().find((p) => p.path === path) || PAGES[0];
 }
 
 function drawNav(active) {
   const nav = document.getElementById("nav");
   nav.replaceChildren(
     ...(session.signedIn()
-      ? PAGES.map((p) =>
+      ? shown().map((p) =>
           h("a", { href: `#/${p.path}`, "aria-current": p === active ? "page" : null }, t(p.label)),
         )
       : []),

@@ -1,16 +1,16 @@
 // The signed-in account, held in this page's memory only (never localStorage or a cookie): a
 // reload or a log-out forgets it. Key secrets created in this tab are kept here too, so the
 // playground can use one without the user pasting it (the server never shows a secret twice).
-const state = { token: null, email: null, expiresAt: null, secrets: new Map() };
+const state = { token: null, email: null, role: null, expiresAt: null, secrets: new Map() };
 const listeners = new Set();
 
-export function signIn({ token, email, expires_at }) {
-  Object.assign(state, { token, email, expiresAt: expires_at });
+export function signIn({ token, email, role, expires_at }) {
+  Object.assign(state, { token, email, role: role || "user", expiresAt: expires_at });
   listeners.forEach((f) => f());
 }
 
 export function signOut() {
-  Object.assign(state, { token: null, email: null, expiresAt: null });
+  Object.assign(state, { token: null, email: null, role: null, expiresAt: null });
   state.secrets.clear();
   listeners.forEach((f) => f());
 }
@@ -31,6 +31,8 @@ export function takeNotice() {
 
 export const token = () => state.token;
 export const email = () => state.email;
+/** Whether the account was an admin when it logged in (the gateway checks every admin call). */
+export const isAdmin = () => state.role === "admin";
 export const signedIn = () => state.token !== null;
 export const onChange = (f) => listeners.add(f);
 

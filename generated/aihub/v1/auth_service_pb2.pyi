@@ -53,12 +53,15 @@ class RegisterResponse(_message.Message):
     EMAIL_FIELD_NUMBER: _builtins.int
     TOKEN_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     """The account's id, e.g. `user_3f2a...`."""
     email: _builtins.str
     """The account's email address, normalised to lower case."""
     token: _builtins.str
     """A signed JWT for KeyService calls."""
+    role: _builtins.str
+    """The account's role: `user` (every new account)."""
     @_builtins.property
     def expires_at(self) -> _timestamp_pb2.Timestamp:
         """When `token` stops being accepted."""
@@ -70,10 +73,11 @@ class RegisterResponse(_message.Message):
         email: _builtins.str = ...,
         token: _builtins.str = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
+        role: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "expires_at", b"expires_at", "token", b"token", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "expires_at", b"expires_at", "role", b"role", "token", b"token", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -115,12 +119,15 @@ class LoginResponse(_message.Message):
     EMAIL_FIELD_NUMBER: _builtins.int
     TOKEN_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
     user_id: _builtins.str
     """The account's id."""
     email: _builtins.str
     """The account's email address."""
     token: _builtins.str
     """A signed JWT for KeyService calls."""
+    role: _builtins.str
+    """The account's role: `user`, or `admin` (an operator, who may call AdminService)."""
     @_builtins.property
     def expires_at(self) -> _timestamp_pb2.Timestamp:
         """When `token` stops being accepted."""
@@ -132,10 +139,11 @@ class LoginResponse(_message.Message):
         email: _builtins.str = ...,
         token: _builtins.str = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
+        role: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "expires_at", b"expires_at", "token", b"token", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["email", b"email", "expires_at", b"expires_at", "role", b"role", "token", b"token", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

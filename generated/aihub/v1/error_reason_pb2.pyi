@@ -165,6 +165,8 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     ERROR_REASON_INSUFFICIENT_PERMISSIONS: _ErrorReason.ValueType  # 38
     """The API key lacks the permission the call needs; `details.required_permission` names it."""
+    ERROR_REASON_ADMIN_ONLY: _ErrorReason.ValueType  # 72
+    """AdminService: the login token is not an admin's (`aihub users set-role EMAIL admin` makes one)."""
     ERROR_REASON_REGISTRATION_CLOSED: _ErrorReason.ValueType  # 63
     """Register: registration is closed on this gateway (`AIHUB_REGISTRATION=closed`); its
     operator creates accounts with `aihub users create`.
@@ -184,7 +186,7 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     ERROR_REASON_QUOTA_EXCEEDED: _ErrorReason.ValueType  # 42
     """The plan's monthly request quota is used up; `details.reset_date` says when it renews."""
-    ERROR_REASON_BUDGET_EXCEEDED: _ErrorReason.ValueType  # 72
+    ERROR_REASON_BUDGET_EXCEEDED: _ErrorReason.ValueType  # 74
     """A budget in USD (the API key's, the user's or the plan's per user: `details.scope` says which) cannot hold the call's worst-case cost on top of what is
     spent and reserved this period; `details` has `limit_usd`, `spent_usd`, `reserved_usd` and
     `resets_at`, and `Retry-After` counts down to the reset.
@@ -374,6 +376,8 @@ set one) and the request did not send that token.
 """
 ERROR_REASON_INSUFFICIENT_PERMISSIONS: ErrorReason.ValueType  # 38
 """The API key lacks the permission the call needs; `details.required_permission` names it."""
+ERROR_REASON_ADMIN_ONLY: ErrorReason.ValueType  # 72
+"""AdminService: the login token is not an admin's (`aihub users set-role EMAIL admin` makes one)."""
 ERROR_REASON_REGISTRATION_CLOSED: ErrorReason.ValueType  # 63
 """Register: registration is closed on this gateway (`AIHUB_REGISTRATION=closed`); its
 operator creates accounts with `aihub users create`.
@@ -393,7 +397,7 @@ address, or from addresses it has not logged in from lately); `details.scope` sa
 """
 ERROR_REASON_QUOTA_EXCEEDED: ErrorReason.ValueType  # 42
 """The plan's monthly request quota is used up; `details.reset_date` says when it renews."""
-ERROR_REASON_BUDGET_EXCEEDED: ErrorReason.ValueType  # 72
+ERROR_REASON_BUDGET_EXCEEDED: ErrorReason.ValueType  # 74
 """A budget in USD (the API key's, the user's or the plan's per user: `details.scope` says which) cannot hold the call's worst-case cost on top of what is
 spent and reserved this period; `details` has `limit_usd`, `spent_usd`, `reserved_usd` and
 `resets_at`, and `Retry-After` counts down to the reset.

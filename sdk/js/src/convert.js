@@ -333,6 +333,7 @@ export function tokenInfo(body, meta) {
       email: optStr(body.email) ?? '',
       token: required(body, 'token', 'the login answer'),
       expiresAt: optStr(body.expires_at),
+      role: optStr(body.role) ?? 'user',
       requestId: meta.requestId,
     },
     body,

@@ -275,6 +275,7 @@ describe('requests and answers', () => {
       email: 'a@b.c',
       token: 'jwt-1',
       expiresAt: '2025-10-01T00:00:00Z',
+      role: 'user',
       requestId: 'req_1',
     });
     assert.equal(created.key, 'ai-hub-new');

@@ -355,6 +355,7 @@ def token_info(body: Mapping[str, Any], meta: ResponseMeta) -> TokenInfo:
         email=_opt_str(body, "email") or "",
         token=_str(body, "token", "the login answer"),
         expires_at=_opt_str(body, "expires_at"),
+        role=_opt_str(body, "role") or "user",
         request_id=meta.request_id,
         raw=body,
     )

@@ -328,5 +328,7 @@ class TokenInfo:
     email: str
     token: str = field(repr=False)
     expires_at: str | None = None
+    # `user`, or `admin` (an operator of the gateway).
+    role: str = "user"
     request_id: str | None = None
     raw: Mapping[str, Any] = _raw()

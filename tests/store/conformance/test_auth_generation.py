@@ -26,9 +26,12 @@ async def test_only_auth_relevant_writes_move_the_generation(
     assert await store.set_plan("A@example.com", "enterprise")
     after_plan = await store.auth_generation()
     assert after_plan != start
+    assert await store.set_role("a@example.com", "admin")
+    after_role = await store.auth_generation()
+    assert after_role != after_plan
     assert await store.delete_api_key("usr_a", "key_1")
     after_delete = await store.auth_generation()
-    assert after_delete != after_plan
+    assert after_delete != after_role
     # Writes that change nothing (no such user, key already gone) need not move it.
     assert not await store.set_plan("nobody@example.com", "free")
     assert not await store.delete_api_key("usr_a", "key_1")

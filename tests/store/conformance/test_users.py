@@ -58,6 +58,33 @@ async def test_set_plan(store: Store, alice: UserRecord) -> None:
     assert await store.set_plan("ghost@example.com", "free") is False
 
 
+async def test_a_user_is_a_user_until_made_an_admin(store: Store, alice: UserRecord) -> None:
+    assert alice.role == "user"
+    assert await store.get_user(alice.id) == alice
+    assert await store.set_role("ALICE@example.com", "admin") is True
+    found = await store.get_user_by_email("alice@example.com")
+    assert found is not None and found.role == "admin" and found.plan == alice.plan
+    assert await store.set_role("alice@example.com", "user") is True
+    found = await store.get_user(alice.id)
+    assert found is not None and found.role == "user"
+    assert await store.set_role("ghost@example.com", "admin") is False
+
+
+async def test_list_users_oldest_first(store: Store, make_user: UserFactory) -> None:
+    assert await store.list_users() == []
+    at = datetime(2026, 4, 1, tzinfo=UTC)
+    for user_id, email, minutes in (
+        ("usr_b", "b@example.com", 5),
+        ("usr_c", "c@example.com", 0),
+        ("usr_a", "a@example.com", 5),
+    ):
+        await store.create_user(make_user(user_id, email, created_at=at + timedelta(minutes=minutes)))
+    await store.set_role("c@example.com", "admin")
+    listed = await store.list_users()
+    assert [(u.id, u.role) for u in listed] == [("usr_c", "admin"), ("usr_a", "user"), ("usr_b", "user")]
+    assert listed[1] == await store.get_user("usr_a")
+
+
 async def test_naive_datetimes_are_refused(store: Store, make_user: UserFactory) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         await store.create_user(make_user("usr_1", "n@example.com", created_at=datetime(2026, 1, 1)))

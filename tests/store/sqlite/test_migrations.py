@@ -122,6 +122,8 @@ async def test_v1_ledger_migrates_to_v2_keeping_its_rows(db_path: Path) -> None:
         pass
     version, _, names = read_schema(db_path)
     assert version == latest_version()  # v1 -> v2 (and on through any later steps)
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("SELECT role FROM users").fetchall() == [("user",)]  # v10: roles
     assert {"usage_records_user_created", "usage_records_pending"} <= names
     assert "usage_records_v2" not in names
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
@@ -197,3 +199,91 @@ async def test_v5_costs_become_exact_pico_usd_and_the_daily_rollup_is_backfilled
         DailyTotals(date(2026, 3, 4), requests=1, tokens=7, cost_pico_usd=1_234_567_890_123_457),
     ]
     assert days[0].cost_usd == 0.001725
+
+
+async def test_the_rollup_triggers_test_the_status_without_in_lists(db_path: Path) -> None:
+    """SQLite builds a temporary b-tree for an `IN` list of more than two constants each time a
+    trigger fires; the rollup's triggers compare with `=` and still count exactly the billable
+    rows: an inserted billable row, a pending row settled billable, never a refused one."""
+    async with SQLiteStore(db_path):
+        pass
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        triggers = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+        assert " IN " not in triggers["usage_daily_insert"].upper()
+        assert " IN " not in triggers["usage_daily_settle"].upper()
+        conn.execute(
+            "INSERT INTO users (id, email, password_hash, plan, created_at) "
+            "VALUES ('usr_1', 'a@example.com', 'h', 'free', '2026-03-01')"
+        )
+        insert = (
+            "INSERT INTO usage_records (request_id, user_id, service, model, prompt_tokens, "
+            "completion_tokens, cost_pico_usd, status, usage_source, created_at, settled_at) "
+            "VALUES (?, 'usr_1', 's', 'm', 1, 2, 5, ?, 'provider', '2026-03-02T10:00:00+00:00', ?)"
+        )
+        for request_id, status in [("a", "ok"), ("b", "error"), ("c", "cancelled"), ("d", "refused")]:
+            conn.execute(insert, [request_id, status, "2026-03-02T10:00:01+00:00"])
+        for request_id in ("e", "f", "g"):
+            conn.execute(insert, [request_id, "pending", None])
+        settle = (
+            "UPDATE usage_records SET status = ?, settled_at = '2026-03-02T10:00:02+00:00' "
+            "WHERE request_id = ?"
+        )
+        conn.execute(settle, ["ok", "e"])
+        conn.execute(settle, ["refused", "f"])
+        conn.execute(settle, ["ok", "a"])  # not pending: already counted
+        rollup = conn.execute("SELECT day, requests, tokens, cost_pico_usd FROM usage_daily").fetchall()
+    assert rollup == [("2026-03-02", 4, 12, 20)]
+
+
+_LEDGER_ROW = (
+    "INSERT INTO usage_records (request_id, user_id, key_id, service, model, prompt_tokens, "
+    "completion_tokens, cost_pico_usd, status, usage_source, created_at, settled_at, owner) "
+    "VALUES (?, 'usr_1', 'key_1', 's', 'm', 3, 4, 7, ?, ?, '2026-03-02T10:00:00+00:00', ?, ?)"
+)
+
+
+async def test_v12_ledger_is_rebuilt_with_checks_without_in_lists_keeping_everything(db_path: Path) -> None:
+    """Migration 12 rebuilds the ledger with CHECKs that compare with `=` (an `IN` list of more
+    than two constants costs a temporary b-tree on every write): rows, indexes, triggers and
+    what the CHECKs refuse are as before."""
+    db_path.parent.mkdir(parents=True)
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        apply_migrations(Database(conn, execute_plugins=False), MIGRATIONS[:11])
+        # What another migration before this one might have added to the ledger is kept too.
+        conn.execute("ALTER TABLE usage_records ADD COLUMN note TEXT")
+        conn.execute("CREATE INDEX usage_records_note ON usage_records (note)")
+        conn.execute(
+            "INSERT INTO users (id, email, password_hash, plan, created_at) "
+            "VALUES ('usr_1', 'a@example.com', 'h', 'free', '2026-03-01')"
+        )
+        conn.execute(_LEDGER_ROW, ["r1", "ok", "provider", "2026-03-02T10:00:01+00:00", None])
+        conn.execute(_LEDGER_ROW, ["r2", "pending", "none", None, "proc-a"])
+        conn.execute("UPDATE usage_records SET note = 'kept' WHERE request_id = 'r1'")
+        conn.commit()
+        before = conn.execute("SELECT * FROM usage_records ORDER BY request_id").fetchall()
+        indexes = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'usage_records'")
+        }
+        assert {"usage_records_note", "usage_records_pending_owner", "usage_daily_settle"} <= indexes
+    async with SQLiteStore(db_path):
+        pass
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("SELECT * FROM usage_records ORDER BY request_id").fetchall() == before
+        after = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'usage_records'")
+        }
+        assert after == indexes | {"usage_records_key_created"}  # migration 13 adds that one
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        ledger = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'usage_records'").fetchone()[0]
+        assert "status IN" not in ledger and "usage_source IN" not in ledger
+        plan = [row[1] for row in conn.execute("EXPLAIN " + _LEDGER_ROW, ["r3", "ok", "provider", "x", None])]
+        assert "OpenEphemeral" not in plan
+        for status, source in [("bogus", "provider"), ("ok", "bogus")]:
+            with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+                conn.execute(_LEDGER_ROW, ["r4", status, source, "2026-03-02T10:00:02+00:00", None])
+        conn.execute(
+            "UPDATE usage_records SET status = 'ok', settled_at = '2026-03-02T10:00:03+00:00' "
+            "WHERE request_id = 'r2'"
+        )
+        rollup = conn.execute("SELECT day, requests, tokens, cost_pico_usd FROM usage_daily").fetchall()
+    assert rollup == [("2026-03-02", 2, 14, 14)]

@@ -1,14 +1,18 @@
 // Usage: requests, tokens and cost per day over a chosen range, the monthly quota gauge and the
 // plan's rate limits (GET /usage and /quota, read with the login token), and the live quota and
-// minute budget pushed by GET /quota/watch (WatchQuota as Server-Sent Events). The request log and
-// the per-model and per-key breakdowns plug in here once GET /v1/developer/usage/logs exists.
+// minute budget pushed by GET /quota/watch (WatchQuota as Server-Sent Events), the breakdown by
+// model and by key, and the request log with its CSV export (GET /usage/logs).
 import { get, watch } from "../api.js";
 import { t } from "../i18n.js";
 import { h, errorBox, number, usd, when } from "../ui.js";
 import { barChart, gauge } from "../chart.js";
+import { breakdown } from "./usage_breakdown.js";
+import { requestLog } from "./usage_log.js";
 
 const PERIODS = ["day", "week", "month", "year", "custom"];
 const state = { period: "week", start: "", end: "" };
+// The window the server reported for the chosen range, as the log's filters take it (end exclusive).
+let shown = { start: "", end: "" };
 
 export async function render(view, signal) {
   const body = h("div", { id: "usage-body", "aria-live": "polite" });
@@ -18,7 +22,9 @@ export async function render(view, signal) {
   const end = h("input", { type: "date", id: "end", value: state.end, "aria-label": t("usage.end") });
   const custom = h("span", { class: "row", hidden: state.period !== "custom" }, start, "–", end);
   const refresh = h("button", { type: "button", id: "refresh-usage" }, t("usage.refresh"));
-  const load = () => draw(body, live);
+  const keys = await get("/v1/developer/api-keys", { page_size: 100 }).then((d) => d.api_keys, () => []);
+  const log = requestLog(() => shown, keys);
+  const load = () => draw(body, live).then(log.reload);
   period.addEventListener("change", () => {
     state.period = period.value;
     custom.hidden = state.period !== "custom";
@@ -34,9 +40,10 @@ export async function render(view, signal) {
   view.append(
     h("div", { class: "row wrap between" }, h("h1", {}, t("usage.title")), h("div", { class: "row wrap" }, h("label", { for: "period" }, t("usage.range")), period, custom, refresh)),
     body,
+    log.element,
   );
   follow(live, signal);
-  await draw(body, live);
+  await load();
 }
 
 /** Keep the live card current until the page is left; reconnect after a dropped stream. */
@@ -76,7 +83,7 @@ function liveFigures(e) {
     h("dt", {}, t("usage.quota")),
     h("dd", { id: "live-quota" }, e.quota_limit ? `${number(e.quota_used)} / ${number(e.quota_limit)}` : number(e.quota_used)),
     h("dt", {}, t("usage.windowReset")),
-    h("dd", {}, r.window_reset ? new Date(r.window_reset).toLocaleTimeString() : "–"),
+    h("dd", {}, r.shownreset ? new Date(r.shownreset).toLocaleTimeString() : "–"),
   ];
 }
 
@@ -89,11 +96,19 @@ async function draw(body, live) {
   const query = state.period === "custom" ? { start_date: state.start, end_date: state.end } : { period: state.period };
   try {
     const [usage, quota] = await Promise.all([get("/v1/developer/usage", query), get("/v1/developer/quota")]);
-    body.replaceChildren(...summary(usage, quota), ...charts(usage));
+    shown = { start: usage.start_date, end: dayAfter(usage.end_date) };
+    body.replaceChildren(...summary(usage, quota), ...charts(usage), await breakdown(shown));
     body.querySelector(".cards").append(live);
   } catch (err) {
     body.replaceChildren(errorBox(err));
   }
+}
+
+/** The day after `YYYY-MM-DD`, the same way: the window's last day is inclusive, a log's end is not. */
+function dayAfter(date) {
+  const day = new Date(`${date}T00:00:00Z`);
+  day.setUTCDate(day.getUTCDate() + 1);
+  return day.toISOString().slice(0, 10);
 }
 
 function summary(usage, quota) {

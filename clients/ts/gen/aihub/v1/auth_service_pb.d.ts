@@ -71,6 +71,13 @@ export declare type RegisterResponse = Message<"aihub.v1.RegisterResponse"> & {
    * @generated from field: google.protobuf.Timestamp expires_at = 4;
    */
   expiresAt?: Timestamp | undefined;
+
+  /**
+   * The account's role: `user` (every new account).
+   *
+   * @generated from field: string role = 5;
+   */
+  role: string;
 };
 
 /**
@@ -139,6 +146,13 @@ export declare type LoginResponse = Message<"aihub.v1.LoginResponse"> & {
    * @generated from field: google.protobuf.Timestamp expires_at = 4;
    */
   expiresAt?: Timestamp | undefined;
+
+  /**
+   * The account's role: `user`, or `admin` (an operator, who may call AdminService).
+   *
+   * @generated from field: string role = 5;
+   */
+  role: string;
 };
 
 /**

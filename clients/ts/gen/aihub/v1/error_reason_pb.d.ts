@@ -384,6 +384,13 @@ export enum ErrorReason {
   INSUFFICIENT_PERMISSIONS = 38,
 
   /**
+   * AdminService: the login token is not an admin's (`aihub users set-role EMAIL admin` makes one).
+   *
+   * @generated from enum value: ERROR_REASON_ADMIN_ONLY = 72;
+   */
+  ADMIN_ONLY = 72,
+
+  /**
    * Register: registration is closed on this gateway (`AIHUB_REGISTRATION=closed`); its
    * operator creates accounts with `aihub users create`.
    *
@@ -434,9 +441,9 @@ export enum ErrorReason {
    * spent and reserved this period; `details` has `limit_usd`, `spent_usd`, `reserved_usd` and
    * `resets_at`, and `Retry-After` counts down to the reset.
    *
-   * @generated from enum value: ERROR_REASON_BUDGET_EXCEEDED = 72;
+   * @generated from enum value: ERROR_REASON_BUDGET_EXCEEDED = 74;
    */
-  BUDGET_EXCEEDED = 72,
+  BUDGET_EXCEEDED = 74,
 
   /**
    * An unexpected error in the gateway; the request id finds it in the logs.
