@@ -1,5 +1,5 @@
-"""`aihub serve`, `aihub users create|set-plan|set-role`, `aihub models sync`: argument parsing and
-process wiring."""
+"""`aihub serve`, `aihub users create|set-plan|set-role|set-budget`, `aihub models sync`: argument
+parsing and process wiring."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from aihub_cli.worker_link import WorkerLink
 from aihub_cli.workers import supervise
 from aihub_core.errors import AIHubError, ConfigError
 from aihub_core.limits.plans import BUILTIN_PLANS, DEFAULT_PLAN, Plans
+from aihub_core.limits.spend import BUDGET_PERIODS
 from aihub_core.operator_config import load_operator_config
+from aihub_core.services.keys import budget_pico_usd
 from aihub_core.settings import Settings
 from aihub_core.store.base import ROLES
 
@@ -70,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     role.add_argument("email")
     role.add_argument("role", choices=ROLES)
 
+    set_budget = users.add_parser("set-budget", help="set (or, with 0, remove) a user's budget in USD")
+    common(set_budget)
+    set_budget.add_argument("email")
+    set_budget.add_argument(
+        "usd", type=float, help="the most the user may spend a period, in USD; 0 removes it"
+    )
+    set_budget.add_argument("--period", choices=BUDGET_PERIODS, default="month", help="day or month (UTC)")
+
     models = commands.add_parser("models", help="manage the model catalog").add_subparsers(
         dest="models_command", required=True
     )
@@ -106,6 +116,16 @@ async def _set_plan(settings: Settings, environ: Mapping[str, str], email: str, 
     return 0
 
 
+async def _set_budget(settings: Settings, email: str, usd: float, period: str) -> int:
+    limit, kept = (None, None) if usd == 0 else budget_pico_usd(usd, period)
+    async with opened_store(settings) as store:
+        if not await store.set_user_budget(email.strip().lower(), limit, kept):
+            print(f"aihub: no user with email {email}", file=sys.stderr)
+            return 1
+    print(f"{email}: budget removed" if limit is None else f"{email}: budget set to {usd} USD a {period}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Entry point of the `aihub` console script."""
     args = _parser().parse_args(argv)
@@ -129,6 +149,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         if args.users_command == "create":
             password = read_password(args.password_stdin, sys.stdin)
             return asyncio.run(create_user(settings, env, args.email, args.plan, password))
+        if args.users_command == "set-budget":
+            return asyncio.run(_set_budget(settings, args.email, args.usd, args.period))
         if args.users_command == "set-role":
             return asyncio.run(set_role(settings, args.email, args.role))
         return asyncio.run(_set_plan(settings, env, args.email, args.plan))

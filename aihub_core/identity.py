@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aihub_core.limits.plans import Plan
+from aihub_core.limits.spend import SpendLimit
 
 
 @dataclass(frozen=True)
@@ -16,3 +17,7 @@ class Caller:
     key_id: str | None = None
     permissions: frozenset[str] = frozenset()
     key_requests_per_minute: int | None = None
+    # The key's budget in USD per period (limits/spend.py), if it has one.
+    key_budget: SpendLimit | None = None
+    # The user's own budget in USD per period (`aihub users set-budget`), if any.
+    user_budget: SpendLimit | None = None

@@ -5,19 +5,45 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aihub_core.chat.conversation import DEFAULT_ANSWER_RESERVE
+from aihub_core.chat.ledger import upper_bound
 from aihub_core.errors import InvalidRequestError
 from aihub_core.identity import Caller
 from aihub_core.limits.input_size import InputSize, measure_messages, measure_texts
 from aihub_core.limits.rules import Demand
+from aihub_core.limits.spend import BudgetAsk, caller_budgets
+from aihub_core.pricing import cost_pico_usd
 
 if TYPE_CHECKING:
     from aihub_core.chat.ledger import PreparedChat
 
 
-def chat_demand(tokens: int) -> Demand:
+def chat_demand(tokens: int, budgets: tuple[BudgetAsk, ...] = ()) -> Demand:
     """A chat (or embedding) call holds its token estimate and a concurrency slot until it ends,
-    and counts against the monthly quota."""
-    return Demand(tokens=tokens, concurrent=True, counts_quota=True)
+    counts against the monthly quota, and holds its worst-case cost against its budgets."""
+    return Demand(tokens=tokens, concurrent=True, counts_quota=True, budgets=budgets)
+
+
+def worst_case_cost(prepared: PreparedChat) -> int:
+    """The most the call can be charged (pico-USD): on the dearest model that may answer it, its
+    prompt at the prompt price and its `max_tokens` (else the model's output limit, else the
+    answer reserve its token estimate assumed) at the completion price. An embedding call: its
+    inputs at the prompt price."""
+    if prepared.embedding is not None:
+        return cost_pico_usd(prepared.token_estimate, 0, prepared.model)
+    costs = []
+    for candidate in prepared.candidates:
+        answer = upper_bound(candidate) or DEFAULT_ANSWER_RESERVE
+        costs.append(cost_pico_usd(candidate.prompt_tokens, answer, candidate.model))
+    return max(costs)
+
+
+def budget_asks(prepared: PreparedChat) -> tuple[BudgetAsk, ...]:
+    """What the call asks of the budgets it counts against: its key's, its user's and its plan's."""
+    caller = prepared.caller
+    if not caller_budgets(caller, caller.plan.monthly_budget):
+        return ()
+    return caller_budgets(caller, caller.plan.monthly_budget, worst_case_cost(prepared))
 
 
 # Per kind of call: the parameter that makes it too large, and what to do about it.

@@ -24,7 +24,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from aihub_core.chat.admission import chat_demand, check_fits_plan, input_of
+from aihub_core.chat.admission import budget_asks, chat_demand, check_fits_plan, input_of
 from aihub_core.chat.completion_params import CompletionParams
 from aihub_core.chat.embeddings import EmbeddingOutcome, EmbeddingParams
 from aihub_core.chat.engine import ChatEngine, ChatOutcome, ContentPiece
@@ -36,6 +36,7 @@ from aihub_core.identity import Caller
 from aihub_core.limits.admitter import Admitter
 from aihub_core.limits.input_size import InputLimits, check_input_size, effective_limits
 from aihub_core.limits.rules import Grant, RateState
+from aihub_core.limits.spend import check_fits_budgets
 from aihub_core.providers.base import TokenUsage
 
 P = TypeVar("P")
@@ -197,7 +198,8 @@ class ChatCalls:
         answer's usage, the estimate of a cut-off answer, nothing for a call that failed before
         any content or never reached the provider. Only a call whose final row could not be
         worked out (the ledger write itself interrupted first) keeps its estimate."""
-        self._admitter.release(grant, prepared.charge.settled())
+        charge = prepared.charge
+        self._admitter.release(grant, charge.settled(), charge.settled_cost())
 
     async def _admit(self, prepared: PreparedChat) -> Grant:
         """Admit the call with its token estimate; a refusal gets its ledger row, at no cost.
@@ -208,8 +210,10 @@ class ChatCalls:
         size, param = input_of(prepared)
         check_input_size(size, effective_limits(plan, self._input_limits), plan.name, param)
         check_fits_plan(prepared.caller, prepared.token_estimate, prepared.kind)
+        budgets = budget_asks(prepared)
+        check_fits_budgets(budgets)
         try:
-            return await self._admitter.admit(prepared.caller, chat_demand(prepared.token_estimate))
+            return await self._admitter.admit(prepared.caller, chat_demand(prepared.token_estimate, budgets))
         except RateLimitError:
             await self._engine.record_refused(prepared)
             raise

@@ -27,6 +27,8 @@ class Charge:
     admission's token estimate settles to when the call ends, however it ends."""
 
     tokens: int | None = None
+    # The cost (pico-USD) of that row: what the call's budgets settle to.
+    cost: int | None = None
     # Whether the call reached the ledger (a pending row) at all.
     reserved: bool = False
 
@@ -36,6 +38,12 @@ class Charge:
         if self.tokens is None and not self.reserved:
             return 0
         return self.tokens
+
+    def settled_cost(self) -> int | None:
+        """What the budgets' reservation settles to, as `settled` for the tokens."""
+        if self.cost is None and not self.reserved:
+            return 0
+        return self.cost
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,7 @@ class CallLedger:
         """The call's row as charged to the model that answered (or was tried last)."""
         if status != "pending":
             chat.charge.tokens = usage.prompt_tokens + usage.completion_tokens
+            chat.charge.cost = cost
         return UsageRecord(
             request_id=chat.request_id,
             user_id=chat.caller.user_id,

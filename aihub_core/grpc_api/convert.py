@@ -15,6 +15,7 @@ from aihub_core.chat.embeddings import EmbeddingOutcome
 from aihub_core.chat.engine import ChatOutcome, ContentPiece
 from aihub_core.chat.params import ChatParams
 from aihub_core.limits.quota_watch import QuotaSnapshot
+from aihub_core.limits.spend import BudgetFigures
 from aihub_core.pricing import usd
 from aihub_core.services.usage import QuotaReport, UsageReport
 from aihub_core.store.base import ApiKeyRecord, UsageLogEntry
@@ -90,9 +91,21 @@ def model(entry: CatalogModel, aliases: tuple[str, ...] = ()) -> model_pb.Model:
     )
 
 
-def quota(report: QuotaReport) -> usage_pb.GetQuotaResponse:
+def spend_budget(figures: BudgetFigures) -> usage_pb.SpendBudget:
+    return usage_pb.SpendBudget(
+        scope=figures.scope.split(":")[0],
+        period=figures.budget.period,
+        limit_usd=usd(figures.budget.limit),
+        spent_usd=usd(figures.spent),
+        reserved_usd=usd(figures.reserved),
+        resets_at=timestamp(figures.resets_at),
+    )
+
+
+def quota(report: QuotaReport, budgets: tuple[BudgetFigures, ...] = ()) -> usage_pb.GetQuotaResponse:
     plan = report.plan
     return usage_pb.GetQuotaResponse(
+        budgets=[spend_budget(b) for b in budgets],
         plan=plan.name,
         quota_limit=report.quota_limit,
         quota_used=report.quota_used,
@@ -131,6 +144,12 @@ def key_rate_limit(record: ApiKeyRecord) -> key_pb.KeyRateLimit | None:
     return key_pb.KeyRateLimit(requests_per_minute=rpm) if rpm else None
 
 
+def key_budget(record: ApiKeyRecord) -> key_pb.KeyBudget | None:
+    if record.budget_pico_usd is None or record.budget_period is None:
+        return None
+    return key_pb.KeyBudget(limit_usd=usd(record.budget_pico_usd), period=record.budget_period)
+
+
 def api_key(record: ApiKeyRecord) -> key_pb.ApiKey:
     out = key_pb.ApiKey(
         id=record.id,
@@ -139,6 +158,7 @@ def api_key(record: ApiKeyRecord) -> key_pb.ApiKey:
         created_at=timestamp(record.created_at),
         permissions=list(record.permissions),
         rate_limit=key_rate_limit(record),
+        budget=key_budget(record),
     )
     for name in ("last_used", "expires_at", "rotated_at"):
         value = getattr(record, name)
@@ -150,6 +170,7 @@ def api_key(record: ApiKeyRecord) -> key_pb.ApiKey:
 def quota_snapshot(snapshot: QuotaSnapshot) -> usage_pb.WatchQuotaResponse:
     budget = snapshot.budget
     return usage_pb.WatchQuotaResponse(
+        budgets=[spend_budget(b) for b in snapshot.budgets],
         plan=snapshot.plan.name,
         quota_limit=snapshot.quota_limit,
         quota_used=snapshot.quota_used,

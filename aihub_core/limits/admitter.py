@@ -10,12 +10,18 @@ from datetime import datetime
 from typing import Protocol
 
 from aihub_core.limits.rules import Budget, Demand, Grant, RateState, Subject
+from aihub_core.limits.spend import BudgetAsk, BudgetFigures
 
 
 class RequestCounter(Protocol):
-    """Where the monthly quota's count starts: the ledger (`Store.count_requests`)."""
+    """Where the monthly quota's count and the budgets' spend start: the ledger
+    (`Store.count_requests`, `Store.key_spent`, `Store.user_spent`)."""
 
     async def count_requests(self, user_id: str, since: datetime) -> int: ...
+
+    async def key_spent(self, key_id: str, since: datetime) -> int: ...
+
+    async def user_spent(self, user_id: str, since: datetime) -> int: ...
 
 
 class Admitter(Protocol):
@@ -27,9 +33,11 @@ class Admitter(Protocol):
         it would break; a ServiceUnavailableError when the counters cannot be reached."""
         ...
 
-    def release(self, grant: Grant, tokens_used: int | None = None) -> None:
-        """The call ended: free its slot and settle its tokens (None keeps the estimate).
-        Synchronous, so a cancelled call's `finally` cannot lose it; releasing twice frees once."""
+    def release(self, grant: Grant, tokens_used: int | None = None, cost_used: int | None = None) -> None:
+        """The call ended: free its slot and settle its tokens (None keeps the estimate), and
+        replace its budgets' reservations by the cost charged (pico-USD; None: the worst case
+        held is spent). Synchronous, so a cancelled call's `finally` cannot lose it; releasing
+        twice frees once."""
         ...
 
     async def peek(self, caller: Subject) -> RateState:
@@ -42,6 +50,11 @@ class Admitter(Protocol):
 
     async def quota_used(self, user_id: str) -> int | None:
         """Calls counted against the monthly quota this month, if the admitter has counted them."""
+        ...
+
+    async def budgets(self, caller: Subject, budgets: tuple[BudgetAsk, ...]) -> list[BudgetFigures]:
+        """Each budget (asked with cost 0) in its current period: spent (the ledger's sum while not
+        counted yet) and reserved by calls in flight."""
         ...
 
     def watch(self, user_id: str) -> AbstractAsyncContextManager[asyncio.Event]:

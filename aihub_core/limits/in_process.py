@@ -34,6 +34,15 @@ from aihub_core.limits.rules import (
     request_scopes,
     window,
 )
+from aihub_core.limits.spend import (
+    BudgetAsk,
+    BudgetFigures,
+    budget_exceeded,
+    counter_name,
+    first_over,
+    ledger_spent,
+    period_end,
+)
 from aihub_core.periods import month_start
 
 
@@ -137,6 +146,10 @@ class InProcessAdmitter:
         # counted here so that concurrent admissions see each other without a database round trip.
         self._month = ""
         self._month_calls: dict[str, int] = {}
+        # Per budget counter (`spend.counter_name`): settled spend, from the ledger once per
+        # process and period, then counted here; and the worst cases held by calls in flight.
+        self._spent: dict[str, int] = {}
+        self._reserved: dict[str, int] = {}
         self._watchers = Watchers()
 
     async def peek(self, caller: Subject) -> RateState:
@@ -151,20 +164,61 @@ class InProcessAdmitter:
         now = datetime.fromtimestamp(self._clock(), UTC)
         if quota:
             await self._load_month(caller.user_id, now)
+        counters = [counter_name(ask.scope, ask.budget.period, now) for ask in demand.budgets]
+        for ask, counter in zip(demand.budgets, counters, strict=True):
+            await self._load_spent(ask, counter, now)
         # From here to the return there is no await: check and commit are one step.
         used = self._month_calls.get(caller.user_id, 0)
         if quota and used >= quota:
             raise quota_exceeded(caller, now, self._limiter.peek(caller))
+        held = [(self._spent[c], self._reserved.get(c, 0)) for c in counters]
+        over = first_over(demand.budgets, held)
+        if over is not None:
+            ask = demand.budgets[over]
+            end = period_end(ask.budget.period, now)
+            figures = BudgetFigures(ask.scope, ask.budget, *held[over], end)
+            raise budget_exceeded(figures, now).with_metadata(self._limiter.peek(caller).metadata())
         grant = self._limiter.take(caller, demand)
         if quota:
             self._month_calls[caller.user_id] = used + 1
+        for ask, counter in zip(demand.budgets, counters, strict=True):
+            self._reserved[counter] = self._reserved.get(counter, 0) + ask.cost
+        grant.spend = tuple((c, ask.cost) for c, ask in zip(counters, demand.budgets, strict=True))
         self._watchers.wake(caller.user_id)
         return grant
 
-    def release(self, grant: Grant, tokens_used: int | None = None) -> None:
-        """The call ended: free its slot and settle its tokens (None keeps the estimate)."""
+    def release(self, grant: Grant, tokens_used: int | None = None, cost_used: int | None = None) -> None:
+        """The call ended: free its slot, settle its tokens (None keeps the estimate) and turn its
+        budgets' reservations into the cost charged (None: the worst case held)."""
+        if not grant.released:
+            for counter, held in grant.spend:
+                self._reserved[counter] = max(0, self._reserved.get(counter, 0) - held)
+                spent = held if cost_used is None else cost_used
+                self._spent[counter] = self._spent.get(counter, 0) + spent
         self._limiter.release(grant, tokens_used)
         self._watchers.wake(grant.user_id)
+
+    async def budgets(self, caller: Subject, budgets: tuple[BudgetAsk, ...]) -> list[BudgetFigures]:
+        """Each budget in its current period (see `Admitter.budgets`)."""
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        figures = []
+        for ask in budgets:
+            counter = counter_name(ask.scope, ask.budget.period, now)
+            await self._load_spent(ask, counter, now)
+            end = period_end(ask.budget.period, now)
+            figures.append(
+                BudgetFigures(
+                    ask.scope, ask.budget, self._spent[counter], self._reserved.get(counter, 0), end
+                )
+            )
+        return figures
+
+    async def _load_spent(self, ask: BudgetAsk, counter: str, now: datetime) -> None:
+        if counter in self._spent:
+            return
+        spent = await ledger_spent(self._ledger, ask.scope, ask.budget.period, now)
+        # As for the month's count: the first load to finish sets it, and the other keeps it.
+        self._spent.setdefault(counter, spent)
 
     async def budget(self, caller: Subject) -> Budget:
         """What is left of the caller's per-minute limits now."""

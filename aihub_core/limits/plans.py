@@ -21,6 +21,9 @@ class Plan:
     monthly_requests: int
     max_input_chars: int | None = None
     max_input_image_bytes: int | None = None
+    # What each user of the plan may spend a calendar month, in pico-USD (`monthly_budget_usd` in
+    # AIHUB_CONFIG; limits/spend.py); None: no budget.
+    monthly_budget: int | None = None
 
 
 DEFAULT_PLAN = "free"

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from aihub_core.limits.admitter import Admitter, RequestCounter
 from aihub_core.limits.plans import Plan
 from aihub_core.limits.rules import Budget, Subject
+from aihub_core.limits.spend import BudgetFigures, caller_budgets
 from aihub_core.periods import month_start, next_month_start
 
 
@@ -54,6 +55,8 @@ class QuotaSnapshot:
     quota_used: int
     reset_date: datetime
     budget: Budget
+    # The budgets in USD the caller counts against (its API key's), in their current period.
+    budgets: tuple[BudgetFigures, ...] = ()
 
     @property
     def quota_limit(self) -> int:
@@ -84,7 +87,13 @@ class QuotaWatch:
         if used is None:
             used = await self._ledger.count_requests(caller.user_id, month_start(now))
         budget = await self._admitter.budget(caller)
-        return QuotaSnapshot(caller.plan, used, next_month_start(now), budget)
+        return QuotaSnapshot(caller.plan, used, next_month_start(now), budget, await self.budgets(caller))
+
+    async def budgets(self, caller: Subject) -> tuple[BudgetFigures, ...]:
+        """The caller's budgets in USD now: spent as counted (the ledger's sum until counted), and
+        the worst cases held by calls in flight."""
+        asks = caller_budgets(caller, caller.plan.monthly_budget)
+        return tuple(await self._admitter.budgets(caller, asks)) if asks else ()
 
     async def snapshots(self, caller: Subject) -> AsyncGenerator[QuotaSnapshot, None]:
         """Snapshots until the consumer stops; also one when the minute window refills."""

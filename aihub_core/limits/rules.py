@@ -18,6 +18,7 @@ from typing import Protocol
 
 from aihub_core.errors import QuotaExceededError, RateLimitError
 from aihub_core.limits.plans import Plan
+from aihub_core.limits.spend import BudgetAsk, SpendLimit
 from aihub_core.periods import next_month_start
 
 WINDOW_SECONDS = 60
@@ -45,6 +46,12 @@ class Subject(Protocol):
     @property
     def key_requests_per_minute(self) -> int | None: ...
 
+    @property
+    def key_budget(self) -> SpendLimit | None: ...
+
+    @property
+    def user_budget(self) -> SpendLimit | None: ...
+
 
 @dataclass(frozen=True)
 class Demand:
@@ -54,12 +61,15 @@ class Demand:
 
     With `read` (every call that is not a model call: listing models, services, usage, quota,
     keys), the request counts only against the read limit of its key (or, with a JWT, its user):
-    the plan's limits and the key's own requests per minute are for model calls."""
+    the plan's limits and the key's own requests per minute are for model calls.
+
+    `budgets`: the budgets in USD the call's worst-case cost is held against (`limits.spend`)."""
 
     tokens: int = 0
     concurrent: bool = False
     counts_quota: bool = False
     read: bool = False
+    budgets: tuple[BudgetAsk, ...] = ()
 
 
 # Reads per minute per API key (or per user, with a JWT) unless AIHUB_READ_RATE_LIMIT says otherwise.
@@ -105,6 +115,8 @@ class Grant:
     concurrent: bool
     state: RateState
     released: bool = field(default=False)
+    # Per budget the call is held against: its counter (`spend.counter_name`) and the cost held.
+    spend: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from aihub_core.catalog import CATEGORIES, CatalogModel, CatalogService
 from aihub_core.errors import ConfigError
 from aihub_core.limits.plans import Plan
 from aihub_core.operator_config._fields import Table
+from aihub_core.pricing import PICO_PER_USD, printed
 from aihub_core.providers.registry import builtin_services, configurable_kinds
 
 # A service name appears in `service:model` ids and in URLs' query strings: keep it plain.
@@ -174,7 +175,15 @@ def _model_fields(table: Table, complete: bool) -> dict[str, object]:
 def _plan(source: str, name: str, raw: object) -> Plan:
     if not _PLAN_NAME.fullmatch(name):
         raise ConfigError(f"{source}: [plans] {name}: plan names use letters, digits, '-' and '_'")
-    table = Table(source, f"plans.{name}", raw, (*_PLAN_KEYS, *_PLAN_INPUT_KEYS))
+    table = Table(source, f"plans.{name}", raw, (*_PLAN_KEYS, *_PLAN_INPUT_KEYS, "monthly_budget_usd"))
     limits = [table.integer(key) for key in _PLAN_KEYS]
     inputs = [table.integer(key) if table.has(key) else None for key in _PLAN_INPUT_KEYS]
-    return Plan(name, *limits, *inputs)
+    budget = None
+    if table.has("monthly_budget_usd"):
+        usd = table.price("monthly_budget_usd")
+        if usd <= 0:
+            raise table.error("monthly_budget_usd", f"must be more than 0 USD, got {usd!r}")
+        budget = int(printed(usd) * PICO_PER_USD)
+    rpm, tpm, concurrent, monthly = limits
+    chars, image_bytes = inputs
+    return Plan(name, rpm, tpm, concurrent, monthly, chars, image_bytes, monthly_budget=budget)

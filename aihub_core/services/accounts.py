@@ -17,6 +17,7 @@ from aihub_core.errors import AuthenticationError, InvalidRequestError, Permissi
 from aihub_core.identity import Caller
 from aihub_core.limits.logins import InProcessLoginCounters, LoginThrottle
 from aihub_core.limits.plans import DEFAULT_PLAN, Plans
+from aihub_core.services.keys import key_budget, user_budget
 from aihub_core.store.base import Store, UserRecord
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -209,7 +210,12 @@ class Accounts:
         user = await self._store.get_user(claims.user_id)
         if user is None:
             raise credentials.account_gone()
-        caller = Caller(user.id, self._plans.get(user.plan), permissions=frozenset(api_keys.PERMISSIONS))
+        caller = Caller(
+            user.id,
+            self._plans.get(user.plan),
+            permissions=frozenset(api_keys.PERMISSIONS),
+            user_budget=user_budget(user),
+        )
         self._cache.put(generation, "user", user.id, CachedCaller(caller))
         return caller
 
@@ -242,6 +248,8 @@ class Accounts:
             key_id=key.id,
             permissions=frozenset(key.permissions),
             key_requests_per_minute=key.requests_per_minute,
+            key_budget=key_budget(key),
+            user_budget=user_budget(user),
         )
         ends = [t for t in (key.expires_at, key.secret_expires_at) if t is not None]
         rotated_out = key.secret_expires_at is not None and (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -9,9 +10,13 @@ from datetime import UTC, datetime, timedelta
 from aihub_core.auth import api_keys
 from aihub_core.errors import InvalidRequestError, NotFoundError
 from aihub_core.identity import Caller
-from aihub_core.store.base import ApiKeyRecord, RotatedSecret, Store
+from aihub_core.limits.spend import BUDGET_PERIODS, SpendLimit
+from aihub_core.pricing import PICO_PER_USD, printed
+from aihub_core.store.base import ApiKeyRecord, RotatedSecret, Store, UserRecord
 
 MAX_NAME = 100
+# A key's budget: above 0 USD, at most a million USD per period.
+MAX_BUDGET_USD = 1_000_000
 MAX_KEYS_PER_USER = 100
 DEFAULT_GRACE_SECONDS = 86_400
 MAX_GRACE_SECONDS = 30 * 86_400
@@ -24,6 +29,42 @@ class Rotation:
     key: ApiKeyRecord
     secret: str
     old_secret_until: datetime
+
+
+def _budget(budget: tuple[float, str] | None) -> tuple[int | None, str | None]:
+    """A key's budget as stored: (limit in pico-USD, period), or (None, None)."""
+    if budget is None:
+        return None, None
+    limit_usd, period = budget
+    if not (math.isfinite(limit_usd) and 0 < limit_usd <= MAX_BUDGET_USD):
+        raise InvalidRequestError(
+            f"budget.limit_usd must be more than 0 and at most {MAX_BUDGET_USD}", param="budget.limit_usd"
+        )
+    if period not in BUDGET_PERIODS:
+        raise InvalidRequestError("budget.period must be day or month", param="budget.period")
+    # The budget as the client wrote it: 0.1 is 10^11 pico-USD, not the double nearest 0.1.
+    return int(printed(limit_usd) * PICO_PER_USD), period
+
+
+def budget_pico_usd(limit_usd: float, period: str) -> tuple[int, str]:
+    """A budget as the stores keep it: (limit in pico-USD, period); an InvalidRequestError if bad."""
+    limit, kept = _budget((limit_usd, period))
+    assert limit is not None and kept is not None
+    return limit, kept
+
+
+def user_budget(user: UserRecord) -> SpendLimit | None:
+    """The user's own budget as the limits take it."""
+    if user.budget_pico_usd is None or user.budget_period is None:
+        return None
+    return SpendLimit(user.budget_pico_usd, user.budget_period)
+
+
+def key_budget(key: ApiKeyRecord) -> SpendLimit | None:
+    """The key's budget as the limits take it."""
+    if key.budget_pico_usd is None or key.budget_period is None:
+        return None
+    return SpendLimit(key.budget_pico_usd, key.budget_period)
 
 
 class KeyManager:
@@ -40,6 +81,7 @@ class KeyManager:
         permissions: tuple[str, ...] | None,
         requests_per_minute: int | None,
         expires_at: datetime | None = None,
+        budget: tuple[float, str] | None = None,
     ) -> tuple[ApiKeyRecord, str]:
         """A new key and its secret, which is never stored and never shown again; `permissions`
         None grants all of them, an empty tuple is refused; `expires_at`, if given, must be in
@@ -50,6 +92,7 @@ class KeyManager:
         if not 1 <= len(name) <= MAX_NAME:
             raise InvalidRequestError(f"name must be 1 to {MAX_NAME} characters", param="name")
         granted = api_keys.validate_permissions(permissions)
+        limit, period = _budget(budget)
         plan_rpm = caller.plan.requests_per_minute
         if requests_per_minute is not None and (
             requests_per_minute < 1 or (plan_rpm and requests_per_minute > plan_rpm)
@@ -76,6 +119,8 @@ class KeyManager:
             requests_per_minute=requests_per_minute,
             created_at=self._now(),
             expires_at=expires_at,
+            budget_pico_usd=limit,
+            budget_period=period,
         )
         await self._store.create_api_key(record)
         return record, new.key

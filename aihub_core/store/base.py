@@ -48,6 +48,9 @@ class UserRecord:
     created_at: datetime
     # `user`, or `admin` (an operator: `aihub users set-role EMAIL admin`).
     role: str = "user"
+    budget_pico_usd: int | None = None
+    """The user's own budget in pico-USD per `budget_period` (`aihub users set-budget`); None: none."""
+    budget_period: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,10 @@ class ApiKeyRecord:
     """When the key stops working (every secret of it); None: never."""
     rotated_at: datetime | None = None
     """When its secret was last replaced (`rotate_api_key`); None: never rotated."""
+    budget_pico_usd: int | None = None
+    """The key's budget in pico-USD per `budget_period`; None: no budget."""
+    budget_period: str | None = None
+    """`day` or `month` (UTC), with `budget_pico_usd`; None without a budget."""
     secret_expires_at: datetime | None = None
     """Set only on a key found by a rotated-out secret (`get_api_key_by_hash`): when that old
     secret stops working (perhaps already past). Not a column of the key."""
@@ -280,6 +287,11 @@ class Store(Protocol):
         """Change a user's plan (email as in `get_user_by_email`); False if there is no such user."""
         ...
 
+    async def set_user_budget(self, email: str, limit_pico_usd: int | None, period: str | None) -> bool:
+        """Set (or, with None, remove) a user's budget per `period` (`day` or `month`); False if
+        there is no such user. Moves the auth generation, as every change of a user does."""
+        ...
+
     async def list_users(self) -> list[UserRecord]:
         """Every user, oldest first (ties by id)."""
         ...
@@ -414,6 +426,16 @@ class Store(Protocol):
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment (inclusive): billable and
         pending ones. From midnight UTC its time does not grow with the number of records."""
+        ...
+
+    async def key_spent(self, key_id: str, since: datetime) -> int:
+        """The cost (pico-USD) of the calls made with a key that the ledger settled as billable
+        (`ok`, `error`, `cancelled`), admitted since a moment (inclusive): where a key's budget
+        starts from."""
+        ...
+
+    async def user_spent(self, user_id: str, since: datetime) -> int:
+        """As `key_spent`, for every call of a user (any key, or a login token)."""
         ...
 
     async def usage_logs(self, user_id: str, query: UsageLogQuery) -> list[UsageLogEntry]:

@@ -213,6 +213,22 @@ export interface RateLimitPolicy {
   concurrentRequests: number | null;
 }
 
+/** An API key's budget: `limitUsd` per `period` (`day` or `month`, UTC). */
+export interface KeyBudget {
+  limitUsd: number;
+  period: string;
+}
+
+/** A budget in USD in its current period: spent (settled, as the ledger has it) and reserved (calls in flight). */
+export interface SpendBudget {
+  scope: string;
+  period: string;
+  limitUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+  resetsAt: string | null;
+}
+
 export interface Quota extends Answer {
   plan: string;
   quotaLimit: number | null;
@@ -220,6 +236,8 @@ export interface Quota extends Answer {
   quotaRemaining: number | null;
   resetDate: string | null;
   rateLimit: RateLimitPolicy;
+  /** The budgets in USD the credential counts against (an API key's own). */
+  budgets: SpendBudget[];
 }
 
 /** A key as listed (no secret; the list's answer carries the request id). */
@@ -236,6 +254,8 @@ export interface ApiKey {
   expiresAt: string | null;
   /** When its secret was last rotated; null if never. */
   rotatedAt: string | null;
+  /** Its budget in USD per period; null if none. */
+  budget: KeyBudget | null;
 }
 
 export interface CreatedApiKey extends ApiKey, Answer {
@@ -330,7 +350,13 @@ declare class QuotaResource {
 declare class ApiKeys {
   private constructor();
   create(
-    params: { name: string; permissions?: string[]; requestsPerMinute?: number; expiresAt?: string | Date },
+    params: {
+      name: string;
+      permissions?: string[];
+      requestsPerMinute?: number;
+      expiresAt?: string | Date;
+      budget?: { limitUsd: number; period: 'day' | 'month' };
+    },
     options?: RequestOptions,
   ): Promise<CreatedApiKey>;
   /** A new secret for the same key; the old one works `graceSeconds` more (default a day; 0: none). */

@@ -190,3 +190,16 @@ def test_a_plans_input_limits_are_optional() -> None:
     assert config.plans["plain"] == Plan("plain", 1, 2, 3, 4)
     assert config.plans["plain"].max_input_chars is None  # the operator's default applies
     assert config.plans["bounded"] == Plan("bounded", 1, 2, 3, 4, max_input_chars=0, max_input_image_bytes=9)
+
+
+def test_a_plans_monthly_budget_in_usd() -> None:
+    base = "requests_per_minute = 1\ntokens_per_minute = 2\nconcurrent_requests = 3\nmonthly_requests = 4\n"
+    config = parse(
+        f"[plans.capped]\n{base}monthly_budget_usd = 0.1\n[plans.whole]\n{base}monthly_budget_usd = 25\n"
+    )
+    assert config.plans["capped"] == Plan("capped", 1, 2, 3, 4, monthly_budget=100_000_000_000)
+    assert config.plans["whole"].monthly_budget == 25 * 10**12
+    assert parse(f"[plans.plain]\n{base}").plans["plain"].monthly_budget is None
+    for bad in ("0", "-1", '"5"'):
+        with pytest.raises(ConfigError, match="monthly_budget_usd"):
+            parse(f"[plans.capped]\n{base}monthly_budget_usd = {bad}\n")

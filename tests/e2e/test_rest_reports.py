@@ -106,6 +106,7 @@ async def test_quota_reports_the_free_plan(http: httpx.AsyncClient, account: Acc
         "quota_remaining": 1000,
         "reset_date": reset,
         "rate_limit": {"requests_per_minute": 20, "tokens_per_minute": 5000, "concurrent_requests": 3},
+        "budgets": [],  # no budget on the key, the user or the free plan
     }
 
 

@@ -56,6 +56,8 @@ SDK_TYPES: Mapping[str, tuple[type[Any], str]] = MappingProxyType(
         "aihub.v1.CreateApiKeyResponse": (py.CreatedApiKey, "CreatedApiKey"),
         "aihub.v1.ApiKey": (py.ApiKey, "ApiKey"),
         "aihub.v1.KeyRateLimit": (py.RateLimitPolicy, "RateLimitPolicy"),
+        "aihub.v1.KeyBudget": (py.KeyBudget, "KeyBudget"),
+        "aihub.v1.SpendBudget": (py.SpendBudget, "SpendBudget"),
         "aihub.v1.ListApiKeysResponse": (py.ApiKeyList, "ApiKeyList"),
         "aihub.v1.DeleteApiKeyResponse": (py.DeletedApiKey, "DeletedApiKey"),
         "aihub.v1.RotateApiKeyResponse": (py.RotatedApiKey, "RotatedApiKey"),

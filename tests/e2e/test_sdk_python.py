@@ -5,7 +5,15 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ai_hub import AsyncAIHub, AuthenticationError, ContentEvent, NotFoundError, PermissionDeniedError
+from ai_hub import (
+    AsyncAIHub,
+    AuthenticationError,
+    ContentEvent,
+    KeyBudget,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+)
 
 
 async def test_the_sdk_drives_every_endpoint(http: httpx.AsyncClient) -> None:
@@ -47,3 +55,20 @@ async def test_the_sdk_drives_every_endpoint(http: httpx.AsyncClient) -> None:
         await admin.api_keys.delete(created.id)
         with pytest.raises(AuthenticationError):
             await app.quota.get()
+
+
+async def test_the_sdk_creates_a_budgeted_key_and_reads_its_budget(http: httpx.AsyncClient) -> None:
+    async with AsyncAIHub(base_url=str(http.base_url)) as client:
+        info = await client.auth.register("budget@example.com", "a-long-password")
+        admin = client.with_token(info.token)
+        created = await admin.api_keys.create("capped", budget=KeyBudget(limit_usd=0.0002, period="day"))
+        assert created.budget == KeyBudget(0.0002, "day")
+        app = client.with_api_key(created.key)
+        answer = await app.chat.create("hi", max_tokens=50)
+        with pytest.raises(RateLimitError) as refused:
+            await app.chat.create("hi", max_tokens=50)
+        assert refused.value.code == "budget_exceeded"
+        [budget] = (await app.quota.get()).budgets
+        assert (budget.scope, budget.period, budget.limit_usd) == ("key", "day", 0.0002)
+        assert (budget.spent_usd, budget.reserved_usd) == (answer.usage.estimated_cost_usd, 0.0)
+        assert [k.budget for k in await admin.api_keys.list()] == [KeyBudget(0.0002, "day")]

@@ -22,6 +22,7 @@ def test_unset_message_is_null_and_unset_optional_scalar_is_absent() -> None:
         "rate_limit": None,
         "expires_at": None,
         "rotated_at": None,
+        "budget": None,
     }
     assert message_to_json(model_service_pb2.ServiceCapabilities(streaming=False)) == {"streaming": False}
 

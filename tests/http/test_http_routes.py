@@ -156,6 +156,7 @@ async def test_quota(api: httpx.AsyncClient) -> None:
         "quota_remaining": 8750,
         "reset_date": "2025-10-01T00:00:00Z",
         "rate_limit": {"requests_per_minute": 60, "tokens_per_minute": 15000, "concurrent_requests": 10},
+        "budgets": [],
     }
 
 
@@ -177,6 +178,7 @@ async def test_create_api_key_is_201_with_null_last_used(api: httpx.AsyncClient,
         "rate_limit": None,
         "expires_at": None,
         "rotated_at": None,
+        "budget": None,
     }
     sent = fake.last("CreateApiKey").request
     assert sent.rate_limit.requests_per_minute == 30
@@ -210,6 +212,7 @@ async def test_list_api_keys(api: httpx.AsyncClient, fake: FakeCore) -> None:
                 "rate_limit": {"requests_per_minute": 30},
                 "expires_at": None,
                 "rotated_at": None,
+                "budget": None,
             }
         ],
         "total_count": 1,

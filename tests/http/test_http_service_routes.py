@@ -150,6 +150,7 @@ async def test_openapi_schemas_follow_the_json_rules(api: httpx.AsyncClient) -> 
         "permissions",
         "rate_limit",
         "expires_at",
+        "budget",
     }
     chat = document["paths"]["/v1/developer/chat"]["post"]
     body = chat["requestBody"]["content"]["application/json"]["schema"]

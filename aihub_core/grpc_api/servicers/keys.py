@@ -27,7 +27,9 @@ class KeyServicer(pb_grpc.KeyServiceServicer):
         given = request.permissions or request.permissions_present
         permissions = tuple(request.permissions) if given else None
         expires_at = request.expires_at.ToDatetime(UTC) if request.HasField("expires_at") else None
-        record, secret = await self._keys.create(call.user, request.name, permissions, rpm, expires_at)
+        budget = (request.budget.limit_usd, request.budget.period) if request.HasField("budget") else None
+        user = call.user
+        record, secret = await self._keys.create(user, request.name, permissions, rpm, expires_at, budget)
         return pb.CreateApiKeyResponse(
             id=record.id,
             name=record.name,
@@ -36,6 +38,7 @@ class KeyServicer(pb_grpc.KeyServiceServicer):
             permissions=list(record.permissions),
             rate_limit=convert.key_rate_limit(record),
             expires_at=convert.timestamp(expires_at) if expires_at else None,
+            budget=convert.key_budget(record),
         )
 
     @unary(JWT)
@@ -67,5 +70,6 @@ class KeyServicer(pb_grpc.KeyServiceServicer):
             rate_limit=listed.rate_limit if listed.HasField("rate_limit") else None,
             expires_at=listed.expires_at if listed.HasField("expires_at") else None,
             rotated_at=listed.rotated_at,
+            budget=listed.budget if listed.HasField("budget") else None,
             previous_key_expires_at=convert.timestamp(rotation.old_secret_until),
         )

@@ -31,7 +31,7 @@ class UsageServicer(pb_grpc.UsageServiceServicer):
 
     @unary(api_key_or_jwt("usage"))
     async def GetQuota(self, request: pb.GetQuotaRequest, call: Call) -> pb.GetQuotaResponse:
-        return convert.quota(await self._reporter.quota(call.user))
+        return convert.quota(await self._reporter.quota(call.user), await self._watch.budgets(call.user))
 
     @server_stream(api_key_or_jwt("usage"))
     async def WatchQuota(

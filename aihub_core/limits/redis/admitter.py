@@ -31,6 +31,7 @@ from aihub_core.limits.redis.scripts import (
     BUDGET,
     FLIGHT_TTL_SECONDS,
     NEEDS_QUOTA,
+    REFUSED_BUDGET,
     REFUSED_QUOTA,
     WINDOW_TTL_SECONDS,
     Keys,
@@ -55,6 +56,14 @@ from aihub_core.limits.rules import (
     refusal,
     request_scopes,
     window,
+)
+from aihub_core.limits.spend import (
+    BudgetAsk,
+    BudgetFigures,
+    budget_exceeded,
+    counter_name,
+    ledger_spent,
+    period_end,
 )
 from aihub_core.periods import month_start, next_month_start
 
@@ -150,12 +159,19 @@ class RedisAdmitter:
         scopes = request_scopes(caller)
         slot = f"{self.instance_id}:{next(self._slots)}" if demand.concurrent else ""
         keys = self._keys
+        counters = [counter_name(ask.scope, ask.budget.period, moment) for ask in demand.budgets]
         redis_keys = [
             *self._request_keys(number, caller, scopes, both=True),
             keys.tokens(number, user),
             keys.flight(user),
             keys.quota(month, user),
         ]
+        budgets: list[dict[str, str | int]] = []
+        for ask, counter in zip(demand.budgets, counters, strict=True):
+            redis_keys += keys.budget(user, counter)
+            ends = period_end(ask.budget.period, moment)
+            ttl = math.ceil((ends - moment).total_seconds()) + QUOTA_GRACE_SECONDS
+            budgets.append({"limit": str(ask.budget.limit), "cost": str(ask.cost), "start": "", "ttl": ttl})
         named: dict[str, Any] = {
             "user": user,
             "user_limit": scopes[0][1],
@@ -172,21 +188,31 @@ class RedisAdmitter:
             "flight_ttl": FLIGHT_TTL_SECONDS,
             "lease_ms": self._upkeep.lease_ms,
             "channel_prefix": keys.channel_prefix,
+            "budgets": budgets,
         }
         seen = await self._run_admit(redis_keys, named, user, slot)
         if seen[0] == NEEDS_QUOTA:
-            named["quota_start"] = await self._ledger.count_requests(user, month_start(moment))
+            if quota:
+                named["quota_start"] = await self._ledger.count_requests(user, month_start(moment))
+            for ask, asked in zip(demand.budgets, budgets, strict=True):
+                asked["start"] = str(await ledger_spent(self._ledger, ask.scope, ask.budget.period, moment))
             seen = await self._run_admit(redis_keys, named, user, slot)
-        status, user_used, key_used, tokens_used, in_flight, _ = seen
+        status, user_used, key_used, tokens_used, in_flight, _ = (int(x) for x in seen[:6])
         used = [user_used, key_used][: len(scopes)]
         if status == ADMITTED:
             if slot:
                 self._upkeep.hold(user, slot)
             state = rate_state(caller, scopes, [n + 1 for n in used], reset)
-            return SlotGrant(user, demand.tokens, demand.concurrent, state, slot=slot)
+            spend = tuple((c, ask.cost) for c, ask in zip(counters, demand.budgets, strict=True))
+            return SlotGrant(user, demand.tokens, demand.concurrent, state, spend=spend, slot=slot)
         state = rate_state(caller, scopes, used, reset)
         if status == REFUSED_QUOTA:
             raise quota_exceeded(caller, moment, state)
+        if status == REFUSED_BUDGET:
+            ask = demand.budgets[int(seen[6]) - 1]
+            ends = period_end(ask.budget.period, moment)
+            figures = BudgetFigures(ask.scope, ask.budget, int(seen[7]), int(seen[8]), ends)
+            raise budget_exceeded(figures, moment).with_metadata(state.metadata())
         broken = first_broken(caller, demand, scopes, used, tokens_used, in_flight)
         if broken is None:
             raise AssertionError(f"the admission script refused a demand that fits: {seen}")
@@ -217,7 +243,7 @@ class RedisAdmitter:
             "channel_prefix": keys.channel_prefix,
             "quiet": True,
         }
-        seen = await self._run_admit(redis_keys, named, user, "")
+        seen = [int(x) for x in await self._run_admit(redis_keys, named, user, "")]
         if seen[0] == ADMITTED:
             return Grant(user, 0, False, read_state(limit, seen[1] + 1, reset))
         raise read_refusal(caller, limit, seen[1], reset, now)
@@ -230,7 +256,7 @@ class RedisAdmitter:
             return [user, self._keys.requests(number, caller.user_id, caller.key_id)]
         return [user, user] if both else [user]
 
-    async def _run_admit(self, keys: list[str], named: dict[str, Any], user: str, slot: str) -> list[int]:
+    async def _run_admit(self, keys: list[str], named: dict[str, Any], user: str, slot: str) -> list[Any]:
         # The releases of the admission's shard ride along (on one Redis server, all of them);
         # those of other slots of a cluster go in the same pipeline, just before.
         shard = self._redis.shard(keys[0])
@@ -252,10 +278,11 @@ class RedisAdmitter:
             raise
         finally:
             self._upkeep.sent(batch, delivered)
-        return [int(x) for x in seen]
+        return list(seen)
 
-    def release(self, grant: Grant, tokens_used: int | None = None) -> None:
-        """The call ended: queue freeing its slot and settling its tokens (None keeps the estimate).
+    def release(self, grant: Grant, tokens_used: int | None = None, cost_used: int | None = None) -> None:
+        """The call ended: queue freeing its slot, settling its tokens (None keeps the estimate) and
+        turning its budgets' reservations into the cost charged (None: the worst case held).
         Synchronous, so a cancelled request's `finally` cannot lose it."""
         if grant.released:
             return
@@ -264,7 +291,8 @@ class RedisAdmitter:
         number, _ = window(self._clock())
         delta = 0 if tokens_used is None else tokens_used - grant.tokens
         # Settled in the current window, as in one process (in_process.Limiter.release).
-        self._upkeep.release(Release(grant.user_id, slot, number, delta))
+        spend = tuple((c, held, held if cost_used is None else cost_used) for c, held in grant.spend)
+        self._upkeep.release(Release(grant.user_id, slot, number, delta, spend))
 
     async def peek(self, caller: Subject) -> RateState:
         """The request figures without counting anything."""
@@ -303,6 +331,25 @@ class RedisAdmitter:
         except REDIS_ERRORS as err:
             raise limiter_unavailable() from err
         return None if value is None else int(value)
+
+    async def budgets(self, caller: Subject, budgets: tuple[BudgetAsk, ...]) -> list[BudgetFigures]:
+        """Each budget in its current period, as Redis counts it (the ledger's sum while the
+        period's counter has not started)."""
+        moment = datetime.fromtimestamp(self._clock(), UTC)
+        figures = []
+        for ask in budgets:
+            held_key, spent_key = self._keys.budget(
+                caller.user_id, counter_name(ask.scope, ask.budget.period, moment)
+            )
+            try:
+                held, spent = await self._pipeline.command("MGET", held_key, spent_key)
+            except REDIS_ERRORS as err:
+                raise limiter_unavailable() from err
+            if spent is None:
+                spent = await ledger_spent(self._ledger, ask.scope, ask.budget.period, moment)
+            ends = period_end(ask.budget.period, moment)
+            figures.append(BudgetFigures(ask.scope, ask.budget, int(spent), int(held or 0), ends))
+        return figures
 
     def watch(self, user_id: str) -> AbstractAsyncContextManager[asyncio.Event]:
         """An event set whenever the user's figures change, in any process."""

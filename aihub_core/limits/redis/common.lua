@@ -17,10 +17,12 @@ local function live_in_flight(flight_key, now, prune)
   return redis.call('ZCOUNT', flight_key, '(' .. now, '+inf')
 end
 
--- Calls that ended, queued by a gateway process: `releases` is a list of {user, slot, delta}
--- (slot '' when the call held none; delta, the tokens to give back (< 0) or add), and their
--- keys are KEYS from `first_key` on, in pairs: the user's flight set, then the tokens key of
--- the minute the call ended in.
+-- Calls that ended, queued by a gateway process: `releases` is a list of {user, slot, delta,
+-- spend} (slot '' when the call held none; delta, the tokens to give back (< 0) or add; spend,
+-- per budget the call held, {held, cost}: the worst case to give back and the cost to count, as
+-- decimal strings), and their keys are KEYS from `first_key` on: the user's flight set, the
+-- tokens key of the minute the call ended in, then per budget its held and spent keys. A spent
+-- key that is gone (expired, or Redis lost it) is left to be started again from the ledger.
 local function apply_releases(first_key, releases, channel_prefix, window_ttl)
   local woken, k = {}, first_key
   for _, release in ipairs(releases) do
@@ -34,10 +36,18 @@ local function apply_releases(first_key, releases, channel_prefix, window_ttl)
         redis.call('EXPIRE', tokens_key, window_ttl)
       end
     end
+    local spend = release.spend or {}
+    for j, s in ipairs(spend) do
+      local held_key, spent_key = KEYS[k + 2 * j], KEYS[k + 2 * j + 1]
+      if redis.call('EXISTS', held_key) == 1 and redis.call('DECRBY', held_key, s[1]) < 0 then
+        redis.call('SET', held_key, '0', 'KEEPTTL')
+      end
+      if s[2] ~= '0' and redis.call('EXISTS', spent_key) == 1 then redis.call('INCRBY', spent_key, s[2]) end
+    end
     if not woken[release.user] then
       woken[release.user] = true
       redis.call('PUBLISH', channel_prefix .. release.user, '1')
     end
-    k = k + 2
+    k = k + 2 + 2 * #spend
   end
 end

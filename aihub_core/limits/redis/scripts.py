@@ -12,6 +12,11 @@ each script call, which touches one user's keys (or, on a single Redis, any user
                                     in flight, scored by the end of its lease (Redis's clock, ms)
     {p}{u:ID}:quota:{YYYY-MM}       calls counted against the monthly quota; expires a day after
                                     the month
+    {p}{u:ID}:budget:{C}:held      a budget's worst cases held by calls in flight (pico-USD), and
+    {p}{u:ID}:budget:{C}:spent     its settled spend, from the ledger's sum at the first admission
+                                    of the period; C is the budget's counter in one period
+                                    (`spend.counter_name`: `key:ID@d2026-12-03`); both expire a
+                                    day after the period
     {p}changes:{ID}                 (pub/sub channel, not a key) the user's figures changed
 
 A member of a `flight` set counts while its lease runs: the process that holds the call renews
@@ -38,7 +43,7 @@ FLIGHT_TTL_SECONDS = 24 * 3600
 
 # What admit.lua answers first; then the counters it saw before committing anything:
 # user requests, key requests, tokens, live calls in flight, monthly calls.
-ADMITTED, REFUSED_LIMIT, REFUSED_QUOTA, NEEDS_QUOTA = 0, 1, 2, 3
+ADMITTED, REFUSED_LIMIT, REFUSED_QUOTA, NEEDS_QUOTA, REFUSED_BUDGET = 0, 1, 2, 3, 4
 
 
 def _script(name: str) -> str:
@@ -87,6 +92,11 @@ class Keys:
 
     def quota(self, month: str, user_id: str) -> str:
         return f"{self.user(user_id)}quota:{month}"
+
+    def budget(self, user_id: str, counter: str) -> tuple[str, str]:
+        """A budget's counters in one period: the worst cases held, and the spend settled."""
+        base = f"{self.user(user_id)}budget:{counter}:"
+        return base + "held", base + "spent"
 
     @property
     def channel_prefix(self) -> str:

@@ -57,6 +57,9 @@ class Release:
     slot: str
     window: int
     tokens_delta: int
+    # Per budget the call held: its counter (`spend.counter_name`), the worst case held and the
+    # cost charged (pico-USD).
+    spend: tuple[tuple[str, int, int], ...] = ()
 
 
 class Upkeep:
@@ -147,14 +150,20 @@ class Upkeep:
         elif not self._queued and not self._in_transit:
             self._idle.set()
 
-    def script_input(self, batch: list[Release]) -> tuple[list[str], list[dict[str, str | int]]]:
-        """The batch as the scripts take it (`apply_releases` in common.lua): two KEYS per release,
-        and the releases' named values."""
+    def script_input(self, batch: list[Release]) -> tuple[list[str], list[dict[str, object]]]:
+        """The batch as the scripts take it (`apply_releases` in common.lua): two KEYS per release
+        and two per budget it held, and the releases' named values."""
         keys: list[str] = []
-        releases: list[dict[str, str | int]] = []
+        releases: list[dict[str, object]] = []
         for release in batch:
-            keys += (self._keys.flight(release.user_id), self._keys.tokens(release.window, release.user_id))
-            releases.append({"user": release.user_id, "slot": release.slot, "delta": release.tokens_delta})
+            user = release.user_id
+            keys += (self._keys.flight(user), self._keys.tokens(release.window, user))
+            named: dict[str, object] = {"user": user, "slot": release.slot, "delta": release.tokens_delta}
+            if release.spend:
+                for counter, _, _ in release.spend:
+                    keys += self._keys.budget(user, counter)
+                named["spend"] = [[str(held), str(cost)] for _, held, cost in release.spend]
+            releases.append(named)
         return keys, releases
 
     async def flush(self) -> None:

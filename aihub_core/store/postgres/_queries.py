@@ -46,7 +46,14 @@ def insert_sql(table: str, columns: Sequence[str], suffix: str = "") -> str:
 
 def _user(row: asyncpg.Record) -> UserRecord:
     return UserRecord(
-        row["id"], row["email"], row["password_hash"], row["plan"], row["created_at"], row["role"]
+        row["id"],
+        row["email"],
+        row["password_hash"],
+        row["plan"],
+        row["created_at"],
+        row["role"],
+        budget_pico_usd=row["budget_pico_usd"],
+        budget_period=row["budget_period"],
     )
 
 
@@ -63,6 +70,8 @@ def _key(row: asyncpg.Record) -> ApiKeyRecord:
         last_used=row["last_used"],
         expires_at=row["expires_at"],
         rotated_at=row["rotated_at"],
+        budget_pico_usd=row["budget_pico_usd"],
+        budget_period=row["budget_period"],
         secret_expires_at=row.get("secret_expires_at"),
     )
 
@@ -96,6 +105,12 @@ async def set_plan(conn: Conn, email: str, plan: str) -> bool:
         "UPDATE users SET plan = $1 WHERE email = $2", plan, rows.normalize_email(email)
     )
     return _changed(done)
+
+
+async def set_user_budget(conn: Conn, email: str, limit: int | None, period: str | None) -> bool:
+    """Set or remove a user's budget; False if there is no such user."""
+    sql = "UPDATE users SET budget_pico_usd = $1, budget_period = $2 WHERE email = $3"
+    return _changed(await conn.execute(sql, limit, period, rows.normalize_email(email)))
 
 
 async def list_users(conn: Conn) -> list[UserRecord]:
@@ -220,6 +235,24 @@ async def daily_usage(conn: Conn, user_id: str, first: date, last: date) -> list
         DailyTotals(row["day"], int(row["requests"]), int(row["tokens"]), int(row["cost_pico_usd"]))
         for row in await conn.fetch(sql, user_id, first, last)
     ]
+
+
+async def key_spent(conn: Conn, key_id: str, since: datetime) -> int:
+    """The settled billable cost of a key's calls admitted since a moment (its own index)."""
+    sql = (
+        "SELECT coalesce(sum(cost_pico_usd), 0) FROM usage_records "
+        f"WHERE key_id = $1 AND created_at >= $2 AND {BILLABLE_SQL}"
+    )
+    return int(await conn.fetchval(sql, key_id, rows.utc(since)))
+
+
+async def user_spent(conn: Conn, user_id: str, since: datetime) -> int:
+    """The settled billable cost of a user's calls admitted since a moment."""
+    sql = (
+        "SELECT coalesce(sum(cost_pico_usd), 0) FROM usage_records "
+        f"WHERE user_id = $1 AND created_at >= $2 AND {BILLABLE_SQL}"
+    )
+    return int(await conn.fetchval(sql, user_id, rows.utc(since)))
 
 
 async def count_requests(conn: Conn, user_id: str, since: datetime) -> int:

@@ -170,10 +170,25 @@ _V3_ROLES = """
 ALTER TABLE users ADD COLUMN role text NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin'));
 """
 
+# Key budgets in USD: see SQLite's migration 13.
+_V4_KEY_BUDGETS = """
+ALTER TABLE api_keys ADD COLUMN budget_pico_usd bigint;
+ALTER TABLE api_keys ADD COLUMN budget_period text CHECK (budget_period IN ('day', 'month'));
+CREATE INDEX usage_records_key_created ON usage_records (key_id, created_at) WHERE key_id IS NOT NULL;
+"""
+
+# A user's own budget in USD: see SQLite's migration 14.
+_V5_USER_BUDGETS = """
+ALTER TABLE users ADD COLUMN budget_pico_usd bigint;
+ALTER TABLE users ADD COLUMN budget_period text CHECK (budget_period IN ('day', 'month'));
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, keys, sessions, the ledger with its daily rollup, claims, leases", _V1_SCHEMA),
     Migration(2, "API key expiry and rotation, with the old secrets' grace", _V2_KEY_ROTATION),
     Migration(3, "users' roles: user or admin", _V3_ROLES),
+    Migration(4, "API key budgets in USD, and the ledger by key", _V4_KEY_BUDGETS),
+    Migration(5, "user budgets in USD", _V5_USER_BUDGETS),
 )
 
 # The version table and the lock are named after the schema, so that schemas of one database

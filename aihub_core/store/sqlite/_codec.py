@@ -56,6 +56,8 @@ def user_from_row(row: dict[str, Any]) -> UserRecord:
         plan=str(row["plan"]),
         created_at=decode_time(row["created_at"]),
         role=str(row["role"]),
+        budget_pico_usd=None if row["budget_pico_usd"] is None else int(row["budget_pico_usd"]),
+        budget_period=row["budget_period"],
     )
 
 
@@ -74,6 +76,8 @@ def api_key_from_row(row: dict[str, Any]) -> ApiKeyRecord:
         last_used=_time_or_none(row["last_used"]),
         expires_at=_time_or_none(row["expires_at"]),
         rotated_at=_time_or_none(row["rotated_at"]),
+        budget_pico_usd=None if row["budget_pico_usd"] is None else int(row["budget_pico_usd"]),
+        budget_period=row["budget_period"],
         secret_expires_at=_time_or_none(row.get("secret_expires_at")),
     )
 

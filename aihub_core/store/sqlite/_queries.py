@@ -81,6 +81,12 @@ def set_plan(db: Database, email: str, plan: str) -> bool:
     return _changed(db, "UPDATE users SET plan = ? WHERE email = ?", [plan, rows.normalize_email(email)])
 
 
+def set_user_budget(db: Database, email: str, limit: int | None, period: str | None) -> bool:
+    """Set or remove a user's budget; False if there is no such user."""
+    sql = "UPDATE users SET budget_pico_usd = ?, budget_period = ? WHERE email = ?"
+    return _changed(db, sql, [limit, period, rows.normalize_email(email)])
+
+
 def list_users(db: Database) -> list[UserRecord]:
     """Every user, oldest first."""
     return [codec.user_from_row(row) for row in db.query("SELECT * FROM users ORDER BY created_at, id", [])]
@@ -247,6 +253,28 @@ def daily_usage(db: Database, user_id: str, first: date, last: date) -> list[Dai
         )
         for row in db.query(sql, [user_id, first.isoformat(), last.isoformat()])
     ]
+
+
+def key_spent(db: Database, key_id: str, since: datetime) -> int:
+    """The settled billable cost of a key's calls admitted since a moment (its own index)."""
+    row = _one(
+        db,
+        "SELECT coalesce(sum(cost_pico_usd), 0) AS n FROM usage_records "
+        f"WHERE key_id = ? AND created_at >= ? AND {_BILLABLE_SQL}",
+        [key_id, codec.encode_time(rows.utc(since))],
+    )
+    return int(row["n"]) if row else 0
+
+
+def user_spent(db: Database, user_id: str, since: datetime) -> int:
+    """The settled billable cost of a user's calls admitted since a moment."""
+    row = _one(
+        db,
+        "SELECT coalesce(sum(cost_pico_usd), 0) AS n FROM usage_records "
+        f"WHERE user_id = ? AND created_at >= ? AND {_BILLABLE_SQL}",
+        [user_id, codec.encode_time(rows.utc(since))],
+    )
+    return int(row["n"]) if row else 0
 
 
 def count_requests(db: Database, user_id: str, since: datetime) -> int:

@@ -311,6 +311,20 @@ def _v12_ledger_checks_without_in(db: Database) -> None:
         db.execute(sql)
 
 
+# Key budgets in USD (limits/spend.py): the limit in pico-USD per day or month, and the index that
+# sums a key's spend in a period when the budget's counter starts.
+_V13_KEY_BUDGETS = """
+ALTER TABLE api_keys ADD COLUMN budget_pico_usd INTEGER;
+ALTER TABLE api_keys ADD COLUMN budget_period TEXT CHECK (budget_period IN ('day', 'month'));
+CREATE INDEX usage_records_key_created ON usage_records (key_id, created_at) WHERE key_id IS NOT NULL;
+"""
+
+# A user's own budget in USD (`aihub users set-budget`), as a key's (migration 13).
+_V14_USER_BUDGETS = """
+ALTER TABLE users ADD COLUMN budget_pico_usd INTEGER;
+ALTER TABLE users ADD COLUMN budget_period TEXT CHECK (budget_period IN ('day', 'month'));
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, API keys, sessions with messages, usage ledger", _V1_SCHEMA),
     Migration(2, "usage ledger reservations: pending status, settled_at, recovered", _V2_RESERVATIONS),
@@ -326,6 +340,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         12, "the ledger's CHECKs test the status and source without IN lists", _v12_ledger_checks_without_in
     ),
+    Migration(13, "API key budgets in USD, and the ledger by key", _V13_KEY_BUDGETS),
+    Migration(14, "user budgets in USD", _V14_USER_BUDGETS),
 )
 
 

@@ -263,6 +263,10 @@ class SQLiteStore:
         """Change a user's plan; False if there is no such user."""
         return await self._call(q.set_plan, email, plan)
 
+    async def set_user_budget(self, email: str, limit_pico_usd: int | None, period: str | None) -> bool:
+        """Set or remove a user's budget; False if there is no such user."""
+        return await self._call(q.set_user_budget, email, limit_pico_usd, period)
+
     async def list_users(self) -> list[UserRecord]:
         """Every user, oldest first."""
         return await self._call(q.list_users)
@@ -369,6 +373,14 @@ class SQLiteStore:
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment: billable and pending ones."""
         return await self._call(q.count_requests, user_id, since)
+
+    async def key_spent(self, key_id: str, since: datetime) -> int:
+        """The settled cost of a key's calls since a moment (see the Protocol)."""
+        return await self._call(q.key_spent, key_id, since)
+
+    async def user_spent(self, user_id: str, since: datetime) -> int:
+        """The settled cost of a user's calls since a moment (see the Protocol)."""
+        return await self._call(q.user_spent, user_id, since)
 
     async def usage_logs(self, user_id: str, query: UsageLogQuery) -> list[UsageLogEntry]:
         """One page of the user's ledger rows, newest first (see the Protocol)."""

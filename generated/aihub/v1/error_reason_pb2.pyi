@@ -66,6 +66,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """Chat: the call may use more tokens than the plan allows in a whole minute, so it could
     never be admitted; lower `max_tokens` or shorten the conversation.
     """
+    ERROR_REASON_REQUEST_EXCEEDS_BUDGET: _ErrorReason.ValueType  # 73
+    """Chat: the call's worst-case cost alone (its prompt and `max_tokens`, or the model's output
+    limit, at the model's prices) is more than a whole budget in USD (`details.limit_usd`); `param`
+    names `max_tokens`.
+    """
     ERROR_REASON_MODEL_NOT_CHAT: _ErrorReason.ValueType  # 11
     """Chat: the model is not a chat model (an embedding model, for example)."""
     ERROR_REASON_IMAGES_NOT_SUPPORTED: _ErrorReason.ValueType  # 12
@@ -181,6 +186,11 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     ERROR_REASON_QUOTA_EXCEEDED: _ErrorReason.ValueType  # 42
     """The plan's monthly request quota is used up; `details.reset_date` says when it renews."""
+    ERROR_REASON_BUDGET_EXCEEDED: _ErrorReason.ValueType  # 74
+    """A budget in USD (the API key's, the user's or the plan's per user: `details.scope` says which) cannot hold the call's worst-case cost on top of what is
+    spent and reserved this period; `details` has `limit_usd`, `spent_usd`, `reserved_usd` and
+    `resets_at`, and `Retry-After` counts down to the reset.
+    """
     ERROR_REASON_INTERNAL_ERROR: _ErrorReason.ValueType  # 43
     """An unexpected error in the gateway; the request id finds it in the logs."""
     ERROR_REASON_UPSTREAM_AUTH_FAILED: _ErrorReason.ValueType  # 44
@@ -266,6 +276,11 @@ window.
 ERROR_REASON_REQUEST_EXCEEDS_TOKEN_LIMIT: ErrorReason.ValueType  # 10
 """Chat: the call may use more tokens than the plan allows in a whole minute, so it could
 never be admitted; lower `max_tokens` or shorten the conversation.
+"""
+ERROR_REASON_REQUEST_EXCEEDS_BUDGET: ErrorReason.ValueType  # 73
+"""Chat: the call's worst-case cost alone (its prompt and `max_tokens`, or the model's output
+limit, at the model's prices) is more than a whole budget in USD (`details.limit_usd`); `param`
+names `max_tokens`.
 """
 ERROR_REASON_MODEL_NOT_CHAT: ErrorReason.ValueType  # 11
 """Chat: the model is not a chat model (an embedding model, for example)."""
@@ -382,6 +397,11 @@ address, or from addresses it has not logged in from lately); `details.scope` sa
 """
 ERROR_REASON_QUOTA_EXCEEDED: ErrorReason.ValueType  # 42
 """The plan's monthly request quota is used up; `details.reset_date` says when it renews."""
+ERROR_REASON_BUDGET_EXCEEDED: ErrorReason.ValueType  # 74
+"""A budget in USD (the API key's, the user's or the plan's per user: `details.scope` says which) cannot hold the call's worst-case cost on top of what is
+spent and reserved this period; `details` has `limit_usd`, `spent_usd`, `reserved_usd` and
+`resets_at`, and `Retry-After` counts down to the reset.
+"""
 ERROR_REASON_INTERNAL_ERROR: ErrorReason.ValueType  # 43
 """An unexpected error in the gateway; the request id finds it in the logs."""
 ERROR_REASON_UPSTREAM_AUTH_FAILED: ErrorReason.ValueType  # 44

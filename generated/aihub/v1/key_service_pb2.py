@@ -26,13 +26,17 @@ from aihub.v1 import field_rules_pb2 as aihub_dot_v1_dot_field__rules__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61ihub/v1/key_service.proto\x12\x08\x61ihub.v1\x1a\x1a\x61ihub/v1/field_rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\":\n\x0cKeyRateLimit\x12*\n\x13requests_per_minute\x18\x01 \x01(\x05\x42\r\xaa\xbb\x18\t\x11\x00\x00\x00\x00\x00\x00\x00\x00\"\xb2\x02\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06prefix\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpermissions\x18\x05 \x03(\t\x12-\n\tlast_used\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\nrate_limit\x18\x07 \x01(\x0b\x32\x16.aihub.v1.KeyRateLimit\x12.\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrotated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xda\x01\n\x13\x43reateApiKeyRequest\x12\x1a\n\x04name\x18\x01 \x01(\tB\x0c\xaa\xbb\x18\x08\x08\x01\x38\x64\x42\x02\\S\x12.\n\x0bpermissions\x18\x02 \x03(\tB\x19\xaa\xbb\x18\x15\"\x04\x63hat\"\x06models\"\x05usage\x12*\n\nrate_limit\x18\x03 \x01(\x0b\x32\x16.aihub.v1.KeyRateLimit\x12\x1b\n\x13permissions_present\x18\x04 \x01(\x08\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbd\x02\n\x14\x43reateApiKeyResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpermissions\x18\x05 \x03(\t\x12-\n\tlast_used\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\nrate_limit\x18\x07 \x01(\x0b\x32\x16.aihub.v1.KeyRateLimit\x12.\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrotated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"S\n\x12ListApiKeysRequest\x12)\n\tpage_size\x18\x01 \x01(\x05\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x00@\x8f@\x12\x12\n\npage_token\x18\x02 \x01(\t\"g\n\x13ListApiKeysResponse\x12\"\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x10.aihub.v1.ApiKey\x12\x13\n\x0btotal_count\x18\x02 \x01(\x05\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"%\n\x13\x44\x65leteApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"3\n\x14\x44\x65leteApiKeyResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x65leted\x18\x02 \x01(\x08\"k\n\x13RotateApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x32\n\rgrace_seconds\x18\x02 \x01(\x05\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x80\xc6\x43\x41H\x00\x88\x01\x01\x42\x10\n\x0e_grace_seconds\"\xfa\x02\n\x14RotateApiKeyResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpermissions\x18\x05 \x03(\t\x12-\n\tlast_used\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\nrate_limit\x18\x07 \x01(\x0b\x32\x16.aihub.v1.KeyRateLimit\x12.\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrotated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\x17previous_key_expires_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xc5\x02\n\nKeyService\x12M\n\x0c\x43reateApiKey\x12\x1d.aihub.v1.CreateApiKeyRequest\x1a\x1e.aihub.v1.CreateApiKeyResponse\x12J\n\x0bListApiKeys\x12\x1c.aihub.v1.ListApiKeysRequest\x1a\x1d.aihub.v1.ListApiKeysResponse\x12M\n\x0c\x44\x65leteApiKey\x12\x1d.aihub.v1.DeleteApiKeyRequest\x1a\x1e.aihub.v1.DeleteApiKeyResponse\x12M\n\x0cRotateApiKey\x12\x1d.aihub.v1.RotateApiKeyRequest\x1a\x1e.aihub.v1.RotateApiKeyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x61ihub/v1/key_service.proto\x12\x08\x61ihub.v1\x1a\x1a\x61ihub/v1/field_rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"S\n\tKeyBudget\x12\"\n\tlimit_usd\x18\x01 \x01(\x01\x42\x0f\xaa\xbb\x18\x0b\x08\x01\x11\x00\x00\x00\x00\x00\x00\x00\x00\x12\"\n\x06period\x18\x02 \x01(\tB\x12\xaa\xbb\x18\x0e\x08\x01\"\x03\x64\x61y\"\x05month\":\n\x0cKeyRateLimit\x12*\n\x13requests_per_minute\x18\x01 \x01(\x05\x42\r\xaa\xbb\x18\t\x11\x00\x00\x00\x00\x00\x00\x00\x00\"\xd7\x02\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06prefix\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpermissions\x18\x05 \x03(\t\x12-\n\tlast_used\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\nrate_limit\x18\x07 \x01(\x0b\x32\x16.aihub.v1.KeyRateLimit\x12.\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrotated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x06\x62udget\x18\n \x01(\x0b\x32\x13.aihub.v1.KeyBudget\"\xff\x01\n\x13\x43reateApiKeyRequest\x12\x1a\n\x04name\x18\x01 \x01(\tB\x0c\xaa\xbb\x18\x08\x08\x01\x38\x64\x42\x02\\S\x12.\n\x0bpermissions\x18\x02 \x03(\tB\x19\xaa\xbb\x18\x15\"\x04\x63hat\"\x06models\"\x05usage\x12*\n\nrate_limit\x18\x03 \x01(\x0b\x32\x16.aihub.v1.KeyRateLimit\x12\x1b\n\x13permissions_present\x18\x04 \x01(\x08\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x06\x62udget\x18\x06 \x01(\x0b\x32\x13.aihub.v1.KeyBudget\"\xe2\x02\n\x14\x43reateApiKeyResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpermissions\x18\x05 \x03(\t\x12-\n\tlast_used\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\nrate_limit\x18\x07 \x01(\x0b\x32\x16.aihub.v1.KeyRateLimit\x12.\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrotated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x06\x62udget\x18\n \x01(\x0b\x32\x13.aihub.v1.KeyBudget\"S\n\x12ListApiKeysRequest\x12)\n\tpage_size\x18\x01 \x01(\x05\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x00@\x8f@\x12\x12\n\npage_token\x18\x02 \x01(\t\"g\n\x13ListApiKeysResponse\x12\"\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x10.aihub.v1.ApiKey\x12\x13\n\x0btotal_count\x18\x02 \x01(\x05\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"%\n\x13\x44\x65leteApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"3\n\x14\x44\x65leteApiKeyResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x65leted\x18\x02 \x01(\x08\"k\n\x13RotateApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x32\n\rgrace_seconds\x18\x02 \x01(\x05\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x80\xc6\x43\x41H\x00\x88\x01\x01\x42\x10\n\x0e_grace_seconds\"\x9f\x03\n\x14RotateApiKeyResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpermissions\x18\x05 \x03(\t\x12-\n\tlast_used\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\nrate_limit\x18\x07 \x01(\x0b\x32\x16.aihub.v1.KeyRateLimit\x12.\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrotated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\x17previous_key_expires_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x06\x62udget\x18\x0b \x01(\x0b\x32\x13.aihub.v1.KeyBudget2\xc5\x02\n\nKeyService\x12M\n\x0c\x43reateApiKey\x12\x1d.aihub.v1.CreateApiKeyRequest\x1a\x1e.aihub.v1.CreateApiKeyResponse\x12J\n\x0bListApiKeys\x12\x1c.aihub.v1.ListApiKeysRequest\x1a\x1d.aihub.v1.ListApiKeysResponse\x12M\n\x0c\x44\x65leteApiKey\x12\x1d.aihub.v1.DeleteApiKeyRequest\x1a\x1e.aihub.v1.DeleteApiKeyResponse\x12M\n\x0cRotateApiKey\x12\x1d.aihub.v1.RotateApiKeyRequest\x1a\x1e.aihub.v1.RotateApiKeyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aihub.v1.key_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_KEYBUDGET'].fields_by_name['limit_usd']._loaded_options = None
+  _globals['_KEYBUDGET'].fields_by_name['limit_usd']._serialized_options = b'\252\273\030\013\010\001\021\000\000\000\000\000\000\000\000'
+  _globals['_KEYBUDGET'].fields_by_name['period']._loaded_options = None
+  _globals['_KEYBUDGET'].fields_by_name['period']._serialized_options = b'\252\273\030\016\010\001\"\003day\"\005month'
   _globals['_KEYRATELIMIT'].fields_by_name['requests_per_minute']._loaded_options = None
   _globals['_KEYRATELIMIT'].fields_by_name['requests_per_minute']._serialized_options = b'\252\273\030\t\021\000\000\000\000\000\000\000\000'
   _globals['_CREATEAPIKEYREQUEST'].fields_by_name['name']._loaded_options = None
@@ -43,26 +47,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTAPIKEYSREQUEST'].fields_by_name['page_size']._serialized_options = b'\252\273\030\022\021\000\000\000\000\000\000\000\000\031\000\000\000\000\000@\217@'
   _globals['_ROTATEAPIKEYREQUEST'].fields_by_name['grace_seconds']._loaded_options = None
   _globals['_ROTATEAPIKEYREQUEST'].fields_by_name['grace_seconds']._serialized_options = b'\252\273\030\022\021\000\000\000\000\000\000\000\000\031\000\000\000\000\200\306CA'
-  _globals['_KEYRATELIMIT']._serialized_start=101
-  _globals['_KEYRATELIMIT']._serialized_end=159
-  _globals['_APIKEY']._serialized_start=162
-  _globals['_APIKEY']._serialized_end=468
-  _globals['_CREATEAPIKEYREQUEST']._serialized_start=471
-  _globals['_CREATEAPIKEYREQUEST']._serialized_end=689
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=692
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=1009
-  _globals['_LISTAPIKEYSREQUEST']._serialized_start=1011
-  _globals['_LISTAPIKEYSREQUEST']._serialized_end=1094
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=1096
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=1199
-  _globals['_DELETEAPIKEYREQUEST']._serialized_start=1201
-  _globals['_DELETEAPIKEYREQUEST']._serialized_end=1238
-  _globals['_DELETEAPIKEYRESPONSE']._serialized_start=1240
-  _globals['_DELETEAPIKEYRESPONSE']._serialized_end=1291
-  _globals['_ROTATEAPIKEYREQUEST']._serialized_start=1293
-  _globals['_ROTATEAPIKEYREQUEST']._serialized_end=1400
-  _globals['_ROTATEAPIKEYRESPONSE']._serialized_start=1403
-  _globals['_ROTATEAPIKEYRESPONSE']._serialized_end=1781
-  _globals['_KEYSERVICE']._serialized_start=1784
-  _globals['_KEYSERVICE']._serialized_end=2109
+  _globals['_KEYBUDGET']._serialized_start=101
+  _globals['_KEYBUDGET']._serialized_end=184
+  _globals['_KEYRATELIMIT']._serialized_start=186
+  _globals['_KEYRATELIMIT']._serialized_end=244
+  _globals['_APIKEY']._serialized_start=247
+  _globals['_APIKEY']._serialized_end=590
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=593
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=848
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=851
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=1205
+  _globals['_LISTAPIKEYSREQUEST']._serialized_start=1207
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=1290
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=1292
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=1395
+  _globals['_DELETEAPIKEYREQUEST']._serialized_start=1397
+  _globals['_DELETEAPIKEYREQUEST']._serialized_end=1434
+  _globals['_DELETEAPIKEYRESPONSE']._serialized_start=1436
+  _globals['_DELETEAPIKEYRESPONSE']._serialized_end=1487
+  _globals['_ROTATEAPIKEYREQUEST']._serialized_start=1489
+  _globals['_ROTATEAPIKEYREQUEST']._serialized_end=1596
+  _globals['_ROTATEAPIKEYRESPONSE']._serialized_start=1599
+  _globals['_ROTATEAPIKEYRESPONSE']._serialized_end=2014
+  _globals['_KEYSERVICE']._serialized_start=2017
+  _globals['_KEYSERVICE']._serialized_end=2342
 # @@protoc_insertion_point(module_scope)

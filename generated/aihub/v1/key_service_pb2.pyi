@@ -20,8 +20,37 @@ else:
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
-class KeyRateLimit(_message.Message):
+class KeyBudget(_message.Message):
     """KeyRateLimit is a key's own limit, applied below the plan's."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LIMIT_USD_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    limit_usd: _builtins.float
+    """The most the key may spend in a period, in USD (more than 0). Admission reserves each call's
+    worst-case cost against it and settlement replaces that with the real cost, so settled spend
+    never passes it; a call refused by it gets RESOURCE_EXHAUSTED `BUDGET_EXCEEDED`.
+    """
+    period: _builtins.str
+    """`day` (a UTC day) or `month` (a UTC calendar month); the budget starts afresh each period."""
+    def __init__(
+        self,
+        *,
+        limit_usd: _builtins.float = ...,
+        period: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit_usd", b"limit_usd", "period", b"period"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KeyBudget: _TypeAlias = KeyBudget  # noqa: Y015
+
+@_typing.final
+class KeyRateLimit(_message.Message):
+    """KeyRateLimit is a key's own rate limit."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -56,6 +85,7 @@ class ApiKey(_message.Message):
     RATE_LIMIT_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
     ROTATED_AT_FIELD_NUMBER: _builtins.int
+    BUDGET_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The key's id, e.g. `key_9c1d...`; used to delete it."""
     name: _builtins.str
@@ -86,6 +116,10 @@ class ApiKey(_message.Message):
     def rotated_at(self) -> _timestamp_pb2.Timestamp:
         """When its secret was last rotated; unset if never."""
 
+    @_builtins.property
+    def budget(self) -> Global___KeyBudget:
+        """Its budget in USD per period, if any."""
+
     def __init__(
         self,
         *,
@@ -98,10 +132,11 @@ class ApiKey(_message.Message):
         rate_limit: Global___KeyRateLimit | None = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
         rotated_at: _timestamp_pb2.Timestamp | None = ...,
+        budget: Global___KeyBudget | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "last_used", b"last_used", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "created_at", b"created_at", "expires_at", b"expires_at", "last_used", b"last_used", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "id", b"id", "last_used", b"last_used", "name", b"name", "permissions", b"permissions", "prefix", b"prefix", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "created_at", b"created_at", "expires_at", b"expires_at", "id", b"id", "last_used", b"last_used", "name", b"name", "permissions", b"permissions", "prefix", b"prefix", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -118,6 +153,7 @@ class CreateApiKeyRequest(_message.Message):
     RATE_LIMIT_FIELD_NUMBER: _builtins.int
     PERMISSIONS_PRESENT_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    BUDGET_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """A name, 1 to 100 characters, not blank."""
     permissions_present: _builtins.bool
@@ -142,6 +178,10 @@ class CreateApiKeyRequest(_message.Message):
         is refused with UNAUTHENTICATED `API_KEY_EXPIRED`.
         """
 
+    @_builtins.property
+    def budget(self) -> Global___KeyBudget:
+        """An optional budget in USD per day or month (see KeyBudget)."""
+
     def __init__(
         self,
         *,
@@ -150,10 +190,11 @@ class CreateApiKeyRequest(_message.Message):
         rate_limit: Global___KeyRateLimit | None = ...,
         permissions_present: _builtins.bool = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
+        budget: Global___KeyBudget | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "rate_limit", b"rate_limit"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "expires_at", b"expires_at", "rate_limit", b"rate_limit"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "name", b"name", "permissions", b"permissions", "permissions_present", b"permissions_present", "rate_limit", b"rate_limit"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "expires_at", b"expires_at", "name", b"name", "permissions", b"permissions", "permissions_present", b"permissions_present", "rate_limit", b"rate_limit"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -174,6 +215,7 @@ class CreateApiKeyResponse(_message.Message):
     RATE_LIMIT_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
     ROTATED_AT_FIELD_NUMBER: _builtins.int
+    BUDGET_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The key's id."""
     name: _builtins.str
@@ -204,6 +246,10 @@ class CreateApiKeyResponse(_message.Message):
     def rotated_at(self) -> _timestamp_pb2.Timestamp:
         """Always unset for a new key."""
 
+    @_builtins.property
+    def budget(self) -> Global___KeyBudget:
+        """Its budget in USD per period, if any."""
+
     def __init__(
         self,
         *,
@@ -216,10 +262,11 @@ class CreateApiKeyResponse(_message.Message):
         rate_limit: Global___KeyRateLimit | None = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
         rotated_at: _timestamp_pb2.Timestamp | None = ...,
+        budget: Global___KeyBudget | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "last_used", b"last_used", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "created_at", b"created_at", "expires_at", b"expires_at", "last_used", b"last_used", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "id", b"id", "key", b"key", "last_used", b"last_used", "name", b"name", "permissions", b"permissions", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "created_at", b"created_at", "expires_at", b"expires_at", "id", b"id", "key", b"key", "last_used", b"last_used", "name", b"name", "permissions", b"permissions", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -377,6 +424,7 @@ class RotateApiKeyResponse(_message.Message):
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
     ROTATED_AT_FIELD_NUMBER: _builtins.int
     PREVIOUS_KEY_EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    BUDGET_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The key's id (unchanged)."""
     name: _builtins.str
@@ -411,6 +459,10 @@ class RotateApiKeyResponse(_message.Message):
     def previous_key_expires_at(self) -> _timestamp_pb2.Timestamp:
         """When the old secret stops working: now + `grace_seconds`."""
 
+    @_builtins.property
+    def budget(self) -> Global___KeyBudget:
+        """Its budget in USD per period, if any (rotation keeps it, and what it has spent)."""
+
     def __init__(
         self,
         *,
@@ -424,10 +476,11 @@ class RotateApiKeyResponse(_message.Message):
         expires_at: _timestamp_pb2.Timestamp | None = ...,
         rotated_at: _timestamp_pb2.Timestamp | None = ...,
         previous_key_expires_at: _timestamp_pb2.Timestamp | None = ...,
+        budget: Global___KeyBudget | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "last_used", b"last_used", "previous_key_expires_at", b"previous_key_expires_at", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "created_at", b"created_at", "expires_at", b"expires_at", "last_used", b"last_used", "previous_key_expires_at", b"previous_key_expires_at", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "id", b"id", "key", b"key", "last_used", b"last_used", "name", b"name", "permissions", b"permissions", "previous_key_expires_at", b"previous_key_expires_at", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "created_at", b"created_at", "expires_at", b"expires_at", "id", b"id", "key", b"key", "last_used", b"last_used", "name", b"name", "permissions", b"permissions", "previous_key_expires_at", b"previous_key_expires_at", "rate_limit", b"rate_limit", "rotated_at", b"rotated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

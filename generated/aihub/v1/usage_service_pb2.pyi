@@ -193,6 +193,53 @@ class RateLimit(_message.Message):
 Global___RateLimit: _TypeAlias = RateLimit  # noqa: Y015
 
 @_typing.final
+class SpendBudget(_message.Message):
+    """SpendBudget is one budget in USD that the caller's calls count against, in its current period."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    LIMIT_USD_FIELD_NUMBER: _builtins.int
+    SPENT_USD_FIELD_NUMBER: _builtins.int
+    RESERVED_USD_FIELD_NUMBER: _builtins.int
+    RESETS_AT_FIELD_NUMBER: _builtins.int
+    scope: _builtins.str
+    """Whose budget it is: `key` (the API key's own budget), `user` (the user's own, set by the
+    operator) or `plan` (the plan's monthly budget, per user). `user` and `plan` count the user's
+    spend with every key.
+    """
+    period: _builtins.str
+    """`day` or `month`."""
+    limit_usd: _builtins.float
+    """The budget, in USD."""
+    spent_usd: _builtins.float
+    """Settled spend this period: exactly the ledger's sum of the costs of its calls."""
+    reserved_usd: _builtins.float
+    """The worst-case costs of the calls in flight, held until they settle."""
+    @_builtins.property
+    def resets_at(self) -> _timestamp_pb2.Timestamp:
+        """When the period ends and the budget starts afresh."""
+
+    def __init__(
+        self,
+        *,
+        scope: _builtins.str = ...,
+        period: _builtins.str = ...,
+        limit_usd: _builtins.float = ...,
+        spent_usd: _builtins.float = ...,
+        reserved_usd: _builtins.float = ...,
+        resets_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["resets_at", b"resets_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit_usd", b"limit_usd", "period", b"period", "reserved_usd", b"reserved_usd", "resets_at", b"resets_at", "scope", b"scope", "spent_usd", b"spent_usd"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SpendBudget: _TypeAlias = SpendBudget  # noqa: Y015
+
+@_typing.final
 class GetQuotaResponse(_message.Message):
     """GetQuotaResponse is the account's plan and quota."""
 
@@ -204,6 +251,7 @@ class GetQuotaResponse(_message.Message):
     QUOTA_REMAINING_FIELD_NUMBER: _builtins.int
     RESET_DATE_FIELD_NUMBER: _builtins.int
     RATE_LIMIT_FIELD_NUMBER: _builtins.int
+    BUDGETS_FIELD_NUMBER: _builtins.int
     plan: _builtins.str
     """The plan: `free`, `professional`, `enterprise` or an operator-defined one."""
     quota_limit: _builtins.int
@@ -220,6 +268,12 @@ class GetQuotaResponse(_message.Message):
     def rate_limit(self) -> Global___RateLimit:
         """The plan's rate limits."""
 
+    @_builtins.property
+    def budgets(self) -> _containers.RepeatedCompositeFieldContainer[Global___SpendBudget]:
+        """The budgets in USD the caller's calls count against: the API key's own (for a call with the
+        key), the user's own and the plan's monthly budget per user.
+        """
+
     def __init__(
         self,
         *,
@@ -229,10 +283,11 @@ class GetQuotaResponse(_message.Message):
         quota_remaining: _builtins.int = ...,
         reset_date: _timestamp_pb2.Timestamp | None = ...,
         rate_limit: Global___RateLimit | None = ...,
+        budgets: _abc.Iterable[Global___SpendBudget] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["rate_limit", b"rate_limit", "reset_date", b"reset_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan", "quota_limit", b"quota_limit", "quota_remaining", b"quota_remaining", "quota_used", b"quota_used", "rate_limit", b"rate_limit", "reset_date", b"reset_date"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budgets", b"budgets", "plan", b"plan", "quota_limit", b"quota_limit", "quota_remaining", b"quota_remaining", "quota_used", b"quota_used", "rate_limit", b"rate_limit", "reset_date", b"reset_date"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -315,6 +370,7 @@ class WatchQuotaResponse(_message.Message):
     QUOTA_REMAINING_FIELD_NUMBER: _builtins.int
     RESET_DATE_FIELD_NUMBER: _builtins.int
     RATE_LIMIT_FIELD_NUMBER: _builtins.int
+    BUDGETS_FIELD_NUMBER: _builtins.int
     plan: _builtins.str
     """The plan."""
     quota_limit: _builtins.int
@@ -331,6 +387,10 @@ class WatchQuotaResponse(_message.Message):
     def rate_limit(self) -> Global___RateBudget:
         """What is left of the rate limits in this minute."""
 
+    @_builtins.property
+    def budgets(self) -> _containers.RepeatedCompositeFieldContainer[Global___SpendBudget]:
+        """The budgets in USD, as GetQuota shows them."""
+
     def __init__(
         self,
         *,
@@ -340,10 +400,11 @@ class WatchQuotaResponse(_message.Message):
         quota_remaining: _builtins.int = ...,
         reset_date: _timestamp_pb2.Timestamp | None = ...,
         rate_limit: Global___RateBudget | None = ...,
+        budgets: _abc.Iterable[Global___SpendBudget] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["rate_limit", b"rate_limit", "reset_date", b"reset_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan", "quota_limit", b"quota_limit", "quota_remaining", b"quota_remaining", "quota_used", b"quota_used", "rate_limit", b"rate_limit", "reset_date", b"reset_date"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budgets", b"budgets", "plan", b"plan", "quota_limit", b"quota_limit", "quota_remaining", b"quota_remaining", "quota_used", b"quota_used", "rate_limit", b"rate_limit", "reset_date", b"reset_date"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

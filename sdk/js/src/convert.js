@@ -233,6 +233,26 @@ function policy(data) {
   };
 }
 
+/** @param {unknown} data */
+function spendBudget(data) {
+  const d = obj(data);
+  return {
+    scope: optStr(d.scope) ?? '',
+    period: optStr(d.period) ?? '',
+    limitUsd: num(d.limit_usd),
+    spentUsd: num(d.spent_usd),
+    reservedUsd: num(d.reserved_usd),
+    resetsAt: optStr(d.resets_at),
+  };
+}
+
+/** @param {unknown} data */
+function keyBudget(data) {
+  if (!data || typeof data !== 'object') return null;
+  const d = obj(data);
+  return { limitUsd: num(d.limit_usd), period: optStr(d.period) ?? '' };
+}
+
 /** @param {Json} body @param {ResponseMeta} meta */
 export function quota(body, meta) {
   return withRaw(
@@ -243,6 +263,7 @@ export function quota(body, meta) {
       quotaRemaining: optNum(body.quota_remaining),
       resetDate: optStr(body.reset_date),
       rateLimit: policy(body.rate_limit),
+      budgets: Array.isArray(body.budgets) ? body.budgets.map(spendBudget) : [],
       requestId: meta.requestId,
     },
     body,
@@ -262,6 +283,7 @@ function apiKey(body) {
       rateLimit: body.rate_limit && typeof body.rate_limit === 'object' ? policy(body.rate_limit) : null,
       expiresAt: optStr(body.expires_at),
       rotatedAt: optStr(body.rotated_at),
+      budget: keyBudget(body.budget),
     },
     body,
   );

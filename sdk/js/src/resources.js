@@ -200,10 +200,13 @@ export class ApiKeys extends Resource {
   /**
    * Create a key; its secret is in `.key`, shown this once. After `expiresAt` (an RFC 3339 time or
    * a Date) it is refused with `api_key_expired`.
-   * @param {{ name: string, permissions?: string[], requestsPerMinute?: number, expiresAt?: string | Date }} params
+   * With a `budget` (USD per day or month), a call whose worst-case cost does not fit what is left
+   * of it is refused with `budget_exceeded`.
+   * @param {{ name: string, permissions?: string[], requestsPerMinute?: number, expiresAt?: string | Date,
+   *   budget?: { limitUsd: number, period: 'day' | 'month' } }} params
    * @param {RequestOptions} [options]
    */
-  create({ name, permissions, requestsPerMinute, expiresAt }, options) {
+  create({ name, permissions, requestsPerMinute, expiresAt, budget }, options) {
     /** @type {Record<string, unknown>} */
     const json = { name };
     if (permissions !== undefined && permissions !== null) json.permissions = [...permissions];
@@ -211,6 +214,9 @@ export class ApiKeys extends Resource {
       json.rate_limit = { requests_per_minute: requestsPerMinute };
     }
     if (expiresAt !== undefined && expiresAt !== null) json.expires_at = moment(expiresAt);
+    if (budget !== undefined && budget !== null) {
+      json.budget = { limit_usd: budget.limitUsd, period: budget.period };
+    }
     return this._client._call(
       { method: 'POST', path: `${DEVELOPER}/api-keys`, auth: 'token', json },
       convert.createdApiKey,

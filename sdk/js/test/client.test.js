@@ -201,6 +201,44 @@ describe('requests and answers', () => {
     assert.deepEqual(gateway.requests[1].query, { period: 'week' });
   });
 
+  test('a key budget on create, in the key, and in the quota', async () => {
+    const budget = { limit_usd: 5, period: 'day' };
+    gateway.queue(
+      reply(201, { ...KEY, key: 'ai-hub-new', budget }),
+      reply(200, {
+        plan: 'free',
+        quota_used: 1,
+        rate_limit: {},
+        budgets: [
+          {
+            scope: 'key',
+            period: 'day',
+            limit_usd: 5,
+            spent_usd: 0.00011,
+            reserved_usd: 0.0002,
+            resets_at: '2025-10-02T00:00:00Z',
+          },
+        ],
+      }),
+    );
+    const created = await gateway
+      .client({ token: 'jwt' })
+      .apiKeys.create({ name: 'capped', budget: { limitUsd: 5, period: 'day' } });
+    const quota = await gateway.client().quota.get();
+    assert.deepEqual(gateway.requests[0].json, { name: 'capped', budget });
+    assert.deepEqual(created.budget, { limitUsd: 5, period: 'day' });
+    assert.deepEqual(quota.budgets, [
+      {
+        scope: 'key',
+        period: 'day',
+        limitUsd: 5,
+        spentUsd: 0.00011,
+        reservedUsd: 0.0002,
+        resetsAt: '2025-10-02T00:00:00Z',
+      },
+    ]);
+  });
+
   test('register, login, manage keys with the token, chat with the new key', async () => {
     const info = { user_id: 'user_1', email: 'a@b.c', token: 'jwt-1', expires_at: '2025-10-01T00:00:00Z' };
     gateway.queue(

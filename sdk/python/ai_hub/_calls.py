@@ -20,6 +20,7 @@ from .types import (
     ChatResponse,
     CreatedApiKey,
     DeletedApiKey,
+    KeyBudget,
     ModelList,
     Quota,
     RotatedApiKey,
@@ -155,6 +156,7 @@ def api_keys_create(
     permissions: Sequence[str] | None,
     requests_per_minute: int | None,
     expires_at: str | datetime.datetime | None = None,
+    budget: KeyBudget | None = None,
 ) -> Call[CreatedApiKey]:
     """`POST /api-keys` (token auth); `expires_at` an RFC 3339 time or an aware datetime."""
     body: dict[str, Any] = {"name": name}
@@ -164,6 +166,8 @@ def api_keys_create(
         body["rate_limit"] = {"requests_per_minute": requests_per_minute}
     if expires_at is not None:
         body["expires_at"] = _param(expires_at)
+    if budget is not None:
+        body["budget"] = {"limit_usd": budget.limit_usd, "period": budget.period}
     return Call(Request("POST", f"{DEVELOPER}/api-keys", auth="token", json=body), _parse.created_api_key)
 
 

@@ -30,6 +30,7 @@ from .types import (
     ChatResponse,
     CreatedApiKey,
     DeletedApiKey,
+    KeyBudget,
     ModelList,
     Quota,
     RotatedApiKey,
@@ -281,10 +282,13 @@ class ApiKeys(_Resource):
         permissions: Sequence[str] | None = None,
         requests_per_minute: int | None = None,
         expires_at: str | datetime.datetime | None = None,
+        budget: KeyBudget | None = None,
     ) -> CreatedApiKey:
         """Create a key; its secret is in `.key`, shown this once. After `expires_at` (an RFC 3339
-        time or an aware datetime) it is refused with `api_key_expired`."""
-        call = _calls.api_keys_create(name, permissions, requests_per_minute, expires_at)
+        time or an aware datetime) it is refused with `api_key_expired`. With a `budget` (USD per
+        day or month) a call whose worst-case cost does not fit what is left of it is refused
+        with `budget_exceeded`."""
+        call = _calls.api_keys_create(name, permissions, requests_per_minute, expires_at, budget)
         return self._client._call(call)
 
     def rotate(self, key_id: str, grace_seconds: int | None = None) -> RotatedApiKey:

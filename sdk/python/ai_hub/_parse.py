@@ -21,6 +21,7 @@ from .types import (
     CreatedApiKey,
     DailyUsage,
     DeletedApiKey,
+    KeyBudget,
     Model,
     ModelList,
     ModelPricing,
@@ -29,6 +30,7 @@ from .types import (
     RateLimitPolicy,
     RotatedApiKey,
     ServiceList,
+    SpendBudget,
     TokenInfo,
     Usage,
     UsageLog,
@@ -263,9 +265,27 @@ def quota(body: Mapping[str, Any], meta: ResponseMeta) -> Quota:
         quota_remaining=_opt_int(body, "quota_remaining"),
         reset_date=_opt_str(body, "reset_date"),
         rate_limit=_policy(body.get("rate_limit")),
+        budgets=tuple(_spend_budget(b) for b in body.get("budgets") or () if isinstance(b, Mapping)),
         request_id=meta.request_id,
         raw=body,
     )
+
+
+def _spend_budget(body: Mapping[str, Any]) -> SpendBudget:
+    return SpendBudget(
+        scope=_opt_str(body, "scope") or "",
+        period=_opt_str(body, "period") or "",
+        limit_usd=_float(body, "limit_usd"),
+        spent_usd=_float(body, "spent_usd"),
+        reserved_usd=_float(body, "reserved_usd"),
+        resets_at=_opt_str(body, "resets_at"),
+    )
+
+
+def _key_budget(body: object) -> KeyBudget | None:
+    if not isinstance(body, Mapping):
+        return None
+    return KeyBudget(limit_usd=_float(body, "limit_usd"), period=_opt_str(body, "period") or "")
 
 
 def _api_key_fields(body: Mapping[str, Any], meta: ResponseMeta) -> dict[str, Any]:
@@ -279,6 +299,7 @@ def _api_key_fields(body: Mapping[str, Any], meta: ResponseMeta) -> dict[str, An
         prefix=_opt_str(body, "prefix"),
         expires_at=_opt_str(body, "expires_at"),
         rotated_at=_opt_str(body, "rotated_at"),
+        budget=_key_budget(body.get("budget")),
         request_id=meta.request_id,
         raw=body,
     )

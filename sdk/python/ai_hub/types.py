@@ -224,6 +224,27 @@ class RateLimitPolicy:
 
 
 @dataclass(frozen=True)
+class KeyBudget:
+    """An API key's budget: `limit_usd` per `period` (`day` or `month`, UTC)."""
+
+    limit_usd: float
+    period: str
+
+
+@dataclass(frozen=True)
+class SpendBudget:
+    """A budget in USD in its current period, as `/quota` shows it: `spent_usd` is the ledger's
+    settled spend, `reserved_usd` the worst cases of the calls in flight."""
+
+    scope: str
+    period: str
+    limit_usd: float
+    spent_usd: float
+    reserved_usd: float
+    resets_at: str | None = None
+
+
+@dataclass(frozen=True)
 class Quota:
     """The answer of `GET /v1/developer/quota`."""
 
@@ -233,6 +254,7 @@ class Quota:
     quota_remaining: int | None
     reset_date: str | None
     rate_limit: RateLimitPolicy
+    budgets: tuple[SpendBudget, ...] = ()
     request_id: str | None = None
     raw: Mapping[str, Any] = _raw()
 
@@ -250,6 +272,7 @@ class ApiKey:
     prefix: str | None = None
     expires_at: str | None = None
     rotated_at: str | None = None
+    budget: KeyBudget | None = None
     key: str | None = field(default=None, repr=False)
     request_id: str | None = None
     raw: Mapping[str, Any] = _raw()

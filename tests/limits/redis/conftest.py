@@ -57,6 +57,9 @@ class Ledger:
 
     def __init__(self, count: int = 0) -> None:
         self.count = count
+        # What `key_spent` answers: the pico-USD the ledger settled for a key, and who asked since when.
+        self.spent = 0
+        self.spent_asked: list[tuple[str, datetime]] = []
         self.calls = 0
         self.called = asyncio.Event()
         self.gate: asyncio.Event | None = None
@@ -67,6 +70,14 @@ class Ledger:
         if self.gate is not None:
             await self.gate.wait()
         return self.count
+
+    async def key_spent(self, key_id: str, since: datetime) -> int:
+        self.spent_asked.append((key_id, since))
+        return self.spent
+
+    async def user_spent(self, user_id: str, since: datetime) -> int:
+        self.spent_asked.append((user_id, since))
+        return self.spent
 
 
 StartAdmitter = Callable[..., Awaitable[RedisAdmitter]]

@@ -18,6 +18,12 @@ class NoLedger:
     async def count_requests(self, user_id: str, since: datetime) -> int:
         return 0
 
+    async def key_spent(self, key_id: str, since: datetime) -> int:
+        return 0
+
+    async def user_spent(self, user_id: str, since: datetime) -> int:
+        return 0
+
 
 async def main(url: str, prefix: str, lease: float, slots: int) -> None:
     admitter = await RedisAdmitter.start(url, NoLedger(), time.time, prefix=prefix, lease=lease)

@@ -124,6 +124,15 @@ export enum ErrorReason {
   REQUEST_EXCEEDS_TOKEN_LIMIT = 10,
 
   /**
+   * Chat: the call's worst-case cost alone (its prompt and `max_tokens`, or the model's output
+   * limit, at the model's prices) is more than a whole budget in USD (`details.limit_usd`); `param`
+   * names `max_tokens`.
+   *
+   * @generated from enum value: ERROR_REASON_REQUEST_EXCEEDS_BUDGET = 73;
+   */
+  REQUEST_EXCEEDS_BUDGET = 73,
+
+  /**
    * Chat: the model is not a chat model (an embedding model, for example).
    *
    * @generated from enum value: ERROR_REASON_MODEL_NOT_CHAT = 11;
@@ -426,6 +435,15 @@ export enum ErrorReason {
    * @generated from enum value: ERROR_REASON_QUOTA_EXCEEDED = 42;
    */
   QUOTA_EXCEEDED = 42,
+
+  /**
+   * A budget in USD (the API key's, the user's or the plan's per user: `details.scope` says which) cannot hold the call's worst-case cost on top of what is
+   * spent and reserved this period; `details` has `limit_usd`, `spent_usd`, `reserved_usd` and
+   * `resets_at`, and `Retry-After` counts down to the reset.
+   *
+   * @generated from enum value: ERROR_REASON_BUDGET_EXCEEDED = 74;
+   */
+  BUDGET_EXCEEDED = 74,
 
   /**
    * An unexpected error in the gateway; the request id finds it in the logs.

@@ -14,6 +14,35 @@ export declare const file_aihub_v1_key_service: GenFile;
 /**
  * KeyRateLimit is a key's own limit, applied below the plan's.
  *
+ * @generated from message aihub.v1.KeyBudget
+ */
+export declare type KeyBudget = Message<"aihub.v1.KeyBudget"> & {
+  /**
+   * The most the key may spend in a period, in USD (more than 0). Admission reserves each call's
+   * worst-case cost against it and settlement replaces that with the real cost, so settled spend
+   * never passes it; a call refused by it gets RESOURCE_EXHAUSTED `BUDGET_EXCEEDED`.
+   *
+   * @generated from field: double limit_usd = 1;
+   */
+  limitUsd: number;
+
+  /**
+   * `day` (a UTC day) or `month` (a UTC calendar month); the budget starts afresh each period.
+   *
+   * @generated from field: string period = 2;
+   */
+  period: string;
+};
+
+/**
+ * Describes the message aihub.v1.KeyBudget.
+ * Use `create(KeyBudgetSchema)` to create a new message.
+ */
+export declare const KeyBudgetSchema: GenMessage<KeyBudget>;
+
+/**
+ * KeyRateLimit is a key's own rate limit.
+ *
  * @generated from message aihub.v1.KeyRateLimit
  */
 export declare type KeyRateLimit = Message<"aihub.v1.KeyRateLimit"> & {
@@ -99,6 +128,13 @@ export declare type ApiKey = Message<"aihub.v1.ApiKey"> & {
    * @generated from field: google.protobuf.Timestamp rotated_at = 9;
    */
   rotatedAt?: Timestamp | undefined;
+
+  /**
+   * Its budget in USD per period, if any.
+   *
+   * @generated from field: aihub.v1.KeyBudget budget = 10;
+   */
+  budget?: KeyBudget | undefined;
 };
 
 /**
@@ -152,6 +188,13 @@ export declare type CreateApiKeyRequest = Message<"aihub.v1.CreateApiKeyRequest"
    * @generated from field: google.protobuf.Timestamp expires_at = 5;
    */
   expiresAt?: Timestamp | undefined;
+
+  /**
+   * An optional budget in USD per day or month (see KeyBudget).
+   *
+   * @generated from field: aihub.v1.KeyBudget budget = 6;
+   */
+  budget?: KeyBudget | undefined;
 };
 
 /**
@@ -228,6 +271,13 @@ export declare type CreateApiKeyResponse = Message<"aihub.v1.CreateApiKeyRespons
    * @generated from field: google.protobuf.Timestamp rotated_at = 9;
    */
   rotatedAt?: Timestamp | undefined;
+
+  /**
+   * Its budget in USD per period, if any.
+   *
+   * @generated from field: aihub.v1.KeyBudget budget = 10;
+   */
+  budget?: KeyBudget | undefined;
 };
 
 /**
@@ -447,6 +497,13 @@ export declare type RotateApiKeyResponse = Message<"aihub.v1.RotateApiKeyRespons
    * @generated from field: google.protobuf.Timestamp previous_key_expires_at = 10;
    */
   previousKeyExpiresAt?: Timestamp | undefined;
+
+  /**
+   * Its budget in USD per period, if any (rotation keeps it, and what it has spent).
+   *
+   * @generated from field: aihub.v1.KeyBudget budget = 11;
+   */
+  budget?: KeyBudget | undefined;
 };
 
 /**

@@ -219,6 +219,63 @@ export declare type RateLimit = Message<"aihub.v1.RateLimit"> & {
 export declare const RateLimitSchema: GenMessage<RateLimit>;
 
 /**
+ * SpendBudget is one budget in USD that the caller's calls count against, in its current period.
+ *
+ * @generated from message aihub.v1.SpendBudget
+ */
+export declare type SpendBudget = Message<"aihub.v1.SpendBudget"> & {
+  /**
+   * Whose budget it is: `key` (the API key's own budget), `user` (the user's own, set by the
+   * operator) or `plan` (the plan's monthly budget, per user). `user` and `plan` count the user's
+   * spend with every key.
+   *
+   * @generated from field: string scope = 1;
+   */
+  scope: string;
+
+  /**
+   * `day` or `month`.
+   *
+   * @generated from field: string period = 2;
+   */
+  period: string;
+
+  /**
+   * The budget, in USD.
+   *
+   * @generated from field: double limit_usd = 3;
+   */
+  limitUsd: number;
+
+  /**
+   * Settled spend this period: exactly the ledger's sum of the costs of its calls.
+   *
+   * @generated from field: double spent_usd = 4;
+   */
+  spentUsd: number;
+
+  /**
+   * The worst-case costs of the calls in flight, held until they settle.
+   *
+   * @generated from field: double reserved_usd = 5;
+   */
+  reservedUsd: number;
+
+  /**
+   * When the period ends and the budget starts afresh.
+   *
+   * @generated from field: google.protobuf.Timestamp resets_at = 6;
+   */
+  resetsAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message aihub.v1.SpendBudget.
+ * Use `create(SpendBudgetSchema)` to create a new message.
+ */
+export declare const SpendBudgetSchema: GenMessage<SpendBudget>;
+
+/**
  * GetQuotaResponse is the account's plan and quota.
  *
  * @generated from message aihub.v1.GetQuotaResponse
@@ -265,6 +322,14 @@ export declare type GetQuotaResponse = Message<"aihub.v1.GetQuotaResponse"> & {
    * @generated from field: aihub.v1.RateLimit rate_limit = 6;
    */
   rateLimit?: RateLimit | undefined;
+
+  /**
+   * The budgets in USD the caller's calls count against: the API key's own (for a call with the
+   * key), the user's own and the plan's monthly budget per user.
+   *
+   * @generated from field: repeated aihub.v1.SpendBudget budgets = 7;
+   */
+  budgets: SpendBudget[];
 };
 
 /**
@@ -396,6 +461,13 @@ export declare type WatchQuotaResponse = Message<"aihub.v1.WatchQuotaResponse"> 
    * @generated from field: aihub.v1.RateBudget rate_limit = 6;
    */
   rateLimit?: RateBudget | undefined;
+
+  /**
+   * The budgets in USD, as GetQuota shows them.
+   *
+   * @generated from field: repeated aihub.v1.SpendBudget budgets = 7;
+   */
+  budgets: SpendBudget[];
 };
 
 /**
