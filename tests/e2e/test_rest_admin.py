@@ -49,7 +49,7 @@ async def test_an_admin_lists_the_accounts_and_changes_a_plan(http: httpx.AsyncC
         f"/v1/admin/users/{dev_id}/plan", json={"plan": "professional"}, headers=ops.jwt_auth
     )
     assert moved.status_code == 200, moved.text
-    assert moved.json()["plan"] == "professional" and moved.json()["month_requests"] == 2
+    assert moved.json()["user"]["plan"] == "professional" and moved.json()["user"]["month_requests"] == 2
     quota = await http.get("/v1/developer/quota", headers=dev.key_auth)
     assert quota.json()["plan"] == "professional"
 

@@ -80,7 +80,8 @@ UNMAPPED: Mapping[str, str] = MappingProxyType(
         "aihub.v1.RateBudget": "part of WatchQuotaResponse",
         # /v1/admin (the web console's operator page, an admin's login token): not in the SDKs yet.
         "aihub.v1.ListUsersResponse": "not wrapped by the SDKs yet",
-        "aihub.v1.AdminUser": "part of ListUsersResponse",
+        "aihub.v1.SetUserPlanResponse": "not wrapped by the SDKs yet",
+        "aihub.v1.AdminUser": "part of ListUsersResponse and SetUserPlanResponse",
     }
 )
 

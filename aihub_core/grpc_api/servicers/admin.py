@@ -40,5 +40,6 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
         )
 
     @unary(JWT)
-    async def SetUserPlan(self, request: pb.SetUserPlanRequest, call: Call) -> pb.AdminUser:
-        return _user(await self._admin.set_plan(call.user, request.user_id.strip(), request.plan.strip()))
+    async def SetUserPlan(self, request: pb.SetUserPlanRequest, call: Call) -> pb.SetUserPlanResponse:
+        moved = await self._admin.set_plan(call.user, request.user_id.strip(), request.plan.strip())
+        return pb.SetUserPlanResponse(user=_user(moved))

@@ -6,6 +6,7 @@ import { after, before } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 
+import { AdminService } from "../gen/aihub/v1/admin_service_pb.js";
 import { AuthService } from "../gen/aihub/v1/auth_service_pb.js";
 import { ChatService } from "../gen/aihub/v1/chat_service_pb.js";
 import { EmbeddingService } from "../gen/aihub/v1/embedding_service_pb.js";
@@ -19,6 +20,7 @@ export function clientsFor(baseUrl) {
   const transport = createGrpcTransport({ baseUrl });
   return {
     auth: createClient(AuthService, transport),
+    admin: createClient(AdminService, transport),
     keys: createClient(KeyService, transport),
     models: createClient(ModelService, transport),
     usage: createClient(UsageService, transport),
@@ -52,13 +54,14 @@ export async function newKey(clients, request = {}) {
  * `clients` inside the tests (they are set once the core runs).
  */
 export function useCore() {
-  /** @type {{ baseUrl: string, clients: ReturnType<typeof clientsFor> }} */
-  const hub = { baseUrl: "", clients: undefined };
+  /** @type {{ baseUrl: string, db: string, clients: ReturnType<typeof clientsFor> }} */
+  const hub = { baseUrl: "", db: "", clients: undefined };
   /** @type {Awaited<ReturnType<typeof startCore>> | undefined} */
   let core;
   before(async () => {
     core = await startCore();
     hub.baseUrl = core.baseUrl;
+    hub.db = core.db;
     hub.clients = clientsFor(core.baseUrl);
   });
   after(() => core?.stop());

@@ -1,13 +1,14 @@
 // A real AI Hub core for the tests: `aihub serve --only grpc` from the repository's .venv on a
 // free port (it prints the port it bound), with the built-in simulated upstreams and a SQLite
 // database in a temporary folder. AIHUB_BIN names another `aihub` executable.
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const AIHUB = process.env.AIHUB_BIN ?? join(REPO, ".venv/bin/aihub");
@@ -27,17 +28,19 @@ function coreEnv() {
 }
 
 /**
- * Starts a core; resolves to `{ baseUrl, stop }` once its banner names the gRPC address.
- * `stop()` ends the process and removes its folder.
+ * Starts a core; resolves to `{ baseUrl, db, stop }` once its banner names the gRPC address.
+ * `db` is its database's URL (for the operator's commands); `stop()` ends the process and removes
+ * its folder.
  */
 export async function startCore() {
   if (!existsSync(AIHUB)) {
     throw new Error(`${AIHUB} not found: create the venv (scripts/test or scripts/check) or set AIHUB_BIN`);
   }
   const dir = mkdtempSync(join(tmpdir(), "aihub-ts-client-"));
+  const db = `sqlite:///${join(dir, "aihub.db")}`;
   const child = spawn(
     AIHUB,
-    ["serve", "--only", "grpc", "--grpc-port", "0", "--db", `sqlite:///${join(dir, "aihub.db")}`],
+    ["serve", "--only", "grpc", "--grpc-port", "0", "--db", db],
     { cwd: dir, env: coreEnv(), stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
@@ -61,7 +64,7 @@ export async function startCore() {
   };
   try {
     const address = await bannerAddress(child, exited, () => stderr);
-    return { baseUrl: `http://${address}`, stop };
+    return { baseUrl: `http://${address}`, db, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -94,4 +97,10 @@ async function bannerAddress(child, exited, stderr) {
   } catch (err) {
     throw new Error(`${err.message}\n${stderr()}`);
   }
+}
+
+/** Runs an operator's command (`aihub users set-role EMAIL admin`, ...) on a core's database. */
+export async function operator(db, ...args) {
+  const [command, subcommand, ...rest] = args;
+  await promisify(execFile)(AIHUB, [command, subcommand, "--db", db, ...rest], { env: coreEnv() });
 }

@@ -26,7 +26,7 @@ from aihub.v1 import field_rules_pb2 as aihub_dot_v1_dot_field__rules__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61ihub/v1/admin_service.proto\x12\x08\x61ihub.v1\x1a\x1a\x61ihub/v1/field_rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa2\x01\n\tAdminUser\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04plan\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0emonth_requests\x18\x06 \x01(\x03\x12\x16\n\x0emonth_cost_usd\x18\x07 \x01(\x01\"Q\n\x10ListUsersRequest\x12)\n\tpage_size\x18\x01 \x01(\x05\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x00@\x8f@\x12\x12\n\npage_token\x18\x02 \x01(\t\"e\n\x11ListUsersResponse\x12\"\n\x05users\x18\x01 \x03(\x0b\x32\x13.aihub.v1.AdminUser\x12\x13\n\x0btotal_count\x18\x02 \x01(\x05\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"G\n\x12SetUserPlanRequest\x12\x19\n\x07user_id\x18\x01 \x01(\tB\x08\xaa\xbb\x18\x04\x08\x01\x30\x01\x12\x16\n\x04plan\x18\x02 \x01(\tB\x08\xaa\xbb\x18\x04\x08\x01\x30\x01\x32\x96\x01\n\x0c\x41\x64minService\x12\x44\n\tListUsers\x12\x1a.aihub.v1.ListUsersRequest\x1a\x1b.aihub.v1.ListUsersResponse\x12@\n\x0bSetUserPlan\x12\x1c.aihub.v1.SetUserPlanRequest\x1a\x13.aihub.v1.AdminUserb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61ihub/v1/admin_service.proto\x12\x08\x61ihub.v1\x1a\x1a\x61ihub/v1/field_rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa2\x01\n\tAdminUser\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04plan\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0emonth_requests\x18\x06 \x01(\x03\x12\x16\n\x0emonth_cost_usd\x18\x07 \x01(\x01\"Q\n\x10ListUsersRequest\x12)\n\tpage_size\x18\x01 \x01(\x05\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x00@\x8f@\x12\x12\n\npage_token\x18\x02 \x01(\t\"e\n\x11ListUsersResponse\x12\"\n\x05users\x18\x01 \x03(\x0b\x32\x13.aihub.v1.AdminUser\x12\x13\n\x0btotal_count\x18\x02 \x01(\x05\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"G\n\x12SetUserPlanRequest\x12\x19\n\x07user_id\x18\x01 \x01(\tB\x08\xaa\xbb\x18\x04\x08\x01\x30\x01\x12\x16\n\x04plan\x18\x02 \x01(\tB\x08\xaa\xbb\x18\x04\x08\x01\x30\x01\"8\n\x13SetUserPlanResponse\x12!\n\x04user\x18\x01 \x01(\x0b\x32\x13.aihub.v1.AdminUser2\xa0\x01\n\x0c\x41\x64minService\x12\x44\n\tListUsers\x12\x1a.aihub.v1.ListUsersRequest\x1a\x1b.aihub.v1.ListUsersResponse\x12J\n\x0bSetUserPlan\x12\x1c.aihub.v1.SetUserPlanRequest\x1a\x1d.aihub.v1.SetUserPlanResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,6 +47,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTUSERSRESPONSE']._serialized_end=452
   _globals['_SETUSERPLANREQUEST']._serialized_start=454
   _globals['_SETUSERPLANREQUEST']._serialized_end=525
-  _globals['_ADMINSERVICE']._serialized_start=528
-  _globals['_ADMINSERVICE']._serialized_end=678
+  _globals['_SETUSERPLANRESPONSE']._serialized_start=527
+  _globals['_SETUSERPLANRESPONSE']._serialized_end=583
+  _globals['_ADMINSERVICE']._serialized_start=586
+  _globals['_ADMINSERVICE']._serialized_end=746
 # @@protoc_insertion_point(module_scope)

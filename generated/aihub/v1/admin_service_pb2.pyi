@@ -150,3 +150,27 @@ class SetUserPlanRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SetUserPlanRequest: _TypeAlias = SetUserPlanRequest  # noqa: Y015
+
+@_typing.final
+class SetUserPlanResponse(_message.Message):
+    """SetUserPlanResponse is the account as it is after the move."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user(self) -> Global___AdminUser:
+        """The account, on its new plan."""
+
+    def __init__(
+        self,
+        *,
+        user: Global___AdminUser | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user", b"user"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetUserPlanResponse: _TypeAlias = SetUserPlanResponse  # noqa: Y015

@@ -45,7 +45,7 @@ class AdminServiceStub:
         self.SetUserPlan = channel.unary_unary(
                 '/aihub.v1.AdminService/SetUserPlan',
                 request_serializer=aihub_dot_v1_dot_admin__service__pb2.SetUserPlanRequest.SerializeToString,
-                response_deserializer=aihub_dot_v1_dot_admin__service__pb2.AdminUser.FromString,
+                response_deserializer=aihub_dot_v1_dot_admin__service__pb2.SetUserPlanResponse.FromString,
                 _registered_method=True)
 
 
@@ -85,7 +85,7 @@ def add_AdminServiceServicer_to_server(servicer, server):
             'SetUserPlan': grpc.unary_unary_rpc_method_handler(
                     servicer.SetUserPlan,
                     request_deserializer=aihub_dot_v1_dot_admin__service__pb2.SetUserPlanRequest.FromString,
-                    response_serializer=aihub_dot_v1_dot_admin__service__pb2.AdminUser.SerializeToString,
+                    response_serializer=aihub_dot_v1_dot_admin__service__pb2.SetUserPlanResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -144,7 +144,7 @@ class AdminService:
             target,
             '/aihub.v1.AdminService/SetUserPlan',
             aihub_dot_v1_dot_admin__service__pb2.SetUserPlanRequest.SerializeToString,
-            aihub_dot_v1_dot_admin__service__pb2.AdminUser.FromString,
+            aihub_dot_v1_dot_admin__service__pb2.SetUserPlanResponse.FromString,
             options,
             channel_credentials,
             insecure,

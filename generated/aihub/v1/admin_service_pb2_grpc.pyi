@@ -41,7 +41,7 @@ class AdminServiceStub:
     (UTC) requests and cost, as the account's own usage reports count them.
     Errors: INVALID_ARGUMENT (bad page size or token), UNAUTHENTICATED, PERMISSION_DENIED.
     """
-    SetUserPlan: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.SetUserPlanRequest, _admin_service_pb2.AdminUser]
+    SetUserPlan: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.SetUserPlanRequest, _admin_service_pb2.SetUserPlanResponse]
     """SetUserPlan moves an account to another plan (a built-in one or one from `AIHUB_CONFIG`),
     as `aihub users set-plan` does; its limits change at once.
     Errors: INVALID_ARGUMENT (unknown plan), NOT_FOUND (no such account), UNAUTHENTICATED,
@@ -61,7 +61,7 @@ class AdminServiceAsyncStub(AdminServiceStub):
     (UTC) requests and cost, as the account's own usage reports count them.
     Errors: INVALID_ARGUMENT (bad page size or token), UNAUTHENTICATED, PERMISSION_DENIED.
     """
-    SetUserPlan: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.SetUserPlanRequest, _admin_service_pb2.AdminUser]  # type: ignore[assignment]
+    SetUserPlan: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.SetUserPlanRequest, _admin_service_pb2.SetUserPlanResponse]  # type: ignore[assignment]
     """SetUserPlan moves an account to another plan (a built-in one or one from `AIHUB_CONFIG`),
     as `aihub users set-plan` does; its limits change at once.
     Errors: INVALID_ARGUMENT (unknown plan), NOT_FOUND (no such account), UNAUTHENTICATED,
@@ -90,7 +90,7 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _admin_service_pb2.SetUserPlanRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_admin_service_pb2.AdminUser, _abc.Awaitable[_admin_service_pb2.AdminUser]]:
+    ) -> _typing.Union[_admin_service_pb2.SetUserPlanResponse, _abc.Awaitable[_admin_service_pb2.SetUserPlanResponse]]:
         """SetUserPlan moves an account to another plan (a built-in one or one from `AIHUB_CONFIG`),
         as `aihub users set-plan` does; its limits change at once.
         Errors: INVALID_ARGUMENT (unknown plan), NOT_FOUND (no such account), UNAUTHENTICATED,

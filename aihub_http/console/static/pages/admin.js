@@ -59,7 +59,7 @@ function planPicker(user, box) {
   picker.addEventListener("change", async () => {
     picker.disabled = true;
     try {
-      const moved = await call("POST", `/v1/admin/users/${encodeURIComponent(user.id)}/plan`, { body: { plan: picker.value } });
+      const { user: moved } = await call("POST", `/v1/admin/users/${encodeURIComponent(user.id)}/plan`, { body: { plan: picker.value } });
       toast(t("admin.planChanged", { email: moved.email, plan: moved.plan }));
       await drawUsers(box);
     } catch (err) {

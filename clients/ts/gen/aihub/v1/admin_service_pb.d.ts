@@ -162,6 +162,26 @@ export declare type SetUserPlanRequest = Message<"aihub.v1.SetUserPlanRequest"> 
 export declare const SetUserPlanRequestSchema: GenMessage<SetUserPlanRequest>;
 
 /**
+ * SetUserPlanResponse is the account as it is after the move.
+ *
+ * @generated from message aihub.v1.SetUserPlanResponse
+ */
+export declare type SetUserPlanResponse = Message<"aihub.v1.SetUserPlanResponse"> & {
+  /**
+   * The account, on its new plan.
+   *
+   * @generated from field: aihub.v1.AdminUser user = 1;
+   */
+  user?: AdminUser | undefined;
+};
+
+/**
+ * Describes the message aihub.v1.SetUserPlanResponse.
+ * Use `create(SetUserPlanResponseSchema)` to create a new message.
+ */
+export declare const SetUserPlanResponseSchema: GenMessage<SetUserPlanResponse>;
+
+/**
  * AdminService is the operators' view of the gateway's accounts. Takes the JWT of an admin
  * (`aihub users set-role EMAIL admin`); any other caller is refused with PERMISSION_DENIED
  * `ADMIN_ONLY`.
@@ -192,7 +212,7 @@ export declare const AdminService: GenService<{
   setUserPlan: {
     methodKind: "unary";
     input: typeof SetUserPlanRequestSchema;
-    output: typeof AdminUserSchema;
+    output: typeof SetUserPlanResponseSchema;
   },
 }>;
 
