@@ -55,9 +55,12 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
     expiry = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
     await page.get_by_label("Name").fill("CI key")
     await page.get_by_label("Expires on (optional)").fill(expiry)
+    await page.get_by_label("Budget in USD (optional)").fill("5")
     async with page.expect_request(re.compile(r"/v1/developer/api-keys$")) as created:
         await page.get_by_role("button", name="Create key").click()
-    assert json.loads((await created.value).post_data or "{}")["expires_at"] == f"{expiry}T23:59:59Z"
+    sent = json.loads((await created.value).post_data or "{}")
+    assert sent["expires_at"] == f"{expiry}T23:59:59Z"
+    assert sent["budget"] == {"limit_usd": 5, "period": "month"}
     secret = await page.locator("#new-secret").text_content()
     assert secret is not None and re.fullmatch(r"ai-hub-\S+", secret)
     await expect(page.get_by_text("this is the only time it is shown")).to_be_visible()
@@ -67,6 +70,7 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
     await expect(row.locator('td[data-label="Last used"]')).to_have_text("never")
     await expect(row.locator('td[data-label="Rotated"]')).to_have_text("never")
     await expect(row.locator('td[data-label="Expires"]')).to_contain_text(expiry[:4])
+    await expect(row.locator('td[data-label="Budget"]')).to_have_text("$5 a month")
     await page.screenshot(path=shots / "keys.png")
     await page.get_by_role("button", name="I have saved it").click()
     assert secret not in await page.content()  # gone from the page once dismissed

@@ -28,6 +28,8 @@ function createForm(list, reveal) {
   const boxes = PERMISSIONS.map((p) => h("input", { type: "checkbox", name: "perm", value: p, id: `perm-${p}`, checked: true }));
   const rpm = h("input", { id: "key-rpm", type: "number", min: 1, inputmode: "numeric", placeholder: t("keys.planDefault") });
   const expires = h("input", { id: "key-expires", type: "date", "aria-describedby": "key-expires-note" });
+  const budget = h("input", { id: "key-budget", type: "number", min: 0.01, step: 0.01, inputmode: "decimal", placeholder: t("keys.noBudget") });
+  const period = h("select", { id: "key-budget-period", "aria-label": t("keys.budgetPeriod") }, ["month", "day"].map((p) => h("option", { value: p }, t(`keys.per.${p}`))));
   const status = h("div", { "aria-live": "polite" });
   const form = h(
     "form",
@@ -41,6 +43,7 @@ function createForm(list, reveal) {
     ),
     h("div", {}, h("label", { for: "key-rpm" }, t("keys.rateLimit")), rpm),
     h("div", {}, h("label", { for: "key-expires" }, t("keys.expiresOn")), expires, h("small", { class: "muted", id: "key-expires-note" }, t("keys.expiresNote"))),
+    h("div", {}, h("label", { for: "key-budget" }, t("keys.budgetUsd")), h("div", { class: "row" }, budget, period)),
     h("div", { class: "end" }, h("button", { type: "submit", class: "primary" }, t("keys.create"))),
     status,
   );
@@ -51,6 +54,8 @@ function createForm(list, reveal) {
     if (rpm.value) body.rate_limit = { requests_per_minute: Number(rpm.value) };
     // The key works through the chosen day (UTC) and stops at its end.
     if (expires.value) body.expires_at = `${expires.value}T23:59:59Z`;
+    // The gateway holds each call's worst-case cost against it and never lets settled spend pass it.
+    if (budget.value) body.budget = { limit_usd: Number(budget.value), period: period.value };
     try {
       const key = await call("POST", "/v1/developer/api-keys", { body });
       keepSecret(key.id, key.name, key.key);
@@ -93,7 +98,7 @@ async function refresh(list) {
 }
 
 function table(keys, list) {
-  const head = ["keys.name", "keys.prefix", "keys.permissions", "keys.rateLimit", "keys.created", "keys.lastUsed", "keys.expires", "keys.rotated", ""];
+  const head = ["keys.name", "keys.prefix", "keys.permissions", "keys.rateLimit", "keys.budget", "keys.created", "keys.lastUsed", "keys.expires", "keys.rotated", ""];
   return h(
     "div",
     { class: "scroll" },
@@ -112,6 +117,7 @@ function table(keys, list) {
             h("td", { "data-label": t("keys.prefix") }, h("code", {}, `${key.prefix}…`)),
             h("td", { "data-label": t("keys.permissions") }, (key.permissions || []).join(", ")),
             h("td", { "data-label": t("keys.rateLimit") }, key.rate_limit && key.rate_limit.requests_per_minute ? t("keys.perMinute", { n: key.rate_limit.requests_per_minute }) : t("keys.planDefault")),
+            h("td", { "data-label": t("keys.budget") }, key.budget && key.budget.limit_usd ? t("keys.budgetOf", { usd: key.budget.limit_usd, per: t(`keys.per.${key.budget.period}`) }) : t("keys.noBudget")),
             h("td", { "data-label": t("keys.created") }, when(key.created_at)),
             h("td", { "data-label": t("keys.lastUsed") }, when(key.last_used)),
             h("td", { "data-label": t("keys.expires") }, key.expires_at ? when(key.expires_at) : t("keys.noExpiry")),
