@@ -27,4 +27,8 @@ await app.chat.create({ message: 'Hello again' }); // last_used is set on the ke
 keep('ListApiKeysResponse', await admin.apiKeys.list());
 keep('RotateApiKeyResponse', await admin.apiKeys.rotate(created.id, { graceSeconds: 60 }));
 keep('DeleteApiKeyResponse', await admin.apiKeys.delete(created.id));
+const made = await admin.alerts.create({ metric: 'requests', threshold: 0.5, of: 'quota' });
+keep('CreateAlertResponse', made);
+keep('ListAlertsResponse', await admin.alerts.list());
+keep('DeleteAlertResponse', await admin.alerts.delete(made.alert.id));
 console.log(JSON.stringify(seen));

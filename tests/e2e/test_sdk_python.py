@@ -79,9 +79,9 @@ async def test_the_sdk_sets_lists_and_deletes_usage_alerts(http: httpx.AsyncClie
     async with AsyncAIHub(base_url=str(http.base_url)) as client:
         info = await client.auth.register("alerts@example.com", "a-long-password")
         admin = client.with_token(info.token)
-        quota = await admin.alerts.create("requests", threshold=0.5, of="quota", name="half")
+        quota = (await admin.alerts.create("requests", threshold=0.5, of="quota", name="half")).alert
         assert quota.id.startswith("alert_") and quota.period == "month" and quota.current.limit == 500
-        spend = await admin.alerts.create("cost_usd", value=2.0, period="day")
+        spend = (await admin.alerts.create("cost_usd", value=2.0, period="day")).alert
         assert (spend.value, spend.of, spend.last_fired_at) == (2.0, "", None)
         with pytest.raises(InvalidRequestError) as refused:
             await admin.alerts.create("tokens", threshold=0.5, of="quota")

@@ -26,10 +26,10 @@ from ._exceptions import AIHubError
 from ._parse import ResponseMeta
 from ._streaming import AsyncStream
 from .types import (
-    Alert,
     AlertList,
     ApiKeyList,
     ChatResponse,
+    CreatedAlert,
     CreatedApiKey,
     DeletedAlert,
     DeletedApiKey,
@@ -321,11 +321,11 @@ class AsyncAlerts(_AsyncResource):
         value: float | None = None,
         period: str | None = None,
         name: str | None = None,
-    ) -> Alert:
+    ) -> CreatedAlert:
         """Set a usage alert on the account (every key): `threshold` (0 < t <= 1) of `of`
         (`budget` for `cost_usd`, `quota` for `requests`), or an absolute `value` (USD or a
         count) per `period` (`day` or `month`). It fires once per period: the operator's webhook
-        and `quota/watch` hear of it."""
+        and `quota/watch` hear of it. The answer's `alert` is the new alert."""
         call = _calls.alerts_create(metric, threshold=threshold, of=of, value=value, period=period, name=name)
         return await self._client._call(call)
 

@@ -16,10 +16,10 @@ from urllib.parse import quote
 from . import _parse
 from ._base import Request
 from .types import (
-    Alert,
     AlertList,
     ApiKeyList,
     ChatResponse,
+    CreatedAlert,
     CreatedApiKey,
     DeletedAlert,
     DeletedApiKey,
@@ -200,11 +200,11 @@ def alerts_create(
     value: float | None,
     period: str | None,
     name: str | None,
-) -> Call[Alert]:
+) -> Call[CreatedAlert]:
     """`POST /alerts` (token auth): a threshold of `of`, or an absolute `value` per `period`."""
     given = {"threshold": threshold, "of": of, "value": value, "period": period, "name": name}
     body: dict[str, Any] = {"metric": metric, **{k: v for k, v in given.items() if v is not None}}
-    return Call(Request("POST", f"{DEVELOPER}/alerts", auth="token", json=body), _parse.alert)
+    return Call(Request("POST", f"{DEVELOPER}/alerts", auth="token", json=body), _parse.created_alert)
 
 
 def alerts_list() -> Call[AlertList]:

@@ -21,6 +21,7 @@ from .types import (
     ApiKeyList,
     ChatMetadata,
     ChatResponse,
+    CreatedAlert,
     CreatedApiKey,
     DailyUsage,
     DeletedAlert,
@@ -365,9 +366,12 @@ def token_info(body: Mapping[str, Any], meta: ResponseMeta) -> TokenInfo:
     )
 
 
-def alert(body: Mapping[str, Any], meta: ResponseMeta) -> Alert:
-    """An alert: `POST /alerts` answers `{"alert": ...}`, `GET /alerts` lists them."""
-    data = _obj(body.get("alert")) if "alert" in body else body
+def created_alert(body: Mapping[str, Any], meta: ResponseMeta) -> CreatedAlert:
+    """`POST /alerts`: `{"alert": ...}`."""
+    return CreatedAlert(alert=_alert(_obj(body.get("alert"))), request_id=meta.request_id, raw=body)
+
+
+def _alert(data: Mapping[str, Any]) -> Alert:
     current = _obj(data.get("current"))
     return Alert(
         id=_id(data, "id", "an alert"),
@@ -380,15 +384,14 @@ def alert(body: Mapping[str, Any], meta: ResponseMeta) -> Alert:
         created_at=_opt_str(data, "created_at"),
         last_fired_at=_opt_str(data, "last_fired_at"),
         current=AlertFigures(observed=_float(current, "observed"), limit=_float(current, "limit")),
-        request_id=meta.request_id,
-        raw=body,
+        raw=data,
     )
 
 
 def alert_list(body: Mapping[str, Any], meta: ResponseMeta) -> AlertList:
     """`GET /alerts`."""
     entries = body.get("alerts")
-    alerts = tuple(alert(_obj(a), ResponseMeta()) for a in (entries if isinstance(entries, list) else ()))
+    alerts = tuple(_alert(_obj(a)) for a in (entries if isinstance(entries, list) else ()))
     return AlertList(alerts=alerts, request_id=meta.request_id, raw=body)
 
 

@@ -344,6 +344,14 @@ class Alert:
     created_at: str | None
     last_fired_at: str | None
     current: AlertFigures
+    raw: Mapping[str, Any] = _raw()
+
+
+@dataclass(frozen=True)
+class CreatedAlert:
+    """The answer of `POST /v1/developer/alerts`: the new alert."""
+
+    alert: Alert
     request_id: str | None = None
     raw: Mapping[str, Any] = _raw()
 
