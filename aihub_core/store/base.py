@@ -531,7 +531,8 @@ class Store(Protocol):
         self, event_id: str, delivered_at: datetime | None, next_attempt_at: datetime, error: str
     ) -> None:
         """End an attempt: count it, drop the claim, and mark the event delivered (`delivered_at`)
-        or due again at `next_attempt_at` with its `error`."""
+        or due again at `next_attempt_at` with its `error`. An event already delivered stays so
+        (a late failure of an attempt whose claim had lapsed changes nothing)."""
         ...
 
     # idempotency keys

@@ -143,3 +143,11 @@ async def _next_event(lines: AsyncIterator[str], kind: str = "") -> dict[str, An
         raise AssertionError("the stream ended")
 
     return await asyncio.wait_for(read(), timeout=10)
+
+
+async def test_an_account_holds_at_most_fifty_alerts(http: httpx.AsyncClient, account: Account) -> None:
+    for n in range(50):
+        made = await http.post(ALERTS, json={"metric": "tokens", "value": 1000 + n}, headers=account.jwt_auth)
+        assert made.status_code == 201, made.text
+    refused = await http.post(ALERTS, json={"metric": "tokens", "value": 5}, headers=account.jwt_auth)
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "too_many_alerts"

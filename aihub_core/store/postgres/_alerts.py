@@ -113,7 +113,7 @@ async def finish_delivery(
     """Count the attempt, drop the claim, and mark the event delivered or due again."""
     await conn.execute(
         "UPDATE alert_events SET attempts = attempts + 1, lease_until = NULL, delivered_at = $1, "
-        "next_attempt_at = $2, last_error = $3 WHERE id = $4",
+        "next_attempt_at = $2, last_error = $3 WHERE id = $4 AND delivered_at IS NULL",
         None if delivered_at is None else rows.utc(delivered_at),
         rows.utc(next_at),
         error[:500],

@@ -107,6 +107,6 @@ def finish_delivery(db: Database, event_id: str, delivered_at: str | None, next_
     with atomic(db):
         db.execute(
             "UPDATE alert_events SET attempts = attempts + 1, lease_until = NULL, delivered_at = ?, "
-            "next_attempt_at = ?, last_error = ? WHERE id = ?",
+            "next_attempt_at = ?, last_error = ? WHERE id = ? AND delivered_at IS NULL",
             [delivered_at, next_at, error[:500], event_id],
         )

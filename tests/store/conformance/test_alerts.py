@@ -96,6 +96,7 @@ async def test_due_events_are_claimed_once_retried_and_delivered(
     assert sorted(claimed) == [f"evt_{i}" for i in range(6)]  # each once, the silent one never
     assert await store.claim_alert_deliveries(t0 + timedelta(seconds=1), lease, 10) == []  # still held
     await store.finish_alert_delivery("evt_0", t0, t0, "")
+    await store.finish_alert_delivery("evt_0", None, t0, "a late failure")  # stays delivered
     await store.finish_alert_delivery("evt_1", None, t0 + timedelta(seconds=10), "HTTP 500")
     # evt_1 is due again at +10 s; the others' claims lapse at +30 s; evt_0 is done.
     assert [
