@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 
 from aihub_core.app import Core
-from tests.conftest import Account, make_account
+from tests.conftest import Account, isolated_settings, make_account, shim_client
+from tests.fake_clock import FakeClock
 
 
 async def _admin(http: httpx.AsyncClient, core: Core) -> Account:
@@ -61,6 +63,37 @@ async def test_an_admin_lists_the_plans(http: httpx.AsyncClient, core: Core) -> 
     assert by_name["enterprise"]["monthly_requests"] == 100_000
     dev = await make_account(http, "dev@example.com")
     assert (await http.get("/v1/admin/plans", headers=dev.jwt_auth)).status_code == 403
+
+
+async def test_the_plans_include_the_operators_with_their_budgets(tmp_path: Path, clock: FakeClock) -> None:
+    config = tmp_path / "aihub.toml"
+    config.write_text(
+        "[plans.team]\nrequests_per_minute = 30\ntokens_per_minute = 9000\nconcurrent_requests = 4\n"
+        "monthly_requests = 5000\nmonthly_budget_usd = 25\n"
+    )
+    core = await Core.start(isolated_settings(tmp_path, config_path=config), clock=clock)
+    try:
+        async with shim_client(core, "in-process") as http:
+            ops = await _admin(http, core)
+            plans = (await http.get("/v1/admin/plans", headers=ops.jwt_auth)).json()["plans"]
+            assert [p["name"] for p in plans] == ["free", "professional", "enterprise", "team"]
+            assert plans[-1] == {
+                "name": "team",
+                "builtin": False,
+                "requests_per_minute": 30,
+                "tokens_per_minute": 9000,
+                "concurrent_requests": 4,
+                "monthly_requests": 5000,
+                "monthly_budget_usd": 25.0,
+            }
+            users = (await http.get("/v1/admin/users", headers=ops.jwt_auth)).json()["users"]
+            moved = await http.post(
+                f"/v1/admin/users/{users[0]['id']}/plan", json={"plan": "team"}, headers=ops.jwt_auth
+            )
+            assert moved.json()["user"]["plan_monthly_budget_usd"] == 25.0
+            assert users[0]["plan_monthly_budget_usd"] == 0
+    finally:
+        await core.stop(grace=0)
 
 
 async def test_the_overview_sums_every_users_days_and_ranks_the_models(
