@@ -82,6 +82,15 @@ UNMAPPED: Mapping[str, str] = MappingProxyType(
         "aihub.v1.ListUsersResponse": "not wrapped by the SDKs yet",
         "aihub.v1.SetUserPlanResponse": "not wrapped by the SDKs yet",
         "aihub.v1.AdminUser": "part of ListUsersResponse and SetUserPlanResponse",
+        "aihub.v1.UserBudget": "part of AdminUser",
+        "aihub.v1.SetUserBudgetResponse": "not wrapped by the SDKs yet",
+        "aihub.v1.ListPlansResponse": "not wrapped by the SDKs yet",
+        "aihub.v1.AdminPlan": "part of ListPlansResponse",
+        "aihub.v1.GetOverviewResponse": "not wrapped by the SDKs yet",
+        "aihub.v1.ModelUsage": "part of GetOverviewResponse",
+        "aihub.v1.GetServiceHealthResponse": "not wrapped by the SDKs yet",
+        "aihub.v1.ServiceHealth": "part of GetServiceHealthResponse",
+        "aihub.v1.ModelBreaker": "part of ServiceHealth",
     }
 )
 
