@@ -349,7 +349,12 @@ class Core:
                 ),
                 keys=KeyServicer(gate, KeyManager(store, now=clock.now)),
                 embeddings=EmbeddingServicer(gate, calls),
-                admin=AdminServicer(gate, Admin(store, configured.plans, now=clock.now)),
+                admin=AdminServicer(
+                    gate,
+                    Admin(store, configured.plans, now=clock.now, breakers=router.breakers),
+                    catalog,
+                    upstreams.simulated,
+                ),
             )
             server = await start_server(servicers, settings.host, settings.grpc_port, reuse_port=worker)
         except BaseException:

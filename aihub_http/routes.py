@@ -257,6 +257,41 @@ ROUTES: tuple[RpcRoute, ...] = (
     ),
     RpcRoute(
         "POST",
+        f"{ADMIN}/users/{{user_id}}/budget",
+        _rpc(admin_service_pb2, "AdminService", "SetUserBudget"),
+        200,
+        "Set an account's own budget in USD per day or month, or remove it with `limit_usd` 0 "
+        "(an admin's login token)",
+        credential="jwt",
+    ),
+    RpcRoute(
+        "GET",
+        f"{ADMIN}/plans",
+        _rpc(admin_service_pb2, "AdminService", "ListPlans"),
+        200,
+        "The plans an account may be moved to, with their limits (an admin's login token)",
+        credential="jwt",
+    ),
+    RpcRoute(
+        "GET",
+        f"{ADMIN}/overview",
+        _rpc(admin_service_pb2, "AdminService", "GetOverview"),
+        200,
+        "The whole gateway's requests, tokens and cost per day over a date range, and its top "
+        "models (an admin's login token)",
+        credential="jwt",
+    ),
+    RpcRoute(
+        "GET",
+        f"{ADMIN}/services",
+        _rpc(admin_service_pb2, "AdminService", "GetServiceHealth"),
+        200,
+        "The services, simulated or live, with the circuit breaker of each model as the answering "
+        "process sees it (an admin's login token)",
+        credential="jwt",
+    ),
+    RpcRoute(
+        "POST",
         f"{OPENAI}/chat/completions",
         _rpc(chat_service_pb2, "ChatService", "CreateChatCompletion"),
         200,

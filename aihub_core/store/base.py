@@ -230,6 +230,17 @@ class DailyTotals:
 
 
 @dataclass(frozen=True)
+class ModelTotals:
+    """One (service, model)'s billable calls over a range of days: how many, their tokens and cost."""
+
+    service: str
+    model: str
+    requests: int
+    tokens: int
+    cost_pico_usd: int
+
+
+@dataclass(frozen=True)
 class Recovered:
     """What one `recover_abandoned` settled and freed, and the leases it ended."""
 
@@ -468,6 +479,18 @@ class Store(Protocol):
         cost is the exact sum of its records' costs, so totals equal the sum of the costs the
         responses reported. Its time does not grow with the number of records (a daily rollup
         kept in the settlement's transaction)."""
+        ...
+
+    async def gateway_daily_usage(self, first: date, last: date) -> list[DailyTotals]:
+        """As `daily_usage`, summed over every user: the whole gateway's totals per UTC day with at
+        least one billable record, first..last inclusive, oldest first (from the daily rollup)."""
+        ...
+
+    async def top_models(self, first: date, last: date, limit: int) -> list[ModelTotals]:
+        """The (service, model)s of the billable records created on the UTC days first..last
+        (inclusive), every user's, most costly first (then most requests, then by service and
+        model), at most `limit` (1 to 1000, else ValueError). Reads only the range's records
+        (through the ledger's (user, created_at) index)."""
         ...
 
     async def count_requests(self, user_id: str, since: datetime) -> int:

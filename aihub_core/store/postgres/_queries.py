@@ -17,6 +17,7 @@ from aihub_core.store.base import (
     ApiKeyRecord,
     DailyTotals,
     IdempotencyRecord,
+    ModelTotals,
     RotatedSecret,
     StoredMessage,
     UserRecord,
@@ -235,6 +236,35 @@ async def daily_usage(conn: Conn, user_id: str, first: date, last: date) -> list
     return [
         DailyTotals(row["day"], int(row["requests"]), int(row["tokens"]), int(row["cost_pico_usd"]))
         for row in await conn.fetch(sql, user_id, first, last)
+    ]
+
+
+async def gateway_daily_usage(conn: Conn, first: date, last: date) -> list[DailyTotals]:
+    """Every user's billable totals per UTC day, first..last inclusive, oldest first (the rollup)."""
+    sql = (
+        "SELECT day, sum(requests) AS requests, sum(tokens) AS tokens, sum(cost_pico_usd) AS cost "
+        "FROM usage_daily WHERE day BETWEEN $1 AND $2 GROUP BY day ORDER BY day"
+    )
+    return [
+        DailyTotals(row["day"], int(row["requests"]), int(row["tokens"]), int(row["cost"]))
+        for row in await conn.fetch(sql, first, last)
+    ]
+
+
+async def top_models(conn: Conn, first: date, last: date, limit: int) -> list[ModelTotals]:
+    """The most costly (service, model)s of the days first..last: the range's records only, found
+    user by user through the (user_id, created_at) index."""
+    sql = (
+        "SELECT service, model, count(*) AS requests, sum(prompt_tokens + completion_tokens) AS tokens, "
+        "sum(cost_pico_usd) AS cost FROM usage_records "
+        "WHERE user_id = ANY(ARRAY(SELECT id FROM users)) AND created_at >= $1 AND created_at < $2 "
+        f"AND {BILLABLE_SQL} GROUP BY service, model "
+        "ORDER BY cost DESC, requests DESC, service, model LIMIT $3"
+    )
+    found = await conn.fetch(sql, rows.day_start(first), rows.day_start(last + timedelta(days=1)), limit)
+    return [
+        ModelTotals(row["service"], row["model"], int(row["requests"]), int(row["tokens"]), int(row["cost"]))
+        for row in found
     ]
 
 

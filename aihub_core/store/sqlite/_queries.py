@@ -17,6 +17,7 @@ from aihub_core.store import rows
 from aihub_core.store.base import (
     ApiKeyRecord,
     DailyTotals,
+    ModelTotals,
     RotatedSecret,
     StoredMessage,
     UsageRecord,
@@ -252,6 +253,37 @@ def daily_usage(db: Database, user_id: str, first: date, last: date) -> list[Dai
             cost_pico_usd=int(row["cost_pico_usd"]),
         )
         for row in db.query(sql, [user_id, first.isoformat(), last.isoformat()])
+    ]
+
+
+def gateway_daily_usage(db: Database, first: date, last: date) -> list[DailyTotals]:
+    """Every user's billable totals per UTC day, first..last inclusive, oldest first (the rollup)."""
+    sql = (
+        "SELECT day, sum(requests) AS requests, sum(tokens) AS tokens, sum(cost_pico_usd) AS cost "
+        "FROM usage_daily WHERE day >= ? AND day <= ? GROUP BY day ORDER BY day"
+    )
+    return [
+        DailyTotals(
+            date.fromisoformat(row["day"]), int(row["requests"]), int(row["tokens"]), int(row["cost"])
+        )
+        for row in db.query(sql, [first.isoformat(), last.isoformat()])
+    ]
+
+
+def top_models(db: Database, first: date, last: date, limit: int) -> list[ModelTotals]:
+    """The most costly (service, model)s of the days first..last: the range's records only, found
+    user by user through the (user_id, created_at) index."""
+    sql = (
+        "SELECT service, model, count(*) AS requests, sum(prompt_tokens + completion_tokens) AS tokens, "
+        "sum(cost_pico_usd) AS cost FROM usage_records "
+        "WHERE user_id IN (SELECT id FROM users) AND created_at >= ? AND created_at < ? "
+        f"AND {_BILLABLE_SQL} GROUP BY service, model "
+        "ORDER BY cost DESC, requests DESC, service, model LIMIT ?"
+    )
+    found = db.query(sql, [codec.day_start(first), codec.next_day_start(last), limit])
+    return [
+        ModelTotals(row["service"], row["model"], int(row["requests"]), int(row["tokens"]), int(row["cost"]))
+        for row in found
     ]
 
 

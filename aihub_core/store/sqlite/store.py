@@ -46,6 +46,7 @@ from aihub_core.store.base import (
     DailyTotals,
     Durability,
     IdempotencyRecord,
+    ModelTotals,
     Recovered,
     RotatedSecret,
     StoredMessage,
@@ -372,6 +373,16 @@ class SQLiteStore:
     async def daily_usage(self, user_id: str, first: date, last: date) -> list[DailyTotals]:
         """Billable totals per UTC day, first..last inclusive, oldest first; days without records omitted."""
         return await self._call(q.daily_usage, user_id, first, last)
+
+    async def gateway_daily_usage(self, first: date, last: date) -> list[DailyTotals]:
+        """Every user's billable totals per UTC day, first..last inclusive, oldest first (the rollup)."""
+        return await self._call(q.gateway_daily_usage, first, last)
+
+    async def top_models(self, first: date, last: date, limit: int) -> list[ModelTotals]:
+        """The most costly (service, model)s of the days first..last (see the Protocol)."""
+        if not 1 <= limit <= 1000:
+            raise ValueError(f"limit must be 1 to 1000, not {limit}")
+        return await self._call(q.top_models, first, last, limit)
 
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment: billable and pending ones."""
