@@ -10,6 +10,7 @@ export const PAGES = [
   { path: "keys", label: "nav.keys", load: () => import("./pages/keys.js") },
   { path: "models", label: "nav.models", load: () => import("./pages/models.js") },
   { path: "playground", label: "nav.playground", load: () => import("./pages/playground.js") },
+  { path: "alerts", label: "nav.alerts", load: () => import("./pages/alerts.js") },
   { path: "admin", label: "nav.admin", admin: true, load: () => import("./pages/admin.js") },
 ];
 const shown = () => PAGES.filter((p) => !p.admin || session.isAdmin());
