@@ -215,6 +215,7 @@ class Accounts:
             self._plans.get(user.plan),
             permissions=frozenset(api_keys.PERMISSIONS),
             user_budget=user_budget(user),
+            has_alerts=user.alert_count > 0,
         )
         self._cache.put(generation, "user", user.id, CachedCaller(caller))
         return caller
@@ -250,6 +251,7 @@ class Accounts:
             key_requests_per_minute=key.requests_per_minute,
             key_budget=key_budget(key),
             user_budget=user_budget(user),
+            has_alerts=user.alert_count > 0,
         )
         ends = [t for t in (key.expires_at, key.secret_expires_at) if t is not None]
         rotated_out = key.secret_expires_at is not None and (

@@ -51,6 +51,9 @@ class UserRecord:
     budget_pico_usd: int | None = None
     """The user's own budget in pico-USD per `budget_period` (`aihub users set-budget`); None: none."""
     budget_period: str | None = None
+    alert_count: int = 0
+    """How many usage alerts the user holds (kept by `create_alert` and `delete_alert`): a cached
+    caller knows at no cost whether its settlements need an alert check."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,50 @@ class UsageLogEntry:
     def cursor(self) -> tuple[datetime, str]:
         """Where the page after this row starts (`UsageLogQuery.after`)."""
         return (self.record.created_at, self.record.request_id)
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """A user's usage alert (`aihub_core.alerts`): `metric` crossing `threshold` of `of`
+    (`budget`, `quota`), or crossing `amount` per `period` (`of` empty, `threshold` 0)."""
+
+    id: str
+    user_id: str
+    name: str
+    metric: str
+    threshold: float
+    of: str
+    amount: int
+    """The absolute amount: pico-USD for `cost_usd`, a count for `requests` and `tokens`; 0 when
+    relative."""
+    period: str
+    """`day` or `month` for an absolute alert; empty for a relative one (its budget's or quota's)."""
+    created_at: datetime
+    last_fired_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """One crossing of an alert in one period (`period_key`, `spend.period_name`): the webhook
+    outbox's row. `payload` is the JSON body sent; `deliver` False records the crossing only
+    (no webhook configured)."""
+
+    id: str
+    alert_id: str
+    user_id: str
+    period_key: str
+    payload: str
+    created_at: datetime
+    deliver: bool = True
+
+
+@dataclass(frozen=True)
+class AlertDelivery:
+    """An outbox row claimed for one delivery attempt: its event and how often it was tried."""
+
+    event_id: str
+    payload: str
+    attempts: int
 
 
 @dataclass(frozen=True)
@@ -468,6 +515,46 @@ class Store(Protocol):
         after a page was read never shifts the rows of the later pages (a new call is newer than
         every row already listed), so paging to the end lists every row that existed at the
         start exactly once. Each row carries its key's name, a deleted key's included."""
+        ...
+
+    # usage alerts and their webhook outbox
+    async def create_alert(self, alert: AlertRecord) -> None:
+        """Insert an alert and count it in its user's `alert_count` (which moves the auth
+        generation); NotFoundError for an unknown user, ConflictError for a duplicate id."""
+        ...
+
+    async def list_alerts(self, user_id: str) -> list[AlertRecord]:
+        """The user's alerts, oldest first (ties by id)."""
+        ...
+
+    async def delete_alert(self, user_id: str, alert_id: str) -> bool:
+        """Delete one of the user's alerts and uncount it; False if the user has no such alert.
+        Its events already recorded stay, and those still to be delivered are delivered."""
+        ...
+
+    async def fire_alert(self, event: AlertEvent) -> bool:
+        """Record a crossing and set its alert's `last_fired_at` to the event's time, unless the
+        alert already fired in that period: exactly one event per (alert_id, period_key) however
+        many stores try at once. True if this call recorded it."""
+        ...
+
+    async def alert_events(self, user_id: str, since: datetime) -> list[AlertEvent]:
+        """The user's events recorded at or after a moment, oldest first."""
+        ...
+
+    async def claim_alert_deliveries(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[AlertDelivery]:
+        """Claim up to `limit` undelivered events to deliver whose next attempt is due by `now` and
+        that no live claim holds (a claim lasts until `lease_until`, so one left by a process
+        that died is taken again after it): each claimed by one store at a time, oldest first."""
+        ...
+
+    async def finish_alert_delivery(
+        self, event_id: str, delivered_at: datetime | None, next_attempt_at: datetime, error: str
+    ) -> None:
+        """End an attempt: count it, drop the claim, and mark the event delivered (`delivered_at`)
+        or due again at `next_attempt_at` with its `error`."""
         ...
 
     # idempotency keys

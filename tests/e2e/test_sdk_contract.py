@@ -237,7 +237,10 @@ async def test_the_python_sdk_keeps_every_field_of_every_answer(http: httpx.Asyn
         answers["RegisterResponse"] = await client.auth.register("contract@example.com", "a-long-password")
         answers["LoginResponse"] = await client.auth.login("contract@example.com", "a-long-password")
         admin = client.with_token(answers["RegisterResponse"].token)
-        created = answers["CreateApiKeyResponse"] = await admin.api_keys.create("py", requests_per_minute=10)
+        # A budget and an expiry, so the key's and the quota's budget fields are read live too.
+        created = answers["CreateApiKeyResponse"] = await admin.api_keys.create(
+            "py", requests_per_minute=10, expires_at="2099-01-01T00:00:00Z", budget=py.KeyBudget(5.0, "day")
+        )
         app = client.with_api_key(created.key)
         answers["ChatResponse"] = await app.chat.create("Hello, world!", model="grok-beta", max_tokens=50)
         answers["ListModelsResponse"] = await app.models.list()

@@ -223,6 +223,15 @@ class _Usage(usage_service_pb2_grpc.UsageServiceServicer):
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "not served by the fake core")
         yield  # pragma: no cover - makes this an async generator, as the servicer expects
 
+    async def CreateAlert(self, request: Any, context: Any) -> Any:
+        return await self.core.unary("CreateAlert", request, context)
+
+    async def ListAlerts(self, request: Any, context: Any) -> Any:
+        return await self.core.unary("ListAlerts", request, context)
+
+    async def DeleteAlert(self, request: Any, context: Any) -> Any:
+        return await self.core.unary("DeleteAlert", request, context)
+
 
 class _Keys(key_service_pb2_grpc.KeyServiceServicer):
     def __init__(self, core: FakeCore) -> None:

@@ -55,6 +55,7 @@ def _user(row: asyncpg.Record) -> UserRecord:
         row["role"],
         budget_pico_usd=row["budget_pico_usd"],
         budget_period=row["budget_period"],
+        alert_count=row["alert_count"],
     )
 
 

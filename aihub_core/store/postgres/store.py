@@ -25,6 +25,9 @@ import asyncpg
 from aihub_core.errors import ServiceUnavailableError
 from aihub_core.store import leases, rows
 from aihub_core.store.base import (
+    AlertDelivery,
+    AlertEvent,
+    AlertRecord,
     ApiKeyRecord,
     DailyTotals,
     IdempotencyRecord,
@@ -38,7 +41,7 @@ from aihub_core.store.base import (
     UsageRecord,
     UserRecord,
 )
-from aihub_core.store.postgres import _leases, _logs
+from aihub_core.store.postgres import _alerts, _leases, _logs
 from aihub_core.store.postgres import _queries as q
 from aihub_core.store.postgres._ledger import LedgerWrite, LedgerWriter, Reservation, Settlement, Turn
 from aihub_core.store.postgres._unavailable import database_unavailable, unreachable
@@ -348,6 +351,39 @@ class PostgresStore:
         except BaseException:
             self._orphans.put_back(orphans)
             raise
+
+    # usage alerts
+    async def create_alert(self, alert: AlertRecord) -> None:
+        """Insert an alert and count it on its user (see the Protocol)."""
+        await self._call(_alerts.create_alert, alert)
+
+    async def list_alerts(self, user_id: str) -> list[AlertRecord]:
+        """The user's alerts, oldest first."""
+        return await self._call(_alerts.list_alerts, user_id)
+
+    async def delete_alert(self, user_id: str, alert_id: str) -> bool:
+        """Delete one of the user's alerts; False if there is none of this id."""
+        return await self._call(_alerts.delete_alert, user_id, alert_id)
+
+    async def fire_alert(self, event: AlertEvent) -> bool:
+        """Record a crossing once per alert and period; True if this call recorded it."""
+        return await self._call(_alerts.fire_alert, event)
+
+    async def alert_events(self, user_id: str, since: datetime) -> list[AlertEvent]:
+        """The user's events recorded at or after a moment, oldest first."""
+        return await self._call(_alerts.alert_events, user_id, since)
+
+    async def claim_alert_deliveries(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[AlertDelivery]:
+        """Claim due events for delivery (see the Protocol)."""
+        return await self._call(_alerts.claim_deliveries, now, lease_until, limit)
+
+    async def finish_alert_delivery(
+        self, event_id: str, delivered_at: datetime | None, next_attempt_at: datetime, error: str
+    ) -> None:
+        """End a delivery attempt (see the Protocol)."""
+        await self._call(_alerts.finish_delivery, event_id, delivered_at, next_attempt_at, error)
 
     # idempotency keys
     async def claim_idempotency_key(

@@ -62,7 +62,7 @@ def create_user(db: Database, user: UserRecord) -> None:
     except sqlite3.IntegrityError as exc:
         if "users.email" in str(exc):
             raise ConflictError("an account with this email already exists", param="email") from None
-        raise _translate(exc, conflict="a user with this id already exists") from None
+        raise translate(exc, conflict="a user with this id already exists") from None
 
 
 def get_user(db: Database, user_id: str) -> UserRecord | None:
@@ -112,7 +112,7 @@ def create_api_key(db: Database, key: ApiKeyRecord) -> None:
     try:
         insert(db, "api_keys", codec.to_sqlite(rows.api_key_row(key)))
     except sqlite3.IntegrityError as exc:
-        raise _translate(exc, conflict="an API key with this id or hash already exists") from None
+        raise translate(exc, conflict="an API key with this id or hash already exists") from None
 
 
 def get_api_key_by_hash(db: Database, key_hash: str) -> ApiKeyRecord | None:
@@ -153,7 +153,7 @@ def rotate_api_key(db: Database, user_id: str, key_id: str, secret: RotatedSecre
                 [new["key_hash"], new["prefix"], new["rotated_at"], key_id],
             )
         except sqlite3.IntegrityError as exc:
-            raise _translate(exc, conflict="an API key with this hash already exists") from None
+            raise translate(exc, conflict="an API key with this hash already exists") from None
         updated = _one(db, "SELECT * FROM api_keys WHERE id = ?", [key_id])
     return codec.api_key_from_row(updated) if updated else None
 
@@ -220,7 +220,7 @@ def append_turn(
             if usage_row is not None:
                 insert(db, "usage_records", usage_row, _SETTLE_ONCE)
     except sqlite3.IntegrityError as exc:
-        raise _translate(exc) from None
+        raise translate(exc) from None
 
 
 def reserve_usage(db: Database, record: UsageRecord, owner: str | None = None) -> None:
@@ -228,7 +228,7 @@ def reserve_usage(db: Database, record: UsageRecord, owner: str | None = None) -
     try:
         insert(db, "usage_records", codec.to_sqlite(rows.reservation_row(record, owner)), _ONCE_PER_REQUEST)
     except sqlite3.IntegrityError as exc:
-        raise _translate(exc) from None
+        raise translate(exc) from None
 
 
 def record_usage(db: Database, record: UsageRecord) -> None:
@@ -236,7 +236,7 @@ def record_usage(db: Database, record: UsageRecord) -> None:
     try:
         insert(db, "usage_records", codec.to_sqlite(rows.settled_row(record)), _SETTLE_ONCE)
     except sqlite3.IntegrityError as exc:
-        raise _translate(exc) from None
+        raise translate(exc) from None
 
 
 def daily_usage(db: Database, user_id: str, first: date, last: date) -> list[DailyTotals]:
@@ -351,7 +351,7 @@ def insert(db: Database, table: str, row: dict[str, Any], suffix: str = "") -> i
     return int(db.execute(f"INSERT INTO {table} ({columns}) VALUES ({values}) {suffix}", row).rowcount)
 
 
-def _translate(exc: sqlite3.IntegrityError, conflict: str = "") -> Exception:
+def translate(exc: sqlite3.IntegrityError, conflict: str = "") -> Exception:
     """The core error for a constraint failure a caller can cause; any other stays as it is."""
     if exc.sqlite_errorname == "SQLITE_CONSTRAINT_FOREIGNKEY":
         return NotFoundError("no such user")

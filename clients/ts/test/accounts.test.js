@@ -113,3 +113,25 @@ test("request logs: a page and the export of a new account's calls (UsageService
   }
   assert.deepEqual(exported, [page.logs[0].requestId]);
 });
+
+test("usage alerts: set, listed with their figures, refused naming the field, deleted (UsageService)", async () => {
+  const { jwt } = await newAccount(hub.clients);
+  const { alert } = await hub.clients.usage.createAlert(
+    { metric: "requests", threshold: 0.5, of: "quota", name: "half" },
+    bearer(jwt),
+  );
+  assert.match(alert.id, /^alert_/);
+  assert.equal(alert.period, "month");
+  assert.equal(alert.current.observed, 0);
+  assert.ok(alert.current.limit > 0);
+  const refused = await hub.clients.usage
+    .createAlert({ metric: "tokens", threshold: 0.5, of: "quota" }, bearer(jwt))
+    .catch((e) => e);
+  assert.ok(refused instanceof ConnectError, String(refused));
+  assert.equal(refused.code, Code.InvalidArgument);
+  const listed = await hub.clients.usage.listAlerts({}, bearer(jwt));
+  assert.deepEqual(listed.alerts.map((a) => a.id), [alert.id]);
+  const deleted = await hub.clients.usage.deleteAlert({ alertId: alert.id }, bearer(jwt));
+  assert.equal(deleted.deleted, true);
+  assert.equal((await hub.clients.usage.listAlerts({}, bearer(jwt))).alerts.length, 0);
+});
