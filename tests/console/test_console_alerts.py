@@ -1,76 +1,38 @@
-"""The alerts page in a real browser: the alert body the form makes for each kind of threshold
-(the page's own rules, run in the browser), and setting a threshold, seeing it listed with its
-figure and removing it after a confirmation.
-
-Until the alerts API (/v1/developer/alerts, ALERTS_CONTRACT) is in this branch, its three routes
-are answered in the browser by `ContractAlerts`, a minimal fake of the contract; the rest of the
-gateway is real."""
+"""The alerts page in a real browser against the real alerts API: setting thresholds (a share of
+the budget, an amount of tokens a day), seeing them listed with this period's figure, removing
+one after a confirmation; and the request bodies the form makes (the page's own rules, run in
+the browser)."""
 
 from __future__ import annotations
 
-import itertools
-import json
 from pathlib import Path
-from typing import Any
 
 import httpx
-from playwright.async_api import Browser, Route, expect
+from playwright.async_api import Browser, expect
 
+from aihub_core.app import Core
 from tests.console.browser import screenshot_folder
 from tests.console.conftest import Problems
 
 PASSWORD = "correct horse battery"
 
 
-class ContractAlerts:
-    """The alerts routes as the contract words them, kept in memory for one page."""
-
-    def __init__(self) -> None:
-        self.alerts: list[dict[str, Any]] = []
-        self.bodies: list[dict[str, Any]] = []
-        self._ids = itertools.count(1)
-
-    async def handle(self, route: Route) -> None:
-        request = route.request
-        if request.method == "POST":
-            body = json.loads(request.post_data or "{}")
-            self.bodies.append(body)
-            relative = "threshold" in body
-            alert = {
-                "id": f"alert_{next(self._ids)}",
-                "name": body.get("name", ""),
-                "metric": body["metric"],
-                "threshold": body.get("threshold", 0),
-                "of": body.get("of", ""),
-                "value": body.get("value", 0),
-                "period": "month" if relative else body["period"],
-                "created_at": "2026-12-03T10:00:00Z",
-                "last_fired_at": None,
-                "current": {"observed": 1.5, "limit": 10.0 if relative else body["value"]},
-            }
-            self.alerts.append(alert)
-            await route.fulfill(status=201, json={"alert": alert})
-        elif request.method == "DELETE":
-            alert_id = request.url.rsplit("/", 1)[1]
-            self.alerts = [a for a in self.alerts if a["id"] != alert_id]
-            await route.fulfill(json={"deleted": True, "id": alert_id})
-        else:
-            await route.fulfill(json={"alerts": self.alerts})
-
-
-async def test_set_see_and_remove_an_alert(console_url: str, browser: Browser, tmp_path: Path) -> None:
-    async with httpx.AsyncClient(base_url=console_url) as client:
+async def test_set_see_and_remove_an_alert(
+    console_gateway: tuple[str, Core], browser: Browser, tmp_path: Path
+) -> None:
+    url, core = console_gateway
+    async with httpx.AsyncClient(base_url=url) as client:
         registered = await client.post(
             "/v1/auth/register", json={"email": "al@example.com", "password": PASSWORD}
         )
         assert registered.status_code == 201, registered.text
-    api = ContractAlerts()
+    # A share of the budget needs a budget: 10 USD a month, as `aihub users set-budget` gives.
+    assert await core.store.set_user_budget("al@example.com", 10 * 10**12, "month")
     shots = screenshot_folder(tmp_path)
     problems = Problems()
     context = await browser.new_context(locale="en-US", viewport={"width": 1280, "height": 860})
     page = problems.watch(await context.new_page())
-    await page.route("**/v1/developer/alerts**", api.handle)
-    await page.goto(console_url)
+    await page.goto(url)
     await page.get_by_label("Email").fill("al@example.com")
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Log in", exact=True).click()
@@ -88,33 +50,52 @@ async def test_set_see_and_remove_an_alert(console_url: str, browser: Browser, t
     await expect(page.get_by_label("a share of my budget or quota is used")).to_be_disabled()
     await page.get_by_label("Amount", exact=True).fill("1.5")
     await page.get_by_role("button", name="Create alert").click()
-    await expect(page.get_by_role("alert")).to_have_text("Requests and tokens are whole numbers.")
+    await expect(page.locator("#alert-form").get_by_role("alert")).to_have_text(
+        "Requests and tokens are whole numbers."
+    )
     await page.get_by_label("Amount", exact=True).fill("50000")
     await page.get_by_label("Period").select_option("day")
     await page.get_by_role("button", name="Create alert").click()
     await expect(page.get_by_text("Alert set: 50,000 of tokens a day")).to_be_visible()
-    assert api.bodies == [
-        {"metric": "cost_usd", "name": "Budget warning", "threshold": 0.8, "of": "budget"},
-        {"metric": "tokens", "value": 50000, "period": "day"},
-    ]
+    # Requests may be a share of the monthly quota (never of the budget: the form offers the quota).
+    await page.get_by_label("Metric").select_option("requests")
+    await page.get_by_label("a share of my budget or quota is used").check()
+    await expect(page.get_by_label("Of", exact=True)).to_have_value("quota")
+    await page.get_by_label("Share", exact=True).fill("100")
+    await page.get_by_role("button", name="Create alert").click()
 
     rows = page.locator("#alerts-table tbody tr")
-    await expect(rows).to_have_count(2)
+    await expect(rows).to_have_count(3)
     await expect(rows.first).to_contain_text("Budget warning")
-    await expect(rows.first.locator('td[data-label="This period"]')).to_have_text("$1.5 of $10 (15%)")
+    await expect(rows.first.locator('td[data-label="This period"]')).to_have_text("$0 of $8 (0%)")
+    await expect(rows.nth(1).locator('td[data-label="This period"]')).to_have_text("0 of 50,000 (0%)")
+    await expect(rows.nth(2)).to_contain_text("100% of my monthly quota (requests, a month)")
     await expect(rows.first.locator('td[data-label="Last fired"]')).to_have_text("never")
+    async with httpx.AsyncClient(base_url=url) as client:
+        login = await client.post("/v1/auth/login", json={"email": "al@example.com", "password": PASSWORD})
+        listed = await client.get(
+            "/v1/developer/alerts", headers={"Authorization": f"Bearer {login.json()['token']}"}
+        )
+    stored = [
+        (a["name"], a["metric"], a["threshold"], a["of"], a["value"], a["period"])
+        for a in listed.json()["alerts"]
+    ]
+    assert stored == [
+        ("Budget warning", "cost_usd", 0.8, "budget", 0, "month"),
+        ("", "tokens", 0, "", 50000, "day"),
+        ("", "requests", 1.0, "quota", 0, "month"),
+    ]
     await page.screenshot(path=shots / "alerts.png", full_page=True)
 
     # Removing asks first; cancelling keeps it, confirming removes it.
     delete = page.get_by_role("button", name="Delete the alert 80% of my budget (cost, a month)")
     await delete.click()
     await page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
-    await expect(rows).to_have_count(2)
+    await expect(rows).to_have_count(3)
     await delete.click()
     await page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     await expect(page.get_by_text("Alert deleted: 80% of my budget (cost, a month)")).to_be_visible()
-    await expect(rows).to_have_count(1)
-    assert [a["metric"] for a in api.alerts] == ["tokens"]
+    await expect(rows).to_have_count(2)
     assert problems.seen == []
     await context.close()
 
