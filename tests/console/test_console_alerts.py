@@ -100,6 +100,40 @@ async def test_set_see_and_remove_an_alert(
     await context.close()
 
 
+async def test_a_crossing_shows_on_the_usage_pages_live_figures(console_url: str, browser: Browser) -> None:
+    async with httpx.AsyncClient(base_url=console_url) as client:
+        registered = await client.post(
+            "/v1/auth/register", json={"email": "cr@example.com", "password": PASSWORD}
+        )
+        jwt = {"Authorization": f"Bearer {registered.json()['token']}"}
+        made = await client.post(
+            "/v1/developer/alerts", json={"metric": "requests", "value": 1, "period": "day"}, headers=jwt
+        )
+        assert made.status_code == 201, made.text
+        key = await client.post("/v1/developer/api-keys", json={"name": "app"}, headers=jwt)
+        problems = Problems()
+        context = await browser.new_context(locale="en-US")
+        page = problems.watch(await context.new_page())
+        await page.goto(console_url)
+        await page.get_by_label("Email").fill("cr@example.com")
+        await page.get_by_label("Password").fill(PASSWORD)
+        await page.get_by_role("button", name="Log in", exact=True).click()
+        await page.get_by_role("link", name="Usage").click()
+        await expect(page.locator("#live-status")).to_contain_text("live")
+        await expect(page.locator("#live-alerts")).to_be_hidden()
+        chat = await client.post(
+            "/v1/developer/chat",
+            json={"message": "hi"},
+            headers={"Authorization": f"Bearer {key.json()['key']}"},
+        )
+        assert chat.status_code == 200, chat.text
+    fired = page.locator(f'#live-alerts li[data-alert-id="{made.json()["alert"]["id"]}"]')
+    await expect(fired).to_have_text("Alert: 1 of requests reached 1 (a day)")
+    await expect(page.locator("#toast")).to_contain_text("Alert: 1 of requests reached 1 (a day)")
+    assert problems.seen == []
+    await context.close()
+
+
 async def test_the_alert_rules_of_the_page(console_url: str, browser: Browser) -> None:
     context = await browser.new_context(locale="zh-CN")
     page = await context.new_page()

@@ -25,7 +25,8 @@ export function alertBody({ name, metric, kind, percent, of, value, period }) {
   return { ...body, value: amount, period };
 }
 
-const amount = (metric, n) =>
+/** A figure of `metric` as text: USD for cost, a count otherwise. */
+export const amount = (metric, n) =>
   metric === "cost_usd"
     ? `$${Number(n || 0).toLocaleString("en-US", { maximumFractionDigits: 6 })}`
     : Number(n || 0).toLocaleString("en-US");
@@ -48,4 +49,14 @@ export function figure(alert, t) {
   if (!limit) return observed;
   const share = Math.round((Number(now.observed || 0) / limit) * 1000) / 10;
   return t("alerts.figure", { observed, limit: amount(alert.metric, limit), share });
+}
+
+/** A crossing pushed on the live stream (`{"type": "alert", ...}`), in the page's language. */
+export function crossing(event, t) {
+  return t("alerts.fired", {
+    observed: amount(event.metric, event.observed),
+    limit: amount(event.metric, event.limit),
+    metric: t(`alerts.metric.${event.metric}`),
+    period: t(`alerts.per.${event.period}`),
+  });
 }
