@@ -44,8 +44,12 @@ class WebhookConfig:
     max_retry_seconds: float = 3600.0
     timeout_seconds: float = 10.0
     poll_seconds: float = 2.0
-    # How long one attempt holds its event against the other replicas.
-    lease_seconds: float = 60.0
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long one attempt holds its event against the other replicas: past its timeout, so
+        never two at once; an attempt cut by a crash is taken again that long after it began."""
+        return self.timeout_seconds + 5.0
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:

@@ -83,6 +83,7 @@ def test_each_route_takes_only_what_it_needs() -> None:
         "/v1/developer/chat/stream": CHAT_BODY_BYTES,
         "/v1/developer/api-keys": SMALL_BODY_BYTES,
         "/v1/developer/api-keys/{key_id}/rotate": SMALL_BODY_BYTES,
+        "/v1/developer/alerts": SMALL_BODY_BYTES,
         "/v1/admin/users/{user_id}/plan": SMALL_BODY_BYTES,
         "/v1/admin/users/{user_id}/budget": SMALL_BODY_BYTES,
         "/v1/chat/completions": CHAT_BODY_BYTES,

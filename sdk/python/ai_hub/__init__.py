@@ -20,6 +20,9 @@ from ._exceptions import (
 from ._streaming import AsyncStream, Stream
 from ._version import __version__
 from .types import (
+    Alert,
+    AlertFigures,
+    AlertList,
     ApiKey,
     ApiKeyList,
     ChatMetadata,
@@ -27,6 +30,7 @@ from .types import (
     ContentEvent,
     CreatedApiKey,
     DailyUsage,
+    DeletedAlert,
     DeletedApiKey,
     DoneEvent,
     KeyBudget,
@@ -55,6 +59,9 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "Alert",
+    "AlertFigures",
+    "AlertList",
     "ApiKey",
     "ApiKeyList",
     "AsyncAIHub",
@@ -66,6 +73,7 @@ __all__ = [
     "ContentEvent",
     "CreatedApiKey",
     "DailyUsage",
+    "DeletedAlert",
     "DeletedApiKey",
     "DoneEvent",
     "InvalidRequestError",
