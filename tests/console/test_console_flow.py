@@ -316,6 +316,7 @@ async def test_chinese_dark_and_phone(console_url: str, browser: Browser, tmp_pa
         "模型": "#models-table",
         "试验场": "#pg-model option",
         "API 密钥": "#key-name",
+        "告警": "#alert-form",
         "用量": "#live-quota",
     }
     for link, ready in pages.items():
