@@ -117,6 +117,14 @@ ROUTES: tuple[RpcRoute, ...] = (
     ),
     RpcRoute(
         "POST",
+        "/v1/auth/logout",
+        _rpc(auth_service_pb2, "AuthService", "Logout"),
+        200,
+        "End the login token sent with this call: every replica refuses it from now on",
+        credential="jwt",
+    ),
+    RpcRoute(
+        "POST",
         f"{DEVELOPER}/chat",
         _CHAT,
         200,

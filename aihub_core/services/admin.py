@@ -23,6 +23,7 @@ from aihub_core.store.base import DailyTotals, ModelTotals, Store, UserRecord
 # The overview's range when none is given: the last 30 days, today included.
 OVERVIEW_DAYS = 30
 DEFAULT_TOP_MODELS = 10
+MAX_TOP_MODELS = 100
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,8 @@ class Admin:
         """The gateway's usage per day over the range (default: the last 30 days) and its `top`
         most costly models (0: DEFAULT_TOP_MODELS)."""
         await self._require_admin(caller)
+        if not 0 <= top <= MAX_TOP_MODELS:
+            raise InvalidRequestError(f"top_models must be 0 to {MAX_TOP_MODELS}", param="top_models")
         today = self._now().date()
         if not start_date:
             last = resolve_window("", end_date, end_date, today).last if end_date else today

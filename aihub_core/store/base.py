@@ -359,6 +359,23 @@ class Store(Protocol):
         is no such user."""
         ...
 
+    async def revoke_token(self, token_id: str, user_id: str, expires_at: datetime, now: datetime) -> None:
+        """Refuse the login token `token_id` (its `jti`) from now until `expires_at`, in every store
+        sharing the database (`token_revoked`), and move `revocations`; revoking it again refuses
+        nothing new. Tokens whose
+        `expires_at` is at or before `now` are forgotten (they are refused as expired anyway)."""
+        ...
+
+    async def token_revoked(self, token_id: str) -> bool:
+        """Whether a log-out revoked the login token `token_id` (one indexed read)."""
+        ...
+
+    async def revocations(self) -> int:
+        """A counter that every `revoke_token` moves, in the same transaction, read as cheaply as
+        `auth_generation`: a token found live (`token_revoked` False) after reading it stays live
+        while it has not moved. Log-outs never move the auth generation."""
+        ...
+
     async def auth_generation(self) -> int:
         """A number that changes whenever a committed write may change what `get_api_key_by_hash`
         or `get_user` return for a key or user that exists: a plan change, a key deletion, any

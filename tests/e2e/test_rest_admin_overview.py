@@ -132,6 +132,9 @@ async def test_the_overview_sums_every_users_days_and_ranks_the_models(
     }
     one = await http.get("/v1/admin/overview", params={"top_models": 1}, headers=ops.jwt_auth)
     assert one.json()["top_models"] == top[:1]
+    for bad in ("101", "-1"):
+        refused = await http.get("/v1/admin/overview", params={"top_models": bad}, headers=ops.jwt_auth)
+        assert refused.status_code == 400 and refused.json()["error"]["details"]["parameter"] == "top_models"
 
     past = await http.get(
         "/v1/admin/overview",

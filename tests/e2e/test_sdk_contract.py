@@ -97,6 +97,8 @@ UNMAPPED: Mapping[str, str] = MappingProxyType(
         "aihub.v1.GetServiceHealthResponse": "not wrapped by the SDKs yet",
         "aihub.v1.ServiceHealth": "part of GetServiceHealthResponse",
         "aihub.v1.ModelBreaker": "part of ServiceHealth",
+        # POST /v1/auth/logout (the web console's log-out): not in the SDKs yet.
+        "aihub.v1.LogoutResponse": "not wrapped by the SDKs yet",
     }
 )
 

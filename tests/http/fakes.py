@@ -165,6 +165,9 @@ class _Auth(auth_service_pb2_grpc.AuthServiceServicer):
     async def Login(self, request: Any, context: Any) -> Any:
         return await self.core.unary("Login", request, context)
 
+    async def Logout(self, request: Any, context: Any) -> Any:
+        return await self.core.unary("Logout", request, context)
+
 
 class _Chat(chat_service_pb2_grpc.ChatServiceServicer):
     def __init__(self, core: FakeCore) -> None:

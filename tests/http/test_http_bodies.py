@@ -79,6 +79,7 @@ def test_each_route_takes_only_what_it_needs() -> None:
     assert bounds == {
         "/v1/auth/register": SMALL_BODY_BYTES,
         "/v1/auth/login": SMALL_BODY_BYTES,
+        "/v1/auth/logout": SMALL_BODY_BYTES,
         "/v1/developer/chat": CHAT_BODY_BYTES,
         "/v1/developer/chat/stream": CHAT_BODY_BYTES,
         "/v1/developer/api-keys": SMALL_BODY_BYTES,

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     Conn: TypeAlias = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
 BILLABLE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in rows.BILLABLE))
 AUTH_GENERATION_SQL = "SELECT value FROM auth_generation WHERE id = 1"
+REVOCATIONS_SQL = "SELECT value FROM revocations WHERE id = 1"
 
 
 def translate(exc: asyncpg.PostgresError, conflict: str = "") -> Exception:
@@ -113,6 +114,22 @@ async def set_user_budget(conn: Conn, email: str, limit: int | None, period: str
     """Set or remove a user's budget; False if there is no such user."""
     sql = "UPDATE users SET budget_pico_usd = $1, budget_period = $2 WHERE email = $3"
     return _changed(await conn.execute(sql, limit, period, rows.normalize_email(email)))
+
+
+async def revoke_token(conn: Conn, token_id: str, user_id: str, expires_at: datetime, now: datetime) -> None:
+    """Record a revoked login token, and forget those past their expiry, in one statement."""
+    sql = """
+    WITH gone AS (DELETE FROM revoked_tokens WHERE expires_at <= $4),
+    counted AS (UPDATE revocations SET value = value + 1 WHERE id = 1)
+    INSERT INTO revoked_tokens (token_id, user_id, expires_at) VALUES ($1, $2, $3)
+    ON CONFLICT (token_id) DO NOTHING
+    """
+    await conn.execute(sql, token_id, user_id, rows.utc(expires_at), rows.utc(now))
+
+
+async def token_revoked(conn: Conn, token_id: str) -> bool:
+    """Whether the login token was revoked."""
+    return await conn.fetchval("SELECT 1 FROM revoked_tokens WHERE token_id = $1", token_id) is not None
 
 
 async def list_users(conn: Conn) -> list[UserRecord]:

@@ -219,6 +219,21 @@ CREATE INDEX alert_events_due ON alert_events (next_attempt_at)
 WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL;
 """
 
+# Login tokens ended by a log-out (`Store.revoke_token`) until they expire (SQLite's migration 16).
+_V7_REVOKED_TOKENS = """
+CREATE TABLE revoked_tokens (
+    token_id text PRIMARY KEY,
+    user_id text NOT NULL,
+    expires_at timestamptz NOT NULL
+);
+CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);
+CREATE TABLE revocations (
+    id integer PRIMARY KEY CHECK (id = 1),
+    value bigint NOT NULL
+);
+INSERT INTO revocations (id, value) VALUES (1, 0);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, keys, sessions, the ledger with its daily rollup, claims, leases", _V1_SCHEMA),
     Migration(2, "API key expiry and rotation, with the old secrets' grace", _V2_KEY_ROTATION),
@@ -226,6 +241,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "API key budgets in USD, and the ledger by key", _V4_KEY_BUDGETS),
     Migration(5, "user budgets in USD", _V5_USER_BUDGETS),
     Migration(6, "usage alerts and their webhook outbox", _V6_ALERTS),
+    Migration(7, "login tokens revoked by a log-out", _V7_REVOKED_TOKENS),
 )
 
 # The version table and the lock are named after the schema, so that schemas of one database

@@ -206,6 +206,16 @@ class PostgresStore:
         """Set or remove a user's budget; False if there is no such user."""
         return await self._call(q.set_user_budget, email, limit_pico_usd, period)
 
+    async def revoke_token(self, token_id: str, user_id: str, expires_at: datetime, now: datetime) -> None:
+        """Refuse a login token until it expires (see the Protocol)."""
+        rows.utc(expires_at)
+        rows.utc(now)
+        await self._call(q.revoke_token, token_id, user_id, expires_at, now)
+
+    async def token_revoked(self, token_id: str) -> bool:
+        """Whether a log-out revoked the login token."""
+        return await self._call(q.token_revoked, token_id)
+
     async def list_users(self) -> list[UserRecord]:
         """Every user, oldest first."""
         return await self._call(q.list_users)
@@ -216,11 +226,18 @@ class PostgresStore:
 
     async def auth_generation(self) -> int:
         """The auth generation: one indexed one-row read on a pooled connection."""
+        return await self._counter(q.AUTH_GENERATION_SQL)
+
+    async def revocations(self) -> int:
+        """The log-out counter, read as the auth generation is."""
+        return await self._counter(q.REVOCATIONS_SQL)
+
+    async def _counter(self, sql: str) -> int:
         pool = self._pool
         if pool is None:
             raise RuntimeError("the store is not open")
         try:
-            return int(await pool.fetchval(q.AUTH_GENERATION_SQL))
+            return int(await pool.fetchval(sql))
         except Exception as exc:
             if unreachable(exc):
                 raise database_unavailable() from exc

@@ -88,6 +88,29 @@ def set_user_budget(db: Database, email: str, limit: int | None, period: str | N
     return _changed(db, sql, [limit, period, rows.normalize_email(email)])
 
 
+def revoke_token(db: Database, token_id: str, user_id: str, expires_at: datetime, now: datetime) -> None:
+    """Record a revoked login token, and forget those past their expiry, in one transaction."""
+    with atomic(db):
+        db.execute(
+            "INSERT INTO revoked_tokens (token_id, user_id, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (token_id) DO NOTHING",
+            [token_id, user_id, codec.encode_time(expires_at)],
+        )
+        db.execute("DELETE FROM revoked_tokens WHERE expires_at <= ?", [codec.encode_time(now)])
+        db.execute("UPDATE revocations SET value = value + 1 WHERE id = 1")
+
+
+def revocations(db: Database) -> int:
+    """The log-out counter."""
+    row = _one(db, REVOCATIONS_SQL, [])
+    return int(row["value"]) if row else 0
+
+
+def token_revoked(db: Database, token_id: str) -> bool:
+    """Whether the login token was revoked."""
+    return _one(db, "SELECT 1 AS n FROM revoked_tokens WHERE token_id = ?", [token_id]) is not None
+
+
 def list_users(db: Database) -> list[UserRecord]:
     """Every user, oldest first."""
     return [codec.user_from_row(row) for row in db.query("SELECT * FROM users ORDER BY created_at, id", [])]
@@ -99,6 +122,7 @@ def set_role(db: Database, email: str, role: str) -> bool:
 
 
 AUTH_GENERATION_SQL = "SELECT value FROM auth_generation WHERE id = 1"
+REVOCATIONS_SQL = "SELECT value FROM revocations WHERE id = 1"
 
 
 def auth_generation(db: Database) -> int:

@@ -364,6 +364,24 @@ CREATE INDEX alert_events_due ON alert_events (next_attempt_at)
 WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL;
 """
 
+# Login tokens ended by a log-out (`Store.revoke_token`) until they expire; rows past their expiry
+# are dropped by the next log-out. `revocations` counts the log-outs (`Store.revocations`), so a
+# process may keep the tokens it found live until the count moves, as the auth generation lets it
+# keep callers, without the log-outs moving the auth generation (and so API keys' caches).
+_V16_REVOKED_TOKENS = """
+CREATE TABLE revoked_tokens (
+    token_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);
+CREATE TABLE revocations (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT INTO revocations (id, value) VALUES (1, 0);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, API keys, sessions with messages, usage ledger", _V1_SCHEMA),
     Migration(2, "usage ledger reservations: pending status, settled_at, recovered", _V2_RESERVATIONS),
@@ -382,6 +400,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(13, "API key budgets in USD, and the ledger by key", _V13_KEY_BUDGETS),
     Migration(14, "user budgets in USD", _V14_USER_BUDGETS),
     Migration(15, "usage alerts and their webhook outbox", _V15_ALERTS),
+    Migration(16, "login tokens revoked by a log-out", _V16_REVOKED_TOKENS),
 )
 
 

@@ -37,7 +37,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
-from aihub_core.store import leases
+from aihub_core.store import leases, rows
 from aihub_core.store.base import (
     AlertDelivery,
     AlertEvent,
@@ -271,6 +271,16 @@ class SQLiteStore:
         """Set or remove a user's budget; False if there is no such user."""
         return await self._call(q.set_user_budget, email, limit_pico_usd, period)
 
+    async def revoke_token(self, token_id: str, user_id: str, expires_at: datetime, now: datetime) -> None:
+        """Refuse a login token until it expires (see the Protocol)."""
+        rows.utc(expires_at)
+        rows.utc(now)
+        await self._call(q.revoke_token, token_id, user_id, expires_at, now)
+
+    async def token_revoked(self, token_id: str) -> bool:
+        """Whether a log-out revoked the login token."""
+        return await self._call(q.token_revoked, token_id)
+
     async def list_users(self) -> list[UserRecord]:
         """Every user, oldest first."""
         return await self._call(q.list_users)
@@ -283,13 +293,20 @@ class SQLiteStore:
         """The auth generation (see `base.Store`): read on the calling thread through the read-only
         connection, in microseconds. If that read fails (a busy database, `:memory:`, which no
         second connection can see), the worker reads it: exact, only slower."""
+        return await self._counter(q.AUTH_GENERATION_SQL, q.auth_generation)
+
+    async def revocations(self) -> int:
+        """The log-out counter, read as the auth generation is."""
+        return await self._counter(q.REVOCATIONS_SQL, q.revocations)
+
+    async def _counter(self, sql: str, on_worker: Callable[[Database], int]) -> int:
         reader = self._reader
         if reader is not None:
             try:
-                return int(reader.execute(q.AUTH_GENERATION_SQL).fetchall()[0][0])
+                return int(reader.execute(sql).fetchall()[0][0])
             except (sqlite3.Error, IndexError):
                 pass
-        return await self._call(q.auth_generation)
+        return await self._call(on_worker)
 
     # API keys
     async def create_api_key(self, key: ApiKeyRecord) -> None:

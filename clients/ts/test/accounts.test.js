@@ -5,6 +5,7 @@ import { test } from "node:test";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 
+import { ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import { bearer, newAccount, useCore } from "../test-support/clients.js";
 
 const hub = useCore();
@@ -19,6 +20,19 @@ test("register, then log in with the same password (AuthService)", async () => {
   const refused = await hub.clients.auth.login({ email, password: "not the password" }).catch((e) => e);
   assert.ok(refused instanceof ConnectError, String(refused));
   assert.equal(refused.code, Code.Unauthenticated);
+});
+
+test("log out: the token is refused from then on, another login token goes on (AuthService)", async () => {
+  const { email, password, jwt } = await newAccount(hub.clients);
+  const other = await hub.clients.auth.login({ email, password });
+  const out = await hub.clients.auth.logout({}, bearer(jwt));
+  assert.match(out.userId, /^user_/);
+  assert.ok(timestampDate(out.expiresAt) > new Date());
+  const refused = await hub.clients.keys.listApiKeys({}, bearer(jwt)).catch((e) => e);
+  assert.ok(refused instanceof ConnectError, String(refused));
+  assert.equal(refused.code, Code.Unauthenticated);
+  assert.equal(refused.findDetails(ErrorInfoSchema)[0]?.reason, "TOKEN_REVOKED");
+  await hub.clients.keys.listApiKeys({}, bearer(other.token));
 });
 
 test("create, list and delete API keys; a deleted key stops working (KeyService)", async () => {

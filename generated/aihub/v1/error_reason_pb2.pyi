@@ -161,6 +161,8 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     ERROR_REASON_TOKEN_EXPIRED: _ErrorReason.ValueType  # 36
     """The login token has expired; log in again."""
+    ERROR_REASON_TOKEN_REVOKED: _ErrorReason.ValueType  # 80
+    """The login token was ended by a log-out (`POST /v1/auth/logout`); log in again."""
     ERROR_REASON_INVALID_CREDENTIALS: _ErrorReason.ValueType  # 37
     """Login: wrong email or password."""
     ERROR_REASON_INVALID_METRICS_TOKEN: _ErrorReason.ValueType  # 60
@@ -376,6 +378,8 @@ where the login token is needed.
 """
 ERROR_REASON_TOKEN_EXPIRED: ErrorReason.ValueType  # 36
 """The login token has expired; log in again."""
+ERROR_REASON_TOKEN_REVOKED: ErrorReason.ValueType  # 80
+"""The login token was ended by a log-out (`POST /v1/auth/logout`); log in again."""
 ERROR_REASON_INVALID_CREDENTIALS: ErrorReason.ValueType  # 37
 """Login: wrong email or password."""
 ERROR_REASON_INVALID_METRICS_TOKEN: ErrorReason.ValueType  # 60

@@ -376,6 +376,13 @@ export enum ErrorReason {
   TOKEN_EXPIRED = 36,
 
   /**
+   * The login token was ended by a log-out (`POST /v1/auth/logout`); log in again.
+   *
+   * @generated from enum value: ERROR_REASON_TOKEN_REVOKED = 80;
+   */
+  TOKEN_REVOKED = 80,
+
+  /**
    * Login: wrong email or password.
    *
    * @generated from enum value: ERROR_REASON_INVALID_CREDENTIALS = 37;
