@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from json.encoder import encode_basestring
 from typing import Any, Protocol
 
 import grpc
@@ -31,6 +32,13 @@ def encode_event(event: Mapping[str, Any]) -> bytes:
     """One SSE event: `data: <json>` and a blank line; non-ASCII text stays readable UTF-8."""
     text = json.dumps(event, ensure_ascii=False, separators=(",", ":")).translate(_LINE_BREAKERS)
     return f"data: {text}\n\n".encode()
+
+
+def content_frame(content: str, model: str) -> bytes:
+    """`encode_event` of a content event, written out: the same bytes for a fraction of the
+    work (json.dumps with options builds an encoder per call; this is one C call per string)."""
+    text = f'{{"type":"content","content":{encode_basestring(content)},"model":{encode_basestring(model)}}}'
+    return f"data: {text.translate(_LINE_BREAKERS)}\n\n".encode()
 
 
 def event_json(message: chat_service_pb2.StreamChatResponse) -> dict[str, Any] | None:
@@ -72,7 +80,8 @@ class SpecEvents:
         kind = message.WhichOneof("event")
         if kind == "content":
             self._model = message.content.model
-        elif kind == "usage":
+            return [content_frame(message.content.content, self._model)]
+        if kind == "usage":
             note_usage(scope, f"{message.usage.metadata.service_used}:{self._model}", message.usage.usage)
         event = event_json(message)
         return [] if event is None else [encode_event(event)]

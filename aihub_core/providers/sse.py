@@ -59,14 +59,25 @@ class SSEDecoder:
             self._started = True
             chunk = chunk.removeprefix(_BOM)
         events: list[SSEEvent] = []
-        start = 0
         # Only the new bytes are scanned: a long line split over many reads costs linear time.
+        if b"\r" not in chunk:
+            # Lines end in LF alone (as most servers send them): bytes.split, not the regex,
+            # which tries its three alternatives at every byte.
+            *lines, rest = chunk.split(b"\n")
+            for line in lines:
+                if self._pending:
+                    line = b"".join([*self._pending, line])
+                    self._pending = []
+                self._line(line, events)
+            if rest:
+                self._pending.append(rest)
+            return events
+        start = 0
         for match in _LINE_END.finditer(chunk):
             self._line(b"".join([*self._pending, chunk[start : match.start()]]), events)
             self._pending = []
             start = match.end()
-        if chunk:
-            self._skip_lf = chunk.endswith(b"\r")
+        self._skip_lf = chunk.endswith(b"\r")
         if start < len(chunk):
             self._pending.append(chunk[start:])
         return events

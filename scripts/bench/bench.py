@@ -8,10 +8,10 @@ measures, each phase against the upstream directly and through the gateway:
   rest-1 / rest-16   POST /v1/developer/chat (wrk, Lua POST body) at 1 and 16 connections, and
                      the OpenAI-compatible POST /v1/chat/completions beside it (`openai`)
   sweep              the same at 2..64 connections, for the latency-against-load chart
-  grpc-1             ChatService/Chat at one connection (grpc.aio client)
+  grpc-1             ChatService/Chat at one connection (grpc's blocking client; then grpc.aio's)
   stream-50/-1000    POST /v1/developer/chat/stream: TTFT and total time at 50 and 1,000
                      concurrent streams of N chunks M ms apart; every chunk must arrive
-  soak               (--soak MINUTES) wrk at 16 connections, RSS sampled throughout
+  soak               (--soak 10 or 600s) wrk at 16 connections; RSS per slice, peak and drift
 
 Gateway CPU per request comes from /proc/PID/stat (utime+stime of the gateway's processes) before
 and after each phase; peak RSS is the sum of VmRSS over the gateway's processes, sampled every
@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from capacity import per_request, snapshot
 from cluster import DEFAULT_POSTGRES
 from measure import RssSampler, rss_mb, tree
-from phases import Durations, Phases
+from phases import Durations, Phases, soak_minutes
 from processes import PROCS, ROOT, VENV_BIN, on_signal, say
 from systems import Systems, Target
 
@@ -122,7 +122,9 @@ class Bench(Systems, Phases):
                 rest[t.name][str(conns)] = self.wrk(t, conns, d.rest)
         r["rest"] = rest
 
-        r["grpc"] = {"1": self.grpc(hub, 1, d.grpc)}
+        # grpc's blocking client (the figure), then grpc.aio's client (for the record: its own
+        # poller thread costs the client more CPU and competes with the server on 2 cores).
+        r["grpc"] = {"1": self.grpc(hub, 1, d.grpc), "1-aio": self.grpc(hub, 1, d.grpc, "aio")}
         if a.postgres:
             r["capacity"] = self.capacity(hub, d.rest)
         if a.only == "rest":
@@ -147,7 +149,7 @@ class Bench(Systems, Phases):
         if a.profile:
             r["profile"] = self.profile(hub)
         if a.soak:
-            say(f"soak: {a.soak} minutes at 16 connections")
+            say(f"soak: {a.soak * 60:g} s at 16 connections")
             r["soak"] = self.soak(hub, a.soak)
 
         r["peak_rss_mb"] = {name: round(mb, 1) for name, mb in self.sampler.peak.items()}
@@ -192,7 +194,11 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="short phases: a smoke run of every phase")
     parser.add_argument(
-        "--soak", type=float, default=0, metavar="MINUTES", help="add a soak at 16 connections"
+        "--soak",
+        type=soak_minutes,
+        default=0,
+        metavar="DURATION",
+        help="add a soak at 16 connections: minutes (10), or seconds with a unit (600s)",
     )
     parser.add_argument(
         "--with-litellm", action="store_true", help="add LiteLLM proxy (2 workers) to the run"

@@ -2,14 +2,17 @@
 drift with the machine's load (wall-clock and CPU-time figures here drift by +-20 % hour to hour),
 for an A/B of a change that is too small for the timed phases to see.
 
-    .venv/bin/python scripts/bench/instructions.py [--requests 200] [--route developer|openai|grpc]
+    .venv/bin/python scripts/bench/instructions.py [--requests 200]
+                                                   [--route developer|openai|grpc|stream|openai-stream]
 
 Starts the fake upstream and `aihub serve` as `scripts/bench/run` does, the gateway under
 `valgrind --tool=callgrind` with instrumentation off; sends 30 warm-up requests, turns counting on
 for --requests sequential requests on one connection (to `/v1/developer/chat`, or with
 `--route openai` to `/v1/chat/completions` with the same model, prompt and key; with `--route grpc`
-`ChatService/Chat` on the core's own gRPC port, as `loadgen.py grpc` calls it), and prints the
-instructions per request (uvicorn, the shim, the core, the ledger write: everything in the
+`ChatService/Chat` on the core's own gRPC port, as `loadgen.py grpc` calls it; with `--route
+stream` streams of 20 chunks from `/v1/developer/chat/stream`, read to their end, and with
+`--route openai-stream` the same from `/v1/chat/completions` with `"stream": true`), and prints
+the instructions per request (uvicorn, the shim, the core, the ledger write: everything in the
 gateway's process). About two minutes. Needs valgrind (Debian: valgrind) and what scripts/bench/run installs.
 """
 
@@ -77,21 +80,27 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--route", choices=["developer", "openai", "grpc"], default="developer")
+    parser.add_argument(
+        "--route", choices=["developer", "openai", "grpc", "stream", "openai-stream"], default="developer"
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     work = Path(tempfile.mkdtemp(prefix="aihub-instructions-"))
     systems = Counted(work, work / "callgrind.out")
     try:
         gateway = systems.start_gateway(systems.start_upstream())
-        if args.route == "openai":
+        if args.route in ("openai", "openai-stream"):
             gateway = systems.openai_route(gateway)
         assert gateway.pid is not None
+        body = gateway.rest_body.read_bytes()
+        if args.route == "stream":
+            gateway.rest_url = gateway.stream_url
+        elif args.route == "openai-stream":
+            body = json.dumps({**json.loads(body), "stream": True}).encode()
         url = gateway.rest_url.removeprefix("http://")
         host_port, path = url.split("/", 1)
         host, port = host_port.split(":")
         conn = http.client.HTTPConnection(host, int(port), timeout=120)
-        body = gateway.rest_body.read_bytes()
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {gateway.key}"}
 
         def one() -> None:

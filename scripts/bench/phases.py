@@ -124,14 +124,16 @@ class Phases:
         )
         return result
 
-    def grpc(self, target: Target, concurrency: int, duration: float) -> dict[str, Any]:
+    def grpc(self, target: Target, concurrency: int, duration: float, client: str = "sync") -> dict[str, Any]:
+        """`loadgen.py grpc` with grpc's blocking client (`client="aio"`: grpc.aio's)."""
         argv = ["grpc", "--target", target.grpc, "--key", target.key, "--concurrency", str(concurrency),
-                "--duration", str(duration), "--warmup", str(self.d.warmup), "--procs", "1"]  # fmt: skip
+                "--duration", str(duration), "--warmup", str(self.d.warmup), "--procs", "1",
+                "--client", client]  # fmt: skip
         result = self.loadgen(target, argv, duration + self.d.warmup + 120)
         if "server_cpu_s" in result and result["calls"]:
             result["cpu_ms_per_request"] = round(result["server_cpu_s"] * 1000 / result["calls"], 3)
         say(
-            f"{target.name:8} gRPC {concurrency:3} conc: {result['calls_per_s']:8.1f} calls/s  "
+            f"{target.name:8} gRPC {concurrency:3} conc ({client}): {result['calls_per_s']:8.1f} calls/s  "
             f"p50 {result['latency_ms']['p50']:.3f} ms  p99 {result['latency_ms']['p99']:.3f} ms  "
             f"errors {result['errors']}"
         )
@@ -188,10 +190,12 @@ class Phases:
         return out
 
     def soak(self, target: Target, minutes: float) -> dict[str, Any]:
-        """wrk at 16 connections for `minutes`, in slices; RSS and throughput per slice."""
+        """wrk at 16 connections for `minutes`, in slices (30 s, or a tenth of a short soak, at
+        least 5 s); RSS and throughput per slice, then RSS's peak, its growth from the first slice
+        to the last and its drift (least-squares slope, MB per minute)."""
         slices: list[dict[str, Any]] = []
         deadline = time.monotonic() + minutes * 60
-        slice_s = 30.0 if minutes >= 2 else 10.0
+        slice_s = min(30.0, max(5.0, minutes * 6))
         while time.monotonic() < deadline - 1:
             length = min(slice_s, deadline - time.monotonic())
             result = self.wrk(target, 16, max(1.0, length), warm=False)
@@ -199,11 +203,31 @@ class Phases:
                 "t_min": round((time.monotonic() - (deadline - minutes * 60)) / 60, 2),
                 "rps": result["rps"], "errors": result["errors"], "p99_ms": result["latency_ms"]["p99"],
                 "rss_mb": round(rss_mb(target.pid or 0), 1), "peak_rss_mb": result.get("server_peak_rss_mb"),
+                "requests": result.get("requests", 0),
             })  # fmt: skip
         first, last = slices[0]["rss_mb"], slices[-1]["rss_mb"]
         return {
-            "minutes": minutes, "slices": slices, "rss_first_mb": first, "rss_last_mb": last,
-            "rss_growth_mb": round(last - first, 1),
-            "peak_rss_mb": max(s["peak_rss_mb"] or 0 for s in slices),
-            "requests": sum(s["rps"] for s in slices) * slice_s, "errors": sum(s["errors"] for s in slices),
+            "minutes": minutes, "seconds": round(minutes * 60, 1), "slices": slices,
+            "rss_first_mb": first, "rss_last_mb": last, "rss_growth_mb": round(last - first, 1),
+            "rss_slope_mb_per_min": slope([(s["t_min"], s["rss_mb"]) for s in slices]),
+            "peak_rss_mb": max(s["peak_rss_mb"] or s["rss_mb"] for s in slices),
+            "requests": sum(s["requests"] or 0 for s in slices), "errors": sum(s["errors"] for s in slices),
         }  # fmt: skip
+
+
+def slope(points: list[tuple[float, float]]) -> float | None:
+    """The least-squares slope of (x, y) points: RSS drift in MB per minute."""
+    if len(points) < 2:
+        return None
+    mx = sum(x for x, _ in points) / len(points)
+    my = sum(y for _, y in points) / len(points)
+    var = sum((x - mx) ** 2 for x, _ in points)
+    return None if var == 0 else round(sum((x - mx) * (y - my) for x, y in points) / var, 3)
+
+
+def soak_minutes(text: str) -> float:
+    """`--soak`: minutes (`10`, `0.5`), or with a unit: `600s`, `10m`."""
+    text = text.strip().lower()
+    if text.endswith("s"):
+        return float(text[:-1]) / 60
+    return float(text.removesuffix("m"))

@@ -1,7 +1,7 @@
 """Where a REST chat's Python time goes, by function: the gateway under cProfile, counting only
 --requests sequential requests on one connection after 30 of warm-up (as instructions.py does).
 
-    .venv/bin/python scripts/bench/pyprofile.py [--requests 200] [--route developer|openai]
+    .venv/bin/python scripts/bench/pyprofile.py [--requests 200] [--route developer|openai|stream]
                                                 [--top 40] [--out FILE.prof]
 
 Prints the top functions by own time and their calls per request; calls per request do not
@@ -13,7 +13,6 @@ its own overhead inflates small, often-called functions: rank with it, measure w
 from __future__ import annotations
 
 import argparse
-import http.client
 import io
 import os
 import pstats
@@ -44,6 +43,7 @@ def hook() -> None:
 
 
 def main() -> None:
+    from percall import rest_caller
     from processes import PROCS, VENV_BIN, on_signal
     from systems import Systems
 
@@ -51,7 +51,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--route", choices=["developer", "openai"], default="developer")
+    parser.add_argument("--route", choices=["developer", "openai", "stream"], default="developer")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -74,18 +74,10 @@ def main() -> None:
         if args.route == "openai":
             gateway = systems.openai_route(gateway)
         assert gateway.pid is not None
-        host_port, path = gateway.rest_url.removeprefix("http://").split("/", 1)
-        host, port = host_port.split(":")
-        conn = http.client.HTTPConnection(host, int(port), timeout=60)
-        body = gateway.rest_body.read_bytes()
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {gateway.key}"}
-
-        def one() -> None:
-            conn.request("POST", "/" + path, body, headers)
-            answer = conn.getresponse()
-            data = answer.read()
-            if answer.status != 200:
-                raise RuntimeError(f"{answer.status}: {data[:300]!r}")
+        if args.route == "stream":  # streams of 20 chunks, read to their end
+            gateway.rest_url = gateway.stream_url
+        path = gateway.rest_url.removeprefix("http://").split("/", 1)[1]
+        one = rest_caller(gateway)
 
         for _ in range(30):
             one()

@@ -188,3 +188,26 @@ async def _send_and_hang_up(base_url: str, path: str, body: bytes, fake: FakeCor
     await asyncio.wait_for(fake.called.wait(), timeout=5)
     writer.close()
     await writer.wait_closed()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tok1 ",
+        "",
+        'quotes " and \\ backslash',
+        "line\nbreak\r\ttab\x00\x1f",
+        "ünïcødé 中文 🙂",
+        "sep\u2028\u2029\x85",
+    ],
+)
+def test_a_content_frame_is_the_bytes_of_its_event(text: str) -> None:
+    from aihub.v1 import chat_service_pb2 as pb
+    from aihub_http.sse import content_frame, encode_event, event_json
+
+    message = pb.StreamChatResponse(content=pb.ContentEvent(content=text, model=f"m-{text}"))
+    event = event_json(message)
+    assert event is not None
+    assert content_frame(text, f"m-{text}") == encode_event(event)
+    decoded = json.loads(content_frame(text, "m")[len(b"data: ") :])
+    assert decoded == {"type": "content", "content": text, "model": "m"}
