@@ -10,7 +10,8 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from aihub_core.errors import InvalidRequestError
-from aihub_core.store.base import Durability, Store, StoreOptions
+from aihub_core.store.base import Store
+from aihub_core.store.options import Durability, StoreOptions
 
 __all__ = ["Durability", "Store", "StoreOptions", "open_store", "redacted_url", "unsupported_scheme"]
 

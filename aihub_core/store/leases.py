@@ -25,7 +25,8 @@ import socket
 from collections.abc import Iterable
 from pathlib import Path
 
-from aihub_core.store.base import Recovered, Store
+from aihub_core.store.protocols.leases import LeaseStore
+from aihub_core.store.records import Recovered
 
 log = logging.getLogger("aihub.store")
 
@@ -86,7 +87,7 @@ class LeaseKeeper:
     A failure (the database unreachable for a while) is logged and tried again next time: the
     lease is long enough to outlast a few missed renewals."""
 
-    def __init__(self, store: Store, every: float) -> None:
+    def __init__(self, store: LeaseStore, every: float) -> None:
         self._store = store
         self._every = every
         self._task: asyncio.Task[None] | None = None

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from aihub_core.pricing import MAX_PICO_USD
-from aihub_core.store.base import (
+from aihub_core.store.records import (
     AlertEvent,
     AlertRecord,
     ApiKeyRecord,

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from aihub_core.store import rows
-from aihub_core.store.base import AlertDelivery, AlertEvent, AlertRecord
 from aihub_core.store.postgres._queries import insert_sql, translate
+from aihub_core.store.records import AlertDelivery, AlertEvent, AlertRecord
 
 if TYPE_CHECKING:
     from aihub_core.store.postgres._queries import Conn

@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aihub_core.store import leases
-from aihub_core.store.base import Recovered
 from aihub_core.store.postgres._ledger import ADD_TO_ROLLUP
+from aihub_core.store.records import Recovered
 
 if TYPE_CHECKING:
     from aihub_core.store.postgres._queries import Conn

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from aihub_core.store.base import Durability
 from aihub_core.store.batching import Queued, WriteQueue, fail, resolve
+from aihub_core.store.options import Durability
 from aihub_core.store.postgres import _queries as q
 from aihub_core.store.rows import Row
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from aihub_core.store import rows
-from aihub_core.store.base import UsageLogEntry, UsageLogQuery, UsageRecord
+from aihub_core.store.records import UsageLogEntry, UsageLogQuery, UsageRecord
 
 if TYPE_CHECKING:
     from aihub_core.store.postgres._queries import Conn

@@ -13,7 +13,7 @@ import asyncpg
 
 from aihub_core.errors import ConflictError, NotFoundError
 from aihub_core.store import rows
-from aihub_core.store.base import (
+from aihub_core.store.records import (
     ApiKeyRecord,
     DailyTotals,
     IdempotencyRecord,

@@ -24,7 +24,14 @@ import asyncpg
 
 from aihub_core.errors import ServiceUnavailableError
 from aihub_core.store import leases, rows
-from aihub_core.store.base import (
+from aihub_core.store.options import StoreOptions
+from aihub_core.store.postgres import _alerts, _leases, _logs
+from aihub_core.store.postgres import _queries as q
+from aihub_core.store.postgres._ledger import LedgerWrite, LedgerWriter, Reservation, Settlement, Turn
+from aihub_core.store.postgres._unavailable import database_unavailable, unreachable
+from aihub_core.store.postgres.migrations import apply_migrations
+from aihub_core.store.postgres.url import PostgresURL
+from aihub_core.store.records import (
     AlertDelivery,
     AlertEvent,
     AlertRecord,
@@ -35,18 +42,11 @@ from aihub_core.store.base import (
     Recovered,
     RotatedSecret,
     StoredMessage,
-    StoreOptions,
     UsageLogEntry,
     UsageLogQuery,
     UsageRecord,
     UserRecord,
 )
-from aihub_core.store.postgres import _alerts, _leases, _logs
-from aihub_core.store.postgres import _queries as q
-from aihub_core.store.postgres._ledger import LedgerWrite, LedgerWriter, Reservation, Settlement, Turn
-from aihub_core.store.postgres._unavailable import database_unavailable, unreachable
-from aihub_core.store.postgres.migrations import apply_migrations
-from aihub_core.store.postgres.url import PostgresURL
 
 if TYPE_CHECKING:
     from aihub_core.store.postgres._queries import Conn

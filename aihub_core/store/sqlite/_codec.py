@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, cast
 
 from aihub_core.store import rows
-from aihub_core.store.base import ApiKeyRecord, StoredMessage, UserRecord
+from aihub_core.store.records import ApiKeyRecord, StoredMessage, UserRecord
 
 
 def encode_time(value: datetime) -> str:

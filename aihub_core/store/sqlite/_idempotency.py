@@ -7,7 +7,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from aihub_core.store import rows
-from aihub_core.store.base import IdempotencyRecord
+from aihub_core.store.records import IdempotencyRecord
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite import _queries as q
 from aihub_core.store.sqlite._atomic import atomic

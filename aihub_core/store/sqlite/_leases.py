@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from aihub_core.store import leases
-from aihub_core.store.base import Recovered
+from aihub_core.store.records import Recovered
 from aihub_core.store.sqlite import _codec as codec
 
 # Pending work whose owner holds no lease: ended, expired and ended, or never taken (rows of a

@@ -7,7 +7,7 @@ from typing import Any, Literal, cast
 from sqlite_utils import Database
 
 from aihub_core.store import rows
-from aihub_core.store.base import UsageLogEntry, UsageLogQuery, UsageRecord, UsageStatus
+from aihub_core.store.records import UsageLogEntry, UsageLogQuery, UsageRecord, UsageStatus
 from aihub_core.store.sqlite import _codec as codec
 
 # The (user_id, created_at) index, read backwards; request_id breaks ties between rows of one

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from aihub_core.errors import ConflictError, NotFoundError
 from aihub_core.store import rows
-from aihub_core.store.base import (
+from aihub_core.store.records import (
     ApiKeyRecord,
     DailyTotals,
     ModelTotals,

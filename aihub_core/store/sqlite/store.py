@@ -38,19 +38,18 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from sqlite_utils import Database
 
 from aihub_core.store import leases, rows
-from aihub_core.store.base import (
+from aihub_core.store.options import Durability, StoreOptions
+from aihub_core.store.records import (
     AlertDelivery,
     AlertEvent,
     AlertRecord,
     ApiKeyRecord,
     DailyTotals,
-    Durability,
     IdempotencyRecord,
     ModelTotals,
     Recovered,
     RotatedSecret,
     StoredMessage,
-    StoreOptions,
     UsageLogEntry,
     UsageLogQuery,
     UsageRecord,

@@ -1,0 +1,1 @@
+"""The storage contract, one protocol per concept; `base.Store` combines them."""

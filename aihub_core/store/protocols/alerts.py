@@ -1,0 +1,52 @@
+"""Usage alerts and their webhook outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from aihub_core.store.records import AlertDelivery, AlertEvent, AlertRecord
+
+
+class AlertStore(Protocol):
+    """Users' usage alerts, their crossings, and the outbox that delivers them."""
+
+    async def create_alert(self, alert: AlertRecord) -> None:
+        """Insert an alert and count it in its user's `alert_count` (which moves the auth
+        generation); NotFoundError for an unknown user, ConflictError for a duplicate id."""
+        ...
+
+    async def list_alerts(self, user_id: str) -> list[AlertRecord]:
+        """The user's alerts, oldest first (ties by id)."""
+        ...
+
+    async def delete_alert(self, user_id: str, alert_id: str) -> bool:
+        """Delete one of the user's alerts and uncount it; False if the user has no such alert.
+        Its events already recorded stay, and those still to be delivered are delivered."""
+        ...
+
+    async def fire_alert(self, event: AlertEvent) -> bool:
+        """Record a crossing and set its alert's `last_fired_at` to the event's time, unless the
+        alert already fired in that period: exactly one event per (alert_id, period_key) however
+        many stores try at once. True if this call recorded it."""
+        ...
+
+    async def alert_events(self, user_id: str, since: datetime) -> list[AlertEvent]:
+        """The user's events recorded at or after a moment, oldest first."""
+        ...
+
+    async def claim_alert_deliveries(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[AlertDelivery]:
+        """Claim up to `limit` undelivered events to deliver whose next attempt is due by `now` and
+        that no live claim holds (a claim lasts until `lease_until`, so one left by a process
+        that died is taken again after it): each claimed by one store at a time, oldest first."""
+        ...
+
+    async def finish_alert_delivery(
+        self, event_id: str, delivered_at: datetime | None, next_attempt_at: datetime, error: str
+    ) -> None:
+        """End an attempt: count it, drop the claim, and mark the event delivered (`delivered_at`)
+        or due again at `next_attempt_at` with its `error`. An event already delivered stays so
+        (a late failure of an attempt whose claim had lapsed changes nothing)."""
+        ...
