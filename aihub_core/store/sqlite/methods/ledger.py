@@ -7,7 +7,7 @@ import logging
 from concurrent.futures import Future
 
 from aihub_core.store.records import UsageRecord
-from aihub_core.store.sqlite import _queries as q
+from aihub_core.store.sqlite import _ledger
 from aihub_core.store.sqlite._connection import SQLiteConnection
 
 log = logging.getLogger("aihub.store")
@@ -18,18 +18,18 @@ class SQLiteLedger(SQLiteConnection):
 
     def queue_reservation(self, record: UsageRecord) -> None:
         """Queue the pending row of an admitted call and return at once (see the Protocol)."""
-        write = functools.partial(q.reserve_usage, record=record, owner=self._owner)
+        write = functools.partial(_ledger.reserve_usage, record=record, owner=self._owner)
         done = self._queue_write(self._reservations, write)
         done.add_done_callback(_log_lost_reservation)
 
     async def reserve_usage(self, record: UsageRecord) -> None:
         """Write the pending row of an admitted call; an id already in the ledger is left alone."""
-        write = functools.partial(q.reserve_usage, record=record, owner=self._owner)
+        write = functools.partial(_ledger.reserve_usage, record=record, owner=self._owner)
         await self._group_write(self._reservations, write)
 
     async def record_usage(self, record: UsageRecord) -> None:
         """Settle a call once (its pending row, or a new row); returns once committed."""
-        await self._write_ledger(q.record_usage, record)
+        await self._write_ledger(_ledger.record_usage, record)
 
 
 def _log_lost_reservation(done: Future[None]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aihub_core.store.records import StoredMessage, UsageRecord
-from aihub_core.store.sqlite import _queries as q
+from aihub_core.store.sqlite import _ledger
 from aihub_core.store.sqlite._connection import SQLiteConnection
 
 
@@ -14,7 +14,7 @@ class SQLiteSessions(SQLiteConnection):
         self, user_id: str, session_id: str, newest: int | None = None
     ) -> list[StoredMessage] | None:
         """The session's turns (only the `newest` if given), oldest first; None if there is none."""
-        return await self._call(q.session_messages, user_id, session_id, newest)
+        return await self._call(_ledger.session_messages, user_id, session_id, newest)
 
     async def append_turn(
         self,
@@ -27,6 +27,8 @@ class SQLiteSessions(SQLiteConnection):
         """Store a turn and its answer (creating the session), and settle the usage record, in one
         transaction (group-committed with other ledger writes when it settles one)."""
         if usage is None:
-            await self._call(q.append_turn, user_id, session_id, user_message, assistant_message, usage)
+            await self._call(_ledger.append_turn, user_id, session_id, user_message, assistant_message, usage)
             return
-        await self._write_ledger(q.append_turn, user_id, session_id, user_message, assistant_message, usage)
+        await self._write_ledger(
+            _ledger.append_turn, user_id, session_id, user_message, assistant_message, usage
+        )

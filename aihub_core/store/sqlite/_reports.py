@@ -1,0 +1,112 @@
+"""The SQLite store's reports over the ledger (`protocols.reports`): the daily rollup, top models,
+spend and the quota's count."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlite_utils import Database
+
+from aihub_core.store import rows
+from aihub_core.store.records import (
+    DailyTotals,
+    ModelTotals,
+)
+from aihub_core.store.sqlite import _codec as codec
+from aihub_core.store.sqlite._queries import one
+
+_BILLABLE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in rows.BILLABLE))
+
+
+def daily_usage(db: Database, user_id: str, first: date, last: date) -> list[DailyTotals]:
+    """Billable totals per UTC day with records, first..last inclusive, oldest first (the rollup)."""
+    sql = (
+        "SELECT day, requests, tokens, cost_pico_usd FROM usage_daily "
+        "WHERE user_id = ? AND day >= ? AND day <= ? ORDER BY day"
+    )
+    return [
+        DailyTotals(
+            day=date.fromisoformat(row["day"]),
+            requests=int(row["requests"]),
+            tokens=int(row["tokens"]),
+            cost_pico_usd=int(row["cost_pico_usd"]),
+        )
+        for row in db.query(sql, [user_id, first.isoformat(), last.isoformat()])
+    ]
+
+
+def gateway_daily_usage(db: Database, first: date, last: date) -> list[DailyTotals]:
+    """Every user's billable totals per UTC day, first..last inclusive, oldest first (the rollup)."""
+    sql = (
+        "SELECT day, sum(requests) AS requests, sum(tokens) AS tokens, sum(cost_pico_usd) AS cost "
+        "FROM usage_daily WHERE day >= ? AND day <= ? GROUP BY day ORDER BY day"
+    )
+    return [
+        DailyTotals(
+            date.fromisoformat(row["day"]), int(row["requests"]), int(row["tokens"]), int(row["cost"])
+        )
+        for row in db.query(sql, [first.isoformat(), last.isoformat()])
+    ]
+
+
+def top_models(db: Database, first: date, last: date, limit: int) -> list[ModelTotals]:
+    """The most costly (service, model)s of the days first..last: the range's records only, found
+    user by user through the (user_id, created_at) index."""
+    sql = (
+        "SELECT service, model, count(*) AS requests, sum(prompt_tokens + completion_tokens) AS tokens, "
+        "sum(cost_pico_usd) AS cost FROM usage_records "
+        "WHERE user_id IN (SELECT id FROM users) AND created_at >= ? AND created_at < ? "
+        f"AND {_BILLABLE_SQL} GROUP BY service, model "
+        "ORDER BY cost DESC, requests DESC, service, model LIMIT ?"
+    )
+    found = db.query(sql, [codec.day_start(first), codec.next_day_start(last), limit])
+    return [
+        ModelTotals(row["service"], row["model"], int(row["requests"]), int(row["tokens"]), int(row["cost"]))
+        for row in found
+    ]
+
+
+def key_spent(db: Database, key_id: str, since: datetime) -> int:
+    """The settled billable cost of a key's calls admitted since a moment (its own index)."""
+    row = one(
+        db,
+        "SELECT coalesce(sum(cost_pico_usd), 0) AS n FROM usage_records "
+        f"WHERE key_id = ? AND created_at >= ? AND {_BILLABLE_SQL}",
+        [key_id, codec.encode_time(rows.utc(since))],
+    )
+    return int(row["n"]) if row else 0
+
+
+def user_spent(db: Database, user_id: str, since: datetime) -> int:
+    """The settled billable cost of a user's calls admitted since a moment."""
+    row = one(
+        db,
+        "SELECT coalesce(sum(cost_pico_usd), 0) AS n FROM usage_records "
+        f"WHERE user_id = ? AND created_at >= ? AND {_BILLABLE_SQL}",
+        [user_id, codec.encode_time(rows.utc(since))],
+    )
+    return int(row["n"]) if row else 0
+
+
+def count_requests(db: Database, user_id: str, since: datetime) -> int:
+    """Requests since a moment that count against the quota: billable ones (whole days from the
+    rollup, the rest of `since`'s day from the ledger) and pending ones (their own index)."""
+    since = rows.utc(since)
+    first_whole = since.date() if since == rows.day_start(since.date()) else since.date() + timedelta(days=1)
+    whole = one(
+        db,
+        "SELECT coalesce(sum(requests), 0) AS n FROM usage_daily WHERE user_id = ? AND day >= ?",
+        [user_id, first_whole.isoformat()],
+    )
+    part_sql = (
+        "SELECT count(*) AS n FROM usage_records WHERE user_id = ? AND created_at >= ? "
+        f"AND created_at < ? AND {_BILLABLE_SQL}"
+    )
+    part = one(db, part_sql, [user_id, codec.encode_time(since), codec.day_start(first_whole)])
+    in_flight = one(
+        db,
+        "SELECT count(*) AS n FROM usage_records "
+        "WHERE user_id = ? AND status = 'pending' AND created_at >= ?",
+        [user_id, codec.encode_time(since)],
+    )
+    return sum(int(row["n"]) if row else 0 for row in (whole, part, in_flight))
