@@ -8,10 +8,7 @@ import sqlite3
 from sqlite_utils import Database
 
 from aihub_core.store import rows
-from aihub_core.store.records import (
-    StoredMessage,
-    UsageRecord,
-)
+from aihub_core.store.records import StoredMessage, UsageRecord
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite._atomic import atomic
 from aihub_core.store.sqlite._queries import insert, one, translate

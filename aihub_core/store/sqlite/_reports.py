@@ -8,10 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlite_utils import Database
 
 from aihub_core.store import rows
-from aihub_core.store.records import (
-    DailyTotals,
-    ModelTotals,
-)
+from aihub_core.store.records import DailyTotals, ModelTotals
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite._queries import one
 

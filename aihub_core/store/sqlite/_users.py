@@ -10,9 +10,7 @@ from sqlite_utils import Database
 
 from aihub_core.errors import ConflictError
 from aihub_core.store import rows
-from aihub_core.store.records import (
-    UserRecord,
-)
+from aihub_core.store.records import UserRecord
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite._atomic import atomic
 from aihub_core.store.sqlite._queries import changed, insert, one, translate

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from aihub_core.store import rows
-from aihub_core.store.postgres import _logs
-from aihub_core.store.postgres import _queries as q
+from aihub_core.store.postgres import _logs, _reports
 from aihub_core.store.postgres._connection import PostgresConnection
 from aihub_core.store.records import DailyTotals, ModelTotals, UsageLogEntry, UsageLogQuery
 
@@ -16,32 +15,32 @@ class PostgresReports(PostgresConnection):
 
     async def daily_usage(self, user_id: str, first: date, last: date) -> list[DailyTotals]:
         """Billable totals per UTC day, first..last inclusive, oldest first (the rollup)."""
-        return await self._call(q.daily_usage, user_id, first, last)
+        return await self._call(_reports.daily_usage, user_id, first, last)
 
     async def gateway_daily_usage(self, first: date, last: date) -> list[DailyTotals]:
         """Every user's billable totals per UTC day, first..last inclusive, oldest first (the rollup)."""
-        return await self._call(q.gateway_daily_usage, first, last)
+        return await self._call(_reports.gateway_daily_usage, first, last)
 
     async def top_models(self, first: date, last: date, limit: int) -> list[ModelTotals]:
         """The most costly (service, model)s of the days first..last (see the Protocol)."""
         if not 1 <= limit <= 1000:
             raise ValueError(f"limit must be 1 to 1000, not {limit}")
-        return await self._call(q.top_models, first, last, limit)
+        return await self._call(_reports.top_models, first, last, limit)
 
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment: billable and pending ones."""
         rows.utc(since)
-        return await self._call(q.count_requests, user_id, since)
+        return await self._call(_reports.count_requests, user_id, since)
 
     async def key_spent(self, key_id: str, since: datetime) -> int:
         """The settled cost of a key's calls since a moment (see the Protocol)."""
         rows.utc(since)
-        return await self._call(q.key_spent, key_id, since)
+        return await self._call(_reports.key_spent, key_id, since)
 
     async def user_spent(self, user_id: str, since: datetime) -> int:
         """The settled cost of a user's calls since a moment (see the Protocol)."""
         rows.utc(since)
-        return await self._call(q.user_spent, user_id, since)
+        return await self._call(_reports.user_spent, user_id, since)
 
     async def usage_logs(self, user_id: str, query: UsageLogQuery) -> list[UsageLogEntry]:
         """One page of the user's ledger rows, newest first (see the Protocol)."""

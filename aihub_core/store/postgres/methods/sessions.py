@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aihub_core.store import rows
-from aihub_core.store.postgres import _queries as q
+from aihub_core.store.postgres import _sessions
 from aihub_core.store.postgres._connection import PostgresConnection
 from aihub_core.store.postgres._ledger import Turn
 from aihub_core.store.records import StoredMessage, UsageRecord
@@ -16,7 +16,7 @@ class PostgresSessions(PostgresConnection):
         self, user_id: str, session_id: str, newest: int | None = None
     ) -> list[StoredMessage] | None:
         """The session's turns (only the `newest` if given), oldest first; None if there is none."""
-        return await self._call(q.session_messages, user_id, session_id, newest)
+        return await self._call(_sessions.session_messages, user_id, session_id, newest)
 
     async def append_turn(
         self,

@@ -1,0 +1,89 @@
+"""The PostgreSQL store's reports over the ledger (`protocols.reports`): the daily rollup, top
+models, spend and the quota's count."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from aihub_core.store import rows
+from aihub_core.store.postgres._queries import BILLABLE_SQL
+from aihub_core.store.records import DailyTotals, ModelTotals
+
+if TYPE_CHECKING:
+    from aihub_core.store.postgres._queries import Conn
+
+
+async def daily_usage(conn: Conn, user_id: str, first: date, last: date) -> list[DailyTotals]:
+    """Billable totals per UTC day with records, first..last inclusive, oldest first (the rollup)."""
+    sql = (
+        "SELECT day, requests, tokens, cost_pico_usd FROM usage_daily "
+        "WHERE user_id = $1 AND day BETWEEN $2 AND $3 ORDER BY day"
+    )
+    return [
+        DailyTotals(row["day"], int(row["requests"]), int(row["tokens"]), int(row["cost_pico_usd"]))
+        for row in await conn.fetch(sql, user_id, first, last)
+    ]
+
+
+async def gateway_daily_usage(conn: Conn, first: date, last: date) -> list[DailyTotals]:
+    """Every user's billable totals per UTC day, first..last inclusive, oldest first (the rollup)."""
+    sql = (
+        "SELECT day, sum(requests) AS requests, sum(tokens) AS tokens, sum(cost_pico_usd) AS cost "
+        "FROM usage_daily WHERE day BETWEEN $1 AND $2 GROUP BY day ORDER BY day"
+    )
+    return [
+        DailyTotals(row["day"], int(row["requests"]), int(row["tokens"]), int(row["cost"]))
+        for row in await conn.fetch(sql, first, last)
+    ]
+
+
+async def top_models(conn: Conn, first: date, last: date, limit: int) -> list[ModelTotals]:
+    """The most costly (service, model)s of the days first..last: the range's records only, found
+    user by user through the (user_id, created_at) index."""
+    sql = (
+        "SELECT service, model, count(*) AS requests, sum(prompt_tokens + completion_tokens) AS tokens, "
+        "sum(cost_pico_usd) AS cost FROM usage_records "
+        "WHERE user_id = ANY(ARRAY(SELECT id FROM users)) AND created_at >= $1 AND created_at < $2 "
+        f"AND {BILLABLE_SQL} GROUP BY service, model "
+        "ORDER BY cost DESC, requests DESC, service, model LIMIT $3"
+    )
+    found = await conn.fetch(sql, rows.day_start(first), rows.day_start(last + timedelta(days=1)), limit)
+    return [
+        ModelTotals(row["service"], row["model"], int(row["requests"]), int(row["tokens"]), int(row["cost"]))
+        for row in found
+    ]
+
+
+async def key_spent(conn: Conn, key_id: str, since: datetime) -> int:
+    """The settled billable cost of a key's calls admitted since a moment (its own index)."""
+    sql = (
+        "SELECT coalesce(sum(cost_pico_usd), 0) FROM usage_records "
+        f"WHERE key_id = $1 AND created_at >= $2 AND {BILLABLE_SQL}"
+    )
+    return int(await conn.fetchval(sql, key_id, rows.utc(since)))
+
+
+async def user_spent(conn: Conn, user_id: str, since: datetime) -> int:
+    """The settled billable cost of a user's calls admitted since a moment."""
+    sql = (
+        "SELECT coalesce(sum(cost_pico_usd), 0) FROM usage_records "
+        f"WHERE user_id = $1 AND created_at >= $2 AND {BILLABLE_SQL}"
+    )
+    return int(await conn.fetchval(sql, user_id, rows.utc(since)))
+
+
+async def count_requests(conn: Conn, user_id: str, since: datetime) -> int:
+    """Requests since a moment that count against the quota, in one round trip: whole days from the
+    rollup, the rest of `since`'s day from the ledger, pending ones from their own index."""
+    since = rows.utc(since)
+    day = since.date()
+    first_whole = day if since == rows.day_start(day) else day + timedelta(days=1)
+    sql = f"""
+        SELECT (SELECT coalesce(sum(requests), 0) FROM usage_daily WHERE user_id = $1 AND day >= $3)
+             + (SELECT count(*) FROM usage_records
+                WHERE user_id = $1 AND created_at >= $2 AND created_at < $4 AND {BILLABLE_SQL})
+             + (SELECT count(*) FROM usage_records
+                WHERE user_id = $1 AND status = 'pending' AND created_at >= $2)
+    """
+    return int(await conn.fetchval(sql, user_id, since, first_whole, rows.day_start(first_whole)))
