@@ -30,6 +30,7 @@ from enum import Enum
 from typing import Literal, Protocol
 
 from aihub_core.pricing import usd
+from aihub_core.store.outbox import AlertOutbox
 
 # `pending` marks a reservation: a call admitted and not yet settled (docs/accounting.md).
 UsageStatus = Literal["pending", "ok", "error", "refused", "cancelled"]
@@ -299,7 +300,7 @@ class StoreOptions:
     0 behind a pooler that does not track them (PgBouncer before 1.21)."""
 
 
-class Store(Protocol):
+class Store(AlertOutbox, Protocol):
     """Users, API keys, sessions, the usage ledger and Idempotency-Key claims.
 
     A store is made unopened, by `open_store(url, options)` (`StoreOptions`): its lease's name

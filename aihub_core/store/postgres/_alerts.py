@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 import asyncpg
 
 from aihub_core.store import rows
 from aihub_core.store.base import AlertDelivery, AlertEvent, AlertRecord
+from aihub_core.store.outbox import OutboxEntry, OutboxSummary, check_limit
 from aihub_core.store.postgres._queries import insert_sql, translate
 
 if TYPE_CHECKING:
     from aihub_core.store.postgres._queries import Conn
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def _alert(row: asyncpg.Record) -> AlertRecord:
@@ -119,3 +124,80 @@ async def finish_delivery(
         error[:500],
         event_id,
     )
+
+
+# The outbox as the operator sees it (`store.outbox`). Owed: undelivered and to deliver (the
+# partial index alert_events_due holds exactly these rows).
+_OWED = "e.delivered_at IS NULL AND e.next_attempt_at IS NOT NULL"
+_OUTBOX = """
+SELECT e.id, e.user_id, COALESCE(u.email, '') AS email, e.alert_id, e.created_at, e.attempts,
+       e.next_attempt_at, e.delivered_at, e.last_error
+FROM alert_events e LEFT JOIN users u ON u.id = e.user_id
+"""
+
+
+def _entry(row: asyncpg.Record) -> OutboxEntry:
+    return OutboxEntry(
+        event_id=row["id"],
+        user_id=row["user_id"],
+        user_email=row["email"],
+        alert_id=row["alert_id"],
+        created_at=row["created_at"],
+        attempts=int(row["attempts"]),
+        next_attempt_at=row["next_attempt_at"],
+        delivered_at=row["delivered_at"],
+        last_error=row["last_error"],
+    )
+
+
+async def outbox(conn: Conn, limit: int, include_delivered: bool) -> list[OutboxEntry]:
+    """The owed events oldest first, or every event newest first."""
+    if include_delivered:
+        sql = _OUTBOX + "ORDER BY e.created_at DESC, e.id DESC LIMIT $1"
+    else:
+        sql = _OUTBOX + f"WHERE {_OWED} ORDER BY e.created_at, e.id LIMIT $1"
+    return [_entry(row) for row in await conn.fetch(sql, limit)]
+
+
+async def outbox_summary(conn: Conn) -> OutboxSummary:
+    """How many events are owed, and the oldest's time."""
+    row = await conn.fetchrow(
+        f"SELECT count(*) AS owed, min(e.created_at) AS oldest FROM alert_events e WHERE {_OWED}"
+    )
+    assert row is not None
+    return OutboxSummary(int(row["owed"]), row["oldest"])
+
+
+async def retry_deliveries(conn: Conn, now: datetime, event_ids: Sequence[str] | None) -> list[str]:
+    """Make the owed events (all, or those of `event_ids`) due at `now`; the ids made due."""
+    sql = f"UPDATE alert_events AS e SET next_attempt_at = $1 WHERE {_OWED}"
+    if event_ids is None:
+        made_due = await conn.fetch(sql + " RETURNING id", rows.utc(now))
+    else:
+        made_due = await conn.fetch(
+            sql + " AND e.id = ANY($2::text[]) RETURNING id", rows.utc(now), list(event_ids)
+        )
+    return sorted(row["id"] for row in made_due)
+
+
+class OutboxMethods:
+    """`store.outbox.AlertOutbox` for PostgresStore (mixed in): each on a pooled connection."""
+
+    if TYPE_CHECKING:
+
+        async def _call(
+            self, fn: Callable[Concatenate[Conn, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+        ) -> T: ...
+
+    async def alert_outbox(self, limit: int, *, include_delivered: bool = False) -> list[OutboxEntry]:
+        """The owed events, or the most recent of all (see the Protocol)."""
+        check_limit(limit)
+        return await self._call(outbox, limit, include_delivered)
+
+    async def alert_outbox_summary(self) -> OutboxSummary:
+        """The owed events' count and the oldest's time."""
+        return await self._call(outbox_summary)
+
+    async def retry_alert_deliveries(self, now: datetime, event_ids: Sequence[str] | None) -> list[str]:
+        """Make owed events due now (see the Protocol)."""
+        return await self._call(retry_deliveries, now, event_ids)

@@ -62,7 +62,7 @@ async def _no_reset(conn: asyncpg.Connection[asyncpg.Record]) -> None:
     """Nothing to reset beyond the rollback asyncpg does anyway (see the module docstring)."""
 
 
-class PostgresStore:
+class PostgresStore(_alerts.OutboxMethods):
     """`base.Store` on a PostgreSQL database, shared by every process and host pointed at it."""
 
     def __init__(

@@ -72,7 +72,7 @@ Tracer = Callable[[str, Any], None]
 _SYNCHRONOUS = MappingProxyType({Durability.DURABLE: "FULL", Durability.DEFERRED: "NORMAL"})
 
 
-class SQLiteStore:
+class SQLiteStore(_alerts.OutboxMethods):
     """`base.Store` on one SQLite file (or `:memory:`), owned by a single worker thread.
 
     `tracer(sql, params)` is called with every statement, on the worker thread (debugging, tests).
