@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 
+from aihub_core.alerts.metrics import AlertMetrics
 from aihub_core.store.base import AlertDelivery, Store
 
 log = logging.getLogger("aihub.alerts")
@@ -84,8 +85,10 @@ class WebhookDelivery:
         client: aiohttp.ClientSession,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch: int = 20,
+        metrics: AlertMetrics | None = None,
     ) -> None:
         self._store = store
+        self._metrics = metrics or AlertMetrics(store)
         self._config = config
         self._client = client
         self._now = now
@@ -150,6 +153,7 @@ class WebhookDelivery:
             error = f"{type(err).__name__}: {err}"
         now = self._now()
         attempts = delivery.attempts + 1
+        self._metrics.attempted(delivered=not error)
         if not error:
             await self._store.finish_alert_delivery(delivery.event_id, now, now, "")
             return
