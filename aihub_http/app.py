@@ -111,7 +111,9 @@ def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
 def _service_routes(metrics: Metrics) -> list[BaseRoute]:
     extra_paths = {
         "/healthz": _plain_operation("Health of the shim and the core", "application/json"),
-        "/metrics": _plain_operation("Prometheus metrics of the shim", "text/plain"),
+        "/metrics": _plain_operation(
+            "Prometheus metrics of the shim, and of the core when it runs in the same process", "text/plain"
+        ),
         "/openapi.json": _plain_operation("This document", "application/json"),
         "/docs": _plain_operation("The API reference, with a form to try each call", "text/html"),
     }
