@@ -1,6 +1,6 @@
-"""`aihub alerts outbox`: the usage alerts' webhook outbox as a table (what is owed, or with
-`--all` the most recent events); `aihub alerts retry`: make owed events due now, so a receiver
-that was fixed hears of them at the gateway's next poll instead of after the backoff."""
+"""`aihub alerts outbox`: the usage alerts' webhook outbox as a table (what is owed or was given
+up, or with `--all` the most recent events); `aihub alerts retry`: make those due now, so a
+receiver that was fixed hears of them at the gateway's next poll instead of after the backoff."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _when(moment: datetime | None) -> str:
 
 def _row(entry: OutboxEntry, with_state: bool) -> tuple[str, ...]:
     # A delivered event's next attempt is when it was delivered: show the delivery instead.
-    next_attempt = _when(entry.next_attempt_at) if entry.state == "owed" else "-"
+    next_attempt = {"owed": _when(entry.next_attempt_at), "given_up": "given up"}.get(entry.state, "-")
     cells = (
         entry.event_id,
         entry.user_email or entry.user_id,
@@ -47,8 +47,8 @@ def table(entries: Sequence[OutboxEntry], with_state: bool) -> str:
 
 
 async def show_outbox(settings: Settings, include_delivered: bool, limit: int, out: TextIO) -> int:
-    """Print the owed events (oldest first) or, with `include_delivered`, the most recent `limit`
-    events (newest first); 0."""
+    """Print the undelivered events, owed or given up (oldest first), or with `include_delivered`
+    the most recent `limit` events (newest first); 0."""
     async with opened_store(settings) as store:
         entries = await store.alert_outbox(limit, include_delivered=include_delivered)
         summary = await store.alert_outbox_summary()
@@ -60,7 +60,8 @@ async def show_outbox(settings: Settings, include_delivered: bool, limit: int, o
 
 
 async def retry(settings: Settings, event_ids: Sequence[str] | None, out: TextIO) -> int:
-    """Make the owed events named (all with None) due now; 0, or 1 when a named one is not owed."""
+    """Make the owed or given-up events named (all with None) due now; 0, or 1 when a named one
+    is neither."""
     async with opened_store(settings) as store:
         made_due = await store.retry_alert_deliveries(datetime.now(UTC), event_ids)
     print(f"{len(made_due)} event(s) due now: a running gateway sends them at its next poll", file=out)

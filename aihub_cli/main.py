@@ -101,7 +101,9 @@ def _alerts_parser(
     alerts = commands.add_parser("alerts", help="the usage alerts' webhook outbox").add_subparsers(
         dest="alerts_command", required=True
     )
-    outbox = alerts.add_parser("outbox", help="list the events owed to the webhook (oldest first)")
+    outbox = alerts.add_parser(
+        "outbox", help="list the events owed to the webhook or given up (oldest first)"
+    )
     common(outbox)
     outbox.add_argument(
         "--all", action="store_true", help="the most recent events, delivered ones too (newest first)"
@@ -109,10 +111,12 @@ def _alerts_parser(
     outbox.add_argument(
         "--limit", type=int, default=100, help=f"at most this many (1 to {MAX_OUTBOX_LIST}, default 100)"
     )
-    again = alerts.add_parser("retry", help="make owed events due now (after fixing the receiver)")
+    again = alerts.add_parser(
+        "retry", help="make owed or given-up events due now (after fixing the receiver)"
+    )
     common(again)
     again.add_argument("event_ids", nargs="*", metavar="EVENT_ID", help="the events to retry")
-    again.add_argument("--all", action="store_true", help="every owed event")
+    again.add_argument("--all", action="store_true", help="every owed or given-up event")
 
 
 def _alerts(args: argparse.Namespace, settings: Settings) -> int:

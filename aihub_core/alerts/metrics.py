@@ -3,7 +3,7 @@
 Two kinds, for two kinds of truth:
 
 - Counters of what this process did (crossings it recorded, delivery attempts it made by
-  outcome), in `registry`: several workers' counters are summed by prometheus_client's
+  outcome, events it gave up on), in `registry`: several workers' counters are summed by prometheus_client's
   multiprocess mode, several replicas' by the query (`sum(rate(...))`), as for every counter.
 - Gauges of the outbox, which is one table shared by every process and replica: read from the
   store when scraped (`read_now`: one count over the partial index of owed rows, paid per scrape
@@ -43,6 +43,11 @@ class AlertMetrics:
             ("outcome",),
             registry=self.registry,
         )
+        self._given_up = Counter(
+            "aihub_alert_given_up",
+            "Usage alert events this process stopped retrying ([alerts] give_up_after_hours).",
+            registry=self.registry,
+        )
         for outcome in OUTCOMES:  # both series exist from the start: rate() needs no first failure
             self._deliveries.labels(outcome)
 
@@ -53,6 +58,10 @@ class AlertMetrics:
     def attempted(self, delivered: bool) -> None:
         """This process made one delivery attempt, answered with a 2xx or not."""
         self._deliveries.labels(OUTCOMES[0] if delivered else OUTCOMES[1]).inc()
+
+    def gave_up(self) -> None:
+        """This process gave up on an event after its last failed attempt."""
+        self._given_up.inc()
 
     async def read_now(self) -> list[Metric]:
         """The outbox's gauges as the store holds them now."""

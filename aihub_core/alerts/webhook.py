@@ -45,6 +45,9 @@ class WebhookConfig:
     max_retry_seconds: float = 3600.0
     timeout_seconds: float = 10.0
     poll_seconds: float = 2.0
+    give_up_after_hours: float | None = None
+    """Stop retrying an event this long after it was recorded (None: never); an operator may
+    still retry it (`aihub alerts retry`)."""
 
     @property
     def lease_seconds(self) -> float:
@@ -156,6 +159,19 @@ class WebhookDelivery:
         self._metrics.attempted(delivered=not error)
         if not error:
             await self._store.finish_alert_delivery(delivery.event_id, now, now, "")
+            return
+        give_up = self._config.give_up_after_hours
+        if give_up is not None and await self._store.give_up_alert_delivery(
+            delivery.event_id, now - timedelta(hours=give_up), error
+        ):
+            self._metrics.gave_up()
+            log.error(
+                "usage alert %s not delivered (attempt %d: %s); giving up after %g hours",
+                delivery.event_id,
+                attempts,
+                error,
+                give_up,
+            )
             return
         delay = backoff(self._config, attempts)
         log.warning(

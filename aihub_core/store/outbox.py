@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-# A recorded crossing's state in the outbox: still to deliver, delivered, or recorded while no
-# webhook was configured (never sent).
-OutboxState = Literal["owed", "delivered", "unsent"]
+# A recorded crossing's state in the outbox: still to deliver, delivered, given up after failing
+# for `give_up_after_hours` (until an operator retries it), or recorded while no webhook was
+# configured (never sent).
+OutboxState = Literal["owed", "delivered", "given_up", "unsent"]
 MAX_OUTBOX_LIST = 10_000
 
 
@@ -32,10 +33,12 @@ class OutboxEntry:
 
     @property
     def state(self) -> OutboxState:
-        """Owed, delivered, or never to be sent (recorded with no webhook configured)."""
+        """Owed, delivered, given up, or never to be sent (recorded with no webhook configured)."""
         if self.delivered_at is not None:
             return "delivered"
-        return "unsent" if self.next_attempt_at is None else "owed"
+        if self.next_attempt_at is not None:
+            return "owed"
+        return "given_up" if self.attempts else "unsent"
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class AlertOutbox(Protocol):
     """The outbox's operator methods (see `base.Store` for what holds of every method)."""
 
     async def alert_outbox(self, limit: int, *, include_delivered: bool = False) -> list[OutboxEntry]:
-        """The owed events (undelivered, to deliver), oldest recorded first; with
+        """The undelivered events (owed, and given up), oldest recorded first; with
         `include_delivered`, the most recent events whatever their state, newest first. At most
         `limit` (1 to MAX_OUTBOX_LIST, else ValueError); ties by event id."""
         ...
@@ -62,10 +65,17 @@ class AlertOutbox(Protocol):
         ...
 
     async def retry_alert_deliveries(self, now: datetime, event_ids: Sequence[str] | None) -> list[str]:
-        """Make owed events due at `now` (all of them when `event_ids` is None): the delivery loops
-        take them at their next poll instead of waiting out the backoff. Their attempts and last
-        error stay; an attempt under way keeps its claim. The ids made due, sorted; an id not
-        owed (unknown, delivered, unsent) is left out."""
+        """Make owed and given-up events due at `now` (all of them when `event_ids` is None): the
+        delivery loops take them at their next poll instead of waiting out the backoff. Their
+        attempts and last error stay; an attempt under way keeps its claim. The ids made due,
+        sorted; any other id (unknown, delivered, unsent) is left out."""
+        ...
+
+    async def give_up_alert_delivery(self, event_id: str, recorded_before: datetime, error: str) -> bool:
+        """End a failed attempt by giving up on its event, if that was recorded before
+        `recorded_before`: count the attempt, drop the claim, keep the error, and try it no more
+        (until `retry_alert_deliveries`). False, changing nothing, for an event recorded since,
+        delivered, or unknown (`finish_alert_delivery` then ends the attempt)."""
         ...
 
 

@@ -79,6 +79,7 @@ async def test_metrics_count_crossings_and_attempts_and_read_the_outbox_at_each_
             "aihub_alert_crossings_total": 0,
             "aihub_alert_deliveries_total{delivered}": 0,
             "aihub_alert_deliveries_total{failed}": 0,
+            "aihub_alert_given_up_total": 0,
             "aihub_alert_outbox_owed": 0,
             "aihub_alert_outbox_oldest_age_seconds": 0,
         }

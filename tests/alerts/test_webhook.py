@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import aiohttp
 
+from aihub_core.alerts.metrics import AlertMetrics
 from aihub_core.alerts.webhook import WebhookConfig, WebhookDelivery, backoff, signature, verify
 from aihub_core.store.base import AlertEvent, Store
 from tests.alerts.conftest import SECRET, T0, Receiver
@@ -67,3 +68,40 @@ async def test_an_unreachable_receiver_is_retried_like_a_failing_one(store: Stor
         assert await delivery.run_once() == 0
         now[0] = T0 + timedelta(seconds=1)
         assert await delivery.run_once() == 1
+
+
+async def test_with_give_up_after_hours_an_event_is_retried_that_long_then_left_for_the_operator(
+    store: Store, receiver: Receiver
+) -> None:
+    receiver.failures = 10_000
+    now = [T0 + timedelta(minutes=5)]
+    config = WebhookConfig(
+        receiver.url, SECRET, retry_seconds=1800, max_retry_seconds=1800, give_up_after_hours=1
+    )
+    metrics = AlertMetrics(store, now=lambda: now[0])
+    assert await store.fire_alert(AlertEvent("evt_1", "alert_1", "usr_1", "d2026-12-03", "{}", T0))
+    async with aiohttp.ClientSession() as session:
+        delivery = WebhookDelivery(store, config, session, now=lambda: now[0], metrics=metrics)
+        assert await delivery.run_once() == 1  # refused 5 min after it was recorded: retried
+        now[0] = T0 + timedelta(minutes=35)
+        assert await delivery.run_once() == 1  # refused again: 35 min, still retried
+        [entry] = await store.alert_outbox(10)
+        assert (entry.state, entry.attempts) == ("owed", 2)
+        now[0] = T0 + timedelta(minutes=65)
+        assert await delivery.run_once() == 1  # refused past the hour: given up
+        [entry] = await store.alert_outbox(10)
+        assert (entry.state, entry.attempts, entry.last_error) == ("given_up", 3, "HTTP 500")
+        now[0] = T0 + timedelta(days=30)
+        assert await delivery.run_once() == 0  # never tried again on its own
+        assert (await store.alert_outbox_summary()).owed == 0
+        # The operator fixed the receiver and retries it: delivered at the next poll.
+        receiver.failures = 0
+        assert await store.retry_alert_deliveries(now[0], None) == ["evt_1"]
+        assert await delivery.run_once() == 1
+    [entry] = await store.alert_outbox(10, include_delivered=True)
+    assert (entry.state, entry.attempts) == ("delivered", 4)
+    counted = {
+        sample.name: sample.value for family in metrics.registry.collect() for sample in family.samples
+    }
+    assert counted["aihub_alert_given_up_total"] == 1
+    assert len(receiver.requests) == 4

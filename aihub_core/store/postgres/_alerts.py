@@ -127,8 +127,10 @@ async def finish_delivery(
 
 
 # The outbox as the operator sees it (`store.outbox`). Owed: undelivered and to deliver (the
-# partial index alert_events_due holds exactly these rows).
+# partial index alert_events_due holds exactly these rows). Undelivered: owed, or given up (no
+# next attempt, but attempts made; an event recorded with no webhook has none).
 _OWED = "e.delivered_at IS NULL AND e.next_attempt_at IS NOT NULL"
+_UNDELIVERED = "e.delivered_at IS NULL AND (e.next_attempt_at IS NOT NULL OR e.attempts > 0)"
 _OUTBOX = """
 SELECT e.id, e.user_id, COALESCE(u.email, '') AS email, e.alert_id, e.created_at, e.attempts,
        e.next_attempt_at, e.delivered_at, e.last_error
@@ -155,7 +157,7 @@ async def outbox(conn: Conn, limit: int, include_delivered: bool) -> list[Outbox
     if include_delivered:
         sql = _OUTBOX + "ORDER BY e.created_at DESC, e.id DESC LIMIT $1"
     else:
-        sql = _OUTBOX + f"WHERE {_OWED} ORDER BY e.created_at, e.id LIMIT $1"
+        sql = _OUTBOX + f"WHERE {_UNDELIVERED} ORDER BY e.created_at, e.id LIMIT $1"
     return [_entry(row) for row in await conn.fetch(sql, limit)]
 
 
@@ -169,8 +171,8 @@ async def outbox_summary(conn: Conn) -> OutboxSummary:
 
 
 async def retry_deliveries(conn: Conn, now: datetime, event_ids: Sequence[str] | None) -> list[str]:
-    """Make the owed events (all, or those of `event_ids`) due at `now`; the ids made due."""
-    sql = f"UPDATE alert_events AS e SET next_attempt_at = $1 WHERE {_OWED}"
+    """Make the undelivered events (all, or those of `event_ids`) due at `now`; the ids made due."""
+    sql = f"UPDATE alert_events AS e SET next_attempt_at = $1 WHERE {_UNDELIVERED}"
     if event_ids is None:
         made_due = await conn.fetch(sql + " RETURNING id", rows.utc(now))
     else:
@@ -178,6 +180,18 @@ async def retry_deliveries(conn: Conn, now: datetime, event_ids: Sequence[str] |
             sql + " AND e.id = ANY($2::text[]) RETURNING id", rows.utc(now), list(event_ids)
         )
     return sorted(row["id"] for row in made_due)
+
+
+async def give_up_delivery(conn: Conn, event_id: str, recorded_before: datetime, error: str) -> bool:
+    """End the attempt by giving up on the event if it was recorded before `recorded_before`."""
+    changed = await conn.fetchval(
+        "UPDATE alert_events SET attempts = attempts + 1, lease_until = NULL, next_attempt_at = NULL, "
+        "last_error = $1 WHERE id = $2 AND delivered_at IS NULL AND created_at < $3 RETURNING id",
+        error[:500],
+        event_id,
+        rows.utc(recorded_before),
+    )
+    return changed is not None
 
 
 class OutboxMethods:
@@ -201,3 +215,7 @@ class OutboxMethods:
     async def retry_alert_deliveries(self, now: datetime, event_ids: Sequence[str] | None) -> list[str]:
         """Make owed events due now (see the Protocol)."""
         return await self._call(retry_deliveries, now, event_ids)
+
+    async def give_up_alert_delivery(self, event_id: str, recorded_before: datetime, error: str) -> bool:
+        """Give up on an event recorded before a moment (see the Protocol)."""
+        return await self._call(give_up_delivery, event_id, recorded_before, error)

@@ -120,8 +120,10 @@ def finish_delivery(db: Database, event_id: str, delivered_at: str | None, next_
 
 
 # The outbox as the operator sees it (`store.outbox`). Owed: undelivered and to deliver (the
-# partial index alert_events_due holds exactly these rows).
+# partial index alert_events_due holds exactly these rows). Undelivered: owed, or given up (no
+# next attempt, but attempts made; an event recorded with no webhook has none).
 _OWED = "e.delivered_at IS NULL AND e.next_attempt_at IS NOT NULL"
+_UNDELIVERED = "e.delivered_at IS NULL AND (e.next_attempt_at IS NOT NULL OR e.attempts > 0)"
 _OUTBOX = """
 SELECT e.id, e.user_id, COALESCE(u.email, '') AS email, e.alert_id, e.created_at, e.attempts,
        e.next_attempt_at, e.delivered_at, e.last_error
@@ -151,7 +153,7 @@ def outbox(db: Database, limit: int, include_delivered: bool) -> list[OutboxEntr
     if include_delivered:
         sql = _OUTBOX + "ORDER BY e.created_at DESC, e.id DESC LIMIT ?"
     else:
-        sql = _OUTBOX + f"WHERE {_OWED} ORDER BY e.created_at, e.id LIMIT ?"
+        sql = _OUTBOX + f"WHERE {_UNDELIVERED} ORDER BY e.created_at, e.id LIMIT ?"
     return [_entry(row) for row in db.query(sql, [limit])]
 
 
@@ -163,8 +165,8 @@ def outbox_summary(db: Database) -> OutboxSummary:
 
 
 def retry_deliveries(db: Database, now: str, event_ids: Sequence[str] | None) -> list[str]:
-    """Make the owed events (all, or those of `event_ids`) due at `now`; the ids made due."""
-    sql = f"UPDATE alert_events AS e SET next_attempt_at = ? WHERE {_OWED}"
+    """Make the undelivered events (all, or those of `event_ids`) due at `now`; the ids made due."""
+    sql = f"UPDATE alert_events AS e SET next_attempt_at = ? WHERE {_UNDELIVERED}"
     params: list[str] = [now]
     if event_ids is not None:
         sql += " AND e.id IN (SELECT value FROM json_each(?))"
@@ -172,6 +174,17 @@ def retry_deliveries(db: Database, now: str, event_ids: Sequence[str] | None) ->
     with atomic(db):
         made_due = db.execute(sql + " RETURNING id", params).fetchall()
     return sorted(str(row[0]) for row in made_due)
+
+
+def give_up_delivery(db: Database, event_id: str, recorded_before: str, error: str) -> bool:
+    """End the attempt by giving up on the event if it was recorded before `recorded_before`."""
+    with atomic(db):
+        changed = db.execute(
+            "UPDATE alert_events SET attempts = attempts + 1, lease_until = NULL, next_attempt_at = NULL, "
+            "last_error = ? WHERE id = ? AND delivered_at IS NULL AND created_at < ?",
+            [error[:500], event_id, recorded_before],
+        ).rowcount
+    return bool(changed)
 
 
 class OutboxMethods:
@@ -195,3 +208,7 @@ class OutboxMethods:
     async def retry_alert_deliveries(self, now: datetime, event_ids: Sequence[str] | None) -> list[str]:
         """Make owed events due now (see the Protocol)."""
         return await self._call(retry_deliveries, codec.encode_time(now), event_ids)
+
+    async def give_up_alert_delivery(self, event_id: str, recorded_before: datetime, error: str) -> bool:
+        """Give up on an event recorded before a moment (see the Protocol)."""
+        return await self._call(give_up_delivery, event_id, codec.encode_time(recorded_before), error)

@@ -104,3 +104,34 @@ async def test_a_retry_makes_owed_events_due_now_for_any_store(
         assert await store.retry_alert_deliveries(now, None) == ["evt_2", "evt_3"]
         assert [d.event_id for d in await store.claim_alert_deliveries(now, lease, 10)] == ["evt_3"]
         assert await store.retry_alert_deliveries(now, []) == []
+
+
+async def test_an_event_given_up_on_is_listed_and_not_claimed_until_retried(
+    store: Store, alice: UserRecord, bob: UserRecord, t0: datetime
+) -> None:
+    await _outbox(store, alice, bob, t0)
+    now = t0 + timedelta(hours=2)
+    lease = now + timedelta(minutes=1)
+    [claimed, _] = await store.claim_alert_deliveries(now, lease, 10)
+    assert claimed.event_id == "evt_2"  # recorded at t0 + 1 s
+    assert not await store.give_up_alert_delivery(
+        "evt_2", t0 + timedelta(seconds=1), "HTTP 503"
+    )  # not before
+    assert not await store.give_up_alert_delivery("evt_1", now, "HTTP 503")  # delivered
+    assert not await store.give_up_alert_delivery("evt_none", now, "HTTP 503")
+    assert await store.give_up_alert_delivery("evt_2", t0 + timedelta(seconds=2), "HTTP 503")
+    [given_up, owed] = await store.alert_outbox(10)
+    assert (given_up.event_id, given_up.state, given_up.attempts) == ("evt_2", "given_up", 3)
+    assert (given_up.next_attempt_at, given_up.last_error) == (None, "HTTP 503")
+    assert owed.event_id == "evt_3"
+    every = {e.event_id: e.state for e in await store.alert_outbox(10, include_delivered=True)}
+    assert every == {"evt_1": "delivered", "evt_2": "given_up", "evt_3": "owed", "evt_4": "unsent"}
+    summary = await store.alert_outbox_summary()  # given up: no longer owed
+    assert (summary.owed, summary.oldest) == (1, t0 + timedelta(seconds=30))
+    await store.finish_alert_delivery("evt_3", None, now, "HTTP 503")  # drop evt_3's claim
+    later = now + timedelta(days=30)
+    assert [d.event_id for d in await store.claim_alert_deliveries(later, later, 10)] == ["evt_3"]
+    # The operator retries it: owed again, claimed at the next poll.
+    assert await store.retry_alert_deliveries(later, ["evt_2", "evt_4"]) == ["evt_2"]
+    [due] = await store.claim_alert_deliveries(later, later + timedelta(minutes=1), 10)
+    assert (due.event_id, due.attempts) == ("evt_2", 3)
