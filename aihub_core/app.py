@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from aihub_core.alerts.checker import AlertChecker
+from aihub_core.alerts.manager import AlertManager
+from aihub_core.alerts.webhook import WebhookDelivery
 from aihub_core.auth.secrets import load_or_create_jwt_secret
 from aihub_core.auth.tokens import TokenIssuer
 from aihub_core.catalog import Catalog
@@ -31,6 +34,7 @@ from aihub_core.grpc_api.servicers.keys import KeyServicer
 from aihub_core.grpc_api.servicers.models import ModelServicer
 from aihub_core.grpc_api.servicers.usage import UsageServicer
 from aihub_core.inprocess.channel import LocalChannel
+from aihub_core.limits.admitter import Admitter
 from aihub_core.limits.factory import start_admitter, start_login_throttle
 from aihub_core.limits.input_size import InputLimits
 from aihub_core.limits.plans import Plans
@@ -133,6 +137,39 @@ async def _start_upstreams(
         )
         upstreams.simulated[operator.name] = False
     return upstreams
+
+
+@dataclass(frozen=True)
+class Alerts:
+    """Usage alerts: the checker the chat calls tell of settlements, and the owners' manager."""
+
+    checker: AlertChecker
+    manager: AlertManager
+
+
+async def _start_alerts(
+    configured: Configured, store: Store, admitter: Admitter, stack: AsyncExitStack, clock: Clock
+) -> Alerts:
+    """The checker and manager, and with a webhook (`[alerts]` in AIHUB_CONFIG) this process's
+    delivery loop, stopped with the core (after the checks under way have recorded their events)."""
+    webhook = configured.config.alerts
+    delivery: WebhookDelivery | None = None
+    if webhook is not None:
+        session = upstream_session(max_connections=20)
+        stack.push_async_callback(session.close)
+        delivery = WebhookDelivery(store, webhook, session, now=clock.now)
+        delivery.start()
+        stack.push_async_callback(delivery.stop)
+        log.info("usage alerts are POSTed to %s", webhook.url)
+
+    async def fired(user_id: str) -> None:
+        if delivery is not None:
+            delivery.wake()
+        await admitter.notify(user_id)
+
+    checker = AlertChecker(store, deliver=webhook is not None, fired=fired, now=clock.now)
+    stack.push_async_callback(checker.stop)
+    return Alerts(checker, AlertManager(store, checker, now=clock.now))
 
 
 async def _recover_abandoned(store: Store) -> None:
@@ -290,7 +327,14 @@ class Core:
                 router=router,
             )
             input_limits = InputLimits(settings.max_input_chars, settings.max_input_image_bytes)
-            calls = ChatCalls(engine, admitter, Idempotency(store, now=clock.now), input_limits)
+            alerts = await _start_alerts(configured, store, admitter, stack, clock)
+            calls = ChatCalls(
+                engine,
+                admitter,
+                Idempotency(store, now=clock.now),
+                input_limits,
+                settled=alerts.checker.notice,
+            )
             servicers = Servicers(
                 auth=AuthServicer(gate, accounts, ClientAddresses(settings.trusted_proxies)),
                 chat=ChatServicer(gate, calls),
@@ -300,10 +344,17 @@ class Core:
                     UsageReporter(store, now=clock.now),
                     QuotaWatch(store, admitter, now=clock.now),
                     UsageLogs(store),
+                    alerts.manager,
+                    now=clock.now,
                 ),
                 keys=KeyServicer(gate, KeyManager(store, now=clock.now)),
                 embeddings=EmbeddingServicer(gate, calls),
-                admin=AdminServicer(gate, Admin(store, configured.plans, now=clock.now)),
+                admin=AdminServicer(
+                    gate,
+                    Admin(store, configured.plans, now=clock.now, breakers=router.breakers),
+                    catalog,
+                    upstreams.simulated,
+                ),
             )
             server = await start_server(servicers, settings.host, settings.grpc_port, reuse_port=worker)
         except BaseException:

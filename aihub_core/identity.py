@@ -21,3 +21,5 @@ class Caller:
     key_budget: SpendLimit | None = None
     # The user's own budget in USD per period (`aihub users set-budget`), if any.
     user_budget: SpendLimit | None = None
+    # Whether the user holds usage alerts: only then does a settlement check them (aihub_core.alerts).
+    has_alerts: bool = False

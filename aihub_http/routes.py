@@ -117,6 +117,14 @@ ROUTES: tuple[RpcRoute, ...] = (
     ),
     RpcRoute(
         "POST",
+        "/v1/auth/logout",
+        _rpc(auth_service_pb2, "AuthService", "Logout"),
+        200,
+        "End the login token sent with this call: every replica refuses it from now on",
+        credential="jwt",
+    ),
+    RpcRoute(
+        "POST",
         f"{DEVELOPER}/chat",
         _CHAT,
         200,
@@ -216,6 +224,30 @@ ROUTES: tuple[RpcRoute, ...] = (
         credential="jwt",
     ),
     RpcRoute(
+        "POST",
+        f"{DEVELOPER}/alerts",
+        _rpc(usage_service_pb2, "UsageService", "CreateAlert"),
+        201,
+        "Set a usage alert: a threshold of the budget or quota, or an amount per day or month",
+        credential="jwt",
+    ),
+    RpcRoute(
+        "GET",
+        f"{DEVELOPER}/alerts",
+        _rpc(usage_service_pb2, "UsageService", "ListAlerts"),
+        200,
+        "List usage alerts, oldest first, with their current figures",
+        credential="jwt",
+    ),
+    RpcRoute(
+        "DELETE",
+        f"{DEVELOPER}/alerts/{{alert_id}}",
+        _rpc(usage_service_pb2, "UsageService", "DeleteAlert"),
+        200,
+        "Delete a usage alert",
+        credential="jwt",
+    ),
+    RpcRoute(
         "GET",
         f"{ADMIN}/users",
         _rpc(admin_service_pb2, "AdminService", "ListUsers"),
@@ -229,6 +261,41 @@ ROUTES: tuple[RpcRoute, ...] = (
         _rpc(admin_service_pb2, "AdminService", "SetUserPlan"),
         200,
         "Move an account to another plan (an admin's login token)",
+        credential="jwt",
+    ),
+    RpcRoute(
+        "POST",
+        f"{ADMIN}/users/{{user_id}}/budget",
+        _rpc(admin_service_pb2, "AdminService", "SetUserBudget"),
+        200,
+        "Set an account's own budget in USD per day or month, or remove it with `limit_usd` 0 "
+        "(an admin's login token)",
+        credential="jwt",
+    ),
+    RpcRoute(
+        "GET",
+        f"{ADMIN}/plans",
+        _rpc(admin_service_pb2, "AdminService", "ListPlans"),
+        200,
+        "The plans an account may be moved to, with their limits (an admin's login token)",
+        credential="jwt",
+    ),
+    RpcRoute(
+        "GET",
+        f"{ADMIN}/overview",
+        _rpc(admin_service_pb2, "AdminService", "GetOverview"),
+        200,
+        "The whole gateway's requests, tokens and cost per day over a date range, and its top "
+        "models (an admin's login token)",
+        credential="jwt",
+    ),
+    RpcRoute(
+        "GET",
+        f"{ADMIN}/services",
+        _rpc(admin_service_pb2, "AdminService", "GetServiceHealth"),
+        200,
+        "The services, simulated or live, with the circuit breaker of each model as the answering "
+        "process sees it (an admin's login token)",
         credential="jwt",
     ),
     RpcRoute(

@@ -96,12 +96,16 @@ class SpecEvents:
 
 class QuotaEvents:
     """The live quota (`GET /v1/developer/quota/watch`): each WatchQuotaResponse snapshot as
-    `{"type": "quota", ...}`, an `error` event last on a failure."""
+    `{"type": "quota", ...}`, after one `{"type": "alert", ...}` event per usage alert it carries;
+    an `error` event last on a failure."""
 
     def frames(self, scope: Scope, message: Message) -> list[bytes]:
-        """The snapshot as one event."""
+        """The snapshot's alerts, each an event, then the snapshot as one event."""
         assert isinstance(message, usage_service_pb2.WatchQuotaResponse)
-        return [encode_event({"type": "quota", **message_to_json(message)})]
+        alerts = [encode_event({"type": "alert", **message_to_json(event)}) for event in message.alerts]
+        snapshot = message_to_json(message)
+        snapshot.pop("alerts", None)
+        return [*alerts, encode_event({"type": "quota", **snapshot})]
 
     def failure(self, err: grpc.aio.AioRpcError) -> bytes:
         """The `error` event, as the chat stream's."""

@@ -96,7 +96,9 @@ def test_config_blocks_load_as_aihub_config(block: Block, tmp_path: Path) -> Non
     path = tmp_path / "aihub.toml"
     path.write_text(block.code)
     names = re.findall(r'api_key_env = "(\w+)"', block.code)
-    configured = configure(isolated_settings(tmp_path, config_path=path), {name: "sk-test" for name in names})
+    environ = {name: "sk-test" for name in names}
+    environ.update({name: "whsec-" + "0" * 32 for name in re.findall(r'secret_env = "(\w+)"', block.code)})
+    configured = configure(isolated_settings(tmp_path, config_path=path), environ)
     assert configured.catalog.services
 
 

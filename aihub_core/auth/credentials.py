@@ -116,6 +116,11 @@ def token_expired() -> AuthenticationError:
     return _refusal("The login token has expired: log in again", "token_expired", LOG_IN)
 
 
+def token_revoked() -> AuthenticationError:
+    """A login token ended by a log-out."""
+    return _refusal("This login token was ended by a log-out: log in again", "token_revoked", LOG_IN)
+
+
 def account_gone() -> AuthenticationError:
     """A valid login token whose account was deleted."""
     return _refusal(

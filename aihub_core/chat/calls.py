@@ -100,8 +100,12 @@ class ChatCalls:
         admitter: Admitter,
         idempotency: Idempotency,
         input_limits: InputLimits | None = None,
+        settled: Callable[[Caller], None] | None = None,
     ) -> None:
+        """`settled(caller)` is told of each admitted call once its ledger row is final and its
+        limits released, if the caller holds usage alerts (`alerts.checker.AlertChecker.notice`)."""
         self._engine = engine
+        self._settled = settled
         self._admitter = admitter
         self._idempotency = idempotency
         # The operator's default, for plans that set no input limits of their own.
@@ -200,6 +204,8 @@ class ChatCalls:
         worked out (the ledger write itself interrupted first) keeps its estimate."""
         charge = prepared.charge
         self._admitter.release(grant, charge.settled(), charge.settled_cost())
+        if prepared.caller.has_alerts and self._settled is not None:
+            self._settled(prepared.caller)
 
     async def _admit(self, prepared: PreparedChat) -> Grant:
         """Admit the call with its token estimate; a refusal gets its ledger row, at no cost.

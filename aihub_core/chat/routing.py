@@ -85,6 +85,11 @@ class Router:
             found = self._breakers[service, model] = CircuitBreaker(self._breaker_policy, self._clock)
         return found
 
+    def breakers(self) -> list[tuple[str, str, CircuitBreaker]]:
+        """(service, model, breaker) of every model this process has called, in first-call order.
+        Breakers are per process: other workers and replicas keep their own."""
+        return [(service, model, breaker) for (service, model), breaker in self._breakers.items()]
+
     def route(self, candidates: Sequence[Candidate]) -> Route:
         """A walk through `candidates` for one call."""
         if not candidates:

@@ -18,7 +18,7 @@ from aihub_core.limits.quota_watch import QuotaSnapshot
 from aihub_core.limits.spend import BudgetFigures
 from aihub_core.pricing import usd
 from aihub_core.services.usage import QuotaReport, UsageReport
-from aihub_core.store.base import ApiKeyRecord, UsageLogEntry
+from aihub_core.store.base import ApiKeyRecord, DailyTotals, UsageLogEntry
 
 
 def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
@@ -130,12 +130,13 @@ def usage_report(report: UsageReport) -> usage_pb.GetUsageResponse:
         quota_limit=report.quota.quota_limit,
         quota_used=report.quota.quota_used,
         quota_remaining=report.quota.quota_remaining,
-        daily_breakdown=[
-            usage_pb.DailyUsage(
-                date=d.day.isoformat(), requests=d.requests, tokens=d.tokens, cost_usd=d.cost_usd
-            )
-            for d in report.days
-        ],
+        daily_breakdown=[daily_usage(d) for d in report.days],
+    )
+
+
+def daily_usage(day: DailyTotals) -> usage_pb.DailyUsage:
+    return usage_pb.DailyUsage(
+        date=day.day.isoformat(), requests=day.requests, tokens=day.tokens, cost_usd=day.cost_usd
     )
 
 

@@ -57,6 +57,11 @@ class Admitter(Protocol):
         counted yet) and reserved by calls in flight."""
         ...
 
+    async def notify(self, user_id: str) -> None:
+        """Wake the user's watchers in every process: something they show changed outside the
+        counters (a usage alert fired). Never fails: a lost notice is heard at the next change."""
+        ...
+
     def watch(self, user_id: str) -> AbstractAsyncContextManager[asyncio.Event]:
         """An event set whenever the user's figures change, for as long as the block runs."""
         ...

@@ -224,6 +224,10 @@ class InProcessAdmitter:
         """What is left of the caller's per-minute limits now."""
         return self._limiter.budget(caller)
 
+    async def notify(self, user_id: str) -> None:
+        """Wake the user's watchers (see `Admitter.notify`)."""
+        self._watchers.wake(user_id)
+
     @asynccontextmanager
     async def watch(self, user_id: str) -> AsyncIterator[asyncio.Event]:
         """An event set whenever the user's figures change, for as long as the block runs."""

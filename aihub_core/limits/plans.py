@@ -47,6 +47,11 @@ class Plans:
         """The named plan; unknown names (a plan removed from config) fall back to free."""
         return self._plans.get(name) or self._plans[DEFAULT_PLAN]
 
+    def all(self) -> list[Plan]:
+        """Every plan: the built-in ones first, then the operator's in configuration order (an
+        operator's plan of a built-in name replaces it in place)."""
+        return list(self._plans.values())
+
     def require(self, name: str) -> Plan:
         """The named plan, or a 400 listing the known ones."""
         try:

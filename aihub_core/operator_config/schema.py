@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aihub_core.alerts.webhook import WebhookConfig
 from aihub_core.catalog import CATEGORIES, CatalogModel, CatalogService
 from aihub_core.errors import ConfigError
 from aihub_core.limits.plans import Plan
@@ -19,7 +20,8 @@ from aihub_core.providers.registry import builtin_services, configurable_kinds
 # A service name appears in `service:model` ids and in URLs' query strings: keep it plain.
 _SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _PLAN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-_TOP = ("services", "plans", "fallbacks", "model_overrides")
+_TOP = ("services", "plans", "fallbacks", "model_overrides", "alerts")
+_ALERTS_KEYS = ("url", "secret_env", "retry_seconds", "max_retry_seconds", "timeout_seconds", "poll_seconds")
 _SERVICE_KEYS = ("name", "kind", "base_url", "api_key_env", "models", "default_model")
 _PLAN_KEYS = ("requests_per_minute", "tokens_per_minute", "concurrent_requests", "monthly_requests")
 # Optional: left out, the operator's default input limits apply (AIHUB_MAX_INPUT_*).
@@ -67,6 +69,8 @@ class OperatorConfig:
     fallbacks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # `service:model` -> the fields the operator pins; they win over built-in and synced data.
     model_overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    # `[alerts]`: the webhook usage alerts are POSTed to; None: crossings are only recorded.
+    alerts: WebhookConfig | None = None
 
 
 def load_operator_config(path: Path, environ: Mapping[str, str]) -> OperatorConfig:
@@ -109,7 +113,36 @@ def parse_operator_config(data: Mapping[str, Any], source: str, environ: Mapping
                 key, "must be written `service:model-id`"
             )
         overrides[key] = _model_fields(Table(source, f"model_overrides.{key!r}", raw, OVERRIDABLE), False)
-    return OperatorConfig(source, tuple(services), plans, fallbacks, overrides)
+    alerts = _alerts(source, top.mapping("alerts"), environ) if top.has("alerts") else None
+    return OperatorConfig(source, tuple(services), plans, fallbacks, overrides, alerts)
+
+
+def _alerts(source: str, raw: Mapping[str, Any], environ: Mapping[str, str]) -> WebhookConfig:
+    """`[alerts]`: the webhook's URL and the variable holding its signing secret (both required),
+    and optional delivery timings in seconds."""
+    table = Table(source, "alerts", raw, _ALERTS_KEYS)
+    url = table.url("url")
+    secret_env = table.text("secret_env")
+    secret = environ.get(secret_env, "").strip()
+    if not secret:
+        raise table.error(
+            "secret_env", f"the environment variable {secret_env} is not set (the webhook's signing secret)"
+        )
+    if len(secret) < 16:
+        raise table.error(
+            "secret_env", f"the secret in {secret_env} is too short: use at least 16 characters"
+        )
+    timings: dict[str, float] = {}
+    for key in ("retry_seconds", "max_retry_seconds", "timeout_seconds", "poll_seconds"):
+        if table.has(key):
+            value = table.data[key]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 86_400:
+                raise table.error(key, f"must be a number of seconds above 0, at most 86400, got {value!r}")
+            timings[key] = float(value)
+    config = WebhookConfig(url, secret, secret_env, **timings)
+    if config.max_retry_seconds < config.retry_seconds:
+        raise table.error("max_retry_seconds", "must not be below retry_seconds")
+    return config
 
 
 def _service(source: str, index: int, raw: object, environ: Mapping[str, str]) -> OperatorService:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from aihub_core.auth import api_keys, credentials
 from aihub_core.auth.passwords import hash_password_async, verify_password_async
-from aihub_core.auth.tokens import TokenIssuer
+from aihub_core.auth.tokens import AccessToken, TokenIssuer
 from aihub_core.errors import AuthenticationError, InvalidRequestError, PermissionDeniedError
 from aihub_core.identity import Caller
 from aihub_core.limits.logins import InProcessLoginCounters, LoginThrottle
@@ -126,6 +126,32 @@ class AuthCache:
             self._entries.popitem(last=False)
 
 
+class LiveTokens:
+    """The ids of login tokens found not logged out, kept under one value of the store's log-out
+    counter (`Store.revocations`) and dropped when it moves: exact as `AuthCache` is."""
+
+    def __init__(self, capacity: int = AUTH_CACHE_SIZE) -> None:
+        self._capacity = capacity
+        self._count: int | None = None
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, token_id: str) -> bool:
+        return token_id in self._ids
+
+    def sync(self, count: int) -> None:
+        if count != self._count:
+            self._ids.clear()
+            self._count = count
+
+    def add(self, count: int, token_id: str) -> None:
+        """Keep a token found live after reading `count`, unless the counter has moved since."""
+        if count != self._count:
+            return
+        self._ids[token_id] = None
+        while len(self._ids) > self._capacity:
+            self._ids.popitem(last=False)
+
+
 class Accounts:
     """Registration, login and credential checks."""
 
@@ -148,6 +174,7 @@ class Accounts:
         self._now = now
         # A key or user already seen costs one auth_generation read, not two store reads.
         self._cache = AuthCache(cache_size)
+        self._live_tokens = LiveTokens(cache_size)
         # argon2 takes ~100 ms and 64 MiB per hash: a flood of logins must not take every
         # worker thread (and all memory) from the rest of the gateway.
         self._hashing = asyncio.Semaphore(MAX_CONCURRENT_HASHES)
@@ -199,9 +226,18 @@ class Accounts:
         """Whether a bearer credential has the shape of an API key."""
         return api_keys.looks_like_api_key(secret)
 
-    async def from_jwt(self, token: str) -> Caller:
-        """The caller of a valid JWT whose user still exists."""
+    async def logout(self, token: str) -> AccessToken:
+        """End a login token before its expiry: every store sharing the database refuses it from
+        now on (`token_revoked`); logging out twice is harmless."""
         claims = self._tokens.verify(token)
+        await self._store.revoke_token(claims.token_id, claims.user_id, claims.expires_at, self._now())
+        return claims
+
+    async def from_jwt(self, token: str) -> Caller:
+        """The caller of a valid JWT that no log-out ended and whose user still exists. The
+        revocation read is the login token's alone: API keys never pay it."""
+        claims = self._tokens.verify(token)
+        await self._refuse_revoked(claims.token_id)
         generation = await self._store.auth_generation()
         self._cache.sync(generation)
         seen = self._cache.get("user", claims.user_id)
@@ -215,9 +251,21 @@ class Accounts:
             self._plans.get(user.plan),
             permissions=frozenset(api_keys.PERMISSIONS),
             user_budget=user_budget(user),
+            has_alerts=user.alert_count > 0,
         )
         self._cache.put(generation, "user", user.id, CachedCaller(caller))
         return caller
+
+    async def _refuse_revoked(self, token_id: str) -> None:
+        """Refuse a logged-out token. A token found live stays so, without a store read, until the
+        store's log-out counter moves (read first, as the auth generation is: exact likewise)."""
+        revocations = await self._store.revocations()
+        self._live_tokens.sync(revocations)
+        if token_id in self._live_tokens:
+            return
+        if await self._store.token_revoked(token_id):
+            raise credentials.token_revoked()
+        self._live_tokens.add(revocations, token_id)
 
     async def from_api_key(self, secret: str) -> Caller:
         """The caller of a live API key; a deleted key fails at once (and so does a key whose
@@ -250,6 +298,7 @@ class Accounts:
             key_requests_per_minute=key.requests_per_minute,
             key_budget=key_budget(key),
             user_budget=user_budget(user),
+            has_alerts=user.alert_count > 0,
         )
         ends = [t for t in (key.expires_at, key.secret_expires_at) if t is not None]
         rotated_out = key.secret_expires_at is not None and (

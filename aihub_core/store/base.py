@@ -51,6 +51,9 @@ class UserRecord:
     budget_pico_usd: int | None = None
     """The user's own budget in pico-USD per `budget_period` (`aihub users set-budget`); None: none."""
     budget_period: str | None = None
+    alert_count: int = 0
+    """How many usage alerts the user holds (kept by `create_alert` and `delete_alert`): a cached
+    caller knows at no cost whether its settlements need an alert check."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,50 @@ class UsageLogEntry:
 
 
 @dataclass(frozen=True)
+class AlertRecord:
+    """A user's usage alert (`aihub_core.alerts`): `metric` crossing `threshold` of `of`
+    (`budget`, `quota`), or crossing `amount` per `period` (`of` empty, `threshold` 0)."""
+
+    id: str
+    user_id: str
+    name: str
+    metric: str
+    threshold: float
+    of: str
+    amount: int
+    """The absolute amount: pico-USD for `cost_usd`, a count for `requests` and `tokens`; 0 when
+    relative."""
+    period: str
+    """`day` or `month` for an absolute alert; empty for a relative one (its budget's or quota's)."""
+    created_at: datetime
+    last_fired_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """One crossing of an alert in one period (`period_key`, `spend.period_name`): the webhook
+    outbox's row. `payload` is the JSON body sent; `deliver` False records the crossing only
+    (no webhook configured)."""
+
+    id: str
+    alert_id: str
+    user_id: str
+    period_key: str
+    payload: str
+    created_at: datetime
+    deliver: bool = True
+
+
+@dataclass(frozen=True)
+class AlertDelivery:
+    """An outbox row claimed for one delivery attempt: its event and how often it was tried."""
+
+    event_id: str
+    payload: str
+    attempts: int
+
+
+@dataclass(frozen=True)
 class IdempotencyRecord:
     """A claimed Idempotency-Key: the request it belongs to and, once done, the stored answer."""
 
@@ -180,6 +227,17 @@ class DailyTotals:
     def cost_usd(self) -> float:
         """The day's cost as the double nearest its exact value."""
         return usd(self.cost_pico_usd)
+
+
+@dataclass(frozen=True)
+class ModelTotals:
+    """One (service, model)'s billable calls over a range of days: how many, their tokens and cost."""
+
+    service: str
+    model: str
+    requests: int
+    tokens: int
+    cost_pico_usd: int
 
 
 @dataclass(frozen=True)
@@ -299,6 +357,23 @@ class Store(Protocol):
     async def set_role(self, email: str, role: str) -> bool:
         """Change a user's role (one of `ROLES`; email as in `get_user_by_email`); False if there
         is no such user."""
+        ...
+
+    async def revoke_token(self, token_id: str, user_id: str, expires_at: datetime, now: datetime) -> None:
+        """Refuse the login token `token_id` (its `jti`) from now until `expires_at`, in every store
+        sharing the database (`token_revoked`), and move `revocations`; revoking it again refuses
+        nothing new. Tokens whose
+        `expires_at` is at or before `now` are forgotten (they are refused as expired anyway)."""
+        ...
+
+    async def token_revoked(self, token_id: str) -> bool:
+        """Whether a log-out revoked the login token `token_id` (one indexed read)."""
+        ...
+
+    async def revocations(self) -> int:
+        """A counter that every `revoke_token` moves, in the same transaction, read as cheaply as
+        `auth_generation`: a token found live (`token_revoked` False) after reading it stays live
+        while it has not moved. Log-outs never move the auth generation."""
         ...
 
     async def auth_generation(self) -> int:
@@ -423,6 +498,18 @@ class Store(Protocol):
         kept in the settlement's transaction)."""
         ...
 
+    async def gateway_daily_usage(self, first: date, last: date) -> list[DailyTotals]:
+        """As `daily_usage`, summed over every user: the whole gateway's totals per UTC day with at
+        least one billable record, first..last inclusive, oldest first (from the daily rollup)."""
+        ...
+
+    async def top_models(self, first: date, last: date, limit: int) -> list[ModelTotals]:
+        """The (service, model)s of the billable records created on the UTC days first..last
+        (inclusive), every user's, most costly first (then most requests, then by service and
+        model), at most `limit` (1 to 1000, else ValueError). Reads only the range's records
+        (through the ledger's (user, created_at) index)."""
+        ...
+
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment (inclusive): billable and
         pending ones. From midnight UTC its time does not grow with the number of records."""
@@ -445,6 +532,47 @@ class Store(Protocol):
         after a page was read never shifts the rows of the later pages (a new call is newer than
         every row already listed), so paging to the end lists every row that existed at the
         start exactly once. Each row carries its key's name, a deleted key's included."""
+        ...
+
+    # usage alerts and their webhook outbox
+    async def create_alert(self, alert: AlertRecord) -> None:
+        """Insert an alert and count it in its user's `alert_count` (which moves the auth
+        generation); NotFoundError for an unknown user, ConflictError for a duplicate id."""
+        ...
+
+    async def list_alerts(self, user_id: str) -> list[AlertRecord]:
+        """The user's alerts, oldest first (ties by id)."""
+        ...
+
+    async def delete_alert(self, user_id: str, alert_id: str) -> bool:
+        """Delete one of the user's alerts and uncount it; False if the user has no such alert.
+        Its events already recorded stay, and those still to be delivered are delivered."""
+        ...
+
+    async def fire_alert(self, event: AlertEvent) -> bool:
+        """Record a crossing and set its alert's `last_fired_at` to the event's time, unless the
+        alert already fired in that period: exactly one event per (alert_id, period_key) however
+        many stores try at once. True if this call recorded it."""
+        ...
+
+    async def alert_events(self, user_id: str, since: datetime) -> list[AlertEvent]:
+        """The user's events recorded at or after a moment, oldest first."""
+        ...
+
+    async def claim_alert_deliveries(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[AlertDelivery]:
+        """Claim up to `limit` undelivered events to deliver whose next attempt is due by `now` and
+        that no live claim holds (a claim lasts until `lease_until`, so one left by a process
+        that died is taken again after it): each claimed by one store at a time, oldest first."""
+        ...
+
+    async def finish_alert_delivery(
+        self, event_id: str, delivered_at: datetime | None, next_attempt_at: datetime, error: str
+    ) -> None:
+        """End an attempt: count it, drop the claim, and mark the event delivered (`delivered_at`)
+        or due again at `next_attempt_at` with its `error`. An event already delivered stays so
+        (a late failure of an attempt whose claim had lapsed changes nothing)."""
         ...
 
     # idempotency keys

@@ -16,6 +16,8 @@ from typing import Any
 
 from aihub_core.pricing import MAX_PICO_USD
 from aihub_core.store.base import (
+    AlertEvent,
+    AlertRecord,
     ApiKeyRecord,
     IdempotencyRecord,
     RotatedSecret,
@@ -120,7 +122,9 @@ def claim_row(claim: IdempotencyRecord, owner: str | None) -> Row:
     }
 
 
-def _fields(record: UserRecord | ApiKeyRecord | StoredMessage | UsageRecord) -> Row:
+def _fields(
+    record: UserRecord | ApiKeyRecord | StoredMessage | UsageRecord | AlertRecord | AlertEvent,
+) -> Row:
     # Shallow, unlike dataclasses.asdict: the values are kept as they are (tuples stay tuples).
     return {field.name: getattr(record, field.name) for field in fields(record)}
 
@@ -137,3 +141,21 @@ def checked_log_query(query: UsageLogQuery) -> UsageLogQuery:
     start = None if query.start is None else utc(query.start)
     end = None if query.end is None else utc(query.end)
     return replace(query, start=start, end=end, after=after)
+
+
+def alert_row(alert: AlertRecord) -> Row:
+    """The row of a new alert (`of` is the column `relative_to`: OF is an SQL keyword)."""
+    row = _fields(alert)
+    row["relative_to"] = row.pop("of")
+    row["created_at"] = utc(alert.created_at)
+    row["last_fired_at"] = None if alert.last_fired_at is None else utc(alert.last_fired_at)
+    return row
+
+
+def alert_event_row(event: AlertEvent) -> Row:
+    """The outbox row of a new event: due at once, or (not to be delivered) never."""
+    row = _fields(event)
+    deliver = row.pop("deliver")
+    row["created_at"] = utc(event.created_at)
+    row["next_attempt_at"] = row["created_at"] if deliver else None
+    return row

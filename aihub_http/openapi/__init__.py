@@ -53,12 +53,21 @@ def build_openapi(
         {"$ref": "#/components/schemas/StreamEvent"},
     )
     quota = usage_service_pb2.WatchQuotaResponse.DESCRIPTOR
-    components.mark_responses([quota])
+    alert = usage_service_pb2.AlertEvent.DESCRIPTOR
+    components.mark_responses([quota, alert])
     quota_type = {"type": "object", "required": ["type"], "properties": {"type": {"const": "quota"}}}
+    alert_type = {"type": "object", "required": ["type"], "properties": {"type": {"const": "alert"}}}
     components.schemas["QuotaSseEvent"] = _sse_event(
         "One Server-Sent Event of the live quota: its `data` is a `quota` event, the "
-        '`WatchQuotaResponse` snapshot as JSON with `"type": "quota"`.',
-        {"allOf": [components.ref(quota, request=False), quota_type]},
+        '`WatchQuotaResponse` snapshot as JSON with `"type": "quota"` (its `alerts` sent as the '
+        "events before it), or an `alert` event, a usage alert that fired: an `AlertEvent` with "
+        '`"type": "alert"`.',
+        {
+            "oneOf": [
+                {"allOf": [components.ref(quota, request=False), quota_type]},
+                {"allOf": [components.ref(alert, request=False), alert_type]},
+            ]
+        },
     )
     error_schemas, error_responses = error_components(comments)
     components.schemas.update(error_schemas)

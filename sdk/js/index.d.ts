@@ -365,13 +365,77 @@ declare class ApiKeys {
   delete(keyId: string, options?: RequestOptions): Promise<DeletedApiKey>;
 }
 
+/** A usage alert: `threshold` of `of`, or an absolute `value` per `period`. */
+export interface Alert {
+  id: string;
+  name: string;
+  metric: 'cost_usd' | 'requests' | 'tokens' | (string & {});
+  /** The fraction of `of` it fires at; 0 for an absolute alert. */
+  threshold: number;
+  /** `budget` or `quota`; empty for an absolute alert. */
+  of: string;
+  /** The absolute amount it fires at (USD or a count); 0 for a relative alert. */
+  value: number;
+  period: 'day' | 'month' | (string & {});
+  createdAt: string | null;
+  /** When it last fired; null until it has. */
+  lastFiredAt: string | null;
+  /** The usage this period and the amount it fires at. */
+  current: AlertFigures;
+  raw: Record<string, unknown>;
+}
+
+/** What an alert measures now: the usage this period and the amount it fires at. */
+export interface AlertFigures {
+  observed: number;
+  limit: number;
+}
+
+/** The answer of `alerts.create`: the new alert. */
+export interface CreatedAlert {
+  alert: Alert;
+  requestId: string | null;
+  raw: Record<string, unknown>;
+}
+
+export interface AlertList {
+  alerts: Alert[];
+  requestId: string | null;
+  raw: Record<string, unknown>;
+}
+
+export interface DeletedAlert {
+  id: string;
+  deleted: boolean;
+  requestId: string | null;
+  raw: Record<string, unknown>;
+}
+
+/** Usage alerts; need a token (`client.withToken(...)`). */
+declare class Alerts {
+  private constructor();
+  create(
+    params: {
+      metric: 'cost_usd' | 'requests' | 'tokens';
+      threshold?: number;
+      of?: 'budget' | 'quota';
+      value?: number;
+      period?: 'day' | 'month';
+      name?: string;
+    },
+    options?: RequestOptions,
+  ): Promise<CreatedAlert>;
+  list(options?: RequestOptions): Promise<AlertList>;
+  delete(alertId: string, options?: RequestOptions): Promise<DeletedAlert>;
+}
+
 declare class Auth {
   private constructor();
   register(params: Credentials, options?: RequestOptions): Promise<TokenInfo>;
   login(params: Credentials, options?: RequestOptions): Promise<TokenInfo>;
 }
 
-export type { Chat, Models, Services, UsageResource, QuotaResource, ApiKeys, Auth };
+export type { Chat, Models, Services, UsageResource, QuotaResource, ApiKeys, Alerts, Auth };
 
 /** A client for the AI Hub REST API. */
 export declare class AIHub {
@@ -385,6 +449,7 @@ export declare class AIHub {
   readonly usage: UsageResource;
   readonly quota: QuotaResource;
   readonly apiKeys: ApiKeys;
+  readonly alerts: Alerts;
   readonly auth: Auth;
   /** A client that manages API keys with `token`. */
   withToken(token: string): AIHub;

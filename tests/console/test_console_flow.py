@@ -206,9 +206,17 @@ async def test_sign_up_key_chat_usage_delete_and_log_out(
         refused = await client.get("/v1/developer/quota", headers={"Authorization": f"Bearer {secret}"})
     assert refused.status_code == 401
 
-    # Log out: back to the login form, and the pages are closed until the next login.
-    await page.get_by_role("button", name="Log out").click()
+    # Log out: back to the login form, and the pages are closed until the next login; the gateway
+    # ended the login token too (POST /v1/auth/logout), so a copy of it is refused from then on.
+    async with page.expect_response(re.compile(r"/v1/auth/logout$")) as logged_out:
+        await page.get_by_role("button", name="Log out").click()
+    ended = await logged_out.value
+    assert ended.status == 200
+    jwt = await ended.request.header_value("authorization")
     await expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    async with httpx.AsyncClient(base_url=console_url) as client:
+        after = await client.get("/v1/developer/api-keys", headers={"Authorization": jwt or ""})
+    assert after.status_code == 401 and after.json()["error"]["code"] == "token_revoked"
     await page.goto(f"{console_url}/#/keys")
     await expect(page.get_by_role("heading", name="Log in")).to_be_visible()
 
@@ -308,6 +316,7 @@ async def test_chinese_dark_and_phone(console_url: str, browser: Browser, tmp_pa
         "模型": "#models-table",
         "试验场": "#pg-model option",
         "API 密钥": "#key-name",
+        "告警": "#alert-form",
         "用量": "#live-quota",
     }
     for link, ready in pages.items():

@@ -14,17 +14,30 @@ const registered = await client.auth.register({ email: 'contract-js@example.com'
 keep('RegisterResponse', registered);
 keep('LoginResponse', await client.auth.login({ email: 'contract-js@example.com', password: 'a-long-password' }));
 const admin = client.withToken(registered.token);
-const created = await admin.apiKeys.create({ name: 'js', requestsPerMinute: 10 });
+// A budget and an expiry, so the key's and the quota's budget fields are read live too.
+const created = await admin.apiKeys.create({
+  name: 'js',
+  requestsPerMinute: 10,
+  expiresAt: '2099-01-01T00:00:00Z',
+  budget: { limitUsd: 5, period: 'day' },
+});
+if (created.budget?.limitUsd !== 5) throw new Error(`the created key has no budget: ${JSON.stringify(created)}`);
 keep('CreateApiKeyResponse', created);
 const app = client.withApiKey(created.key);
 keep('ChatResponse', await app.chat.create({ message: 'Hello, world!', model: 'grok-beta', maxTokens: 50 }));
 keep('ListModelsResponse', await app.models.list());
 keep('ListServicesResponse', await app.services.list());
 keep('GetUsageResponse', await app.usage.get({ startDate: '2025-09-01', endDate: '2025-09-30' }));
-keep('GetQuotaResponse', await app.quota.get());
+const quota = await app.quota.get();
+if (quota.budgets.length !== 1 || quota.budgets[0].scope !== 'key') throw new Error(`no key budget in the quota: ${JSON.stringify(quota)}`);
+keep('GetQuotaResponse', quota);
 keep('ListUsageLogsResponse', await app.usage.logs({ pageSize: 1 }));
 await app.chat.create({ message: 'Hello again' }); // last_used is set on the key now
 keep('ListApiKeysResponse', await admin.apiKeys.list());
 keep('RotateApiKeyResponse', await admin.apiKeys.rotate(created.id, { graceSeconds: 60 }));
 keep('DeleteApiKeyResponse', await admin.apiKeys.delete(created.id));
+const made = await admin.alerts.create({ metric: 'requests', threshold: 0.5, of: 'quota' });
+keep('CreateAlertResponse', made);
+keep('ListAlertsResponse', await admin.alerts.list());
+keep('DeleteAlertResponse', await admin.alerts.delete(made.alert.id));
 console.log(JSON.stringify(seen));

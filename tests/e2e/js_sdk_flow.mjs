@@ -17,6 +17,15 @@ try {
 } catch (err) {
   notFound = { name: err.name, status: err.status, code: err.code };
 }
+const { alert } = await admin.alerts.create({ metric: 'requests', value: 1, period: 'day', name: 'first call' });
+const alertsListed = (await admin.alerts.list()).alerts.map((a) => a.id);
+let badAlert = null;
+try {
+  await admin.alerts.create({ metric: 'tokens', threshold: 0.5, of: 'quota' });
+} catch (err) {
+  badAlert = { status: err.status, parameter: err.details && err.details.parameter };
+}
+const alertDeleted = await admin.alerts.delete(alert.id);
 await admin.apiKeys.delete(key.id);
 let afterDelete = null;
 try {
@@ -33,4 +42,8 @@ console.log(JSON.stringify({
   quotaUsed: quota.quotaUsed,
   notFound,
   afterDelete,
+  alert: { id: alert.id, limit: alert.current.limit, observed: alert.current.observed, period: alert.period },
+  alertsListed,
+  badAlert,
+  alertDeleted: alertDeleted.deleted,
 }));

@@ -63,6 +63,11 @@ SDK_TYPES: Mapping[str, tuple[type[Any], str]] = MappingProxyType(
         "aihub.v1.RotateApiKeyResponse": (py.RotatedApiKey, "RotatedApiKey"),
         "aihub.v1.ListUsageLogsResponse": (py.UsageLogPage, "UsageLogPage"),
         "aihub.v1.UsageLog": (py.UsageLog, "UsageLog"),
+        "aihub.v1.CreateAlertResponse": (py.CreatedAlert, "CreatedAlert"),
+        "aihub.v1.Alert": (py.Alert, "Alert"),
+        "aihub.v1.AlertFigures": (py.AlertFigures, "AlertFigures"),
+        "aihub.v1.ListAlertsResponse": (py.AlertList, "AlertList"),
+        "aihub.v1.DeleteAlertResponse": (py.DeletedAlert, "DeletedAlert"),
     }
 )
 
@@ -78,10 +83,22 @@ UNMAPPED: Mapping[str, str] = MappingProxyType(
         # programs read the same snapshots with GET /quota or WatchQuota over gRPC.
         "aihub.v1.WatchQuotaResponse": "not wrapped by the SDKs yet",
         "aihub.v1.RateBudget": "part of WatchQuotaResponse",
+        "aihub.v1.AlertEvent": "part of WatchQuotaResponse",
         # /v1/admin (the web console's operator page, an admin's login token): not in the SDKs yet.
         "aihub.v1.ListUsersResponse": "not wrapped by the SDKs yet",
         "aihub.v1.SetUserPlanResponse": "not wrapped by the SDKs yet",
         "aihub.v1.AdminUser": "part of ListUsersResponse and SetUserPlanResponse",
+        "aihub.v1.UserBudget": "part of AdminUser",
+        "aihub.v1.SetUserBudgetResponse": "not wrapped by the SDKs yet",
+        "aihub.v1.ListPlansResponse": "not wrapped by the SDKs yet",
+        "aihub.v1.AdminPlan": "part of ListPlansResponse",
+        "aihub.v1.GetOverviewResponse": "not wrapped by the SDKs yet",
+        "aihub.v1.ModelUsage": "part of GetOverviewResponse",
+        "aihub.v1.GetServiceHealthResponse": "not wrapped by the SDKs yet",
+        "aihub.v1.ServiceHealth": "part of GetServiceHealthResponse",
+        "aihub.v1.ModelBreaker": "part of ServiceHealth",
+        # POST /v1/auth/logout (the web console's log-out): not in the SDKs yet.
+        "aihub.v1.LogoutResponse": "not wrapped by the SDKs yet",
     }
 )
 
@@ -228,7 +245,10 @@ async def test_the_python_sdk_keeps_every_field_of_every_answer(http: httpx.Asyn
         answers["RegisterResponse"] = await client.auth.register("contract@example.com", "a-long-password")
         answers["LoginResponse"] = await client.auth.login("contract@example.com", "a-long-password")
         admin = client.with_token(answers["RegisterResponse"].token)
-        created = answers["CreateApiKeyResponse"] = await admin.api_keys.create("py", requests_per_minute=10)
+        # A budget and an expiry, so the key's and the quota's budget fields are read live too.
+        created = answers["CreateApiKeyResponse"] = await admin.api_keys.create(
+            "py", requests_per_minute=10, expires_at="2099-01-01T00:00:00Z", budget=py.KeyBudget(5.0, "day")
+        )
         app = client.with_api_key(created.key)
         answers["ChatResponse"] = await app.chat.create("Hello, world!", model="grok-beta", max_tokens=50)
         answers["ListModelsResponse"] = await app.models.list()
@@ -240,6 +260,12 @@ async def test_the_python_sdk_keeps_every_field_of_every_answer(http: httpx.Asyn
         answers["ListApiKeysResponse"] = await admin.api_keys.list()
         answers["RotateApiKeyResponse"] = await admin.api_keys.rotate(created.id, grace_seconds=60)
         answers["DeleteApiKeyResponse"] = await admin.api_keys.delete(created.id)
+        made = answers["CreateAlertResponse"] = await admin.alerts.create(
+            "requests", threshold=0.5, of="quota"
+        )
+        await admin.alerts.create("tokens", value=1)  # crossed already: it fires (last_fired_at set)
+        answers["ListAlertsResponse"] = await admin.alerts.list()
+        answers["DeleteAlertResponse"] = await admin.alerts.delete(made.alert.id)
     for name, answer in answers.items():
         compare(_descriptor(name), _plain(answer), dict(answer.raw), str, name)
 
@@ -255,6 +281,6 @@ async def test_the_js_sdk_keeps_every_field_of_every_answer(http: httpx.AsyncCli
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0, err.decode()
     seen = json.loads(out)
-    assert len(seen) == 12
+    assert len(seen) == 15
     for name, answer in seen.items():
         compare(_descriptor(name), answer["sdk"], answer["raw"], camel, name)

@@ -28,3 +28,8 @@ async def test_the_js_sdk_drives_the_gateway(http: httpx.AsyncClient) -> None:
     assert seen["limit"] == 20 and seen["streamedLength"] > 0 and seen["quotaUsed"] == 2
     assert seen["notFound"]["status"] == 404 and seen["notFound"]["code"] == "model_not_found"
     assert seen["afterDelete"] == 401
+    alert = seen["alert"]
+    assert alert["id"].startswith("alert_") and (alert["limit"], alert["period"]) == (1, "day")
+    assert alert["observed"] == 2  # the two calls made before it was set
+    assert seen["alertsListed"] == [alert["id"]] and seen["alertDeleted"] is True
+    assert seen["badAlert"] == {"status": 400, "parameter": "of"}

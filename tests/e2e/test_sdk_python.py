@@ -9,6 +9,7 @@ from ai_hub import (
     AsyncAIHub,
     AuthenticationError,
     ContentEvent,
+    InvalidRequestError,
     KeyBudget,
     NotFoundError,
     PermissionDeniedError,
@@ -72,3 +73,22 @@ async def test_the_sdk_creates_a_budgeted_key_and_reads_its_budget(http: httpx.A
         assert (budget.scope, budget.period, budget.limit_usd) == ("key", "day", 0.0002)
         assert (budget.spent_usd, budget.reserved_usd) == (answer.usage.estimated_cost_usd, 0.0)
         assert [k.budget for k in await admin.api_keys.list()] == [KeyBudget(0.0002, "day")]
+
+
+async def test_the_sdk_sets_lists_and_deletes_usage_alerts(http: httpx.AsyncClient) -> None:
+    async with AsyncAIHub(base_url=str(http.base_url)) as client:
+        info = await client.auth.register("alerts@example.com", "a-long-password")
+        admin = client.with_token(info.token)
+        quota = (await admin.alerts.create("requests", threshold=0.5, of="quota", name="half")).alert
+        assert quota.id.startswith("alert_") and quota.period == "month" and quota.current.limit == 500
+        spend = (await admin.alerts.create("cost_usd", value=2.0, period="day")).alert
+        assert (spend.value, spend.of, spend.last_fired_at) == (2.0, "", None)
+        with pytest.raises(InvalidRequestError) as refused:
+            await admin.alerts.create("tokens", threshold=0.5, of="quota")
+        assert refused.value.details["parameter"] == "of"
+        assert [a.id for a in await admin.alerts.list()] == [quota.id, spend.id]
+        deleted = await admin.alerts.delete(quota.id)
+        assert deleted.deleted and deleted.id == quota.id
+        with pytest.raises(NotFoundError):
+            await admin.alerts.delete(quota.id)
+        assert len(await admin.alerts.list()) == 1

@@ -165,6 +165,9 @@ class _Auth(auth_service_pb2_grpc.AuthServiceServicer):
     async def Login(self, request: Any, context: Any) -> Any:
         return await self.core.unary("Login", request, context)
 
+    async def Logout(self, request: Any, context: Any) -> Any:
+        return await self.core.unary("Logout", request, context)
+
 
 class _Chat(chat_service_pb2_grpc.ChatServiceServicer):
     def __init__(self, core: FakeCore) -> None:
@@ -222,6 +225,15 @@ class _Usage(usage_service_pb2_grpc.UsageServiceServicer):
         # The real core's export is tested end to end (tests/e2e/test_rest_usage_logs.py).
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "not served by the fake core")
         yield  # pragma: no cover - makes this an async generator, as the servicer expects
+
+    async def CreateAlert(self, request: Any, context: Any) -> Any:
+        return await self.core.unary("CreateAlert", request, context)
+
+    async def ListAlerts(self, request: Any, context: Any) -> Any:
+        return await self.core.unary("ListAlerts", request, context)
+
+    async def DeleteAlert(self, request: Any, context: Any) -> Any:
+        return await self.core.unary("DeleteAlert", request, context)
 
 
 class _Keys(key_service_pb2_grpc.KeyServiceServicer):

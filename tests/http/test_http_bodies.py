@@ -79,11 +79,14 @@ def test_each_route_takes_only_what_it_needs() -> None:
     assert bounds == {
         "/v1/auth/register": SMALL_BODY_BYTES,
         "/v1/auth/login": SMALL_BODY_BYTES,
+        "/v1/auth/logout": SMALL_BODY_BYTES,
         "/v1/developer/chat": CHAT_BODY_BYTES,
         "/v1/developer/chat/stream": CHAT_BODY_BYTES,
         "/v1/developer/api-keys": SMALL_BODY_BYTES,
         "/v1/developer/api-keys/{key_id}/rotate": SMALL_BODY_BYTES,
+        "/v1/developer/alerts": SMALL_BODY_BYTES,
         "/v1/admin/users/{user_id}/plan": SMALL_BODY_BYTES,
+        "/v1/admin/users/{user_id}/budget": SMALL_BODY_BYTES,
         "/v1/chat/completions": CHAT_BODY_BYTES,
         "/v1/embeddings": CHAT_BODY_BYTES,
     }

@@ -1,4 +1,4 @@
-"""AuthService: register and login."""
+"""AuthService: register, login and log-out."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from aihub.v1 import auth_service_pb2 as pb
 from aihub.v1 import auth_service_pb2_grpc as pb_grpc
 from aihub_core.grpc_api import convert
-from aihub_core.grpc_api.access import PUBLIC
+from aihub_core.grpc_api.access import JWT, PUBLIC
 from aihub_core.grpc_api.client_address import ClientAddresses
 from aihub_core.grpc_api.gate import Call, Gate
 from aihub_core.grpc_api.rpc import unary
@@ -41,3 +41,9 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
         client = self._clients.of(call.context)
         login = await self._accounts.login(request.email, request.password, client)
         return pb.LoginResponse(**_fields(login))
+
+    @unary(JWT)
+    async def Logout(self, request: pb.LogoutRequest, call: Call) -> pb.LogoutResponse:
+        # The gate has checked the header's shape and the token: what follows `Bearer ` is it.
+        ended = await self._accounts.logout(call.authorization.strip().partition(" ")[2].strip())
+        return pb.LogoutResponse(user_id=ended.user_id, expires_at=convert.timestamp(ended.expires_at))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
+from datetime import UTC, datetime
 
 from aihub.v1 import usage_service_pb2 as pb
 from aihub.v1 import usage_service_pb2_grpc as pb_grpc
-from aihub_core.grpc_api import convert
-from aihub_core.grpc_api.access import api_key_or_jwt
+from aihub_core.alerts.manager import AlertManager
+from aihub_core.alerts.rules import AlertSpec
+from aihub_core.grpc_api import convert, convert_alerts
+from aihub_core.grpc_api.access import JWT, api_key_or_jwt
 from aihub_core.grpc_api.gate import Call, Gate
 from aihub_core.grpc_api.rpc import server_stream, unary
 from aihub_core.limits.quota_watch import QuotaWatch
@@ -16,11 +19,21 @@ from aihub_core.services.usage_logs import LogFilters, UsageLogs
 
 
 class UsageServicer(pb_grpc.UsageServiceServicer):
-    def __init__(self, gate: Gate, reporter: UsageReporter, watch: QuotaWatch, logs: UsageLogs) -> None:
+    def __init__(
+        self,
+        gate: Gate,
+        reporter: UsageReporter,
+        watch: QuotaWatch,
+        logs: UsageLogs,
+        alerts: AlertManager,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.gate = gate
         self._reporter = reporter
         self._watch = watch
         self._logs = logs
+        self._alerts = alerts
+        self._now = now
 
     @unary(api_key_or_jwt("usage"))
     async def GetUsage(self, request: pb.GetUsageRequest, call: Call) -> pb.GetUsageResponse:
@@ -37,12 +50,43 @@ class UsageServicer(pb_grpc.UsageServiceServicer):
     async def WatchQuota(
         self, request: pb.WatchQuotaRequest, call: Call
     ) -> AsyncGenerator[pb.WatchQuotaResponse, None]:
+        # The account's alerts that fire while the stream is open ride on the next snapshot (the
+        # checker wakes the watchers when it records one), each once.
+        opened, sent = self._now(), set[str]()
         snapshots = self._watch.snapshots(call.user)
         try:
             async for snapshot in snapshots:
-                yield convert.quota_snapshot(snapshot)
+                response = convert.quota_snapshot(snapshot)
+                fresh = [e for e in await self._alerts.events(call.user, opened) if e.id not in sent]
+                sent.update(e.id for e in fresh)
+                response.alerts.extend(convert_alerts.alert_event(e) for e in fresh)
+                yield response
         finally:
             await snapshots.aclose()
+
+    @unary(JWT)
+    async def CreateAlert(self, request: pb.CreateAlertRequest, call: Call) -> pb.CreateAlertResponse:
+        spec = AlertSpec(
+            metric=request.metric.strip(),
+            threshold=request.threshold if request.HasField("threshold") else None,
+            of=request.of.strip(),
+            value=request.value if request.HasField("value") else None,
+            period=request.period.strip(),
+            name=request.name,
+        )
+        return pb.CreateAlertResponse(alert=convert_alerts.alert(await self._alerts.create(call.user, spec)))
+
+    @unary(JWT)
+    async def ListAlerts(self, request: pb.ListAlertsRequest, call: Call) -> pb.ListAlertsResponse:
+        return pb.ListAlertsResponse(
+            alerts=[convert_alerts.alert(v) for v in await self._alerts.all(call.user)]
+        )
+
+    @unary(JWT)
+    async def DeleteAlert(self, request: pb.DeleteAlertRequest, call: Call) -> pb.DeleteAlertResponse:
+        alert_id = request.alert_id.strip()
+        await self._alerts.delete(call.user, alert_id)
+        return pb.DeleteAlertResponse(id=alert_id, deleted=True)
 
     @unary(api_key_or_jwt("usage"))
     async def ListUsageLogs(self, request: pb.ListUsageLogsRequest, call: Call) -> pb.ListUsageLogsResponse:

@@ -13,6 +13,7 @@ user's slot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import math
 import secrets
@@ -99,6 +100,7 @@ class RedisAdmitter:
         self.instance_id = secrets.token_hex(8)
         self._slots = itertools.count(1)
         client = redis.client
+        self._client = client
         self._admit = client.register_script(ADMIT)
         self._budget = client.register_script(BUDGET)
         self._pipeline = ScriptPipeline(client)
@@ -350,6 +352,12 @@ class RedisAdmitter:
             ends = period_end(ask.budget.period, moment)
             figures.append(BudgetFigures(ask.scope, ask.budget, int(spent), int(held or 0), ends))
         return figures
+
+    async def notify(self, user_id: str) -> None:
+        """Publish on the user's channel, as the scripts do when they count (see `Admitter.notify`)."""
+        # Lost, the watchers hear of it at the user's next change.
+        with contextlib.suppress(*REDIS_ERRORS):
+            await self._client.publish(self._keys.channel(user_id), "alert")
 
     def watch(self, user_id: str) -> AbstractAsyncContextManager[asyncio.Event]:
         """An event set whenever the user's figures change, in any process."""

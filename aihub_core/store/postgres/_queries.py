@@ -17,6 +17,7 @@ from aihub_core.store.base import (
     ApiKeyRecord,
     DailyTotals,
     IdempotencyRecord,
+    ModelTotals,
     RotatedSecret,
     StoredMessage,
     UserRecord,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     Conn: TypeAlias = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
 BILLABLE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in rows.BILLABLE))
 AUTH_GENERATION_SQL = "SELECT value FROM auth_generation WHERE id = 1"
+REVOCATIONS_SQL = "SELECT value FROM revocations WHERE id = 1"
 
 
 def translate(exc: asyncpg.PostgresError, conflict: str = "") -> Exception:
@@ -54,6 +56,7 @@ def _user(row: asyncpg.Record) -> UserRecord:
         row["role"],
         budget_pico_usd=row["budget_pico_usd"],
         budget_period=row["budget_period"],
+        alert_count=row["alert_count"],
     )
 
 
@@ -111,6 +114,22 @@ async def set_user_budget(conn: Conn, email: str, limit: int | None, period: str
     """Set or remove a user's budget; False if there is no such user."""
     sql = "UPDATE users SET budget_pico_usd = $1, budget_period = $2 WHERE email = $3"
     return _changed(await conn.execute(sql, limit, period, rows.normalize_email(email)))
+
+
+async def revoke_token(conn: Conn, token_id: str, user_id: str, expires_at: datetime, now: datetime) -> None:
+    """Record a revoked login token, and forget those past their expiry, in one statement."""
+    sql = """
+    WITH gone AS (DELETE FROM revoked_tokens WHERE expires_at <= $4),
+    counted AS (UPDATE revocations SET value = value + 1 WHERE id = 1)
+    INSERT INTO revoked_tokens (token_id, user_id, expires_at) VALUES ($1, $2, $3)
+    ON CONFLICT (token_id) DO NOTHING
+    """
+    await conn.execute(sql, token_id, user_id, rows.utc(expires_at), rows.utc(now))
+
+
+async def token_revoked(conn: Conn, token_id: str) -> bool:
+    """Whether the login token was revoked."""
+    return await conn.fetchval("SELECT 1 FROM revoked_tokens WHERE token_id = $1", token_id) is not None
 
 
 async def list_users(conn: Conn) -> list[UserRecord]:
@@ -234,6 +253,35 @@ async def daily_usage(conn: Conn, user_id: str, first: date, last: date) -> list
     return [
         DailyTotals(row["day"], int(row["requests"]), int(row["tokens"]), int(row["cost_pico_usd"]))
         for row in await conn.fetch(sql, user_id, first, last)
+    ]
+
+
+async def gateway_daily_usage(conn: Conn, first: date, last: date) -> list[DailyTotals]:
+    """Every user's billable totals per UTC day, first..last inclusive, oldest first (the rollup)."""
+    sql = (
+        "SELECT day, sum(requests) AS requests, sum(tokens) AS tokens, sum(cost_pico_usd) AS cost "
+        "FROM usage_daily WHERE day BETWEEN $1 AND $2 GROUP BY day ORDER BY day"
+    )
+    return [
+        DailyTotals(row["day"], int(row["requests"]), int(row["tokens"]), int(row["cost"]))
+        for row in await conn.fetch(sql, first, last)
+    ]
+
+
+async def top_models(conn: Conn, first: date, last: date, limit: int) -> list[ModelTotals]:
+    """The most costly (service, model)s of the days first..last: the range's records only, found
+    user by user through the (user_id, created_at) index."""
+    sql = (
+        "SELECT service, model, count(*) AS requests, sum(prompt_tokens + completion_tokens) AS tokens, "
+        "sum(cost_pico_usd) AS cost FROM usage_records "
+        "WHERE user_id = ANY(ARRAY(SELECT id FROM users)) AND created_at >= $1 AND created_at < $2 "
+        f"AND {BILLABLE_SQL} GROUP BY service, model "
+        "ORDER BY cost DESC, requests DESC, service, model LIMIT $3"
+    )
+    found = await conn.fetch(sql, rows.day_start(first), rows.day_start(last + timedelta(days=1)), limit)
+    return [
+        ModelTotals(row["service"], row["model"], int(row["requests"]), int(row["tokens"]), int(row["cost"]))
+        for row in found
     ]
 
 

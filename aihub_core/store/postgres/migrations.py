@@ -183,12 +183,65 @@ ALTER TABLE users ADD COLUMN budget_pico_usd bigint;
 ALTER TABLE users ADD COLUMN budget_period text CHECK (budget_period IN ('day', 'month'));
 """
 
+# Usage alerts and their webhook outbox: see SQLite's migration 15. The users trigger fires on
+# every update, so counting an alert on its user moves the auth generation.
+_V6_ALERTS = """
+ALTER TABLE users ADD COLUMN alert_count integer NOT NULL DEFAULT 0;
+CREATE TABLE alerts (
+    id text PRIMARY KEY,
+    user_id text NOT NULL REFERENCES users (id),
+    name text NOT NULL,
+    metric text NOT NULL CHECK (metric IN ('cost_usd', 'requests', 'tokens')),
+    threshold double precision NOT NULL,
+    relative_to text NOT NULL,
+    amount bigint NOT NULL,
+    period text NOT NULL,
+    created_at timestamptz NOT NULL,
+    last_fired_at timestamptz
+);
+CREATE INDEX alerts_user ON alerts (user_id, created_at);
+CREATE TABLE alert_events (
+    id text PRIMARY KEY,
+    alert_id text NOT NULL,
+    user_id text NOT NULL,
+    period_key text NOT NULL,
+    payload text NOT NULL,
+    created_at timestamptz NOT NULL,
+    attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz,
+    delivered_at timestamptz,
+    last_error text NOT NULL DEFAULT '',
+    lease_until timestamptz,
+    UNIQUE (alert_id, period_key)
+);
+CREATE INDEX alert_events_user ON alert_events (user_id, created_at);
+CREATE INDEX alert_events_due ON alert_events (next_attempt_at)
+WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL;
+"""
+
+# Login tokens ended by a log-out (`Store.revoke_token`) until they expire (SQLite's migration 16).
+_V7_REVOKED_TOKENS = """
+CREATE TABLE revoked_tokens (
+    token_id text PRIMARY KEY,
+    user_id text NOT NULL,
+    expires_at timestamptz NOT NULL
+);
+CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);
+CREATE TABLE revocations (
+    id integer PRIMARY KEY CHECK (id = 1),
+    value bigint NOT NULL
+);
+INSERT INTO revocations (id, value) VALUES (1, 0);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, keys, sessions, the ledger with its daily rollup, claims, leases", _V1_SCHEMA),
     Migration(2, "API key expiry and rotation, with the old secrets' grace", _V2_KEY_ROTATION),
     Migration(3, "users' roles: user or admin", _V3_ROLES),
     Migration(4, "API key budgets in USD, and the ledger by key", _V4_KEY_BUDGETS),
     Migration(5, "user budgets in USD", _V5_USER_BUDGETS),
+    Migration(6, "usage alerts and their webhook outbox", _V6_ALERTS),
+    Migration(7, "login tokens revoked by a log-out", _V7_REVOKED_TOKENS),
 )
 
 # The version table and the lock are named after the schema, so that schemas of one database

@@ -25,9 +25,13 @@ import asyncpg
 from aihub_core.errors import ServiceUnavailableError
 from aihub_core.store import leases, rows
 from aihub_core.store.base import (
+    AlertDelivery,
+    AlertEvent,
+    AlertRecord,
     ApiKeyRecord,
     DailyTotals,
     IdempotencyRecord,
+    ModelTotals,
     Recovered,
     RotatedSecret,
     StoredMessage,
@@ -37,7 +41,7 @@ from aihub_core.store.base import (
     UsageRecord,
     UserRecord,
 )
-from aihub_core.store.postgres import _leases, _logs
+from aihub_core.store.postgres import _alerts, _leases, _logs
 from aihub_core.store.postgres import _queries as q
 from aihub_core.store.postgres._ledger import LedgerWrite, LedgerWriter, Reservation, Settlement, Turn
 from aihub_core.store.postgres._unavailable import database_unavailable, unreachable
@@ -202,6 +206,16 @@ class PostgresStore:
         """Set or remove a user's budget; False if there is no such user."""
         return await self._call(q.set_user_budget, email, limit_pico_usd, period)
 
+    async def revoke_token(self, token_id: str, user_id: str, expires_at: datetime, now: datetime) -> None:
+        """Refuse a login token until it expires (see the Protocol)."""
+        rows.utc(expires_at)
+        rows.utc(now)
+        await self._call(q.revoke_token, token_id, user_id, expires_at, now)
+
+    async def token_revoked(self, token_id: str) -> bool:
+        """Whether a log-out revoked the login token."""
+        return await self._call(q.token_revoked, token_id)
+
     async def list_users(self) -> list[UserRecord]:
         """Every user, oldest first."""
         return await self._call(q.list_users)
@@ -212,11 +226,18 @@ class PostgresStore:
 
     async def auth_generation(self) -> int:
         """The auth generation: one indexed one-row read on a pooled connection."""
+        return await self._counter(q.AUTH_GENERATION_SQL)
+
+    async def revocations(self) -> int:
+        """The log-out counter, read as the auth generation is."""
+        return await self._counter(q.REVOCATIONS_SQL)
+
+    async def _counter(self, sql: str) -> int:
         pool = self._pool
         if pool is None:
             raise RuntimeError("the store is not open")
         try:
-            return int(await pool.fetchval(q.AUTH_GENERATION_SQL))
+            return int(await pool.fetchval(sql))
         except Exception as exc:
             if unreachable(exc):
                 raise database_unavailable() from exc
@@ -297,6 +318,16 @@ class PostgresStore:
         """Billable totals per UTC day, first..last inclusive, oldest first (the rollup)."""
         return await self._call(q.daily_usage, user_id, first, last)
 
+    async def gateway_daily_usage(self, first: date, last: date) -> list[DailyTotals]:
+        """Every user's billable totals per UTC day, first..last inclusive, oldest first (the rollup)."""
+        return await self._call(q.gateway_daily_usage, first, last)
+
+    async def top_models(self, first: date, last: date, limit: int) -> list[ModelTotals]:
+        """The most costly (service, model)s of the days first..last (see the Protocol)."""
+        if not 1 <= limit <= 1000:
+            raise ValueError(f"limit must be 1 to 1000, not {limit}")
+        return await self._call(q.top_models, first, last, limit)
+
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment: billable and pending ones."""
         rows.utc(since)
@@ -337,6 +368,39 @@ class PostgresStore:
         except BaseException:
             self._orphans.put_back(orphans)
             raise
+
+    # usage alerts
+    async def create_alert(self, alert: AlertRecord) -> None:
+        """Insert an alert and count it on its user (see the Protocol)."""
+        await self._call(_alerts.create_alert, alert)
+
+    async def list_alerts(self, user_id: str) -> list[AlertRecord]:
+        """The user's alerts, oldest first."""
+        return await self._call(_alerts.list_alerts, user_id)
+
+    async def delete_alert(self, user_id: str, alert_id: str) -> bool:
+        """Delete one of the user's alerts; False if there is none of this id."""
+        return await self._call(_alerts.delete_alert, user_id, alert_id)
+
+    async def fire_alert(self, event: AlertEvent) -> bool:
+        """Record a crossing once per alert and period; True if this call recorded it."""
+        return await self._call(_alerts.fire_alert, event)
+
+    async def alert_events(self, user_id: str, since: datetime) -> list[AlertEvent]:
+        """The user's events recorded at or after a moment, oldest first."""
+        return await self._call(_alerts.alert_events, user_id, since)
+
+    async def claim_alert_deliveries(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[AlertDelivery]:
+        """Claim due events for delivery (see the Protocol)."""
+        return await self._call(_alerts.claim_deliveries, now, lease_until, limit)
+
+    async def finish_alert_delivery(
+        self, event_id: str, delivered_at: datetime | None, next_attempt_at: datetime, error: str
+    ) -> None:
+        """End a delivery attempt (see the Protocol)."""
+        await self._call(_alerts.finish_delivery, event_id, delivered_at, next_attempt_at, error)
 
     # idempotency keys
     async def claim_idempotency_key(

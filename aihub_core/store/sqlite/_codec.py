@@ -58,6 +58,7 @@ def user_from_row(row: dict[str, Any]) -> UserRecord:
         role=str(row["role"]),
         budget_pico_usd=None if row["budget_pico_usd"] is None else int(row["budget_pico_usd"]),
         budget_period=row["budget_period"],
+        alert_count=int(row["alert_count"]),
     )
 
 

@@ -17,6 +17,7 @@ from aihub_core.store import rows
 from aihub_core.store.base import (
     ApiKeyRecord,
     DailyTotals,
+    ModelTotals,
     RotatedSecret,
     StoredMessage,
     UsageRecord,
@@ -61,7 +62,7 @@ def create_user(db: Database, user: UserRecord) -> None:
     except sqlite3.IntegrityError as exc:
         if "users.email" in str(exc):
             raise ConflictError("an account with this email already exists", param="email") from None
-        raise _translate(exc, conflict="a user with this id already exists") from None
+        raise translate(exc, conflict="a user with this id already exists") from None
 
 
 def get_user(db: Database, user_id: str) -> UserRecord | None:
@@ -87,6 +88,29 @@ def set_user_budget(db: Database, email: str, limit: int | None, period: str | N
     return _changed(db, sql, [limit, period, rows.normalize_email(email)])
 
 
+def revoke_token(db: Database, token_id: str, user_id: str, expires_at: datetime, now: datetime) -> None:
+    """Record a revoked login token, and forget those past their expiry, in one transaction."""
+    with atomic(db):
+        db.execute(
+            "INSERT INTO revoked_tokens (token_id, user_id, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (token_id) DO NOTHING",
+            [token_id, user_id, codec.encode_time(expires_at)],
+        )
+        db.execute("DELETE FROM revoked_tokens WHERE expires_at <= ?", [codec.encode_time(now)])
+        db.execute("UPDATE revocations SET value = value + 1 WHERE id = 1")
+
+
+def revocations(db: Database) -> int:
+    """The log-out counter."""
+    row = _one(db, REVOCATIONS_SQL, [])
+    return int(row["value"]) if row else 0
+
+
+def token_revoked(db: Database, token_id: str) -> bool:
+    """Whether the login token was revoked."""
+    return _one(db, "SELECT 1 AS n FROM revoked_tokens WHERE token_id = ?", [token_id]) is not None
+
+
 def list_users(db: Database) -> list[UserRecord]:
     """Every user, oldest first."""
     return [codec.user_from_row(row) for row in db.query("SELECT * FROM users ORDER BY created_at, id", [])]
@@ -98,6 +122,7 @@ def set_role(db: Database, email: str, role: str) -> bool:
 
 
 AUTH_GENERATION_SQL = "SELECT value FROM auth_generation WHERE id = 1"
+REVOCATIONS_SQL = "SELECT value FROM revocations WHERE id = 1"
 
 
 def auth_generation(db: Database) -> int:
@@ -111,7 +136,7 @@ def create_api_key(db: Database, key: ApiKeyRecord) -> None:
     try:
         insert(db, "api_keys", codec.to_sqlite(rows.api_key_row(key)))
     except sqlite3.IntegrityError as exc:
-        raise _translate(exc, conflict="an API key with this id or hash already exists") from None
+        raise translate(exc, conflict="an API key with this id or hash already exists") from None
 
 
 def get_api_key_by_hash(db: Database, key_hash: str) -> ApiKeyRecord | None:
@@ -152,7 +177,7 @@ def rotate_api_key(db: Database, user_id: str, key_id: str, secret: RotatedSecre
                 [new["key_hash"], new["prefix"], new["rotated_at"], key_id],
             )
         except sqlite3.IntegrityError as exc:
-            raise _translate(exc, conflict="an API key with this hash already exists") from None
+            raise translate(exc, conflict="an API key with this hash already exists") from None
         updated = _one(db, "SELECT * FROM api_keys WHERE id = ?", [key_id])
     return codec.api_key_from_row(updated) if updated else None
 
@@ -219,7 +244,7 @@ def append_turn(
             if usage_row is not None:
                 insert(db, "usage_records", usage_row, _SETTLE_ONCE)
     except sqlite3.IntegrityError as exc:
-        raise _translate(exc) from None
+        raise translate(exc) from None
 
 
 def reserve_usage(db: Database, record: UsageRecord, owner: str | None = None) -> None:
@@ -227,7 +252,7 @@ def reserve_usage(db: Database, record: UsageRecord, owner: str | None = None) -
     try:
         insert(db, "usage_records", codec.to_sqlite(rows.reservation_row(record, owner)), _ONCE_PER_REQUEST)
     except sqlite3.IntegrityError as exc:
-        raise _translate(exc) from None
+        raise translate(exc) from None
 
 
 def record_usage(db: Database, record: UsageRecord) -> None:
@@ -235,7 +260,7 @@ def record_usage(db: Database, record: UsageRecord) -> None:
     try:
         insert(db, "usage_records", codec.to_sqlite(rows.settled_row(record)), _SETTLE_ONCE)
     except sqlite3.IntegrityError as exc:
-        raise _translate(exc) from None
+        raise translate(exc) from None
 
 
 def daily_usage(db: Database, user_id: str, first: date, last: date) -> list[DailyTotals]:
@@ -252,6 +277,37 @@ def daily_usage(db: Database, user_id: str, first: date, last: date) -> list[Dai
             cost_pico_usd=int(row["cost_pico_usd"]),
         )
         for row in db.query(sql, [user_id, first.isoformat(), last.isoformat()])
+    ]
+
+
+def gateway_daily_usage(db: Database, first: date, last: date) -> list[DailyTotals]:
+    """Every user's billable totals per UTC day, first..last inclusive, oldest first (the rollup)."""
+    sql = (
+        "SELECT day, sum(requests) AS requests, sum(tokens) AS tokens, sum(cost_pico_usd) AS cost "
+        "FROM usage_daily WHERE day >= ? AND day <= ? GROUP BY day ORDER BY day"
+    )
+    return [
+        DailyTotals(
+            date.fromisoformat(row["day"]), int(row["requests"]), int(row["tokens"]), int(row["cost"])
+        )
+        for row in db.query(sql, [first.isoformat(), last.isoformat()])
+    ]
+
+
+def top_models(db: Database, first: date, last: date, limit: int) -> list[ModelTotals]:
+    """The most costly (service, model)s of the days first..last: the range's records only, found
+    user by user through the (user_id, created_at) index."""
+    sql = (
+        "SELECT service, model, count(*) AS requests, sum(prompt_tokens + completion_tokens) AS tokens, "
+        "sum(cost_pico_usd) AS cost FROM usage_records "
+        "WHERE user_id IN (SELECT id FROM users) AND created_at >= ? AND created_at < ? "
+        f"AND {_BILLABLE_SQL} GROUP BY service, model "
+        "ORDER BY cost DESC, requests DESC, service, model LIMIT ?"
+    )
+    found = db.query(sql, [codec.day_start(first), codec.next_day_start(last), limit])
+    return [
+        ModelTotals(row["service"], row["model"], int(row["requests"]), int(row["tokens"]), int(row["cost"]))
+        for row in found
     ]
 
 
@@ -319,7 +375,7 @@ def insert(db: Database, table: str, row: dict[str, Any], suffix: str = "") -> i
     return int(db.execute(f"INSERT INTO {table} ({columns}) VALUES ({values}) {suffix}", row).rowcount)
 
 
-def _translate(exc: sqlite3.IntegrityError, conflict: str = "") -> Exception:
+def translate(exc: sqlite3.IntegrityError, conflict: str = "") -> Exception:
     """The core error for a constraint failure a caller can cause; any other stays as it is."""
     if exc.sqlite_errorname == "SQLITE_CONSTRAINT_FOREIGNKEY":
         return NotFoundError("no such user")

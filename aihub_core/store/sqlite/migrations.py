@@ -325,6 +325,63 @@ ALTER TABLE users ADD COLUMN budget_pico_usd INTEGER;
 ALTER TABLE users ADD COLUMN budget_period TEXT CHECK (budget_period IN ('day', 'month'));
 """
 
+# Usage alerts (`aihub_core.alerts`): a user's alerts, counted on the user (updating users moves
+# the auth generation, so every process's cached caller learns whether it has alerts), and their
+# events, one per alert and period (the UNIQUE makes that so across processes), which are also
+# the webhook's outbox: due at `next_attempt_at` (NULL: not to be delivered), claimed by a store
+# until `lease_until`, done at `delivered_at`.
+_V15_ALERTS = """
+ALTER TABLE users ADD COLUMN alert_count INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE alerts (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    name TEXT NOT NULL,
+    metric TEXT NOT NULL CHECK (metric = 'cost_usd' OR metric = 'requests' OR metric = 'tokens'),
+    threshold REAL NOT NULL,
+    relative_to TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    period TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_fired_at TEXT
+);
+CREATE INDEX alerts_user ON alerts (user_id, created_at);
+CREATE TABLE alert_events (
+    id TEXT PRIMARY KEY,
+    alert_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    period_key TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    delivered_at TEXT,
+    last_error TEXT NOT NULL DEFAULT '',
+    lease_until TEXT,
+    UNIQUE (alert_id, period_key)
+);
+CREATE INDEX alert_events_user ON alert_events (user_id, created_at);
+CREATE INDEX alert_events_due ON alert_events (next_attempt_at)
+WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL;
+"""
+
+# Login tokens ended by a log-out (`Store.revoke_token`) until they expire; rows past their expiry
+# are dropped by the next log-out. `revocations` counts the log-outs (`Store.revocations`), so a
+# process may keep the tokens it found live until the count moves, as the auth generation lets it
+# keep callers, without the log-outs moving the auth generation (and so API keys' caches).
+_V16_REVOKED_TOKENS = """
+CREATE TABLE revoked_tokens (
+    token_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);
+CREATE TABLE revocations (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT INTO revocations (id, value) VALUES (1, 0);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "users, API keys, sessions with messages, usage ledger", _V1_SCHEMA),
     Migration(2, "usage ledger reservations: pending status, settled_at, recovered", _V2_RESERVATIONS),
@@ -342,6 +399,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(13, "API key budgets in USD, and the ledger by key", _V13_KEY_BUDGETS),
     Migration(14, "user budgets in USD", _V14_USER_BUDGETS),
+    Migration(15, "usage alerts and their webhook outbox", _V15_ALERTS),
+    Migration(16, "login tokens revoked by a log-out", _V16_REVOKED_TOKENS),
 )
 
 

@@ -37,12 +37,16 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
-from aihub_core.store import leases
+from aihub_core.store import leases, rows
 from aihub_core.store.base import (
+    AlertDelivery,
+    AlertEvent,
+    AlertRecord,
     ApiKeyRecord,
     DailyTotals,
     Durability,
     IdempotencyRecord,
+    ModelTotals,
     Recovered,
     RotatedSecret,
     StoredMessage,
@@ -52,9 +56,9 @@ from aihub_core.store.base import (
     UsageRecord,
     UserRecord,
 )
+from aihub_core.store.sqlite import _alerts, _leases, _logs
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite import _idempotency as idem
-from aihub_core.store.sqlite import _leases, _logs
 from aihub_core.store.sqlite import _queries as q
 from aihub_core.store.sqlite._group import GroupCommit
 from aihub_core.store.sqlite.migrations import apply_migrations
@@ -267,6 +271,16 @@ class SQLiteStore:
         """Set or remove a user's budget; False if there is no such user."""
         return await self._call(q.set_user_budget, email, limit_pico_usd, period)
 
+    async def revoke_token(self, token_id: str, user_id: str, expires_at: datetime, now: datetime) -> None:
+        """Refuse a login token until it expires (see the Protocol)."""
+        rows.utc(expires_at)
+        rows.utc(now)
+        await self._call(q.revoke_token, token_id, user_id, expires_at, now)
+
+    async def token_revoked(self, token_id: str) -> bool:
+        """Whether a log-out revoked the login token."""
+        return await self._call(q.token_revoked, token_id)
+
     async def list_users(self) -> list[UserRecord]:
         """Every user, oldest first."""
         return await self._call(q.list_users)
@@ -279,13 +293,20 @@ class SQLiteStore:
         """The auth generation (see `base.Store`): read on the calling thread through the read-only
         connection, in microseconds. If that read fails (a busy database, `:memory:`, which no
         second connection can see), the worker reads it: exact, only slower."""
+        return await self._counter(q.AUTH_GENERATION_SQL, q.auth_generation)
+
+    async def revocations(self) -> int:
+        """The log-out counter, read as the auth generation is."""
+        return await self._counter(q.REVOCATIONS_SQL, q.revocations)
+
+    async def _counter(self, sql: str, on_worker: Callable[[Database], int]) -> int:
         reader = self._reader
         if reader is not None:
             try:
-                return int(reader.execute(q.AUTH_GENERATION_SQL).fetchall()[0][0])
+                return int(reader.execute(sql).fetchall()[0][0])
             except (sqlite3.Error, IndexError):
                 pass
-        return await self._call(q.auth_generation)
+        return await self._call(on_worker)
 
     # API keys
     async def create_api_key(self, key: ApiKeyRecord) -> None:
@@ -370,6 +391,16 @@ class SQLiteStore:
         """Billable totals per UTC day, first..last inclusive, oldest first; days without records omitted."""
         return await self._call(q.daily_usage, user_id, first, last)
 
+    async def gateway_daily_usage(self, first: date, last: date) -> list[DailyTotals]:
+        """Every user's billable totals per UTC day, first..last inclusive, oldest first (the rollup)."""
+        return await self._call(q.gateway_daily_usage, first, last)
+
+    async def top_models(self, first: date, last: date, limit: int) -> list[ModelTotals]:
+        """The most costly (service, model)s of the days first..last (see the Protocol)."""
+        if not 1 <= limit <= 1000:
+            raise ValueError(f"limit must be 1 to 1000, not {limit}")
+        return await self._call(q.top_models, first, last, limit)
+
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment: billable and pending ones."""
         return await self._call(q.count_requests, user_id, since)
@@ -385,6 +416,43 @@ class SQLiteStore:
     async def usage_logs(self, user_id: str, query: UsageLogQuery) -> list[UsageLogEntry]:
         """One page of the user's ledger rows, newest first (see the Protocol)."""
         return await self._call(_logs.usage_logs, user_id, query)
+
+    # usage alerts
+    async def create_alert(self, alert: AlertRecord) -> None:
+        """Insert an alert and count it on its user (see the Protocol)."""
+        await self._call(_alerts.create_alert, alert)
+
+    async def list_alerts(self, user_id: str) -> list[AlertRecord]:
+        """The user's alerts, oldest first."""
+        return await self._call(_alerts.list_alerts, user_id)
+
+    async def delete_alert(self, user_id: str, alert_id: str) -> bool:
+        """Delete one of the user's alerts; False if there is none of this id."""
+        return await self._call(_alerts.delete_alert, user_id, alert_id)
+
+    async def fire_alert(self, event: AlertEvent) -> bool:
+        """Record a crossing once per alert and period; True if this call recorded it."""
+        return await self._call(_alerts.fire_alert, event)
+
+    async def alert_events(self, user_id: str, since: datetime) -> list[AlertEvent]:
+        """The user's events recorded at or after a moment, oldest first."""
+        return await self._call(_alerts.alert_events, user_id, codec.encode_time(since))
+
+    async def claim_alert_deliveries(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[AlertDelivery]:
+        """Claim due events for delivery (see the Protocol)."""
+        encode = codec.encode_time
+        return await self._call(_alerts.claim_deliveries, encode(now), encode(lease_until), limit)
+
+    async def finish_alert_delivery(
+        self, event_id: str, delivered_at: datetime | None, next_attempt_at: datetime, error: str
+    ) -> None:
+        """End a delivery attempt (see the Protocol)."""
+        delivered = None if delivered_at is None else codec.encode_time(delivered_at)
+        await self._call(
+            _alerts.finish_delivery, event_id, delivered, codec.encode_time(next_attempt_at), error
+        )
 
     # idempotency keys
     async def claim_idempotency_key(

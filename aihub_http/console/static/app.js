@@ -4,12 +4,14 @@
 import { t, setLocale, language, translate } from "./i18n.js";
 import * as session from "./session.js";
 import { h } from "./ui.js";
+import { call } from "./api.js";
 
 export const PAGES = [
   { path: "usage", label: "nav.usage", load: () => import("./pages/usage.js") },
   { path: "keys", label: "nav.keys", load: () => import("./pages/keys.js") },
   { path: "models", label: "nav.models", load: () => import("./pages/models.js") },
   { path: "playground", label: "nav.playground", load: () => import("./pages/playground.js") },
+  { path: "alerts", label: "nav.alerts", load: () => import("./pages/alerts.js") },
   { path: "admin", label: "nav.admin", admin: true, load: () => import("./pages/admin.js") },
 ];
 const shown = () => PAGES.filter((p) => !p.admin || session.isAdmin());
@@ -54,6 +56,14 @@ async function route() {
   await module.render(view, signal);
 }
 
+/** Forget the session at once, then have the gateway end its login token (POST /v1/auth/logout),
+ * so a copy of it (a proxy log, another tab's devtools) stops working before it would expire. */
+async function logOut() {
+  const held = session.token();
+  session.signOut();
+  if (held) await call("POST", "/v1/auth/logout", { auth: held, body: {} }).catch(() => {});
+}
+
 function applyTheme(theme) {
   document.documentElement.dataset.theme = theme;
   const button = document.getElementById("theme");
@@ -82,7 +92,7 @@ function boot() {
     localStorage.setItem("aihub.theme", next);
     applyTheme(next);
   });
-  document.getElementById("logout").addEventListener("click", () => session.signOut());
+  document.getElementById("logout").addEventListener("click", logOut);
   translate(document);
   // Signing out (or a refused token) shows the login form; signing in navigates by itself.
   session.onChange(() => {

@@ -1,5 +1,5 @@
 // The signed-in account, held in this page's memory only (never localStorage or a cookie): a
-// reload or a log-out forgets it. Key secrets created in this tab are kept here too, so the
+// reload or a log-out forgets it (and a log-out has the gateway end its token: app.js). Key secrets created in this tab are kept here too, so the
 // playground can use one without the user pasting it (the server never shows a secret twice).
 const state = { token: null, email: null, role: null, expiresAt: null, secrets: new Map() };
 const listeners = new Set();

@@ -5,6 +5,7 @@ import { test } from "node:test";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 
+import { ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 import { bearer, newAccount, useCore } from "../test-support/clients.js";
 
 const hub = useCore();
@@ -19,6 +20,19 @@ test("register, then log in with the same password (AuthService)", async () => {
   const refused = await hub.clients.auth.login({ email, password: "not the password" }).catch((e) => e);
   assert.ok(refused instanceof ConnectError, String(refused));
   assert.equal(refused.code, Code.Unauthenticated);
+});
+
+test("log out: the token is refused from then on, another login token goes on (AuthService)", async () => {
+  const { email, password, jwt } = await newAccount(hub.clients);
+  const other = await hub.clients.auth.login({ email, password });
+  const out = await hub.clients.auth.logout({}, bearer(jwt));
+  assert.match(out.userId, /^user_/);
+  assert.ok(timestampDate(out.expiresAt) > new Date());
+  const refused = await hub.clients.keys.listApiKeys({}, bearer(jwt)).catch((e) => e);
+  assert.ok(refused instanceof ConnectError, String(refused));
+  assert.equal(refused.code, Code.Unauthenticated);
+  assert.equal(refused.findDetails(ErrorInfoSchema)[0]?.reason, "TOKEN_REVOKED");
+  await hub.clients.keys.listApiKeys({}, bearer(other.token));
 });
 
 test("create, list and delete API keys; a deleted key stops working (KeyService)", async () => {
@@ -112,4 +126,26 @@ test("request logs: a page and the export of a new account's calls (UsageService
     exported.push(...batch.logs.map((log) => log.requestId));
   }
   assert.deepEqual(exported, [page.logs[0].requestId]);
+});
+
+test("usage alerts: set, listed with their figures, refused naming the field, deleted (UsageService)", async () => {
+  const { jwt } = await newAccount(hub.clients);
+  const { alert } = await hub.clients.usage.createAlert(
+    { metric: "requests", threshold: 0.5, of: "quota", name: "half" },
+    bearer(jwt),
+  );
+  assert.match(alert.id, /^alert_/);
+  assert.equal(alert.period, "month");
+  assert.equal(alert.current.observed, 0);
+  assert.ok(alert.current.limit > 0);
+  const refused = await hub.clients.usage
+    .createAlert({ metric: "tokens", threshold: 0.5, of: "quota" }, bearer(jwt))
+    .catch((e) => e);
+  assert.ok(refused instanceof ConnectError, String(refused));
+  assert.equal(refused.code, Code.InvalidArgument);
+  const listed = await hub.clients.usage.listAlerts({}, bearer(jwt));
+  assert.deepEqual(listed.alerts.map((a) => a.id), [alert.id]);
+  const deleted = await hub.clients.usage.deleteAlert({ alertId: alert.id }, bearer(jwt));
+  assert.equal(deleted.deleted, true);
+  assert.equal((await hub.clients.usage.listAlerts({}, bearer(jwt))).alerts.length, 0);
 });

@@ -3,6 +3,7 @@
 isort:skip_file
 """
 
+from aihub.v1 import usage_service_pb2 as _usage_service_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -20,6 +21,32 @@ else:
 DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
+class UserBudget(_message.Message):
+    """UserBudget is an account's own budget (`aihub users set-budget`)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LIMIT_USD_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    limit_usd: _builtins.float
+    """The most the account may spend in a period, in USD, with every key and its login token."""
+    period: _builtins.str
+    """`day` (a UTC day) or `month` (a UTC calendar month)."""
+    def __init__(
+        self,
+        *,
+        limit_usd: _builtins.float = ...,
+        period: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit_usd", b"limit_usd", "period", b"period"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserBudget: _TypeAlias = UserBudget  # noqa: Y015
+
+@_typing.final
 class AdminUser(_message.Message):
     """AdminUser is one account as an operator sees it; never its password hash."""
 
@@ -32,6 +59,8 @@ class AdminUser(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     MONTH_REQUESTS_FIELD_NUMBER: _builtins.int
     MONTH_COST_USD_FIELD_NUMBER: _builtins.int
+    BUDGET_FIELD_NUMBER: _builtins.int
+    PLAN_MONTHLY_BUDGET_USD_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The account's id."""
     email: _builtins.str
@@ -44,9 +73,15 @@ class AdminUser(_message.Message):
     """Requests counted against this month's quota."""
     month_cost_usd: _builtins.float
     """This month's cost in USD."""
+    plan_monthly_budget_usd: _builtins.float
+    """Its plan's monthly budget per user in USD; 0 when the plan has none."""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp:
         """When it was created."""
+
+    @_builtins.property
+    def budget(self) -> Global___UserBudget:
+        """Its own budget, if one is set."""
 
     def __init__(
         self,
@@ -58,10 +93,12 @@ class AdminUser(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         month_requests: _builtins.int = ...,
         month_cost_usd: _builtins.float = ...,
+        budget: Global___UserBudget | None = ...,
+        plan_monthly_budget_usd: _builtins.float = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "email", b"email", "id", b"id", "month_cost_usd", b"month_cost_usd", "month_requests", b"month_requests", "plan", b"plan", "role", b"role"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "created_at", b"created_at", "email", b"email", "id", b"id", "month_cost_usd", b"month_cost_usd", "month_requests", b"month_requests", "plan", b"plan", "plan_monthly_budget_usd", b"plan_monthly_budget_usd", "role", b"role"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -174,3 +211,381 @@ class SetUserPlanResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SetUserPlanResponse: _TypeAlias = SetUserPlanResponse  # noqa: Y015
+
+@_typing.final
+class SetUserBudgetRequest(_message.Message):
+    """SetUserBudgetRequest names the account and its budget."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_ID_FIELD_NUMBER: _builtins.int
+    LIMIT_USD_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    user_id: _builtins.str
+    """The account's id."""
+    limit_usd: _builtins.float
+    """The budget in USD per period; 0 removes the account's budget."""
+    period: _builtins.str
+    """`day` or `month` (the default)."""
+    def __init__(
+        self,
+        *,
+        user_id: _builtins.str = ...,
+        limit_usd: _builtins.float = ...,
+        period: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit_usd", b"limit_usd", "period", b"period", "user_id", b"user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetUserBudgetRequest: _TypeAlias = SetUserBudgetRequest  # noqa: Y015
+
+@_typing.final
+class SetUserBudgetResponse(_message.Message):
+    """SetUserBudgetResponse is the account as it is after the change."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user(self) -> Global___AdminUser:
+        """The account, with its new budget."""
+
+    def __init__(
+        self,
+        *,
+        user: Global___AdminUser | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user", b"user"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetUserBudgetResponse: _TypeAlias = SetUserBudgetResponse  # noqa: Y015
+
+@_typing.final
+class ListPlansRequest(_message.Message):
+    """ListPlansRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPlansRequest: _TypeAlias = ListPlansRequest  # noqa: Y015
+
+@_typing.final
+class AdminPlan(_message.Message):
+    """AdminPlan is one plan and its limits; 0 means no limit."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    BUILTIN_FIELD_NUMBER: _builtins.int
+    REQUESTS_PER_MINUTE_FIELD_NUMBER: _builtins.int
+    TOKENS_PER_MINUTE_FIELD_NUMBER: _builtins.int
+    CONCURRENT_REQUESTS_FIELD_NUMBER: _builtins.int
+    MONTHLY_REQUESTS_FIELD_NUMBER: _builtins.int
+    MONTHLY_BUDGET_USD_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The plan's name."""
+    builtin: _builtins.bool
+    """Whether it is one of the built-in plans (`free`, `professional`, `enterprise`)."""
+    requests_per_minute: _builtins.int
+    """Requests per minute."""
+    tokens_per_minute: _builtins.int
+    """Tokens per minute."""
+    concurrent_requests: _builtins.int
+    """Requests in flight at once."""
+    monthly_requests: _builtins.int
+    """Requests per calendar month."""
+    monthly_budget_usd: _builtins.float
+    """What each user of the plan may spend a calendar month, in USD; 0: no budget."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        builtin: _builtins.bool = ...,
+        requests_per_minute: _builtins.int = ...,
+        tokens_per_minute: _builtins.int = ...,
+        concurrent_requests: _builtins.int = ...,
+        monthly_requests: _builtins.int = ...,
+        monthly_budget_usd: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["builtin", b"builtin", "concurrent_requests", b"concurrent_requests", "monthly_budget_usd", b"monthly_budget_usd", "monthly_requests", b"monthly_requests", "name", b"name", "requests_per_minute", b"requests_per_minute", "tokens_per_minute", b"tokens_per_minute"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdminPlan: _TypeAlias = AdminPlan  # noqa: Y015
+
+@_typing.final
+class ListPlansResponse(_message.Message):
+    """ListPlansResponse lists the plans."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLANS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def plans(self) -> _containers.RepeatedCompositeFieldContainer[Global___AdminPlan]:
+        """The built-in plans first, then the operator's, in configuration order."""
+
+    def __init__(
+        self,
+        *,
+        plans: _abc.Iterable[Global___AdminPlan] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plans", b"plans"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPlansResponse: _TypeAlias = ListPlansResponse  # noqa: Y015
+
+@_typing.final
+class GetOverviewRequest(_message.Message):
+    """GetOverviewRequest picks the days."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_DATE_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    TOP_MODELS_FIELD_NUMBER: _builtins.int
+    start_date: _builtins.str
+    """First day, `YYYY-MM-DD` (UTC), inclusive; defaults to 29 days before end_date."""
+    end_date: _builtins.str
+    """Last day, `YYYY-MM-DD` (UTC), inclusive; defaults to today."""
+    top_models: _builtins.int
+    """How many models to rank, 1 to 100; 0 means 10."""
+    def __init__(
+        self,
+        *,
+        start_date: _builtins.str = ...,
+        end_date: _builtins.str = ...,
+        top_models: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_date", b"end_date", "start_date", b"start_date", "top_models", b"top_models"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOverviewRequest: _TypeAlias = GetOverviewRequest  # noqa: Y015
+
+@_typing.final
+class ModelUsage(_message.Message):
+    """ModelUsage is one model's billable usage over the range."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVICE_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    REQUESTS_FIELD_NUMBER: _builtins.int
+    TOKENS_FIELD_NUMBER: _builtins.int
+    COST_USD_FIELD_NUMBER: _builtins.int
+    service: _builtins.str
+    """The service that answered."""
+    model: _builtins.str
+    """The model's id."""
+    requests: _builtins.int
+    """Billable requests."""
+    tokens: _builtins.int
+    """Their tokens."""
+    cost_usd: _builtins.float
+    """Their cost in USD."""
+    def __init__(
+        self,
+        *,
+        service: _builtins.str = ...,
+        model: _builtins.str = ...,
+        requests: _builtins.int = ...,
+        tokens: _builtins.int = ...,
+        cost_usd: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cost_usd", b"cost_usd", "model", b"model", "requests", b"requests", "service", b"service", "tokens", b"tokens"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModelUsage: _TypeAlias = ModelUsage  # noqa: Y015
+
+@_typing.final
+class GetOverviewResponse(_message.Message):
+    """GetOverviewResponse is the gateway's usage over the range."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_DATE_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    DAILY_FIELD_NUMBER: _builtins.int
+    TOTAL_REQUESTS_FIELD_NUMBER: _builtins.int
+    TOTAL_TOKENS_FIELD_NUMBER: _builtins.int
+    TOTAL_COST_USD_FIELD_NUMBER: _builtins.int
+    TOP_MODELS_FIELD_NUMBER: _builtins.int
+    start_date: _builtins.str
+    """The first day reported."""
+    end_date: _builtins.str
+    """The last day reported."""
+    total_requests: _builtins.int
+    """Billable requests over the range."""
+    total_tokens: _builtins.int
+    """Their tokens."""
+    total_cost_usd: _builtins.float
+    """Their cost in USD."""
+    @_builtins.property
+    def daily(self) -> _containers.RepeatedCompositeFieldContainer[_usage_service_pb2.DailyUsage]:
+        """Every day of the range with billable usage, oldest first (days without any are left out)."""
+
+    @_builtins.property
+    def top_models(self) -> _containers.RepeatedCompositeFieldContainer[Global___ModelUsage]:
+        """The most costly models over the range, most costly first."""
+
+    def __init__(
+        self,
+        *,
+        start_date: _builtins.str = ...,
+        end_date: _builtins.str = ...,
+        daily: _abc.Iterable[_usage_service_pb2.DailyUsage] | None = ...,
+        total_requests: _builtins.int = ...,
+        total_tokens: _builtins.int = ...,
+        total_cost_usd: _builtins.float = ...,
+        top_models: _abc.Iterable[Global___ModelUsage] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["daily", b"daily", "end_date", b"end_date", "start_date", b"start_date", "top_models", b"top_models", "total_cost_usd", b"total_cost_usd", "total_requests", b"total_requests", "total_tokens", b"total_tokens"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetOverviewResponse: _TypeAlias = GetOverviewResponse  # noqa: Y015
+
+@_typing.final
+class GetServiceHealthRequest(_message.Message):
+    """GetServiceHealthRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetServiceHealthRequest: _TypeAlias = GetServiceHealthRequest  # noqa: Y015
+
+@_typing.final
+class ModelBreaker(_message.Message):
+    """ModelBreaker is the circuit breaker of one model of a service, in the answering process."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    RETRY_IN_SECONDS_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    """The model's id."""
+    state: _builtins.str
+    """`closed` (calls go out), `open` (calls fail fast until the cool-down ends) or `half_open`
+    (one probe call is deciding).
+    """
+    retry_in_seconds: _builtins.float
+    """Seconds until an open breaker lets a probe through; 0 otherwise."""
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+        state: _builtins.str = ...,
+        retry_in_seconds: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "retry_in_seconds", b"retry_in_seconds", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModelBreaker: _TypeAlias = ModelBreaker  # noqa: Y015
+
+@_typing.final
+class ServiceHealth(_message.Message):
+    """ServiceHealth is one service as the answering process sees it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    SIMULATED_FIELD_NUMBER: _builtins.int
+    IS_DEFAULT_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    BREAKERS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The service's name."""
+    simulated: _builtins.bool
+    """Whether the built-in simulator answers for it (no API key configured)."""
+    is_default: _builtins.bool
+    """Whether it is the default service."""
+    status: _builtins.str
+    """`healthy` (every breaker closed), `degraded` (some open or half-open) or `down` (every breaker
+    that exists is open).
+    """
+    @_builtins.property
+    def breakers(self) -> _containers.RepeatedCompositeFieldContainer[Global___ModelBreaker]:
+        """The breakers of the models this process has called, by model id."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        simulated: _builtins.bool = ...,
+        is_default: _builtins.bool = ...,
+        status: _builtins.str = ...,
+        breakers: _abc.Iterable[Global___ModelBreaker] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breakers", b"breakers", "is_default", b"is_default", "name", b"name", "simulated", b"simulated", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ServiceHealth: _TypeAlias = ServiceHealth  # noqa: Y015
+
+@_typing.final
+class GetServiceHealthResponse(_message.Message):
+    """GetServiceHealthResponse lists the services."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVICES_FIELD_NUMBER: _builtins.int
+    PROCESS_FIELD_NUMBER: _builtins.int
+    process: _builtins.str
+    """Breakers are kept per core process; this names the answering one (`host:pid`)."""
+    @_builtins.property
+    def services(self) -> _containers.RepeatedCompositeFieldContainer[Global___ServiceHealth]:
+        """The services, default first."""
+
+    def __init__(
+        self,
+        *,
+        services: _abc.Iterable[Global___ServiceHealth] | None = ...,
+        process: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["process", b"process", "services", b"services"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetServiceHealthResponse: _TypeAlias = GetServiceHealthResponse  # noqa: Y015

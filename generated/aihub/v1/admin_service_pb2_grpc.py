@@ -47,6 +47,26 @@ class AdminServiceStub:
                 request_serializer=aihub_dot_v1_dot_admin__service__pb2.SetUserPlanRequest.SerializeToString,
                 response_deserializer=aihub_dot_v1_dot_admin__service__pb2.SetUserPlanResponse.FromString,
                 _registered_method=True)
+        self.SetUserBudget = channel.unary_unary(
+                '/aihub.v1.AdminService/SetUserBudget',
+                request_serializer=aihub_dot_v1_dot_admin__service__pb2.SetUserBudgetRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_admin__service__pb2.SetUserBudgetResponse.FromString,
+                _registered_method=True)
+        self.ListPlans = channel.unary_unary(
+                '/aihub.v1.AdminService/ListPlans',
+                request_serializer=aihub_dot_v1_dot_admin__service__pb2.ListPlansRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_admin__service__pb2.ListPlansResponse.FromString,
+                _registered_method=True)
+        self.GetOverview = channel.unary_unary(
+                '/aihub.v1.AdminService/GetOverview',
+                request_serializer=aihub_dot_v1_dot_admin__service__pb2.GetOverviewRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_admin__service__pb2.GetOverviewResponse.FromString,
+                _registered_method=True)
+        self.GetServiceHealth = channel.unary_unary(
+                '/aihub.v1.AdminService/GetServiceHealth',
+                request_serializer=aihub_dot_v1_dot_admin__service__pb2.GetServiceHealthRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_admin__service__pb2.GetServiceHealthResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -74,6 +94,44 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetUserBudget(self, request, context):
+        """SetUserBudget sets an account's own budget in USD per UTC day or calendar month, or removes it
+        (`limit_usd` 0), as `aihub users set-budget` does; it applies from the account's next call.
+        Errors: INVALID_ARGUMENT (bad limit or period), NOT_FOUND (no such account), UNAUTHENTICATED,
+        PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPlans(self, request, context):
+        """ListPlans lists the plans an account may be moved to: the built-in ones, then the operator's
+        (`AIHUB_CONFIG`), each with its limits.
+        Errors: UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOverview(self, request, context):
+        """GetOverview totals the whole gateway's billable usage per UTC day over a date range (from the
+        daily rollup) and ranks its most costly models over the same days.
+        Errors: INVALID_ARGUMENT (bad dates or range), UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetServiceHealth(self, request, context):
+        """GetServiceHealth lists the services, whether each is simulated or live, and the circuit
+        breaker of each (service, model) this process has called. Breakers live in each core process:
+        with several workers or replicas this is the answering process's view only.
+        Errors: UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -86,6 +144,26 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.SetUserPlan,
                     request_deserializer=aihub_dot_v1_dot_admin__service__pb2.SetUserPlanRequest.FromString,
                     response_serializer=aihub_dot_v1_dot_admin__service__pb2.SetUserPlanResponse.SerializeToString,
+            ),
+            'SetUserBudget': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetUserBudget,
+                    request_deserializer=aihub_dot_v1_dot_admin__service__pb2.SetUserBudgetRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_admin__service__pb2.SetUserBudgetResponse.SerializeToString,
+            ),
+            'ListPlans': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPlans,
+                    request_deserializer=aihub_dot_v1_dot_admin__service__pb2.ListPlansRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_admin__service__pb2.ListPlansResponse.SerializeToString,
+            ),
+            'GetOverview': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOverview,
+                    request_deserializer=aihub_dot_v1_dot_admin__service__pb2.GetOverviewRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_admin__service__pb2.GetOverviewResponse.SerializeToString,
+            ),
+            'GetServiceHealth': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetServiceHealth,
+                    request_deserializer=aihub_dot_v1_dot_admin__service__pb2.GetServiceHealthRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_admin__service__pb2.GetServiceHealthResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -145,6 +223,114 @@ class AdminService:
             '/aihub.v1.AdminService/SetUserPlan',
             aihub_dot_v1_dot_admin__service__pb2.SetUserPlanRequest.SerializeToString,
             aihub_dot_v1_dot_admin__service__pb2.SetUserPlanResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetUserBudget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aihub.v1.AdminService/SetUserBudget',
+            aihub_dot_v1_dot_admin__service__pb2.SetUserBudgetRequest.SerializeToString,
+            aihub_dot_v1_dot_admin__service__pb2.SetUserBudgetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPlans(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aihub.v1.AdminService/ListPlans',
+            aihub_dot_v1_dot_admin__service__pb2.ListPlansRequest.SerializeToString,
+            aihub_dot_v1_dot_admin__service__pb2.ListPlansResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOverview(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aihub.v1.AdminService/GetOverview',
+            aihub_dot_v1_dot_admin__service__pb2.GetOverviewRequest.SerializeToString,
+            aihub_dot_v1_dot_admin__service__pb2.GetOverviewResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetServiceHealth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aihub.v1.AdminService/GetServiceHealth',
+            aihub_dot_v1_dot_admin__service__pb2.GetServiceHealthRequest.SerializeToString,
+            aihub_dot_v1_dot_admin__service__pb2.GetServiceHealthResponse.FromString,
             options,
             channel_credentials,
             insecure,

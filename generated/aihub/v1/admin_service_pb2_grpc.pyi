@@ -47,6 +47,28 @@ class AdminServiceStub:
     Errors: INVALID_ARGUMENT (unknown plan), NOT_FOUND (no such account), UNAUTHENTICATED,
     PERMISSION_DENIED.
     """
+    SetUserBudget: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.SetUserBudgetRequest, _admin_service_pb2.SetUserBudgetResponse]
+    """SetUserBudget sets an account's own budget in USD per UTC day or calendar month, or removes it
+    (`limit_usd` 0), as `aihub users set-budget` does; it applies from the account's next call.
+    Errors: INVALID_ARGUMENT (bad limit or period), NOT_FOUND (no such account), UNAUTHENTICATED,
+    PERMISSION_DENIED.
+    """
+    ListPlans: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.ListPlansRequest, _admin_service_pb2.ListPlansResponse]
+    """ListPlans lists the plans an account may be moved to: the built-in ones, then the operator's
+    (`AIHUB_CONFIG`), each with its limits.
+    Errors: UNAUTHENTICATED, PERMISSION_DENIED.
+    """
+    GetOverview: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.GetOverviewRequest, _admin_service_pb2.GetOverviewResponse]
+    """GetOverview totals the whole gateway's billable usage per UTC day over a date range (from the
+    daily rollup) and ranks its most costly models over the same days.
+    Errors: INVALID_ARGUMENT (bad dates or range), UNAUTHENTICATED, PERMISSION_DENIED.
+    """
+    GetServiceHealth: _grpc.UnaryUnaryMultiCallable[_admin_service_pb2.GetServiceHealthRequest, _admin_service_pb2.GetServiceHealthResponse]
+    """GetServiceHealth lists the services, whether each is simulated or live, and the circuit
+    breaker of each (service, model) this process has called. Breakers live in each core process:
+    with several workers or replicas this is the answering process's view only.
+    Errors: UNAUTHENTICATED, PERMISSION_DENIED.
+    """
 
 @_typing.type_check_only
 class AdminServiceAsyncStub(AdminServiceStub):
@@ -66,6 +88,28 @@ class AdminServiceAsyncStub(AdminServiceStub):
     as `aihub users set-plan` does; its limits change at once.
     Errors: INVALID_ARGUMENT (unknown plan), NOT_FOUND (no such account), UNAUTHENTICATED,
     PERMISSION_DENIED.
+    """
+    SetUserBudget: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.SetUserBudgetRequest, _admin_service_pb2.SetUserBudgetResponse]  # type: ignore[assignment]
+    """SetUserBudget sets an account's own budget in USD per UTC day or calendar month, or removes it
+    (`limit_usd` 0), as `aihub users set-budget` does; it applies from the account's next call.
+    Errors: INVALID_ARGUMENT (bad limit or period), NOT_FOUND (no such account), UNAUTHENTICATED,
+    PERMISSION_DENIED.
+    """
+    ListPlans: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.ListPlansRequest, _admin_service_pb2.ListPlansResponse]  # type: ignore[assignment]
+    """ListPlans lists the plans an account may be moved to: the built-in ones, then the operator's
+    (`AIHUB_CONFIG`), each with its limits.
+    Errors: UNAUTHENTICATED, PERMISSION_DENIED.
+    """
+    GetOverview: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.GetOverviewRequest, _admin_service_pb2.GetOverviewResponse]  # type: ignore[assignment]
+    """GetOverview totals the whole gateway's billable usage per UTC day over a date range (from the
+    daily rollup) and ranks its most costly models over the same days.
+    Errors: INVALID_ARGUMENT (bad dates or range), UNAUTHENTICATED, PERMISSION_DENIED.
+    """
+    GetServiceHealth: _aio.UnaryUnaryMultiCallable[_admin_service_pb2.GetServiceHealthRequest, _admin_service_pb2.GetServiceHealthResponse]  # type: ignore[assignment]
+    """GetServiceHealth lists the services, whether each is simulated or live, and the circuit
+    breaker of each (service, model) this process has called. Breakers live in each core process:
+    with several workers or replicas this is the answering process's view only.
+    Errors: UNAUTHENTICATED, PERMISSION_DENIED.
     """
 
 class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -95,6 +139,52 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         as `aihub users set-plan` does; its limits change at once.
         Errors: INVALID_ARGUMENT (unknown plan), NOT_FOUND (no such account), UNAUTHENTICATED,
         PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def SetUserBudget(
+        self,
+        request: _admin_service_pb2.SetUserBudgetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.SetUserBudgetResponse, _abc.Awaitable[_admin_service_pb2.SetUserBudgetResponse]]:
+        """SetUserBudget sets an account's own budget in USD per UTC day or calendar month, or removes it
+        (`limit_usd` 0), as `aihub users set-budget` does; it applies from the account's next call.
+        Errors: INVALID_ARGUMENT (bad limit or period), NOT_FOUND (no such account), UNAUTHENTICATED,
+        PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def ListPlans(
+        self,
+        request: _admin_service_pb2.ListPlansRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.ListPlansResponse, _abc.Awaitable[_admin_service_pb2.ListPlansResponse]]:
+        """ListPlans lists the plans an account may be moved to: the built-in ones, then the operator's
+        (`AIHUB_CONFIG`), each with its limits.
+        Errors: UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def GetOverview(
+        self,
+        request: _admin_service_pb2.GetOverviewRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.GetOverviewResponse, _abc.Awaitable[_admin_service_pb2.GetOverviewResponse]]:
+        """GetOverview totals the whole gateway's billable usage per UTC day over a date range (from the
+        daily rollup) and ranks its most costly models over the same days.
+        Errors: INVALID_ARGUMENT (bad dates or range), UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def GetServiceHealth(
+        self,
+        request: _admin_service_pb2.GetServiceHealthRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_service_pb2.GetServiceHealthResponse, _abc.Awaitable[_admin_service_pb2.GetServiceHealthResponse]]:
+        """GetServiceHealth lists the services, whether each is simulated or live, and the circuit
+        breaker of each (service, model) this process has called. Breakers live in each core process:
+        with several workers or replicas this is the answering process's view only.
+        Errors: UNAUTHENTICATED, PERMISSION_DENIED.
         """
 
 def add_AdminServiceServicer_to_server(servicer: AdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -26,7 +26,7 @@ from aihub.v1 import field_rules_pb2 as aihub_dot_v1_dot_field__rules__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61ihub/v1/auth_service.proto\x12\x08\x61ihub.v1\x1a\x1a\x61ihub/v1/field_rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"Q\n\x0fRegisterRequest\x12\x1f\n\x05\x65mail\x18\x01 \x01(\tB\x10\xaa\xbb\x18\x0c\x08\x01*\x05\x65mail8\xfe\x01\x12\x1d\n\x08password\x18\x02 \x01(\tB\x0b\xaa\xbb\x18\x07\x08\x01\x30\x08\x38\x80\x08\"\x7f\n\x10RegisterResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\r\n\x05token\x18\x03 \x01(\t\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04role\x18\x05 \x01(\t\"C\n\x0cLoginRequest\x12\x17\n\x05\x65mail\x18\x01 \x01(\tB\x08\xaa\xbb\x18\x04\x08\x01\x30\x01\x12\x1a\n\x08password\x18\x02 \x01(\tB\x08\xaa\xbb\x18\x04\x08\x01\x30\x01\"|\n\rLoginResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\r\n\x05token\x18\x03 \x01(\t\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04role\x18\x05 \x01(\t2\x8a\x01\n\x0b\x41uthService\x12\x41\n\x08Register\x12\x19.aihub.v1.RegisterRequest\x1a\x1a.aihub.v1.RegisterResponse\x12\x38\n\x05Login\x12\x16.aihub.v1.LoginRequest\x1a\x17.aihub.v1.LoginResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61ihub/v1/auth_service.proto\x12\x08\x61ihub.v1\x1a\x1a\x61ihub/v1/field_rules.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"Q\n\x0fRegisterRequest\x12\x1f\n\x05\x65mail\x18\x01 \x01(\tB\x10\xaa\xbb\x18\x0c\x08\x01*\x05\x65mail8\xfe\x01\x12\x1d\n\x08password\x18\x02 \x01(\tB\x0b\xaa\xbb\x18\x07\x08\x01\x30\x08\x38\x80\x08\"\x7f\n\x10RegisterResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\r\n\x05token\x18\x03 \x01(\t\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04role\x18\x05 \x01(\t\"C\n\x0cLoginRequest\x12\x17\n\x05\x65mail\x18\x01 \x01(\tB\x08\xaa\xbb\x18\x04\x08\x01\x30\x01\x12\x1a\n\x08password\x18\x02 \x01(\tB\x08\xaa\xbb\x18\x04\x08\x01\x30\x01\"|\n\rLoginResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\r\n\x05token\x18\x03 \x01(\t\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04role\x18\x05 \x01(\t\"\x0f\n\rLogoutRequest\"Q\n\x0eLogoutResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xc7\x01\n\x0b\x41uthService\x12\x41\n\x08Register\x12\x19.aihub.v1.RegisterRequest\x1a\x1a.aihub.v1.RegisterResponse\x12\x38\n\x05Login\x12\x16.aihub.v1.LoginRequest\x1a\x17.aihub.v1.LoginResponse\x12;\n\x06Logout\x12\x17.aihub.v1.LogoutRequest\x1a\x18.aihub.v1.LogoutResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -49,6 +49,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LOGINREQUEST']._serialized_end=381
   _globals['_LOGINRESPONSE']._serialized_start=383
   _globals['_LOGINRESPONSE']._serialized_end=507
-  _globals['_AUTHSERVICE']._serialized_start=510
-  _globals['_AUTHSERVICE']._serialized_end=648
+  _globals['_LOGOUTREQUEST']._serialized_start=509
+  _globals['_LOGOUTREQUEST']._serialized_end=524
+  _globals['_LOGOUTRESPONSE']._serialized_start=526
+  _globals['_LOGOUTRESPONSE']._serialized_end=607
+  _globals['_AUTHSERVICE']._serialized_start=610
+  _globals['_AUTHSERVICE']._serialized_end=809
 # @@protoc_insertion_point(module_scope)

@@ -46,6 +46,11 @@ class AuthServiceStub:
                 request_serializer=aihub_dot_v1_dot_auth__service__pb2.LoginRequest.SerializeToString,
                 response_deserializer=aihub_dot_v1_dot_auth__service__pb2.LoginResponse.FromString,
                 _registered_method=True)
+        self.Logout = channel.unary_unary(
+                '/aihub.v1.AuthService/Logout',
+                request_serializer=aihub_dot_v1_dot_auth__service__pb2.LogoutRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_auth__service__pb2.LogoutResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -70,6 +75,16 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Logout(self, request, context):
+        """Logout ends the login token it is called with, before its expiry: from then on every replica
+        refuses it with UNAUTHENTICATED `TOKEN_REVOKED` (the log-out is kept in the shared store until
+        the token would have expired). Other login tokens of the account, and its API keys, go on.
+        Errors: UNAUTHENTICATED (no valid login token).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -82,6 +97,11 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.Login,
                     request_deserializer=aihub_dot_v1_dot_auth__service__pb2.LoginRequest.FromString,
                     response_serializer=aihub_dot_v1_dot_auth__service__pb2.LoginResponse.SerializeToString,
+            ),
+            'Logout': grpc.unary_unary_rpc_method_handler(
+                    servicer.Logout,
+                    request_deserializer=aihub_dot_v1_dot_auth__service__pb2.LogoutRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_auth__service__pb2.LogoutResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -140,6 +160,33 @@ class AuthService:
             '/aihub.v1.AuthService/Login',
             aihub_dot_v1_dot_auth__service__pb2.LoginRequest.SerializeToString,
             aihub_dot_v1_dot_auth__service__pb2.LoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Logout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aihub.v1.AuthService/Logout',
+            aihub_dot_v1_dot_auth__service__pb2.LogoutRequest.SerializeToString,
+            aihub_dot_v1_dot_auth__service__pb2.LogoutResponse.FromString,
             options,
             channel_credentials,
             insecure,

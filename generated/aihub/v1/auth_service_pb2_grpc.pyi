@@ -44,6 +44,12 @@ class AuthServiceStub:
     """Login checks an email and password and returns a fresh JWT.
     Errors: INVALID_ARGUMENT (missing fields), UNAUTHENTICATED (wrong email or password).
     """
+    Logout: _grpc.UnaryUnaryMultiCallable[_auth_service_pb2.LogoutRequest, _auth_service_pb2.LogoutResponse]
+    """Logout ends the login token it is called with, before its expiry: from then on every replica
+    refuses it with UNAUTHENTICATED `TOKEN_REVOKED` (the log-out is kept in the shared store until
+    the token would have expired). Other login tokens of the account, and its API keys, go on.
+    Errors: UNAUTHENTICATED (no valid login token).
+    """
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -60,6 +66,12 @@ class AuthServiceAsyncStub(AuthServiceStub):
     Login: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.LoginRequest, _auth_service_pb2.LoginResponse]  # type: ignore[assignment]
     """Login checks an email and password and returns a fresh JWT.
     Errors: INVALID_ARGUMENT (missing fields), UNAUTHENTICATED (wrong email or password).
+    """
+    Logout: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.LogoutRequest, _auth_service_pb2.LogoutResponse]  # type: ignore[assignment]
+    """Logout ends the login token it is called with, before its expiry: from then on every replica
+    refuses it with UNAUTHENTICATED `TOKEN_REVOKED` (the log-out is kept in the shared store until
+    the token would have expired). Other login tokens of the account, and its API keys, go on.
+    Errors: UNAUTHENTICATED (no valid login token).
     """
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -86,6 +98,18 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_auth_service_pb2.LoginResponse, _abc.Awaitable[_auth_service_pb2.LoginResponse]]:
         """Login checks an email and password and returns a fresh JWT.
         Errors: INVALID_ARGUMENT (missing fields), UNAUTHENTICATED (wrong email or password).
+        """
+
+    @_abc_1.abstractmethod
+    def Logout(
+        self,
+        request: _auth_service_pb2.LogoutRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_service_pb2.LogoutResponse, _abc.Awaitable[_auth_service_pb2.LogoutResponse]]:
+        """Logout ends the login token it is called with, before its expiry: from then on every replica
+        refuses it with UNAUTHENTICATED `TOKEN_REVOKED` (the log-out is kept in the shared store until
+        the token would have expired). Other login tokens of the account, and its API keys, go on.
+        Errors: UNAUTHENTICATED (no valid login token).
         """
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -119,6 +119,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """`model` is not in the catalog."""
     ERROR_REASON_API_KEY_NOT_FOUND: _ErrorReason.ValueType  # 27
     """The caller has no API key with this id."""
+    ERROR_REASON_ALERT_NOT_FOUND: _ErrorReason.ValueType  # 75
+    """Usage alerts: the caller has no alert with this id."""
+    ERROR_REASON_TOO_MANY_ALERTS: _ErrorReason.ValueType  # 76
+    """Usage alerts: the account holds as many alerts as it may; delete one first."""
     ERROR_REASON_METHOD_NOT_ALLOWED: _ErrorReason.ValueType  # 28
     """REST only: the path does not take this HTTP method; the `Allow` header lists those it
     takes.
@@ -157,6 +161,8 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """
     ERROR_REASON_TOKEN_EXPIRED: _ErrorReason.ValueType  # 36
     """The login token has expired; log in again."""
+    ERROR_REASON_TOKEN_REVOKED: _ErrorReason.ValueType  # 80
+    """The login token was ended by a log-out (`POST /v1/auth/logout`); log in again."""
     ERROR_REASON_INVALID_CREDENTIALS: _ErrorReason.ValueType  # 37
     """Login: wrong email or password."""
     ERROR_REASON_INVALID_METRICS_TOKEN: _ErrorReason.ValueType  # 60
@@ -330,6 +336,10 @@ ERROR_REASON_MODEL_NOT_FOUND: ErrorReason.ValueType  # 26
 """`model` is not in the catalog."""
 ERROR_REASON_API_KEY_NOT_FOUND: ErrorReason.ValueType  # 27
 """The caller has no API key with this id."""
+ERROR_REASON_ALERT_NOT_FOUND: ErrorReason.ValueType  # 75
+"""Usage alerts: the caller has no alert with this id."""
+ERROR_REASON_TOO_MANY_ALERTS: ErrorReason.ValueType  # 76
+"""Usage alerts: the account holds as many alerts as it may; delete one first."""
 ERROR_REASON_METHOD_NOT_ALLOWED: ErrorReason.ValueType  # 28
 """REST only: the path does not take this HTTP method; the `Allow` header lists those it
 takes.
@@ -368,6 +378,8 @@ where the login token is needed.
 """
 ERROR_REASON_TOKEN_EXPIRED: ErrorReason.ValueType  # 36
 """The login token has expired; log in again."""
+ERROR_REASON_TOKEN_REVOKED: ErrorReason.ValueType  # 80
+"""The login token was ended by a log-out (`POST /v1/auth/logout`); log in again."""
 ERROR_REASON_INVALID_CREDENTIALS: ErrorReason.ValueType  # 37
 """Login: wrong email or password."""
 ERROR_REASON_INVALID_METRICS_TOKEN: ErrorReason.ValueType  # 60

@@ -371,6 +371,7 @@ class WatchQuotaResponse(_message.Message):
     RESET_DATE_FIELD_NUMBER: _builtins.int
     RATE_LIMIT_FIELD_NUMBER: _builtins.int
     BUDGETS_FIELD_NUMBER: _builtins.int
+    ALERTS_FIELD_NUMBER: _builtins.int
     plan: _builtins.str
     """The plan."""
     quota_limit: _builtins.int
@@ -391,6 +392,12 @@ class WatchQuotaResponse(_message.Message):
     def budgets(self) -> _containers.RepeatedCompositeFieldContainer[Global___SpendBudget]:
         """The budgets in USD, as GetQuota shows them."""
 
+    @_builtins.property
+    def alerts(self) -> _containers.RepeatedCompositeFieldContainer[Global___AlertEvent]:
+        """The usage alerts of the account that fired since the stream opened and were not sent on
+        it yet (each one once per stream), oldest first; usually empty.
+        """
+
     def __init__(
         self,
         *,
@@ -401,10 +408,11 @@ class WatchQuotaResponse(_message.Message):
         reset_date: _timestamp_pb2.Timestamp | None = ...,
         rate_limit: Global___RateBudget | None = ...,
         budgets: _abc.Iterable[Global___SpendBudget] | None = ...,
+        alerts: _abc.Iterable[Global___AlertEvent] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["rate_limit", b"rate_limit", "reset_date", b"reset_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["budgets", b"budgets", "plan", b"plan", "quota_limit", b"quota_limit", "quota_remaining", b"quota_remaining", "quota_used", b"quota_used", "rate_limit", b"rate_limit", "reset_date", b"reset_date"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alerts", b"alerts", "budgets", b"budgets", "plan", b"plan", "quota_limit", b"quota_limit", "quota_remaining", b"quota_remaining", "quota_used", b"quota_used", "rate_limit", b"rate_limit", "reset_date", b"reset_date"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -623,3 +631,313 @@ class ExportUsageLogsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ExportUsageLogsResponse: _TypeAlias = ExportUsageLogsResponse  # noqa: Y015
+
+@_typing.final
+class AlertFigures(_message.Message):
+    """AlertFigures is what an alert measures now: the usage in its current period and the figure
+    its threshold is measured against.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBSERVED_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    observed: _builtins.float
+    """The usage this period: USD for `cost_usd`, a count for `requests` and `tokens`."""
+    limit: _builtins.float
+    """The amount at which the alert fires this period (0 when there is nothing to measure
+    against: an alert `of` a budget on an account that has none).
+    """
+    def __init__(
+        self,
+        *,
+        observed: _builtins.float = ...,
+        limit: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit", "observed", b"observed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AlertFigures: _TypeAlias = AlertFigures  # noqa: Y015
+
+@_typing.final
+class Alert(_message.Message):
+    """Alert is one usage alert of an account."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    METRIC_FIELD_NUMBER: _builtins.int
+    THRESHOLD_FIELD_NUMBER: _builtins.int
+    OF_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    LAST_FIRED_AT_FIELD_NUMBER: _builtins.int
+    CURRENT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The alert's id (`alert_...`)."""
+    name: _builtins.str
+    """Its name, as given (may be empty)."""
+    metric: _builtins.str
+    """`cost_usd` (spend in USD), `requests` (calls counted against the quota) or `tokens`."""
+    threshold: _builtins.float
+    """The fraction of `of` at which it fires, 0 < threshold <= 1; 0 for an absolute alert."""
+    of: _builtins.str
+    """`budget` (the account's own budget, else its plan's monthly budget) or `quota` (the plan's
+    monthly request quota); empty for an absolute alert.
+    """
+    value: _builtins.float
+    """The absolute amount at which it fires (USD, or a count); 0 for a relative alert."""
+    period: _builtins.str
+    """`day` or `month` (UTC): the absolute alert's period, or the budget's or quota's own."""
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp:
+        """When it was set."""
+
+    @_builtins.property
+    def last_fired_at(self) -> _timestamp_pb2.Timestamp:
+        """When it last fired; unset until it has."""
+
+    @_builtins.property
+    def current(self) -> Global___AlertFigures:
+        """The figures now."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        metric: _builtins.str = ...,
+        threshold: _builtins.float = ...,
+        of: _builtins.str = ...,
+        value: _builtins.float = ...,
+        period: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        last_fired_at: _timestamp_pb2.Timestamp | None = ...,
+        current: Global___AlertFigures | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "current", b"current", "last_fired_at", b"last_fired_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "current", b"current", "id", b"id", "last_fired_at", b"last_fired_at", "metric", b"metric", "name", b"name", "of", b"of", "period", b"period", "threshold", b"threshold", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Alert: _TypeAlias = Alert  # noqa: Y015
+
+@_typing.final
+class AlertEvent(_message.Message):
+    """AlertEvent is one crossing of an alert's threshold: at most one per alert and period."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_ID_FIELD_NUMBER: _builtins.int
+    ALERT_ID_FIELD_NUMBER: _builtins.int
+    METRIC_FIELD_NUMBER: _builtins.int
+    OBSERVED_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    PERIOD_START_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    event_id: _builtins.str
+    """The event's id (`evt_...`): the webhook's dedupe key."""
+    alert_id: _builtins.str
+    """The alert that fired."""
+    metric: _builtins.str
+    """The alert's metric."""
+    observed: _builtins.float
+    """The usage when it was seen crossing."""
+    limit: _builtins.float
+    """The amount it crossed."""
+    period: _builtins.str
+    """`day` or `month`."""
+    period_start: _builtins.str
+    """The period's start, `YYYY-MM-DD` (UTC)."""
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp:
+        """When the crossing was seen."""
+
+    def __init__(
+        self,
+        *,
+        event_id: _builtins.str = ...,
+        alert_id: _builtins.str = ...,
+        metric: _builtins.str = ...,
+        observed: _builtins.float = ...,
+        limit: _builtins.float = ...,
+        period: _builtins.str = ...,
+        period_start: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert_id", b"alert_id", "created_at", b"created_at", "event_id", b"event_id", "limit", b"limit", "metric", b"metric", "observed", b"observed", "period", b"period", "period_start", b"period_start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AlertEvent: _TypeAlias = AlertEvent  # noqa: Y015
+
+@_typing.final
+class CreateAlertRequest(_message.Message):
+    """CreateAlertRequest describes the alert: `threshold` with `of`, or `value` with `period`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    METRIC_FIELD_NUMBER: _builtins.int
+    THRESHOLD_FIELD_NUMBER: _builtins.int
+    OF_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    metric: _builtins.str
+    """What to watch."""
+    threshold: _builtins.float
+    """A fraction of `of`, 0 < threshold <= 1 (0.8: at 80 %)."""
+    of: _builtins.str
+    """`budget` (for `cost_usd`) or `quota` (for `requests`); with `threshold`."""
+    value: _builtins.float
+    """An absolute amount above 0: USD for `cost_usd`, a count for `requests` and `tokens`."""
+    period: _builtins.str
+    """`day` or `month`; with `value` (defaults to `month`)."""
+    name: _builtins.str
+    """An optional name, at most 100 characters."""
+    def __init__(
+        self,
+        *,
+        metric: _builtins.str = ...,
+        threshold: _builtins.float | None = ...,
+        of: _builtins.str = ...,
+        value: _builtins.float | None = ...,
+        period: _builtins.str = ...,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_threshold", b"_threshold", "_value", b"_value", "threshold", b"threshold", "value", b"value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_threshold", b"_threshold", "_value", b"_value", "metric", b"metric", "name", b"name", "of", b"of", "period", b"period", "threshold", b"threshold", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__threshold: _TypeAlias = _typing.Literal["threshold"]  # noqa: Y015
+    _WhichOneofArgType__threshold: _TypeAlias = _typing.Literal["_threshold", b"_threshold"]  # noqa: Y015
+    _WhichOneofReturnType__value: _TypeAlias = _typing.Literal["value"]  # noqa: Y015
+    _WhichOneofArgType__value: _TypeAlias = _typing.Literal["_value", b"_value"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__threshold) -> _WhichOneofReturnType__threshold | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__value) -> _WhichOneofReturnType__value | None: ...
+
+Global___CreateAlertRequest: _TypeAlias = CreateAlertRequest  # noqa: Y015
+
+@_typing.final
+class CreateAlertResponse(_message.Message):
+    """CreateAlertResponse is the new alert."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ALERT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def alert(self) -> Global___Alert:
+        """The alert as set."""
+
+    def __init__(
+        self,
+        *,
+        alert: Global___Alert | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["alert", b"alert"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert", b"alert"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateAlertResponse: _TypeAlias = CreateAlertResponse  # noqa: Y015
+
+@_typing.final
+class ListAlertsRequest(_message.Message):
+    """ListAlertsRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAlertsRequest: _TypeAlias = ListAlertsRequest  # noqa: Y015
+
+@_typing.final
+class ListAlertsResponse(_message.Message):
+    """ListAlertsResponse is the account's alerts."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ALERTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def alerts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Alert]:
+        """Oldest first."""
+
+    def __init__(
+        self,
+        *,
+        alerts: _abc.Iterable[Global___Alert] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alerts", b"alerts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAlertsResponse: _TypeAlias = ListAlertsResponse  # noqa: Y015
+
+@_typing.final
+class DeleteAlertRequest(_message.Message):
+    """DeleteAlertRequest names the alert."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ALERT_ID_FIELD_NUMBER: _builtins.int
+    alert_id: _builtins.str
+    """The alert's id."""
+    def __init__(
+        self,
+        *,
+        alert_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert_id", b"alert_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteAlertRequest: _TypeAlias = DeleteAlertRequest  # noqa: Y015
+
+@_typing.final
+class DeleteAlertResponse(_message.Message):
+    """DeleteAlertResponse confirms the deletion."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    DELETED_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The deleted alert's id."""
+    deleted: _builtins.bool
+    """Always true."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        deleted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteAlertResponse: _TypeAlias = DeleteAlertResponse  # noqa: Y015

@@ -61,6 +61,21 @@ class UsageServiceStub:
                 request_serializer=aihub_dot_v1_dot_usage__service__pb2.ExportUsageLogsRequest.SerializeToString,
                 response_deserializer=aihub_dot_v1_dot_usage__service__pb2.ExportUsageLogsResponse.FromString,
                 _registered_method=True)
+        self.CreateAlert = channel.unary_unary(
+                '/aihub.v1.UsageService/CreateAlert',
+                request_serializer=aihub_dot_v1_dot_usage__service__pb2.CreateAlertRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_usage__service__pb2.CreateAlertResponse.FromString,
+                _registered_method=True)
+        self.ListAlerts = channel.unary_unary(
+                '/aihub.v1.UsageService/ListAlerts',
+                request_serializer=aihub_dot_v1_dot_usage__service__pb2.ListAlertsRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_usage__service__pb2.ListAlertsResponse.FromString,
+                _registered_method=True)
+        self.DeleteAlert = channel.unary_unary(
+                '/aihub.v1.UsageService/DeleteAlert',
+                request_serializer=aihub_dot_v1_dot_usage__service__pb2.DeleteAlertRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_usage__service__pb2.DeleteAlertResponse.FromString,
+                _registered_method=True)
 
 
 class UsageServiceServicer:
@@ -118,6 +133,34 @@ class UsageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateAlert(self, request, context):
+        """CreateAlert sets a usage alert on the caller's account (every key of it): a threshold of
+        the account's budget or monthly quota (`of`), or an absolute amount per day or month. When
+        the account's usage crosses it, once per period, an AlertEvent reaches WatchQuota and the
+        operator's webhook (`[alerts]` in AIHUB_CONFIG). Takes the login token (as KeyService).
+        Errors: INVALID_ARGUMENT (a meaningless combination, such as `tokens` of `quota`;
+        ErrorInfo metadata `parameter` names the field), TOO_MANY_ALERTS, UNAUTHENTICATED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAlerts(self, request, context):
+        """ListAlerts lists the caller's alerts, oldest first, each with its current figures.
+        Takes the login token. Errors: UNAUTHENTICATED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAlert(self, request, context):
+        """DeleteAlert removes one of the caller's alerts; events it already fired are still delivered.
+        Takes the login token. Errors: ALERT_NOT_FOUND, UNAUTHENTICATED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UsageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -145,6 +188,21 @@ def add_UsageServiceServicer_to_server(servicer, server):
                     servicer.ExportUsageLogs,
                     request_deserializer=aihub_dot_v1_dot_usage__service__pb2.ExportUsageLogsRequest.FromString,
                     response_serializer=aihub_dot_v1_dot_usage__service__pb2.ExportUsageLogsResponse.SerializeToString,
+            ),
+            'CreateAlert': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAlert,
+                    request_deserializer=aihub_dot_v1_dot_usage__service__pb2.CreateAlertRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_usage__service__pb2.CreateAlertResponse.SerializeToString,
+            ),
+            'ListAlerts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlerts,
+                    request_deserializer=aihub_dot_v1_dot_usage__service__pb2.ListAlertsRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_usage__service__pb2.ListAlertsResponse.SerializeToString,
+            ),
+            'DeleteAlert': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAlert,
+                    request_deserializer=aihub_dot_v1_dot_usage__service__pb2.DeleteAlertRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_usage__service__pb2.DeleteAlertResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -284,6 +342,87 @@ class UsageService:
             '/aihub.v1.UsageService/ExportUsageLogs',
             aihub_dot_v1_dot_usage__service__pb2.ExportUsageLogsRequest.SerializeToString,
             aihub_dot_v1_dot_usage__service__pb2.ExportUsageLogsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateAlert(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aihub.v1.UsageService/CreateAlert',
+            aihub_dot_v1_dot_usage__service__pb2.CreateAlertRequest.SerializeToString,
+            aihub_dot_v1_dot_usage__service__pb2.CreateAlertResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlerts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aihub.v1.UsageService/ListAlerts',
+            aihub_dot_v1_dot_usage__service__pb2.ListAlertsRequest.SerializeToString,
+            aihub_dot_v1_dot_usage__service__pb2.ListAlertsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAlert(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aihub.v1.UsageService/DeleteAlert',
+            aihub_dot_v1_dot_usage__service__pb2.DeleteAlertRequest.SerializeToString,
+            aihub_dot_v1_dot_usage__service__pb2.DeleteAlertResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -65,6 +65,22 @@ class UsageServiceStub:
     ranges too large to page through. Over REST, `GET /v1/developer/usage/logs?format=csv`
     streams it as CSV. Errors: as ListUsageLogs.
     """
+    CreateAlert: _grpc.UnaryUnaryMultiCallable[_usage_service_pb2.CreateAlertRequest, _usage_service_pb2.CreateAlertResponse]
+    """CreateAlert sets a usage alert on the caller's account (every key of it): a threshold of
+    the account's budget or monthly quota (`of`), or an absolute amount per day or month. When
+    the account's usage crosses it, once per period, an AlertEvent reaches WatchQuota and the
+    operator's webhook (`[alerts]` in AIHUB_CONFIG). Takes the login token (as KeyService).
+    Errors: INVALID_ARGUMENT (a meaningless combination, such as `tokens` of `quota`;
+    ErrorInfo metadata `parameter` names the field), TOO_MANY_ALERTS, UNAUTHENTICATED.
+    """
+    ListAlerts: _grpc.UnaryUnaryMultiCallable[_usage_service_pb2.ListAlertsRequest, _usage_service_pb2.ListAlertsResponse]
+    """ListAlerts lists the caller's alerts, oldest first, each with its current figures.
+    Takes the login token. Errors: UNAUTHENTICATED.
+    """
+    DeleteAlert: _grpc.UnaryUnaryMultiCallable[_usage_service_pb2.DeleteAlertRequest, _usage_service_pb2.DeleteAlertResponse]
+    """DeleteAlert removes one of the caller's alerts; events it already fired are still delivered.
+    Takes the login token. Errors: ALERT_NOT_FOUND, UNAUTHENTICATED.
+    """
 
 @_typing.type_check_only
 class UsageServiceAsyncStub(UsageServiceStub):
@@ -102,6 +118,22 @@ class UsageServiceAsyncStub(UsageServiceStub):
     """ExportUsageLogs streams every row matching the filters, newest first, in batches: for
     ranges too large to page through. Over REST, `GET /v1/developer/usage/logs?format=csv`
     streams it as CSV. Errors: as ListUsageLogs.
+    """
+    CreateAlert: _aio.UnaryUnaryMultiCallable[_usage_service_pb2.CreateAlertRequest, _usage_service_pb2.CreateAlertResponse]  # type: ignore[assignment]
+    """CreateAlert sets a usage alert on the caller's account (every key of it): a threshold of
+    the account's budget or monthly quota (`of`), or an absolute amount per day or month. When
+    the account's usage crosses it, once per period, an AlertEvent reaches WatchQuota and the
+    operator's webhook (`[alerts]` in AIHUB_CONFIG). Takes the login token (as KeyService).
+    Errors: INVALID_ARGUMENT (a meaningless combination, such as `tokens` of `quota`;
+    ErrorInfo metadata `parameter` names the field), TOO_MANY_ALERTS, UNAUTHENTICATED.
+    """
+    ListAlerts: _aio.UnaryUnaryMultiCallable[_usage_service_pb2.ListAlertsRequest, _usage_service_pb2.ListAlertsResponse]  # type: ignore[assignment]
+    """ListAlerts lists the caller's alerts, oldest first, each with its current figures.
+    Takes the login token. Errors: UNAUTHENTICATED.
+    """
+    DeleteAlert: _aio.UnaryUnaryMultiCallable[_usage_service_pb2.DeleteAlertRequest, _usage_service_pb2.DeleteAlertResponse]  # type: ignore[assignment]
+    """DeleteAlert removes one of the caller's alerts; events it already fired are still delivered.
+    Takes the login token. Errors: ALERT_NOT_FOUND, UNAUTHENTICATED.
     """
 
 class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -167,6 +199,40 @@ class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
         """ExportUsageLogs streams every row matching the filters, newest first, in batches: for
         ranges too large to page through. Over REST, `GET /v1/developer/usage/logs?format=csv`
         streams it as CSV. Errors: as ListUsageLogs.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateAlert(
+        self,
+        request: _usage_service_pb2.CreateAlertRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_usage_service_pb2.CreateAlertResponse, _abc.Awaitable[_usage_service_pb2.CreateAlertResponse]]:
+        """CreateAlert sets a usage alert on the caller's account (every key of it): a threshold of
+        the account's budget or monthly quota (`of`), or an absolute amount per day or month. When
+        the account's usage crosses it, once per period, an AlertEvent reaches WatchQuota and the
+        operator's webhook (`[alerts]` in AIHUB_CONFIG). Takes the login token (as KeyService).
+        Errors: INVALID_ARGUMENT (a meaningless combination, such as `tokens` of `quota`;
+        ErrorInfo metadata `parameter` names the field), TOO_MANY_ALERTS, UNAUTHENTICATED.
+        """
+
+    @_abc_1.abstractmethod
+    def ListAlerts(
+        self,
+        request: _usage_service_pb2.ListAlertsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_usage_service_pb2.ListAlertsResponse, _abc.Awaitable[_usage_service_pb2.ListAlertsResponse]]:
+        """ListAlerts lists the caller's alerts, oldest first, each with its current figures.
+        Takes the login token. Errors: UNAUTHENTICATED.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteAlert(
+        self,
+        request: _usage_service_pb2.DeleteAlertRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_usage_service_pb2.DeleteAlertResponse, _abc.Awaitable[_usage_service_pb2.DeleteAlertResponse]]:
+        """DeleteAlert removes one of the caller's alerts; events it already fired are still delivered.
+        Takes the login token. Errors: ALERT_NOT_FOUND, UNAUTHENTICATED.
         """
 
 def add_UsageServiceServicer_to_server(servicer: UsageServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

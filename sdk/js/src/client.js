@@ -5,7 +5,7 @@
 
 import { responseMeta } from './convert.js';
 import { AIHubError, APIError, AuthenticationError, makeError } from './errors.js';
-import { ApiKeys, Auth, Chat, Models, Quota, Services, Usage } from './resources.js';
+import { Alerts, ApiKeys, Auth, Chat, Models, Quota, Services, Usage } from './resources.js';
 import { Attempt, retryDelay } from './transport.js';
 import { VERSION } from './version.js';
 
@@ -99,6 +99,7 @@ export class AIHub {
     this.usage = new Usage(this);
     this.quota = new Quota(this);
     this.apiKeys = new ApiKeys(this);
+    this.alerts = new Alerts(this);
     this.auth = new Auth(this);
   }
 

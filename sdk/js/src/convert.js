@@ -325,6 +325,45 @@ export function deletedApiKey(body, meta) {
   );
 }
 
+/** One alert, without a request id of its own. @param {Json} body */
+function alert(body) {
+  const current = obj(body.current);
+  return withRaw(
+    {
+      id: required(body, 'id', 'an alert'),
+      name: optStr(body.name) ?? '',
+      metric: optStr(body.metric) ?? '',
+      threshold: num(body.threshold),
+      of: optStr(body.of) ?? '',
+      value: num(body.value),
+      period: optStr(body.period) ?? '',
+      createdAt: optStr(body.created_at),
+      lastFiredAt: optStr(body.last_fired_at),
+      current: { observed: num(current.observed), limit: num(current.limit) },
+    },
+    body,
+  );
+}
+
+/** `POST /alerts`: `{"alert": ...}`. @param {Json} body @param {ResponseMeta} meta */
+export function createdAlert(body, meta) {
+  return withRaw({ alert: alert(obj(body.alert)), requestId: meta.requestId }, body);
+}
+
+/** @param {Json} body @param {ResponseMeta} meta */
+export function alertList(body, meta) {
+  const entries = Array.isArray(body.alerts) ? body.alerts : [];
+  return withRaw({ alerts: entries.map((entry) => alert(obj(entry))), requestId: meta.requestId }, body);
+}
+
+/** @param {Json} body @param {ResponseMeta} meta */
+export function deletedAlert(body, meta) {
+  return withRaw(
+    { id: required(body, 'id', 'the deleted alert'), deleted: body.deleted === true, requestId: meta.requestId },
+    body,
+  );
+}
+
 /** @param {Json} body @param {ResponseMeta} meta */
 export function tokenInfo(body, meta) {
   return withRaw(

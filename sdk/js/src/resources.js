@@ -260,6 +260,49 @@ export class ApiKeys extends Resource {
   }
 }
 
+/** Usage alerts; need a token (`client.withToken(...)`). */
+export class Alerts extends Resource {
+  /**
+   * Set a usage alert on the account (every key): `threshold` (0 < t <= 1) of `of` (`budget` for
+   * `cost_usd`, `quota` for `requests`), or an absolute `value` (USD or a count) per `period`
+   * (`day` or `month`). It fires once per period: the operator's webhook and `quota/watch` hear
+   * of it.
+   * @param {{ metric: 'cost_usd' | 'requests' | 'tokens', threshold?: number, of?: 'budget' | 'quota',
+   *   value?: number, period?: 'day' | 'month', name?: string }} params
+   * @param {RequestOptions} [options]
+   */
+  create({ metric, threshold, of, value, period, name }, options) {
+    /** @type {Record<string, unknown>} */
+    const json = { metric };
+    for (const [key, given] of Object.entries({ threshold, of, value, period, name })) {
+      if (given !== undefined && given !== null) json[key] = given;
+    }
+    return this._client._call(
+      { method: 'POST', path: `${DEVELOPER}/alerts`, auth: 'token', json },
+      convert.createdAlert,
+      options,
+    );
+  }
+
+  /**
+   * The account's alerts, oldest first, each with its figures now.
+   * @param {RequestOptions} [options]
+   */
+  list(options) {
+    return this._client._call({ method: 'GET', path: `${DEVELOPER}/alerts`, auth: 'token' }, convert.alertList, options);
+  }
+
+  /**
+   * Delete an alert (`alert_not_found` if there is none of this id).
+   * @param {string} alertId
+   * @param {RequestOptions} [options]
+   */
+  delete(alertId, options) {
+    const path = `${DEVELOPER}/alerts/${encodeURIComponent(alertId)}`;
+    return this._client._call({ method: 'DELETE', path, auth: 'token' }, convert.deletedAlert, options);
+  }
+}
+
 export class Auth extends Resource {
   /**
    * Create an account; resolves to a token for managing API keys.

@@ -287,6 +287,32 @@ describe('requests and answers', () => {
     assert.deepEqual(deleted, { id: 'key_123', deleted: true, requestId: 'req_1' });
   });
 
+  test('usage alerts: created, listed and deleted with the token, in REST form', async () => {
+    const made = {
+      id: 'alert_1', name: 'half', metric: 'requests', threshold: 0.5, of: 'quota', value: 0, period: 'month',
+      created_at: '2026-12-03T00:00:00Z', last_fired_at: null, current: { observed: 3, limit: 500 },
+    };
+    gateway.queue(
+      reply(201, { alert: made }),
+      reply(200, { alerts: [made] }),
+      reply(200, { id: 'alert/1', deleted: true }),
+    );
+    const admin = gateway.client({ token: 'jwt' });
+    const { alert: created } = await admin.alerts.create({ metric: 'requests', threshold: 0.5, of: 'quota', name: 'half' });
+    const listed = await admin.alerts.list();
+    const deleted = await admin.alerts.delete('alert/1');
+    const [create, list, del] = gateway.requests;
+    assert.deepEqual([create.method, create.path], ['POST', '/v1/developer/alerts']);
+    assert.deepEqual(create.json, { metric: 'requests', threshold: 0.5, of: 'quota', name: 'half' });
+    assert.deepEqual([list.method, list.path], ['GET', '/v1/developer/alerts']);
+    assert.deepEqual([del.method, del.path], ['DELETE', '/v1/developer/alerts/alert%2F1']);
+    for (const r of [create, list, del]) assert.equal(r.headers.authorization, 'Bearer jwt');
+    assert.equal(created.lastFiredAt, null);
+    assert.deepEqual(created.current, { observed: 3, limit: 500 });
+    assert.equal(listed.alerts[0].period, 'month');
+    assert.equal(deleted.deleted, true);
+  });
+
   test('key ids are escaped in the path', async () => {
     gateway.queue(reply(200, { id: 'a/b', deleted: true }));
     await gateway.client({ token: 'jwt' }).apiKeys.delete('a/b');

@@ -26,9 +26,12 @@ from ._exceptions import AIHubError
 from ._parse import ResponseMeta
 from ._streaming import AsyncStream
 from .types import (
+    AlertList,
     ApiKeyList,
     ChatResponse,
+    CreatedAlert,
     CreatedApiKey,
+    DeletedAlert,
     DeletedApiKey,
     KeyBudget,
     ModelList,
@@ -78,6 +81,7 @@ class AsyncAIHub:
         self.usage = AsyncUsageResource(self)
         self.quota = AsyncQuotaResource(self)
         self.api_keys = AsyncApiKeys(self)
+        self.alerts = AsyncAlerts(self)
         self.auth = AsyncAuth(self)
 
     @property
@@ -303,6 +307,35 @@ class AsyncApiKeys(_AsyncResource):
     async def delete(self, key_id: str) -> DeletedApiKey:
         """Delete a key; it stops working at once."""
         return await self._client._call(_calls.api_keys_delete(key_id))
+
+
+class AsyncAlerts(_AsyncResource):
+    """Usage alerts; needs a token (`client.with_token(...)`)."""
+
+    async def create(
+        self,
+        metric: str,
+        *,
+        threshold: float | None = None,
+        of: str | None = None,
+        value: float | None = None,
+        period: str | None = None,
+        name: str | None = None,
+    ) -> CreatedAlert:
+        """Set a usage alert on the account (every key): `threshold` (0 < t <= 1) of `of`
+        (`budget` for `cost_usd`, `quota` for `requests`), or an absolute `value` (USD or a
+        count) per `period` (`day` or `month`). It fires once per period: the operator's webhook
+        and `quota/watch` hear of it. The answer's `alert` is the new alert."""
+        call = _calls.alerts_create(metric, threshold=threshold, of=of, value=value, period=period, name=name)
+        return await self._client._call(call)
+
+    async def list(self) -> AlertList:
+        """The account's alerts, oldest first, each with its figures now."""
+        return await self._client._call(_calls.alerts_list())
+
+    async def delete(self, alert_id: str) -> DeletedAlert:
+        """Delete an alert (`alert_not_found` if there is none of this id)."""
+        return await self._client._call(_calls.alerts_delete(alert_id))
 
 
 class AsyncAuth(_AsyncResource):

@@ -16,9 +16,12 @@ from urllib.parse import quote
 from . import _parse
 from ._base import Request
 from .types import (
+    AlertList,
     ApiKeyList,
     ChatResponse,
+    CreatedAlert,
     CreatedApiKey,
+    DeletedAlert,
     DeletedApiKey,
     KeyBudget,
     ModelList,
@@ -187,6 +190,32 @@ def api_keys_rotate(key_id: str, grace_seconds: int | None) -> Call[RotatedApiKe
     path = f"{DEVELOPER}/api-keys/{quote(key_id, safe='')}/rotate"
     body: dict[str, Any] = {} if grace_seconds is None else {"grace_seconds": grace_seconds}
     return Call(Request("POST", path, auth="token", json=body), _parse.rotated_api_key)
+
+
+def alerts_create(
+    metric: str,
+    *,
+    threshold: float | None,
+    of: str | None,
+    value: float | None,
+    period: str | None,
+    name: str | None,
+) -> Call[CreatedAlert]:
+    """`POST /alerts` (token auth): a threshold of `of`, or an absolute `value` per `period`."""
+    given = {"threshold": threshold, "of": of, "value": value, "period": period, "name": name}
+    body: dict[str, Any] = {"metric": metric, **{k: v for k, v in given.items() if v is not None}}
+    return Call(Request("POST", f"{DEVELOPER}/alerts", auth="token", json=body), _parse.created_alert)
+
+
+def alerts_list() -> Call[AlertList]:
+    """`GET /alerts` (token auth)."""
+    return Call(Request("GET", f"{DEVELOPER}/alerts", auth="token"), _parse.alert_list)
+
+
+def alerts_delete(alert_id: str) -> Call[DeletedAlert]:
+    """`DELETE /alerts/{alert_id}` (token auth)."""
+    path = f"{DEVELOPER}/alerts/{quote(alert_id, safe='')}"
+    return Call(Request("DELETE", path, auth="token"), _parse.deleted_alert)
 
 
 def auth_register(email: str, password: str) -> Call[TokenInfo]:

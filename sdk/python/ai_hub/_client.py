@@ -26,9 +26,12 @@ from ._exceptions import AIHubError
 from ._parse import ResponseMeta
 from ._streaming import Stream
 from .types import (
+    AlertList,
     ApiKeyList,
     ChatResponse,
+    CreatedAlert,
     CreatedApiKey,
+    DeletedAlert,
     DeletedApiKey,
     KeyBudget,
     ModelList,
@@ -78,6 +81,7 @@ class AIHub:
         self.usage = UsageResource(self)
         self.quota = QuotaResource(self)
         self.api_keys = ApiKeys(self)
+        self.alerts = Alerts(self)
         self.auth = Auth(self)
 
     @property
@@ -303,6 +307,35 @@ class ApiKeys(_Resource):
     def delete(self, key_id: str) -> DeletedApiKey:
         """Delete a key; it stops working at once."""
         return self._client._call(_calls.api_keys_delete(key_id))
+
+
+class Alerts(_Resource):
+    """Usage alerts; needs a token (`client.with_token(...)`)."""
+
+    def create(
+        self,
+        metric: str,
+        *,
+        threshold: float | None = None,
+        of: str | None = None,
+        value: float | None = None,
+        period: str | None = None,
+        name: str | None = None,
+    ) -> CreatedAlert:
+        """Set a usage alert on the account (every key): `threshold` (0 < t <= 1) of `of`
+        (`budget` for `cost_usd`, `quota` for `requests`), or an absolute `value` (USD or a
+        count) per `period` (`day` or `month`). It fires once per period: the operator's webhook
+        and `quota/watch` hear of it. The answer's `alert` is the new alert."""
+        call = _calls.alerts_create(metric, threshold=threshold, of=of, value=value, period=period, name=name)
+        return self._client._call(call)
+
+    def list(self) -> AlertList:
+        """The account's alerts, oldest first, each with its figures now."""
+        return self._client._call(_calls.alerts_list())
+
+    def delete(self, alert_id: str) -> DeletedAlert:
+        """Delete an alert (`alert_not_found` if there is none of this id)."""
+        return self._client._call(_calls.alerts_delete(alert_id))
 
 
 class Auth(_Resource):

@@ -14,12 +14,17 @@ import httpx
 
 from ._exceptions import APIError
 from .types import (
+    Alert,
+    AlertFigures,
+    AlertList,
     ApiKey,
     ApiKeyList,
     ChatMetadata,
     ChatResponse,
+    CreatedAlert,
     CreatedApiKey,
     DailyUsage,
+    DeletedAlert,
     DeletedApiKey,
     KeyBudget,
     Model,
@@ -356,6 +361,45 @@ def token_info(body: Mapping[str, Any], meta: ResponseMeta) -> TokenInfo:
         token=_str(body, "token", "the login answer"),
         expires_at=_opt_str(body, "expires_at"),
         role=_opt_str(body, "role") or "user",
+        request_id=meta.request_id,
+        raw=body,
+    )
+
+
+def created_alert(body: Mapping[str, Any], meta: ResponseMeta) -> CreatedAlert:
+    """`POST /alerts`: `{"alert": ...}`."""
+    return CreatedAlert(alert=_alert(_obj(body.get("alert"))), request_id=meta.request_id, raw=body)
+
+
+def _alert(data: Mapping[str, Any]) -> Alert:
+    current = _obj(data.get("current"))
+    return Alert(
+        id=_id(data, "id", "an alert"),
+        name=_opt_str(data, "name") or "",
+        metric=_opt_str(data, "metric") or "",
+        threshold=_float(data, "threshold"),
+        of=_opt_str(data, "of") or "",
+        value=_float(data, "value"),
+        period=_opt_str(data, "period") or "",
+        created_at=_opt_str(data, "created_at"),
+        last_fired_at=_opt_str(data, "last_fired_at"),
+        current=AlertFigures(observed=_float(current, "observed"), limit=_float(current, "limit")),
+        raw=data,
+    )
+
+
+def alert_list(body: Mapping[str, Any], meta: ResponseMeta) -> AlertList:
+    """`GET /alerts`."""
+    entries = body.get("alerts")
+    alerts = tuple(_alert(_obj(a)) for a in (entries if isinstance(entries, list) else ()))
+    return AlertList(alerts=alerts, request_id=meta.request_id, raw=body)
+
+
+def deleted_alert(body: Mapping[str, Any], meta: ResponseMeta) -> DeletedAlert:
+    """`DELETE /alerts/{alert_id}`."""
+    return DeletedAlert(
+        id=_id(body, "id", "the deleted alert"),
+        deleted=body.get("deleted") is True,
         request_id=meta.request_id,
         raw=body,
     )

@@ -218,3 +218,19 @@ def test_the_cache_never_holds_more_than_its_capacity() -> None:
     assert len(cache) == 0
     with pytest.raises(ValueError):
         AuthCache(capacity=0)
+
+
+async def test_a_logged_out_token_fails_its_very_next_request_without_touching_api_keys(world: World) -> None:
+    login = await world.accounts.login("dev@example.com", "correct horse")
+    _, secret = await world.new_key()
+    await world.accounts.from_jwt(login.token)
+    await world.accounts.from_api_key(secret)
+    # Another process logs the token out: this one refuses it at once, and its API keys' cached
+    # callers stay (a log-out moves its own counter, never the auth generation).
+    claims = TokenIssuer(TEST_JWT_SECRET, 3600).verify(login.token)
+    await world.store.revoke_token(claims.token_id, claims.user_id, claims.expires_at, claims.issued_at)
+    with pytest.raises(AuthenticationError, match="log-out"):
+        await world.accounts.from_jwt(login.token)
+    world.store.statements.clear()
+    await world.accounts.from_api_key(secret)
+    assert world.store.statements == []

@@ -4,7 +4,8 @@
 // model and by key, and the request log with its CSV export (GET /usage/logs).
 import { get, watch } from "../api.js";
 import { t } from "../i18n.js";
-import { h, errorBox, number, usd, when } from "../ui.js";
+import { h, errorBox, number, usd, when, toast } from "../ui.js";
+import { crossing } from "./alerts_rules.js";
 import { barChart, gauge } from "../chart.js";
 import { breakdown } from "./usage_breakdown.js";
 import { requestLog } from "./usage_log.js";
@@ -50,10 +51,18 @@ export async function render(view, signal) {
 async function follow(live, signal) {
   const status = h("span", { class: "muted small", id: "live-status" }, t("usage.connecting"));
   const figures = h("dl", { id: "live-figures" });
-  live.replaceChildren(h("div", { class: "row between" }, h("h2", {}, t("usage.live")), status), figures);
+  const fired = h("ul", { class: "plain", id: "live-alerts", hidden: true, "aria-live": "polite" });
+  live.replaceChildren(h("div", { class: "row between" }, h("h2", {}, t("usage.live")), status), fired, figures);
   while (!signal.aborted) {
     try {
       await watch("/v1/developer/quota/watch", (e) => {
+        if (e.type === "alert") {
+          const text = crossing(e, t);
+          fired.prepend(h("li", { "data-alert-id": e.alert_id }, text));
+          fired.hidden = false;
+          toast(text, "warn");
+          return;
+        }
         if (e.type !== "quota") return;
         status.textContent = `● ${t("usage.liveOn")}`;
         figures.replaceChildren(...liveFigures(e));

@@ -5,11 +5,39 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { DailyUsage } from "./usage_service_pb.js";
 
 /**
  * Describes the file aihub/v1/admin_service.proto.
  */
 export declare const file_aihub_v1_admin_service: GenFile;
+
+/**
+ * UserBudget is an account's own budget (`aihub users set-budget`).
+ *
+ * @generated from message aihub.v1.UserBudget
+ */
+export declare type UserBudget = Message<"aihub.v1.UserBudget"> & {
+  /**
+   * The most the account may spend in a period, in USD, with every key and its login token.
+   *
+   * @generated from field: double limit_usd = 1;
+   */
+  limitUsd: number;
+
+  /**
+   * `day` (a UTC day) or `month` (a UTC calendar month).
+   *
+   * @generated from field: string period = 2;
+   */
+  period: string;
+};
+
+/**
+ * Describes the message aihub.v1.UserBudget.
+ * Use `create(UserBudgetSchema)` to create a new message.
+ */
+export declare const UserBudgetSchema: GenMessage<UserBudget>;
 
 /**
  * AdminUser is one account as an operator sees it; never its password hash.
@@ -65,6 +93,20 @@ export declare type AdminUser = Message<"aihub.v1.AdminUser"> & {
    * @generated from field: double month_cost_usd = 7;
    */
   monthCostUsd: number;
+
+  /**
+   * Its own budget, if one is set.
+   *
+   * @generated from field: aihub.v1.UserBudget budget = 8;
+   */
+  budget?: UserBudget | undefined;
+
+  /**
+   * Its plan's monthly budget per user in USD; 0 when the plan has none.
+   *
+   * @generated from field: double plan_monthly_budget_usd = 9;
+   */
+  planMonthlyBudgetUsd: number;
 };
 
 /**
@@ -182,6 +224,425 @@ export declare type SetUserPlanResponse = Message<"aihub.v1.SetUserPlanResponse"
 export declare const SetUserPlanResponseSchema: GenMessage<SetUserPlanResponse>;
 
 /**
+ * SetUserBudgetRequest names the account and its budget.
+ *
+ * @generated from message aihub.v1.SetUserBudgetRequest
+ */
+export declare type SetUserBudgetRequest = Message<"aihub.v1.SetUserBudgetRequest"> & {
+  /**
+   * The account's id.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The budget in USD per period; 0 removes the account's budget.
+   *
+   * @generated from field: double limit_usd = 2;
+   */
+  limitUsd: number;
+
+  /**
+   * `day` or `month` (the default).
+   *
+   * @generated from field: string period = 3;
+   */
+  period: string;
+};
+
+/**
+ * Describes the message aihub.v1.SetUserBudgetRequest.
+ * Use `create(SetUserBudgetRequestSchema)` to create a new message.
+ */
+export declare const SetUserBudgetRequestSchema: GenMessage<SetUserBudgetRequest>;
+
+/**
+ * SetUserBudgetResponse is the account as it is after the change.
+ *
+ * @generated from message aihub.v1.SetUserBudgetResponse
+ */
+export declare type SetUserBudgetResponse = Message<"aihub.v1.SetUserBudgetResponse"> & {
+  /**
+   * The account, with its new budget.
+   *
+   * @generated from field: aihub.v1.AdminUser user = 1;
+   */
+  user?: AdminUser | undefined;
+};
+
+/**
+ * Describes the message aihub.v1.SetUserBudgetResponse.
+ * Use `create(SetUserBudgetResponseSchema)` to create a new message.
+ */
+export declare const SetUserBudgetResponseSchema: GenMessage<SetUserBudgetResponse>;
+
+/**
+ * ListPlansRequest has no fields.
+ *
+ * @generated from message aihub.v1.ListPlansRequest
+ */
+export declare type ListPlansRequest = Message<"aihub.v1.ListPlansRequest"> & {
+};
+
+/**
+ * Describes the message aihub.v1.ListPlansRequest.
+ * Use `create(ListPlansRequestSchema)` to create a new message.
+ */
+export declare const ListPlansRequestSchema: GenMessage<ListPlansRequest>;
+
+/**
+ * AdminPlan is one plan and its limits; 0 means no limit.
+ *
+ * @generated from message aihub.v1.AdminPlan
+ */
+export declare type AdminPlan = Message<"aihub.v1.AdminPlan"> & {
+  /**
+   * The plan's name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Whether it is one of the built-in plans (`free`, `professional`, `enterprise`).
+   *
+   * @generated from field: bool builtin = 2;
+   */
+  builtin: boolean;
+
+  /**
+   * Requests per minute.
+   *
+   * @generated from field: int32 requests_per_minute = 3;
+   */
+  requestsPerMinute: number;
+
+  /**
+   * Tokens per minute.
+   *
+   * @generated from field: int32 tokens_per_minute = 4;
+   */
+  tokensPerMinute: number;
+
+  /**
+   * Requests in flight at once.
+   *
+   * @generated from field: int32 concurrent_requests = 5;
+   */
+  concurrentRequests: number;
+
+  /**
+   * Requests per calendar month.
+   *
+   * @generated from field: int64 monthly_requests = 6;
+   */
+  monthlyRequests: bigint;
+
+  /**
+   * What each user of the plan may spend a calendar month, in USD; 0: no budget.
+   *
+   * @generated from field: double monthly_budget_usd = 7;
+   */
+  monthlyBudgetUsd: number;
+};
+
+/**
+ * Describes the message aihub.v1.AdminPlan.
+ * Use `create(AdminPlanSchema)` to create a new message.
+ */
+export declare const AdminPlanSchema: GenMessage<AdminPlan>;
+
+/**
+ * ListPlansResponse lists the plans.
+ *
+ * @generated from message aihub.v1.ListPlansResponse
+ */
+export declare type ListPlansResponse = Message<"aihub.v1.ListPlansResponse"> & {
+  /**
+   * The built-in plans first, then the operator's, in configuration order.
+   *
+   * @generated from field: repeated aihub.v1.AdminPlan plans = 1;
+   */
+  plans: AdminPlan[];
+};
+
+/**
+ * Describes the message aihub.v1.ListPlansResponse.
+ * Use `create(ListPlansResponseSchema)` to create a new message.
+ */
+export declare const ListPlansResponseSchema: GenMessage<ListPlansResponse>;
+
+/**
+ * GetOverviewRequest picks the days.
+ *
+ * @generated from message aihub.v1.GetOverviewRequest
+ */
+export declare type GetOverviewRequest = Message<"aihub.v1.GetOverviewRequest"> & {
+  /**
+   * First day, `YYYY-MM-DD` (UTC), inclusive; defaults to 29 days before end_date.
+   *
+   * @generated from field: string start_date = 1;
+   */
+  startDate: string;
+
+  /**
+   * Last day, `YYYY-MM-DD` (UTC), inclusive; defaults to today.
+   *
+   * @generated from field: string end_date = 2;
+   */
+  endDate: string;
+
+  /**
+   * How many models to rank, 1 to 100; 0 means 10.
+   *
+   * @generated from field: int32 top_models = 3;
+   */
+  topModels: number;
+};
+
+/**
+ * Describes the message aihub.v1.GetOverviewRequest.
+ * Use `create(GetOverviewRequestSchema)` to create a new message.
+ */
+export declare const GetOverviewRequestSchema: GenMessage<GetOverviewRequest>;
+
+/**
+ * ModelUsage is one model's billable usage over the range.
+ *
+ * @generated from message aihub.v1.ModelUsage
+ */
+export declare type ModelUsage = Message<"aihub.v1.ModelUsage"> & {
+  /**
+   * The service that answered.
+   *
+   * @generated from field: string service = 1;
+   */
+  service: string;
+
+  /**
+   * The model's id.
+   *
+   * @generated from field: string model = 2;
+   */
+  model: string;
+
+  /**
+   * Billable requests.
+   *
+   * @generated from field: int64 requests = 3;
+   */
+  requests: bigint;
+
+  /**
+   * Their tokens.
+   *
+   * @generated from field: int64 tokens = 4;
+   */
+  tokens: bigint;
+
+  /**
+   * Their cost in USD.
+   *
+   * @generated from field: double cost_usd = 5;
+   */
+  costUsd: number;
+};
+
+/**
+ * Describes the message aihub.v1.ModelUsage.
+ * Use `create(ModelUsageSchema)` to create a new message.
+ */
+export declare const ModelUsageSchema: GenMessage<ModelUsage>;
+
+/**
+ * GetOverviewResponse is the gateway's usage over the range.
+ *
+ * @generated from message aihub.v1.GetOverviewResponse
+ */
+export declare type GetOverviewResponse = Message<"aihub.v1.GetOverviewResponse"> & {
+  /**
+   * The first day reported.
+   *
+   * @generated from field: string start_date = 1;
+   */
+  startDate: string;
+
+  /**
+   * The last day reported.
+   *
+   * @generated from field: string end_date = 2;
+   */
+  endDate: string;
+
+  /**
+   * Every day of the range with billable usage, oldest first (days without any are left out).
+   *
+   * @generated from field: repeated aihub.v1.DailyUsage daily = 3;
+   */
+  daily: DailyUsage[];
+
+  /**
+   * Billable requests over the range.
+   *
+   * @generated from field: int64 total_requests = 4;
+   */
+  totalRequests: bigint;
+
+  /**
+   * Their tokens.
+   *
+   * @generated from field: int64 total_tokens = 5;
+   */
+  totalTokens: bigint;
+
+  /**
+   * Their cost in USD.
+   *
+   * @generated from field: double total_cost_usd = 6;
+   */
+  totalCostUsd: number;
+
+  /**
+   * The most costly models over the range, most costly first.
+   *
+   * @generated from field: repeated aihub.v1.ModelUsage top_models = 7;
+   */
+  topModels: ModelUsage[];
+};
+
+/**
+ * Describes the message aihub.v1.GetOverviewResponse.
+ * Use `create(GetOverviewResponseSchema)` to create a new message.
+ */
+export declare const GetOverviewResponseSchema: GenMessage<GetOverviewResponse>;
+
+/**
+ * GetServiceHealthRequest has no fields.
+ *
+ * @generated from message aihub.v1.GetServiceHealthRequest
+ */
+export declare type GetServiceHealthRequest = Message<"aihub.v1.GetServiceHealthRequest"> & {
+};
+
+/**
+ * Describes the message aihub.v1.GetServiceHealthRequest.
+ * Use `create(GetServiceHealthRequestSchema)` to create a new message.
+ */
+export declare const GetServiceHealthRequestSchema: GenMessage<GetServiceHealthRequest>;
+
+/**
+ * ModelBreaker is the circuit breaker of one model of a service, in the answering process.
+ *
+ * @generated from message aihub.v1.ModelBreaker
+ */
+export declare type ModelBreaker = Message<"aihub.v1.ModelBreaker"> & {
+  /**
+   * The model's id.
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * `closed` (calls go out), `open` (calls fail fast until the cool-down ends) or `half_open`
+   * (one probe call is deciding).
+   *
+   * @generated from field: string state = 2;
+   */
+  state: string;
+
+  /**
+   * Seconds until an open breaker lets a probe through; 0 otherwise.
+   *
+   * @generated from field: double retry_in_seconds = 3;
+   */
+  retryInSeconds: number;
+};
+
+/**
+ * Describes the message aihub.v1.ModelBreaker.
+ * Use `create(ModelBreakerSchema)` to create a new message.
+ */
+export declare const ModelBreakerSchema: GenMessage<ModelBreaker>;
+
+/**
+ * ServiceHealth is one service as the answering process sees it.
+ *
+ * @generated from message aihub.v1.ServiceHealth
+ */
+export declare type ServiceHealth = Message<"aihub.v1.ServiceHealth"> & {
+  /**
+   * The service's name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Whether the built-in simulator answers for it (no API key configured).
+   *
+   * @generated from field: bool simulated = 2;
+   */
+  simulated: boolean;
+
+  /**
+   * Whether it is the default service.
+   *
+   * @generated from field: bool is_default = 3;
+   */
+  isDefault: boolean;
+
+  /**
+   * `healthy` (every breaker closed), `degraded` (some open or half-open) or `down` (every breaker
+   * that exists is open).
+   *
+   * @generated from field: string status = 4;
+   */
+  status: string;
+
+  /**
+   * The breakers of the models this process has called, by model id.
+   *
+   * @generated from field: repeated aihub.v1.ModelBreaker breakers = 5;
+   */
+  breakers: ModelBreaker[];
+};
+
+/**
+ * Describes the message aihub.v1.ServiceHealth.
+ * Use `create(ServiceHealthSchema)` to create a new message.
+ */
+export declare const ServiceHealthSchema: GenMessage<ServiceHealth>;
+
+/**
+ * GetServiceHealthResponse lists the services.
+ *
+ * @generated from message aihub.v1.GetServiceHealthResponse
+ */
+export declare type GetServiceHealthResponse = Message<"aihub.v1.GetServiceHealthResponse"> & {
+  /**
+   * The services, default first.
+   *
+   * @generated from field: repeated aihub.v1.ServiceHealth services = 1;
+   */
+  services: ServiceHealth[];
+
+  /**
+   * Breakers are kept per core process; this names the answering one (`host:pid`).
+   *
+   * @generated from field: string process = 2;
+   */
+  process: string;
+};
+
+/**
+ * Describes the message aihub.v1.GetServiceHealthResponse.
+ * Use `create(GetServiceHealthResponseSchema)` to create a new message.
+ */
+export declare const GetServiceHealthResponseSchema: GenMessage<GetServiceHealthResponse>;
+
+/**
  * AdminService is the operators' view of the gateway's accounts. Takes the JWT of an admin
  * (`aihub users set-role EMAIL admin`); any other caller is refused with PERMISSION_DENIED
  * `ADMIN_ONLY`.
@@ -213,6 +674,56 @@ export declare const AdminService: GenService<{
     methodKind: "unary";
     input: typeof SetUserPlanRequestSchema;
     output: typeof SetUserPlanResponseSchema;
+  },
+  /**
+   * SetUserBudget sets an account's own budget in USD per UTC day or calendar month, or removes it
+   * (`limit_usd` 0), as `aihub users set-budget` does; it applies from the account's next call.
+   * Errors: INVALID_ARGUMENT (bad limit or period), NOT_FOUND (no such account), UNAUTHENTICATED,
+   * PERMISSION_DENIED.
+   *
+   * @generated from rpc aihub.v1.AdminService.SetUserBudget
+   */
+  setUserBudget: {
+    methodKind: "unary";
+    input: typeof SetUserBudgetRequestSchema;
+    output: typeof SetUserBudgetResponseSchema;
+  },
+  /**
+   * ListPlans lists the plans an account may be moved to: the built-in ones, then the operator's
+   * (`AIHUB_CONFIG`), each with its limits.
+   * Errors: UNAUTHENTICATED, PERMISSION_DENIED.
+   *
+   * @generated from rpc aihub.v1.AdminService.ListPlans
+   */
+  listPlans: {
+    methodKind: "unary";
+    input: typeof ListPlansRequestSchema;
+    output: typeof ListPlansResponseSchema;
+  },
+  /**
+   * GetOverview totals the whole gateway's billable usage per UTC day over a date range (from the
+   * daily rollup) and ranks its most costly models over the same days.
+   * Errors: INVALID_ARGUMENT (bad dates or range), UNAUTHENTICATED, PERMISSION_DENIED.
+   *
+   * @generated from rpc aihub.v1.AdminService.GetOverview
+   */
+  getOverview: {
+    methodKind: "unary";
+    input: typeof GetOverviewRequestSchema;
+    output: typeof GetOverviewResponseSchema;
+  },
+  /**
+   * GetServiceHealth lists the services, whether each is simulated or live, and the circuit
+   * breaker of each (service, model) this process has called. Breakers live in each core process:
+   * with several workers or replicas this is the answering process's view only.
+   * Errors: UNAUTHENTICATED, PERMISSION_DENIED.
+   *
+   * @generated from rpc aihub.v1.AdminService.GetServiceHealth
+   */
+  getServiceHealth: {
+    methodKind: "unary";
+    input: typeof GetServiceHealthRequestSchema;
+    output: typeof GetServiceHealthResponseSchema;
   },
 }>;
 

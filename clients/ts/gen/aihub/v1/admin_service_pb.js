@@ -4,48 +4,140 @@
 
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_aihub_v1_field_rules } from "./field_rules_pb.js";
+import { file_aihub_v1_usage_service } from "./usage_service_pb.js";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
  * Describes the file aihub/v1/admin_service.proto.
  */
 export const file_aihub_v1_admin_service = /*@__PURE__*/
-  fileDesc("ChxhaWh1Yi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEghhaWh1Yi52MSKiAQoJQWRtaW5Vc2VyEgoKAmlkGAEgASgJEg0KBWVtYWlsGAIgASgJEgwKBHBsYW4YAyABKAkSDAoEcm9sZRgEIAEoCRIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5tb250aF9yZXF1ZXN0cxgGIAEoAxIWCg5tb250aF9jb3N0X3VzZBgHIAEoASJRChBMaXN0VXNlcnNSZXF1ZXN0EikKCXBhZ2Vfc2l6ZRgBIAEoBUIWqrsYEhEAAAAAAAAAABkAAAAAAECPQBISCgpwYWdlX3Rva2VuGAIgASgJImUKEUxpc3RVc2Vyc1Jlc3BvbnNlEiIKBXVzZXJzGAEgAygLMhMuYWlodWIudjEuQWRtaW5Vc2VyEhMKC3RvdGFsX2NvdW50GAIgASgFEhcKD25leHRfcGFnZV90b2tlbhgDIAEoCSJHChJTZXRVc2VyUGxhblJlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIqrsYBAgBMAESFgoEcGxhbhgCIAEoCUIIqrsYBAgBMAEiOAoTU2V0VXNlclBsYW5SZXNwb25zZRIhCgR1c2VyGAEgASgLMhMuYWlodWIudjEuQWRtaW5Vc2VyMqABCgxBZG1pblNlcnZpY2USRAoJTGlzdFVzZXJzEhouYWlodWIudjEuTGlzdFVzZXJzUmVxdWVzdBobLmFpaHViLnYxLkxpc3RVc2Vyc1Jlc3BvbnNlEkoKC1NldFVzZXJQbGFuEhwuYWlodWIudjEuU2V0VXNlclBsYW5SZXF1ZXN0Gh0uYWlodWIudjEuU2V0VXNlclBsYW5SZXNwb25zZWIGcHJvdG8z", [file_aihub_v1_field_rules, file_google_protobuf_timestamp]);
+  fileDesc("ChxhaWh1Yi92MS9hZG1pbl9zZXJ2aWNlLnByb3RvEghhaWh1Yi52MSIvCgpVc2VyQnVkZ2V0EhEKCWxpbWl0X3VzZBgBIAEoARIOCgZwZXJpb2QYAiABKAki6QEKCUFkbWluVXNlchIKCgJpZBgBIAEoCRINCgVlbWFpbBgCIAEoCRIMCgRwbGFuGAMgASgJEgwKBHJvbGUYBCABKAkSLgoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoObW9udGhfcmVxdWVzdHMYBiABKAMSFgoObW9udGhfY29zdF91c2QYByABKAESJAoGYnVkZ2V0GAggASgLMhQuYWlodWIudjEuVXNlckJ1ZGdldBIfChdwbGFuX21vbnRobHlfYnVkZ2V0X3VzZBgJIAEoASJRChBMaXN0VXNlcnNSZXF1ZXN0EikKCXBhZ2Vfc2l6ZRgBIAEoBUIWqrsYEhEAAAAAAAAAABkAAAAAAECPQBISCgpwYWdlX3Rva2VuGAIgASgJImUKEUxpc3RVc2Vyc1Jlc3BvbnNlEiIKBXVzZXJzGAEgAygLMhMuYWlodWIudjEuQWRtaW5Vc2VyEhMKC3RvdGFsX2NvdW50GAIgASgFEhcKD25leHRfcGFnZV90b2tlbhgDIAEoCSJHChJTZXRVc2VyUGxhblJlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIqrsYBAgBMAESFgoEcGxhbhgCIAEoCUIIqrsYBAgBMAEiOAoTU2V0VXNlclBsYW5SZXNwb25zZRIhCgR1c2VyGAEgASgLMhMuYWlodWIudjEuQWRtaW5Vc2VyInUKFFNldFVzZXJCdWRnZXRSZXF1ZXN0EhkKB3VzZXJfaWQYASABKAlCCKq7GAQIATABEiAKCWxpbWl0X3VzZBgCIAEoAUINqrsYCREAAAAAAAAAABIgCgZwZXJpb2QYAyABKAlCEKq7GAwiA2RheSIFbW9udGgiOgoVU2V0VXNlckJ1ZGdldFJlc3BvbnNlEiEKBHVzZXIYASABKAsyEy5haWh1Yi52MS5BZG1pblVzZXIiEgoQTGlzdFBsYW5zUmVxdWVzdCK1AQoJQWRtaW5QbGFuEgwKBG5hbWUYASABKAkSDwoHYnVpbHRpbhgCIAEoCBIbChNyZXF1ZXN0c19wZXJfbWludXRlGAMgASgFEhkKEXRva2Vuc19wZXJfbWludXRlGAQgASgFEhsKE2NvbmN1cnJlbnRfcmVxdWVzdHMYBSABKAUSGAoQbW9udGhseV9yZXF1ZXN0cxgGIAEoAxIaChJtb250aGx5X2J1ZGdldF91c2QYByABKAEiNwoRTGlzdFBsYW5zUmVzcG9uc2USIgoFcGxhbnMYASADKAsyEy5haWh1Yi52MS5BZG1pblBsYW4ifgoSR2V0T3ZlcnZpZXdSZXF1ZXN0Eh4KCnN0YXJ0X2RhdGUYASABKAlCCqq7GAYqBGRhdGUSHAoIZW5kX2RhdGUYAiABKAlCCqq7GAYqBGRhdGUSKgoKdG9wX21vZGVscxgDIAEoBUIWqrsYEhEAAAAAAAAAABkAAAAAAABZQCJgCgpNb2RlbFVzYWdlEg8KB3NlcnZpY2UYASABKAkSDQoFbW9kZWwYAiABKAkSEAoIcmVxdWVzdHMYAyABKAMSDgoGdG9rZW5zGAQgASgDEhAKCGNvc3RfdXNkGAUgASgBItABChNHZXRPdmVydmlld1Jlc3BvbnNlEhIKCnN0YXJ0X2RhdGUYASABKAkSEAoIZW5kX2RhdGUYAiABKAkSIwoFZGFpbHkYAyADKAsyFC5haWh1Yi52MS5EYWlseVVzYWdlEhYKDnRvdGFsX3JlcXVlc3RzGAQgASgDEhQKDHRvdGFsX3Rva2VucxgFIAEoAxIWCg50b3RhbF9jb3N0X3VzZBgGIAEoARIoCgp0b3BfbW9kZWxzGAcgAygLMhQuYWlodWIudjEuTW9kZWxVc2FnZSIZChdHZXRTZXJ2aWNlSGVhbHRoUmVxdWVzdCJGCgxNb2RlbEJyZWFrZXISDQoFbW9kZWwYASABKAkSDQoFc3RhdGUYAiABKAkSGAoQcmV0cnlfaW5fc2Vjb25kcxgDIAEoASJ+Cg1TZXJ2aWNlSGVhbHRoEgwKBG5hbWUYASABKAkSEQoJc2ltdWxhdGVkGAIgASgIEhIKCmlzX2RlZmF1bHQYAyABKAgSDgoGc3RhdHVzGAQgASgJEigKCGJyZWFrZXJzGAUgAygLMhYuYWlodWIudjEuTW9kZWxCcmVha2VyIlYKGEdldFNlcnZpY2VIZWFsdGhSZXNwb25zZRIpCghzZXJ2aWNlcxgBIAMoCzIXLmFpaHViLnYxLlNlcnZpY2VIZWFsdGgSDwoHcHJvY2VzcxgCIAEoCTLfAwoMQWRtaW5TZXJ2aWNlEkQKCUxpc3RVc2VycxIaLmFpaHViLnYxLkxpc3RVc2Vyc1JlcXVlc3QaGy5haWh1Yi52MS5MaXN0VXNlcnNSZXNwb25zZRJKCgtTZXRVc2VyUGxhbhIcLmFpaHViLnYxLlNldFVzZXJQbGFuUmVxdWVzdBodLmFpaHViLnYxLlNldFVzZXJQbGFuUmVzcG9uc2USUAoNU2V0VXNlckJ1ZGdldBIeLmFpaHViLnYxLlNldFVzZXJCdWRnZXRSZXF1ZXN0Gh8uYWlodWIudjEuU2V0VXNlckJ1ZGdldFJlc3BvbnNlEkQKCUxpc3RQbGFucxIaLmFpaHViLnYxLkxpc3RQbGFuc1JlcXVlc3QaGy5haWh1Yi52MS5MaXN0UGxhbnNSZXNwb25zZRJKCgtHZXRPdmVydmlldxIcLmFpaHViLnYxLkdldE92ZXJ2aWV3UmVxdWVzdBodLmFpaHViLnYxLkdldE92ZXJ2aWV3UmVzcG9uc2USWQoQR2V0U2VydmljZUhlYWx0aBIhLmFpaHViLnYxLkdldFNlcnZpY2VIZWFsdGhSZXF1ZXN0GiIuYWlodWIudjEuR2V0U2VydmljZUhlYWx0aFJlc3BvbnNlYgZwcm90bzM", [file_aihub_v1_field_rules, file_aihub_v1_usage_service, file_google_protobuf_timestamp]);
+
+/**
+ * Describes the message aihub.v1.UserBudget.
+ * Use `create(UserBudgetSchema)` to create a new message.
+ */
+export const UserBudgetSchema = /*@__PURE__*/
+  messageDesc(file_aihub_v1_admin_service, 0);
 
 /**
  * Describes the message aihub.v1.AdminUser.
  * Use `create(AdminUserSchema)` to create a new message.
  */
 export const AdminUserSchema = /*@__PURE__*/
-  messageDesc(file_aihub_v1_admin_service, 0);
+  messageDesc(file_aihub_v1_admin_service, 1);
 
 /**
  * Describes the message aihub.v1.ListUsersRequest.
  * Use `create(ListUsersRequestSchema)` to create a new message.
  */
 export const ListUsersRequestSchema = /*@__PURE__*/
-  messageDesc(file_aihub_v1_admin_service, 1);
+  messageDesc(file_aihub_v1_admin_service, 2);
 
 /**
  * Describes the message aihub.v1.ListUsersResponse.
  * Use `create(ListUsersResponseSchema)` to create a new message.
  */
 export const ListUsersResponseSchema = /*@__PURE__*/
-  messageDesc(file_aihub_v1_admin_service, 2);
+  messageDesc(file_aihub_v1_admin_service, 3);
 
 /**
  * Describes the message aihub.v1.SetUserPlanRequest.
  * Use `create(SetUserPlanRequestSchema)` to create a new message.
  */
 export const SetUserPlanRequestSchema = /*@__PURE__*/
-  messageDesc(file_aihub_v1_admin_service, 3);
+  messageDesc(file_aihub_v1_admin_service, 4);
 
 /**
  * Describes the message aihub.v1.SetUserPlanResponse.
  * Use `create(SetUserPlanResponseSchema)` to create a new message.
  */
 export const SetUserPlanResponseSchema = /*@__PURE__*/
-  messageDesc(file_aihub_v1_admin_service, 4);
+  messageDesc(file_aihub_v1_admin_service, 5);
+
+/**
+ * Describes the message aihub.v1.SetUserBudgetRequest.
+ * Use `create(SetUserBudgetRequestSchema)` to create a new message.
+ */
+export const SetUserBudgetRequestSchema = /*@__PURE__*/
+  messageDesc(file_aihub_v1_admin_service, 6);
+
+/**
+ * Describes the message aihub.v1.SetUserBudgetResponse.
+ * Use `create(SetUserBudgetResponseSchema)` to create a new message.
+ */
+export const SetUserBudgetResponseSchema = /*@__PURE__*/
+  messageDesc(file_aihub_v1_admin_service, 7);
+
+/**
+ * Describes the message aihub.v1.ListPlansRequest.
+ * Use `create(ListPlansRequestSchema)` to create a new message.
+ */
+export const ListPlansRequestSchema = /*@__PURE__*/
+  messageDesc(file_aihub_v1_admin_service, 8);
+
+/**
+ * Describes the message aihub.v1.AdminPlan.
+ * Use `create(AdminPlanSchema)` to create a new message.
+ */
+export const AdminPlanSchema = /*@__PURE__*/
+  messageDesc(file_aihub_v1_admin_service, 9);
+
+/**
+ * Describes the message aihub.v1.ListPlansResponse.
+ * Use `create(ListPlansResponseSchema)` to create a new message.
+ */
+export const ListPlansResponseSchema = /*@__PURE__*/
+  messageDesc(file_aihub_v1_admin_service, 10);
+
+/**
+ * Describes the message aihub.v1.GetOverviewRequest.
+ * Use `create(GetOverviewRequestSchema)` to create a new message.
+ */
+export const GetOverviewRequestSchema = /*@__PURE__*/
+  messageDesc(file_aihub_v1_admin_service, 11);
+
+/**
+ * Describes the message aihub.v1.ModelUsage.
+ * Use `create(ModelUsageSchema)` to create a new message.
+ */
+export const ModelUsageSchema = /*@__PURE__*/
+  messageDesc(file_aihub_v1_admin_service, 12);
+
+/**
+ * Describes the message aihub.v1.GetOverviewResponse.
+ * Use `create(GetOverviewResponseSchema)` to create a new message.
+ */
+export const GetOverviewResponseSchema = /*@__PURE__*/
+  messageDesc(file_aihub_v1_admin_service, 13);
+
+/**
+ * Describes the message aihub.v1.GetServiceHealthRequest.
+ * Use `create(GetServiceHealthRequestSchema)` to create a new message.
+ */
+export const GetServiceHealthRequestSchema = /*@__PURE__*/
+  messageDesc(file_aihub_v1_admin_service, 14);
+
+/**
+ * Describes the message aihub.v1.ModelBreaker.
+ * Use `create(ModelBreakerSchema)` to create a new message.
+ */
+export const ModelBreakerSchema = /*@__PURE__*/
+  messageDesc(file_aihub_v1_admin_service, 15);
+
+/**
+ * Describes the message aihub.v1.ServiceHealth.
+ * Use `create(ServiceHealthSchema)` to create a new message.
+ */
+export const ServiceHealthSchema = /*@__PURE__*/
+  messageDesc(file_aihub_v1_admin_service, 16);
+
+/**
+ * Describes the message aihub.v1.GetServiceHealthResponse.
+ * Use `create(GetServiceHealthResponseSchema)` to create a new message.
+ */
+export const GetServiceHealthResponseSchema = /*@__PURE__*/
+  messageDesc(file_aihub_v1_admin_service, 17);
 
 /**
  * AdminService is the operators' view of the gateway's accounts. Takes the JWT of an admin

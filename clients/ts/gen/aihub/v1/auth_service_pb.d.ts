@@ -162,6 +162,47 @@ export declare type LoginResponse = Message<"aihub.v1.LoginResponse"> & {
 export declare const LoginResponseSchema: GenMessage<LoginResponse>;
 
 /**
+ * LogoutRequest has no fields: the login token it is sent with is the one ended.
+ *
+ * @generated from message aihub.v1.LogoutRequest
+ */
+export declare type LogoutRequest = Message<"aihub.v1.LogoutRequest"> & {
+};
+
+/**
+ * Describes the message aihub.v1.LogoutRequest.
+ * Use `create(LogoutRequestSchema)` to create a new message.
+ */
+export declare const LogoutRequestSchema: GenMessage<LogoutRequest>;
+
+/**
+ * LogoutResponse says which token ended.
+ *
+ * @generated from message aihub.v1.LogoutResponse
+ */
+export declare type LogoutResponse = Message<"aihub.v1.LogoutResponse"> & {
+  /**
+   * The account whose login token ended.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * When the token would have expired: until then the gateway remembers the log-out.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 2;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message aihub.v1.LogoutResponse.
+ * Use `create(LogoutResponseSchema)` to create a new message.
+ */
+export declare const LogoutResponseSchema: GenMessage<LogoutResponse>;
+
+/**
  * AuthService creates accounts and exchanges credentials for a JWT.
  * The JWT manages API keys (KeyService); every other service takes an API key.
  *
@@ -190,6 +231,19 @@ export declare const AuthService: GenService<{
     methodKind: "unary";
     input: typeof LoginRequestSchema;
     output: typeof LoginResponseSchema;
+  },
+  /**
+   * Logout ends the login token it is called with, before its expiry: from then on every replica
+   * refuses it with UNAUTHENTICATED `TOKEN_REVOKED` (the log-out is kept in the shared store until
+   * the token would have expired). Other login tokens of the account, and its API keys, go on.
+   * Errors: UNAUTHENTICATED (no valid login token).
+   *
+   * @generated from rpc aihub.v1.AuthService.Logout
+   */
+  logout: {
+    methodKind: "unary";
+    input: typeof LogoutRequestSchema;
+    output: typeof LogoutResponseSchema;
   },
 }>;
 

@@ -10,7 +10,7 @@ import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
  * Describes the file aihub/v1/auth_service.proto.
  */
 export const file_aihub_v1_auth_service = /*@__PURE__*/
-  fileDesc("ChthaWh1Yi92MS9hdXRoX3NlcnZpY2UucHJvdG8SCGFpaHViLnYxIlEKD1JlZ2lzdGVyUmVxdWVzdBIfCgVlbWFpbBgBIAEoCUIQqrsYDAgBKgVlbWFpbDj+ARIdCghwYXNzd29yZBgCIAEoCUILqrsYBwgBMAg4gAgifwoQUmVnaXN0ZXJSZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEg0KBXRva2VuGAMgASgJEi4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHJvbGUYBSABKAkiQwoMTG9naW5SZXF1ZXN0EhcKBWVtYWlsGAEgASgJQgiquxgECAEwARIaCghwYXNzd29yZBgCIAEoCUIIqrsYBAgBMAEifAoNTG9naW5SZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEg0KBXRva2VuGAMgASgJEi4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHJvbGUYBSABKAkyigEKC0F1dGhTZXJ2aWNlEkEKCFJlZ2lzdGVyEhkuYWlodWIudjEuUmVnaXN0ZXJSZXF1ZXN0GhouYWlodWIudjEuUmVnaXN0ZXJSZXNwb25zZRI4CgVMb2dpbhIWLmFpaHViLnYxLkxvZ2luUmVxdWVzdBoXLmFpaHViLnYxLkxvZ2luUmVzcG9uc2ViBnByb3RvMw", [file_aihub_v1_field_rules, file_google_protobuf_timestamp]);
+  fileDesc("ChthaWh1Yi92MS9hdXRoX3NlcnZpY2UucHJvdG8SCGFpaHViLnYxIlEKD1JlZ2lzdGVyUmVxdWVzdBIfCgVlbWFpbBgBIAEoCUIQqrsYDAgBKgVlbWFpbDj+ARIdCghwYXNzd29yZBgCIAEoCUILqrsYBwgBMAg4gAgifwoQUmVnaXN0ZXJSZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEg0KBXRva2VuGAMgASgJEi4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHJvbGUYBSABKAkiQwoMTG9naW5SZXF1ZXN0EhcKBWVtYWlsGAEgASgJQgiquxgECAEwARIaCghwYXNzd29yZBgCIAEoCUIIqrsYBAgBMAEifAoNTG9naW5SZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEg0KBXRva2VuGAMgASgJEi4KCmV4cGlyZXNfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBHJvbGUYBSABKAkiDwoNTG9nb3V0UmVxdWVzdCJRCg5Mb2dvdXRSZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wMscBCgtBdXRoU2VydmljZRJBCghSZWdpc3RlchIZLmFpaHViLnYxLlJlZ2lzdGVyUmVxdWVzdBoaLmFpaHViLnYxLlJlZ2lzdGVyUmVzcG9uc2USOAoFTG9naW4SFi5haWh1Yi52MS5Mb2dpblJlcXVlc3QaFy5haWh1Yi52MS5Mb2dpblJlc3BvbnNlEjsKBkxvZ291dBIXLmFpaHViLnYxLkxvZ291dFJlcXVlc3QaGC5haWh1Yi52MS5Mb2dvdXRSZXNwb25zZWIGcHJvdG8z", [file_aihub_v1_field_rules, file_google_protobuf_timestamp]);
 
 /**
  * Describes the message aihub.v1.RegisterRequest.
@@ -39,6 +39,20 @@ export const LoginRequestSchema = /*@__PURE__*/
  */
 export const LoginResponseSchema = /*@__PURE__*/
   messageDesc(file_aihub_v1_auth_service, 3);
+
+/**
+ * Describes the message aihub.v1.LogoutRequest.
+ * Use `create(LogoutRequestSchema)` to create a new message.
+ */
+export const LogoutRequestSchema = /*@__PURE__*/
+  messageDesc(file_aihub_v1_auth_service, 4);
+
+/**
+ * Describes the message aihub.v1.LogoutResponse.
+ * Use `create(LogoutResponseSchema)` to create a new message.
+ */
+export const LogoutResponseSchema = /*@__PURE__*/
+  messageDesc(file_aihub_v1_auth_service, 5);
 
 /**
  * AuthService creates accounts and exchanges credentials for a JWT.

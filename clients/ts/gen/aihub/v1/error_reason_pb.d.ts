@@ -277,6 +277,20 @@ export enum ErrorReason {
   API_KEY_NOT_FOUND = 27,
 
   /**
+   * Usage alerts: the caller has no alert with this id.
+   *
+   * @generated from enum value: ERROR_REASON_ALERT_NOT_FOUND = 75;
+   */
+  ALERT_NOT_FOUND = 75,
+
+  /**
+   * Usage alerts: the account holds as many alerts as it may; delete one first.
+   *
+   * @generated from enum value: ERROR_REASON_TOO_MANY_ALERTS = 76;
+   */
+  TOO_MANY_ALERTS = 76,
+
+  /**
    * REST only: the path does not take this HTTP method; the `Allow` header lists those it
    * takes.
    *
@@ -360,6 +374,13 @@ export enum ErrorReason {
    * @generated from enum value: ERROR_REASON_TOKEN_EXPIRED = 36;
    */
   TOKEN_EXPIRED = 36,
+
+  /**
+   * The login token was ended by a log-out (`POST /v1/auth/logout`); log in again.
+   *
+   * @generated from enum value: ERROR_REASON_TOKEN_REVOKED = 80;
+   */
+  TOKEN_REVOKED = 80,
 
   /**
    * Login: wrong email or password.

@@ -468,6 +468,14 @@ export declare type WatchQuotaResponse = Message<"aihub.v1.WatchQuotaResponse"> 
    * @generated from field: repeated aihub.v1.SpendBudget budgets = 7;
    */
   budgets: SpendBudget[];
+
+  /**
+   * The usage alerts of the account that fired since the stream opened and were not sent on
+   * it yet (each one once per stream), oldest first; usually empty.
+   *
+   * @generated from field: repeated aihub.v1.AlertEvent alerts = 8;
+   */
+  alerts: AlertEvent[];
 };
 
 /**
@@ -741,6 +749,344 @@ export declare type ExportUsageLogsResponse = Message<"aihub.v1.ExportUsageLogsR
 export declare const ExportUsageLogsResponseSchema: GenMessage<ExportUsageLogsResponse>;
 
 /**
+ * AlertFigures is what an alert measures now: the usage in its current period and the figure
+ * its threshold is measured against.
+ *
+ * @generated from message aihub.v1.AlertFigures
+ */
+export declare type AlertFigures = Message<"aihub.v1.AlertFigures"> & {
+  /**
+   * The usage this period: USD for `cost_usd`, a count for `requests` and `tokens`.
+   *
+   * @generated from field: double observed = 1;
+   */
+  observed: number;
+
+  /**
+   * The amount at which the alert fires this period (0 when there is nothing to measure
+   * against: an alert `of` a budget on an account that has none).
+   *
+   * @generated from field: double limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message aihub.v1.AlertFigures.
+ * Use `create(AlertFiguresSchema)` to create a new message.
+ */
+export declare const AlertFiguresSchema: GenMessage<AlertFigures>;
+
+/**
+ * Alert is one usage alert of an account.
+ *
+ * @generated from message aihub.v1.Alert
+ */
+export declare type Alert = Message<"aihub.v1.Alert"> & {
+  /**
+   * The alert's id (`alert_...`).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Its name, as given (may be empty).
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * `cost_usd` (spend in USD), `requests` (calls counted against the quota) or `tokens`.
+   *
+   * @generated from field: string metric = 3;
+   */
+  metric: string;
+
+  /**
+   * The fraction of `of` at which it fires, 0 < threshold <= 1; 0 for an absolute alert.
+   *
+   * @generated from field: double threshold = 4;
+   */
+  threshold: number;
+
+  /**
+   * `budget` (the account's own budget, else its plan's monthly budget) or `quota` (the plan's
+   * monthly request quota); empty for an absolute alert.
+   *
+   * @generated from field: string of = 5;
+   */
+  of: string;
+
+  /**
+   * The absolute amount at which it fires (USD, or a count); 0 for a relative alert.
+   *
+   * @generated from field: double value = 6;
+   */
+  value: number;
+
+  /**
+   * `day` or `month` (UTC): the absolute alert's period, or the budget's or quota's own.
+   *
+   * @generated from field: string period = 7;
+   */
+  period: string;
+
+  /**
+   * When it was set.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 8;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * When it last fired; unset until it has.
+   *
+   * @generated from field: google.protobuf.Timestamp last_fired_at = 9;
+   */
+  lastFiredAt?: Timestamp | undefined;
+
+  /**
+   * The figures now.
+   *
+   * @generated from field: aihub.v1.AlertFigures current = 10;
+   */
+  current?: AlertFigures | undefined;
+};
+
+/**
+ * Describes the message aihub.v1.Alert.
+ * Use `create(AlertSchema)` to create a new message.
+ */
+export declare const AlertSchema: GenMessage<Alert>;
+
+/**
+ * AlertEvent is one crossing of an alert's threshold: at most one per alert and period.
+ *
+ * @generated from message aihub.v1.AlertEvent
+ */
+export declare type AlertEvent = Message<"aihub.v1.AlertEvent"> & {
+  /**
+   * The event's id (`evt_...`): the webhook's dedupe key.
+   *
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * The alert that fired.
+   *
+   * @generated from field: string alert_id = 2;
+   */
+  alertId: string;
+
+  /**
+   * The alert's metric.
+   *
+   * @generated from field: string metric = 3;
+   */
+  metric: string;
+
+  /**
+   * The usage when it was seen crossing.
+   *
+   * @generated from field: double observed = 4;
+   */
+  observed: number;
+
+  /**
+   * The amount it crossed.
+   *
+   * @generated from field: double limit = 5;
+   */
+  limit: number;
+
+  /**
+   * `day` or `month`.
+   *
+   * @generated from field: string period = 6;
+   */
+  period: string;
+
+  /**
+   * The period's start, `YYYY-MM-DD` (UTC).
+   *
+   * @generated from field: string period_start = 7;
+   */
+  periodStart: string;
+
+  /**
+   * When the crossing was seen.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 8;
+   */
+  createdAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message aihub.v1.AlertEvent.
+ * Use `create(AlertEventSchema)` to create a new message.
+ */
+export declare const AlertEventSchema: GenMessage<AlertEvent>;
+
+/**
+ * CreateAlertRequest describes the alert: `threshold` with `of`, or `value` with `period`.
+ *
+ * @generated from message aihub.v1.CreateAlertRequest
+ */
+export declare type CreateAlertRequest = Message<"aihub.v1.CreateAlertRequest"> & {
+  /**
+   * What to watch.
+   *
+   * @generated from field: string metric = 1;
+   */
+  metric: string;
+
+  /**
+   * A fraction of `of`, 0 < threshold <= 1 (0.8: at 80 %).
+   *
+   * @generated from field: optional double threshold = 2;
+   */
+  threshold?: number | undefined;
+
+  /**
+   * `budget` (for `cost_usd`) or `quota` (for `requests`); with `threshold`.
+   *
+   * @generated from field: string of = 3;
+   */
+  of: string;
+
+  /**
+   * An absolute amount above 0: USD for `cost_usd`, a count for `requests` and `tokens`.
+   *
+   * @generated from field: optional double value = 4;
+   */
+  value?: number | undefined;
+
+  /**
+   * `day` or `month`; with `value` (defaults to `month`).
+   *
+   * @generated from field: string period = 5;
+   */
+  period: string;
+
+  /**
+   * An optional name, at most 100 characters.
+   *
+   * @generated from field: string name = 6;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message aihub.v1.CreateAlertRequest.
+ * Use `create(CreateAlertRequestSchema)` to create a new message.
+ */
+export declare const CreateAlertRequestSchema: GenMessage<CreateAlertRequest>;
+
+/**
+ * CreateAlertResponse is the new alert.
+ *
+ * @generated from message aihub.v1.CreateAlertResponse
+ */
+export declare type CreateAlertResponse = Message<"aihub.v1.CreateAlertResponse"> & {
+  /**
+   * The alert as set.
+   *
+   * @generated from field: aihub.v1.Alert alert = 1;
+   */
+  alert?: Alert | undefined;
+};
+
+/**
+ * Describes the message aihub.v1.CreateAlertResponse.
+ * Use `create(CreateAlertResponseSchema)` to create a new message.
+ */
+export declare const CreateAlertResponseSchema: GenMessage<CreateAlertResponse>;
+
+/**
+ * ListAlertsRequest has no fields.
+ *
+ * @generated from message aihub.v1.ListAlertsRequest
+ */
+export declare type ListAlertsRequest = Message<"aihub.v1.ListAlertsRequest"> & {
+};
+
+/**
+ * Describes the message aihub.v1.ListAlertsRequest.
+ * Use `create(ListAlertsRequestSchema)` to create a new message.
+ */
+export declare const ListAlertsRequestSchema: GenMessage<ListAlertsRequest>;
+
+/**
+ * ListAlertsResponse is the account's alerts.
+ *
+ * @generated from message aihub.v1.ListAlertsResponse
+ */
+export declare type ListAlertsResponse = Message<"aihub.v1.ListAlertsResponse"> & {
+  /**
+   * Oldest first.
+   *
+   * @generated from field: repeated aihub.v1.Alert alerts = 1;
+   */
+  alerts: Alert[];
+};
+
+/**
+ * Describes the message aihub.v1.ListAlertsResponse.
+ * Use `create(ListAlertsResponseSchema)` to create a new message.
+ */
+export declare const ListAlertsResponseSchema: GenMessage<ListAlertsResponse>;
+
+/**
+ * DeleteAlertRequest names the alert.
+ *
+ * @generated from message aihub.v1.DeleteAlertRequest
+ */
+export declare type DeleteAlertRequest = Message<"aihub.v1.DeleteAlertRequest"> & {
+  /**
+   * The alert's id.
+   *
+   * @generated from field: string alert_id = 1;
+   */
+  alertId: string;
+};
+
+/**
+ * Describes the message aihub.v1.DeleteAlertRequest.
+ * Use `create(DeleteAlertRequestSchema)` to create a new message.
+ */
+export declare const DeleteAlertRequestSchema: GenMessage<DeleteAlertRequest>;
+
+/**
+ * DeleteAlertResponse confirms the deletion.
+ *
+ * @generated from message aihub.v1.DeleteAlertResponse
+ */
+export declare type DeleteAlertResponse = Message<"aihub.v1.DeleteAlertResponse"> & {
+  /**
+   * The deleted alert's id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Always true.
+   *
+   * @generated from field: bool deleted = 2;
+   */
+  deleted: boolean;
+};
+
+/**
+ * Describes the message aihub.v1.DeleteAlertResponse.
+ * Use `create(DeleteAlertResponseSchema)` to create a new message.
+ */
+export declare const DeleteAlertResponseSchema: GenMessage<DeleteAlertResponse>;
+
+/**
  * UsageService reports the caller's usage, cost and quota. Takes an API key with the
  * `usage` permission; figures cover the key owner's whole account.
  *
@@ -811,6 +1157,43 @@ export declare const UsageService: GenService<{
     methodKind: "server_streaming";
     input: typeof ExportUsageLogsRequestSchema;
     output: typeof ExportUsageLogsResponseSchema;
+  },
+  /**
+   * CreateAlert sets a usage alert on the caller's account (every key of it): a threshold of
+   * the account's budget or monthly quota (`of`), or an absolute amount per day or month. When
+   * the account's usage crosses it, once per period, an AlertEvent reaches WatchQuota and the
+   * operator's webhook (`[alerts]` in AIHUB_CONFIG). Takes the login token (as KeyService).
+   * Errors: INVALID_ARGUMENT (a meaningless combination, such as `tokens` of `quota`;
+   * ErrorInfo metadata `parameter` names the field), TOO_MANY_ALERTS, UNAUTHENTICATED.
+   *
+   * @generated from rpc aihub.v1.UsageService.CreateAlert
+   */
+  createAlert: {
+    methodKind: "unary";
+    input: typeof CreateAlertRequestSchema;
+    output: typeof CreateAlertResponseSchema;
+  },
+  /**
+   * ListAlerts lists the caller's alerts, oldest first, each with its current figures.
+   * Takes the login token. Errors: UNAUTHENTICATED.
+   *
+   * @generated from rpc aihub.v1.UsageService.ListAlerts
+   */
+  listAlerts: {
+    methodKind: "unary";
+    input: typeof ListAlertsRequestSchema;
+    output: typeof ListAlertsResponseSchema;
+  },
+  /**
+   * DeleteAlert removes one of the caller's alerts; events it already fired are still delivered.
+   * Takes the login token. Errors: ALERT_NOT_FOUND, UNAUTHENTICATED.
+   *
+   * @generated from rpc aihub.v1.UsageService.DeleteAlert
+   */
+  deleteAlert: {
+    methodKind: "unary";
+    input: typeof DeleteAlertRequestSchema;
+    output: typeof DeleteAlertResponseSchema;
   },
 }>;
 

@@ -1,0 +1,109 @@
+"""Usage alerts and their outbox: CRUD counted on the user, one event per alert and period
+however many stores fire at once, and claims that hand each due event to one store at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+
+from aihub_core.errors import NotFoundError
+from aihub_core.store.base import AlertEvent, AlertRecord, Store, StoreOptions, UserRecord
+from tests.store.conformance.backends import Backend, opened
+
+
+def _alert(alert_id: str, user_id: str, t0: datetime, **fields: object) -> AlertRecord:
+    alert = AlertRecord(alert_id, user_id, "spend", "cost_usd", 0.8, "budget", 0, "", t0)
+    return replace(alert, **fields)  # type: ignore[arg-type]
+
+
+def _event(event_id: str, alert_id: str, user_id: str, t0: datetime, period: str = "m2026-03") -> AlertEvent:
+    return AlertEvent(event_id, alert_id, user_id, period, f'{{"id": "{event_id}"}}', t0)
+
+
+async def test_alerts_are_created_listed_oldest_first_and_deleted_per_user(
+    store: Store, alice: UserRecord, bob: UserRecord, t0: datetime
+) -> None:
+    later = _alert(
+        "alert_2", alice.id, t0 + timedelta(seconds=1), metric="tokens", of="", amount=1000, period="day"
+    )
+    await store.create_alert(later)
+    await store.create_alert(_alert("alert_1", alice.id, t0))
+    await store.create_alert(_alert("alert_3", bob.id, t0))
+    assert [a.id for a in await store.list_alerts(alice.id)] == ["alert_1", "alert_2"]
+    assert (await store.list_alerts(alice.id))[1] == later
+    generation = await store.auth_generation()
+    user = await store.get_user(alice.id)
+    assert user is not None and user.alert_count == 2
+    assert not await store.delete_alert(bob.id, "alert_1")  # not bob's
+    assert await store.delete_alert(alice.id, "alert_1")
+    assert not await store.delete_alert(alice.id, "alert_1")
+    user = await store.get_user(alice.id)
+    assert user is not None and user.alert_count == 1
+    assert await store.auth_generation() != generation  # cached callers learn the count
+    with pytest.raises(NotFoundError):
+        await store.create_alert(_alert("alert_9", "usr_ghost", t0))
+
+
+async def test_an_alert_fires_once_per_period_and_records_when(
+    store: Store, alice: UserRecord, t0: datetime
+) -> None:
+    await store.create_alert(_alert("alert_1", alice.id, t0))
+    fired = [_event(f"evt_{i}", "alert_1", alice.id, t0 + timedelta(seconds=i)) for i in range(20)]
+    outcomes = await asyncio.gather(*(store.fire_alert(e) for e in fired))
+    assert sum(outcomes) == 1
+    winner = fired[outcomes.index(True)]
+    [alert] = await store.list_alerts(alice.id)
+    assert alert.last_fired_at == winner.created_at
+    assert await store.fire_alert(_event("evt_next", "alert_1", alice.id, t0, period="m2026-04"))
+    events = await store.alert_events(alice.id, t0)
+    assert sorted(e.id for e in events) == sorted([winner.id, "evt_next"])
+    assert await store.alert_events(alice.id, t0 + timedelta(hours=1)) == []
+
+
+async def test_two_stores_firing_at_once_record_one_event(backend: Backend, t0: datetime) -> None:
+    async with (
+        opened(backend.store(StoreOptions(keep_lease=False))) as one,
+        opened(backend.store(StoreOptions(keep_lease=False))) as two,
+    ):
+        await one.create_user(UserRecord("usr_a", "a@example.com", "h", "free", t0))
+        await one.create_alert(_alert("alert_1", "usr_a", t0))
+        tries = [
+            (one if i % 2 else two).fire_alert(_event(f"evt_{i}", "alert_1", "usr_a", t0)) for i in range(40)
+        ]
+        assert sum(await asyncio.gather(*tries)) == 1
+
+
+async def test_due_events_are_claimed_once_retried_and_delivered(
+    backend: Backend, store: Store, alice: UserRecord, t0: datetime
+) -> None:
+    await store.create_alert(_alert("alert_1", alice.id, t0))
+    for i in range(6):
+        assert await store.fire_alert(
+            _event(f"evt_{i}", "alert_1", alice.id, t0, period=f"d2026-03-0{i + 1}")
+        )
+    # Recorded only (no webhook): never claimed.
+    silent = replace(_event("evt_silent", "alert_1", alice.id, t0, period="m2026-05"), deliver=False)
+    assert await store.fire_alert(silent)
+    lease = t0 + timedelta(seconds=30)
+    async with opened(backend.store(StoreOptions(keep_lease=False))) as other:
+        first, second = await asyncio.gather(
+            store.claim_alert_deliveries(t0, lease, 4), other.claim_alert_deliveries(t0, lease, 4)
+        )
+    claimed = [d.event_id for d in first + second]
+    assert sorted(claimed) == [f"evt_{i}" for i in range(6)]  # each once, the silent one never
+    assert await store.claim_alert_deliveries(t0 + timedelta(seconds=1), lease, 10) == []  # still held
+    await store.finish_alert_delivery("evt_0", t0, t0, "")
+    await store.finish_alert_delivery("evt_0", None, t0, "a late failure")  # stays delivered
+    await store.finish_alert_delivery("evt_1", None, t0 + timedelta(seconds=10), "HTTP 500")
+    # evt_1 is due again at +10 s; the others' claims lapse at +30 s; evt_0 is done.
+    assert [
+        d.event_id for d in await store.claim_alert_deliveries(t0 + timedelta(seconds=10), lease, 10)
+    ] == ["evt_1"]
+    await store.finish_alert_delivery("evt_1", None, t0 + timedelta(seconds=20), "HTTP 500")
+    again = await store.claim_alert_deliveries(t0 + timedelta(seconds=31), t0 + timedelta(seconds=60), 10)
+    assert sorted(d.event_id for d in again) == [f"evt_{i}" for i in range(1, 6)]
+    assert {d.event_id: d.attempts for d in again}["evt_1"] == 2
+    assert {d.payload for d in again} >= {'{"id": "evt_1"}'}
