@@ -1,5 +1,5 @@
-"""`aihub serve`, `aihub users create|set-plan|set-role|set-budget`, `aihub models sync`: argument
-parsing and process wiring."""
+"""`aihub serve`, `aihub users create|set-plan|set-role|set-budget`, `aihub alerts outbox|retry`,
+`aihub models sync`: argument parsing and process wiring."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
+from aihub_cli.alerts import retry, show_outbox
 from aihub_cli.logs import configure_logging
 from aihub_cli.loop import run_fast
 from aihub_cli.models_sync import sync_models
@@ -23,6 +24,7 @@ from aihub_core.operator_config import load_operator_config
 from aihub_core.services.keys import budget_pico_usd
 from aihub_core.settings import Settings
 from aihub_core.store.base import ROLES
+from aihub_core.store.outbox import MAX_OUTBOX_LIST
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     set_budget.add_argument("--period", choices=BUDGET_PERIODS, default="month", help="day or month (UTC)")
 
+    _alerts_parser(commands, common)
+
     models = commands.add_parser("models", help="manage the model catalog").add_subparsers(
         dest="models_command", required=True
     )
@@ -88,6 +92,43 @@ def _parser() -> argparse.ArgumentParser:
     )
     common(sync)
     return parser
+
+
+def _alerts_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: Callable[[argparse.ArgumentParser], None],
+) -> None:
+    alerts = commands.add_parser("alerts", help="the usage alerts' webhook outbox").add_subparsers(
+        dest="alerts_command", required=True
+    )
+    outbox = alerts.add_parser(
+        "outbox", help="list the events owed to the webhook or given up (oldest first)"
+    )
+    common(outbox)
+    outbox.add_argument(
+        "--all", action="store_true", help="the most recent events, delivered ones too (newest first)"
+    )
+    outbox.add_argument(
+        "--limit", type=int, default=100, help=f"at most this many (1 to {MAX_OUTBOX_LIST}, default 100)"
+    )
+    again = alerts.add_parser(
+        "retry", help="make owed or given-up events due now (after fixing the receiver)"
+    )
+    common(again)
+    again.add_argument("event_ids", nargs="*", metavar="EVENT_ID", help="the events to retry")
+    again.add_argument("--all", action="store_true", help="every owed or given-up event")
+
+
+def _alerts(args: argparse.Namespace, settings: Settings) -> int:
+    if args.alerts_command == "outbox":
+        if not 1 <= args.limit <= MAX_OUTBOX_LIST:
+            print(f"aihub: --limit must be 1 to {MAX_OUTBOX_LIST}", file=sys.stderr)
+            return 2
+        return asyncio.run(show_outbox(settings, args.all, args.limit, sys.stdout))
+    if args.all == bool(args.event_ids):
+        print("aihub: name the events to retry, or give --all (not both)", file=sys.stderr)
+        return 2
+    return asyncio.run(retry(settings, None if args.all else args.event_ids, sys.stdout))
 
 
 def _settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
@@ -144,6 +185,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
                 workers = supervise(settings, env, args.workers, only=args.only, core_address=args.core)
                 return run_fast(workers)
             return run_fast(serve(settings, env, only=args.only, core_address=args.core))
+        if args.command == "alerts":
+            return _alerts(args, settings)
         if args.command == "models":
             return asyncio.run(sync_models(settings, env))
         if args.users_command == "create":

@@ -115,6 +115,7 @@ async def _serve(
             core.local_channel() if core is not None else address,
             metrics_dir=environ.get(METRICS_DIR_ENV) if worker else None,
             options=shim_options(settings),
+            metric_sources=() if core is None else (core.alert_metrics,),
         )
         http = await start_http(
             app, settings.host, settings.http_port, sock=sock, header_timeout=settings.http_header_timeout

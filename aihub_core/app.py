@@ -13,6 +13,7 @@ import aiohttp
 
 from aihub_core.alerts.checker import AlertChecker
 from aihub_core.alerts.manager import AlertManager
+from aihub_core.alerts.metrics import AlertMetrics
 from aihub_core.alerts.webhook import WebhookDelivery
 from aihub_core.auth.secrets import load_or_create_jwt_secret
 from aihub_core.auth.tokens import TokenIssuer
@@ -145,6 +146,7 @@ class Alerts:
 
     checker: AlertChecker
     manager: AlertManager
+    metrics: AlertMetrics
 
 
 async def _start_alerts(
@@ -153,11 +155,12 @@ async def _start_alerts(
     """The checker and manager, and with a webhook (`[alerts]` in AIHUB_CONFIG) this process's
     delivery loop, stopped with the core (after the checks under way have recorded their events)."""
     webhook = configured.config.alerts
+    metrics = AlertMetrics(store, now=clock.now)
     delivery: WebhookDelivery | None = None
     if webhook is not None:
         session = upstream_session(max_connections=20)
         stack.push_async_callback(session.close)
-        delivery = WebhookDelivery(store, webhook, session, now=clock.now)
+        delivery = WebhookDelivery(store, webhook, session, now=clock.now, metrics=metrics)
         delivery.start()
         stack.push_async_callback(delivery.stop)
         log.info("usage alerts are POSTed to %s", webhook.url)
@@ -167,9 +170,9 @@ async def _start_alerts(
             delivery.wake()
         await admitter.notify(user_id)
 
-    checker = AlertChecker(store, deliver=webhook is not None, fired=fired, now=clock.now)
+    checker = AlertChecker(store, deliver=webhook is not None, fired=fired, now=clock.now, metrics=metrics)
     stack.push_async_callback(checker.stop)
-    return Alerts(checker, AlertManager(store, checker, now=clock.now))
+    return Alerts(checker, AlertManager(store, checker, now=clock.now), metrics)
 
 
 async def _recover_abandoned(store: Store) -> None:
@@ -231,6 +234,7 @@ class Core:
         stack: AsyncExitStack,
         configured: Configured,
         router: Router,
+        alert_metrics: AlertMetrics,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -239,6 +243,8 @@ class Core:
         self.router = router
         self.catalog = configured.catalog
         self.fallbacks = configured.fallbacks
+        # The usage alerts' figures, for the /metrics of the shim running in this process.
+        self.alert_metrics = alert_metrics
         self._server = server
         self._stack = stack
 
@@ -360,7 +366,7 @@ class Core:
         except BaseException:
             await stack.aclose()
             raise
-        return cls(settings, server, store, upstreams, stack, configured, router)
+        return cls(settings, server, store, upstreams, stack, configured, router, alerts.metrics)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop taking calls, let in-flight ones finish, then close upstreams and the store."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from types import MappingProxyType
 from typing import Any
@@ -22,7 +22,7 @@ from aihub_http.console import console_routes
 from aihub_http.docs import STATIC_FILES, render_docs, static_file
 from aihub_http.endpoints import Endpoint, healthz, rpc_endpoint
 from aihub_http.errors import ApiError
-from aihub_http.metrics import Metrics, MetricsMiddleware
+from aihub_http.metrics import Metrics, MetricsMiddleware, ScrapeSource
 from aihub_http.openai import openai_endpoint
 from aihub_http.openai.errors import error_response as openai_error_response
 from aihub_http.openai.openapi import paths as openai_paths
@@ -47,6 +47,7 @@ def create_app(
     registry: CollectorRegistry | None = None,
     metrics_dir: str | None = None,
     options: ShimOptions | None = None,
+    metric_sources: Sequence[ScrapeSource] = (),
 ) -> Starlette:
     """The REST/SSE shim in front of the core: at `core` (`host:port`, a channel the app opens and
     closes), or through `core` itself, a channel its owner opens and closes (`aihub serve` passes
@@ -54,10 +55,14 @@ def create_app(
 
     `metrics_dir`: the shared folder of several worker processes' metrics (prometheus_client's
     multiprocess mode); `GET /metrics` then reports the sum over all of them. `options`: the
-    shim's own limits and credentials (`ShimOptions()`'s defaults when not given)."""
+    shim's own limits and credentials (`ShimOptions()`'s defaults when not given).
+    `metric_sources`: more figures for `GET /metrics` (the core's, when it runs in this process)."""
     options = options or ShimOptions()
     metrics = Metrics(
-        registry if registry is not None else CollectorRegistry(), metrics_dir, options.metrics_token
+        registry if registry is not None else CollectorRegistry(),
+        metrics_dir,
+        options.metrics_token,
+        metric_sources,
     )
 
     @asynccontextmanager
@@ -106,7 +111,9 @@ def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
 def _service_routes(metrics: Metrics) -> list[BaseRoute]:
     extra_paths = {
         "/healthz": _plain_operation("Health of the shim and the core", "application/json"),
-        "/metrics": _plain_operation("Prometheus metrics of the shim", "text/plain"),
+        "/metrics": _plain_operation(
+            "Prometheus metrics of the shim, and of the core when it runs in the same process", "text/plain"
+        ),
         "/openapi.json": _plain_operation("This document", "application/json"),
         "/docs": _plain_operation("The API reference, with a form to try each call", "text/html"),
     }

@@ -100,13 +100,13 @@ async def unary_reply(
     leaves first (ClientGone), and a failed call is the ApiError it maps to. The request is
     answered under the core's request id from here on."""
     try:
-        reply, headers = await until_disconnect(request.receive, _finish(call))
+        reply, initial = await until_disconnect(request.receive, _finish(call))
     except grpc.aio.AioRpcError as err:
         raise _failed(request, err) from None
     finally:
         call.cancel()  # a no-op once the call has finished
-    adopt_request_id(request, core_request_id(await call.initial_metadata()))
-    return reply, headers
+    adopt_request_id(request, core_request_id(initial))
+    return reply, response_headers(initial)
 
 
 async def first_message(
@@ -138,9 +138,10 @@ async def _unary(
     return JSONResponse(message_to_json(reply), status_code=status_code, headers=headers)
 
 
-async def _finish(call: grpc.aio.UnaryUnaryCall[Any, R]) -> tuple[R, dict[str, str]]:
+async def _finish(call: grpc.aio.UnaryUnaryCall[Any, R]) -> tuple[R, grpc.aio.Metadata]:
+    """The reply and the initial metadata (read once: each read builds a Metadata)."""
     reply = await call
-    return reply, response_headers(await call.initial_metadata())
+    return reply, await call.initial_metadata()
 
 
 def _failed(request: Request[LifespanState], err: grpc.aio.AioRpcError) -> ApiError:

@@ -1,12 +1,19 @@
-"""Prometheus metrics of the shim itself, in a registry owned by the app."""
+"""Prometheus metrics of the shim itself, in a registry owned by the app, and of the parts of
+this process that give theirs (`ScrapeSource`: the core's, when it runs here)."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
 import time
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -22,15 +29,48 @@ CLIENT_CLOSED = 499
 # Set (to a fresh folder) in the environment of worker processes before prometheus_client is
 # imported: each process then keeps its figures in files there, and a scrape sums them.
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# How long a scrape waits for a source's figures read at scrape time before it answers without them.
+SOURCE_TIMEOUT = 5.0
+log = logging.getLogger("aihub.http")
+
+
+class ScrapeSource(Protocol):
+    """Figures of another part of this process for `GET /metrics` (the core's, when the core runs
+    in the same process as the shim)."""
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        """Its counters of this process (in multiprocess mode they are in the shared folder too)."""
+        ...
+
+    async def read_now(self) -> list[Metric]:
+        """Figures read when scraped, the same whichever process reads them (a shared store's)."""
+        ...
+
+
+class _Fixed(Collector):
+    """Metric families read before the exposition is written."""
+
+    def __init__(self, metrics: Iterable[Metric]) -> None:
+        self._metrics = list(metrics)
+
+    def collect(self) -> Iterable[Metric]:
+        return self._metrics
 
 
 class Metrics:
-    """A request counter and a latency histogram, by method, route template and status."""
+    """A request counter and a latency histogram, by method, route template and status; and the
+    figures of the `sources` (the core's usage alerts, when it runs in this process)."""
 
     def __init__(
-        self, registry: CollectorRegistry, multiprocess_dir: str | None = None, token: str | None = None
+        self,
+        registry: CollectorRegistry,
+        multiprocess_dir: str | None = None,
+        token: str | None = None,
+        sources: Sequence[ScrapeSource] = (),
     ) -> None:
         self.registry = registry
+        self._sources = tuple(sources)
         self._multiprocess_dir = multiprocess_dir
         self._token = None if token is None else token.encode()
         self.requests = Counter(
@@ -71,7 +111,21 @@ class Metrics:
         if self._multiprocess_dir is not None:
             registry = CollectorRegistry()
             MultiProcessCollector(registry, path=self._multiprocess_dir)  # type: ignore[no-untyped-call]
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        body = generate_latest(registry)
+        for source in self._sources:
+            if self._multiprocess_dir is None:  # else every worker's are in the folder, summed
+                body += generate_latest(source.registry)
+            body += generate_latest(_Fixed(await _read_now(source)))
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+async def _read_now(source: ScrapeSource) -> list[Metric]:
+    # A database that does not answer must not take /metrics down with it: the rest is answered.
+    try:
+        return await asyncio.wait_for(source.read_now(), SOURCE_TIMEOUT)
+    except Exception:
+        log.warning("a metrics source failed; /metrics answers without its figures", exc_info=True)
+        return []
 
 
 class MetricsMiddleware:

@@ -17,6 +17,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from aihub_http.metadata import REQUEST_ID_HEADER, new_request_id
 
 SCOPE_KEY = "aihub.request_id"
+# The `send` this middleware was given (the server's, behind Starlette's ServerErrorMiddleware):
+# every middleware inside it acts on `http.response.start` only, so a stream's body frames go
+# straight to it once the start went through them all (`sse.SseResponse`).
+BODY_SEND_KEY = "aihub.body_send"
 
 
 def adopt_request_id(connection: HTTPConnection[Any], request_id: str | None) -> None:
@@ -52,6 +56,8 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+
+        scope[BODY_SEND_KEY] = send
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -20,6 +20,7 @@ from aihub_http.access_log import note_usage
 from aihub_http.disconnect import ClientGone, until_disconnect
 from aihub_http.errors import from_rpc_error
 from aihub_http.jsonmap import message_to_json
+from aihub_http.request_ids import BODY_SEND_KEY
 
 StreamCall = grpc.aio.UnaryStreamCall[Any, Any]
 
@@ -156,6 +157,8 @@ class SseResponse(Response):
 
     async def _stream(self, scope: Scope, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        # The frames skip the middlewares' wrappers, which only act on the start (request_ids).
+        send = scope.get(BODY_SEND_KEY, send)
         message = self._first
         writer = self._writer
         while message is not None:

@@ -18,6 +18,7 @@ import httpx
 from aiohttp import web
 
 from aihub_core.alerts.webhook import verify
+from tests.alerts.test_metrics import alerts_of, figures
 from tests.test_cli import aihub, clean_env, free_port, wait_for_banner
 from tests.waiting import eventually
 
@@ -164,6 +165,17 @@ async def test_every_crossing_arrives_signed_and_is_acted_on_once_across_restart
                 )
             await chats(base, auth, 1)
             await eventually(lambda: len(events_in(db)) == 4 and all(events_in(db).values()), "the fourth")
+            # This gateway's own counts (it recorded the fourth crossing; it delivered all four),
+            # and the outbox's, read from the database at the scrape: nothing owed.
+            async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+                scraped = alerts_of(figures((await client.get("/metrics")).text))
+            assert scraped["aihub_alert_crossings_total"] == 1
+            assert scraped["aihub_alert_deliveries_total{delivered}"] == 4
+            assert scraped["aihub_alert_deliveries_total{failed}"] >= 1
+            assert (scraped["aihub_alert_outbox_owed"], scraped["aihub_alert_outbox_oldest_age_seconds"]) == (
+                0,
+                0,
+            )
 
     recorded = events_in(db)
     assert sorted(receiver.acted) == sorted(recorded)  # every crossing acted on, each once

@@ -176,6 +176,16 @@ def test_workers_hold_one_limit_survive_a_crash_and_stop_together(tmp_path: Path
                 metrics,
             )
             assert chats and float(chats.group(1)) == 5.0, metrics
+            # The cores' usage alert counters summed into one series each (not one per worker),
+            # and the outbox's gauges once, read by the worker that answered.
+            for series in (
+                "aihub_alert_crossings_total ",
+                'aihub_alert_deliveries_total{outcome="delivered"} ',
+                'aihub_alert_deliveries_total{outcome="failed"} ',
+                "aihub_alert_outbox_owed 0.0",
+                "aihub_alert_outbox_oldest_age_seconds 0.0",
+            ):
+                assert metrics.count("\n" + series) == 1, (series, metrics)
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=60) == 0

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from aihub_core.alerts.metrics import AlertMetrics
 from aihub_core.alerts.rules import Measure, fired_in, measure, shown
 from aihub_core.identity import Caller
 from aihub_core.store.base import AlertEvent, AlertRecord, Store
@@ -88,10 +89,13 @@ class AlertChecker:
         deliver: bool,
         fired: Callable[[str], Awaitable[None]],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: AlertMetrics | None = None,
     ) -> None:
         """`deliver`: whether a webhook is configured (else crossings are recorded, not queued);
-        `fired(user_id)` is awaited after a check recorded crossings (wakes watchers, delivery)."""
+        `fired(user_id)` is awaited after a check recorded crossings (wakes watchers, delivery);
+        `metrics` counts the crossings."""
         self._store = store
+        self._metrics = metrics or AlertMetrics(store)
         self._deliver = deliver
         self._fired = fired
         self._now = now
@@ -151,6 +155,7 @@ class AlertChecker:
                 log.info("usage alert %s of %s fired (%s %s)", alert.id, caller.user_id, seen.key, event_id)
                 recorded.append(event)
         if recorded:
+            self._metrics.crossed(len(recorded))
             await self._fired(caller.user_id)
         return recorded
 

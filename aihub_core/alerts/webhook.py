@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 
+from aihub_core.alerts.metrics import AlertMetrics
 from aihub_core.store.base import AlertDelivery, Store
 
 log = logging.getLogger("aihub.alerts")
@@ -44,6 +45,9 @@ class WebhookConfig:
     max_retry_seconds: float = 3600.0
     timeout_seconds: float = 10.0
     poll_seconds: float = 2.0
+    give_up_after_hours: float | None = None
+    """Stop retrying an event this long after it was recorded (None: never); an operator may
+    still retry it (`aihub alerts retry`)."""
 
     @property
     def lease_seconds(self) -> float:
@@ -84,8 +88,10 @@ class WebhookDelivery:
         client: aiohttp.ClientSession,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch: int = 20,
+        metrics: AlertMetrics | None = None,
     ) -> None:
         self._store = store
+        self._metrics = metrics or AlertMetrics(store)
         self._config = config
         self._client = client
         self._now = now
@@ -150,8 +156,22 @@ class WebhookDelivery:
             error = f"{type(err).__name__}: {err}"
         now = self._now()
         attempts = delivery.attempts + 1
+        self._metrics.attempted(delivered=not error)
         if not error:
             await self._store.finish_alert_delivery(delivery.event_id, now, now, "")
+            return
+        give_up = self._config.give_up_after_hours
+        if give_up is not None and await self._store.give_up_alert_delivery(
+            delivery.event_id, now - timedelta(hours=give_up), error
+        ):
+            self._metrics.gave_up()
+            log.error(
+                "usage alert %s not delivered (attempt %d: %s); giving up after %g hours",
+                delivery.event_id,
+                attempts,
+                error,
+                give_up,
+            )
             return
         delay = backoff(self._config, attempts)
         log.warning(

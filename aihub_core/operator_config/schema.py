@@ -21,7 +21,17 @@ from aihub_core.providers.registry import builtin_services, configurable_kinds
 _SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _PLAN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _TOP = ("services", "plans", "fallbacks", "model_overrides", "alerts")
-_ALERTS_KEYS = ("url", "secret_env", "retry_seconds", "max_retry_seconds", "timeout_seconds", "poll_seconds")
+_ALERTS_KEYS = (
+    "url",
+    "secret_env",
+    "retry_seconds",
+    "max_retry_seconds",
+    "timeout_seconds",
+    "poll_seconds",
+    "give_up_after_hours",
+)
+# At most a year: past that, "never" (the key left out) says it better.
+_MAX_GIVE_UP_HOURS = 8_760
 _SERVICE_KEYS = ("name", "kind", "base_url", "api_key_env", "models", "default_model")
 _PLAN_KEYS = ("requests_per_minute", "tokens_per_minute", "concurrent_requests", "monthly_requests")
 # Optional: left out, the operator's default input limits apply (AIHUB_MAX_INPUT_*).
@@ -119,7 +129,7 @@ def parse_operator_config(data: Mapping[str, Any], source: str, environ: Mapping
 
 def _alerts(source: str, raw: Mapping[str, Any], environ: Mapping[str, str]) -> WebhookConfig:
     """`[alerts]`: the webhook's URL and the variable holding its signing secret (both required),
-    and optional delivery timings in seconds."""
+    optional delivery timings in seconds, and when to give up on an event (default never)."""
     table = Table(source, "alerts", raw, _ALERTS_KEYS)
     url = table.url("url")
     secret_env = table.text("secret_env")
@@ -139,7 +149,21 @@ def _alerts(source: str, raw: Mapping[str, Any], environ: Mapping[str, str]) -> 
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 86_400:
                 raise table.error(key, f"must be a number of seconds above 0, at most 86400, got {value!r}")
             timings[key] = float(value)
-    config = WebhookConfig(url, secret, secret_env, **timings)
+    give_up: float | None = None
+    if table.has("give_up_after_hours"):
+        value = table.data["give_up_after_hours"]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 < value <= _MAX_GIVE_UP_HOURS
+        ):
+            raise table.error(
+                "give_up_after_hours",
+                f"must be a number of hours above 0, at most {_MAX_GIVE_UP_HOURS}, got {value!r}"
+                " (leave it out to retry without end)",
+            )
+        give_up = float(value)
+    config = WebhookConfig(url, secret, secret_env, **timings, give_up_after_hours=give_up)
     if config.max_retry_seconds < config.retry_seconds:
         raise table.error("max_retry_seconds", "must not be below retry_seconds")
     return config

@@ -1,8 +1,9 @@
 """The storage contract: the `Store` protocol, which every backend implements.
 
 `Store` combines one protocol per concept (`protocols/`: accounts, keys, sessions, ledger,
-reports, leases, alerts, idempotency); the records they take and give are in `records`, a
-store's options in `options`. Both are re-exported here, where the rest of the code imports them.
+reports, leases, alerts, idempotency; and `outbox`, the alert outbox's operator side, with its
+own records); the records they take and give are in `records`, a store's options in `options`.
+Both are re-exported here, where the rest of the code imports them.
 
 A backend (`aihub_core/store/<name>/`) is made by `open_store` from the database URL's scheme,
 and it is done when the conformance suite (`tests/store/conformance/`) passes against it: the
@@ -30,6 +31,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from aihub_core.store.options import Durability, StoreOptions
+from aihub_core.store.outbox import AlertOutbox
 from aihub_core.store.protocols.accounts import AccountStore
 from aihub_core.store.protocols.alerts import AlertStore
 from aihub_core.store.protocols.idempotency import IdempotencyStore
@@ -62,6 +64,7 @@ __all__ = [
     "AccountStore",
     "AlertDelivery",
     "AlertEvent",
+    "AlertOutbox",
     "AlertRecord",
     "AlertStore",
     "ApiKeyRecord",
@@ -102,6 +105,7 @@ class Store(
     ReportStore,
     LeaseStore,
     AlertStore,
+    AlertOutbox,
     IdempotencyStore,
     Protocol,
 ):

@@ -246,6 +246,7 @@ def _grpc_sync_worker(args: dict[str, Any]) -> dict[str, Any]:
         time.sleep(max(0.0, args["start_at"] - time.time()))
         measure_from = time.perf_counter() + args["warmup"]
         stop_at = measure_from + args["duration"]
+        lock = threading.Lock()
 
         def user() -> None:
             while time.perf_counter() < stop_at:
@@ -254,19 +255,20 @@ def _grpc_sync_worker(args: dict[str, Any]) -> dict[str, Any]:
                     stub.Chat(request, metadata=metadata, timeout=args["timeout"])
                 except grpc.RpcError as exc:
                     if began >= measure_from:
-                        result["errors"] += 1
-                        if len(result["error_samples"]) < 5:
-                            result["error_samples"].append(f"{exc.code().name}: {exc.details()}")  # type: ignore[attr-defined]
+                        with lock:
+                            result["errors"] += 1
+                            if len(result["error_samples"]) < 5:
+                                result["error_samples"].append(f"{exc.code().name}: {exc.details()}")  # type: ignore[attr-defined]
                     continue
                 if began >= measure_from:
-                    result["calls"] += 1
-                    latencies.append((time.perf_counter() - began) * 1000)
+                    latencies.append((time.perf_counter() - began) * 1000)  # list.append is atomic
 
         users = [threading.Thread(target=user) for _ in range(args["users"])]
         for thread in users:
             thread.start()
         for thread in users:
             thread.join()
+    result["calls"] = len(latencies)
     return {**result, "latency_ms": latencies}
 
 

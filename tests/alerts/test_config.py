@@ -23,6 +23,10 @@ def test_the_webhook_is_read_with_its_secret_from_the_environment() -> None:
         "HOOK_SECRET",
     )
     assert (config.retry_seconds, config.max_retry_seconds) == (0.5, 3600.0)
+    assert config.give_up_after_hours is None  # retried without end unless the operator says
+    text += "give_up_after_hours = 72\n"
+    config = parse_operator_config(tomllib.loads(text), "/etc/aihub.toml", {"HOOK_SECRET": SECRET}).alerts
+    assert config is not None and config.give_up_after_hours == 72.0
     assert SECRET not in repr(config)
     assert parse_operator_config({}, "/etc/aihub.toml", {}).alerts is None
 
@@ -50,6 +54,14 @@ def test_the_webhook_is_read_with_its_secret_from_the_environment() -> None:
         (
             '[alerts]\nurl = "https://x.example"\nsecret_env = "HOOK_SECRET"\nsecret = "x"',
             "[alerts] secret: unknown key",
+        ),
+        (
+            '[alerts]\nurl = "https://x.example"\nsecret_env = "HOOK_SECRET"\ngive_up_after_hours = 0',
+            "give_up_after_hours: must be a number of hours above 0",
+        ),
+        (
+            '[alerts]\nurl = "https://x.example"\nsecret_env = "HOOK_SECRET"\ngive_up_after_hours = "1d"',
+            "give_up_after_hours: must be a number of hours",
         ),
     ],
 )

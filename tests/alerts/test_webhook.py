@@ -4,61 +4,14 @@ doubling, capped backoff on the loop's own clock (no real waiting), marked deliv
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import aiohttp
-import pytest
-from aiohttp import web
 
+from aihub_core.alerts.metrics import AlertMetrics
 from aihub_core.alerts.webhook import WebhookConfig, WebhookDelivery, backoff, signature, verify
-from aihub_core.store import open_store
-from aihub_core.store.base import AlertEvent, AlertRecord, Store, StoreOptions, UserRecord
-
-SECRET = "whsec-0123456789abcdef"
-T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
-
-
-@dataclass
-class Receiver:
-    """A webhook receiver that answers 500 to its first `failures` requests."""
-
-    failures: int = 0
-    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    url: str = ""
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.requests.append(({k.lower(): v for k, v in request.headers.items()}, await request.read()))
-        if len(self.requests) <= self.failures:
-            return web.Response(status=500)
-        return web.Response(status=204)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    made = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", made.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    made.url = f"http://127.0.0.1:{port}/hook"
-    yield made
-    await runner.cleanup()
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'aihub.db'}", StoreOptions(keep_lease=False))
-    await opened.open()
-    await opened.create_user(UserRecord("usr_1", "a@example.com", "h", "free", T0))
-    await opened.create_alert(AlertRecord("alert_1", "usr_1", "", "requests", 0, "", 5, "day", T0))
-    yield opened
-    await opened.close()
+from aihub_core.store.base import AlertEvent, Store
+from tests.alerts.conftest import SECRET, T0, Receiver
 
 
 def test_backoff_doubles_from_the_first_delay_up_to_the_cap() -> None:
@@ -115,3 +68,40 @@ async def test_an_unreachable_receiver_is_retried_like_a_failing_one(store: Stor
         assert await delivery.run_once() == 0
         now[0] = T0 + timedelta(seconds=1)
         assert await delivery.run_once() == 1
+
+
+async def test_with_give_up_after_hours_an_event_is_retried_that_long_then_left_for_the_operator(
+    store: Store, receiver: Receiver
+) -> None:
+    receiver.failures = 10_000
+    now = [T0 + timedelta(minutes=5)]
+    config = WebhookConfig(
+        receiver.url, SECRET, retry_seconds=1800, max_retry_seconds=1800, give_up_after_hours=1
+    )
+    metrics = AlertMetrics(store, now=lambda: now[0])
+    assert await store.fire_alert(AlertEvent("evt_1", "alert_1", "usr_1", "d2026-12-03", "{}", T0))
+    async with aiohttp.ClientSession() as session:
+        delivery = WebhookDelivery(store, config, session, now=lambda: now[0], metrics=metrics)
+        assert await delivery.run_once() == 1  # refused 5 min after it was recorded: retried
+        now[0] = T0 + timedelta(minutes=35)
+        assert await delivery.run_once() == 1  # refused again: 35 min, still retried
+        [entry] = await store.alert_outbox(10)
+        assert (entry.state, entry.attempts) == ("owed", 2)
+        now[0] = T0 + timedelta(minutes=65)
+        assert await delivery.run_once() == 1  # refused past the hour: given up
+        [entry] = await store.alert_outbox(10)
+        assert (entry.state, entry.attempts, entry.last_error) == ("given_up", 3, "HTTP 500")
+        now[0] = T0 + timedelta(days=30)
+        assert await delivery.run_once() == 0  # never tried again on its own
+        assert (await store.alert_outbox_summary()).owed == 0
+        # The operator fixed the receiver and retries it: delivered at the next poll.
+        receiver.failures = 0
+        assert await store.retry_alert_deliveries(now[0], None) == ["evt_1"]
+        assert await delivery.run_once() == 1
+    [entry] = await store.alert_outbox(10, include_delivered=True)
+    assert (entry.state, entry.attempts) == ("delivered", 4)
+    counted = {
+        sample.name: sample.value for family in metrics.registry.collect() for sample in family.samples
+    }
+    assert counted["aihub_alert_given_up_total"] == 1
+    assert len(receiver.requests) == 4

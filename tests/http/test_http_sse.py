@@ -211,3 +211,38 @@ def test_a_content_frame_is_the_bytes_of_its_event(text: str) -> None:
     assert content_frame(text, f"m-{text}") == encode_event(event)
     decoded = json.loads(content_frame(text, "m")[len(b"data: ") :])
     assert decoded == {"type": "content", "content": text, "model": "m"}
+
+
+async def test_a_streams_body_frames_skip_the_middlewares_wrappers() -> None:
+    """The start goes through the middlewares' send; the frames to the one RequestIdMiddleware got."""
+    from aihub.v1 import chat_service_pb2 as pb
+    from aihub_http.request_ids import BODY_SEND_KEY
+    from aihub_http.sse import SseResponse
+
+    class OneMore:
+        def __init__(self) -> None:
+            self.left = [pb.StreamChatResponse(done=pb.DoneEvent())]
+
+        async def read(self) -> Any:
+            return self.left.pop() if self.left else grpc.aio.EOF
+
+        def cancel(self) -> bool:
+            return True
+
+    wrapped: list[str] = []
+    direct: list[str] = []
+
+    async def through_middlewares(message: Any) -> None:
+        wrapped.append(message["type"])
+
+    async def to_server(message: Any) -> None:
+        direct.append(message["type"])
+
+    async def receive() -> Any:
+        await asyncio.sleep(3600)
+
+    first = pb.StreamChatResponse(content=pb.ContentEvent(content="tok1 ", model="m"))
+    response = SseResponse(OneMore(), first, {})  # type: ignore[arg-type]
+    await response({"type": "http", BODY_SEND_KEY: to_server}, receive, through_middlewares)
+    assert wrapped == ["http.response.start"]
+    assert direct == ["http.response.body"] * 3

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import asyncpg
 
 from aihub_core.store import rows
+from aihub_core.store.outbox import OutboxEntry, OutboxSummary
 from aihub_core.store.postgres._queries import insert_sql, translate
 from aihub_core.store.records import AlertDelivery, AlertEvent, AlertRecord
 
@@ -119,3 +121,71 @@ async def finish_delivery(
         error[:500],
         event_id,
     )
+
+
+# The outbox as the operator sees it (`store.outbox`). Owed: undelivered and to deliver (the
+# partial index alert_events_due holds exactly these rows). Undelivered: owed, or given up (no
+# next attempt, but attempts made; an event recorded with no webhook has none).
+_OWED = "e.delivered_at IS NULL AND e.next_attempt_at IS NOT NULL"
+_UNDELIVERED = "e.delivered_at IS NULL AND (e.next_attempt_at IS NOT NULL OR e.attempts > 0)"
+_OUTBOX = """
+SELECT e.id, e.user_id, COALESCE(u.email, '') AS email, e.alert_id, e.created_at, e.attempts,
+       e.next_attempt_at, e.delivered_at, e.last_error
+FROM alert_events e LEFT JOIN users u ON u.id = e.user_id
+"""
+
+
+def _entry(row: asyncpg.Record) -> OutboxEntry:
+    return OutboxEntry(
+        event_id=row["id"],
+        user_id=row["user_id"],
+        user_email=row["email"],
+        alert_id=row["alert_id"],
+        created_at=row["created_at"],
+        attempts=int(row["attempts"]),
+        next_attempt_at=row["next_attempt_at"],
+        delivered_at=row["delivered_at"],
+        last_error=row["last_error"],
+    )
+
+
+async def outbox(conn: Conn, limit: int, include_delivered: bool) -> list[OutboxEntry]:
+    """The owed events oldest first, or every event newest first."""
+    if include_delivered:
+        sql = _OUTBOX + "ORDER BY e.created_at DESC, e.id DESC LIMIT $1"
+    else:
+        sql = _OUTBOX + f"WHERE {_UNDELIVERED} ORDER BY e.created_at, e.id LIMIT $1"
+    return [_entry(row) for row in await conn.fetch(sql, limit)]
+
+
+async def outbox_summary(conn: Conn) -> OutboxSummary:
+    """How many events are owed, and the oldest's time."""
+    row = await conn.fetchrow(
+        f"SELECT count(*) AS owed, min(e.created_at) AS oldest FROM alert_events e WHERE {_OWED}"
+    )
+    assert row is not None
+    return OutboxSummary(int(row["owed"]), row["oldest"])
+
+
+async def retry_deliveries(conn: Conn, now: datetime, event_ids: Sequence[str] | None) -> list[str]:
+    """Make the undelivered events (all, or those of `event_ids`) due at `now`; the ids made due."""
+    sql = f"UPDATE alert_events AS e SET next_attempt_at = $1 WHERE {_UNDELIVERED}"
+    if event_ids is None:
+        made_due = await conn.fetch(sql + " RETURNING id", rows.utc(now))
+    else:
+        made_due = await conn.fetch(
+            sql + " AND e.id = ANY($2::text[]) RETURNING id", rows.utc(now), list(event_ids)
+        )
+    return sorted(row["id"] for row in made_due)
+
+
+async def give_up_delivery(conn: Conn, event_id: str, recorded_before: datetime, error: str) -> bool:
+    """End the attempt by giving up on the event if it was recorded before `recorded_before`."""
+    changed = await conn.fetchval(
+        "UPDATE alert_events SET attempts = attempts + 1, lease_until = NULL, next_attempt_at = NULL, "
+        "last_error = $1 WHERE id = $2 AND delivered_at IS NULL AND created_at < $3 RETURNING id",
+        error[:500],
+        event_id,
+        rows.utc(recorded_before),
+    )
+    return changed is not None

@@ -16,6 +16,7 @@ from aihub_core.store.postgres.methods.alerts import PostgresAlerts
 from aihub_core.store.postgres.methods.idempotency import PostgresIdempotency
 from aihub_core.store.postgres.methods.keys import PostgresKeys
 from aihub_core.store.postgres.methods.ledger import PostgresLedger
+from aihub_core.store.postgres.methods.outbox import PostgresOutbox
 from aihub_core.store.postgres.methods.reports import PostgresReports
 from aihub_core.store.postgres.methods.sessions import PostgresSessions
 
@@ -27,6 +28,7 @@ class PostgresStore(
     PostgresLedger,
     PostgresReports,
     PostgresAlerts,
+    PostgresOutbox,
     PostgresIdempotency,
 ):
     """`base.Store` on a PostgreSQL database, shared by every process and host pointed at it."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from aihub_core.store import rows
+from aihub_core.store.outbox import OutboxEntry, OutboxSummary
 from aihub_core.store.records import AlertDelivery, AlertEvent, AlertRecord
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite import _queries as q
@@ -110,3 +114,71 @@ def finish_delivery(db: Database, event_id: str, delivered_at: str | None, next_
             "next_attempt_at = ?, last_error = ? WHERE id = ? AND delivered_at IS NULL",
             [delivered_at, next_at, error[:500], event_id],
         )
+
+
+# The outbox as the operator sees it (`store.outbox`). Owed: undelivered and to deliver (the
+# partial index alert_events_due holds exactly these rows). Undelivered: owed, or given up (no
+# next attempt, but attempts made; an event recorded with no webhook has none).
+_OWED = "e.delivered_at IS NULL AND e.next_attempt_at IS NOT NULL"
+_UNDELIVERED = "e.delivered_at IS NULL AND (e.next_attempt_at IS NOT NULL OR e.attempts > 0)"
+_OUTBOX = """
+SELECT e.id, e.user_id, COALESCE(u.email, '') AS email, e.alert_id, e.created_at, e.attempts,
+       e.next_attempt_at, e.delivered_at, e.last_error
+FROM alert_events e LEFT JOIN users u ON u.id = e.user_id
+"""
+
+
+def _entry(row: dict[str, Any]) -> OutboxEntry:
+    def when(text: str | None) -> datetime | None:
+        return None if text is None else codec.decode_time(text)
+
+    return OutboxEntry(
+        event_id=str(row["id"]),
+        user_id=str(row["user_id"]),
+        user_email=str(row["email"]),
+        alert_id=str(row["alert_id"]),
+        created_at=codec.decode_time(row["created_at"]),
+        attempts=int(row["attempts"]),
+        next_attempt_at=when(row["next_attempt_at"]),
+        delivered_at=when(row["delivered_at"]),
+        last_error=str(row["last_error"]),
+    )
+
+
+def outbox(db: Database, limit: int, include_delivered: bool) -> list[OutboxEntry]:
+    """The owed events oldest first, or every event newest first."""
+    if include_delivered:
+        sql = _OUTBOX + "ORDER BY e.created_at DESC, e.id DESC LIMIT ?"
+    else:
+        sql = _OUTBOX + f"WHERE {_UNDELIVERED} ORDER BY e.created_at, e.id LIMIT ?"
+    return [_entry(row) for row in db.query(sql, [limit])]
+
+
+def outbox_summary(db: Database) -> OutboxSummary:
+    """How many events are owed, and the oldest's time."""
+    sql = f"SELECT count(*), min(e.created_at) FROM alert_events e WHERE {_OWED}"
+    owed, oldest = db.execute(sql).fetchone()
+    return OutboxSummary(int(owed), None if oldest is None else codec.decode_time(oldest))
+
+
+def retry_deliveries(db: Database, now: str, event_ids: Sequence[str] | None) -> list[str]:
+    """Make the undelivered events (all, or those of `event_ids`) due at `now`; the ids made due."""
+    sql = f"UPDATE alert_events AS e SET next_attempt_at = ? WHERE {_UNDELIVERED}"
+    params: list[str] = [now]
+    if event_ids is not None:
+        sql += " AND e.id IN (SELECT value FROM json_each(?))"
+        params.append(json.dumps(list(event_ids)))
+    with atomic(db):
+        made_due = db.execute(sql + " RETURNING id", params).fetchall()
+    return sorted(str(row[0]) for row in made_due)
+
+
+def give_up_delivery(db: Database, event_id: str, recorded_before: str, error: str) -> bool:
+    """End the attempt by giving up on the event if it was recorded before `recorded_before`."""
+    with atomic(db):
+        changed = db.execute(
+            "UPDATE alert_events SET attempts = attempts + 1, lease_until = NULL, next_attempt_at = NULL, "
+            "last_error = ? WHERE id = ? AND delivered_at IS NULL AND created_at < ?",
+            [error[:500], event_id, recorded_before],
+        ).rowcount
+    return bool(changed)

@@ -30,6 +30,7 @@ from aihub_core.store.sqlite.methods.alerts import SQLiteAlerts
 from aihub_core.store.sqlite.methods.idempotency import SQLiteIdempotency
 from aihub_core.store.sqlite.methods.keys import SQLiteKeys
 from aihub_core.store.sqlite.methods.ledger import SQLiteLedger
+from aihub_core.store.sqlite.methods.outbox import SQLiteOutbox
 from aihub_core.store.sqlite.methods.reports import SQLiteReports
 from aihub_core.store.sqlite.methods.sessions import SQLiteSessions
 
@@ -41,6 +42,7 @@ class SQLiteStore(
     SQLiteLedger,
     SQLiteReports,
     SQLiteAlerts,
+    SQLiteOutbox,
     SQLiteIdempotency,
 ):
     """`base.Store` on one SQLite file (or `:memory:`), owned by a single worker thread.

@@ -1,0 +1,31 @@
+"""The PostgreSQL store's side of the alert outbox for its operator (`store.outbox.AlertOutbox`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from aihub_core.store.outbox import OutboxEntry, OutboxSummary, check_limit
+from aihub_core.store.postgres import _alerts
+from aihub_core.store.postgres._connection import PostgresConnection
+
+
+class PostgresOutbox(PostgresConnection):
+    """`AlertOutbox` on PostgreSQL: each on a pooled connection."""
+
+    async def alert_outbox(self, limit: int, *, include_delivered: bool = False) -> list[OutboxEntry]:
+        """The owed events, or the most recent of all (see the Protocol)."""
+        check_limit(limit)
+        return await self._call(_alerts.outbox, limit, include_delivered)
+
+    async def alert_outbox_summary(self) -> OutboxSummary:
+        """The owed events' count and the oldest's time."""
+        return await self._call(_alerts.outbox_summary)
+
+    async def retry_alert_deliveries(self, now: datetime, event_ids: Sequence[str] | None) -> list[str]:
+        """Make owed events due now (see the Protocol)."""
+        return await self._call(_alerts.retry_deliveries, now, event_ids)
+
+    async def give_up_alert_delivery(self, event_id: str, recorded_before: datetime, error: str) -> bool:
+        """Give up on an event recorded before a moment (see the Protocol)."""
+        return await self._call(_alerts.give_up_delivery, event_id, recorded_before, error)
