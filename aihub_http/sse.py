@@ -31,15 +31,23 @@ _LINE_BREAKERS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029"
 
 def encode_event(event: Mapping[str, Any]) -> bytes:
     """One SSE event: `data: <json>` and a blank line; non-ASCII text stays readable UTF-8."""
-    text = json.dumps(event, ensure_ascii=False, separators=(",", ":")).translate(_LINE_BREAKERS)
+    return _frame(json.dumps(event, ensure_ascii=False, separators=(",", ":")))
+
+
+def _frame(text: str) -> bytes:
+    # The line breakers are not ASCII, and `isascii` is a flag check: most events skip the
+    # translation, which looks every character up in the table.
+    if not text.isascii():
+        text = text.translate(_LINE_BREAKERS)
     return f"data: {text}\n\n".encode()
 
 
 def content_frame(content: str, model: str) -> bytes:
     """`encode_event` of a content event, written out: the same bytes for a fraction of the
     work (json.dumps with options builds an encoder per call; this is one C call per string)."""
-    text = f'{{"type":"content","content":{encode_basestring(content)},"model":{encode_basestring(model)}}}'
-    return f"data: {text.translate(_LINE_BREAKERS)}\n\n".encode()
+    return _frame(
+        f'{{"type":"content","content":{encode_basestring(content)},"model":{encode_basestring(model)}}}'
+    )
 
 
 def event_json(message: chat_service_pb2.StreamChatResponse) -> dict[str, Any] | None:

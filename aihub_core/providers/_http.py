@@ -18,8 +18,8 @@ Every error carries the details a retry layer decides on (all strings, as detail
                  Gemini's RetryInfo.retryDelay), only when it said
 
 Waits: the request must get its headers and first body bytes within `first_byte` of being
-sent; after that, each read must arrive within `idle` of the previous one. Both are asyncio
-deadlines around each read (never around a `yield`); aiohttp itself only bounds the connect.
+sent; after that, each read must arrive within `idle` of its asking (`_Chunks`). Both bound
+the reads only (never a `yield`); aiohttp itself only bounds the connect.
 
 The client is aiohttp rather than httpx: per request it costs a fifth of the CPU (C parser,
 no per-request model objects), and the gateway's budget is 1 ms per call in total.
@@ -219,16 +219,20 @@ class UpstreamClient:
                 )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise self._transport_error(exc, True) from exc
+        chunks: _Chunks | None = None
         try:
+            chunks = self._chunks(response, deadline)
             if not 200 <= response.status < 300:
                 error_body = b""
-                async for chunk in self._chunks(response, deadline):
+                async for chunk in chunks:
                     error_body += chunk
                     if len(error_body) > _MAX_ERROR_BODY:
                         break  # enough to quote; a proxy's giant error page is not worth waiting for
                 raise self.error(response.status, self._parse_failure(response, error_body))
-            yield self._chunks(response, deadline)
+            yield chunks
         finally:
+            if chunks is not None:
+                chunks.close()
             if response.content.at_eof():
                 response.release()  # back to the pool for the next call
             else:
@@ -366,7 +370,14 @@ class HTTPProvider(abc.ABC):
 
 
 class _Chunks:
-    """A response's raw body reads, each bounded: the first by the first-byte deadline, then by idle."""
+    """A response's raw body reads, each bounded: the first by the first-byte deadline, then by idle.
+
+    The first read runs under `asyncio.timeout_at`. The later ones, one per streamed event, share
+    one watchdog timer instead of a timeout each (a Timeout object and a loop timer armed and
+    cancelled per read): it fires at the earliest moment a read could have waited `idle`, and
+    either cancels the read that has waited that long or re-arms for the one waiting now. Its
+    cancellation becomes TimeoutError as asyncio.timeout's does (anyone else's goes on as it
+    came). `close` stops the watchdog; a watchdog left running stops at its next firing."""
 
     def __init__(
         self,
@@ -379,18 +390,61 @@ class _Chunks:
         self._deadline: float | None = deadline
         self._idle = idle
         self._translate = translate
+        self._waiting: tuple[asyncio.Task[Any], float] | None = None  # the read waiting, since when
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._fired = False
 
     def __aiter__(self) -> _Chunks:
         return self
 
     async def __anext__(self) -> bytes:
-        first = self._deadline is not None
+        if self._deadline is not None:
+            try:
+                async with asyncio.timeout_at(self._deadline):
+                    chunk = await anext(self._reads)
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                raise self._translate(exc, True) from exc
+            self._deadline = None
+            return chunk
         loop = asyncio.get_running_loop()
-        deadline = self._deadline if self._deadline is not None else loop.time() + self._idle
+        task = asyncio.current_task()
+        assert task is not None
+        since = loop.time()
+        self._waiting = (task, since)
+        if self._watchdog is None:
+            self._watchdog = loop.call_at(since + self._idle, self._watch)
+        base = task.cancelling()
         try:
-            async with asyncio.timeout_at(deadline):
-                chunk = await anext(self._reads)
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise self._translate(exc, first) from exc
-        self._deadline = None
+            chunk = await anext(self._reads)
+        except asyncio.CancelledError:
+            if self._fired:
+                self._fired = False
+                if task.uncancel() <= base:
+                    raise self._translate(TimeoutError(), False) from None
+            raise
+        except aiohttp.ClientError as exc:
+            raise self._translate(exc, False) from exc
+        finally:
+            self._waiting = None
+        if self._fired:  # it fired as the read ended: its cancellation is spent, as asyncio.timeout's
+            self._fired = False
+            task.uncancel()
         return chunk
+
+    def _watch(self) -> None:
+        self._watchdog = None
+        if self._waiting is None:
+            return  # no read waits: the next one arms the watchdog again
+        task, since = self._waiting
+        loop = asyncio.get_running_loop()
+        if loop.time() >= since + self._idle:
+            self._fired = True
+            task.cancel()
+        else:
+            self._watchdog = loop.call_at(since + self._idle, self._watch)
+
+    def close(self) -> None:
+        """Stop the watchdog (the response is done with)."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
