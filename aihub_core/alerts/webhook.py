@@ -147,10 +147,16 @@ class WebhookDelivery:
         error = ""
         timeout = aiohttp.ClientTimeout(total=self._config.timeout_seconds)
         try:
+            # Never follow a redirect: a 301/302 would turn the POST into a GET without the body
+            # (answered 200, the event marked delivered though it never arrived) and carry the
+            # signed headers to wherever the Location points. A 3xx is a failed attempt.
             async with self._client.post(
-                self._config.url, data=body, headers=headers, timeout=timeout
+                self._config.url, data=body, headers=headers, timeout=timeout, allow_redirects=False
             ) as response:
-                if not 200 <= response.status < 300:
+                if 300 <= response.status < 400:
+                    where = response.headers.get("Location", "")
+                    error = f"HTTP {response.status} (redirect to {where or 'nowhere'}, not followed)"
+                elif not 200 <= response.status < 300:
                     error = f"HTTP {response.status}"
         except (aiohttp.ClientError, TimeoutError) as err:
             error = f"{type(err).__name__}: {err}"

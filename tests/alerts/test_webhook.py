@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import aiohttp
+from aiohttp import web
 
 from aihub_core.alerts.metrics import AlertMetrics
 from aihub_core.alerts.webhook import WebhookConfig, WebhookDelivery, backoff, signature, verify
@@ -105,3 +106,38 @@ async def test_with_give_up_after_hours_an_event_is_retried_that_long_then_left_
     }
     assert counted["aihub_alert_given_up_total"] == 1
     assert len(receiver.requests) == 4
+
+
+async def test_a_redirect_is_a_failed_attempt_not_followed(store: Store) -> None:
+    # A receiver answering 302 to another path: following it would GET there without the body (and
+    # the signed headers), be answered 200 and mark the event delivered though it never arrived.
+    seen: list[str] = []
+
+    async def moved(request: web.Request) -> web.Response:
+        seen.append(f"{request.method} {request.path}")
+        return web.Response(status=302, headers={"Location": "/elsewhere"})
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        seen.append(f"{request.method} {request.path}")
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/hook", moved)
+    app.router.add_route("*", "/elsewhere", elsewhere)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    try:
+        config = WebhookConfig(url, SECRET, retry_seconds=10)
+        assert await store.fire_alert(AlertEvent("evt_1", "alert_1", "usr_1", "d2026-12-03", "{}", T0))
+        async with aiohttp.ClientSession() as session:
+            delivery = WebhookDelivery(store, config, session, now=lambda: T0)
+            assert await delivery.run_once() == 1
+    finally:
+        await runner.cleanup()
+    assert seen == ["POST /hook"]
+    [entry] = await store.alert_outbox(10)
+    assert (entry.state, entry.attempts) == ("owed", 1)
+    assert entry.last_error == "HTTP 302 (redirect to /elsewhere, not followed)"
