@@ -1,12 +1,21 @@
 """The operator's webhook: each recorded crossing POSTed, signed, at least once.
 
 The store's events are the outbox. Every core process runs a `WebhookDelivery` loop: it claims due
-events with a lease (so two replicas never send one at the same time, and one left by a process
-that died is sent again once its lease ends), POSTs each, and marks it delivered on a 2xx;
+events with a lease (one left by a process that died is sent again once its lease ends), POSTs
+each, and marks it delivered on a 2xx;
 otherwise it is due again after a backoff that doubles from `retry_seconds` up to
 `max_retry_seconds`, for as long as it takes. Undelivered events survive restarts. A receiver may
 see an event twice (the POST succeeded but the gateway stopped before recording it): it
 de-duplicates by the event id.
+
+What the lease holds: an attempt POSTs only if its claim has at least `timeout_seconds` left
+(an event whose claim waited too long in the store is left to lapse and be claimed again), and
+the POST is cut at `timeout_seconds`, so while the clocks of the replicas agree, an attempt's
+POST ends before its lease does and no other process sends the event meanwhile. A failed
+attempt's outcome is recorded only while its own claim still holds the event (a late failure
+never clears another process's claim); a delivery is recorded whatever claim holds it. A
+receiver may still see an event twice (at least once), never from two claims at once unless a
+clock is skewed by more than the lease's margin.
 
 The signature (`X-AIHub-Signature: v1=<hex>`) is HMAC-SHA256 with the secret over
 `<X-AIHub-Timestamp>.<body>`, Stripe's scheme: a receiver recomputes it and refuses old
@@ -51,8 +60,9 @@ class WebhookConfig:
 
     @property
     def lease_seconds(self) -> float:
-        """How long one attempt holds its event against the other replicas: past its timeout, so
-        never two at once; an attempt cut by a crash is taken again that long after it began."""
+        """How long one claim holds its event against the other replicas: its timeout and a 5 s
+        margin (an attempt POSTs only with `timeout_seconds` of it left); an attempt cut by a
+        crash is taken again that long after it was claimed."""
         return self.timeout_seconds + 5.0
 
 
@@ -131,10 +141,20 @@ class WebhookDelivery:
         now = self._now()
         lease = now + timedelta(seconds=self._config.lease_seconds)
         claimed = await self._store.claim_alert_deliveries(now, lease, self._batch)
-        await asyncio.gather(*(self._attempt(d) for d in claimed))
+        await asyncio.gather(*(self._attempt(d, lease) for d in claimed))
         return len(claimed)
 
-    async def _attempt(self, delivery: AlertDelivery) -> None:
+    async def _attempt(self, delivery: AlertDelivery, lease: datetime) -> None:
+        left = (lease - self._now()).total_seconds()
+        if left < self._config.timeout_seconds:
+            # The claim waited (a busy store): a POST now could outlive it and overlap another
+            # process's. Leave it to lapse; it is claimed again then.
+            log.warning(
+                "usage alert %s left for later: its claim has %.1f s left, less than the timeout",
+                delivery.event_id,
+                left,
+            )
+            return
         body = delivery.payload.encode()
         timestamp = int(self._now().timestamp())
         headers = {
@@ -168,7 +188,7 @@ class WebhookDelivery:
             return
         give_up = self._config.give_up_after_hours
         if give_up is not None and await self._store.give_up_alert_delivery(
-            delivery.event_id, now - timedelta(hours=give_up), error
+            delivery.event_id, now - timedelta(hours=give_up), error, claimed=lease
         ):
             self._metrics.gave_up()
             log.error(
@@ -188,5 +208,5 @@ class WebhookDelivery:
             delay,
         )
         await self._store.finish_alert_delivery(
-            delivery.event_id, None, now + timedelta(seconds=delay), error
+            delivery.event_id, None, now + timedelta(seconds=delay), error, claimed=lease
         )

@@ -71,11 +71,14 @@ class AlertOutbox(Protocol):
         sorted; any other id (unknown, delivered, unsent) is left out."""
         ...
 
-    async def give_up_alert_delivery(self, event_id: str, recorded_before: datetime, error: str) -> bool:
+    async def give_up_alert_delivery(
+        self, event_id: str, recorded_before: datetime, error: str, *, claimed: datetime | None = None
+    ) -> bool:
         """End a failed attempt by giving up on its event, if that was recorded before
         `recorded_before`: count the attempt, drop the claim, keep the error, and try it no more
         (until `retry_alert_deliveries`). False, changing nothing, for an event recorded since,
-        delivered, or unknown (`finish_alert_delivery` then ends the attempt)."""
+        delivered, unknown, or (with `claimed`, the `lease_until` the attempt's claim set) now
+        held by another claim (`finish_alert_delivery` then ends the attempt)."""
         ...
 
 

@@ -4,14 +4,14 @@ doubling, capped backoff on the loop's own clock (no real waiting), marked deliv
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import aiohttp
 from aiohttp import web
 
 from aihub_core.alerts.metrics import AlertMetrics
 from aihub_core.alerts.webhook import WebhookConfig, WebhookDelivery, backoff, signature, verify
-from aihub_core.store.base import AlertEvent, Store
+from aihub_core.store.base import AlertDelivery, AlertEvent, Store
 from tests.alerts.conftest import SECRET, T0, Receiver
 
 
@@ -141,3 +141,32 @@ async def test_a_redirect_is_a_failed_attempt_not_followed(store: Store) -> None
     [entry] = await store.alert_outbox(10)
     assert (entry.state, entry.attempts) == ("owed", 1)
     assert entry.last_error == "HTTP 302 (redirect to /elsewhere, not followed)"
+
+
+async def test_an_event_whose_claim_waited_past_its_margin_is_not_sent_and_lapses(
+    store: Store, receiver: Receiver
+) -> None:
+    # The claim query waited (a busy store) so long that the lease could lapse mid-POST: the event
+    # is left to lapse rather than sent, and taken again (and sent) once its claim has ended.
+    now = [T0]
+    config = WebhookConfig(receiver.url, SECRET, timeout_seconds=10)  # a lease of 15 s
+    assert await store.fire_alert(AlertEvent("evt_1", "alert_1", "usr_1", "d2026-12-03", "{}", T0))
+    claim = store.claim_alert_deliveries
+
+    async def slow_claim(at: datetime, until: datetime, limit: int) -> list[AlertDelivery]:
+        claimed = await claim(at, until, limit)
+        now[0] += timedelta(seconds=6)  # 9 s of the claim left, less than the timeout
+        return claimed
+
+    async with aiohttp.ClientSession() as session:
+        delivery = WebhookDelivery(store, config, session, now=lambda: now[0])
+        store.claim_alert_deliveries = slow_claim  # type: ignore[method-assign,assignment]
+        assert await delivery.run_once() == 1
+        assert receiver.requests == []
+        now[0] = T0 + timedelta(seconds=10)
+        assert await delivery.run_once() == 0  # still claimed
+        store.claim_alert_deliveries = claim  # type: ignore[method-assign]
+        now[0] = T0 + timedelta(seconds=16)
+        assert await delivery.run_once() == 1
+    assert len(receiver.requests) == 1
+    assert await store.alert_outbox(10) == []

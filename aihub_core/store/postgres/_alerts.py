@@ -110,16 +110,25 @@ async def claim_deliveries(conn: Conn, now: datetime, until: datetime, limit: in
 
 
 async def finish_delivery(
-    conn: Conn, event_id: str, delivered_at: datetime | None, next_at: datetime, error: str
+    conn: Conn,
+    event_id: str,
+    delivered_at: datetime | None,
+    next_at: datetime,
+    error: str,
+    claimed: datetime | None,
 ) -> None:
-    """Count the attempt, drop the claim, and mark the event delivered or due again."""
+    """Count the attempt, drop the claim, and mark the event delivered or due again; a failure
+    with `claimed` only while the event's claim is still that one."""
+    only_ours = delivered_at is None and claimed is not None
     await conn.execute(
         "UPDATE alert_events SET attempts = attempts + 1, lease_until = NULL, delivered_at = $1, "
-        "next_attempt_at = $2, last_error = $3 WHERE id = $4 AND delivered_at IS NULL",
+        "next_attempt_at = $2, last_error = $3 WHERE id = $4 AND delivered_at IS NULL "
+        "AND ($5::timestamptz IS NULL OR lease_until = $5)",
         None if delivered_at is None else rows.utc(delivered_at),
         rows.utc(next_at),
         error[:500],
         event_id,
+        rows.utc(claimed) if only_ours and claimed is not None else None,
     )
 
 
@@ -179,13 +188,18 @@ async def retry_deliveries(conn: Conn, now: datetime, event_ids: Sequence[str] |
     return sorted(row["id"] for row in made_due)
 
 
-async def give_up_delivery(conn: Conn, event_id: str, recorded_before: datetime, error: str) -> bool:
-    """End the attempt by giving up on the event if it was recorded before `recorded_before`."""
+async def give_up_delivery(
+    conn: Conn, event_id: str, recorded_before: datetime, error: str, claimed: datetime | None
+) -> bool:
+    """End the attempt by giving up on the event if it was recorded before `recorded_before` (and,
+    with `claimed`, while its claim is still that one)."""
     changed = await conn.fetchval(
         "UPDATE alert_events SET attempts = attempts + 1, lease_until = NULL, next_attempt_at = NULL, "
-        "last_error = $1 WHERE id = $2 AND delivered_at IS NULL AND created_at < $3 RETURNING id",
+        "last_error = $1 WHERE id = $2 AND delivered_at IS NULL AND created_at < $3 "
+        "AND ($4::timestamptz IS NULL OR lease_until = $4) RETURNING id",
         error[:500],
         event_id,
         rows.utc(recorded_before),
+        None if claimed is None else rows.utc(claimed),
     )
     return changed is not None

@@ -44,9 +44,18 @@ class AlertStore(Protocol):
         ...
 
     async def finish_alert_delivery(
-        self, event_id: str, delivered_at: datetime | None, next_attempt_at: datetime, error: str
+        self,
+        event_id: str,
+        delivered_at: datetime | None,
+        next_attempt_at: datetime,
+        error: str,
+        *,
+        claimed: datetime | None = None,
     ) -> None:
         """End an attempt: count it, drop the claim, and mark the event delivered (`delivered_at`)
-        or due again at `next_attempt_at` with its `error`. An event already delivered stays so
-        (a late failure of an attempt whose claim had lapsed changes nothing)."""
+        or due again at `next_attempt_at` with its `error`. An event already delivered stays so.
+        A failure (`delivered_at` None) with `claimed`, the `lease_until` its claim set, changes
+        the event only while that claim still holds it: a late failure of an attempt whose claim
+        lapsed and was taken again leaves the new claim alone. A delivery is marked whoever holds
+        the claim (so the other attempt need not send it again)."""
         ...

@@ -106,14 +106,21 @@ def claim_deliveries(db: Database, now: str, until: str, limit: int) -> list[Ale
     return sorted(deliveries, key=lambda d: d.event_id)
 
 
-def finish_delivery(db: Database, event_id: str, delivered_at: str | None, next_at: str, error: str) -> None:
-    """Count the attempt, drop the claim, and mark the event delivered or due again."""
+def finish_delivery(
+    db: Database, event_id: str, delivered_at: str | None, next_at: str, error: str, claimed: str | None
+) -> None:
+    """Count the attempt, drop the claim, and mark the event delivered or due again; a failure
+    with `claimed` only while the event's claim is still that one."""
+    sql = (
+        "UPDATE alert_events SET attempts = attempts + 1, lease_until = NULL, delivered_at = ?, "
+        "next_attempt_at = ?, last_error = ? WHERE id = ? AND delivered_at IS NULL"
+    )
+    params = [delivered_at, next_at, error[:500], event_id]
+    if delivered_at is None and claimed is not None:
+        sql += " AND lease_until = ?"
+        params.append(claimed)
     with atomic(db):
-        db.execute(
-            "UPDATE alert_events SET attempts = attempts + 1, lease_until = NULL, delivered_at = ?, "
-            "next_attempt_at = ?, last_error = ? WHERE id = ? AND delivered_at IS NULL",
-            [delivered_at, next_at, error[:500], event_id],
-        )
+        db.execute(sql, params)
 
 
 # The outbox as the operator sees it (`store.outbox`). Owed: undelivered and to deliver (the
@@ -173,12 +180,19 @@ def retry_deliveries(db: Database, now: str, event_ids: Sequence[str] | None) ->
     return sorted(str(row[0]) for row in made_due)
 
 
-def give_up_delivery(db: Database, event_id: str, recorded_before: str, error: str) -> bool:
-    """End the attempt by giving up on the event if it was recorded before `recorded_before`."""
+def give_up_delivery(
+    db: Database, event_id: str, recorded_before: str, error: str, claimed: str | None
+) -> bool:
+    """End the attempt by giving up on the event if it was recorded before `recorded_before` (and,
+    with `claimed`, while its claim is still that one)."""
+    sql = (
+        "UPDATE alert_events SET attempts = attempts + 1, lease_until = NULL, next_attempt_at = NULL, "
+        "last_error = ? WHERE id = ? AND delivered_at IS NULL AND created_at < ?"
+    )
+    params = [error[:500], event_id, recorded_before]
+    if claimed is not None:
+        sql += " AND lease_until = ?"
+        params.append(claimed)
     with atomic(db):
-        changed = db.execute(
-            "UPDATE alert_events SET attempts = attempts + 1, lease_until = NULL, next_attempt_at = NULL, "
-            "last_error = ? WHERE id = ? AND delivered_at IS NULL AND created_at < ?",
-            [error[:500], event_id, recorded_before],
-        ).rowcount
+        changed = db.execute(sql, params).rowcount
     return bool(changed)

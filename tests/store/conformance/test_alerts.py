@@ -107,3 +107,35 @@ async def test_due_events_are_claimed_once_retried_and_delivered(
     assert sorted(d.event_id for d in again) == [f"evt_{i}" for i in range(1, 6)]
     assert {d.event_id: d.attempts for d in again}["evt_1"] == 2
     assert {d.payload for d in again} >= {'{"id": "evt_1"}'}
+
+
+async def test_a_late_failure_of_a_lapsed_claim_leaves_the_new_claim_alone(
+    store: Store, alice: UserRecord, t0: datetime
+) -> None:
+    await store.create_alert(_alert("alert_1", alice.id, t0))
+    assert await store.fire_alert(_event("evt_0", "alert_1", alice.id, t0))
+    first_lease = t0 + timedelta(seconds=15)
+    [first] = await store.claim_alert_deliveries(t0, first_lease, 10)
+    # The first claim lapses mid-POST; another process claims the event.
+    later = t0 + timedelta(seconds=16)
+    second_lease = later + timedelta(seconds=15)
+    [second] = await store.claim_alert_deliveries(later, second_lease, 10)
+    assert first.event_id == second.event_id == "evt_0"
+    # The first attempt fails late: neither its finish nor its give-up touches the second claim.
+    await store.finish_alert_delivery("evt_0", None, later, "HTTP 500", claimed=first_lease)
+    assert not await store.give_up_alert_delivery("evt_0", later, "HTTP 500", claimed=first_lease)
+    assert (
+        await store.claim_alert_deliveries(later + timedelta(seconds=1), later + timedelta(minutes=1), 10)
+        == []
+    )
+    [entry] = await store.alert_outbox(10)
+    assert (entry.attempts, entry.last_error) == (0, "")
+    # The second attempt's own failure applies (and drops its claim).
+    await store.finish_alert_delivery("evt_0", None, later, "HTTP 502", claimed=second_lease)
+    [entry] = await store.alert_outbox(10)
+    assert (entry.attempts, entry.last_error) == (1, "HTTP 502")
+    # A delivery is recorded whoever holds the claim.
+    assert len(await store.claim_alert_deliveries(later, later + timedelta(seconds=15), 10)) == 1
+    await store.finish_alert_delivery("evt_0", later, later, "", claimed=first_lease)
+    assert await store.alert_outbox(10) == []
+    assert await store.give_up_alert_delivery("evt_0", later, "x", claimed=None) is False  # delivered

@@ -39,7 +39,13 @@ class PostgresAlerts(PostgresConnection):
         return await self._call(_alerts.claim_deliveries, now, lease_until, limit)
 
     async def finish_alert_delivery(
-        self, event_id: str, delivered_at: datetime | None, next_attempt_at: datetime, error: str
+        self,
+        event_id: str,
+        delivered_at: datetime | None,
+        next_attempt_at: datetime,
+        error: str,
+        *,
+        claimed: datetime | None = None,
     ) -> None:
         """End a delivery attempt (see the Protocol)."""
-        await self._call(_alerts.finish_delivery, event_id, delivered_at, next_attempt_at, error)
+        await self._call(_alerts.finish_delivery, event_id, delivered_at, next_attempt_at, error, claimed)

@@ -26,6 +26,8 @@ class PostgresOutbox(PostgresConnection):
         """Make owed events due now (see the Protocol)."""
         return await self._call(_alerts.retry_deliveries, now, event_ids)
 
-    async def give_up_alert_delivery(self, event_id: str, recorded_before: datetime, error: str) -> bool:
+    async def give_up_alert_delivery(
+        self, event_id: str, recorded_before: datetime, error: str, *, claimed: datetime | None = None
+    ) -> bool:
         """Give up on an event recorded before a moment (see the Protocol)."""
-        return await self._call(_alerts.give_up_delivery, event_id, recorded_before, error)
+        return await self._call(_alerts.give_up_delivery, event_id, recorded_before, error, claimed)

@@ -41,10 +41,16 @@ class SQLiteAlerts(SQLiteConnection):
         return await self._call(_alerts.claim_deliveries, encode(now), encode(lease_until), limit)
 
     async def finish_alert_delivery(
-        self, event_id: str, delivered_at: datetime | None, next_attempt_at: datetime, error: str
+        self,
+        event_id: str,
+        delivered_at: datetime | None,
+        next_attempt_at: datetime,
+        error: str,
+        *,
+        claimed: datetime | None = None,
     ) -> None:
         """End a delivery attempt (see the Protocol)."""
-        delivered = None if delivered_at is None else codec.encode_time(delivered_at)
-        await self._call(
-            _alerts.finish_delivery, event_id, delivered, codec.encode_time(next_attempt_at), error
-        )
+        encode = codec.encode_time
+        delivered = None if delivered_at is None else encode(delivered_at)
+        held = None if claimed is None else encode(claimed)
+        await self._call(_alerts.finish_delivery, event_id, delivered, encode(next_attempt_at), error, held)

@@ -27,6 +27,10 @@ class SQLiteOutbox(SQLiteConnection):
         """Make owed events due now (see the Protocol)."""
         return await self._call(_alerts.retry_deliveries, codec.encode_time(now), event_ids)
 
-    async def give_up_alert_delivery(self, event_id: str, recorded_before: datetime, error: str) -> bool:
+    async def give_up_alert_delivery(
+        self, event_id: str, recorded_before: datetime, error: str, *, claimed: datetime | None = None
+    ) -> bool:
         """Give up on an event recorded before a moment (see the Protocol)."""
-        return await self._call(_alerts.give_up_delivery, event_id, codec.encode_time(recorded_before), error)
+        encode = codec.encode_time
+        held = None if claimed is None else encode(claimed)
+        return await self._call(_alerts.give_up_delivery, event_id, encode(recorded_before), error, held)
