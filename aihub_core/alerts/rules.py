@@ -133,8 +133,10 @@ def measure(alert: AlertRecord, caller: Caller, now: datetime) -> Measure:
 
 
 def fired_in(alert: AlertRecord, measure: Measure) -> bool:
-    """Whether the alert already fired in the measured period."""
-    return alert.last_fired_at is not None and alert.last_fired_at >= measure.start
+    """Whether the alert already fired in the measured period (a firing since, in a later period,
+    says nothing of this one)."""
+    fired = alert.last_fired_at
+    return fired is not None and measure.start <= fired < measure.ends
 
 
 def shown(metric: str, amount: int) -> float:
