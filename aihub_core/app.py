@@ -163,7 +163,7 @@ async def _start_alerts(
         delivery = WebhookDelivery(store, webhook, session, now=clock.now, metrics=metrics)
         delivery.start()
         stack.push_async_callback(delivery.stop)
-        log.info("usage alerts are POSTed to %s", webhook.url)
+        log.info("usage alerts are POSTed to %s (path not shown)", webhook.origin)
 
     async def fired(user_id: str) -> None:
         if delivery is not None:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+from yarl import URL
 
 from aihub_core.alerts.metrics import AlertMetrics
 from aihub_core.store.base import AlertDelivery, Store
@@ -57,6 +58,15 @@ class WebhookConfig:
     give_up_after_hours: float | None = None
     """Stop retrying an event this long after it was recorded (None: never); an operator may
     still retry it (`aihub alerts retry`)."""
+
+    @property
+    def origin(self) -> str:
+        """The URL's scheme://host[:port], what may be logged: its path or query may hold a
+        secret (Slack- and Discord-style hooks), and its user:password@ one."""
+        parsed = URL(self.url)
+        port = "" if parsed.explicit_port is None else f":{parsed.explicit_port}"
+        host = f"[{parsed.raw_host}]" if ":" in (parsed.raw_host or "") else parsed.raw_host
+        return f"{parsed.scheme}://{host}{port}"
 
     @property
     def lease_seconds(self) -> float:

@@ -87,6 +87,21 @@ class Table:
             raise self.error(key, f"must not carry a query or fragment, got {raw!r}")
         return raw.rstrip("/")
 
+    def webhook_url(self, key: str) -> str:
+        """A required absolute http(s) URL to POST to, kept exactly as written (its path, trailing
+        slash and query are the receiver's: a Slack-style secret path, a `?token=`), with a host
+        and without a fragment."""
+        raw = self.text(key)
+        try:
+            parsed = URL(raw)
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+            raise self.error(key, "must be an absolute http:// or https:// URL with a host")
+        if parsed.fragment or "#" in raw:
+            raise self.error(key, "must not carry a fragment (#...)")
+        return raw
+
     def tables(self, key: str) -> list[Any]:
         """An optional array of tables (empty when absent)."""
         value = self.data.get(key, [])

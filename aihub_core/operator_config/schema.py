@@ -131,7 +131,7 @@ def _alerts(source: str, raw: Mapping[str, Any], environ: Mapping[str, str]) -> 
     """`[alerts]`: the webhook's URL and the variable holding its signing secret (both required),
     optional delivery timings in seconds, and when to give up on an event (default never)."""
     table = Table(source, "alerts", raw, _ALERTS_KEYS)
-    url = table.url("url")
+    url = table.webhook_url("url")
     secret_env = table.text("secret_env")
     secret = environ.get(secret_env, "").strip()
     if not secret:

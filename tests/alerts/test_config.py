@@ -18,7 +18,7 @@ def test_the_webhook_is_read_with_its_secret_from_the_environment() -> None:
     config = parse_operator_config(tomllib.loads(text), "/etc/aihub.toml", {"HOOK_SECRET": SECRET}).alerts
     assert config is not None
     assert (config.url, config.secret, config.secret_env) == (
-        "https://hooks.example.com/aihub",
+        "https://hooks.example.com/aihub/",  # the receiver's path, kept exactly
         SECRET,
         "HOOK_SECRET",
     )
@@ -37,6 +37,11 @@ def test_the_webhook_is_read_with_its_secret_from_the_environment() -> None:
         ('[alerts]\nsecret_env = "HOOK_SECRET"', "[alerts] url: is required"),
         ('[alerts]\nurl = "ftp://x"\nsecret_env = "HOOK_SECRET"', "[alerts] url: must be an absolute http"),
         ('[alerts]\nurl = "https://x.example"', "[alerts] secret_env: is required"),
+        (
+            '[alerts]\nurl = "https://x.example/hook#frag"\nsecret_env = "HOOK_SECRET"',
+            "url: must not carry a fragment",
+        ),
+        ('[alerts]\nurl = "https:///hook"\nsecret_env = "HOOK_SECRET"', "url: must be an absolute http"),
         (
             '[alerts]\nurl = "https://x.example"\nsecret_env = "UNSET"',
             "the environment variable UNSET is not set",
@@ -71,3 +76,21 @@ def test_bad_webhook_settings_are_refused_naming_the_key(text: str, named: str) 
         parse_operator_config(tomllib.loads(text), "/etc/aihub.toml", environ)
     assert named in str(info.value) and "/etc/aihub.toml" in str(info.value)
     assert SECRET not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.slack.com/services/T000/B000/XXXXSECRET",
+        "https://hooks.example.com/aihub/?token=s3cret&x=1",
+        "http://user:pa55@127.0.0.1:8080/hook/",
+    ],
+)
+def test_a_webhook_url_is_kept_as_written_and_only_its_origin_is_shown(url: str) -> None:
+    text = f'[alerts]\nurl = "{url}"\nsecret_env = "HOOK_SECRET"\n'
+    config = parse_operator_config(tomllib.loads(text), "/etc/aihub.toml", {"HOOK_SECRET": SECRET}).alerts
+    assert config is not None and config.url == url
+    shown = config.origin
+    assert shown in {"https://hooks.slack.com", "https://hooks.example.com", "http://127.0.0.1:8080"}
+    for secret in ("SECRET", "s3cret", "pa55", "user"):
+        assert secret not in shown
