@@ -22,6 +22,10 @@ MAX_ALERTS_PER_USER = 50
 # An absolute amount: at most a million USD, or a trillion requests or tokens, per period.
 MAX_USD = 1_000_000
 MAX_COUNT = 10**12
+# And at least a millionth of a USD (a smaller one rounds to a limit of 0, which never fires), or
+# one request or token.
+MIN_USD = 0.000001
+MIN_COUNT = 1
 
 
 @dataclass(frozen=True)
@@ -101,9 +105,9 @@ def _absolute(spec: AlertSpec) -> tuple[float, str, int, str]:
     period = spec.period or "month"
     if period not in BUDGET_PERIODS:
         raise _bad("period must be day or month", "period")
-    most = MAX_USD if spec.metric == "cost_usd" else MAX_COUNT
-    if not (math.isfinite(value) and 0 < value <= most):
-        raise _bad(f"value must be more than 0 and at most {most}", "value")
+    least, most = (MIN_USD, MAX_USD) if spec.metric == "cost_usd" else (MIN_COUNT, MAX_COUNT)
+    if not (math.isfinite(value) and least <= value <= most):
+        raise _bad(f"value must be at least {least:g} and at most {most}", "value")
     if spec.metric == "cost_usd":
         return 0.0, "", int(printed(value) * PICO_PER_USD), period
     return 0.0, "", math.ceil(value), period

@@ -69,6 +69,10 @@ async def test_alerts_are_set_listed_oldest_first_and_deleted(
         ({"metric": "requests", "threshold": 0.5, "of": "quota", "period": "day"}, "period"),
         ({"metric": "requests"}, "threshold"),
         ({"metric": "requests", "value": 0}, "value"),
+        ({"metric": "cost_usd", "value": 1e-13}, "value"),  # a limit of 0 pico-USD: could never fire
+        ({"metric": "cost_usd", "value": 0.00000099}, "value"),
+        ({"metric": "requests", "value": 0.5}, "value"),
+        ({"metric": "tokens", "value": 0.999}, "value"),
         ({"metric": "requests", "value": 5, "of": "quota"}, "of"),
         ({"metric": "requests", "value": 5, "period": "week"}, "period"),
         ({"metric": "latency", "value": 5}, "metric"),
