@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aihub_core.alerts.checker import AlertChecker, observed
-from aihub_core.alerts.rules import MAX_ALERTS_PER_USER, AlertSpec, Measure, checked, measure
-from aihub_core.errors import InvalidRequestError, NotFoundError
+from aihub_core.alerts.rules import AlertSpec, Measure, checked, measure
+from aihub_core.errors import NotFoundError
 from aihub_core.identity import Caller
 from aihub_core.store.base import AlertEvent, AlertRecord, Store
 
@@ -40,14 +40,10 @@ class AlertManager:
         self._now = now
 
     async def create(self, caller: Caller, spec: AlertSpec) -> AlertView:
-        """A new alert (a 400 naming the field for a meaningless one); checked at once, so an
-        account already past the threshold hears of it now."""
+        """A new alert (a 400 naming the field for a meaningless one, `too_many_alerts` from the
+        store past MAX_ALERTS_PER_USER); checked at once, so an account already past the
+        threshold hears of it now."""
         threshold, of, amount, period = checked(spec, caller)
-        if len(await self._store.list_alerts(caller.user_id)) >= MAX_ALERTS_PER_USER:
-            raise InvalidRequestError(
-                f"An account may hold at most {MAX_ALERTS_PER_USER} alerts; delete one first",
-                code="too_many_alerts",
-            )
         record = AlertRecord(
             new_alert_id(),
             caller.user_id,

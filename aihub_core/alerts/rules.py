@@ -18,7 +18,6 @@ RELATIVE_TO = ("budget", "quota")
 # What each metric may be a fraction of: spend of a budget in USD, requests of the monthly quota.
 _OF_METRIC = {"cost_usd": "budget", "requests": "quota"}
 MAX_NAME = 100
-MAX_ALERTS_PER_USER = 50
 # An absolute amount: at most a million USD, or a trillion requests or tokens, per period.
 MAX_USD = 1_000_000
 MAX_COUNT = 10**12

@@ -11,6 +11,7 @@ import asyncpg
 from aihub_core.store import rows
 from aihub_core.store.outbox import OutboxEntry, OutboxSummary
 from aihub_core.store.postgres._queries import insert_sql, translate
+from aihub_core.store.protocols.alerts import MAX_ALERTS_PER_USER, too_many_alerts
 from aihub_core.store.records import AlertDelivery, AlertEvent, AlertRecord
 
 if TYPE_CHECKING:
@@ -38,7 +39,14 @@ async def create_alert(conn: Conn, alert: AlertRecord) -> None:
     try:
         async with conn.transaction():
             await conn.execute(insert_sql("alerts", list(row)), *row.values())
-            await conn.execute("UPDATE users SET alert_count = alert_count + 1 WHERE id = $1", alert.user_id)
+            counted = await conn.fetchval(
+                "UPDATE users SET alert_count = alert_count + 1 WHERE id = $1 AND alert_count < $2 "
+                "RETURNING id",
+                alert.user_id,
+                MAX_ALERTS_PER_USER,
+            )
+            if counted is None:  # the user exists (the insert found it): it holds as many as it may
+                raise too_many_alerts()
     except asyncpg.PostgresError as exc:
         raise translate(exc, conflict="an alert with this id already exists") from None
 

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from aihub_core.errors import InvalidRequestError
 from aihub_core.store.records import AlertDelivery, AlertEvent, AlertRecord
+
+MAX_ALERTS_PER_USER = 50
+"""How many alerts a user may hold: `create_alert` refuses one more in its own transaction."""
+
+
+def too_many_alerts() -> InvalidRequestError:
+    """The 400 `too_many_alerts` of a user who holds `MAX_ALERTS_PER_USER` alerts already."""
+    return InvalidRequestError(
+        f"An account may hold at most {MAX_ALERTS_PER_USER} alerts; delete one first",
+        code="too_many_alerts",
+    )
 
 
 class AlertStore(Protocol):
@@ -13,7 +25,9 @@ class AlertStore(Protocol):
 
     async def create_alert(self, alert: AlertRecord) -> None:
         """Insert an alert and count it in its user's `alert_count` (which moves the auth
-        generation); NotFoundError for an unknown user, ConflictError for a duplicate id."""
+        generation); NotFoundError for an unknown user, ConflictError for a duplicate id, and
+        `too_many_alerts` (nothing written) if the user holds `MAX_ALERTS_PER_USER` already:
+        checked in the insert's transaction, so however many creates run at once."""
         ...
 
     async def list_alerts(self, user_id: str) -> list[AlertRecord]:

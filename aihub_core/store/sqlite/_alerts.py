@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from aihub_core.store import rows
 from aihub_core.store.outbox import OutboxEntry, OutboxSummary
+from aihub_core.store.protocols.alerts import MAX_ALERTS_PER_USER, too_many_alerts
 from aihub_core.store.records import AlertDelivery, AlertEvent, AlertRecord
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite import _queries as q
@@ -40,7 +41,12 @@ def create_alert(db: Database, alert: AlertRecord) -> None:
     try:
         with atomic(db):
             q.insert(db, "alerts", row)
-            db.execute("UPDATE users SET alert_count = alert_count + 1 WHERE id = ?", [alert.user_id])
+            counted = db.execute(
+                "UPDATE users SET alert_count = alert_count + 1 WHERE id = ? AND alert_count < ?",
+                [alert.user_id, MAX_ALERTS_PER_USER],
+            ).rowcount
+            if not counted:  # the user exists (the insert found it): it holds as many as it may
+                raise too_many_alerts()
     except sqlite3.IntegrityError as exc:
         raise q.translate(exc, conflict="an alert with this id already exists") from None
 

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from aihub_core.errors import NotFoundError
+from aihub_core.errors import InvalidRequestError, NotFoundError
 from aihub_core.store.base import AlertEvent, AlertRecord, Store, StoreOptions, UserRecord
+from aihub_core.store.protocols.alerts import MAX_ALERTS_PER_USER
 from tests.store.conformance.backends import Backend, opened
 
 
@@ -139,3 +140,29 @@ async def test_a_late_failure_of_a_lapsed_claim_leaves_the_new_claim_alone(
     await store.finish_alert_delivery("evt_0", later, later, "", claimed=first_lease)
     assert await store.alert_outbox(10) == []
     assert await store.give_up_alert_delivery("evt_0", later, "x", claimed=None) is False  # delivered
+
+
+async def test_concurrent_creates_never_pass_the_cap_of_alerts_per_user(
+    backend: Backend, store: Store, alice: UserRecord, t0: datetime
+) -> None:
+    for i in range(MAX_ALERTS_PER_USER - 3):
+        await store.create_alert(_alert(f"alert_{i}", alice.id, t0))
+    async with opened(backend.store(StoreOptions(keep_lease=False))) as other:
+        results = await asyncio.gather(
+            *(
+                (store if n % 2 else other).create_alert(_alert(f"alert_new_{n}", alice.id, t0))
+                for n in range(8)
+            ),
+            return_exceptions=True,
+        )
+    refused = [r for r in results if isinstance(r, InvalidRequestError)]
+    assert len(refused) == 5 and all(r.code == "too_many_alerts" for r in refused)
+    assert [r for r in results if r is not None and r not in refused] == []
+    assert len(await store.list_alerts(alice.id)) == MAX_ALERTS_PER_USER
+    user = await store.get_user(alice.id)
+    assert user is not None and user.alert_count == MAX_ALERTS_PER_USER
+    # A deleted one makes room for one more.
+    assert await store.delete_alert(alice.id, "alert_0")
+    await store.create_alert(_alert("alert_last", alice.id, t0))
+    with pytest.raises(InvalidRequestError):
+        await store.create_alert(_alert("alert_over", alice.id, t0))
