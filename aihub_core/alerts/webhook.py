@@ -37,6 +37,7 @@ import aiohttp
 from yarl import URL
 
 from aihub_core.alerts.metrics import AlertMetrics
+from aihub_core.providers._http import env_proxy
 from aihub_core.store.base import AlertDelivery, Store
 
 log = logging.getLogger("aihub.alerts")
@@ -114,6 +115,8 @@ class WebhookDelivery:
         self._metrics = metrics or AlertMetrics(store)
         self._config = config
         self._client = client
+        # HTTP(S)_PROXY / NO_PROXY, read once at start as the providers read them.
+        self._proxy, self._proxy_auth = env_proxy(config.url)
         self._now = now
         self._batch = batch
         self._due = asyncio.Event()
@@ -181,7 +184,13 @@ class WebhookDelivery:
             # (answered 200, the event marked delivered though it never arrived) and carry the
             # signed headers to wherever the Location points. A 3xx is a failed attempt.
             async with self._client.post(
-                self._config.url, data=body, headers=headers, timeout=timeout, allow_redirects=False
+                self._config.url,
+                data=body,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+                proxy=self._proxy,
+                proxy_auth=self._proxy_auth,
             ) as response:
                 if 300 <= response.status < 400:
                     where = response.headers.get("Location", "")

@@ -82,7 +82,7 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-def _env_proxy(base_url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+def env_proxy(base_url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
     """The HTTP(S)_PROXY (or ALL_PROXY) to reach `base_url` through, unless NO_PROXY exempts it,
     as httpx read them. Once per upstream: aiohttp's trust_env would redo it, and look for a
     .netrc, in a thread on every request."""
@@ -131,7 +131,7 @@ class UpstreamClient:
         # Only the connect is aiohttp's to bound (waiting for a pooled connection is not);
         # every read has an asyncio deadline of our own.
         self._http_timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeouts.connect)
-        self._proxy, self._proxy_auth = _env_proxy(base_url)
+        self._proxy, self._proxy_auth = env_proxy(base_url)
 
     def error(
         self,

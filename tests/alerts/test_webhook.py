@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from aihub_core.alerts.metrics import AlertMetrics
@@ -170,3 +171,31 @@ async def test_an_event_whose_claim_waited_past_its_margin_is_not_sent_and_lapse
         assert await delivery.run_once() == 1
     assert len(receiver.requests) == 1
     assert await store.alert_outbox(10) == []
+
+
+async def test_the_webhook_goes_through_the_environments_proxy_unless_no_proxy_exempts_it(
+    store: Store, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The receiver stands in for the proxy: a POST for an unresolvable host reaches it only
+    # through HTTP_PROXY (in absolute form), as the providers' calls do.
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.setenv("no_proxy", "")
+    proxy = receiver.url.removesuffix("/hook")
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.setenv("http_proxy", proxy)
+    config = WebhookConfig("http://hooks.invalid/hook", SECRET, timeout_seconds=5)
+    assert await store.fire_alert(AlertEvent("evt_1", "alert_1", "usr_1", "d2026-12-03", "{}", T0))
+    async with aiohttp.ClientSession() as session:
+        assert await WebhookDelivery(store, config, session, now=lambda: T0).run_once() == 1
+        assert len(receiver.requests) == 1 and receiver.requests[0][0]["host"] == "hooks.invalid"
+        assert await store.alert_outbox(10) == []
+        # Exempted by NO_PROXY: sent directly, to a host that does not resolve.
+        monkeypatch.setenv("NO_PROXY", "hooks.invalid")
+        monkeypatch.setenv("no_proxy", "hooks.invalid")
+        assert await store.fire_alert(AlertEvent("evt_2", "alert_1", "usr_1", "d2026-12-04", "{}", T0))
+        assert await WebhookDelivery(store, config, session, now=lambda: T0).run_once() == 1
+    assert len(receiver.requests) == 1
+    [entry] = await store.alert_outbox(10)
+    assert entry.event_id == "evt_2" and entry.attempts == 1 and entry.last_error
