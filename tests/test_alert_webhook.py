@@ -138,7 +138,7 @@ async def test_every_crossing_arrives_signed_and_is_acted_on_once_across_restart
                 for body in (
                     {"metric": "requests", "value": 2, "period": "day"},
                     {"metric": "tokens", "value": 1},
-                    {"metric": "cost_usd", "value": 0.000000001, "period": "day"},
+                    {"metric": "cost_usd", "value": 0.000001, "period": "day"},
                 ):
                     made = await client.post(f"{DEV}/alerts", json=body, headers=jwt)
                     assert made.status_code == 201, made.text
