@@ -58,7 +58,7 @@ class BreakdownReport:
 
 
 class UsageReporter:
-    """Answers /usage and /quota for the caller's account."""
+    """Answers /usage, /usage/breakdown and /quota for the caller's account."""
 
     def __init__(self, store: Store, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._store = store
