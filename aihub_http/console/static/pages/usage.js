@@ -1,4 +1,5 @@
-// Usage: requests, tokens and cost per day over a chosen range, the monthly quota gauge and the
+// Usage: requests, tokens and cost per day over a chosen range, the monthly quota gauge, a gauge
+// per budget in USD (the key's, the user's, the plan's: spent and held against the limit), the
 // plan's rate limits (GET /usage and /quota, read with the login token), and the live quota and
 // minute budget pushed by GET /quota/watch (WatchQuota as Server-Sent Events), the breakdown by
 // model and by key, and the request log with its CSV export (GET /usage/logs).
@@ -68,6 +69,8 @@ async function follow(live, signal) {
         figures.replaceChildren(...liveFigures(e));
         const meter = document.querySelector("#quota [role=meter]");
         if (meter) meter.replaceWith(quotaGauge(e));
+        const budgets = document.querySelector("#budgets");
+        if (budgets) budgets.replaceWith(budgetCard(e.budgets || []));
       }, signal);
     } catch (err) {
       if (signal.aborted) return;
@@ -92,12 +95,34 @@ function liveFigures(e) {
     h("dt", {}, t("usage.quota")),
     h("dd", { id: "live-quota" }, e.quota_limit ? `${number(e.quota_used)} / ${number(e.quota_limit)}` : number(e.quota_used)),
     h("dt", {}, t("usage.windowReset")),
-    h("dd", {}, r.shownreset ? new Date(r.shownreset).toLocaleTimeString() : "–"),
+    h("dd", {}, r.window_reset ? new Date(r.window_reset).toLocaleTimeString() : "–"),
   ];
 }
 
 function quotaGauge(q) {
   return gauge(t("usage.quotaLabel"), q.quota_used, q.quota_limit, q.quota_limit ? `${number(q.quota_used)} / ${number(q.quota_limit)}` : number(q.quota_used));
+}
+
+/** One gauge per budget the account's calls count against: settled spend plus what calls in
+ * flight hold, against the limit, with when it starts afresh. */
+function budgetCard(budgets) {
+  const gauges = budgets.map((b) => {
+    const used = Number(b.spent_usd || 0) + Number(b.reserved_usd || 0);
+    const label = t("usage.budgetLabel", { scope: t(`usage.scope.${b.scope}`), period: t(`usage.per.${b.period}`) });
+    return h(
+      "div",
+      { class: "budget", "data-scope": b.scope },
+      gauge(label, used, Number(b.limit_usd), `${usd(used)} / ${usd(b.limit_usd)}`),
+      h("p", { class: "muted small" }, t("usage.budgetHeld", { spent: usd(b.spent_usd || 0), held: usd(b.reserved_usd || 0) })),
+      h("p", { class: "muted small" }, t("usage.resets", { date: when(b.resets_at) })),
+    );
+  });
+  return h(
+    "section",
+    { class: "card", id: "budgets" },
+    h("h2", {}, t("usage.budgets")),
+    ...(gauges.length ? gauges : [h("p", { class: "muted" }, t("usage.noBudget"))]),
+  );
 }
 
 /** The figures of the range; the live card (kept across redraws) joins the quota and limits. */
@@ -142,6 +167,7 @@ function summary(usage, quota) {
         quotaGauge(quota),
         h("p", { class: "muted" }, t("usage.resets", { date: when(quota.reset_date) })),
       ),
+      budgetCard(quota.budgets || []),
       h(
         "section",
         { class: "card", id: "limits" },
