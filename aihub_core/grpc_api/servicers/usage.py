@@ -46,6 +46,15 @@ class UsageServicer(pb_grpc.UsageServiceServicer):
         return convert.usage_report(report)
 
     @unary(api_key_or_jwt("usage"))
+    async def GetUsageBreakdown(
+        self, request: pb.GetUsageBreakdownRequest, call: Call
+    ) -> pb.GetUsageBreakdownResponse:
+        report = await self._reporter.breakdown(
+            call.user, request.period.strip(), request.start_date.strip(), request.end_date.strip()
+        )
+        return convert.usage_breakdown(report)
+
+    @unary(api_key_or_jwt("usage"))
     async def GetQuota(self, request: pb.GetQuotaRequest, call: Call) -> pb.GetQuotaResponse:
         return convert.quota(await self._reporter.quota(call.user), await self._watch.budgets(call.user))
 
