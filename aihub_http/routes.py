@@ -168,6 +168,14 @@ ROUTES: tuple[RpcRoute, ...] = (
     ),
     RpcRoute(
         "GET",
+        f"{DEVELOPER}/usage/breakdown",
+        _rpc(usage_service_pb2, "UsageService", "GetUsageBreakdown"),
+        200,
+        "Usage by model and by API key over the same window as /usage",
+        credential="api_key_or_jwt",
+    ),
+    RpcRoute(
+        "GET",
         f"{DEVELOPER}/usage/logs",
         _rpc(usage_service_pb2, "UsageService", "ListUsageLogs"),
         200,

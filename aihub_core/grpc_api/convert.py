@@ -17,8 +17,8 @@ from aihub_core.chat.params import ChatParams
 from aihub_core.limits.quota_watch import QuotaSnapshot
 from aihub_core.limits.spend import BudgetFigures
 from aihub_core.pricing import usd
-from aihub_core.services.usage import QuotaReport, UsageReport
-from aihub_core.store.base import ApiKeyRecord, DailyTotals, UsageLogEntry
+from aihub_core.services.usage import BreakdownReport, QuotaReport, UsageReport
+from aihub_core.store.base import ApiKeyRecord, DailyTotals, GroupTotals, UsageLogEntry
 
 
 def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
@@ -137,6 +137,29 @@ def usage_report(report: UsageReport) -> usage_pb.GetUsageResponse:
 def daily_usage(day: DailyTotals) -> usage_pb.DailyUsage:
     return usage_pb.DailyUsage(
         date=day.day.isoformat(), requests=day.requests, tokens=day.tokens, cost_usd=day.cost_usd
+    )
+
+
+def usage_breakdown(report: BreakdownReport) -> usage_pb.GetUsageBreakdownResponse:
+    return usage_pb.GetUsageBreakdownResponse(
+        period=report.window.period,
+        start_date=report.window.first.isoformat(),
+        end_date=report.window.last.isoformat(),
+        by_model=[usage_group(g) for g in report.breakdown.by_model],
+        by_key=[usage_group(g) for g in report.breakdown.by_key],
+    )
+
+
+def usage_group(group: GroupTotals) -> usage_pb.UsageGroup:
+    return usage_pb.UsageGroup(
+        model=group.model or "",
+        key_id=group.key_id or "",
+        key_name=group.key_name or "",
+        requests=group.requests,
+        prompt_tokens=group.prompt_tokens,
+        completion_tokens=group.completion_tokens,
+        total_tokens=group.tokens,
+        cost_usd=usd(group.cost_pico_usd),
     )
 
 

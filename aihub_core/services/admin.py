@@ -105,10 +105,19 @@ class Admin:
         await self._store.set_plan(user.email, plan)
         return await self._summary(await self._account(user_id))
 
-    async def set_budget(self, caller: Caller, user_id: str, limit_usd: float, period: str) -> AccountSummary:
+    async def set_budget(
+        self, caller: Caller, user_id: str, limit_usd: float | None, period: str
+    ) -> AccountSummary:
         """Set the account's own budget (`limit_usd` per `period`, default month), or remove it
-        with 0, as `aihub users set-budget` does."""
+        with 0, as `aihub users set-budget` does; a request without `limit_usd` is refused, never
+        read as 0."""
         await self._require_admin(caller)
+        if limit_usd is None:
+            raise InvalidRequestError(
+                "limit_usd is required (0 removes the account's budget)",
+                code="missing_parameter",
+                param="limit_usd",
+            )
         period = period or "month"
         if period not in BUDGET_PERIODS:
             raise InvalidRequestError("period must be day or month", param="period")

@@ -10,7 +10,7 @@ from aihub_core.identity import Caller
 from aihub_core.limits.plans import Plan
 from aihub_core.periods import Window, month_start, next_month_start, resolve_window
 from aihub_core.pricing import usd
-from aihub_core.store.base import DailyTotals, Store
+from aihub_core.store.base import DailyTotals, Store, UsageBreakdown
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,16 @@ class UsageReport:
         return usd(sum(d.cost_pico_usd for d in self.days))
 
 
+@dataclass(frozen=True)
+class BreakdownReport:
+    """A window's billable calls by model and by key: the calls `UsageReport` totals."""
+
+    window: Window
+    breakdown: UsageBreakdown
+
+
 class UsageReporter:
-    """Answers /usage and /quota for the caller's account."""
+    """Answers /usage, /usage/breakdown and /quota for the caller's account."""
 
     def __init__(self, store: Store, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._store = store
@@ -62,9 +70,20 @@ class UsageReporter:
         used = await self._store.count_requests(caller.user_id, month_start(now))
         return QuotaReport(caller.plan, caller.plan.monthly_requests, used, next_month_start(now))
 
+    def window(self, period: str, start_date: str, end_date: str) -> Window:
+        """The window a report asks for (the same for the totals and the breakdown)."""
+        return resolve_window(period, start_date, end_date, self._now().date())
+
     async def usage(self, caller: Caller, period: str, start_date: str, end_date: str) -> UsageReport:
         """Totals for the requested window, every day of it listed."""
-        window = resolve_window(period, start_date, end_date, self._now().date())
+        window = self.window(period, start_date, end_date)
         rows = {d.day: d for d in await self._store.daily_usage(caller.user_id, window.first, window.last)}
         days = [rows.get(day) or DailyTotals(day, 0, 0, 0) for day in window.days()]
         return UsageReport(window, days, await self.quota(caller))
+
+    async def breakdown(self, caller: Caller, period: str, start_date: str, end_date: str) -> BreakdownReport:
+        """The requested window's billable calls by model and by key, adding up to `usage`'s totals."""
+        window = self.window(period, start_date, end_date)
+        return BreakdownReport(
+            window, await self._store.usage_breakdown(caller.user_id, window.first, window.last)
+        )

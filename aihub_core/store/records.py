@@ -222,6 +222,34 @@ class ModelTotals:
 
 
 @dataclass(frozen=True)
+class GroupTotals:
+    """One group of a user's billable calls over a range of days (a model, or an API key): how
+    many, their tokens and their exact cost. `key_id` and `key_name` are None in a model's group,
+    and in the key group of the calls made with a login token."""
+
+    model: str | None
+    key_id: str | None
+    key_name: str | None
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_pico_usd: int
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class UsageBreakdown:
+    """A user's billable calls over a range of days, grouped by model and by key, each list most
+    costly first (then most requests, then by model or key id)."""
+
+    by_model: list[GroupTotals]
+    by_key: list[GroupTotals]
+
+
+@dataclass(frozen=True)
 class Recovered:
     """What one `recover_abandoned` settled and freed, and the leases it ended."""
 

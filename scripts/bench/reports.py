@@ -180,6 +180,11 @@ async def run_backend(backend: str, rows: int, repeat: int, keep: bool) -> dict[
                         lambda: reporter.usage(caller, "", first, today.isoformat()), repeat
                     ),
                     "quota": await timed(lambda: reporter.quota(caller), repeat),
+                    # Reads the window's ledger rows (no rollup by model and key): grows with them.
+                    "breakdown_year": await timed(lambda: reporter.breakdown(caller, "year", "", ""), repeat),
+                    "breakdown_90_days": await timed(
+                        lambda: reporter.breakdown(caller, "", first, today.isoformat()), repeat
+                    ),
                 },
                 "rest": {
                     "usage_year": await timed(lambda: _get(http, "/usage?period=year", auth), repeat),

@@ -182,6 +182,30 @@ export interface UsageReport extends Answer {
   dailyBreakdown: DailyUsage[];
 }
 
+/** One model's, or one API key's, share of a usage breakdown. */
+export interface UsageGroup {
+  /** The model (in `byModel`; empty in `byKey`). */
+  model: string;
+  /** The key's id (in `byKey`); empty for the calls made with a login token. */
+  keyId: string;
+  keyName: string;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  costUsd: number;
+}
+
+/** The window's usage by model and by key, most costly first; each list adds up to `usage.get`'s totals. */
+export interface UsageBreakdown extends Answer {
+  period: string | null;
+  /** First and last day of the window, YYYY-MM-DD. */
+  startDate: string | null;
+  endDate: string | null;
+  byModel: UsageGroup[];
+  byKey: UsageGroup[];
+}
+
 /** One call as the gateway's ledger recorded it (never its prompt or answer). */
 export interface UsageLog {
   requestId: string;
@@ -326,6 +350,15 @@ declare class UsageResource {
     },
     options?: RequestOptions,
   ): Promise<UsageReport>;
+  /** Usage by model and by API key over the same window as `get`. */
+  breakdown(
+    params?: {
+      period?: 'day' | 'week' | 'month' | 'year' | (string & {});
+      startDate?: string | Date;
+      endDate?: string | Date;
+    },
+    options?: RequestOptions,
+  ): Promise<UsageBreakdown>;
   /** One page of request logs, newest first; Dates are sent as their exact moment. */
   logs(
     params?: {

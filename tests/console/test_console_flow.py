@@ -11,6 +11,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from playwright.async_api import Browser, FilePayload, Page, expect
@@ -235,7 +236,12 @@ async def request_log_breakdown_and_csv(page: Page, console_url: str, secret: st
                 headers={"Authorization": f"Bearer {secret}"},
             )
             assert more.status_code == 200, more.text
-    await page.get_by_role("button", name="Refresh").click()
+    # The breakdown is the server's (GET /usage/breakdown for the window /usage reported), not
+    # summed in the page from the request log.
+    async with page.expect_response(re.compile(r"/v1/developer/usage/breakdown\?")) as split:
+        await page.get_by_role("button", name="Refresh").click()
+    answer = await split.value
+    assert answer.ok and sorted(parse_qs(urlsplit(answer.url).query)) == ["end_date", "start_date"]
     await expect(page.locator("#total-requests strong")).to_have_text("11")
     requests = {"openai/gpt-4o-mini": "6", "x-ai/grok-beta": "5"}
     for model, count in requests.items():

@@ -32,6 +32,9 @@ const quota = await app.quota.get();
 if (quota.budgets.length !== 1 || quota.budgets[0].scope !== 'key') throw new Error(`no key budget in the quota: ${JSON.stringify(quota)}`);
 keep('GetQuotaResponse', quota);
 keep('ListUsageLogsResponse', await app.usage.logs({ pageSize: 1 }));
+const breakdown = await app.usage.breakdown({ period: 'day' });
+if (!breakdown.byModel.length || !breakdown.byKey.length) throw new Error(`an empty breakdown: ${JSON.stringify(breakdown)}`);
+keep('GetUsageBreakdownResponse', breakdown);
 await app.chat.create({ message: 'Hello again' }); // last_used is set on the key now
 keep('ListApiKeysResponse', await admin.apiKeys.list());
 keep('RotateApiKeyResponse', await admin.apiKeys.rotate(created.id, { graceSeconds: 60 }));

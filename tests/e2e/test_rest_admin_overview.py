@@ -46,6 +46,14 @@ async def test_an_admin_sets_and_removes_a_users_budget(http: httpx.AsyncClient,
     assert bad.status_code == 400 and bad.json()["error"]["details"]["parameter"] == "period"
     negative = await http.post(url, json={"limit_usd": -1}, headers=ops.jwt_auth)
     assert negative.status_code == 400
+    # A body without the amount is refused, never read as 0 (which removes the budget).
+    assert (await http.post(url, json={"limit_usd": 3}, headers=ops.jwt_auth)).status_code == 200
+    for body in ({}, {"period": "day"}):
+        missing = await http.post(url, json=body, headers=ops.jwt_auth)
+        assert missing.status_code == 400, missing.text
+        error = missing.json()["error"]
+        assert (error["code"], error["details"]["parameter"]) == ("missing_parameter", "limit_usd")
+    assert (await core.store.get_user(dev_id)).budget_pico_usd == 3 * 10**12  # type: ignore[union-attr]
     nobody = await http.post("/v1/admin/users/user_none/budget", json={"limit_usd": 1}, headers=ops.jwt_auth)
     assert nobody.status_code == 404
     own = await http.post(url, json={"limit_usd": 100}, headers=dev.jwt_auth)

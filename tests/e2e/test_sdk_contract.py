@@ -51,6 +51,8 @@ SDK_TYPES: Mapping[str, tuple[type[Any], str]] = MappingProxyType(
         "aihub.v1.ListServicesResponse": (py.ServiceList, "ServiceList"),
         "aihub.v1.GetUsageResponse": (py.UsageReport, "UsageReport"),
         "aihub.v1.DailyUsage": (py.DailyUsage, "DailyUsage"),
+        "aihub.v1.GetUsageBreakdownResponse": (py.UsageBreakdown, "UsageBreakdown"),
+        "aihub.v1.UsageGroup": (py.UsageGroup, "UsageGroup"),
         "aihub.v1.GetQuotaResponse": (py.Quota, "Quota"),
         "aihub.v1.RateLimit": (py.RateLimitPolicy, "RateLimitPolicy"),
         "aihub.v1.CreateApiKeyResponse": (py.CreatedApiKey, "CreatedApiKey"),
@@ -256,6 +258,8 @@ async def test_the_python_sdk_keeps_every_field_of_every_answer(http: httpx.Asyn
         answers["GetUsageResponse"] = await app.usage.get(start_date="2025-09-01", end_date="2025-09-30")
         answers["GetQuotaResponse"] = await app.quota.get()
         answers["ListUsageLogsResponse"] = await app.usage.logs(page_size=1)
+        answers["GetUsageBreakdownResponse"] = breakdown = await app.usage.breakdown("day")
+        assert breakdown.by_model and breakdown.by_key  # the chat above, read live
         await app.chat.create("Hello again")  # the key's last_used is set now
         answers["ListApiKeysResponse"] = await admin.api_keys.list()
         answers["RotateApiKeyResponse"] = await admin.api_keys.rotate(created.id, grace_seconds=60)
@@ -281,6 +285,6 @@ async def test_the_js_sdk_keeps_every_field_of_every_answer(http: httpx.AsyncCli
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0, err.decode()
     seen = json.loads(out)
-    assert len(seen) == 15
+    assert len(seen) == 16
     for name, answer in seen.items():
         compare(_descriptor(name), answer["sdk"], answer["raw"], camel, name)

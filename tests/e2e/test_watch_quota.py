@@ -118,3 +118,44 @@ async def test_the_live_quota_over_rest_as_server_sent_events(
 async def test_the_live_quota_over_rest_refuses_a_missing_credential(http: httpx.AsyncClient) -> None:
     refused = await http.get("/v1/developer/quota/watch")
     assert refused.status_code == 401 and refused.json()["error"]["type"] == "authentication_error"
+
+
+async def test_a_stream_ends_when_its_login_token_is_logged_out(http: httpx.AsyncClient) -> None:
+    account = await make_account(http)
+    async with http.stream("GET", "/v1/developer/quota/watch", headers=account.jwt_auth) as response:
+        lines = response.aiter_lines()
+        assert (await _next_event(lines))["type"] == "quota"
+        assert (await http.post("/v1/auth/logout", headers=account.jwt_auth)).status_code == 200
+        # The next change (a chat with the account's key) would have been a snapshot: it ends it.
+        chat = await http.post("/v1/developer/chat", json={"message": "hi"}, headers=account.key_auth)
+        assert chat.status_code == 200
+        event = await _next_event(lines)
+        while event["type"] == "quota":
+            event = await _next_event(lines)
+        assert event["type"] == "error"
+        assert (event["error"]["type"], event["error"]["code"]) == ("authentication_error", "token_revoked")
+
+
+async def test_a_stream_ends_when_its_key_is_deleted(channel: grpc.aio.Channel) -> None:
+    jwt, key = await new_key(channel)
+    other = await key_grpc.KeyServiceStub(channel).CreateApiKey(
+        key_pb.CreateApiKeyRequest(name="other"), metadata=bearer(jwt)
+    )
+    listed = await key_grpc.KeyServiceStub(channel).ListApiKeys(
+        key_pb.ListApiKeysRequest(), metadata=bearer(jwt)
+    )
+    [watched] = [k for k in listed.api_keys if k.id != other.id]
+    watch = usage_grpc.UsageServiceStub(channel).WatchQuota(
+        usage_pb.WatchQuotaRequest(), metadata=bearer(key)
+    )
+    await next_snapshot(watch)
+    await key_grpc.KeyServiceStub(channel).DeleteApiKey(
+        key_pb.DeleteApiKeyRequest(key_id=watched.id), metadata=bearer(jwt)
+    )
+    await chat_grpc.ChatServiceStub(channel).Chat(
+        chat_pb.ChatRequest(message="hi"), metadata=bearer(other.key)
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        while True:
+            await next_snapshot(watch)
+    assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED

@@ -102,6 +102,32 @@ def canned_replies() -> dict[str, Any]:
                 usage_service_pb2.DailyUsage(date="2025-09-01", requests=45, tokens=4500, cost_usd=0.09)
             ],
         ),
+        "GetUsageBreakdown": usage_service_pb2.GetUsageBreakdownResponse(
+            period="month",
+            start_date="2025-09-01",
+            end_date="2025-09-30",
+            by_model=[
+                usage_service_pb2.UsageGroup(
+                    model="x-ai/grok-beta",
+                    requests=1250,
+                    prompt_tokens=100000,
+                    completion_tokens=25000,
+                    total_tokens=125000,
+                    cost_usd=2.35,
+                )
+            ],
+            by_key=[
+                usage_service_pb2.UsageGroup(
+                    key_id="key_123",
+                    key_name="My App Key",
+                    requests=1250,
+                    prompt_tokens=100000,
+                    completion_tokens=25000,
+                    total_tokens=125000,
+                    cost_usd=2.35,
+                )
+            ],
+        ),
         "GetQuota": usage_service_pb2.GetQuotaResponse(
             plan="professional",
             quota_limit=10000,

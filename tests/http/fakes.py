@@ -210,6 +210,9 @@ class _Usage(usage_service_pb2_grpc.UsageServiceServicer):
     async def GetUsage(self, request: Any, context: Any) -> Any:
         return await self.core.unary("GetUsage", request, context)
 
+    async def GetUsageBreakdown(self, request: Any, context: Any) -> Any:
+        return await self.core.unary("GetUsageBreakdown", request, context)
+
     async def GetQuota(self, request: Any, context: Any) -> Any:
         return await self.core.unary("GetQuota", request, context)
 

@@ -146,6 +146,21 @@ async def test_usage(api: httpx.AsyncClient, fake: FakeCore) -> None:
     assert (sent.period, sent.start_date, sent.end_date) == ("month", "2025-09-01", "2025-09-30")
 
 
+async def test_usage_breakdown(api: httpx.AsyncClient, fake: FakeCore) -> None:
+    response = await api.get("/v1/developer/usage/breakdown", params={"period": "week"}, headers=KEY)
+    assert response.status_code == 200
+    figures = {"requests": 1250, "prompt_tokens": 100000, "completion_tokens": 25000, "total_tokens": 125000}
+    assert response.json() == {
+        "period": "month",
+        "start_date": "2025-09-01",
+        "end_date": "2025-09-30",
+        "by_model": [{"model": "x-ai/grok-beta", "key_id": "", "key_name": "", **figures, "cost_usd": 2.35}],
+        "by_key": [{"model": "", "key_id": "key_123", "key_name": "My App Key", **figures, "cost_usd": 2.35}],
+    }
+    sent = fake.last("GetUsageBreakdown").request
+    assert (sent.period, sent.start_date, sent.end_date) == ("week", "", "")
+
+
 async def test_quota(api: httpx.AsyncClient) -> None:
     response = await api.get("/v1/developer/quota", headers=KEY)
     assert response.status_code == 200

@@ -60,8 +60,9 @@ class AdminServicer(pb_grpc.AdminServiceServicer):
 
     @unary(JWT)
     async def SetUserBudget(self, request: pb.SetUserBudgetRequest, call: Call) -> pb.SetUserBudgetResponse:
+        limit_usd = request.limit_usd if request.HasField("limit_usd") else None
         changed = await self._admin.set_budget(
-            call.user, request.user_id.strip(), request.limit_usd, request.period.strip()
+            call.user, request.user_id.strip(), limit_usd, request.period.strip()
         )
         return pb.SetUserBudgetResponse(user=_user(changed))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aihub.v1 import usage_service_pb2 as pb
 from aihub.v1 import usage_service_pb2_grpc as pb_grpc
@@ -16,6 +16,9 @@ from aihub_core.grpc_api.rpc import server_stream, unary
 from aihub_core.limits.quota_watch import QuotaWatch
 from aihub_core.services.usage import UsageReporter
 from aihub_core.services.usage_logs import LogFilters, UsageLogs
+
+# How long before a WatchQuota stream opened an alert event may be dated and still be news to it.
+_CHECK_SLACK = timedelta(seconds=10)
 
 
 class UsageServicer(pb_grpc.UsageServiceServicer):
@@ -43,6 +46,15 @@ class UsageServicer(pb_grpc.UsageServiceServicer):
         return convert.usage_report(report)
 
     @unary(api_key_or_jwt("usage"))
+    async def GetUsageBreakdown(
+        self, request: pb.GetUsageBreakdownRequest, call: Call
+    ) -> pb.GetUsageBreakdownResponse:
+        report = await self._reporter.breakdown(
+            call.user, request.period.strip(), request.start_date.strip(), request.end_date.strip()
+        )
+        return convert.usage_breakdown(report)
+
+    @unary(api_key_or_jwt("usage"))
     async def GetQuota(self, request: pb.GetQuotaRequest, call: Call) -> pb.GetQuotaResponse:
         return convert.quota(await self._reporter.quota(call.user), await self._watch.budgets(call.user))
 
@@ -51,11 +63,18 @@ class UsageServicer(pb_grpc.UsageServiceServicer):
         self, request: pb.WatchQuotaRequest, call: Call
     ) -> AsyncGenerator[pb.WatchQuotaResponse, None]:
         # The account's alerts that fire while the stream is open ride on the next snapshot (the
-        # checker wakes the watchers when it records one), each once.
-        opened, sent = self._now(), set[str]()
+        # checker wakes the watchers when it records one), each once. An event is dated when its
+        # check began, which may be a moment before the stream opened: look that far back.
+        opened, sent = self._now() - _CHECK_SLACK, set[str]()
         snapshots = self._watch.snapshots(call.user)
+        first = True
         try:
             async for snapshot in snapshots:
+                if not first:
+                    # A stream outlives no log-out, key deletion or expiry: each snapshot after
+                    # the first checks the credential again, as a new call would.
+                    await self.gate.recheck(call)
+                first = False
                 response = convert.quota_snapshot(snapshot)
                 fresh = [e for e in await self._alerts.events(call.user, opened) if e.id not in sent]
                 sent.update(e.id for e in fresh)

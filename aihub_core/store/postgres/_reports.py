@@ -1,14 +1,16 @@
 """The PostgreSQL store's reports over the ledger (`protocols.reports`): the daily rollup, top
-models, spend and the quota's count."""
+models, a user's usage by model and by key, spend and the quota's count."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+import asyncpg
+
 from aihub_core.store import rows
 from aihub_core.store.postgres._queries import BILLABLE_SQL
-from aihub_core.store.records import DailyTotals, ModelTotals
+from aihub_core.store.records import DailyTotals, GroupTotals, ModelTotals, UsageBreakdown
 
 if TYPE_CHECKING:
     from aihub_core.store.postgres._queries import Conn
@@ -53,6 +55,42 @@ async def top_models(conn: Conn, first: date, last: date, limit: int) -> list[Mo
         ModelTotals(row["service"], row["model"], int(row["requests"]), int(row["tokens"]), int(row["cost"]))
         for row in found
     ]
+
+
+# A user's billable records of a range of days, through the (user_id, created_at) index; the sums
+# as the rollup makes them, so the groups add up to `daily_usage`'s totals. Ties are broken in
+# byte order (COLLATE "C"), as SQLite breaks them, whatever the database's collation.
+_GROUPED = (
+    "SELECT {column}, count(*) AS requests, sum(prompt_tokens) AS prompt, "
+    "sum(completion_tokens) AS completion, sum(cost_pico_usd) AS cost FROM usage_records "
+    f"WHERE user_id = $1 AND created_at >= $2 AND created_at < $3 AND {BILLABLE_SQL} GROUP BY {{column}}"
+)
+_BY_MODEL = _GROUPED.format(column="model") + ' ORDER BY cost DESC, requests DESC, model COLLATE "C"'
+_BY_KEY = (
+    f"SELECT g.*, k.name AS key_name FROM ({_GROUPED.format(column='key_id')}) g "
+    "LEFT JOIN api_keys k ON k.id = g.key_id "
+    "ORDER BY g.cost DESC, g.requests DESC, coalesce(g.key_id, '') COLLATE \"C\""
+)
+
+
+async def usage_breakdown(conn: Conn, user_id: str, first: date, last: date) -> UsageBreakdown:
+    """The user's billable records of the days first..last, grouped by model and by key, both
+    read from one snapshot (so the two lists add up to the same totals)."""
+    window = (user_id, rows.day_start(first), rows.day_start(last + timedelta(days=1)))
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        by_model = await conn.fetch(_BY_MODEL, *window)
+        by_key = await conn.fetch(_BY_KEY, *window)
+    return UsageBreakdown(
+        by_model=[_group(row, model=row["model"]) for row in by_model],
+        by_key=[_group(row, key_id=row["key_id"], key_name=row["key_name"]) for row in by_key],
+    )
+
+
+def _group(
+    row: asyncpg.Record, model: str | None = None, key_id: str | None = None, key_name: str | None = None
+) -> GroupTotals:
+    counts = (int(row[name]) for name in ("requests", "prompt", "completion", "cost"))
+    return GroupTotals(model, key_id, key_name, *counts)
 
 
 async def key_spent(conn: Conn, key_id: str, since: datetime) -> int:

@@ -1,11 +1,12 @@
-"""What the ledger reports: daily totals, top models, quota and budget counts, request logs."""
+"""What the ledger reports: daily totals, top models, a user's usage by model and by key, quota
+and budget counts, request logs."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Protocol
 
-from aihub_core.store.records import DailyTotals, ModelTotals, UsageLogEntry, UsageLogQuery
+from aihub_core.store.records import DailyTotals, ModelTotals, UsageBreakdown, UsageLogEntry, UsageLogQuery
 
 
 class ReportStore(Protocol):
@@ -30,6 +31,15 @@ class ReportStore(Protocol):
         (inclusive), every user's, most costly first (then most requests, then by service and
         model), at most `limit` (1 to 1000, else ValueError). Reads only the range's records
         (through the ledger's (user, created_at) index)."""
+        ...
+
+    async def usage_breakdown(self, user_id: str, first: date, last: date) -> UsageBreakdown:
+        """The user's billable records created on the UTC days first..last (inclusive), grouped by
+        model and by API key (a deleted key's name included; the calls made with a login token
+        form one group with no key id): exactly the records `daily_usage` counts for those days,
+        so each list's requests, tokens and cost sum to its totals. Each list is most costly
+        first, then most requests, then by model or key id (the login token's group as an empty
+        id). Reads only the range's records (through the ledger's (user, created_at) index)."""
         ...
 
     async def count_requests(self, user_id: str, since: datetime) -> int:

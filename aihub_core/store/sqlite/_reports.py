@@ -1,14 +1,15 @@
 """The SQLite store's reports over the ledger (`protocols.reports`): the daily rollup, top models,
-spend and the quota's count."""
+a user's usage by model and by key, spend and the quota's count."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlite_utils import Database
 
 from aihub_core.store import rows
-from aihub_core.store.records import DailyTotals, ModelTotals
+from aihub_core.store.records import DailyTotals, GroupTotals, ModelTotals, UsageBreakdown
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite._queries import one
 
@@ -61,6 +62,41 @@ def top_models(db: Database, first: date, last: date, limit: int) -> list[ModelT
         ModelTotals(row["service"], row["model"], int(row["requests"]), int(row["tokens"]), int(row["cost"]))
         for row in found
     ]
+
+
+# A user's billable records of a range of days, through the (user_id, created_at) index; the sums
+# as the rollup makes them, so the groups add up to `daily_usage`'s totals.
+_GROUPED = (
+    "SELECT {column}, count(*) AS requests, sum(prompt_tokens) AS prompt, "
+    "sum(completion_tokens) AS completion, sum(cost_pico_usd) AS cost FROM usage_records "
+    f"WHERE user_id = :user_id AND created_at >= :start AND created_at < :end AND {_BILLABLE_SQL} "
+    "GROUP BY {column}"
+)
+_BY_MODEL = _GROUPED.format(column="model") + " ORDER BY cost DESC, requests DESC, model"
+_BY_KEY = (
+    "SELECT g.*, k.name AS key_name FROM ("
+    + _GROUPED.format(column="key_id")
+    + ") g LEFT JOIN api_keys k ON k.id = g.key_id "
+    "ORDER BY g.cost DESC, g.requests DESC, coalesce(g.key_id, '')"
+)
+
+
+def usage_breakdown(db: Database, user_id: str, first: date, last: date) -> UsageBreakdown:
+    """The user's billable records of the days first..last, grouped by model and by key."""
+    params = {"user_id": user_id, "start": codec.day_start(first), "end": codec.next_day_start(last)}
+    return UsageBreakdown(
+        by_model=[_group(row, model=row["model"]) for row in db.query(_BY_MODEL, params)],
+        by_key=[
+            _group(row, key_id=row["key_id"], key_name=row["key_name"]) for row in db.query(_BY_KEY, params)
+        ],
+    )
+
+
+def _group(
+    row: dict[str, Any], model: str | None = None, key_id: str | None = None, key_name: str | None = None
+) -> GroupTotals:
+    counts = (int(row[name]) for name in ("requests", "prompt", "completion", "cost"))
+    return GroupTotals(model, key_id, key_name, *counts)
 
 
 def key_spent(db: Database, key_id: str, since: datetime) -> int:

@@ -128,6 +128,24 @@ test("request logs: a page and the export of a new account's calls (UsageService
   assert.deepEqual(exported, [page.logs[0].requestId]);
 });
 
+test("usage breakdown: by model and by key, adding up to the usage totals (UsageService)", async () => {
+  const { jwt } = await newAccount(hub.clients);
+  const { key, id } = await hub.clients.keys.createApiKey({ name: "split" }, bearer(jwt));
+  await hub.clients.chat.chat({ message: "hello" }, bearer(key));
+  await hub.clients.chat.chat({ message: "again" }, bearer(key));
+  const usage = await hub.clients.usage.getUsage({ period: "day" }, bearer(key));
+  const split = await hub.clients.usage.getUsageBreakdown({ period: "day" }, bearer(jwt));
+  assert.equal(split.startDate, usage.startDate);
+  assert.equal(split.byModel.length, 1);
+  assert.equal(split.byModel[0].requests, 2n);
+  assert.equal(split.byModel[0].totalTokens, usage.totalTokens);
+  assert.equal(split.byModel[0].costUsd, usage.totalCostUsd);
+  assert.deepEqual(
+    split.byKey.map((g) => [g.keyId, g.keyName, g.requests]),
+    [[id, "split", 2n]],
+  );
+});
+
 test("usage alerts: set, listed with their figures, refused naming the field, deleted (UsageService)", async () => {
   const { jwt } = await newAccount(hub.clients);
   const { alert } = await hub.clients.usage.createAlert(

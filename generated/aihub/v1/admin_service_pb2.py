@@ -27,7 +27,7 @@ from aihub.v1 import usage_service_pb2 as aihub_dot_v1_dot_usage__service__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61ihub/v1/admin_service.proto\x12\x08\x61ihub.v1\x1a\x1a\x61ihub/v1/field_rules.proto\x1a\x1c\x61ihub/v1/usage_service.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"/\n\nUserBudget\x12\x11\n\tlimit_usd\x18\x01 \x01(\x01\x12\x0e\n\x06period\x18\x02 \x01(\t\"\xe9\x01\n\tAdminUser\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04plan\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0emonth_requests\x18\x06 \x01(\x03\x12\x16\n\x0emonth_cost_usd\x18\x07 \x01(\x01\x12$\n\x06\x62udget\x18\x08 \x01(\x0b\x32\x14.aihub.v1.UserBudget\x12\x1f\n\x17plan_monthly_budget_usd\x18\t \x01(\x01\"Q\n\x10ListUsersRequest\x12)\n\tpage_size\x18\x01 \x01(\x05\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x00@\x8f@\x12\x12\n\npage_token\x18\x02 \x01(\t\"e\n\x11ListUsersResponse\x12\"\n\x05users\x18\x01 \x03(\x0b\x32\x13.aihub.v1.AdminUser\x12\x13\n\x0btotal_count\x18\x02 \x01(\x05\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"G\n\x12SetUserPlanRequest\x12\x19\n\x07user_id\x18\x01 \x01(\tB\x08\xaa\xbb\x18\x04\x08\x01\x30\x01\x12\x16\n\x04plan\x18\x02 \x01(\tB\x08\xaa\xbb\x18\x04\x08\x01\x30\x01\"8\n\x13SetUserPlanResponse\x12!\n\x04user\x18\x01 \x01(\x0b\x32\x13.aihub.v1.AdminUser\"u\n\x14SetUserBudgetRequest\x12\x19\n\x07user_id\x18\x01 \x01(\tB\x08\xaa\xbb\x18\x04\x08\x01\x30\x01\x12 \n\tlimit_usd\x18\x02 \x01(\x01\x42\r\xaa\xbb\x18\t\x11\x00\x00\x00\x00\x00\x00\x00\x00\x12 \n\x06period\x18\x03 \x01(\tB\x10\xaa\xbb\x18\x0c\"\x03\x64\x61y\"\x05month\":\n\x15SetUserBudgetResponse\x12!\n\x04user\x18\x01 \x01(\x0b\x32\x13.aihub.v1.AdminUser\"\x12\n\x10ListPlansRequest\"\xb5\x01\n\tAdminPlan\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x62uiltin\x18\x02 \x01(\x08\x12\x1b\n\x13requests_per_minute\x18\x03 \x01(\x05\x12\x19\n\x11tokens_per_minute\x18\x04 \x01(\x05\x12\x1b\n\x13\x63oncurrent_requests\x18\x05 \x01(\x05\x12\x18\n\x10monthly_requests\x18\x06 \x01(\x03\x12\x1a\n\x12monthly_budget_usd\x18\x07 \x01(\x01\"7\n\x11ListPlansResponse\x12\"\n\x05plans\x18\x01 \x03(\x0b\x32\x13.aihub.v1.AdminPlan\"~\n\x12GetOverviewRequest\x12\x1e\n\nstart_date\x18\x01 \x01(\tB\n\xaa\xbb\x18\x06*\x04\x64\x61te\x12\x1c\n\x08\x65nd_date\x18\x02 \x01(\tB\n\xaa\xbb\x18\x06*\x04\x64\x61te\x12*\n\ntop_models\x18\x03 \x01(\x05\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x00\x00Y@\"`\n\nModelUsage\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x10\n\x08requests\x18\x03 \x01(\x03\x12\x0e\n\x06tokens\x18\x04 \x01(\x03\x12\x10\n\x08\x63ost_usd\x18\x05 \x01(\x01\"\xd0\x01\n\x13GetOverviewResponse\x12\x12\n\nstart_date\x18\x01 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x02 \x01(\t\x12#\n\x05\x64\x61ily\x18\x03 \x03(\x0b\x32\x14.aihub.v1.DailyUsage\x12\x16\n\x0etotal_requests\x18\x04 \x01(\x03\x12\x14\n\x0ctotal_tokens\x18\x05 \x01(\x03\x12\x16\n\x0etotal_cost_usd\x18\x06 \x01(\x01\x12(\n\ntop_models\x18\x07 \x03(\x0b\x32\x14.aihub.v1.ModelUsage\"\x19\n\x17GetServiceHealthRequest\"F\n\x0cModelBreaker\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x18\n\x10retry_in_seconds\x18\x03 \x01(\x01\"~\n\rServiceHealth\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tsimulated\x18\x02 \x01(\x08\x12\x12\n\nis_default\x18\x03 \x01(\x08\x12\x0e\n\x06status\x18\x04 \x01(\t\x12(\n\x08\x62reakers\x18\x05 \x03(\x0b\x32\x16.aihub.v1.ModelBreaker\"V\n\x18GetServiceHealthResponse\x12)\n\x08services\x18\x01 \x03(\x0b\x32\x17.aihub.v1.ServiceHealth\x12\x0f\n\x07process\x18\x02 \x01(\t2\xdf\x03\n\x0c\x41\x64minService\x12\x44\n\tListUsers\x12\x1a.aihub.v1.ListUsersRequest\x1a\x1b.aihub.v1.ListUsersResponse\x12J\n\x0bSetUserPlan\x12\x1c.aihub.v1.SetUserPlanRequest\x1a\x1d.aihub.v1.SetUserPlanResponse\x12P\n\rSetUserBudget\x12\x1e.aihub.v1.SetUserBudgetRequest\x1a\x1f.aihub.v1.SetUserBudgetResponse\x12\x44\n\tListPlans\x12\x1a.aihub.v1.ListPlansRequest\x1a\x1b.aihub.v1.ListPlansResponse\x12J\n\x0bGetOverview\x12\x1c.aihub.v1.GetOverviewRequest\x1a\x1d.aihub.v1.GetOverviewResponse\x12Y\n\x10GetServiceHealth\x12!.aihub.v1.GetServiceHealthRequest\x1a\".aihub.v1.GetServiceHealthResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61ihub/v1/admin_service.proto\x12\x08\x61ihub.v1\x1a\x1a\x61ihub/v1/field_rules.proto\x1a\x1c\x61ihub/v1/usage_service.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"/\n\nUserBudget\x12\x11\n\tlimit_usd\x18\x01 \x01(\x01\x12\x0e\n\x06period\x18\x02 \x01(\t\"\xe9\x01\n\tAdminUser\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04plan\x18\x03 \x01(\t\x12\x0c\n\x04role\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0emonth_requests\x18\x06 \x01(\x03\x12\x16\n\x0emonth_cost_usd\x18\x07 \x01(\x01\x12$\n\x06\x62udget\x18\x08 \x01(\x0b\x32\x14.aihub.v1.UserBudget\x12\x1f\n\x17plan_monthly_budget_usd\x18\t \x01(\x01\"Q\n\x10ListUsersRequest\x12)\n\tpage_size\x18\x01 \x01(\x05\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x00@\x8f@\x12\x12\n\npage_token\x18\x02 \x01(\t\"e\n\x11ListUsersResponse\x12\"\n\x05users\x18\x01 \x03(\x0b\x32\x13.aihub.v1.AdminUser\x12\x13\n\x0btotal_count\x18\x02 \x01(\x05\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"G\n\x12SetUserPlanRequest\x12\x19\n\x07user_id\x18\x01 \x01(\tB\x08\xaa\xbb\x18\x04\x08\x01\x30\x01\x12\x16\n\x04plan\x18\x02 \x01(\tB\x08\xaa\xbb\x18\x04\x08\x01\x30\x01\"8\n\x13SetUserPlanResponse\x12!\n\x04user\x18\x01 \x01(\x0b\x32\x13.aihub.v1.AdminUser\"\x8a\x01\n\x14SetUserBudgetRequest\x12\x19\n\x07user_id\x18\x01 \x01(\tB\x08\xaa\xbb\x18\x04\x08\x01\x30\x01\x12\'\n\tlimit_usd\x18\x02 \x01(\x01\x42\x0f\xaa\xbb\x18\x0b\x08\x01\x11\x00\x00\x00\x00\x00\x00\x00\x00H\x00\x88\x01\x01\x12 \n\x06period\x18\x03 \x01(\tB\x10\xaa\xbb\x18\x0c\"\x03\x64\x61y\"\x05monthB\x0c\n\n_limit_usd\":\n\x15SetUserBudgetResponse\x12!\n\x04user\x18\x01 \x01(\x0b\x32\x13.aihub.v1.AdminUser\"\x12\n\x10ListPlansRequest\"\xb5\x01\n\tAdminPlan\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x62uiltin\x18\x02 \x01(\x08\x12\x1b\n\x13requests_per_minute\x18\x03 \x01(\x05\x12\x19\n\x11tokens_per_minute\x18\x04 \x01(\x05\x12\x1b\n\x13\x63oncurrent_requests\x18\x05 \x01(\x05\x12\x18\n\x10monthly_requests\x18\x06 \x01(\x03\x12\x1a\n\x12monthly_budget_usd\x18\x07 \x01(\x01\"7\n\x11ListPlansResponse\x12\"\n\x05plans\x18\x01 \x03(\x0b\x32\x13.aihub.v1.AdminPlan\"~\n\x12GetOverviewRequest\x12\x1e\n\nstart_date\x18\x01 \x01(\tB\n\xaa\xbb\x18\x06*\x04\x64\x61te\x12\x1c\n\x08\x65nd_date\x18\x02 \x01(\tB\n\xaa\xbb\x18\x06*\x04\x64\x61te\x12*\n\ntop_models\x18\x03 \x01(\x05\x42\x16\xaa\xbb\x18\x12\x11\x00\x00\x00\x00\x00\x00\x00\x00\x19\x00\x00\x00\x00\x00\x00Y@\"`\n\nModelUsage\x12\x0f\n\x07service\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x10\n\x08requests\x18\x03 \x01(\x03\x12\x0e\n\x06tokens\x18\x04 \x01(\x03\x12\x10\n\x08\x63ost_usd\x18\x05 \x01(\x01\"\xd0\x01\n\x13GetOverviewResponse\x12\x12\n\nstart_date\x18\x01 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x02 \x01(\t\x12#\n\x05\x64\x61ily\x18\x03 \x03(\x0b\x32\x14.aihub.v1.DailyUsage\x12\x16\n\x0etotal_requests\x18\x04 \x01(\x03\x12\x14\n\x0ctotal_tokens\x18\x05 \x01(\x03\x12\x16\n\x0etotal_cost_usd\x18\x06 \x01(\x01\x12(\n\ntop_models\x18\x07 \x03(\x0b\x32\x14.aihub.v1.ModelUsage\"\x19\n\x17GetServiceHealthRequest\"F\n\x0cModelBreaker\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x18\n\x10retry_in_seconds\x18\x03 \x01(\x01\"~\n\rServiceHealth\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tsimulated\x18\x02 \x01(\x08\x12\x12\n\nis_default\x18\x03 \x01(\x08\x12\x0e\n\x06status\x18\x04 \x01(\t\x12(\n\x08\x62reakers\x18\x05 \x03(\x0b\x32\x16.aihub.v1.ModelBreaker\"V\n\x18GetServiceHealthResponse\x12)\n\x08services\x18\x01 \x03(\x0b\x32\x17.aihub.v1.ServiceHealth\x12\x0f\n\x07process\x18\x02 \x01(\t2\xdf\x03\n\x0c\x41\x64minService\x12\x44\n\tListUsers\x12\x1a.aihub.v1.ListUsersRequest\x1a\x1b.aihub.v1.ListUsersResponse\x12J\n\x0bSetUserPlan\x12\x1c.aihub.v1.SetUserPlanRequest\x1a\x1d.aihub.v1.SetUserPlanResponse\x12P\n\rSetUserBudget\x12\x1e.aihub.v1.SetUserBudgetRequest\x1a\x1f.aihub.v1.SetUserBudgetResponse\x12\x44\n\tListPlans\x12\x1a.aihub.v1.ListPlansRequest\x1a\x1b.aihub.v1.ListPlansResponse\x12J\n\x0bGetOverview\x12\x1c.aihub.v1.GetOverviewRequest\x1a\x1d.aihub.v1.GetOverviewResponse\x12Y\n\x10GetServiceHealth\x12!.aihub.v1.GetServiceHealthRequest\x1a\".aihub.v1.GetServiceHealthResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,7 +43,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SETUSERBUDGETREQUEST'].fields_by_name['user_id']._loaded_options = None
   _globals['_SETUSERBUDGETREQUEST'].fields_by_name['user_id']._serialized_options = b'\252\273\030\004\010\0010\001'
   _globals['_SETUSERBUDGETREQUEST'].fields_by_name['limit_usd']._loaded_options = None
-  _globals['_SETUSERBUDGETREQUEST'].fields_by_name['limit_usd']._serialized_options = b'\252\273\030\t\021\000\000\000\000\000\000\000\000'
+  _globals['_SETUSERBUDGETREQUEST'].fields_by_name['limit_usd']._serialized_options = b'\252\273\030\013\010\001\021\000\000\000\000\000\000\000\000'
   _globals['_SETUSERBUDGETREQUEST'].fields_by_name['period']._loaded_options = None
   _globals['_SETUSERBUDGETREQUEST'].fields_by_name['period']._serialized_options = b'\252\273\030\014\"\003day\"\005month'
   _globals['_GETOVERVIEWREQUEST'].fields_by_name['start_date']._loaded_options = None
@@ -64,30 +64,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SETUSERPLANREQUEST']._serialized_end=675
   _globals['_SETUSERPLANRESPONSE']._serialized_start=677
   _globals['_SETUSERPLANRESPONSE']._serialized_end=733
-  _globals['_SETUSERBUDGETREQUEST']._serialized_start=735
-  _globals['_SETUSERBUDGETREQUEST']._serialized_end=852
-  _globals['_SETUSERBUDGETRESPONSE']._serialized_start=854
-  _globals['_SETUSERBUDGETRESPONSE']._serialized_end=912
-  _globals['_LISTPLANSREQUEST']._serialized_start=914
-  _globals['_LISTPLANSREQUEST']._serialized_end=932
-  _globals['_ADMINPLAN']._serialized_start=935
-  _globals['_ADMINPLAN']._serialized_end=1116
-  _globals['_LISTPLANSRESPONSE']._serialized_start=1118
-  _globals['_LISTPLANSRESPONSE']._serialized_end=1173
-  _globals['_GETOVERVIEWREQUEST']._serialized_start=1175
-  _globals['_GETOVERVIEWREQUEST']._serialized_end=1301
-  _globals['_MODELUSAGE']._serialized_start=1303
-  _globals['_MODELUSAGE']._serialized_end=1399
-  _globals['_GETOVERVIEWRESPONSE']._serialized_start=1402
-  _globals['_GETOVERVIEWRESPONSE']._serialized_end=1610
-  _globals['_GETSERVICEHEALTHREQUEST']._serialized_start=1612
-  _globals['_GETSERVICEHEALTHREQUEST']._serialized_end=1637
-  _globals['_MODELBREAKER']._serialized_start=1639
-  _globals['_MODELBREAKER']._serialized_end=1709
-  _globals['_SERVICEHEALTH']._serialized_start=1711
-  _globals['_SERVICEHEALTH']._serialized_end=1837
-  _globals['_GETSERVICEHEALTHRESPONSE']._serialized_start=1839
-  _globals['_GETSERVICEHEALTHRESPONSE']._serialized_end=1925
-  _globals['_ADMINSERVICE']._serialized_start=1928
-  _globals['_ADMINSERVICE']._serialized_end=2407
+  _globals['_SETUSERBUDGETREQUEST']._serialized_start=736
+  _globals['_SETUSERBUDGETREQUEST']._serialized_end=874
+  _globals['_SETUSERBUDGETRESPONSE']._serialized_start=876
+  _globals['_SETUSERBUDGETRESPONSE']._serialized_end=934
+  _globals['_LISTPLANSREQUEST']._serialized_start=936
+  _globals['_LISTPLANSREQUEST']._serialized_end=954
+  _globals['_ADMINPLAN']._serialized_start=957
+  _globals['_ADMINPLAN']._serialized_end=1138
+  _globals['_LISTPLANSRESPONSE']._serialized_start=1140
+  _globals['_LISTPLANSRESPONSE']._serialized_end=1195
+  _globals['_GETOVERVIEWREQUEST']._serialized_start=1197
+  _globals['_GETOVERVIEWREQUEST']._serialized_end=1323
+  _globals['_MODELUSAGE']._serialized_start=1325
+  _globals['_MODELUSAGE']._serialized_end=1421
+  _globals['_GETOVERVIEWRESPONSE']._serialized_start=1424
+  _globals['_GETOVERVIEWRESPONSE']._serialized_end=1632
+  _globals['_GETSERVICEHEALTHREQUEST']._serialized_start=1634
+  _globals['_GETSERVICEHEALTHREQUEST']._serialized_end=1659
+  _globals['_MODELBREAKER']._serialized_start=1661
+  _globals['_MODELBREAKER']._serialized_end=1731
+  _globals['_SERVICEHEALTH']._serialized_start=1733
+  _globals['_SERVICEHEALTH']._serialized_end=1859
+  _globals['_GETSERVICEHEALTHRESPONSE']._serialized_start=1861
+  _globals['_GETSERVICEHEALTHRESPONSE']._serialized_end=1947
+  _globals['_ADMINSERVICE']._serialized_start=1950
+  _globals['_ADMINSERVICE']._serialized_end=2429
 # @@protoc_insertion_point(module_scope)

@@ -224,21 +224,25 @@ class SetUserBudgetRequest(_message.Message):
     user_id: _builtins.str
     """The account's id."""
     limit_usd: _builtins.float
-    """The budget in USD per period; 0 removes the account's budget."""
+    """The budget in USD per period; 0 removes the account's budget. Required: a request without
+    it is refused (it never removes a budget by omission).
+    """
     period: _builtins.str
     """`day` or `month` (the default)."""
     def __init__(
         self,
         *,
         user_id: _builtins.str = ...,
-        limit_usd: _builtins.float = ...,
+        limit_usd: _builtins.float | None = ...,
         period: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_limit_usd", b"_limit_usd", "limit_usd", b"limit_usd"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit_usd", b"limit_usd", "period", b"period", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_limit_usd", b"_limit_usd", "limit_usd", b"limit_usd", "period", b"period", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__limit_usd: _TypeAlias = _typing.Literal["limit_usd"]  # noqa: Y015
+    _WhichOneofArgType__limit_usd: _TypeAlias = _typing.Literal["_limit_usd", b"_limit_usd"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__limit_usd) -> _WhichOneofReturnType__limit_usd | None: ...
 
 Global___SetUserBudgetRequest: _TypeAlias = SetUserBudgetRequest  # noqa: Y015
 

@@ -146,6 +146,134 @@ class GetUsageResponse(_message.Message):
 Global___GetUsageResponse: _TypeAlias = GetUsageResponse  # noqa: Y015
 
 @_typing.final
+class GetUsageBreakdownRequest(_message.Message):
+    """GetUsageBreakdownRequest chooses the window, as GetUsageRequest does."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERIOD_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    period: _builtins.str
+    """`day` (today), `week` (the last 7 days), `month` (this calendar month, the default)
+    or `year` (this calendar year). Ignored when start_date is set.
+    """
+    start_date: _builtins.str
+    """First day, `YYYY-MM-DD` (UTC), inclusive."""
+    end_date: _builtins.str
+    """Last day, `YYYY-MM-DD` (UTC), inclusive; defaults to today."""
+    def __init__(
+        self,
+        *,
+        period: _builtins.str = ...,
+        start_date: _builtins.str = ...,
+        end_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_date", b"end_date", "period", b"period", "start_date", b"start_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUsageBreakdownRequest: _TypeAlias = GetUsageBreakdownRequest  # noqa: Y015
+
+@_typing.final
+class UsageGroup(_message.Message):
+    """UsageGroup is the window's calls of one model, or of one API key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    KEY_NAME_FIELD_NUMBER: _builtins.int
+    REQUESTS_FIELD_NUMBER: _builtins.int
+    PROMPT_TOKENS_FIELD_NUMBER: _builtins.int
+    COMPLETION_TOKENS_FIELD_NUMBER: _builtins.int
+    TOTAL_TOKENS_FIELD_NUMBER: _builtins.int
+    COST_USD_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    """The model, as the catalog names it (in `by_model`; empty in `by_key`)."""
+    key_id: _builtins.str
+    """The API key's id (in `by_key`); empty for the calls made with a login token, and in
+    `by_model`.
+    """
+    key_name: _builtins.str
+    """That key's name, a deleted key's too; empty where key_id is."""
+    requests: _builtins.int
+    """Calls counted."""
+    prompt_tokens: _builtins.int
+    """Prompt tokens charged."""
+    completion_tokens: _builtins.int
+    """Completion tokens charged."""
+    total_tokens: _builtins.int
+    """prompt_tokens + completion_tokens: what GetUsage counts as tokens."""
+    cost_usd: _builtins.float
+    """Cost in USD: the exact sum of the calls' costs, converted once."""
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+        key_id: _builtins.str = ...,
+        key_name: _builtins.str = ...,
+        requests: _builtins.int = ...,
+        prompt_tokens: _builtins.int = ...,
+        completion_tokens: _builtins.int = ...,
+        total_tokens: _builtins.int = ...,
+        cost_usd: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completion_tokens", b"completion_tokens", "cost_usd", b"cost_usd", "key_id", b"key_id", "key_name", b"key_name", "model", b"model", "prompt_tokens", b"prompt_tokens", "requests", b"requests", "total_tokens", b"total_tokens"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UsageGroup: _TypeAlias = UsageGroup  # noqa: Y015
+
+@_typing.final
+class GetUsageBreakdownResponse(_message.Message):
+    """GetUsageBreakdownResponse is the window's usage by model and by key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERIOD_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    BY_MODEL_FIELD_NUMBER: _builtins.int
+    BY_KEY_FIELD_NUMBER: _builtins.int
+    period: _builtins.str
+    """The period reported, or `custom` for a date range."""
+    start_date: _builtins.str
+    """First day of the window, `YYYY-MM-DD`."""
+    end_date: _builtins.str
+    """Last day of the window, `YYYY-MM-DD`."""
+    @_builtins.property
+    def by_model(self) -> _containers.RepeatedCompositeFieldContainer[Global___UsageGroup]:
+        """One group per model, most costly first (then most requests, then by model)."""
+
+    @_builtins.property
+    def by_key(self) -> _containers.RepeatedCompositeFieldContainer[Global___UsageGroup]:
+        """One group per API key, and one (empty key_id) for the calls made with a login token; most
+        costly first (then most requests, then by key id).
+        """
+
+    def __init__(
+        self,
+        *,
+        period: _builtins.str = ...,
+        start_date: _builtins.str = ...,
+        end_date: _builtins.str = ...,
+        by_model: _abc.Iterable[Global___UsageGroup] | None = ...,
+        by_key: _abc.Iterable[Global___UsageGroup] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["by_key", b"by_key", "by_model", b"by_model", "end_date", b"end_date", "period", b"period", "start_date", b"start_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetUsageBreakdownResponse: _TypeAlias = GetUsageBreakdownResponse  # noqa: Y015
+
+@_typing.final
 class GetQuotaRequest(_message.Message):
     """GetQuotaRequest has no fields."""
 

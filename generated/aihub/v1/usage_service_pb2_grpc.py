@@ -41,6 +41,11 @@ class UsageServiceStub:
                 request_serializer=aihub_dot_v1_dot_usage__service__pb2.GetUsageRequest.SerializeToString,
                 response_deserializer=aihub_dot_v1_dot_usage__service__pb2.GetUsageResponse.FromString,
                 _registered_method=True)
+        self.GetUsageBreakdown = channel.unary_unary(
+                '/aihub.v1.UsageService/GetUsageBreakdown',
+                request_serializer=aihub_dot_v1_dot_usage__service__pb2.GetUsageBreakdownRequest.SerializeToString,
+                response_deserializer=aihub_dot_v1_dot_usage__service__pb2.GetUsageBreakdownResponse.FromString,
+                _registered_method=True)
         self.GetQuota = channel.unary_unary(
                 '/aihub.v1.UsageService/GetQuota',
                 request_serializer=aihub_dot_v1_dot_usage__service__pb2.GetQuotaRequest.SerializeToString,
@@ -85,6 +90,18 @@ class UsageServiceServicer:
 
     def GetUsage(self, request, context):
         """GetUsage totals usage over a period or a date range, with a daily breakdown.
+        Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `parameter` names it),
+        UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUsageBreakdown(self, request, context):
+        """GetUsageBreakdown splits GetUsage's figures for the same window (the same `period`, or
+        `start_date` and `end_date`) by model and by API key: the same calls (answered, failed or
+        cancelled; never a refused one, nor one still running), so each list adds up exactly to
+        GetUsage's totals for that window. Over REST, `GET /v1/developer/usage/breakdown`.
         Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `parameter` names it),
         UNAUTHENTICATED, PERMISSION_DENIED.
         """
@@ -169,6 +186,11 @@ def add_UsageServiceServicer_to_server(servicer, server):
                     request_deserializer=aihub_dot_v1_dot_usage__service__pb2.GetUsageRequest.FromString,
                     response_serializer=aihub_dot_v1_dot_usage__service__pb2.GetUsageResponse.SerializeToString,
             ),
+            'GetUsageBreakdown': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUsageBreakdown,
+                    request_deserializer=aihub_dot_v1_dot_usage__service__pb2.GetUsageBreakdownRequest.FromString,
+                    response_serializer=aihub_dot_v1_dot_usage__service__pb2.GetUsageBreakdownResponse.SerializeToString,
+            ),
             'GetQuota': grpc.unary_unary_rpc_method_handler(
                     servicer.GetQuota,
                     request_deserializer=aihub_dot_v1_dot_usage__service__pb2.GetQuotaRequest.FromString,
@@ -234,6 +256,33 @@ class UsageService:
             '/aihub.v1.UsageService/GetUsage',
             aihub_dot_v1_dot_usage__service__pb2.GetUsageRequest.SerializeToString,
             aihub_dot_v1_dot_usage__service__pb2.GetUsageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUsageBreakdown(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/aihub.v1.UsageService/GetUsageBreakdown',
+            aihub_dot_v1_dot_usage__service__pb2.GetUsageBreakdownRequest.SerializeToString,
+            aihub_dot_v1_dot_usage__service__pb2.GetUsageBreakdownResponse.FromString,
             options,
             channel_credentials,
             insecure,

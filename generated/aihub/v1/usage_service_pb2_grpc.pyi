@@ -40,6 +40,14 @@ class UsageServiceStub:
     Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `parameter` names it),
     UNAUTHENTICATED, PERMISSION_DENIED.
     """
+    GetUsageBreakdown: _grpc.UnaryUnaryMultiCallable[_usage_service_pb2.GetUsageBreakdownRequest, _usage_service_pb2.GetUsageBreakdownResponse]
+    """GetUsageBreakdown splits GetUsage's figures for the same window (the same `period`, or
+    `start_date` and `end_date`) by model and by API key: the same calls (answered, failed or
+    cancelled; never a refused one, nor one still running), so each list adds up exactly to
+    GetUsage's totals for that window. Over REST, `GET /v1/developer/usage/breakdown`.
+    Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `parameter` names it),
+    UNAUTHENTICATED, PERMISSION_DENIED.
+    """
     GetQuota: _grpc.UnaryUnaryMultiCallable[_usage_service_pb2.GetQuotaRequest, _usage_service_pb2.GetQuotaResponse]
     """GetQuota returns the plan, the monthly request quota and the plan's rate limits.
     Errors: UNAUTHENTICATED, PERMISSION_DENIED.
@@ -91,6 +99,14 @@ class UsageServiceAsyncStub(UsageServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetUsage: _aio.UnaryUnaryMultiCallable[_usage_service_pb2.GetUsageRequest, _usage_service_pb2.GetUsageResponse]  # type: ignore[assignment]
     """GetUsage totals usage over a period or a date range, with a daily breakdown.
+    Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `parameter` names it),
+    UNAUTHENTICATED, PERMISSION_DENIED.
+    """
+    GetUsageBreakdown: _aio.UnaryUnaryMultiCallable[_usage_service_pb2.GetUsageBreakdownRequest, _usage_service_pb2.GetUsageBreakdownResponse]  # type: ignore[assignment]
+    """GetUsageBreakdown splits GetUsage's figures for the same window (the same `period`, or
+    `start_date` and `end_date`) by model and by API key: the same calls (answered, failed or
+    cancelled; never a refused one, nor one still running), so each list adds up exactly to
+    GetUsage's totals for that window. Over REST, `GET /v1/developer/usage/breakdown`.
     Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `parameter` names it),
     UNAUTHENTICATED, PERMISSION_DENIED.
     """
@@ -148,6 +164,20 @@ class UsageServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_usage_service_pb2.GetUsageResponse, _abc.Awaitable[_usage_service_pb2.GetUsageResponse]]:
         """GetUsage totals usage over a period or a date range, with a daily breakdown.
+        Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `parameter` names it),
+        UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def GetUsageBreakdown(
+        self,
+        request: _usage_service_pb2.GetUsageBreakdownRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_usage_service_pb2.GetUsageBreakdownResponse, _abc.Awaitable[_usage_service_pb2.GetUsageBreakdownResponse]]:
+        """GetUsageBreakdown splits GetUsage's figures for the same window (the same `period`, or
+        `start_date` and `end_date`) by model and by API key: the same calls (answered, failed or
+        cancelled; never a refused one, nor one still running), so each list adds up exactly to
+        GetUsage's totals for that window. Over REST, `GET /v1/developer/usage/breakdown`.
         Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `parameter` names it),
         UNAUTHENTICATED, PERMISSION_DENIED.
         """

@@ -197,6 +197,33 @@ export function usageReport(body, meta) {
 }
 
 /** @param {Json} body @param {ResponseMeta} meta */
+export function usageBreakdown(body, meta) {
+  /** @param {unknown} groups */
+  const list = (groups) =>
+    (Array.isArray(groups) ? groups.map(obj) : []).map((g) => ({
+      model: optStr(g.model) ?? '',
+      keyId: optStr(g.key_id) ?? '',
+      keyName: optStr(g.key_name) ?? '',
+      requests: num(g.requests),
+      promptTokens: num(g.prompt_tokens),
+      completionTokens: num(g.completion_tokens),
+      totalTokens: num(g.total_tokens),
+      costUsd: num(g.cost_usd),
+    }));
+  return withRaw(
+    {
+      period: optStr(body.period),
+      startDate: optStr(body.start_date),
+      endDate: optStr(body.end_date),
+      byModel: list(body.by_model),
+      byKey: list(body.by_key),
+      requestId: meta.requestId,
+    },
+    body,
+  );
+}
+
+/** @param {Json} body @param {ResponseMeta} meta */
 export function usageLogPage(body, meta) {
   const entries = Array.isArray(body.logs) ? body.logs.map(obj) : [];
   return withRaw(

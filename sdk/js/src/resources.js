@@ -155,6 +155,20 @@ export class Usage extends Resource {
   }
 
   /**
+   * Requests, tokens and cost by model and by API key, over the same window as `get`.
+   * @param {{ period?: string, startDate?: string | Date, endDate?: string | Date }} [params]
+   * @param {RequestOptions} [options]
+   */
+  breakdown({ period, startDate, endDate } = {}, options) {
+    const query = { period, start_date: day(startDate), end_date: day(endDate) };
+    return this._client._call(
+      { method: 'GET', path: `${DEVELOPER}/usage/breakdown`, auth: 'apiKey', query },
+      convert.usageBreakdown,
+      options,
+    );
+  }
+
+  /**
    * One page of request logs, newest first; pass the page's `nextPageToken` as `pageToken` for the
    * next. `start` (inclusive) and `end` (exclusive) are RFC 3339 times, dates, or Dates (sent as
    * their exact moment).

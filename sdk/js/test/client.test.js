@@ -191,6 +191,37 @@ describe('requests and answers', () => {
     assert.equal(quota.resetDate, '2025-10-01T00:00:00Z');
   });
 
+  test('usage breakdown by model and by key', async () => {
+    const group = { requests: 3, prompt_tokens: 30, completion_tokens: 12, total_tokens: 42, cost_usd: 0.25 };
+    gateway.queue(
+      reply(200, {
+        period: 'custom',
+        start_date: '2025-09-01',
+        end_date: '2025-09-30',
+        by_model: [{ model: 'x-ai/grok-beta', key_id: '', key_name: '', ...group }],
+        by_key: [{ model: '', key_id: 'key_1', key_name: 'CI', ...group }, { requests: 1 }],
+      }),
+    );
+    const client = gateway.client();
+
+    const breakdown = await client.usage.breakdown({ startDate: new Date('2025-09-01T00:00:00Z'), endDate: '2025-09-30' });
+
+    const [b] = gateway.requests;
+    assert.deepEqual(
+      [b.method, b.path, b.query],
+      ['GET', '/v1/developer/usage/breakdown', { start_date: '2025-09-01', end_date: '2025-09-30' }],
+    );
+    assert.deepEqual([breakdown.period, breakdown.startDate, breakdown.endDate], ['custom', '2025-09-01', '2025-09-30']);
+    const figures = { requests: 3, promptTokens: 30, completionTokens: 12, totalTokens: 42, costUsd: 0.25 };
+    assert.deepEqual(breakdown.byModel, [{ model: 'x-ai/grok-beta', keyId: '', keyName: '', ...figures }]);
+    // The login token's group: no key id, no name; absent figures are zeros.
+    const none = { requests: 1, promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 };
+    assert.deepEqual(breakdown.byKey, [
+      { model: '', keyId: 'key_1', keyName: 'CI', ...figures },
+      { model: '', keyId: '', keyName: '', ...none },
+    ]);
+  });
+
   test('lists without filters send no query', async () => {
     gateway.queue(reply(200, { models: [] }), reply(200, { period: 'week' }));
     const client = gateway.client();

@@ -39,6 +39,7 @@ from .types import (
     RotatedApiKey,
     ServiceList,
     TokenInfo,
+    UsageBreakdown,
     UsageLogPage,
     UsageReport,
 )
@@ -245,6 +246,15 @@ class AsyncUsageResource(_AsyncResource):
     ) -> UsageReport:
         """Requests, tokens and cost for a period (day, week, month, year) or a date range."""
         return await self._client._call(_calls.usage_get(period, start_date, end_date))
+
+    async def breakdown(
+        self,
+        period: str | None = None,
+        start_date: str | datetime.date | None = None,
+        end_date: str | datetime.date | None = None,
+    ) -> UsageBreakdown:
+        """Requests, tokens and cost by model and by API key, over the same window as `get`."""
+        return await self._client._call(_calls.usage_breakdown(period, start_date, end_date))
 
     async def logs(
         self,

@@ -29,6 +29,7 @@ from .types import (
     RotatedApiKey,
     ServiceList,
     TokenInfo,
+    UsageBreakdown,
     UsageLogPage,
     UsageReport,
 )
@@ -130,6 +131,14 @@ def usage_get(
     """`GET /usage`."""
     params = _params(period=period, start_date=start_date, end_date=end_date)
     return Call(Request("GET", f"{DEVELOPER}/usage", params=params), _parse.usage_report)
+
+
+def usage_breakdown(
+    period: str | None, start_date: str | datetime.date | None, end_date: str | datetime.date | None
+) -> Call[UsageBreakdown]:
+    """`GET /usage/breakdown`."""
+    params = _params(period=period, start_date=start_date, end_date=end_date)
+    return Call(Request("GET", f"{DEVELOPER}/usage/breakdown", params=params), _parse.usage_breakdown)
 
 
 def usage_logs(

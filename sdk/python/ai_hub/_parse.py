@@ -38,6 +38,8 @@ from .types import (
     SpendBudget,
     TokenInfo,
     Usage,
+    UsageBreakdown,
+    UsageGroup,
     UsageLog,
     UsageLogPage,
     UsageReport,
@@ -219,6 +221,37 @@ def usage_report(body: Mapping[str, Any], meta: ResponseMeta) -> UsageReport:
         daily_breakdown=breakdown,
         request_id=meta.request_id,
         raw=body,
+    )
+
+
+def usage_breakdown(body: Mapping[str, Any], meta: ResponseMeta) -> UsageBreakdown:
+    """`GET /usage/breakdown`."""
+
+    def groups(name: str) -> tuple[UsageGroup, ...]:
+        found = body.get(name)
+        return tuple(_usage_group(_obj(g)) for g in (found if isinstance(found, list) else ()))
+
+    return UsageBreakdown(
+        period=_opt_str(body, "period"),
+        start_date=_opt_str(body, "start_date"),
+        end_date=_opt_str(body, "end_date"),
+        by_model=groups("by_model"),
+        by_key=groups("by_key"),
+        request_id=meta.request_id,
+        raw=body,
+    )
+
+
+def _usage_group(data: Mapping[str, Any]) -> UsageGroup:
+    return UsageGroup(
+        model=_opt_str(data, "model") or "",
+        key_id=_opt_str(data, "key_id") or "",
+        key_name=_opt_str(data, "key_name") or "",
+        requests=_int(data, "requests"),
+        prompt_tokens=_int(data, "prompt_tokens"),
+        completion_tokens=_int(data, "completion_tokens"),
+        total_tokens=_int(data, "total_tokens"),
+        cost_usd=_float(data, "cost_usd"),
     )
 
 

@@ -179,6 +179,35 @@ class UsageReport:
 
 
 @dataclass(frozen=True)
+class UsageGroup:
+    """One model's, or one API key's, share of a usage breakdown. `key_id` is empty for the
+    calls made with a login token (and `model` in a key's group, `key_id` in a model's)."""
+
+    model: str = ""
+    key_id: str = ""
+    key_name: str = ""
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class UsageBreakdown:
+    """The answer of `GET /v1/developer/usage/breakdown`: the window's usage by model and by key,
+    most costly first; each list adds up to `GET /usage`'s totals for the same window."""
+
+    period: str | None
+    start_date: str | None = None
+    end_date: str | None = None
+    by_model: tuple[UsageGroup, ...] = ()
+    by_key: tuple[UsageGroup, ...] = ()
+    request_id: str | None = None
+    raw: Mapping[str, Any] = _raw()
+
+
+@dataclass(frozen=True)
 class UsageLog:
     """One call as the gateway's ledger recorded it (never its prompt or answer)."""
 

@@ -41,6 +41,7 @@ async def test_every_async_call_sends_what_the_sync_call_sends(gateway: FakeGate
         ("models", "list", (), {"service": "gemini"}),
         ("services", "list", (), {}),
         ("usage", "get", ("month",), {}),
+        ("usage", "breakdown", ("week",), {}),
         ("quota", "get", (), {}),
         ("api_keys", "create", ("k",), {"permissions": ["chat"]}),
         ("api_keys", "list", (), {}),

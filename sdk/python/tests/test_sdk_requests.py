@@ -10,7 +10,7 @@ import httpx
 import pytest
 from ai_hub_fakes import BASE_URL, FakeGateway, reply
 
-from ai_hub import AIHub, APIError, ChatResponse, RateLimit, Usage, __version__
+from ai_hub import AIHub, APIError, ChatResponse, RateLimit, Usage, UsageGroup, __version__
 
 CHAT_ANSWER = {
     "message": "Hi there!",
@@ -193,6 +193,46 @@ def test_usage_get_with_dates(client: AIHub, gateway: FakeGateway) -> None:
 def test_usage_get_by_period(client: AIHub, gateway: FakeGateway) -> None:
     gateway.queue(reply(200, {"period": "week"}))
     assert client.usage.get("week").period == "week"
+    assert dict(gateway.last.url.params) == {"period": "week"}
+
+
+def test_usage_breakdown_by_model_and_by_key(client: AIHub, gateway: FakeGateway) -> None:
+    group = {
+        "requests": 3,
+        "prompt_tokens": 30,
+        "completion_tokens": 12,
+        "total_tokens": 42,
+        "cost_usd": 0.25,
+    }
+    gateway.queue(
+        reply(
+            200,
+            {
+                "period": "custom",
+                "start_date": "2025-09-01",
+                "end_date": "2025-09-30",
+                "by_model": [{"model": "x-ai/grok-beta", "key_id": "", "key_name": "", **group}],
+                "by_key": [{"model": "", "key_id": "key_1", "key_name": "CI", **group}, {"requests": 1}],
+            },
+            headers={"x-request-id": "req_9"},
+        )
+    )
+
+    breakdown = client.usage.breakdown(start_date=datetime.date(2025, 9, 1), end_date="2025-09-30")
+
+    assert gateway.last.url.path == "/v1/developer/usage/breakdown"
+    assert dict(gateway.last.url.params) == {"start_date": "2025-09-01", "end_date": "2025-09-30"}
+    assert (breakdown.period, breakdown.start_date, breakdown.end_date) == (
+        "custom",
+        "2025-09-01",
+        "2025-09-30",
+    )
+    assert breakdown.by_model == (UsageGroup("x-ai/grok-beta", "", "", 3, 30, 12, 42, 0.25),)
+    # The login token's group: no key id, no name.
+    assert breakdown.by_key == (UsageGroup("", "key_1", "CI", 3, 30, 12, 42, 0.25), UsageGroup(requests=1))
+    assert breakdown.request_id == "req_9"
+    gateway.queue(reply(200, {"period": "week"}))
+    assert client.usage.breakdown("week").by_model == ()
     assert dict(gateway.last.url.params) == {"period": "week"}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from aihub_core.store.records import DailyTotals, ModelTotals, UsageLogEntry, UsageLogQuery
+from aihub_core.store.records import DailyTotals, ModelTotals, UsageBreakdown, UsageLogEntry, UsageLogQuery
 from aihub_core.store.sqlite import _logs, _reports
 from aihub_core.store.sqlite._connection import SQLiteConnection
 
@@ -25,6 +25,10 @@ class SQLiteReports(SQLiteConnection):
         if not 1 <= limit <= 1000:
             raise ValueError(f"limit must be 1 to 1000, not {limit}")
         return await self._call(_reports.top_models, first, last, limit)
+
+    async def usage_breakdown(self, user_id: str, first: date, last: date) -> UsageBreakdown:
+        """The user's billable records of the days first..last by model and by key (see the Protocol)."""
+        return await self._call(_reports.usage_breakdown, user_id, first, last)
 
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment: billable and pending ones."""

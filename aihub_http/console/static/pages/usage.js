@@ -131,7 +131,8 @@ async function draw(body, live) {
   try {
     const [usage, quota] = await Promise.all([get("/v1/developer/usage", query), get("/v1/developer/quota")]);
     shown = { start: usage.start_date, end: dayAfter(usage.end_date) };
-    body.replaceChildren(...summary(usage, quota), ...charts(usage), await breakdown(shown));
+    const days = { start_date: usage.start_date, end_date: usage.end_date };
+    body.replaceChildren(...summary(usage, quota), ...charts(usage), await breakdown(days));
     body.querySelector(".cards").append(live);
   } catch (err) {
     body.replaceChildren(errorBox(err));

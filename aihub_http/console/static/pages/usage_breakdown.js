@@ -1,56 +1,23 @@
-// The breakdown by model and by key on the usage page. GET /usage reports totals per day only,
-// so the figures are summed from the request log of the same window (GET /usage/logs, read a
-// thousand rows at a time, at most MAX_PAGES pages): a presentation of what the API returned.
+// The breakdown by model and by key on the usage page: GET /usage/breakdown for the window the
+// usage figures reported, shown as the API returned it (its groups add up to those figures).
 import { get } from "../api.js";
 import { t } from "../i18n.js";
 import { h, errorBox, number, usd } from "../ui.js";
 
-const MAX_PAGES = 10;
-
-/** The two breakdown tables for the window `range` ({start, end}, end exclusive). */
-export async function breakdown(range) {
+/** The two breakdown tables for the window `days` ({start_date, end_date}, both inclusive). */
+export async function breakdown(days) {
   try {
-    const { logs, complete } = await readLogs(range);
-    const byModel = group(logs, (l) => l.model || "–");
-    const byKey = group(logs, (l) => l.key_name || t("log.loginToken"));
+    const data = await get("/v1/developer/usage/breakdown", days);
+    const rows = (groups, name) => (groups || []).map((g) => ({ name: name(g), requests: g.requests, tokens: g.total_tokens, cost: g.cost_usd }));
     return h(
       "div",
       { class: "charts", id: "breakdown" },
-      groupTable("breakdown-model", t("usage.byModel"), t("log.model"), byModel),
-      groupTable("breakdown-key", t("usage.byKey"), t("log.key"), byKey),
-      complete ? null : h("p", { class: "muted small" }, t("usage.breakdownPartial", { n: number(logs.length) })),
+      groupTable("breakdown-model", t("usage.byModel"), t("log.model"), rows(data.by_model, (g) => g.model || "–")),
+      groupTable("breakdown-key", t("usage.byKey"), t("log.key"), rows(data.by_key, (g) => (g.key_id ? g.key_name || g.key_id : t("log.loginToken")))),
     );
   } catch (err) {
     return errorBox(err);
   }
-}
-
-async function readLogs(range) {
-  const logs = [];
-  let token = "";
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const data = await get("/v1/developer/usage/logs", { ...range, page_size: 1000, page_token: token });
-    logs.push(...data.logs);
-    token = data.next_page_token;
-    if (!token) return { logs, complete: true };
-  }
-  return { logs, complete: false };
-}
-
-/** Requests, tokens and cost per name, the most expensive first. Calls a limit refused are left
- * out, as the usage figures leave them out (never charged, never counted). */
-function group(logs, name) {
-  const totals = new Map();
-  for (const log of logs) {
-    if (log.status === "refused") continue;
-    const key = name(log);
-    const row = totals.get(key) || { name: key, requests: 0, tokens: 0, cost: 0 };
-    row.requests += 1;
-    row.tokens += Number(log.prompt_tokens || 0) + Number(log.completion_tokens || 0);
-    row.cost += Number(log.cost_usd || 0);
-    totals.set(key, row);
-  }
-  return [...totals.values()].sort((a, b) => b.cost - a.cost || b.requests - a.requests);
 }
 
 function groupTable(id, title, column, rows) {

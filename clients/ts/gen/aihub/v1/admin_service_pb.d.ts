@@ -237,11 +237,12 @@ export declare type SetUserBudgetRequest = Message<"aihub.v1.SetUserBudgetReques
   userId: string;
 
   /**
-   * The budget in USD per period; 0 removes the account's budget.
+   * The budget in USD per period; 0 removes the account's budget. Required: a request without
+   * it is refused (it never removes a budget by omission).
    *
-   * @generated from field: double limit_usd = 2;
+   * @generated from field: optional double limit_usd = 2;
    */
-  limitUsd: number;
+  limitUsd?: number | undefined;
 
   /**
    * `day` or `month` (the default).

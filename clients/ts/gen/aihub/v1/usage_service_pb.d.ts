@@ -171,6 +171,160 @@ export declare type GetUsageResponse = Message<"aihub.v1.GetUsageResponse"> & {
 export declare const GetUsageResponseSchema: GenMessage<GetUsageResponse>;
 
 /**
+ * GetUsageBreakdownRequest chooses the window, as GetUsageRequest does.
+ *
+ * @generated from message aihub.v1.GetUsageBreakdownRequest
+ */
+export declare type GetUsageBreakdownRequest = Message<"aihub.v1.GetUsageBreakdownRequest"> & {
+  /**
+   * `day` (today), `week` (the last 7 days), `month` (this calendar month, the default)
+   * or `year` (this calendar year). Ignored when start_date is set.
+   *
+   * @generated from field: string period = 1;
+   */
+  period: string;
+
+  /**
+   * First day, `YYYY-MM-DD` (UTC), inclusive.
+   *
+   * @generated from field: string start_date = 2;
+   */
+  startDate: string;
+
+  /**
+   * Last day, `YYYY-MM-DD` (UTC), inclusive; defaults to today.
+   *
+   * @generated from field: string end_date = 3;
+   */
+  endDate: string;
+};
+
+/**
+ * Describes the message aihub.v1.GetUsageBreakdownRequest.
+ * Use `create(GetUsageBreakdownRequestSchema)` to create a new message.
+ */
+export declare const GetUsageBreakdownRequestSchema: GenMessage<GetUsageBreakdownRequest>;
+
+/**
+ * UsageGroup is the window's calls of one model, or of one API key.
+ *
+ * @generated from message aihub.v1.UsageGroup
+ */
+export declare type UsageGroup = Message<"aihub.v1.UsageGroup"> & {
+  /**
+   * The model, as the catalog names it (in `by_model`; empty in `by_key`).
+   *
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * The API key's id (in `by_key`); empty for the calls made with a login token, and in
+   * `by_model`.
+   *
+   * @generated from field: string key_id = 2;
+   */
+  keyId: string;
+
+  /**
+   * That key's name, a deleted key's too; empty where key_id is.
+   *
+   * @generated from field: string key_name = 3;
+   */
+  keyName: string;
+
+  /**
+   * Calls counted.
+   *
+   * @generated from field: int64 requests = 4;
+   */
+  requests: bigint;
+
+  /**
+   * Prompt tokens charged.
+   *
+   * @generated from field: int64 prompt_tokens = 5;
+   */
+  promptTokens: bigint;
+
+  /**
+   * Completion tokens charged.
+   *
+   * @generated from field: int64 completion_tokens = 6;
+   */
+  completionTokens: bigint;
+
+  /**
+   * prompt_tokens + completion_tokens: what GetUsage counts as tokens.
+   *
+   * @generated from field: int64 total_tokens = 7;
+   */
+  totalTokens: bigint;
+
+  /**
+   * Cost in USD: the exact sum of the calls' costs, converted once.
+   *
+   * @generated from field: double cost_usd = 8;
+   */
+  costUsd: number;
+};
+
+/**
+ * Describes the message aihub.v1.UsageGroup.
+ * Use `create(UsageGroupSchema)` to create a new message.
+ */
+export declare const UsageGroupSchema: GenMessage<UsageGroup>;
+
+/**
+ * GetUsageBreakdownResponse is the window's usage by model and by key.
+ *
+ * @generated from message aihub.v1.GetUsageBreakdownResponse
+ */
+export declare type GetUsageBreakdownResponse = Message<"aihub.v1.GetUsageBreakdownResponse"> & {
+  /**
+   * The period reported, or `custom` for a date range.
+   *
+   * @generated from field: string period = 1;
+   */
+  period: string;
+
+  /**
+   * First day of the window, `YYYY-MM-DD`.
+   *
+   * @generated from field: string start_date = 2;
+   */
+  startDate: string;
+
+  /**
+   * Last day of the window, `YYYY-MM-DD`.
+   *
+   * @generated from field: string end_date = 3;
+   */
+  endDate: string;
+
+  /**
+   * One group per model, most costly first (then most requests, then by model).
+   *
+   * @generated from field: repeated aihub.v1.UsageGroup by_model = 4;
+   */
+  byModel: UsageGroup[];
+
+  /**
+   * One group per API key, and one (empty key_id) for the calls made with a login token; most
+   * costly first (then most requests, then by key id).
+   *
+   * @generated from field: repeated aihub.v1.UsageGroup by_key = 5;
+   */
+  byKey: UsageGroup[];
+};
+
+/**
+ * Describes the message aihub.v1.GetUsageBreakdownResponse.
+ * Use `create(GetUsageBreakdownResponseSchema)` to create a new message.
+ */
+export declare const GetUsageBreakdownResponseSchema: GenMessage<GetUsageBreakdownResponse>;
+
+/**
  * GetQuotaRequest has no fields.
  *
  * @generated from message aihub.v1.GetQuotaRequest
@@ -1104,6 +1258,21 @@ export declare const UsageService: GenService<{
     methodKind: "unary";
     input: typeof GetUsageRequestSchema;
     output: typeof GetUsageResponseSchema;
+  },
+  /**
+   * GetUsageBreakdown splits GetUsage's figures for the same window (the same `period`, or
+   * `start_date` and `end_date`) by model and by API key: the same calls (answered, failed or
+   * cancelled; never a refused one, nor one still running), so each list adds up exactly to
+   * GetUsage's totals for that window. Over REST, `GET /v1/developer/usage/breakdown`.
+   * Errors: INVALID_ARGUMENT (bad period or date; ErrorInfo metadata `parameter` names it),
+   * UNAUTHENTICATED, PERMISSION_DENIED.
+   *
+   * @generated from rpc aihub.v1.UsageService.GetUsageBreakdown
+   */
+  getUsageBreakdown: {
+    methodKind: "unary";
+    input: typeof GetUsageBreakdownRequestSchema;
+    output: typeof GetUsageBreakdownResponseSchema;
   },
   /**
    * GetQuota returns the plan, the monthly request quota and the plan's rate limits.
