@@ -927,7 +927,9 @@ class CreateAlertRequest(_message.Message):
     of: _builtins.str
     """`budget` (for `cost_usd`) or `quota` (for `requests`); with `threshold`."""
     value: _builtins.float
-    """An absolute amount above 0: USD for `cost_usd`, a count for `requests` and `tokens`."""
+    """An absolute amount: USD for `cost_usd` (at least 0.000001), a whole count of at least 1 for
+    `requests` and `tokens`.
+    """
     period: _builtins.str
     """`day` or `month`; with `value` (defaults to `month`)."""
     name: _builtins.str

@@ -1112,7 +1112,8 @@ export declare type CreateAlertRequest = Message<"aihub.v1.CreateAlertRequest"> 
   of: string;
 
   /**
-   * An absolute amount above 0: USD for `cost_usd`, a count for `requests` and `tokens`.
+   * An absolute amount: USD for `cost_usd` (at least 0.000001), a whole count of at least 1 for
+   * `requests` and `tokens`.
    *
    * @generated from field: optional double value = 4;
    */
