@@ -10,8 +10,9 @@ settlement that is.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import fields, replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from aihub_core.pricing import MAX_PICO_USD
@@ -45,6 +46,24 @@ def utc(value: datetime) -> datetime:
 def day_start(day: date) -> datetime:
     """Midnight UTC at the start of a day: the usage reports' days are UTC days."""
     return datetime.combine(day, time(), UTC)
+
+
+def first_whole_day(since: datetime) -> date:
+    """The first UTC day wholly after `since` (its own day if `since` is its midnight): the quota's
+    count reads whole days from the daily rollup and the part of a day before them from the ledger."""
+    since = utc(since)
+    return since.date() if since == day_start(since.date()) else since.date() + timedelta(days=1)
+
+
+# Ids per statement of a grouped read over many users (`month_figures`): bounded statements.
+IDS_PER_QUERY = 500
+
+
+def id_chunks(ids: Sequence[str], size: int = IDS_PER_QUERY) -> Iterator[list[str]]:
+    """`ids` without repeats, in order, `size` at a time."""
+    unique = list(dict.fromkeys(ids))
+    for at in range(0, len(unique), size):
+        yield unique[at : at + size]
 
 
 def normalize_email(email: str) -> str:

@@ -3,6 +3,7 @@ and budget counts, request logs."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
@@ -45,6 +46,16 @@ class ReportStore(Protocol):
     async def count_requests(self, user_id: str, since: datetime) -> int:
         """Requests counted against the monthly quota since a moment (inclusive): billable and
         pending ones. From midnight UTC its time does not grow with the number of records."""
+        ...
+
+    async def month_figures(
+        self, user_ids: Sequence[str], since: datetime, first: date, last: date
+    ) -> dict[str, tuple[int, int]]:
+        """For each of `user_ids` (repeats read once; an id without records gets (0, 0)): the
+        requests `count_requests(user_id, since)` counts, and the cost (pico-USD) summed over
+        `daily_usage(user_id, first, last)`. A few statements for the whole list (at most
+        `rows.IDS_PER_QUERY` ids each), each reading every user's figures through the indexes
+        `count_requests` and `daily_usage` use: the operators' list of every account."""
         ...
 
     async def key_spent(self, key_id: str, since: datetime) -> int:

@@ -3,7 +3,8 @@ a user's usage by model and by key, spend and the quota's count."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlite_utils import Database
@@ -125,7 +126,7 @@ def count_requests(db: Database, user_id: str, since: datetime) -> int:
     """Requests since a moment that count against the quota: billable ones (whole days from the
     rollup, the rest of `since`'s day from the ledger) and pending ones (their own index)."""
     since = rows.utc(since)
-    first_whole = since.date() if since == rows.day_start(since.date()) else since.date() + timedelta(days=1)
+    first_whole = rows.first_whole_day(since)
     whole = one(
         db,
         "SELECT coalesce(sum(requests), 0) AS n FROM usage_daily WHERE user_id = ? AND day >= ?",
@@ -143,3 +144,42 @@ def count_requests(db: Database, user_id: str, since: datetime) -> int:
         [user_id, codec.encode_time(since)],
     )
     return sum(int(row["n"]) if row else 0 for row in (whole, part, in_flight))
+
+
+# `count_requests` and `daily_usage`'s cost for each id of a list, in one statement: the same
+# subqueries, correlated on each id (so each reads through the same index as the single reads).
+_MONTH_FIGURES = f"""
+    WITH ids(id) AS (VALUES {{ids}})
+    SELECT id,
+        (SELECT coalesce(sum(requests), 0) FROM usage_daily WHERE user_id = ids.id AND day >= :whole)
+        + (SELECT count(*) FROM usage_records WHERE user_id = ids.id AND created_at >= :since
+           AND created_at < :whole_start AND {_BILLABLE_SQL})
+        + (SELECT count(*) FROM usage_records WHERE user_id = ids.id AND status = 'pending'
+           AND created_at >= :since) AS requests,
+        (SELECT coalesce(sum(cost_pico_usd), 0) FROM usage_daily
+         WHERE user_id = ids.id AND day >= :first AND day <= :last) AS cost
+    FROM ids
+"""
+
+
+def month_figures(
+    db: Database, user_ids: Sequence[str], since: datetime, first: date, last: date
+) -> dict[str, tuple[int, int]]:
+    """Each user's `count_requests(since)` and cost of the days first..last, a chunk of ids per
+    statement."""
+    since = rows.utc(since)
+    first_whole = rows.first_whole_day(since)
+    bounds = {
+        "whole": first_whole.isoformat(),
+        "since": codec.encode_time(since),
+        "whole_start": codec.day_start(first_whole),
+        "first": first.isoformat(),
+        "last": last.isoformat(),
+    }
+    figures: dict[str, tuple[int, int]] = {}
+    for chunk in rows.id_chunks(user_ids):
+        ids = {f"u{i}": user_id for i, user_id in enumerate(chunk)}
+        sql = _MONTH_FIGURES.format(ids=", ".join(f"(:{name})" for name in ids))
+        for row in db.query(sql, {**bounds, **ids}):
+            figures[row["id"]] = (int(row["requests"]), int(row["cost"]))
+    return figures

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from aihub_core.store import rows
@@ -35,6 +36,13 @@ class PostgresReports(PostgresConnection):
         """Requests counted against the monthly quota since a moment: billable and pending ones."""
         rows.utc(since)
         return await self._call(_reports.count_requests, user_id, since)
+
+    async def month_figures(
+        self, user_ids: Sequence[str], since: datetime, first: date, last: date
+    ) -> dict[str, tuple[int, int]]:
+        """Each user's `count_requests` since a moment and cost of the days first..last, grouped."""
+        rows.utc(since)
+        return await self._call(_reports.month_figures, user_ids, since, first, last)
 
     async def key_spent(self, key_id: str, since: datetime) -> int:
         """The settled cost of a key's calls since a moment (see the Protocol)."""
