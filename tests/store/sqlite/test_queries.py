@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from aihub_core.store.base import StoredMessage, UserRecord
+from aihub_core.store.sqlite._reports import _MONTH_FIGURES
 from aihub_core.store.sqlite.store import SQLiteStore
 from tests.store.conftest import T0, UsageFactory, pending
 
@@ -62,3 +63,14 @@ async def test_a_bad_status_is_refused_by_its_check_and_undoes_the_turn(
     messages = await store.session_messages(alice.id, "s1")
     assert [m.content for m in messages or []] == ["kept", "re: kept"]
     assert await store.count_requests(alice.id, T0) == 1
+
+
+async def test_month_figures_read_each_account_through_its_indexes(store: SQLiteStore, db_path: Path) -> None:
+    """The operators' grouped read never scans the ledger or the rollup: per id, index searches."""
+    sql = _MONTH_FIGURES.format(ids="(:u0), (:u1)")
+    params = {"u0": "a", "u1": "b", "whole": "", "since": "", "whole_start": "", "first": "", "last": ""}
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    searches = [step for step in plan if "usage_records" in step or "usage_daily" in step]
+    assert len(searches) == 4, plan
+    assert all(step.startswith("SEARCH") for step in searches), plan
