@@ -18,7 +18,7 @@ Every error carries the details a retry layer decides on (all strings, as detail
                  Gemini's RetryInfo.retryDelay), only when it said
 
 Waits: the request must get its headers and first body bytes within `first_byte` of being
-sent; after that, each read must arrive within `idle` of its asking (`_Chunks`). Both bound
+sent; after that, each read must arrive within `idle` of its asking (`BoundedReads`). Both bound
 the reads only (never a `yield`); aiohttp itself only bounds the connect.
 
 The client is aiohttp rather than httpx: per request it costs a fifth of the CPU (C parser,
@@ -47,6 +47,7 @@ from yarl import URL
 from aihub_core import json_text
 from aihub_core.errors import UpstreamAuthError, UpstreamError, UpstreamTimeoutError
 from aihub_core.messages import EmbeddingRequest, ProviderRequest
+from aihub_core.providers._reads import BoundedReads
 from aihub_core.providers.base import Completion, Embeddings, StreamEvent
 from aihub_core.providers.listings import Listed, ListingError, ModelListParser, Page
 from aihub_core.providers.timeouts import UpstreamTimeouts
@@ -219,7 +220,7 @@ class UpstreamClient:
                 )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise self._transport_error(exc, True) from exc
-        chunks: _Chunks | None = None
+        chunks: BoundedReads | None = None
         try:
             chunks = self._chunks(response, deadline)
             if not 200 <= response.status < 300:
@@ -244,9 +245,9 @@ class UpstreamClient:
         except ValueError:
             raise self.error(None, UpstreamFailure("the response is not JSON")) from None
 
-    def _chunks(self, response: aiohttp.ClientResponse, deadline: float) -> _Chunks:
+    def _chunks(self, response: aiohttp.ClientResponse, deadline: float) -> BoundedReads:
         # Whatever has arrived, gzip already undone; lines are split later, by the caller.
-        return _Chunks(response.content.iter_any(), deadline, self._timeouts.idle, self._transport_error)
+        return BoundedReads(response.content.iter_any(), deadline, self._timeouts.idle, self._transport_error)
 
     def _transport_error(self, exc: Exception, first: bool) -> UpstreamError:
         # Nothing received yet: the request can go again. After the first byte the upstream has
@@ -367,84 +368,3 @@ class HTTPProvider(abc.ABC):
     def _model_page(self, url: str, cursor: str | None, page_size: int | None) -> tuple[str, dict[str, str]]:
         """The URL and query of the model-list page `cursor` names (None: the first page), `url`
         being the page before it (or the list's own URL)."""
-
-
-class _Chunks:
-    """A response's raw body reads, each bounded: the first by the first-byte deadline, then by idle.
-
-    The first read runs under `asyncio.timeout_at`. The later ones, one per streamed event, share
-    one watchdog timer instead of a timeout each (a Timeout object and a loop timer armed and
-    cancelled per read): it fires at the earliest moment a read could have waited `idle`, and
-    either cancels the read that has waited that long or re-arms for the one waiting now. Its
-    cancellation becomes TimeoutError as asyncio.timeout's does (anyone else's goes on as it
-    came). `close` stops the watchdog; a watchdog left running stops at its next firing."""
-
-    def __init__(
-        self,
-        reads: AsyncIterator[bytes],
-        deadline: float,
-        idle: float,
-        translate: Callable[[Exception, bool], UpstreamError],
-    ) -> None:
-        self._reads = reads
-        self._deadline: float | None = deadline
-        self._idle = idle
-        self._translate = translate
-        self._waiting: tuple[asyncio.Task[Any], float] | None = None  # the read waiting, since when
-        self._watchdog: asyncio.TimerHandle | None = None
-        self._fired = False
-
-    def __aiter__(self) -> _Chunks:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if self._deadline is not None:
-            try:
-                async with asyncio.timeout_at(self._deadline):
-                    chunk = await anext(self._reads)
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                raise self._translate(exc, True) from exc
-            self._deadline = None
-            return chunk
-        loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        assert task is not None
-        since = loop.time()
-        self._waiting = (task, since)
-        if self._watchdog is None:
-            self._watchdog = loop.call_at(since + self._idle, self._watch)
-        base = task.cancelling()
-        try:
-            chunk = await anext(self._reads)
-        except asyncio.CancelledError:
-            if self._fired:
-                self._fired = False
-                if task.uncancel() <= base:
-                    raise self._translate(TimeoutError(), False) from None
-            raise
-        except aiohttp.ClientError as exc:
-            raise self._translate(exc, False) from exc
-        finally:
-            self._waiting = None
-        if self._fired:  # it fired as the read ended: its cancellation is spent, as asyncio.timeout's
-            self._fired = False
-            task.uncancel()
-        return chunk
-
-    def _watch(self) -> None:
-        self._watchdog = None
-        if self._waiting is None:
-            return  # no read waits: the next one arms the watchdog again
-        task, since = self._waiting
-        loop = asyncio.get_running_loop()
-        if loop.time() >= since + self._idle:
-            self._fired = True
-            task.cancel()
-        else:
-            self._watchdog = loop.call_at(since + self._idle, self._watch)
-
-    def close(self) -> None:
-        """Stop the watchdog (the response is done with)."""
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            self._watchdog = None

@@ -1,4 +1,4 @@
-"""The idle bound of an upstream body's reads after the first (`_http._Chunks`): one watchdog
+"""The idle bound of an upstream body's reads after the first (`_reads.BoundedReads`): one watchdog
 timer for all the reads of a response, which cancels only a read that has itself waited `idle`."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from aihub_core.errors import UpstreamError, UpstreamTimeoutError
-from aihub_core.providers._http import _Chunks
+from aihub_core.providers._reads import BoundedReads
 
 IDLE = 0.1
 
@@ -25,9 +25,9 @@ async def reads(gaps: list[float]) -> AsyncIterator[bytes]:
         yield b"x"
 
 
-def chunks(gaps: list[float]) -> _Chunks:
+def chunks(gaps: list[float]) -> BoundedReads:
     loop = asyncio.get_running_loop()
-    return _Chunks(reads(gaps), loop.time() + 5, IDLE, translate)
+    return BoundedReads(reads(gaps), loop.time() + 5, IDLE, translate)
 
 
 async def test_a_slow_reader_is_not_a_stalled_upstream() -> None:
