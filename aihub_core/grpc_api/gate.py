@@ -104,15 +104,14 @@ class Gate:
             started=time.perf_counter(),
         )
 
-    async def recheck(self, call: Call) -> None:
+    async def recheck(self, call: Call) -> Caller:
         """Check a long call's credential again: a key deleted or expired, or a login token logged
         out, since the call began ends it with the error a new call would get (each check is the
-        auth cache's, as a new call's is)."""
+        auth cache's, as a new call's is); the caller as it stands now."""
         secret = _bearer(call.authorization, "api_key")
         if credentials.looks_like_jwt(secret):
-            await self._auth.from_jwt(secret)
-        else:
-            await self._auth.from_api_key(secret)
+            return await self._auth.from_jwt(secret)
+        return await self._auth.from_api_key(secret)
 
     async def admit(self, call: Call, access: Access) -> None:
         """Authenticate and admit per the RPC's access rule, then send the initial metadata."""

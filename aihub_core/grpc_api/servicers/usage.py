@@ -67,15 +67,16 @@ class UsageServicer(pb_grpc.UsageServiceServicer):
         # check began, which may be a moment before the stream opened: look that far back.
         opened, sent = self._now() - _CHECK_SLACK, set[str]()
         snapshots = self._watch.snapshots(call.user)
-        first = True
+        caller = None
         try:
             async for snapshot in snapshots:
-                if not first:
-                    # A stream outlives no log-out, key deletion or expiry: each snapshot after
-                    # the first checks the credential again, as a new call would.
-                    await self.gate.recheck(call)
-                first = False
+                # A stream outlives no log-out, key deletion or expiry: each snapshot after the
+                # first checks the credential again, as a new call would (and sees new alerts).
+                caller = call.user if caller is None else await self.gate.recheck(call)
                 response = convert.quota_snapshot(snapshot)
+                if not caller.has_alerts:
+                    yield response
+                    continue
                 fresh = [e for e in await self._alerts.events(call.user, opened) if e.id not in sent]
                 sent.update(e.id for e in fresh)
                 response.alerts.extend(convert_alerts.alert_event(e) for e in fresh)
