@@ -166,6 +166,10 @@ async def _kill_under_load(victim: Replica, via: str, auth: dict[str, str]) -> t
     deadline = time.monotonic() + 30
     await load.reach(6, deadline)
     held = []
+    # The held streams' line readers stay referenced until the end: a reader dropped mid-stream
+    # is finalized (aclose), which can close its connection, and the victim would then settle
+    # that call as cancelled before it is killed.
+    readers = []
     async with httpx.AsyncClient(base_url=victim.base) as direct, contextlib.AsyncExitStack() as streams:
         streams.push_async_exit(_ignore_http_errors)  # unwound last: sees the streams' own exits
         for _ in range(2):
@@ -174,6 +178,7 @@ async def _kill_under_load(victim: Replica, via: str, auth: dict[str, str]) -> t
             )
             assert answer.status_code == 200
             lines = answer.aiter_lines()
+            readers.append(lines)
             while not (await anext(lines)).startswith("data:"):
                 pass
             held.append(answer.headers["x-request-id"])
