@@ -19,3 +19,12 @@ async def eventually(check: Callable[[], Awaitable[object] | object], what: str,
             return
         assert time.monotonic() < deadline, f"{what}: not after {seconds} s"
         await asyncio.sleep(0.01)
+
+
+def within_one_minute(seconds: float) -> None:
+    """Return when the next `seconds` fall inside one clock minute (the windows of the
+    per-minute limits), waiting for the next minute if they would not: a burst that straddled
+    two windows would be admitted twice over."""
+    into = time.time() % 60
+    if into + seconds > 60:
+        time.sleep(60 - into + 0.2)

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import os
 import secrets
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,15 +87,6 @@ def shared_state() -> Iterator[Shared]:
             keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
             if keys:
                 client.delete(*keys)
-
-
-def within_one_minute(seconds: float) -> None:
-    """Return when the next `seconds` fall inside one clock minute (the windows of the
-    per-minute limits), waiting for the next minute if they would not: a burst that straddled
-    two windows would be admitted twice over."""
-    into = time.time() % 60
-    if into + seconds > 60:
-        time.sleep(60 - into + 0.2)
 
 
 def fetch(schema: PostgresSchema, sql: str, *args: Any) -> list[dict[str, Any]]:

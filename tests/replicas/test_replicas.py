@@ -29,9 +29,9 @@ from tests.replicas.shared import (
     gateway_env,
     ledger,
     shared_state,
-    within_one_minute,
 )
 from tests.test_cli import free_port
+from tests.waiting import within_one_minute
 
 pytestmark = pytest.mark.postgres
 

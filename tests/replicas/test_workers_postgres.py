@@ -13,9 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.replicas.shared import DEV, api_key, gateway_env, ledger, shared_state, within_one_minute
+from tests.replicas.shared import DEV, api_key, gateway_env, ledger, shared_state
 from tests.test_cli import run_aihub, wait_for_banner
 from tests.test_cli_workers import _serving_pid, _start, _stream, _wait_gone, _worker_pids
+from tests.waiting import within_one_minute
 
 pytestmark = pytest.mark.postgres
 
