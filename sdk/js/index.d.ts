@@ -313,6 +313,13 @@ export interface TokenInfo extends Answer {
   role: string;
 }
 
+/** The answer of `auth.logout()`: the login token is refused from now on (401 `token_revoked`). */
+export interface LoggedOut extends Answer {
+  userId: string;
+  /** When the token would have expired: until then the gateway remembers the log-out. */
+  expiresAt: string | null;
+}
+
 export interface Credentials {
   email: string;
   password: string;
@@ -466,6 +473,8 @@ declare class Auth {
   private constructor();
   register(params: Credentials, options?: RequestOptions): Promise<TokenInfo>;
   login(params: Credentials, options?: RequestOptions): Promise<TokenInfo>;
+  /** End the login token this client sends (`withToken`); its other tokens and API keys go on. */
+  logout(options?: RequestOptions): Promise<LoggedOut>;
 }
 
 export type { Chat, Models, Services, UsageResource, QuotaResource, ApiKeys, Alerts, Auth };

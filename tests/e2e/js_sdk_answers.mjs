@@ -43,4 +43,5 @@ const made = await admin.alerts.create({ metric: 'requests', threshold: 0.5, of:
 keep('CreateAlertResponse', made);
 keep('ListAlertsResponse', await admin.alerts.list());
 keep('DeleteAlertResponse', await admin.alerts.delete(made.alert.id));
+keep('LogoutResponse', await admin.auth.logout());
 console.log(JSON.stringify(seen));

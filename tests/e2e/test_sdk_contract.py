@@ -70,6 +70,7 @@ SDK_TYPES: Mapping[str, tuple[type[Any], str]] = MappingProxyType(
         "aihub.v1.AlertFigures": (py.AlertFigures, "AlertFigures"),
         "aihub.v1.ListAlertsResponse": (py.AlertList, "AlertList"),
         "aihub.v1.DeleteAlertResponse": (py.DeletedAlert, "DeletedAlert"),
+        "aihub.v1.LogoutResponse": (py.LoggedOut, "LoggedOut"),
     }
 )
 
@@ -99,8 +100,6 @@ UNMAPPED: Mapping[str, str] = MappingProxyType(
         "aihub.v1.GetServiceHealthResponse": "not wrapped by the SDKs yet",
         "aihub.v1.ServiceHealth": "part of GetServiceHealthResponse",
         "aihub.v1.ModelBreaker": "part of ServiceHealth",
-        # POST /v1/auth/logout (the web console's log-out): not in the SDKs yet.
-        "aihub.v1.LogoutResponse": "not wrapped by the SDKs yet",
     }
 )
 
@@ -270,6 +269,7 @@ async def test_the_python_sdk_keeps_every_field_of_every_answer(http: httpx.Asyn
         await admin.alerts.create("tokens", value=1)  # crossed already: it fires (last_fired_at set)
         answers["ListAlertsResponse"] = await admin.alerts.list()
         answers["DeleteAlertResponse"] = await admin.alerts.delete(made.alert.id)
+        answers["LogoutResponse"] = await admin.auth.logout()
     for name, answer in answers.items():
         compare(_descriptor(name), _plain(answer), dict(answer.raw), str, name)
 
@@ -285,6 +285,6 @@ async def test_the_js_sdk_keeps_every_field_of_every_answer(http: httpx.AsyncCli
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0, err.decode()
     seen = json.loads(out)
-    assert len(seen) == 16
+    assert len(seen) == 17
     for name, answer in seen.items():
         compare(_descriptor(name), answer["sdk"], answer["raw"], camel, name)

@@ -92,3 +92,21 @@ async def test_the_sdk_sets_lists_and_deletes_usage_alerts(http: httpx.AsyncClie
         with pytest.raises(NotFoundError):
             await admin.alerts.delete(quota.id)
         assert len(await admin.alerts.list()) == 1
+
+
+async def test_the_sdk_logs_out_one_login_token(http: httpx.AsyncClient) -> None:
+    async with AsyncAIHub(base_url=str(http.base_url)) as client:
+        info = await client.auth.register("logout@example.com", "a-long-password")
+        other = await client.auth.login("logout@example.com", "a-long-password")
+        session = client.with_token(info.token)
+        key = await session.api_keys.create("kept")
+
+        ended = await session.auth.logout()
+
+        assert (ended.user_id, ended.expires_at) == (info.user_id, info.expires_at)
+        with pytest.raises(AuthenticationError) as refused:
+            await session.api_keys.list()
+        assert (refused.value.status_code, refused.value.code) == (401, "token_revoked")
+        # The account's other login token and its API keys go on.
+        assert [k.id for k in await client.with_token(other.token).api_keys.list()] == [key.id]
+        assert (await client.with_api_key(key.key).quota.get()).quota_used == 0

@@ -131,6 +131,21 @@ function alert(body) {
   );
 }
 
+/**
+ * `POST /v1/auth/logout`: the login token is refused from now on.
+ * @param {Json} body @param {ResponseMeta} meta
+ */
+export function loggedOut(body, meta) {
+  return withRaw(
+    {
+      userId: required(body, 'user_id', 'the logout answer'),
+      expiresAt: optStr(body.expires_at),
+      requestId: meta.requestId,
+    },
+    body,
+  );
+}
+
 /** `POST /alerts`: `{"alert": ...}`. @param {Json} body @param {ResponseMeta} meta */
 export function createdAlert(body, meta) {
   return withRaw({ alert: alert(obj(body.alert)), requestId: meta.requestId }, body);

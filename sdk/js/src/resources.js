@@ -345,4 +345,17 @@ export class Auth extends Resource {
       options,
     );
   }
+
+  /**
+   * End the login token this client sends (`withToken`): from then on the gateway refuses it with
+   * 401 `token_revoked`. The account's other login tokens and its API keys go on.
+   * @param {RequestOptions} [options]
+   */
+  logout(options) {
+    return this._client._call(
+      { method: 'POST', path: '/v1/auth/logout', auth: 'token', json: {} },
+      convert.loggedOut,
+      options,
+    );
+  }
 }

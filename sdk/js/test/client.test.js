@@ -318,6 +318,18 @@ describe('requests and answers', () => {
     assert.deepEqual(deleted, { id: 'key_123', deleted: true, requestId: 'req_1' });
   });
 
+  test('logout ends the login token it is sent with', async () => {
+    gateway.queue(reply(200, { user_id: 'user_1', expires_at: '2025-10-01T00:00:00Z' }));
+    const client = new AIHub({ baseURL: gateway.url, apiKey: null });
+
+    const ended = await client.withToken('jwt-1').auth.logout();
+
+    const [logout] = gateway.requests;
+    assert.deepEqual([logout.method, logout.path], ['POST', '/v1/auth/logout']);
+    assert.equal(logout.headers.authorization, 'Bearer jwt-1');
+    assert.deepEqual(ended, { userId: 'user_1', expiresAt: '2025-10-01T00:00:00Z', requestId: 'req_1' });
+  });
+
   test('usage alerts: created, listed and deleted with the token, in REST form', async () => {
     const made = {
       id: 'alert_1', name: 'half', metric: 'requests', threshold: 0.5, of: 'quota', value: 0, period: 'month',

@@ -24,6 +24,7 @@ from .types import (
     DeletedAlert,
     DeletedApiKey,
     KeyBudget,
+    LoggedOut,
     ModelList,
     Quota,
     RotatedApiKey,
@@ -237,3 +238,8 @@ def auth_login(email: str, password: str) -> Call[TokenInfo]:
     """`POST /v1/auth/login`."""
     body = {"email": email, "password": password}
     return Call(Request("POST", "/v1/auth/login", auth="none", json=body), _parse.token_info)
+
+
+def auth_logout() -> Call[LoggedOut]:
+    """`POST /v1/auth/logout` (token auth): ends the login token it is sent with."""
+    return Call(Request("POST", "/v1/auth/logout", auth="token", json={}), _parse.logged_out)

@@ -34,6 +34,7 @@ from .types import (
     DeletedAlert,
     DeletedApiKey,
     KeyBudget,
+    LoggedOut,
     ModelList,
     Quota,
     RotatedApiKey,
@@ -356,3 +357,8 @@ class Auth(_Resource):
     def login(self, email: str, password: str) -> TokenInfo:
         """Log in; returns a token for managing API keys."""
         return self._client._call(_calls.auth_login(email, password))
+
+    def logout(self) -> LoggedOut:
+        """End the login token this client sends (`with_token`): from now on the gateway refuses
+        it with 401 `token_revoked`. The account's other login tokens and its API keys go on."""
+        return self._client._call(_calls.auth_logout())

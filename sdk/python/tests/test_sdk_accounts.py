@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
 from ai_hub_fakes import FakeGateway, reply
 
-from ai_hub import AIHub, CreatedApiKey
+from ai_hub import AIHub, AuthenticationError, CreatedApiKey, LoggedOut
 
 KEY = {
     "id": "key_123",
@@ -81,3 +82,23 @@ def test_register_login_then_manage_keys(client: AIHub, gateway: FakeGateway) ->
     assert chat.headers["authorization"] == "Bearer ai-hub-new"
     assert registered.user_id == "user_1" and registered.expires_at == "2025-10-01T00:00:00Z"
     assert "jwt-1" not in repr(registered)
+
+
+def test_logout_ends_the_token_it_is_sent_with(client: AIHub, gateway: FakeGateway) -> None:
+    gateway.queue(reply(200, {"user_id": "user_1", "expires_at": "2025-10-01T00:00:00Z"}))
+
+    ended = client.with_token("jwt-1").auth.logout()
+
+    assert (gateway.last.method, gateway.last.url.path) == ("POST", "/v1/auth/logout")
+    assert gateway.last.headers["authorization"] == "Bearer jwt-1"
+    assert isinstance(ended, LoggedOut)
+    assert (ended.user_id, ended.expires_at) == ("user_1", "2025-10-01T00:00:00Z")
+
+
+def test_logout_needs_a_login_token(
+    make_client: Callable[..., AIHub], gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AI_HUB_API_KEY", raising=False)
+    with pytest.raises(AuthenticationError, match="with_token"):
+        make_client(api_key=None).auth.logout()  # no credential at all: nothing is sent
+    assert gateway.requests == []

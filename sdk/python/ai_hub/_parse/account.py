@@ -16,6 +16,7 @@ from ..types import (
     DeletedAlert,
     DeletedApiKey,
     KeyBudget,
+    LoggedOut,
     Quota,
     RateLimitPolicy,
     RotatedApiKey,
@@ -134,6 +135,16 @@ def token_info(body: Mapping[str, Any], meta: ResponseMeta) -> TokenInfo:
         token=_str(body, "token", "the login answer"),
         expires_at=_opt_str(body, "expires_at"),
         role=_opt_str(body, "role") or "user",
+        request_id=meta.request_id,
+        raw=body,
+    )
+
+
+def logged_out(body: Mapping[str, Any], meta: ResponseMeta) -> LoggedOut:
+    """`POST /auth/logout`."""
+    return LoggedOut(
+        user_id=_id(body, "user_id", "the logout answer"),
+        expires_at=_opt_str(body, "expires_at"),
         request_id=meta.request_id,
         raw=body,
     )

@@ -29,6 +29,7 @@ from .keys import (
     ApiKeyList,
     CreatedApiKey,
     DeletedApiKey,
+    LoggedOut,
     RotatedApiKey,
     TokenInfo,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "DeletedApiKey",
     "DoneEvent",
     "KeyBudget",
+    "LoggedOut",
     "Model",
     "ModelList",
     "ModelPricing",

@@ -83,3 +83,14 @@ class TokenInfo:
     role: str = "user"
     request_id: str | None = None
     raw: Mapping[str, Any] = raw_field()
+
+
+@dataclass(frozen=True)
+class LoggedOut:
+    """The answer of logout: the login token is refused from now on (401 `token_revoked`)."""
+
+    user_id: str
+    # When the token would have expired: until then the gateway remembers the log-out.
+    expires_at: str | None = None
+    request_id: str | None = None
+    raw: Mapping[str, Any] = raw_field()
