@@ -19,6 +19,7 @@ from aihub_http.bodies import Bodies, Held
 from aihub_http.csv_export import FORMATS, CsvResponse
 from aihub_http.disconnect import ClientGone, NoResponse, until_disconnect
 from aihub_http.errors import ApiError, from_rpc_error, invalid_request
+from aihub_http.json_response import JsonResponse
 from aihub_http.jsonmap import message_to_json
 from aihub_http.metadata import BadHeaderError, core_request_id, outgoing_metadata, response_headers
 from aihub_http.parse import decode_json_object, message_from_json, pop_bool, query_to_json
@@ -135,7 +136,7 @@ async def _unary(
         return NoResponse()
     if isinstance(reply, chat_service_pb2.ChatResponse):
         note_usage(request.scope, reply.model, reply.usage)
-    return JSONResponse(message_to_json(reply), status_code=status_code, headers=headers)
+    return JsonResponse(message_to_json(reply), status_code=status_code, headers=headers)
 
 
 async def _finish(call: grpc.aio.UnaryUnaryCall[Any, R]) -> tuple[R, grpc.aio.Metadata]:

@@ -9,6 +9,7 @@ only what a service claims); every other scalar is always present; Timestamps ar
 from __future__ import annotations
 
 import base64
+import enum
 import math
 from typing import Any, cast
 
@@ -20,26 +21,71 @@ from google.protobuf.timestamp_pb2 import Timestamp
 JsonValue = Any  # str | int | float | bool | None | list[JsonValue] | dict[str, JsonValue]
 
 _FLOAT_TYPES = frozenset({FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT})
+# Scalar types whose JSON form is not their Python value (`_single`).
+_CONVERTED_TYPES = _FLOAT_TYPES | {
+    FieldDescriptor.TYPE_ENUM,
+    FieldDescriptor.TYPE_BYTES,
+    FieldDescriptor.TYPE_MESSAGE,
+}
 PRESENCE_SUFFIX = "_present"
 
 
 def message_to_json(message: Message) -> dict[str, JsonValue]:
     """The JSON object for `message`."""
     out: dict[str, JsonValue] = {}
-    for field in descriptor_of(message).fields:
-        value = getattr(message, field.name)
-        if is_map(field):
+    for name, kind, field in _plan(descriptor_of(message)):
+        value = getattr(message, name)
+        if kind is _Kind.AS_IS:
+            out[name] = value
+        elif kind is _Kind.SINGLE:
+            out[name] = _single(field, value)
+        elif kind is _Kind.MESSAGE_OR_NULL:
+            out[name] = _single(field, value) if message.HasField(name) else None
+        elif kind is _Kind.IF_SET:
+            if message.HasField(name):
+                out[name] = _single(field, value)
+        elif kind is _Kind.REPEATED:
+            out[name] = [_single(field, item) for item in value]
+        else:  # a map
             value_field = message_type(field).fields_by_name["value"]
-            out[field.name] = {str(k): _single(value_field, v) for k, v in value.items()}
-        elif field.is_repeated:
-            out[field.name] = [_single(field, item) for item in value]
-        elif field.type == FieldDescriptor.TYPE_MESSAGE and field.containing_oneof is None:
-            out[field.name] = _single(field, value) if message.HasField(field.name) else None
-        elif field.has_presence and not message.HasField(field.name):
-            continue
-        else:
-            out[field.name] = _single(field, value)
+            out[name] = {str(k): _single(value_field, v) for k, v in value.items()}
     return out
+
+
+class _Kind(enum.Enum):
+    """How `message_to_json` writes a field (decided once per message type, `_plan`)."""
+
+    AS_IS = 0  # a scalar whose Python value is its JSON value
+    SINGLE = 1  # any other scalar, or a oneof's message member: `_single`
+    MESSAGE_OR_NULL = 2  # a message field: its object, or null when unset
+    IF_SET = 3  # a proto3 `optional` scalar or oneof member: left out when unset
+    REPEATED = 4
+    MAP = 5
+
+
+_Plan = tuple[tuple[str, _Kind, FieldDescriptor], ...]
+# Message descriptor -> its fields' plan. Bounded by the message types of the proto package.
+_PLANS: dict[Descriptor, _Plan] = {}
+
+
+def _plan(descriptor: Descriptor) -> _Plan:
+    plan = _PLANS.get(descriptor)
+    if plan is None:
+        plan = _PLANS[descriptor] = tuple((field.name, _kind(field), field) for field in descriptor.fields)
+    return plan
+
+
+def _kind(field: FieldDescriptor) -> _Kind:
+    if is_map(field):
+        return _Kind.MAP
+    if field.is_repeated:
+        return _Kind.REPEATED
+    if field.type == FieldDescriptor.TYPE_MESSAGE and field.containing_oneof is None:
+        return _Kind.MESSAGE_OR_NULL
+    if field.has_presence:
+        return _Kind.IF_SET
+    as_is = field.type not in _CONVERTED_TYPES
+    return _Kind.AS_IS if as_is else _Kind.SINGLE
 
 
 def is_map(field: FieldDescriptor) -> bool:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from aihub_core.catalog import CatalogModel
 from aihub_core.chat.routing import Candidate
@@ -106,9 +107,16 @@ class CallLedger:
         self._now = now
 
     def record(
-        self, chat: PreparedChat, answered: Candidate, usage: TokenUsage, status: UsageStatus, cost: int
+        self,
+        chat: PreparedChat,
+        answered: Candidate,
+        usage: TokenUsage,
+        status: UsageStatus,
+        cost: int,
+        source: Literal["provider", "estimated", "none"] | None = None,
     ) -> UsageRecord:
-        """The call's row as charged to the model that answered (or was tried last)."""
+        """The call's row as charged to the model that answered (or was tried last); `source`
+        overrides the usage's own."""
         if status != "pending":
             chat.charge.tokens = usage.prompt_tokens + usage.completion_tokens
             chat.charge.cost = cost
@@ -122,7 +130,7 @@ class CallLedger:
             completion_tokens=usage.completion_tokens,
             cost_pico_usd=cost,
             status=status,
-            usage_source=usage.source,
+            usage_source=usage.source if source is None else source,
             created_at=self._now(),
             session_id=chat.session_id or None,
             response_time_ms=round((self._monotonic() - chat.started) * 1000),
@@ -131,7 +139,7 @@ class CallLedger:
     def _uncharged(self, chat: PreparedChat, candidate: Candidate, status: UsageStatus) -> UsageRecord:
         """A record with nothing to count: no tokens, no cost, usage_source `none`."""
         nothing = TokenUsage(prompt_tokens=0, completion_tokens=0)
-        return replace(self.record(chat, candidate, nothing, status, 0), usage_source="none")
+        return self.record(chat, candidate, nothing, status, 0, "none")
 
     async def refused(self, chat: PreparedChat) -> None:
         """Admission refused the call: its one ledger row, at no cost."""

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import json
 import os
 import re
 import ssl
@@ -172,7 +171,7 @@ class UpstreamClient:
     ) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
         """POST JSON and give the 2xx body's chunks; the response is closed on leaving, read or not."""
         # As httpx's `json=` encoded it: compact, UTF-8, no NaN.
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        body = json_text.compact(payload).encode()
         return self._exchange("POST", url, {"Content-Type": _JSON, **headers}, data=body)
 
     async def post_json(self, url: str, payload: dict[str, Any], headers: dict[str, str]) -> Any:

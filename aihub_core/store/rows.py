@@ -38,6 +38,8 @@ QUOTA_COUNTED: tuple[UsageStatus, ...] = (*BILLABLE, "pending")
 
 def utc(value: datetime) -> datetime:
     """The same instant in UTC; ValueError for a naive datetime, which names no instant."""
+    if value.tzinfo is UTC:  # already (the clock's times are): the same instant, as it is
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"the store takes timezone-aware datetimes, got naive {value!r}")
     return value.astimezone(UTC)
@@ -145,7 +147,14 @@ def _fields(
     record: UserRecord | ApiKeyRecord | StoredMessage | UsageRecord | AlertRecord | AlertEvent,
 ) -> Row:
     # Shallow, unlike dataclasses.asdict: the values are kept as they are (tuples stay tuples).
-    return {field.name: getattr(record, field.name) for field in fields(record)}
+    names = _FIELD_NAMES.get(type(record))
+    if names is None:
+        names = _FIELD_NAMES[type(record)] = tuple(field.name for field in fields(record))
+    return {name: getattr(record, name) for name in names}
+
+
+# A record type -> its fields' names, in order (dataclasses.fields builds the list on every call).
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 MAX_LOG_PAGE = 10_000

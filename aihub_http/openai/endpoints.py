@@ -20,6 +20,7 @@ from aihub_http.bodies import Bodies, Held
 from aihub_http.disconnect import ClientGone, NoResponse
 from aihub_http.endpoints import Endpoint, first_message, request_metadata, unary_reply
 from aihub_http.errors import ApiError
+from aihub_http.json_response import JsonResponse
 from aihub_http.openai.answers import ChunkWriter, completion_json, find_model, model_json, models_json
 from aihub_http.openai.chat_request import chat_body
 from aihub_http.openai.embeddings import embeddings_body, embeddings_json
@@ -74,7 +75,7 @@ async def _chat(request: Request[LifespanState], data: dict[str, Any]) -> Respon
     note_usage(request.scope, reply.model, reply.usage)
     # A replayed answer keeps the id of the call that made it, as the developer API's does.
     answer_id = reply.metadata.request_id or request_id_of(request)
-    return JSONResponse(completion_json(reply, answer_id), headers=headers)
+    return JsonResponse(completion_json(reply, answer_id), headers=headers)
 
 
 async def _embeddings(request: Request[LifespanState], data: dict[str, Any]) -> Response:

@@ -10,7 +10,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -23,6 +23,7 @@ from aihub_core.store.options import Durability, StoreOptions
 from aihub_core.store.records import Recovered
 from aihub_core.store.sqlite import _leases
 from aihub_core.store.sqlite._group import GroupCommit
+from aihub_core.store.sqlite._worker import Worker
 from aihub_core.store.sqlite.migrations import apply_migrations
 from aihub_core.store.sqlite.url import MEMORY
 
@@ -62,7 +63,7 @@ class SQLiteConnection:
         self.ledger_synchronous = _SYNCHRONOUS[self.durability]
         self._busy_timeout_ms = busy_timeout_ms
         self._tracer = tracer
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: Worker | None = None
         self._db: Database | None = None  # only ever touched on the worker thread
         self._reader: sqlite3.Connection | None = None  # the event loop's, for auth_generation
         # An in-memory database has nothing to sync; a file's other writes stay at NORMAL.
@@ -89,10 +90,10 @@ class SQLiteConnection:
         """Connect, apply pending migrations and take the lease."""
         if self._executor is not None:
             raise RuntimeError("the store is already open")
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aihub-sqlite")
+        executor = Worker("aihub-sqlite")
         self._executor = executor
         try:
-            await asyncio.get_running_loop().run_in_executor(executor, self._connect)
+            await executor.run(self._connect)
             # After _connect: the migrations have made the table it reads.
             self._reader = None if self.path == MEMORY else self._open_reader()
             await self._call(self._take_lease)
@@ -120,9 +121,8 @@ class SQLiteConnection:
             return
         try:
             # Jobs run in order, so every call queued before these completes first.
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(executor, self._end_lease)
-            await loop.run_in_executor(executor, self._disconnect)
+            await executor.run(self._end_lease)
+            await executor.run(self._disconnect)
         finally:
             # Nothing is queued any more, so joining the idle worker returns at once.
             executor.shutdown(wait=True)
@@ -178,7 +178,7 @@ class SQLiteConnection:
         job = functools.partial(self._on_worker, fn, *args, **kwargs)
         # Once made, a call runs to its end even if the caller is cancelled: a client hanging up
         # must not drop the usage record of what was already generated.
-        return await asyncio.shield(asyncio.get_running_loop().run_in_executor(executor, job))
+        return await asyncio.shield(executor.run(job))
 
     async def _write_ledger(
         self, fn: Callable[Concatenate[Database, P], None], *args: P.args, **kwargs: P.kwargs
@@ -201,7 +201,7 @@ class SQLiteConnection:
         # One commit job per write: a job finding the queue emptied by an earlier batch does
         # nothing, and every write is taken before close()'s disconnect job, which queues last.
         # The one worker runs jobs in order, so a write is committed before any queued after it.
-        executor.submit(self._commit_batch, queue)
+        executor.submit(functools.partial(self._commit_batch, queue))
         return done
 
     def _commit_batch(self, queue: GroupCommit) -> None:

@@ -31,10 +31,19 @@ def changed(db: Database, sql: str, params: Params) -> bool:
 
 def insert(db: Database, table: str, row: dict[str, Any], suffix: str = "") -> int:
     """Insert a row (`suffix`: an ON CONFLICT clause); how many rows it inserted or changed."""
-    # Table and column names come from this package and `rows`, never from callers.
-    columns = ", ".join(row)
-    values = ", ".join(f":{name}" for name in row)
-    return int(db.execute(f"INSERT INTO {table} ({columns}) VALUES ({values}) {suffix}", row).rowcount)
+    key = (table, suffix, tuple(row))
+    sql = _INSERTS.get(key)
+    if sql is None:
+        # Table and column names come from this package and `rows`, never from callers.
+        columns = ", ".join(row)
+        values = ", ".join("?" for _ in row)
+        sql = _INSERTS[key] = f"INSERT INTO {table} ({columns}) VALUES ({values}) {suffix}"
+    # Positional: binding by name looks every parameter's name up, in SQLite and in the dict.
+    return int(db.execute(sql, tuple(row.values())).rowcount)
+
+
+# (table, suffix, columns) -> the INSERT statement: a few dozen, one per way the store inserts.
+_INSERTS: dict[tuple[str, str, tuple[str, ...]], str] = {}
 
 
 def translate(exc: sqlite3.IntegrityError, conflict: str = "") -> Exception:

@@ -1,8 +1,9 @@
 """The embedded store: one SQLite file in WAL mode, driven through sqlite-utils.
 
-SQLite calls block, so the connection lives on one dedicated worker thread and every call is
-awaited through `run_in_executor`. One thread also serialises this process's writes, which is
-what SQLite wants anyway (one writer at a time), and lets `check_same_thread` keep its safe default.
+SQLite calls block, so the connection lives on one dedicated worker thread (`_worker`: jobs run
+one at a time, in order) and every call is awaited through it. One thread also serialises this
+process's writes, which is what SQLite wants anyway (one writer at a time), and lets
+`check_same_thread` keep its safe default.
 
 Usage ledger writes go through a group commit (`_group`): writes that queue while the worker is
 busy share one transaction. Settlements commit at the `synchronous` level of the store's
