@@ -157,6 +157,9 @@ class _LocalCall:
             self._runner = None
             if self._state is _State.RUNNING:
                 self._state = _State.IDLE
+        ended_well = outcome is None and message is not None and not self._expired
+        if ended_well and self._context.initial is not None:
+            return message  # what `_judge` returns for it, without the calls (a stream: per message)
         if self._expired and task is not None and task.cancelling() > base:
             task.uncancel()  # the deadline's own cancellation, used up here (as asyncio.timeout)
             if not (isinstance(outcome, asyncio.CancelledError) and task.cancelling() > base):
@@ -290,8 +293,10 @@ class LocalStreamCall(_LocalCall, grpc.aio.UnaryStreamCall[Any, Any]):
             self._raise_if_failed()
             return grpc.aio.EOF
         message = await self._step(anext(self._messages))
+        if not self.done():
+            return message  # neither ended nor failed: `_raise_if_failed` would find nothing
         self._raise_if_failed()
-        return grpc.aio.EOF if self.done() else message
+        return grpc.aio.EOF
 
     def _start(self) -> AsyncIterator[Any] | None:
         messages = self._method.handler(self._request, self._context)

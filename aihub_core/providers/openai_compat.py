@@ -172,14 +172,13 @@ class OpenAICompatibleProvider(HTTPProvider):
             raise self._upstream.error(None, UpstreamFailure("an answer that is not a JSON object"))
         choices = body.get("choices")
         # With n > 1 the choices interleave, one or more per chunk, in any order: go by `index`.
-        choice = next(
-            (
-                c
-                for c in (choices if isinstance(choices, list) else ())
-                if isinstance(c, dict) and c.get("index", 0) == 0
-            ),
-            None,
-        )
+        # (A loop, not next() over a generator: this runs once per streamed event.)
+        choice = None
+        if isinstance(choices, list):
+            for c in choices:
+                if isinstance(c, dict) and c.get("index", 0) == 0:
+                    choice = c
+                    break
         error = body.get("error") or (choice or {}).get("error")
         if not error and body.get("object") == "error":
             error = body  # older vLLM, in a stream or a 200 body too

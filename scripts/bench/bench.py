@@ -81,6 +81,17 @@ class Bench(Systems, Phases):
         say(f"capacity, per request: {json.dumps(figures)}")
         return figures
 
+    def stream_phases(self, targets: list[Target]) -> dict[str, dict[str, Any]]:
+        """The stream phases (50 and 1,000 streams, or `--streams`' concurrencies), each target
+        in turn."""
+        d = self.d
+        plan = [(c, d.stream if c <= 100 else d.stream_big) for c in self.args.streams]
+        stream: dict[str, dict[str, Any]] = {t.name: {} for t in targets}
+        for conc, seconds in plan:
+            for t in targets:
+                stream[t.name][str(conc)] = self.streams(t, conc, self.args.stream_seconds or seconds)
+        return stream
+
     def run(self) -> dict[str, Any]:
         a, d = self.args, self.d
         self.sampler.start()
@@ -100,6 +111,9 @@ class Bench(Systems, Phases):
         targets = [direct, hub]
         if a.only == "profile":
             r["profile"] = self.profile(hub)
+            return r
+        if a.only == "stream":
+            r["stream"] = self.stream_phases(targets)
             return r
         if a.only == "soak":
             r["soak"] = self.soak(hub, a.soak or 10)
@@ -130,11 +144,7 @@ class Bench(Systems, Phases):
         if a.only == "rest":
             return r
 
-        stream: dict[str, dict[str, Any]] = {t.name: {} for t in targets}
-        for conc, seconds in ((50, d.stream), (1000, d.stream_big)):
-            for t in targets:
-                stream[t.name][str(conc)] = self.streams(t, conc, seconds)
-        r["stream"] = stream
+        r["stream"] = self.stream_phases(targets)
 
         if not a.no_sweep:
             sweep: dict[str, dict[str, Any]] = {t.name: {} for t in targets}
@@ -206,8 +216,19 @@ def main() -> int:
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip the py-spy profile")
     parser.add_argument(
         "--only",
-        choices=["profile", "soak", "rest"],
-        help="only the profile, the soak, or the REST and gRPC phases (a quick A/B of one change)",
+        choices=["profile", "soak", "rest", "stream"],
+        help="only the profile, the soak, the REST and gRPC phases, or the stream phases (a quick "
+        "A/B of one change)",
+    )
+    parser.add_argument(
+        "--streams",
+        type=lambda text: [int(c) for c in text.split(",")],
+        default=[50, 1000],
+        metavar="N[,N...]",
+        help="the stream phases' concurrencies (default 50,1000)",
+    )
+    parser.add_argument(
+        "--stream-seconds", type=float, default=0, help="seconds per stream phase (default: the phase's own)"
     )
     parser.add_argument("--no-sweep", action="store_true", help="skip the connections sweep (the chart)")
     parser.add_argument(
@@ -255,6 +276,10 @@ def main() -> int:
     if args.only == "soak":
         (out / "soak.json").write_text(json.dumps(results, indent=1) + "\n")
         print(json.dumps({k: v for k, v in results["soak"].items() if k != "slices"}, indent=1))
+        return 0
+    if args.only == "stream":  # the phases' lines above are the report
+        (out / "stream.json").write_text(json.dumps(results, indent=1) + "\n")
+        say(f"results in {out}/stream.json")
         return 0
     if args.only == "rest":  # the phases' lines above are the report
         (out / "rest.json").write_text(json.dumps(results, indent=1) + "\n")

@@ -146,7 +146,9 @@ async def _stream_worker(args: dict[str, Any]) -> dict[str, Any]:
     stop_at = measure_from + args["duration"]
     ttft: list[float] = []
     total: list[float] = []
-    result = {"streams": 0, "errors": 0, "incomplete": 0, "error_samples": []}
+    # `all_streams`: every stream read to its end, warm-up included: the server's CPU is read
+    # around the whole run, so CPU per stream divides by these (`streams`: the measured window's).
+    result = {"streams": 0, "all_streams": 0, "errors": 0, "incomplete": 0, "error_samples": []}
 
     async def user(conn: HTTPConnection) -> None:
         while time.perf_counter() < stop_at:
@@ -160,6 +162,7 @@ async def _stream_worker(args: dict[str, Any]) -> dict[str, Any]:
                     if len(result["error_samples"]) < 5:
                         result["error_samples"].append(repr(exc))
                 continue
+            result["all_streams"] += 1
             if began < measure_from:
                 continue
             result["streams"] += 1
@@ -337,6 +340,7 @@ def main() -> int:
     summary["error_samples"] = [s for p in parts for s in p["error_samples"]][:5]
     if ns.mode == "stream":
         summary["streams"] = sum(p["streams"] for p in parts)
+        summary["all_streams"] = sum(p["all_streams"] for p in parts)
         summary["incomplete"] = sum(p["incomplete"] for p in parts)
         summary["streams_per_s"] = summary["streams"] / ns.duration
         summary["ttft_ms"] = percentiles([v for p in parts for v in p["ttft_ms"]])

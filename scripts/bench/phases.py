@@ -113,14 +113,38 @@ class Phases:
                 "--key", target.key, "--concurrency", str(concurrency), "--duration", str(duration),
                 "--warmup", str(self.d.warmup), "--expect-chunks", str(self.args.chunks),
                 "--procs", str(self.args.client_procs)]  # fmt: skip
+        threads_before = thread_ticks(target.pid) if target.pid else {}
         result = self.loadgen(target, argv, duration + self.d.warmup + 180)
+        if target.pid and target.pid in threads_before:
+            # The event loop's thread (the main one): its CPU over the time the load ran (the
+            # wall time less loadgen's connecting, 1 s + concurrency/500) is how busy the loop was
+            # (near 1.0, new streams queue for it, and TTFT is that queue).
+            after = thread_ticks(target.pid)
+            loop_s = (after[target.pid][1] - threads_before[target.pid][1]) / TICKS
+            loaded_s = result.get("wall_s", 0) - 1.0 - concurrency / 500
+            result["loop_busy"] = round(loop_s / loaded_s, 3) if loaded_s > 0 else None
+            result["threads_cpu_s"] = sorted(
+                ((f"{name} ({tid})", round((ticks - threads_before.get(tid, (name, 0))[1]) / TICKS, 3))
+                 for tid, (name, ticks) in after.items()),
+                key=lambda item: -item[1],
+            )[:6]  # fmt: skip
         if "server_cpu_s" in result and result["streams"]:
-            result["cpu_ms_per_stream"] = round(result["server_cpu_s"] * 1000 / result["streams"], 3)
+            # The server's CPU is read around the whole loadgen run, warm-up included: per stream
+            # of the whole run (before 2026-12-03 evening: per measured stream, which counted the
+            # warm-up's CPU and not its streams, +20 % at 50 streams).
+            streams = result.get("all_streams") or result["streams"]
+            result["cpu_ms_per_stream"] = round(result["server_cpu_s"] * 1000 / streams, 3)
+            result["cpu_ms_per_measured_stream"] = round(result["server_cpu_s"] * 1000 / result["streams"], 3)
         say(
             f"{target.name:8} streams x{concurrency:4}: {result['streams_per_s']:7.1f} streams/s  "
             f"TTFT p50 {result['ttft_ms']['p50'] or 0:.2f} p99 {result['ttft_ms']['p99'] or 0:.2f} ms  "
             f"total p50 {result['total_ms']['p50'] or 0:.1f} ms  errors {result['errors']}  "
             f"incomplete {result['incomplete']}"
+            + (
+                f"  cpu/stream {result.get('cpu_ms_per_stream')} ms  loop busy {result.get('loop_busy')}"
+                if target.pid
+                else ""
+            )
         )
         return result
 

@@ -1,8 +1,8 @@
 """Where a REST chat's Python time goes, by function: the gateway under cProfile, counting only
 --requests sequential requests on one connection after 30 of warm-up (as instructions.py does).
 
-    .venv/bin/python scripts/bench/pyprofile.py [--requests 200] [--route developer|openai|stream]
-                                                [--top 40] [--out FILE.prof]
+    .venv/bin/python scripts/bench/pyprofile.py [--requests 200] [--top 40] [--out FILE.prof]
+                               [--route developer|openai|stream|openai-stream]
 
 Prints the top functions by own time and their calls per request; calls per request do not
 drift with the machine's load, so two checkouts' tables compare function by function. cProfile
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import pstats
 import runpy
@@ -51,7 +52,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--route", choices=["developer", "openai", "stream"], default="developer")
+    parser.add_argument(
+        "--route", choices=["developer", "openai", "stream", "openai-stream"], default="developer"
+    )
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -71,8 +74,12 @@ def main() -> None:
     systems = Profiled()
     try:
         gateway = systems.start_gateway(systems.start_upstream())
-        if args.route == "openai":
+        if args.route in ("openai", "openai-stream"):
             gateway = systems.openai_route(gateway)
+        if args.route == "openai-stream":  # the same body with "stream": true, read to its end
+            streamed = work / "openai-stream-body.json"
+            streamed.write_text(json.dumps({**json.loads(gateway.rest_body.read_text()), "stream": True}))
+            gateway.rest_body = streamed
         assert gateway.pid is not None
         if args.route == "stream":  # streams of 20 chunks, read to their end
             gateway.rest_url = gateway.stream_url

@@ -245,4 +245,92 @@ async def test_a_streams_body_frames_skip_the_middlewares_wrappers() -> None:
     response = SseResponse(OneMore(), first, {})  # type: ignore[arg-type]
     await response({"type": "http", BODY_SEND_KEY: to_server}, receive, through_middlewares)
     assert wrapped == ["http.response.start"]
-    assert direct == ["http.response.body"] * 3
+    assert direct == ["http.response.body"] * 2  # the content; done with the end of the body
+
+
+class _Messages:
+    """A streaming call's `read` and `cancel`, over a list of messages."""
+
+    def __init__(self, *messages: Any) -> None:
+        self.left = list(reversed(messages))
+
+    async def read(self) -> Any:
+        return self.left.pop() if self.left else grpc.aio.EOF
+
+    def cancel(self) -> bool:
+        return True
+
+
+async def _never() -> Any:
+    await asyncio.sleep(3600)
+
+
+async def test_the_closing_events_go_out_in_one_write_with_the_end_of_the_body() -> None:
+    """Content events one write each, as they come; session, usage and done (sent together by
+    the core) in the body's last message."""
+    from aihub.v1 import chat_service_pb2 as pb
+    from aihub_http.sse import SseResponse
+
+    bodies: list[tuple[bytes, bool]] = []
+
+    async def send(message: Any) -> None:
+        if message["type"] == "http.response.body":
+            bodies.append((message["body"], message.get("more_body", False)))
+
+    call = _Messages(
+        pb.StreamChatResponse(content=pb.ContentEvent(content=" there", model="m")),
+        pb.StreamChatResponse(session=pb.SessionEvent(session_id="s1")),
+        pb.StreamChatResponse(usage=pb.UsageEvent()),
+        pb.StreamChatResponse(done=pb.DoneEvent()),
+    )
+    first = pb.StreamChatResponse(content=pb.ContentEvent(content="Hi", model="m"))
+    await SseResponse(call, first, {})({"type": "http"}, _never, send)  # type: ignore[arg-type]
+    assert [more for _, more in bodies] == [True, True, False]
+    assert [parse_events(body.decode()) for body, _ in bodies[:2]] == [
+        [{"type": "content", "content": "Hi", "model": "m"}],
+        [{"type": "content", "content": " there", "model": "m"}],
+    ]
+    assert [event["type"] for event in parse_events(bodies[2][0].decode())] == ["session", "usage", "done"]
+
+
+async def test_held_closing_events_go_out_before_a_failure() -> None:
+    from aihub.v1 import chat_service_pb2 as pb
+    from aihub_http.sse import SseResponse
+
+    class FailsAfterSession(_Messages):
+        async def read(self) -> Any:
+            if self.left:
+                return self.left.pop()
+            empty = grpc.aio.Metadata()
+            raise grpc.aio.AioRpcError(grpc.StatusCode.INTERNAL, empty, empty, "x")
+
+    bodies: list[bytes] = []
+
+    async def send(message: Any) -> None:
+        if message["type"] == "http.response.body":
+            bodies.append(message["body"])
+
+    call = FailsAfterSession(pb.StreamChatResponse(session=pb.SessionEvent(session_id="s1")))
+    first = pb.StreamChatResponse(content=pb.ContentEvent(content="Hi", model="m"))
+    await SseResponse(call, first, {})({"type": "http"}, _never, send)  # type: ignore[arg-type]
+    assert [[e["type"] for e in parse_events(body.decode())] for body in bodies] == [
+        ["content"],
+        ["session", "error"],
+    ]
+
+
+async def test_a_streams_frames_are_written_by_a_task_of_its_own() -> None:
+    """Not by the request's task, whose every wake-up resumes the whole ASGI stack above it."""
+    from aihub.v1 import chat_service_pb2 as pb
+    from aihub_http.sse import SseResponse
+
+    writers: set[asyncio.Task[Any] | None] = set()
+
+    async def send(message: Any) -> None:
+        writers.add(asyncio.current_task())
+
+    call = _Messages(pb.StreamChatResponse(content=pb.ContentEvent(content="b", model="m")))
+    first = pb.StreamChatResponse(content=pb.ContentEvent(content="a", model="m"))
+    await SseResponse(call, first, {})({"type": "http"}, _never, send)  # type: ignore[arg-type]
+    assert len(writers) == 1
+    assert asyncio.current_task() not in writers
