@@ -2,12 +2,14 @@
 many concurrent calls.
 
     .venv/bin/python scripts/bench/grpc_servers.py [--rounds 2] [--streams 100] [--concurrent 1000]
+                                                   [--concurrent-streams 200]
 
 Starts the fake upstream (20 chunks, 10 ms apart) and `aihub serve` with the grpclib prototype on
 a second port (AIHUB_BENCH_H2_PORT), then for each server in turn: `--streams` sequential 20-chunk
 StreamChat calls on one channel (gateway CPU ms per stream, wall ms per stream), and
 `--concurrent` unary Chat calls started at once on one grpc.aio channel (wall ms for all of them,
-gateway CPU ms per call, failures). The clients are grpc's own (grpc.aio).
+gateway CPU ms per call, failures), then `--concurrent-streams` StreamChat calls at once (the same,
+per stream). The clients are grpc's own (grpc.aio).
 """
 
 from __future__ import annotations
@@ -40,6 +42,19 @@ async def _streams(stub: Any, body: dict[str, Any], metadata: Any, n: int) -> in
     return events
 
 
+async def _concurrent_streams(stub: Any, body: dict[str, Any], metadata: Any, n: int) -> int:
+    """n StreamChat calls at once, each read to its end; the number that failed."""
+    request = chat.StreamChatRequest(message=str(body["message"]), model=str(body["model"]),
+                                     service=str(body["service"]))  # fmt: skip
+
+    async def one() -> None:
+        async for _event in stub.StreamChat(request, metadata=metadata, timeout=120):
+            pass
+
+    outcomes = await asyncio.gather(*(one() for _ in range(n)), return_exceptions=True)
+    return sum(1 for o in outcomes if isinstance(o, BaseException))
+
+
 async def _concurrent(stub: Any, body: dict[str, Any], metadata: Any, n: int) -> int:
     request = chat.ChatRequest(message=str(body["message"]), model=str(body["model"]),
                                service=str(body["service"]))  # fmt: skip
@@ -70,7 +85,12 @@ def measure(
             wall = (time.perf_counter() - began) * 1000
             many = {**delta(before, threads(pid), args.concurrent), "wall_ms_all": round(wall),
                     "failed": failed}  # fmt: skip
-            return {"stream": streams, "concurrent": many}
+            before, began = threads(pid), time.perf_counter()
+            failed = await _concurrent_streams(stub, body, metadata, args.concurrent_streams)
+            wall = (time.perf_counter() - began) * 1000
+            many_streams = {**delta(before, threads(pid), args.concurrent_streams),
+                            "wall_ms_all": round(wall), "failed": failed}  # fmt: skip
+            return {"stream": streams, "concurrent": many, "concurrent_streams": many_streams}
 
     return asyncio.run(run())
 
@@ -82,6 +102,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--streams", type=int, default=100)
     parser.add_argument("--concurrent", type=int, default=1000)
+    parser.add_argument("--concurrent-streams", type=int, default=200)
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     work = Path(tempfile.mkdtemp(prefix="aihub-grpcservers-"))
