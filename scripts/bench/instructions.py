@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from processes import PROCS, VENV_BIN, on_signal
+from processes import PROCS, VENV_BIN, enable_h2_prototype, on_signal
 from systems import Systems
 
 
@@ -81,7 +81,9 @@ def main() -> None:
     )
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument(
-        "--route", choices=["developer", "openai", "grpc", "stream", "openai-stream"], default="developer"
+        "--route",
+        choices=["developer", "openai", "grpc", "h2", "stream", "openai-stream"],
+        default="developer",
     )
     parser.add_argument(
         "--chunk-ms",
@@ -95,6 +97,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, on_signal)
     work = Path(tempfile.mkdtemp(prefix="aihub-instructions-"))
     systems = Counted(work, work / "callgrind.out", args.chunk_ms)
+    if args.route == "h2":  # the grpclib prototype (issue 16) beside the grpc.aio port
+        h2_port = enable_h2_prototype()
     try:
         gateway = systems.start_gateway(systems.start_upstream())
         if args.route in ("openai", "openai-stream"):
@@ -122,6 +126,9 @@ def main() -> None:
         if args.route == "grpc":
             assert gateway.grpc is not None
             call, path = grpc_caller(gateway.grpc, json.loads(body), gateway.key), "aihub.v1.ChatService/Chat"
+        elif args.route == "h2":
+            target = f"127.0.0.1:{h2_port}"
+            call, path = grpc_caller(target, json.loads(body), gateway.key), "h2 aihub.v1.ChatService/Chat"
 
         for _ in range(30):
             call()

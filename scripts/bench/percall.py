@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from instructions import grpc_caller
-from processes import PROCS, on_signal
+from processes import PROCS, enable_h2_prototype, on_signal
 from systems import Systems, Target
 
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
@@ -213,6 +213,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, on_signal)
     work = Path(tempfile.mkdtemp(prefix="aihub-percall-"))
     systems = Plain(work)
+    if "h2" in args.routes.split(","):
+        h2_port = enable_h2_prototype()
     try:
         gateway = systems.start_gateway(systems.start_upstream())
         pid = gateway.pid
@@ -222,6 +224,8 @@ def main() -> None:
         for route in args.routes.split(","):
             if route == "grpc":
                 callers[route] = in_a_row(grpc_caller(gateway.grpc, body, gateway.key))
+            elif route == "h2":  # the grpclib server of the same gateway, grpc's blocking client
+                callers[route] = in_a_row(grpc_caller(f"127.0.0.1:{h2_port}", body, gateway.key))
             elif route == "grpc-aio":
                 callers[route] = aio_grpc_caller(gateway.grpc, body, gateway.key)
             elif route == "openai":

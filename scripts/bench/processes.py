@@ -124,3 +124,13 @@ def http_ok(url: str) -> bool:
 
 def say(text: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def enable_h2_prototype() -> int:
+    """Bench-only (issue 16): the gateways started from now on also serve gRPC through grpclib
+    (scripts/bench/h2_prototype) on the port returned."""
+    port = free_port()
+    folder = str(Path(__file__).resolve().parent / "h2_prototype")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (folder, os.environ.get("PYTHONPATH")) if p)
+    os.environ["AIHUB_BENCH_H2_PORT"] = str(port)
+    return port

@@ -45,16 +45,15 @@ def hook() -> None:
 
 def main() -> None:
     from percall import rest_caller
-    from processes import PROCS, VENV_BIN, on_signal
+    from processes import PROCS, VENV_BIN, enable_h2_prototype, on_signal
     from systems import Systems
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument(
-        "--route", choices=["developer", "openai", "stream", "openai-stream"], default="developer"
-    )
+    routes = ["developer", "openai", "stream", "openai-stream", "grpc", "h2"]
+    parser.add_argument("--route", choices=routes, default="developer")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -72,6 +71,8 @@ def main() -> None:
             self.gateway_start_seconds = 60
 
     systems = Profiled()
+    if args.route == "h2":  # the grpclib prototype (issue 16) beside the grpc.aio port
+        h2_port = enable_h2_prototype()
     try:
         gateway = systems.start_gateway(systems.start_upstream())
         if args.route in ("openai", "openai-stream"):
@@ -85,6 +86,11 @@ def main() -> None:
             gateway.rest_url = gateway.stream_url
         path = gateway.rest_url.removeprefix("http://").split("/", 1)[1]
         one = rest_caller(gateway)
+        if args.route in ("grpc", "h2"):
+            from instructions import grpc_caller
+
+            target = gateway.grpc if args.route == "grpc" else f"127.0.0.1:{h2_port}"
+            one = grpc_caller(target, json.loads(gateway.rest_body.read_bytes()), gateway.key)
 
         for _ in range(30):
             one()
