@@ -105,6 +105,14 @@ class Bench(Systems, Phases):
             r["soak"] = self.soak(hub, a.soak or 10)
             r["peak_rss_mb"] = {name: round(mb, 1) for name, mb in self.sampler.peak.items()}
             return r
+        if a.only == "stream":  # the stream phases alone, through the gateway: its peak RSS at 1,000
+            r["idle_rss_mb"] = {hub.name: round(rss_mb(hub.pid or 0), 1)}
+            r["stream"] = {
+                hub.name: {str(c): self.streams(hub, c, s) for c, s in ((50, d.stream), (1000, d.stream_big))}
+            }
+            r["rss_after_mb"] = {hub.name: round(rss_mb(hub.pid or 0), 1)}
+            r["peak_rss_mb"] = {name: round(mb, 1) for name, mb in self.sampler.peak.items()}
+            return r
         if a.with_litellm:
             peer = self.start_litellm(direct)
             if peer is not None:
@@ -206,8 +214,9 @@ def main() -> int:
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip the py-spy profile")
     parser.add_argument(
         "--only",
-        choices=["profile", "soak", "rest"],
-        help="only the profile, the soak, or the REST and gRPC phases (a quick A/B of one change)",
+        choices=["profile", "soak", "rest", "stream"],
+        help="only the profile, the soak, the REST and gRPC phases, or the stream phases through the "
+        "gateway (a quick A/B of one change)",
     )
     parser.add_argument("--no-sweep", action="store_true", help="skip the connections sweep (the chart)")
     parser.add_argument(
@@ -255,6 +264,11 @@ def main() -> int:
     if args.only == "soak":
         (out / "soak.json").write_text(json.dumps(results, indent=1) + "\n")
         print(json.dumps({k: v for k, v in results["soak"].items() if k != "slices"}, indent=1))
+        return 0
+    if args.only == "stream":
+        (out / "stream.json").write_text(json.dumps(results, indent=1) + "\n")
+        keep = ("idle_rss_mb", "rss_after_mb", "peak_rss_mb")
+        print(json.dumps({k: results[k] for k in keep}))
         return 0
     if args.only == "rest":  # the phases' lines above are the report
         (out / "rest.json").write_text(json.dumps(results, indent=1) + "\n")
