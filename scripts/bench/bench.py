@@ -112,8 +112,11 @@ class Bench(Systems, Phases):
         if a.only == "profile":
             r["profile"] = self.profile(hub)
             return r
-        if a.only == "stream":
+        if a.only == "stream":  # the stream phases alone (a quick A/B), with the gateway's RSS
+            r["idle_rss_mb"] = {hub.name: round(rss_mb(hub.pid or 0), 1)}
             r["stream"] = self.stream_phases(targets)
+            r["rss_after_mb"] = {hub.name: round(rss_mb(hub.pid or 0), 1)}
+            r["peak_rss_mb"] = {name: round(mb, 1) for name, mb in self.sampler.peak.items()}
             return r
         if a.only == "soak":
             r["soak"] = self.soak(hub, a.soak or 10)
@@ -279,6 +282,8 @@ def main() -> int:
         return 0
     if args.only == "stream":  # the phases' lines above are the report
         (out / "stream.json").write_text(json.dumps(results, indent=1) + "\n")
+        keep = ("idle_rss_mb", "rss_after_mb", "peak_rss_mb")
+        print(json.dumps({k: results[k] for k in keep}))
         say(f"results in {out}/stream.json")
         return 0
     if args.only == "rest":  # the phases' lines above are the report

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from aihub_core.store import rows
 from aihub_core.store.outbox import OutboxEntry, OutboxSummary
 from aihub_core.store.protocols.alerts import MAX_ALERTS_PER_USER, too_many_alerts
@@ -17,6 +15,7 @@ from aihub_core.store.records import AlertDelivery, AlertEvent, AlertRecord
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite import _queries as q
 from aihub_core.store.sqlite._atomic import atomic
+from aihub_core.store.sqlite._sqlite_utils import Database
 
 
 def _alert(row: dict[str, Any]) -> AlertRecord:

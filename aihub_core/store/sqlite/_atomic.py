@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlite_utils import Database
+from aihub_core.store.sqlite._sqlite_utils import Database
 
 _NAME = "aihub_write"
 

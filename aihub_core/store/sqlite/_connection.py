@@ -16,13 +16,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
-from sqlite_utils import Database
-
 from aihub_core.store import leases
 from aihub_core.store.options import Durability, StoreOptions
 from aihub_core.store.records import Recovered
 from aihub_core.store.sqlite import _leases
 from aihub_core.store.sqlite._group import GroupCommit
+from aihub_core.store.sqlite._sqlite_utils import Database
 from aihub_core.store.sqlite._worker import Worker
 from aihub_core.store.sqlite.migrations import apply_migrations
 from aihub_core.store.sqlite.url import MEMORY

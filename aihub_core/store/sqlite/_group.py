@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from sqlite_utils import Database
-
 from aihub_core.store.batching import WriteQueue, fail, resolve
 from aihub_core.store.sqlite._atomic import atomic
+from aihub_core.store.sqlite._sqlite_utils import Database
 
 Write = Callable[[Database], None]
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from aihub_core.store import rows
 from aihub_core.store.records import IdempotencyRecord
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite import _queries as q
 from aihub_core.store.sqlite._atomic import atomic
+from aihub_core.store.sqlite._sqlite_utils import Database
 
 
 def _from_row(row: dict[str, Any]) -> IdempotencyRecord:

@@ -10,11 +10,10 @@ import contextlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlite_utils import Database
-
 from aihub_core.store import leases
 from aihub_core.store.records import Recovered
 from aihub_core.store.sqlite import _codec as codec
+from aihub_core.store.sqlite._sqlite_utils import Database
 
 # Pending work whose owner holds no lease: ended, expired and ended, or never taken (rows of a
 # version before leases, owner NULL).

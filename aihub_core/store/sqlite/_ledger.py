@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 
-from sqlite_utils import Database
-
 from aihub_core.store import rows
 from aihub_core.store.records import StoredMessage, UsageRecord
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite._atomic import atomic
 from aihub_core.store.sqlite._queries import insert, one, translate
+from aihub_core.store.sqlite._sqlite_utils import Database
 
 # ON CONFLICT names the key: unlike INSERT OR IGNORE it does not also swallow a CHECK failure.
 _ONCE_PER_REQUEST = "ON CONFLICT (request_id) DO NOTHING"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal, cast
 
-from sqlite_utils import Database
-
 from aihub_core.store import rows
 from aihub_core.store.records import UsageLogEntry, UsageLogQuery, UsageRecord, UsageStatus
 from aihub_core.store.sqlite import _codec as codec
+from aihub_core.store.sqlite._sqlite_utils import Database
 
 # The (user_id, created_at) index, read backwards; request_id breaks ties between rows of one
 # microsecond so that the order, and the cursor's place in it, is total.

@@ -10,9 +10,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sqlite_utils import Database
-
 from aihub_core.errors import ConflictError, NotFoundError
+from aihub_core.store.sqlite._sqlite_utils import Database
 
 Params = list[Any] | dict[str, Any]
 

@@ -7,12 +7,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from aihub_core.store import rows
 from aihub_core.store.records import DailyTotals, GroupTotals, ModelTotals, UsageBreakdown
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite._queries import one
+from aihub_core.store.sqlite._sqlite_utils import Database
 
 _BILLABLE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in rows.BILLABLE))
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from sqlite_utils import Database
-
 from aihub_core.errors import ConflictError
 from aihub_core.store import rows
 from aihub_core.store.records import UserRecord
 from aihub_core.store.sqlite import _codec as codec
 from aihub_core.store.sqlite._atomic import atomic
 from aihub_core.store.sqlite._queries import changed, insert, one, translate
+from aihub_core.store.sqlite._sqlite_utils import Database
 
 
 def create_user(db: Database, user: UserRecord) -> None:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlite_utils import Database
-
 from aihub_core.store.base import SchemaTooNewError
+from aihub_core.store.sqlite._sqlite_utils import Database
 from aihub_core.store.sqlite.versions import MIGRATIONS, Migration
 
 __all__ = [

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
+from aihub_core.store.sqlite._sqlite_utils import Database
 from aihub_core.store.sqlite.versions.v01_v05 import (
     V1_SCHEMA,
     V2_RESERVATIONS,

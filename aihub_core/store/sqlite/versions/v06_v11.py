@@ -4,10 +4,9 @@ against it."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-
 from aihub_core.pricing import pico_of_usd
 from aihub_core.store import rows
+from aihub_core.store.sqlite._sqlite_utils import Database
 
 
 def v6_exact_costs(db: Database) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from sqlite_utils import Database
+from aihub_core.store.sqlite._sqlite_utils import Database
 
 # The ledger's CHECKs test a status or usage source with `=`, not `IN (...)`, for the same reason
 # (two temporary b-trees on every ledger insert, four on a settlement: about 5 % of a chat
