@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.replicas.shared import DEV, api_key, gateway_env, ledger, shared_state
-from tests.test_cli import run_aihub, wait_for_banner
+from tests.test_cli import http_port_of, run_aihub, stopped, wait_for_banner
 from tests.test_cli_workers import _serving_pid, _start, _stream, _wait_gone, _worker_pids
 from tests.waiting import within_one_minute
 
@@ -29,13 +29,12 @@ def test_workers_on_postgres_share_limits_and_settle_a_killed_workers_calls(tmp_
     with shared_state() as shared:
         schema = shared.schema
         env = gateway_env(tmp_path, shared, AIHUB_SIMULATOR_CHUNK_DELAY_MS="300")
-        process, http_port = _start(tmp_path, env=env)
-        base = f"http://127.0.0.1:{http_port}"
-        with process:
+        with _start(tmp_path, env=env) as process:
             try:
                 banner = wait_for_banner(process, "limits")
                 assert "postgresql://" in banner
-                pids = _worker_pids(banner)
+                pids, http_port = _worker_pids(banner), http_port_of(banner)
+                base = f"http://127.0.0.1:{http_port}"
                 auth, _ = api_key(base, "pg-workers@example.com")
                 done = run_aihub(tmp_path, env, "users", "set-plan", "pg-workers@example.com", "rpm")
                 assert done.returncode == 0, done.stderr
@@ -74,8 +73,7 @@ def test_workers_on_postgres_share_limits_and_settle_a_killed_workers_calls(tmp_
                 new = {k: v for k, v in ledger(schema).items() if k not in before}
                 assert _statuses(new) == [("error", True)] * on_victim + [("ok", False)], new
             finally:
-                process.send_signal(signal.SIGTERM)
-                assert process.wait(timeout=60) == 0
+                stopped(process, timeout=60)
         assert _wait_gone(pids) == []
         # Every lease ended with its store: nothing is left for a later run to recover.
         assert ledger(schema) and not [r for r in ledger(schema).values() if r["status"] == "pending"]
