@@ -30,7 +30,6 @@ from tests.replicas.shared import (
     ledger,
     shared_state,
 )
-from tests.test_cli import free_port
 from tests.waiting import within_one_minute
 
 pytestmark = pytest.mark.postgres
@@ -265,8 +264,7 @@ def test_three_replicas_behave_as_one_gateway(tmp_path: Path) -> None:
             assert refused.status_code == 401, refused.text
 
             # 3. Behind nginx, one replica SIGKILLed under load.
-            port = free_port()
-            with nginx(tmp_path / "nginx", [r.http_port for r in cluster], port):
+            with nginx(tmp_path / "nginx", [r.http_port for r in cluster]) as port:
                 load, in_flight = asyncio.run(
                     _kill_under_load(cluster[0], f"http://127.0.0.1:{port}", keys["load"])
                 )
