@@ -9,7 +9,6 @@ import signal
 import socket
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -19,6 +18,7 @@ import pytest
 from aihub.v1 import chat_service_pb2, chat_service_pb2_grpc
 from aihub_cli.workers import worker_command
 from aihub_core.settings import Settings
+from tests.stalled_calls import UPSTREAM_ENV, kill_a_worker_mid_calls, stalling_upstream
 from tests.test_cli import (
     PORT_IN_USE,
     Served,
@@ -228,47 +228,15 @@ def test_shim_workers_need_no_shared_state(tmp_path: Path) -> None:
             stopped(core)
 
 
-def _serving_pid(pids: list[int], http_port: int, client_port: int) -> int:
-    """Which worker holds the server end of the client's connection (from /proc)."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table, encoding="ascii") as rows:
-            for row in list(rows)[1:]:
-                fields = row.split()
-                local, remote = int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)
-                if (local, remote) == (http_port, client_port):
-                    inodes.add(f"socket:[{fields[9]}]")
-    for pid in pids:
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            with contextlib.suppress(OSError):
-                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
-                    return pid
-    raise AssertionError(f"no worker holds the connection from port {client_port}")
-
-
-@contextlib.contextmanager
-def _stream(base: str, auth: dict[str, str]) -> Iterator[tuple[Iterator[str], int]]:
-    """An open chat stream: its lines, and the client's port (to find the worker serving it)."""
-    with (
-        httpx.Client(base_url=base, timeout=60) as client,
-        client.stream(
-            "POST", "/v1/developer/chat/stream", json={"message": "tell me"}, headers=auth
-        ) as answer,
-    ):
-        assert answer.status_code == 200
-        stream = answer.extensions["network_stream"]
-        yield answer.iter_lines(), int(stream.get_extra_info("client_addr")[1])
-
-
-def _ledger(db: Path) -> dict[str, tuple[str, int]]:
+def _statuses(db: Path) -> list[tuple[str, bool]]:
     with contextlib.closing(sqlite3.connect(db)) as conn:
-        rows = conn.execute("SELECT request_id, status, recovered FROM usage_records")
-        return {request_id: (status, recovered) for request_id, status, recovered in rows}
+        rows = conn.execute("SELECT status, recovered FROM usage_records")
+        return sorted((status, bool(recovered)) for status, recovered in rows)
 
 
 def test_a_killed_workers_calls_are_settled_at_once_and_the_others_run_on(tmp_path: Path) -> None:
-    env = _plans_env(tmp_path, AIHUB_SIMULATOR_CHUNK_DELAY_MS="300")
-    with _start(tmp_path, env=env) as process:
+    env = _plans_env(tmp_path, **UPSTREAM_ENV)
+    with stalling_upstream(tmp_path / "aihub.toml"), _start(tmp_path, env=env) as process:
         try:
             banner = wait_for_banner(process, "limits")
             pids, http_port = _worker_pids(banner), http_port_of(banner)
@@ -276,29 +244,7 @@ def test_a_killed_workers_calls_are_settled_at_once_and_the_others_run_on(tmp_pa
             with httpx.Client(base_url=base, timeout=30) as client:
                 auth = _key(client, "crash@example.com")
             _set_plan(tmp_path, env, "crash@example.com", "open")  # as many streams as it takes
-            with contextlib.ExitStack() as streams:
-                victim_lines, port = streams.enter_context(_stream(base, auth))
-                assert next(line for line in victim_lines if line.startswith("data:"))
-                victim, on_victim = _serving_pid(pids, http_port, port), 1
-                for _ in range(20):  # a second stream, on the other worker
-                    lines, port = streams.enter_context(_stream(base, auth))
-                    if _serving_pid(pids, http_port, port) != victim:
-                        break
-                    on_victim += 1  # stays open: one more call of the victim's
-                else:
-                    raise AssertionError("every connection went to one worker")
-                assert next(line for line in lines if line.startswith("data:"))
-                os.kill(victim, signal.SIGKILL)
-                deadline = time.monotonic() + 30
-                while (
-                    time.monotonic() < deadline
-                    and ("error", 1) not in _ledger(tmp_path / "aihub.db").values()
-                ):
-                    time.sleep(0.1)
-                # The survivor's stream runs to its end while the dead worker's call is settled.
-                assert any('"type":"done"' in line.replace(" ", "") for line in lines)
-            ledger = _ledger(tmp_path / "aihub.db")
-            assert sorted(ledger.values()) == [("error", 1)] * on_victim + [("ok", 0)], ledger
+            kill_a_worker_mid_calls(base, auth, pids, http_port, lambda: _statuses(tmp_path / "aihub.db"))
         finally:
             stopped(process, timeout=60)
 

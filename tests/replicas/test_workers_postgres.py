@@ -1,21 +1,19 @@
 """`aihub serve --workers N` on PostgreSQL: the supervisor migrates and recovers once, the workers
 share one limit through Redis, and a killed worker's calls are settled at once (its process is
-gone from this machine, so its lease ends without waiting) while the other worker's run on."""
+gone from this machine, so its lease ends without waiting) while the other worker's run on
+(tests/stalled_calls.py)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.replicas.shared import DEV, api_key, gateway_env, ledger, shared_state
+from tests.stalled_calls import UPSTREAM_ENV, kill_a_worker_mid_calls, stalling_upstream
 from tests.test_cli import http_port_of, run_aihub, stopped, wait_for_banner
-from tests.test_cli_workers import _serving_pid, _start, _stream, _wait_gone, _worker_pids
+from tests.test_cli_workers import _start, _wait_gone, _worker_pids
 from tests.waiting import within_one_minute
 
 pytestmark = pytest.mark.postgres
@@ -28,8 +26,8 @@ def _statuses(rows: dict[str, dict[str, object]]) -> list[tuple[object, object]]
 def test_workers_on_postgres_share_limits_and_settle_a_killed_workers_calls(tmp_path: Path) -> None:
     with shared_state() as shared:
         schema = shared.schema
-        env = gateway_env(tmp_path, shared, AIHUB_SIMULATOR_CHUNK_DELAY_MS="300")
-        with _start(tmp_path, env=env) as process:
+        env = gateway_env(tmp_path, shared, **UPSTREAM_ENV)
+        with stalling_upstream(tmp_path / "aihub.toml"), _start(tmp_path, env=env) as process:
             try:
                 banner = wait_for_banner(process, "limits")
                 assert "postgresql://" in banner
@@ -50,28 +48,14 @@ def test_workers_on_postgres_share_limits_and_settle_a_killed_workers_calls(tmp_
                 done = run_aihub(tmp_path, env, "users", "set-plan", "pg-workers@example.com", "open")
                 assert done.returncode == 0, done.stderr
                 before = set(ledger(schema))
-                with contextlib.ExitStack() as streams:
-                    victim_lines, port = streams.enter_context(_stream(base, auth))
-                    assert next(line for line in victim_lines if line.startswith("data:"))
-                    victim, on_victim = _serving_pid(pids, http_port, port), 1
-                    for _ in range(20):
-                        lines, port = streams.enter_context(_stream(base, auth))
-                        if _serving_pid(pids, http_port, port) != victim:
-                            break
-                        on_victim += 1
-                    else:
-                        raise AssertionError("every connection went to one worker")
-                    assert next(line for line in lines if line.startswith("data:"))
-                    os.kill(victim, signal.SIGKILL)
-                    deadline = time.monotonic() + 30
-                    while time.monotonic() < deadline:
-                        if ("error", True) in _statuses(ledger(schema)):
-                            break
-                        time.sleep(0.1)
-                    # The survivor's stream runs to its end while the dead worker's calls settle.
-                    assert any('"type":"done"' in line.replace(" ", "") for line in lines)
-                new = {k: v for k, v in ledger(schema).items() if k not in before}
-                assert _statuses(new) == [("error", True)] * on_victim + [("ok", False)], new
+
+                def new_statuses() -> list[tuple[str, bool]]:
+                    rows = ledger(schema)
+                    return sorted(
+                        (row["status"], row["recovered"]) for k, row in rows.items() if k not in before
+                    )
+
+                kill_a_worker_mid_calls(base, auth, pids, http_port, new_statuses)
             finally:
                 stopped(process, timeout=60)
         assert _wait_gone(pids) == []
