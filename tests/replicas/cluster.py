@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -41,6 +42,12 @@ class Replica:
             return self.process.pid
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return int(children.read_text().split()[0])
+
+    def terminate(self) -> None:
+        """SIGTERM the gateway, to stop gracefully. Not `unshare`'s: while it waits for its child
+        it ignores SIGTERM, and the gateway would never hear it."""
+        with contextlib.suppress(IndexError, OSError):  # gone already
+            os.kill(self.gateway_pid(), signal.SIGTERM)
 
     def kill(self) -> None:
         """SIGKILL the gateway, as a crash or a lost host ends it."""
@@ -74,8 +81,14 @@ def replicas(
         finally:
             for replica in started:
                 if replica.process.poll() is None:
-                    replica.process.send_signal(signal.SIGTERM)
-            codes = [replica.process.wait(timeout=60) for replica in started]
+                    replica.terminate()
+            codes = []
+            for replica in started:
+                try:
+                    codes.append(replica.process.wait(timeout=60))
+                except subprocess.TimeoutExpired:  # -9 below; and no endless wait on leaving
+                    replica.process.kill()  # (`unshare --kill-child` takes its gateway along)
+                    codes.append(replica.process.wait(timeout=30))
     assert [code for code, r in zip(codes, started, strict=True) if not r.killed] == [0] * (
         count - sum(r.killed for r in started)
     ), (codes, [r.process.stderr_text() for r in started])
