@@ -79,9 +79,10 @@ def serve(cwd: Path, env: dict[str, str], *args: str) -> Served:
 
 def wait_for_banner(process: subprocess.Popen[str], last: str = "upstreams") -> str:
     """The banner, up to its line containing `last`; a failure with the process's exit status
-    and stderr if it ends (or is silent for 30 s) first."""
+    and stderr if it ends first (or has not printed it in 60 s: as long as `aihub serve
+    --workers` gives its workers to start, which a loaded machine can take more than 30 s for)."""
     lines = []
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     assert process.stdout is not None
     while time.monotonic() < deadline:
         line = process.stdout.readline()
