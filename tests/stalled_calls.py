@@ -1,9 +1,11 @@
-"""Calls held in flight on `aihub serve --workers` for as long as a test needs, to kill the worker
-serving some of them: an upstream whose answers stall after their first piece (the OpenRouter
-simulator's `stall` scenario, in a thread of its own), reached as an operator's service.
+"""Calls held in flight through `aihub serve` for as long as a test needs: an upstream of the
+test's own (the OpenRouter simulator, in a thread of its own), reached as an operator's service
+with two models. `local:llama3.1@stall` answers stall after their first piece until their client
+hangs up; `local:llama3.1@held` ones wait before their first byte until the test releases them.
 
-A stream whose first piece has arrived is in flight, and stays so until its client hangs up,
-however slow the machine: no answer ends before the kill, whatever the kill waited for."""
+A stream whose first piece has arrived (or a call the upstream has received and holds) is in
+flight, and stays so until the test ends it, however slow the machine: no answer ends before a
+kill, or before the calls of a burst have all been admitted or refused."""
 
 from __future__ import annotations
 
@@ -21,38 +23,70 @@ import httpx
 from aihub_core.simulators import OpenRouterSimulator
 
 UPSTREAM_KEY = "sk-local-0123456789"
-# The environment a gateway on the stalling upstream needs: its key, and a wait on it longer
-# than any test lasts (AIHUB_UPSTREAM_IDLE_TIMEOUT is 60 s by default).
-UPSTREAM_ENV = {"LOCAL_API_KEY": UPSTREAM_KEY, "AIHUB_UPSTREAM_IDLE_TIMEOUT": "600"}
-# An operator's service (AIHUB_CONFIG) on that upstream: `local:llama3.1`.
+STALLING, HELD = "local:llama3.1@stall", "local:llama3.1@held"
+# The environment a gateway on this upstream needs: its key, and waits on it longer than any
+# test lasts (AIHUB_UPSTREAM_IDLE_TIMEOUT is 60 s by default, the first byte's 120 s).
+UPSTREAM_ENV = {
+    "LOCAL_API_KEY": UPSTREAM_KEY,
+    "AIHUB_UPSTREAM_IDLE_TIMEOUT": "600",
+    "AIHUB_UPSTREAM_FIRST_BYTE_TIMEOUT": "600",
+}
+# An operator's service (AIHUB_CONFIG) on that upstream; the simulator reads the scenario from
+# the model's suffix.
 LOCAL_SERVICE = """
 [[services]]
 name = "local"
 kind = "openai-compatible"
 base_url = "{base_url}"
 api_key_env = "LOCAL_API_KEY"
-default_model = "llama3.1"
+default_model = "llama3.1@stall"
 
 [[services.models]]
-id = "llama3.1"
+id = "llama3.1@stall"
+context_length = 8192
+prompt_price = 0
+completion_price = 0
+
+[[services.models]]
+id = "llama3.1@held"
 context_length = 8192
 prompt_price = 0
 completion_price = 0
 """
 
 
+class Upstream:
+    """The running upstream, driven from the test's thread."""
+
+    def __init__(self, sim: OpenRouterSimulator, loop: asyncio.AbstractEventLoop) -> None:
+        self._sim, self._loop = sim, loop
+
+    def held(self) -> int:
+        """How many `@held` calls it has received (each is held until `release`)."""
+        requests = list(self._sim.requests)
+        return sum(
+            1 for r in requests if isinstance(r.json, dict) and str(r.json.get("model")).endswith("@held")
+        )
+
+    def release(self) -> None:
+        """Let the `@held` calls answer, and those that come later too."""
+        self._loop.call_soon_threadsafe(self._sim.release)
+
+
 @contextlib.contextmanager
-def stalling_upstream(config: Path) -> Iterator[None]:
-    """The stalling upstream for the block, added to the operator's config file `config`."""
+def stalling_upstream(config: Path) -> Iterator[Upstream]:
+    """The upstream for the block, added to the operator's config file `config`."""
     loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="stalling-upstream", daemon=True)
+    thread = threading.Thread(target=loop.run_forever, name="test-upstream", daemon=True)
     thread.start()
-    sim = OpenRouterSimulator(chunk_delay_ms=0, models=["llama3.1"], scenario="stall", api_key=UPSTREAM_KEY)
+    sim = OpenRouterSimulator(
+        chunk_delay_ms=0, models=["llama3.1"], api_key=UPSTREAM_KEY, record_limit=10_000
+    )
     try:
         base_url = asyncio.run_coroutine_threadsafe(sim.start(), loop).result(timeout=30)
         try:
             config.write_text(config.read_text() + LOCAL_SERVICE.format(base_url=base_url))
-            yield
+            yield Upstream(sim, loop)
         finally:
             asyncio.run_coroutine_threadsafe(sim.stop(), loop).result(timeout=30)
     finally:
@@ -65,7 +99,7 @@ def stalling_upstream(config: Path) -> Iterator[None]:
 def stalled_stream(base: str, auth: dict[str, str]) -> Iterator[int]:
     """A chat stream to the stalling upstream, open for the block, its first piece received: the
     client's port (to find the worker serving it)."""
-    body = {"message": "tell me", "model": "local:llama3.1"}
+    body = {"message": "tell me", "model": STALLING}
     with (
         httpx.Client(base_url=base, timeout=60) as client,
         client.stream("POST", "/v1/developer/chat/stream", json=body, headers=auth) as answer,
@@ -126,7 +160,9 @@ def kill_a_worker_mid_calls(
             on_victim += 1  # stays open: one more call of the victim's
         else:
             raise AssertionError("every connection went to one worker")
-        assert statuses() == [("pending", False)] * (on_victim + 1)
+        # Each reserved (its pending row committed): a reservation is queued, and one still in a
+        # killed worker's queue dies with it.
+        _becomes(statuses, [("pending", False)] * (on_victim + 1))
         os.kill(victim, signal.SIGKILL)
         _becomes(statuses, [("error", True)] * on_victim + [("pending", False)])
         survivor.close()
