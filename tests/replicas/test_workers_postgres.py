@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.replicas.shared import DEV, api_key, gateway_env, ledger, shared_state
+from tests.replicas.shared import api_key, gateway_env, ledger, shared_state
 from tests.stalled_calls import UPSTREAM_ENV, kill_a_worker_mid_calls, stalling_upstream
 from tests.test_cli import http_port_of, run_aihub, stopped, wait_for_banner
-from tests.test_cli_workers import _start, _wait_gone, _worker_pids
+from tests.test_cli_workers import _start, _wait_gone, _worker_pids, at_once
 from tests.waiting import within_one_minute
 
 pytestmark = pytest.mark.postgres
@@ -36,12 +35,8 @@ def test_workers_on_postgres_share_limits_and_settle_a_killed_workers_calls(tmp_
                 auth, _ = api_key(base, "pg-workers@example.com")
                 done = run_aihub(tmp_path, env, "users", "set-plan", "pg-workers@example.com", "rpm")
                 assert done.returncode == 0, done.stderr
-                codes = []
-                within_one_minute(15)
-                for _ in range(8):  # a new connection each, so the kernel spreads them
-                    with httpx.Client(base_url=base, timeout=30) as client:
-                        answer = client.post(f"{DEV}/chat", json={"message": "hi"}, headers=auth)
-                        codes.append(answer.status_code)
+                within_one_minute(15)  # the eight at once, in one minute window
+                codes = at_once(base, auth, 8)
                 assert sorted(codes) == [200] * 5 + [429] * 3, codes
                 assert _statuses(ledger(schema)) == [("ok", False)] * 5 + [("refused", False)] * 3
 
