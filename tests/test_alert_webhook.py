@@ -7,19 +7,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import sqlite3
-import subprocess
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 from aiohttp import web
 
 from aihub_core.alerts.webhook import verify
 from tests.alerts.test_metrics import alerts_of, figures
-from tests.test_cli import aihub, clean_env, free_port, wait_for_banner
+from tests.test_cli import clean_env, http_port_of, serve, wait_for_banner
 from tests.waiting import eventually
 
 DEV = "/v1/developer"
@@ -80,25 +81,35 @@ class Receiver:
         app.router.add_post("/hook", self.handle)
         runner = web.AppRunner(app)
         await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", self.port).start()
+        # The port is held (held_port) while the receiver is down: it listens with a socket of
+        # its own on it, beside the held one (SO_REUSEPORT).
+        await web.TCPSite(runner, "127.0.0.1", self.port, reuse_port=True).start()
         try:
             yield
         finally:
             await runner.cleanup()
 
 
+@pytest.fixture
+def held_port() -> Iterator[int]:
+    """A loopback port of the test's for its whole length, bound but not listening (a connection
+    to it is refused): the receiver's, where the gateway's config points, which no other process
+    can take while the receiver is down and which it listens on again when it restarts."""
+    with socket.socket() as held:
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
+
+
 @contextlib.asynccontextmanager
-async def gateway(
-    tmp_path: Path, env: dict[str, str], http_port: int
-) -> AsyncIterator[subprocess.Popen[str]]:
-    command = aihub("serve", "--http-port", str(http_port), "--grpc-port", str(free_port()))
+async def gateway(tmp_path: Path, env: dict[str, str]) -> AsyncIterator[str]:
+    """`aihub serve` on ports 0 for the block: its REST base URL."""
     # Popen returns at once (the child starts on its own); the waits below run in a thread.
-    with subprocess.Popen(  # noqa: ASYNC220
-        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    ) as process:
+    with serve(tmp_path, env) as process:
         try:
-            await asyncio.to_thread(wait_for_banner, process)  # the receiver keeps answering meanwhile
-            yield process
+            # The receiver keeps answering meanwhile.
+            banner = await asyncio.to_thread(wait_for_banner, process)
+            yield f"http://127.0.0.1:{http_port_of(banner)}"
         finally:
             process.kill()
             await asyncio.to_thread(process.wait, 30)
@@ -117,17 +128,18 @@ async def chats(base: str, auth: dict[str, str], n: int) -> None:
             assert answered.status_code == 200, answered.text
 
 
-async def test_every_crossing_arrives_signed_and_is_acted_on_once_across_restarts(tmp_path: Path) -> None:
+async def test_every_crossing_arrives_signed_and_is_acted_on_once_across_restarts(
+    tmp_path: Path, held_port: int
+) -> None:
     # Until the gateway is killed, the receiver refuses every delivery.
-    receiver = Receiver(free_port(), tmp_path / "acted.txt", failures_left=10_000)
+    receiver = Receiver(held_port, tmp_path / "acted.txt", failures_left=10_000)
     config = tmp_path / "aihub.toml"
     config.write_text(CONFIG.format(port=receiver.port))
     env = {**clean_env(), "AIHUB_CONFIG": str(config), "AIHUB_TEST_HOOK_SECRET": SECRET}
-    db, http_port = tmp_path / "aihub.db", free_port()
-    base = f"http://127.0.0.1:{http_port}"
+    db = tmp_path / "aihub.db"
 
     async with receiver.running():
-        async with gateway(tmp_path, env, http_port):
+        async with gateway(tmp_path, env) as base:
             async with httpx.AsyncClient(base_url=base, timeout=30) as client:
                 registered = await client.post(
                     "/v1/auth/register", json={"email": "hook@example.com", "password": "pass-word"}
@@ -149,7 +161,7 @@ async def test_every_crossing_arrives_signed_and_is_acted_on_once_across_restart
         assert all(delivered is None for delivered in events_in(db).values())
 
     # Both are down; the gateway comes back first, and retries into a receiver still down.
-    async with gateway(tmp_path, env, http_port):
+    async with gateway(tmp_path, env) as base:
         await chats(base, auth, 2)  # more calls: the same period, nothing fires again
         await asyncio.sleep(1.0)
         assert len(events_in(db)) == 3

@@ -15,7 +15,7 @@ import pytest
 
 from aihub_cli.logs import configure_logging
 from aihub_core.errors import ConfigError
-from tests.test_cli import aihub, clean_env, free_port, run_aihub, wait_for_banner
+from tests.test_cli import PORTS_0, aihub, clean_env, http_port_of, run_aihub, wait_for_banner
 
 
 @pytest.fixture
@@ -61,10 +61,8 @@ def test_commands_log_as_configured(tmp_path: Path) -> None:
     refused = run_aihub(tmp_path, {**env, "AIHUB_LOG_FORMAT": "yaml"}, "models", "sync")
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1
 
-    http_port = free_port()
-    flags = ("--http-port", str(http_port), "--grpc-port", str(free_port()))
     with subprocess.Popen(
-        aihub("serve", *flags),
+        aihub("serve", *PORTS_0),
         cwd=tmp_path,
         env={**env, "AIHUB_LOG_FORMAT": "json"},
         stdout=subprocess.PIPE,
@@ -72,7 +70,7 @@ def test_commands_log_as_configured(tmp_path: Path) -> None:
         text=True,
     ) as process:
         try:
-            wait_for_banner(process)
+            http_port = http_port_of(wait_for_banner(process))
             answer = httpx.get(f"http://127.0.0.1:{http_port}/v1/developer/quota")
         finally:
             process.terminate()

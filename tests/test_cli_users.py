@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import signal
 import socket
 import subprocess
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 from aihub_cli.users import PasswordUnavailableError, opened_store, read_password
 from aihub_core.settings import Settings
-from tests.test_cli import aihub, clean_env, free_port, start_serve, wait_for_banner
+from tests.test_cli import aihub, clean_env, http_port_of, serve, stopped, wait_for_banner
 
 PASSWORD = "a long operator-chosen password"
 
@@ -100,10 +99,9 @@ def test_an_operator_closed_gateway(tmp_path: Path) -> None:
         "AIHUB_HTTP_HEADER_TIMEOUT": "0.5",
     }
     assert create(tmp_path, env, "ops@example.com", "--password-stdin", stdin=PASSWORD).returncode == 0
-    http_port, grpc_port = free_port(), free_port()
-    with start_serve(tmp_path, env, http_port, grpc_port) as process:
+    with serve(tmp_path, env) as process:
         try:
-            wait_for_banner(process)
+            http_port = http_port_of(wait_for_banner(process))
             with httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=30) as client:
                 register = client.post(
                     "/v1/auth/register", json={"email": "x@example.com", "password": PASSWORD}
@@ -120,5 +118,4 @@ def test_an_operator_closed_gateway(tmp_path: Path) -> None:
             with socket.create_connection(("127.0.0.1", http_port), timeout=20) as idle:
                 assert idle.recv(1) == b""  # closed by the server, having sent no request
         finally:
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=30) == 0
+            stopped(process)

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.test_cli import aihub, clean_env, free_port, run_aihub, wait_for_banner
+from tests.test_cli import clean_env, http_port_of, run_aihub, serve, wait_for_banner
 
 DEV = "/v1/developer"
 WORKERS = 8
@@ -69,14 +69,9 @@ class Load:
 
 @contextlib.contextmanager
 def serving(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    http_port, grpc_port = free_port(), free_port()
-    command = aihub("serve", "--http-port", str(http_port), "--grpc-port", str(grpc_port))
-    with subprocess.Popen(
-        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    ) as process:
+    with serve(tmp_path, env) as process:
         try:
-            wait_for_banner(process)
-            yield process, f"http://127.0.0.1:{http_port}"
+            yield process, f"http://127.0.0.1:{http_port_of(wait_for_banner(process))}"
         finally:
             process.kill()
             process.wait(timeout=30)

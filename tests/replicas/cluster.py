@@ -1,5 +1,6 @@
 """Several `aihub serve` processes (replicas) on one PostgreSQL and one Redis, each on ports of
-its own, as separate hosts would run them; their stderr goes to files in the test's folder.
+its own (ports 0, read from their banners), as separate hosts would run them; their stderr goes
+to files in the test's folder.
 
 A replica started `elsewhere` runs in a PID namespace of its own (`unshare --pid`): to the
 others it is on another machine, so when it dies they cannot see its process gone and must wait
@@ -16,7 +17,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.test_cli import aihub, free_port, wait_for_banner
+from tests.test_cli import PORTS_0, Served, aihub, http_port_of, wait_for_banner
 
 ANOTHER_MACHINE = ["unshare", "--pid", "--fork", "--kill-child"]
 
@@ -25,8 +26,8 @@ ANOTHER_MACHINE = ["unshare", "--pid", "--fork", "--kill-child"]
 class Replica:
     """One running replica."""
 
-    process: subprocess.Popen[str]
-    http_port: int
+    process: Served
+    http_port: int = 0  # from its banner
     elsewhere: bool = False
     killed: bool = False
 
@@ -41,6 +42,12 @@ class Replica:
             return self.process.pid
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return int(children.read_text().split()[0])
+
+    def terminate(self) -> None:
+        """SIGTERM the gateway, to stop gracefully. Not `unshare`'s: while it waits for its child
+        it ignores SIGTERM, and the gateway would never hear it."""
+        with contextlib.suppress(IndexError, OSError):  # gone already
+            os.kill(self.gateway_pid(), signal.SIGTERM)
 
     def kill(self) -> None:
         """SIGKILL the gateway, as a crash or a lost host ends it."""
@@ -61,28 +68,27 @@ def replicas(
     those the test killed."""
     started: list[Replica] = []
     with contextlib.ExitStack() as stack:
-        for n in range(count):
-            http_port = free_port()
-            log = stack.enter_context((tmp_path / f"replica-{n}.log").open("w"))
-            command = aihub("serve", "--http-port", str(http_port), "--grpc-port", str(free_port()))
-            if n in elsewhere:
-                command = [*ANOTHER_MACHINE, *command]
-            process = subprocess.Popen(
-                command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=log, text=True
-            )
-            started.append(Replica(process, http_port, elsewhere=n in elsewhere))
         try:
+            for n in range(count):
+                command = aihub("serve", *PORTS_0)
+                if n in elsewhere:
+                    command = [*ANOTHER_MACHINE, *command]
+                process = stack.enter_context(Served(command, tmp_path, env))
+                started.append(Replica(process, elsewhere=n in elsewhere))
             for replica in started:
-                wait_for_banner(replica.process)
+                replica.http_port = http_port_of(wait_for_banner(replica.process))
             yield started
         finally:
             for replica in started:
                 if replica.process.poll() is None:
-                    replica.process.send_signal(signal.SIGTERM)
-            codes = [replica.process.wait(timeout=60) for replica in started]
+                    replica.terminate()
+            codes = []
             for replica in started:
-                if replica.process.stdout is not None:
-                    replica.process.stdout.close()
+                try:
+                    codes.append(replica.process.wait(timeout=60))
+                except subprocess.TimeoutExpired:  # -9 below; and no endless wait on leaving
+                    replica.process.kill()  # (`unshare --kill-child` takes its gateway along)
+                    codes.append(replica.process.wait(timeout=30))
     assert [code for code, r in zip(codes, started, strict=True) if not r.killed] == [0] * (
         count - sum(r.killed for r in started)
-    ), codes
+    ), (codes, [r.process.stderr_text() for r in started])

@@ -60,9 +60,32 @@ def local_config(doc: str, replicas: Sequence[int], port: int) -> str:
 
 
 @contextlib.contextmanager
-def nginx(workdir: Path, replicas: Sequence[int], port: int) -> Iterator[None]:
-    """nginx on 127.0.0.1:`port` in front of the replicas' HTTP ports, for the block."""
+def nginx(workdir: Path, replicas: Sequence[int]) -> Iterator[int]:
+    """nginx on a free loopback port in front of the replicas' HTTP ports, for the block; the port.
+
+    nginx cannot listen on port 0 and say which port it got: a port found free is closed for it
+    to bind, and another process may take it first. Then nginx fails to bind it (and exits, or
+    is stopped here), and it starts again on another; the port is nginx's once nginx itself
+    listens on it (its socket, not another server's, as /proc says)."""
     workdir.mkdir(parents=True, exist_ok=True)
+    for _ in range(5):
+        port = _free_port()
+        with _nginx_on(workdir, replicas, port) as listening:
+            if listening:
+                yield port
+                return
+    raise AssertionError(f"nginx could not listen on 5 free ports: see {workdir / 'error.log'}")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _nginx_on(workdir: Path, replicas: Sequence[int], port: int) -> Iterator[bool]:
+    """nginx on `port` for the block; whether it listens there."""
     (workdir / "aihub.conf").write_text(local_config(documented_config(), replicas, port))
     temp = " ".join(
         f"{kind}_temp_path {workdir / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -75,21 +98,35 @@ def nginx(workdir: Path, replicas: Sequence[int], port: int) -> Iterator[None]:
     command = [nginx_binary(), "-p", str(workdir), "-c", str(workdir / "nginx.conf")]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stderr
-    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as process:
+    with subprocess.Popen(command, stderr=subprocess.DEVNULL) as process:
         try:
-            _wait_listening(port, process)
-            yield
+            yield _listening(port, process, workdir / "error.log")
         finally:
             process.terminate()
             process.wait(timeout=30)
 
 
-def _wait_listening(port: int, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read() if process.stderr else "nginx exited"
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
+def _listening(port: int, process: subprocess.Popen[bytes], error_log: Path) -> bool:
+    """Wait until nginx listens on 127.0.0.1:`port` (True) or fails to bind it (False)."""
+    refused = f"bind() to 127.0.0.1:{port} failed"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        if _listens(process.pid, port):
+            return True
+        if error_log.exists() and refused in error_log.read_text(errors="replace"):
+            return False  # it retries for a while before it exits: no need to wait for that
         time.sleep(0.05)
-    raise AssertionError("nginx did not start listening")
+    return False
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Whether process `pid` holds a socket listening on 127.0.0.1:`port`."""
+    local = f"0100007F:{port:04X}"
+    with open("/proc/net/tcp", encoding="ascii") as table:
+        inodes = {f"socket:[{row.split()[9]}]" for row in table if row.split()[1:4:2] == [local, "0A"]}
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                    return True
+    return False

@@ -6,8 +6,6 @@ PostgreSQL, cut and restored (`tcp_cut`)."""
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ import pytest
 from tests.postgres import server_url
 from tests.replicas.shared import DEV, api_key, fetch, gateway_env, ledger, shared_state
 from tests.replicas.tcp_cut import tcp_cut
-from tests.test_cli import aihub, free_port, run_aihub, wait_for_banner
+from tests.test_cli import http_port_of, run_aihub, serve, stopped, wait_for_banner
 
 pytestmark = pytest.mark.postgres
 
@@ -44,14 +42,9 @@ def test_a_lost_database_fails_calls_closed_and_the_gateway_recovers_alone(tmp_p
         env = gateway_env(tmp_path, shared, AIHUB_LEASE_SECONDS=LEASE_SECONDS)
         env["AIHUB_DATABASE_URL"] = schema.url.replace(direct, f"127.0.0.1:{link.port}")
         env["AIHUB_SIMULATOR_CHUNK_DELAY_MS"] = "100"
-        http_port = free_port()
-        serve = aihub("serve", "--http-port", str(http_port), "--grpc-port", str(free_port()))
-        with subprocess.Popen(
-            serve, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        ) as process:
+        with serve(tmp_path, env) as process:
             try:
-                wait_for_banner(process)
-                base = f"http://127.0.0.1:{http_port}"
+                base = f"http://127.0.0.1:{http_port_of(wait_for_banner(process))}"
                 auth, jwt = api_key(base, "down@example.com")
                 done = run_aihub(tmp_path, env, "users", "set-plan", "down@example.com", "open")
                 assert done.returncode == 0, done.stderr
@@ -101,5 +94,4 @@ def test_a_lost_database_fails_calls_closed_and_the_gateway_recovers_alone(tmp_p
                 daily = fetch(schema, "SELECT sum(requests) AS n FROM usage_daily")
                 assert daily == [{"n": 4}]  # and the retry
             finally:
-                process.send_signal(signal.SIGTERM)
-                assert process.wait(timeout=60) == 0
+                stopped(process, timeout=60)
