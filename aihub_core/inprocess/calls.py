@@ -64,7 +64,6 @@ class _LocalCall:
         self._code: grpc.StatusCode | None = None
         self._details = ""
         self._trailing: Pairs = ()
-        self._error: grpc.aio.AioRpcError | None = None
         self._locally_cancelled = False  # CancelledError for the caller, not an AioRpcError
         self._runner: asyncio.Task[Any] | None = None  # the task running the servicer right now
         self._finished: asyncio.Future[None] | None = None
@@ -160,13 +159,18 @@ class _LocalCall:
         ended_well = outcome is None and message is not None and not self._expired
         if ended_well and self._context.initial is not None:
             return message  # what `_judge` returns for it, without the calls (a stream: per message)
-        if self._expired and task is not None and task.cancelling() > base:
-            task.uncancel()  # the deadline's own cancellation, used up here (as asyncio.timeout)
-            if not (isinstance(outcome, asyncio.CancelledError) and task.cancelling() > base):
-                self._finish(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
-                return None
-        cancelled_here = task is not None and task.cancelling() > base
-        return self._judge(outcome, message, cancelled_here)
+        try:
+            if self._expired and task is not None and task.cancelling() > base:
+                task.uncancel()  # the deadline's own cancellation, used up here (as asyncio.timeout)
+                if not (isinstance(outcome, asyncio.CancelledError) and task.cancelling() > base):
+                    self._finish(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
+                    return None
+            cancelled_here = task is not None and task.cancelling() > base
+            return self._judge(outcome, message, cancelled_here)
+        finally:
+            # The exception's traceback holds this frame: kept in a local, it would be a cycle that
+            # keeps the whole call alive until a full garbage collection.
+            outcome = None
 
     def _judge(self, outcome: BaseException | None, message: Any, cancelled_here: bool) -> Any:
         if outcome is None:
@@ -206,13 +210,6 @@ class _LocalCall:
         self._code = code
         self._details = details
         self._trailing = trailing or self._context.trailing
-        if code != grpc.StatusCode.OK:
-            self._error = grpc.aio.AioRpcError(
-                code,
-                grpc.aio.Metadata(*(self._context.initial or ())),
-                grpc.aio.Metadata(*self._trailing),
-                details,
-            )
         if self._finished is not None and not self._finished.done():
             self._finished.set_result(None)
         callbacks, self._callbacks = self._callbacks, []
@@ -231,8 +228,16 @@ class _LocalCall:
     def _raise_if_failed(self) -> None:
         if self._locally_cancelled:
             raise asyncio.CancelledError
-        if self._error is not None:
-            raise self._error
+        code = self._code  # set when the call ends
+        if code is not None and code != grpc.StatusCode.OK:
+            # A new error each time: one kept on the call would hold, through its traceback, the
+            # frames that raised it and so the call itself (a cycle only a full collection frees).
+            raise grpc.aio.AioRpcError(
+                code,
+                grpc.aio.Metadata(*(self._context.initial or ())),
+                grpc.aio.Metadata(*self._trailing),
+                self._details,
+            )
 
 
 class LocalUnaryCall(_LocalCall, grpc.aio.UnaryUnaryCall[Any, Any]):
