@@ -51,9 +51,12 @@ async function route() {
   const signal = leaving.signal;
   const module = await page.load();
   if (ticket !== rendering) return; // a later navigation won
-  view.replaceChildren();
+  // Each render gets a container of its own: a page left while its render still awaits (a login
+  // followed at once by another navigation) goes on drawing into a detached one, not beside the next.
+  const container = document.createElement("div");
+  view.replaceChildren(container);
   document.title = `${page.label ? t(page.label) : t("auth.title")} · AI Hub`;
-  await module.render(view, signal);
+  await module.render(container, signal);
 }
 
 /** Forget the session at once, then have the gateway end its login token (POST /v1/auth/logout),
