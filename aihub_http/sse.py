@@ -4,7 +4,6 @@ per StreamChatResponse (`SpecEvents`), WatchQuota as one `quota` event per snaps
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from json.encoder import encode_basestring
@@ -30,22 +29,12 @@ StreamCall = grpc.aio.UnaryStreamCall[Any, Any]
 _LINE_BREAKERS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
-# json.dumps with options builds an encoder per call: one, kept (it keeps no state between calls).
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
 def encode_event(event: Mapping[str, Any]) -> bytes:
     """One SSE event: `data: <json>` and a blank line; non-ASCII text stays readable UTF-8."""
-    return frame(_ENCODER.encode(event))
+    return _frame(json.dumps(event, ensure_ascii=False, separators=(",", ":")))
 
 
-def json_text(value: Any) -> str:
-    """`value` as compact JSON text, non-ASCII kept as it is (what `encode_event` frames)."""
-    return _ENCODER.encode(value)
-
-
-def frame(text: str) -> bytes:
-    """An event's JSON text as its SSE frame (`data: <json>` and a blank line)."""
+def _frame(text: str) -> bytes:
     # The line breakers are not ASCII, and `isascii` is a flag check: most events skip the
     # translation, which looks every character up in the table.
     if not text.isascii():
@@ -56,7 +45,7 @@ def frame(text: str) -> bytes:
 def content_frame(content: str, model: str) -> bytes:
     """`encode_event` of a content event, written out: the same bytes for a fraction of the
     work (json.dumps with options builds an encoder per call; this is one C call per string)."""
-    return frame(
+    return _frame(
         f'{{"type":"content","content":{encode_basestring(content)},"model":{encode_basestring(model)}}}'
     )
 
@@ -86,11 +75,6 @@ class EventWriter(Protocol):
     def failure(self, err: grpc.aio.AioRpcError) -> bytes:
         """The frame that ends a stream the core failed after its first message."""
 
-    # Whether the message `frames` was last given is one of the events that end a stream (and so
-    # every message after it), which the core sends together: their frames wait for the end of
-    # the body and go out with it, in one write. An attribute, not a method: it is read per event.
-    closing: bool
-
 
 class SpecEvents:
     """The API document's events: one `data:` line per StreamChatResponse, an `error` event last
@@ -98,7 +82,6 @@ class SpecEvents:
 
     def __init__(self) -> None:
         self._model = ""
-        self.closing = False  # set by the session, usage or done event, which come last, together
 
     def frames(self, scope: Scope, message: Message) -> list[bytes]:
         """The message's event, if it has one; the usage is noted for the access log."""
@@ -107,7 +90,6 @@ class SpecEvents:
         if kind == "content":
             self._model = message.content.model
             return [content_frame(message.content.content, self._model)]
-        self.closing = kind is not None
         if kind == "usage":
             note_usage(scope, f"{message.usage.metadata.service_used}:{self._model}", message.usage.usage)
         event = event_json(message)
@@ -124,8 +106,6 @@ class QuotaEvents:
     """The live quota (`GET /v1/developer/quota/watch`): each WatchQuotaResponse snapshot as
     `{"type": "quota", ...}`, after one `{"type": "alert", ...}` event per usage alert it carries;
     an `error` event last on a failure."""
-
-    closing = False  # each snapshot goes out as it comes
 
     def frames(self, scope: Scope, message: Message) -> list[bytes]:
         """The snapshot's alerts, each an event, then the snapshot as one event."""
@@ -176,14 +156,8 @@ class SseResponse(Response):
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # The events are written by a task of their own. In this one, every upstream read would
-        # wake the whole ASGI stack above this response (uvicorn's cycle, Starlette's middlewares,
-        # router and route: about 13 coroutine frames resumed and suspended again per event);
-        # in its own task only the stream's frames are. A cancellation of this task (the client
-        # gone, the server stopping) reaches the pump through the await.
-        pump = asyncio.ensure_future(self._stream(scope, send))
         try:
-            await until_disconnect(receive, pump)
+            await until_disconnect(receive, self._stream(scope, send))
         except ClientGone:
             pass
         finally:
@@ -195,20 +169,13 @@ class SseResponse(Response):
         send = scope.get(BODY_SEND_KEY, send)
         message = self._first
         writer = self._writer
-        held: list[bytes] = []  # the closing events' frames, sent with the end of the body
         while message is not None:
-            frames = writer.frames(scope, message)
-            if writer.closing:
-                held += frames
-            elif frames:
-                # One write per message (an OpenAI chunk stream's first message is two frames).
-                body = frames[0] if len(frames) == 1 and not held else b"".join([*held, *frames])
-                held = []
-                await send({"type": "http.response.body", "body": body, "more_body": True})
+            for frame in writer.frames(scope, message):
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
             try:
                 received = await self._call.read()
             except grpc.aio.AioRpcError as err:
-                await send({"type": "http.response.body", "body": b"".join([*held, writer.failure(err)])})
+                await send({"type": "http.response.body", "body": writer.failure(err)})
                 return
             message = received if isinstance(received, Message) else None
-        await send({"type": "http.response.body", "body": b"".join(held)})
+        await send({"type": "http.response.body", "body": b""})

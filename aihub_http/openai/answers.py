@@ -9,7 +9,6 @@ answered (`x-ai/grok-beta`); `usage` carries our `estimated_cost_usd` beside Ope
 from __future__ import annotations
 
 import time
-from json.encoder import encode_basestring
 from typing import Any
 
 import grpc
@@ -21,7 +20,7 @@ from aihub.v1 import model_service_pb2 as model_pb
 from aihub_http.access_log import note_usage
 from aihub_http.errors import from_rpc_error
 from aihub_http.openai.errors import error_object
-from aihub_http.sse import encode_event, frame, json_text
+from aihub_http.sse import encode_event
 
 DONE = b"data: [DONE]\n\n"
 
@@ -95,10 +94,6 @@ class ChunkWriter:
         self._include_usage = include_usage
         self._max_tokens_name = max_tokens_name
         self._started = False
-        self._around: tuple[str, str] | None = None  # a content chunk's JSON before and after its text
-        # Set by the usage event (the finish and usage chunks) and done (`[DONE]`), which the
-        # core sends together, after the answer (`sse.EventWriter.closing`).
-        self.closing = False
 
     def frames(self, scope: Scope, message: Message) -> list[bytes]:
         """The chunks one core event becomes."""
@@ -107,16 +102,14 @@ class ChunkWriter:
         frames: list[bytes] = []
         if kind == "delta":
             delta = message.delta
-            if not self._started:
-                if delta.model:
-                    self._head["model"] = delta.model
-                frames += self._start()
+            if not self._started and delta.model:
+                self._head["model"] = delta.model
+            frames += self._start()
             if delta.content:
-                frames.append(self._content_chunk(delta.content))
+                frames.append(self._chunk({"content": delta.content}))
             if delta.tool_calls:
                 frames.append(self._chunk({"tool_calls": [_tool_call_piece(p) for p in delta.tool_calls]}))
         elif kind == "usage":
-            self.closing = True
             event = message.usage
             frames += self._start()
             frames.append(self._chunk({}, event.metadata.finish_reason or "stop"))
@@ -124,7 +117,6 @@ class ChunkWriter:
                 frames.append(encode_event({**self._head, "choices": [], "usage": usage_json(event.usage)}))
             note_usage(scope, f"{event.metadata.service_used}:{self._head['model']}", event.usage)
         elif kind == "done":
-            self.closing = True
             frames.append(DONE)
         return frames
 
@@ -138,25 +130,12 @@ class ChunkWriter:
         self._started = True
         return [self._chunk({"role": "assistant", "content": "", "refusal": None})]
 
-    def _content_chunk(self, content: str) -> bytes:
-        """`_chunk({"content": content})`, written out: the same bytes, the head encoded once per
-        stream (content is most of a stream's chunks)."""
-        around = self._around
-        if around is None:
-            text = self._chunk_json({"content": ""})
-            cut = text.index('"delta":{"content":""}') + len('"delta":{"content":')
-            around = self._around = (text[:cut], text[cut + 2 :])
-        return frame(around[0] + encode_basestring(content) + around[1])
-
     def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
-        return frame(self._chunk_json(delta, finish_reason))
-
-    def _chunk_json(self, delta: dict[str, Any], finish_reason: str | None = None) -> str:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
         chunk: dict[str, Any] = {**self._head, "choices": [choice]}
         if self._include_usage:
             chunk["usage"] = None
-        return json_text(chunk)
+        return encode_event(chunk)
 
 
 def _tool_call_piece(piece: Any) -> dict[str, Any]:

@@ -286,25 +286,3 @@ async def test_embeddings_bodies_refused_before_the_core_name_the_parameter(
     assert refused.status_code == 400
     assert (refused.json()["error"]["code"], refused.json()["error"]["param"]) == (code, param)
     assert fake.calls == []
-
-
-@pytest.mark.parametrize("include_usage", [True, False])
-@pytest.mark.parametrize(
-    "text",
-    [
-        "tok1 ",
-        'quotes " and \\ backslash',
-        "line\nbreak\r\ttab\x00\x1f",
-        "ünïcødé 中文 🙂",
-        "sep\u2028\u2029\x85",
-    ],
-)
-def test_a_content_chunk_is_the_bytes_of_the_general_chunk(text: str, include_usage: bool) -> None:
-    """The content chunk written out from the stream's encoded head is the chunk the general path
-    encodes, for text that needs escaping and for model names that do."""
-    from aihub_http.openai.answers import ChunkWriter
-
-    writer = ChunkWriter("req_0123abcd", 'm "q" \u2028', include_usage, "max_tokens")
-    writer._chunk({"role": "assistant", "content": "", "refusal": None})
-    for _ in range(2):  # the first builds the head's text, the second reuses it
-        assert writer._content_chunk(text) == writer._chunk({"content": text})
